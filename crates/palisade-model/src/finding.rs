@@ -1,0 +1,121 @@
+//! Findings: what analyzers report, as plain values. Sinks turn them into output formats.
+
+use std::fmt;
+use std::str::FromStr;
+
+use serde::{Deserialize, Serialize};
+
+use crate::meta::ObjectRef;
+
+/// Severity of a finding, ordered from least to most severe.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Severity {
+    /// Informational: worth knowing, not a weakness by itself.
+    Info,
+    /// Low.
+    Low,
+    /// Medium.
+    Medium,
+    /// High.
+    High,
+    /// Critical.
+    Critical,
+}
+
+impl Severity {
+    /// Every severity, least severe first.
+    pub const ALL: [Severity; 5] = [
+        Severity::Info,
+        Severity::Low,
+        Severity::Medium,
+        Severity::High,
+        Severity::Critical,
+    ];
+
+    /// Lower-case name (`high`).
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Severity::Info => "info",
+            Severity::Low => "low",
+            Severity::Medium => "medium",
+            Severity::High => "high",
+            Severity::Critical => "critical",
+        }
+    }
+}
+
+impl fmt::Display for Severity {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// Error for an unknown severity name.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("unknown severity {0:?} (expected info, low, medium, high or critical)")]
+pub struct UnknownSeverity(pub String);
+
+impl FromStr for Severity {
+    type Err = UnknownSeverity;
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        match s.to_ascii_lowercase().as_str() {
+            "info" | "informational" | "none" => Ok(Severity::Info),
+            "low" => Ok(Severity::Low),
+            "medium" | "moderate" => Ok(Severity::Medium),
+            "high" | "important" => Ok(Severity::High),
+            "critical" => Ok(Severity::Critical),
+            _ => Err(UnknownSeverity(s.to_string())),
+        }
+    }
+}
+
+/// One finding about one object.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Finding {
+    /// Stable check ID (e.g. `PAL-001`).
+    pub check_id: String,
+    /// Severity.
+    pub severity: Severity,
+    /// Short title of the check.
+    pub title: String,
+    /// What was found on this object, in one sentence. Never contains secret values.
+    pub message: String,
+    /// How to fix it.
+    pub remediation: String,
+    /// The object.
+    pub object: ObjectRef,
+    /// The container concerned, when the finding is about one container.
+    pub container: Option<String>,
+    /// The field path concerned (e.g. `spec.template.spec.containers[0].securityContext`).
+    pub path: Option<String>,
+}
+
+impl Finding {
+    /// A key that identifies the same finding across runs (used by baselines): check, object
+    /// kind/namespace/name, container and path, but not file or line.
+    pub fn fingerprint(&self) -> String {
+        format!(
+            "{}|{}|{}|{}|{}|{}",
+            self.check_id,
+            self.object.kind,
+            self.object.namespace.as_deref().unwrap_or(""),
+            self.object.name,
+            self.container.as_deref().unwrap_or(""),
+            self.path.as_deref().unwrap_or("")
+        )
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn severity_order_and_parse() {
+        assert!(Severity::Critical > Severity::High);
+        assert!(Severity::Info < Severity::Low);
+        assert_eq!("HIGH".parse::<Severity>().unwrap(), Severity::High);
+        assert!("urgent".parse::<Severity>().is_err());
+    }
+}

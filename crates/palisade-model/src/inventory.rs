@@ -1,0 +1,455 @@
+//! The normalized inventory: every object read from a source, typed where Palisade analyses the
+//! kind, kept as-is otherwise (CRDs, unknown kinds).
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::fmt;
+use std::sync::Arc;
+
+use serde::{Deserialize, Serialize};
+
+use crate::api::{
+    AggregationRule, IngressSpec, LocalObjectReference, NetworkPolicySpec, PodSpec, PolicyRule,
+    RoleRef, ServiceSpec, Subject,
+};
+use crate::meta::{ObjectMeta, ObjectRef, SourceLocation};
+use crate::selector::{LabelSelector, map_selects};
+
+/// The label every namespace carries with its own name (set by the API server since 1.21).
+pub const NAMESPACE_NAME_LABEL: &str = "kubernetes.io/metadata.name";
+
+/// The namespace that namespaced objects without `metadata.namespace` land in.
+pub const DEFAULT_NAMESPACE: &str = "default";
+
+/// One Kubernetes object: its identity, where it came from, its typed spec and the raw object.
+///
+/// `raw` is the object as read (for custom CEL checks), except that Secret values are removed at
+/// ingestion: only key names remain.
+#[derive(Debug, Clone)]
+pub struct Resource<S> {
+    /// `apiVersion`.
+    pub api_version: String,
+    /// `kind`.
+    pub kind: String,
+    /// `metadata`.
+    pub meta: ObjectMeta,
+    /// Where it was read from.
+    pub source: SourceLocation,
+    /// Typed content.
+    pub spec: S,
+    /// The raw object (Secret values removed).
+    pub raw: Arc<serde_json::Value>,
+}
+
+impl<S> Resource<S> {
+    /// The namespace the object lives in: `metadata.namespace`, or `default` when a namespaced
+    /// object's manifest leaves it unset. Cluster-scoped kinds return `None`.
+    pub fn namespace(&self) -> Option<&str> {
+        if is_cluster_scoped(&self.kind) {
+            None
+        } else {
+            Some(self.meta.namespace.as_deref().unwrap_or(DEFAULT_NAMESPACE))
+        }
+    }
+
+    /// The object's name (or `generateName*`).
+    pub fn name(&self) -> String {
+        self.meta.display_name()
+    }
+
+    /// How findings refer to this object.
+    pub fn object_ref(&self) -> ObjectRef {
+        ObjectRef {
+            api_version: self.api_version.clone(),
+            kind: self.kind.clone(),
+            namespace: self.namespace().map(str::to_string),
+            name: self.name(),
+            source: self.source.clone(),
+        }
+    }
+}
+
+/// Whether a kind is cluster-scoped (for the kinds Palisade knows; unknown kinds are treated as
+/// namespaced when they carry a namespace).
+pub fn is_cluster_scoped(kind: &str) -> bool {
+    matches!(
+        kind,
+        "Namespace"
+            | "Node"
+            | "PersistentVolume"
+            | "ClusterRole"
+            | "ClusterRoleBinding"
+            | "CustomResourceDefinition"
+            | "StorageClass"
+            | "PriorityClass"
+            | "IngressClass"
+            | "RuntimeClass"
+            | "ValidatingWebhookConfiguration"
+            | "MutatingWebhookConfiguration"
+            | "ValidatingAdmissionPolicy"
+            | "ValidatingAdmissionPolicyBinding"
+            | "APIService"
+            | "CertificateSigningRequest"
+            | "PodSecurityPolicy"
+    )
+}
+
+/// Workload kinds, each normalized to a pod template.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+pub enum WorkloadKind {
+    /// A bare Pod.
+    Pod,
+    /// apps/v1 Deployment.
+    Deployment,
+    /// apps/v1 ReplicaSet.
+    ReplicaSet,
+    /// apps/v1 StatefulSet.
+    StatefulSet,
+    /// apps/v1 DaemonSet.
+    DaemonSet,
+    /// batch/v1 Job.
+    Job,
+    /// batch/v1 CronJob.
+    CronJob,
+    /// core/v1 ReplicationController.
+    ReplicationController,
+}
+
+impl WorkloadKind {
+    /// Maps a `kind` string to a workload kind.
+    pub fn from_kind(kind: &str) -> Option<WorkloadKind> {
+        Some(match kind {
+            "Pod" => WorkloadKind::Pod,
+            "Deployment" => WorkloadKind::Deployment,
+            "ReplicaSet" => WorkloadKind::ReplicaSet,
+            "StatefulSet" => WorkloadKind::StatefulSet,
+            "DaemonSet" => WorkloadKind::DaemonSet,
+            "Job" => WorkloadKind::Job,
+            "CronJob" => WorkloadKind::CronJob,
+            "ReplicationController" => WorkloadKind::ReplicationController,
+            _ => return None,
+        })
+    }
+
+    /// Where the pod spec lives in this kind's manifest.
+    pub fn pod_spec_path(self) -> &'static str {
+        match self {
+            WorkloadKind::Pod => "spec",
+            WorkloadKind::CronJob => "spec.jobTemplate.spec.template.spec",
+            _ => "spec.template.spec",
+        }
+    }
+
+    /// The kind's name.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            WorkloadKind::Pod => "Pod",
+            WorkloadKind::Deployment => "Deployment",
+            WorkloadKind::ReplicaSet => "ReplicaSet",
+            WorkloadKind::StatefulSet => "StatefulSet",
+            WorkloadKind::DaemonSet => "DaemonSet",
+            WorkloadKind::Job => "Job",
+            WorkloadKind::CronJob => "CronJob",
+            WorkloadKind::ReplicationController => "ReplicationController",
+        }
+    }
+}
+
+impl fmt::Display for WorkloadKind {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// A workload normalized to its pod template.
+#[derive(Debug, Clone)]
+pub struct WorkloadSpec {
+    /// The workload kind.
+    pub kind: WorkloadKind,
+    /// Pod template metadata (for a bare Pod: the Pod's own metadata). Its labels are what
+    /// Services and NetworkPolicies select.
+    pub pod_meta: ObjectMeta,
+    /// The pod spec.
+    pub pod: PodSpec,
+    /// The controller's pod selector, when it has one.
+    pub selector: Option<LabelSelector>,
+    /// Desired replicas, when the kind has them.
+    pub replicas: Option<i64>,
+}
+
+/// A workload (Pod, Deployment, …).
+pub type Workload = Resource<WorkloadSpec>;
+
+impl Workload {
+    /// Labels of the pods this workload runs.
+    pub fn pod_labels(&self) -> &BTreeMap<String, String> {
+        &self.spec.pod_meta.labels
+    }
+
+    /// Annotations of the pods this workload runs.
+    pub fn pod_annotations(&self) -> &BTreeMap<String, String> {
+        &self.spec.pod_meta.annotations
+    }
+
+    /// Field path of the pod spec in the manifest.
+    pub fn pod_spec_path(&self) -> &'static str {
+        self.spec.kind.pod_spec_path()
+    }
+}
+
+/// A Namespace, declared in the input or implied by objects that live in it.
+#[derive(Debug, Clone, Default)]
+pub struct NamespaceSpec {
+    /// True when no Namespace object was read and it was created because objects live in it.
+    pub implicit: bool,
+}
+
+/// A Namespace. Its labels always include `kubernetes.io/metadata.name`.
+pub type Namespace = Resource<NamespaceSpec>;
+
+/// A Service.
+pub type Service = Resource<ServiceSpec>;
+
+impl Service {
+    /// The Service type, `ClusterIP` when unset.
+    pub fn service_type(&self) -> &str {
+        self.spec.type_.as_deref().unwrap_or("ClusterIP")
+    }
+}
+
+/// An Ingress.
+pub type Ingress = Resource<IngressSpec>;
+
+impl Ingress {
+    /// Names of the Services this Ingress routes to (default backend and rules).
+    pub fn backend_services(&self) -> BTreeSet<&str> {
+        let mut out = BTreeSet::new();
+        if let Some(s) = self
+            .spec
+            .default_backend
+            .as_ref()
+            .and_then(|b| b.service.as_ref())
+        {
+            out.insert(s.name.as_str());
+        }
+        for rule in &self.spec.rules {
+            for path in rule.http.iter().flat_map(|h| &h.paths) {
+                if let Some(s) = &path.backend.service {
+                    out.insert(s.name.as_str());
+                }
+            }
+        }
+        out
+    }
+}
+
+/// A NetworkPolicy.
+pub type NetworkPolicy = Resource<NetworkPolicySpec>;
+
+/// A Role or ClusterRole.
+#[derive(Debug, Clone, Default)]
+pub struct RoleSpec {
+    /// Rules.
+    pub rules: Vec<PolicyRule>,
+    /// Aggregation rule (ClusterRoles only).
+    pub aggregation_rule: Option<AggregationRule>,
+}
+
+/// A Role (`kind: Role`, namespaced) or ClusterRole.
+pub type Role = Resource<RoleSpec>;
+
+impl Role {
+    /// True for a ClusterRole.
+    pub fn is_cluster_role(&self) -> bool {
+        self.kind == "ClusterRole"
+    }
+}
+
+/// A RoleBinding or ClusterRoleBinding.
+#[derive(Debug, Clone, Default)]
+pub struct RoleBindingSpec {
+    /// The bound role.
+    pub role_ref: RoleRef,
+    /// Who gets it.
+    pub subjects: Vec<Subject>,
+}
+
+/// A RoleBinding (namespaced) or ClusterRoleBinding.
+pub type RoleBinding = Resource<RoleBindingSpec>;
+
+impl RoleBinding {
+    /// True for a ClusterRoleBinding.
+    pub fn is_cluster_binding(&self) -> bool {
+        self.kind == "ClusterRoleBinding"
+    }
+}
+
+/// A ServiceAccount.
+#[derive(Debug, Clone, Default)]
+pub struct ServiceAccountSpec {
+    /// `automountServiceAccountToken`.
+    pub automount_token: Option<bool>,
+    /// Image pull secrets.
+    pub image_pull_secrets: Vec<LocalObjectReference>,
+}
+
+/// A ServiceAccount.
+pub type ServiceAccount = Resource<ServiceAccountSpec>;
+
+/// Secret metadata: the type and key names. Values are never kept.
+#[derive(Debug, Clone, Default)]
+pub struct SecretSpec {
+    /// `type` (e.g. `Opaque`, `kubernetes.io/tls`).
+    pub type_: String,
+    /// Key names from `data` and `stringData`.
+    pub keys: Vec<String>,
+}
+
+/// A Secret (metadata and key names only).
+pub type Secret = Resource<SecretSpec>;
+
+/// ConfigMap metadata: key names.
+#[derive(Debug, Clone, Default)]
+pub struct ConfigMapSpec {
+    /// Key names from `data` and `binaryData`.
+    pub keys: Vec<String>,
+}
+
+/// A ConfigMap.
+pub type ConfigMap = Resource<ConfigMapSpec>;
+
+/// Any other object: CRDs, custom resources, kinds Palisade does not analyse.
+pub type OtherObject = Resource<()>;
+
+/// The inventory of everything read from one or more sources.
+#[derive(Debug, Clone, Default)]
+pub struct Inventory {
+    /// Namespaces (declared, then implied).
+    pub namespaces: Vec<Namespace>,
+    /// Workloads of every kind.
+    pub workloads: Vec<Workload>,
+    /// Services.
+    pub services: Vec<Service>,
+    /// Ingresses.
+    pub ingresses: Vec<Ingress>,
+    /// NetworkPolicies.
+    pub network_policies: Vec<NetworkPolicy>,
+    /// ServiceAccounts.
+    pub service_accounts: Vec<ServiceAccount>,
+    /// Roles and ClusterRoles.
+    pub roles: Vec<Role>,
+    /// RoleBindings and ClusterRoleBindings.
+    pub role_bindings: Vec<RoleBinding>,
+    /// Secrets (no values).
+    pub secrets: Vec<Secret>,
+    /// ConfigMaps.
+    pub config_maps: Vec<ConfigMap>,
+    /// Everything else.
+    pub others: Vec<OtherObject>,
+}
+
+impl Inventory {
+    /// Adds an implicit Namespace for every namespace that objects live in but that was not
+    /// declared, and gives every Namespace its `kubernetes.io/metadata.name` label. Call once
+    /// after all objects are added; calling again is harmless.
+    pub fn finalize(&mut self) {
+        let declared: BTreeSet<String> = self.namespaces.iter().map(|n| n.name()).collect();
+        let mut used: BTreeSet<String> = BTreeSet::new();
+        let mut note = |ns: Option<&str>| {
+            if let Some(ns) = ns {
+                used.insert(ns.to_string());
+            }
+        };
+        self.workloads.iter().for_each(|o| note(o.namespace()));
+        self.services.iter().for_each(|o| note(o.namespace()));
+        self.ingresses.iter().for_each(|o| note(o.namespace()));
+        self.network_policies
+            .iter()
+            .for_each(|o| note(o.namespace()));
+        self.service_accounts
+            .iter()
+            .for_each(|o| note(o.namespace()));
+        self.roles.iter().for_each(|o| note(o.namespace()));
+        self.role_bindings.iter().for_each(|o| note(o.namespace()));
+        self.secrets.iter().for_each(|o| note(o.namespace()));
+        self.config_maps.iter().for_each(|o| note(o.namespace()));
+        for ns in used.difference(&declared) {
+            self.namespaces.push(Resource {
+                api_version: "v1".into(),
+                kind: "Namespace".into(),
+                meta: ObjectMeta {
+                    name: ns.clone(),
+                    ..Default::default()
+                },
+                source: SourceLocation::new("<implied>", 0),
+                spec: NamespaceSpec { implicit: true },
+                raw: Arc::new(serde_json::Value::Null),
+            });
+        }
+        for ns in &mut self.namespaces {
+            let name = ns.meta.name.clone();
+            ns.meta
+                .labels
+                .insert(NAMESPACE_NAME_LABEL.to_string(), name);
+        }
+    }
+
+    /// The Namespace called `name`.
+    pub fn namespace(&self, name: &str) -> Option<&Namespace> {
+        self.namespaces.iter().find(|n| n.meta.name == name)
+    }
+
+    /// Workloads in namespace `ns`.
+    pub fn workloads_in<'a>(&'a self, ns: &'a str) -> impl Iterator<Item = &'a Workload> + 'a {
+        self.workloads
+            .iter()
+            .filter(move |w| w.namespace() == Some(ns))
+    }
+
+    /// Workloads whose pods a Service selects (same namespace, `spec.selector` ⊆ pod labels).
+    pub fn service_targets<'a>(&'a self, svc: &'a Service) -> impl Iterator<Item = &'a Workload> {
+        let ns = svc.namespace().unwrap_or(DEFAULT_NAMESPACE);
+        self.workloads_in(ns)
+            .filter(move |w| map_selects(&svc.spec.selector, w.pod_labels()))
+    }
+
+    /// Whether a workload is managed by another workload of this inventory (a ReplicaSet owned by
+    /// a Deployment, a Pod owned by a ReplicaSet, a Job owned by a CronJob). Reports count the
+    /// owner, not its children.
+    pub fn is_owned_by_listed_workload(&self, w: &Workload) -> bool {
+        w.meta.owner_references.iter().any(|o| {
+            self.workloads.iter().any(|x| {
+                x.kind == o.kind && x.meta.name == o.name && x.namespace() == w.namespace()
+            })
+        })
+    }
+
+    /// Number of objects of every type (implicit namespaces excluded).
+    pub fn object_count(&self) -> usize {
+        self.namespaces.iter().filter(|n| !n.spec.implicit).count()
+            + self.workloads.len()
+            + self.services.len()
+            + self.ingresses.len()
+            + self.network_policies.len()
+            + self.service_accounts.len()
+            + self.roles.len()
+            + self.role_bindings.len()
+            + self.secrets.len()
+            + self.config_maps.len()
+            + self.others.len()
+    }
+
+    /// Appends everything from `other` (call [`Inventory::finalize`] afterwards).
+    pub fn extend(&mut self, other: Inventory) {
+        self.namespaces.extend(other.namespaces);
+        self.workloads.extend(other.workloads);
+        self.services.extend(other.services);
+        self.ingresses.extend(other.ingresses);
+        self.network_policies.extend(other.network_policies);
+        self.service_accounts.extend(other.service_accounts);
+        self.roles.extend(other.roles);
+        self.role_bindings.extend(other.role_bindings);
+        self.secrets.extend(other.secrets);
+        self.config_maps.extend(other.config_maps);
+        self.others.extend(other.others);
+    }
+}
