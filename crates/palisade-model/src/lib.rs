@@ -8,6 +8,7 @@
 
 pub mod api;
 pub mod finding;
+pub mod flow;
 pub mod image;
 pub mod inventory;
 pub mod meta;
