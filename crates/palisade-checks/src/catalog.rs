@@ -1,0 +1,187 @@
+//! The check catalog: check definitions as data.
+
+use std::collections::{BTreeMap, HashSet};
+
+use palisade_model::Severity;
+use serde::{Deserialize, Serialize};
+
+/// The built-in catalog, embedded at build time.
+const BUILTIN: &str = include_str!("../catalog.yaml");
+
+/// Cross-references of a check to the benchmarks and tools users already know.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct References {
+    /// CIS Kubernetes Benchmark section(s).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub cis: Vec<String>,
+    /// NSA/CISA Kubernetes Hardening Guide section(s).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub nsa: Vec<String>,
+    /// kube-linter check name(s).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub kube_linter: Vec<String>,
+    /// Checkov check ID(s) (CKV_K8S_*).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub checkov: Vec<String>,
+    /// Polaris check ID(s).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub polaris: Vec<String>,
+    /// Kubescape control ID(s) (C-xxxx).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub kubescape: Vec<String>,
+    /// StackRox (Red Hat ACS) policy name(s).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub stackrox: Vec<String>,
+}
+
+/// One check definition.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct CheckDef {
+    /// Stable ID (`PAL-001`); never reused for another meaning.
+    pub id: String,
+    /// Stable short name (`privileged-container`), accepted wherever the ID is.
+    pub name: String,
+    /// One-line title.
+    pub title: String,
+    /// Default severity.
+    pub severity: Severity,
+    /// Category (workload security, image, network, rbac, …).
+    pub category: String,
+    /// Why it matters, including any semantic choice made where tools disagree.
+    pub rationale: String,
+    /// How to fix it.
+    pub remediation: String,
+    /// Template that evaluates it.
+    pub template: String,
+    /// Template parameters.
+    #[serde(default, skip_serializing_if = "serde_json::Value::is_null")]
+    pub params: serde_json::Value,
+    /// Cross-references.
+    #[serde(default)]
+    pub references: References,
+}
+
+/// Errors in a catalog document.
+#[derive(Debug, thiserror::Error)]
+pub enum CatalogError {
+    /// The YAML could not be read.
+    #[error("catalog is not valid: {0}")]
+    Parse(String),
+    /// Two checks share an ID or name.
+    #[error("duplicate check id or name {0:?}")]
+    Duplicate(String),
+    /// A check names a template that does not exist.
+    #[error("check {id}: unknown template {template:?}")]
+    UnknownTemplate {
+        /// Check ID.
+        id: String,
+        /// Template name.
+        template: String,
+    },
+    /// A check's parameters do not fit its template.
+    #[error("check {id}: invalid params: {message}")]
+    Params {
+        /// Check ID.
+        id: String,
+        /// What is wrong.
+        message: String,
+    },
+}
+
+/// An ordered set of check definitions.
+#[derive(Debug, Clone)]
+pub struct Catalog {
+    checks: Vec<CheckDef>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct CatalogFile {
+    checks: Vec<CheckDef>,
+}
+
+impl Catalog {
+    /// The built-in catalog.
+    pub fn builtin() -> Catalog {
+        // The embedded catalog is validated by a unit test; failing here is a build defect.
+        Catalog::from_yaml(BUILTIN).expect("built-in catalog is valid (checked by tests)")
+    }
+
+    /// Parses and validates a catalog document.
+    pub fn from_yaml(text: &str) -> Result<Catalog, CatalogError> {
+        let file: CatalogFile =
+            serde_saphyr::from_str(text).map_err(|e| CatalogError::Parse(e.to_string()))?;
+        let catalog = Catalog {
+            checks: file.checks,
+        };
+        catalog.validate()?;
+        Ok(catalog)
+    }
+
+    fn validate(&self) -> Result<(), CatalogError> {
+        let mut seen = HashSet::new();
+        for c in &self.checks {
+            for key in [&c.id, &c.name] {
+                if !seen.insert(key.clone()) {
+                    return Err(CatalogError::Duplicate(key.clone()));
+                }
+            }
+            crate::templates::validate(c)?;
+        }
+        Ok(())
+    }
+
+    /// Every check, in catalog order.
+    pub fn checks(&self) -> &[CheckDef] {
+        &self.checks
+    }
+
+    /// The check with this ID or name.
+    pub fn get(&self, id_or_name: &str) -> Option<&CheckDef> {
+        self.checks
+            .iter()
+            .find(|c| c.id == id_or_name || c.name == id_or_name)
+    }
+
+    /// Adds checks (custom checks from a config file); IDs and names must stay unique.
+    pub fn extend(&mut self, more: Vec<CheckDef>) -> Result<(), CatalogError> {
+        self.checks.extend(more);
+        self.validate()
+    }
+
+    /// Number of checks per category.
+    pub fn categories(&self) -> BTreeMap<&str, usize> {
+        let mut m = BTreeMap::new();
+        for c in &self.checks {
+            *m.entry(c.category.as_str()).or_default() += 1;
+        }
+        m
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn builtin_catalog_is_valid() {
+        let c = Catalog::from_yaml(BUILTIN).unwrap();
+        assert!(c.checks().len() >= 20);
+        for check in c.checks() {
+            assert!(check.id.starts_with("PAL-"), "{}", check.id);
+            assert!(!check.rationale.trim().is_empty(), "{}", check.id);
+            assert!(!check.remediation.trim().is_empty(), "{}", check.id);
+        }
+    }
+
+    #[test]
+    fn unknown_templates_are_rejected() {
+        let err = Catalog::from_yaml(
+            "checks:\n- {id: X-1, name: x, title: t, severity: low, category: c, rationale: r, remediation: m, template: nope}\n",
+        )
+        .unwrap_err();
+        assert!(matches!(err, CatalogError::UnknownTemplate { .. }));
+    }
+}

@@ -1,0 +1,177 @@
+//! Running the catalog over an inventory: evaluation, exceptions, ordering.
+
+use std::collections::BTreeMap;
+
+use palisade_model::{Finding, Inventory, Severity};
+use serde::Serialize;
+
+use crate::catalog::Catalog;
+use crate::context::Ctx;
+use crate::exceptions::{Exception, ExceptionStatus};
+use crate::templates::{self, Hits};
+
+/// How the engine applies the catalog.
+#[derive(Debug, Clone)]
+pub struct EngineOptions {
+    /// Honour `palisade.dev/ignore` annotations on objects (teams may forbid self-service
+    /// exemptions by turning this off).
+    pub annotation_exceptions: bool,
+    /// Scoped exceptions from configuration.
+    pub exceptions: Vec<Exception>,
+    /// Today's date (`YYYY-MM-DD`) for exception expiry; the caller supplies it because the
+    /// engine reads no clock. `None`: expiry dates are not enforced.
+    pub today: Option<String>,
+    /// Run only these checks (IDs or names); empty = all.
+    pub only: Vec<String>,
+    /// Never run these checks (IDs or names).
+    pub skip: Vec<String>,
+    /// Severity overrides by check ID or name.
+    pub severity_overrides: BTreeMap<String, Severity>,
+}
+
+impl Default for EngineOptions {
+    fn default() -> Self {
+        EngineOptions {
+            annotation_exceptions: true,
+            exceptions: Vec::new(),
+            today: None,
+            only: Vec::new(),
+            skip: Vec::new(),
+            severity_overrides: BTreeMap::new(),
+        }
+    }
+}
+
+/// A finding that an exception suppressed, kept for audit.
+#[derive(Debug, Clone, Serialize)]
+pub struct Suppressed {
+    /// The finding.
+    pub finding: Finding,
+    /// `annotation` or `config`.
+    pub by: &'static str,
+    /// The stated reason.
+    pub reason: String,
+}
+
+/// What a scan produced.
+#[derive(Debug, Clone, Default, Serialize)]
+pub struct ScanOutcome {
+    /// Findings, most severe first, then by object and check.
+    pub findings: Vec<Finding>,
+    /// Findings suppressed by exceptions.
+    pub suppressed: Vec<Suppressed>,
+    /// Configured exceptions that have expired (they suppressed nothing).
+    pub expired_exceptions: Vec<Exception>,
+    /// Number of checks run.
+    pub checks_run: usize,
+}
+
+/// The check engine: a catalog plus options.
+#[derive(Debug, Clone)]
+pub struct Engine {
+    catalog: Catalog,
+    options: EngineOptions,
+}
+
+impl Engine {
+    /// An engine over `catalog`.
+    pub fn new(catalog: Catalog, options: EngineOptions) -> Engine {
+        Engine { catalog, options }
+    }
+
+    /// The built-in catalog with default options.
+    pub fn builtin() -> Engine {
+        Engine::new(Catalog::builtin(), EngineOptions::default())
+    }
+
+    /// The catalog in use.
+    pub fn catalog(&self) -> &Catalog {
+        &self.catalog
+    }
+
+    /// Runs every enabled check over `inv`.
+    pub fn run(&self, inv: &Inventory) -> ScanOutcome {
+        let ctx = Ctx::new(inv);
+        let mut outcome = ScanOutcome::default();
+        let today = self.options.today.as_deref();
+        let (active, expired): (Vec<&Exception>, Vec<&Exception>) = self
+            .options
+            .exceptions
+            .iter()
+            .partition(|e| e.status(today) == ExceptionStatus::Active);
+        outcome.expired_exceptions = expired.into_iter().cloned().collect();
+
+        for check in self.catalog.checks() {
+            let selected =
+                |list: &[String]| list.iter().any(|s| s == &check.id || s == &check.name);
+            if (!self.options.only.is_empty() && !selected(&self.options.only))
+                || selected(&self.options.skip)
+            {
+                continue;
+            }
+            outcome.checks_run += 1;
+            let severity = self
+                .options
+                .severity_overrides
+                .get(&check.id)
+                .or_else(|| self.options.severity_overrides.get(&check.name))
+                .copied()
+                .unwrap_or(check.severity);
+            let mut hits = Hits::default();
+            templates::run(check, &ctx, &mut hits);
+            for hit in hits.into_inner() {
+                let finding = Finding {
+                    check_id: check.id.clone(),
+                    severity,
+                    title: check.title.clone(),
+                    message: hit.message,
+                    remediation: check.remediation.clone(),
+                    object: hit.object,
+                    container: hit.container,
+                    path: hit.path,
+                };
+                if self.options.annotation_exceptions
+                    && let Some((ids, reason)) = &hit.ignore
+                    && ids
+                        .iter()
+                        .any(|i| i == "*" || i == &check.id || i == &check.name)
+                {
+                    outcome.suppressed.push(Suppressed {
+                        finding,
+                        by: "annotation",
+                        reason: reason.clone(),
+                    });
+                    continue;
+                }
+                if let Some(e) = active
+                    .iter()
+                    .find(|e| e.covers(&finding, &check.name, hit.image.as_deref()))
+                {
+                    outcome.suppressed.push(Suppressed {
+                        finding,
+                        by: "config",
+                        reason: e.reason.clone(),
+                    });
+                    continue;
+                }
+                outcome.findings.push(finding);
+            }
+        }
+        sort_findings(&mut outcome.findings);
+        outcome
+    }
+}
+
+/// Most severe first; then by file, line, check and container for a stable order.
+pub fn sort_findings(findings: &mut [Finding]) {
+    findings.sort_by(|a, b| {
+        b.severity
+            .cmp(&a.severity)
+            .then_with(|| a.object.source.cmp(&b.object.source))
+            .then_with(|| a.object.kind.cmp(&b.object.kind))
+            .then_with(|| a.object.name.cmp(&b.object.name))
+            .then_with(|| a.check_id.cmp(&b.check_id))
+            .then_with(|| a.container.cmp(&b.container))
+            .then_with(|| a.path.cmp(&b.path))
+    });
+}

@@ -1,0 +1,22 @@
+//! Palisade's check engine.
+//!
+//! A check is catalog data — a stable ID, a name, a severity, rationale, remediation and
+//! cross-references to CIS, NSA/CISA and peer tools — plus a *template*: a Rust function that
+//! evaluates a family of checks over the [`Inventory`], parameterised by the catalog entry. The
+//! built-in catalog (`catalog.yaml`, embedded at build time) feeds the CLI, the generated docs
+//! and the admission webhook alike: there is one engine.
+//!
+//! The crate is pure: it reads an inventory and returns [`Finding`]s.
+
+mod catalog;
+mod context;
+mod engine;
+mod exceptions;
+mod templates;
+
+pub use catalog::{Catalog, CatalogError, CheckDef, References};
+pub use context::Ctx;
+pub use engine::{Engine, EngineOptions, ScanOutcome, Suppressed};
+pub use exceptions::{ANNOTATION_IGNORE, ANNOTATION_IGNORE_REASON, Exception, ExceptionStatus};
+
+pub use palisade_model::{Finding, Inventory, Severity};

@@ -1,0 +1,193 @@
+//! RBAC object templates (per Role/Binding; effective permissions per subject are the RBAC
+//! analyzer's job).
+
+use palisade_model::api::PolicyRule;
+use serde::Deserialize;
+
+use super::{Hits, params};
+use crate::catalog::CheckDef;
+use crate::context::Ctx;
+
+type R = Result<(), String>;
+
+pub(crate) fn wildcard(check: &CheckDef, ctx: &Ctx<'_>, hits: &mut Hits) -> R {
+    params::<serde_json::Value>(check)?;
+    for role in &ctx.inv.roles {
+        for (i, rule) in role.spec.rules.iter().enumerate() {
+            let mut what = Vec::new();
+            if rule.verbs.iter().any(|v| v == "*") {
+                what.push("verbs");
+            }
+            if rule.resources.iter().any(|r| r == "*") {
+                what.push("resources");
+            }
+            if rule.api_groups.iter().any(|g| g == "*") && !rule.resources.is_empty() {
+                what.push("apiGroups");
+            }
+            if rule.non_resource_urls.iter().any(|u| u == "*") {
+                what.push("nonResourceURLs");
+            }
+            if !what.is_empty() {
+                hits.object(
+                    role,
+                    Some(format!("rules[{i}]")),
+                    format!(
+                        "{} {} grants * in {}",
+                        role.kind,
+                        role.meta.name,
+                        what.join(", ")
+                    ),
+                );
+            }
+        }
+    }
+    Ok(())
+}
+
+#[derive(Deserialize, Default)]
+#[serde(deny_unknown_fields)]
+struct RoleParams {
+    roles: Vec<String>,
+}
+
+pub(crate) fn binding_to_role(check: &CheckDef, ctx: &Ctx<'_>, hits: &mut Hits) -> R {
+    let p: RoleParams = params(check)?;
+    for b in &ctx.inv.role_bindings {
+        if b.spec.role_ref.kind == "ClusterRole" && p.roles.contains(&b.spec.role_ref.name) {
+            let subjects: Vec<String> = b
+                .spec
+                .subjects
+                .iter()
+                .map(|s| format!("{} {}", s.kind, s.name))
+                .collect();
+            hits.object(
+                b,
+                Some("roleRef".into()),
+                format!(
+                    "{} grants ClusterRole {} to {}{}",
+                    b.kind,
+                    b.spec.role_ref.name,
+                    if subjects.is_empty() {
+                        "no subject".to_string()
+                    } else {
+                        subjects.join(", ")
+                    },
+                    if b.is_cluster_binding() {
+                        " cluster-wide"
+                    } else {
+                        ""
+                    }
+                ),
+            );
+        }
+    }
+    Ok(())
+}
+
+#[derive(Deserialize, Default)]
+#[serde(deny_unknown_fields)]
+struct GroupParams {
+    subjects: Vec<String>,
+}
+
+pub(crate) fn binding_to_group(check: &CheckDef, ctx: &Ctx<'_>, hits: &mut Hits) -> R {
+    let p: GroupParams = params(check)?;
+    for b in &ctx.inv.role_bindings {
+        for (i, s) in b.spec.subjects.iter().enumerate() {
+            if (s.kind == "Group" || s.kind == "User") && p.subjects.contains(&s.name) {
+                hits.object(
+                    b,
+                    Some(format!("subjects[{i}]")),
+                    format!(
+                        "{} grants {} {} to {} {}",
+                        b.kind, b.spec.role_ref.kind, b.spec.role_ref.name, s.kind, s.name
+                    ),
+                );
+            }
+        }
+    }
+    Ok(())
+}
+
+#[derive(Deserialize, Default)]
+#[serde(deny_unknown_fields)]
+struct GrantParams {
+    /// API group of the resources (`""` for the core group).
+    #[serde(default)]
+    api_group: String,
+    /// Resources, possibly with a subresource (`pods/exec`).
+    #[serde(default)]
+    resources: Vec<String>,
+    /// Verbs; any one of them granted on any of the resources fires.
+    verbs: Vec<String>,
+    /// Restrict to ClusterRoles (cluster-wide power).
+    #[serde(default)]
+    cluster_roles_only: bool,
+}
+
+/// Whether `rule` grants `verb` on `resource` (which may be `res/sub`) in `group`, following
+/// the RBAC authorizer: `*` matches everything, `*/sub` matches that subresource of any
+/// resource. Rules restricted by resourceNames still grant the verb on those names.
+pub(crate) fn rule_grants(rule: &PolicyRule, group: &str, resource: &str, verb: &str) -> bool {
+    let verb_ok = rule.verbs.iter().any(|v| v == "*" || v == verb);
+    let group_ok = rule.api_groups.iter().any(|g| g == "*" || g == group);
+    let resource_ok = rule.resources.iter().any(|r| {
+        r == "*"
+            || r == resource
+            || resource
+                .split_once('/')
+                .is_some_and(|(_, sub)| *r == format!("*/{sub}"))
+    });
+    verb_ok && group_ok && resource_ok
+}
+
+pub(crate) fn grants(check: &CheckDef, ctx: &Ctx<'_>, hits: &mut Hits) -> R {
+    let p: GrantParams = params(check)?;
+    if p.verbs.is_empty() {
+        return Err("verbs must not be empty".into());
+    }
+    for role in &ctx.inv.roles {
+        if p.cluster_roles_only && !role.is_cluster_role() {
+            continue;
+        }
+        for (i, rule) in role.spec.rules.iter().enumerate() {
+            let granted: Vec<String> = if p.resources.is_empty() {
+                // Verb-only checks (escalate, bind, impersonate) on any resource.
+                p.verbs
+                    .iter()
+                    .filter(|v| rule.verbs.iter().any(|rv| rv == *v || rv == "*"))
+                    .filter(|_| !rule.resources.is_empty())
+                    .cloned()
+                    .collect()
+            } else {
+                p.resources
+                    .iter()
+                    .flat_map(|res| {
+                        p.verbs
+                            .iter()
+                            .filter(|v| rule_grants(rule, &p.api_group, res, v))
+                            .map(move |v| format!("{v} {res}"))
+                    })
+                    .collect()
+            };
+            if !granted.is_empty() {
+                hits.object(
+                    role,
+                    Some(format!("rules[{i}]")),
+                    format!(
+                        "{} {} grants {}{}",
+                        role.kind,
+                        role.meta.name,
+                        granted.join(", "),
+                        if rule.resource_names.is_empty() {
+                            String::new()
+                        } else {
+                            format!(" (only on {})", rule.resource_names.join(", "))
+                        }
+                    ),
+                );
+            }
+        }
+    }
+    Ok(())
+}

@@ -1,0 +1,180 @@
+//! Service, Ingress and API-version templates.
+
+use palisade_model::api::IntOrString;
+use serde::Deserialize;
+
+use super::{Hits, params};
+use crate::catalog::CheckDef;
+use crate::context::Ctx;
+
+type R = Result<(), String>;
+
+#[derive(Deserialize, Default)]
+#[serde(deny_unknown_fields)]
+struct TypeParams {
+    types: Vec<String>,
+}
+
+pub(crate) fn service_type(check: &CheckDef, ctx: &Ctx<'_>, hits: &mut Hits) -> R {
+    let p: TypeParams = params(check)?;
+    for svc in &ctx.inv.services {
+        let t = svc.service_type();
+        if p.types.iter().any(|x| x == t) {
+            let mut msg = format!("Service has type {t}");
+            if t == "LoadBalancer" && svc.spec.load_balancer_source_ranges.is_empty() {
+                msg.push_str(" and no loadBalancerSourceRanges: reachable from any address");
+            } else if t == "NodePort" {
+                msg.push_str(": its ports are open on every node");
+            }
+            hits.object(svc, Some("spec.type".into()), msg);
+        }
+    }
+    Ok(())
+}
+
+pub(crate) fn dangling_service(check: &CheckDef, ctx: &Ctx<'_>, hits: &mut Hits) -> R {
+    params::<serde_json::Value>(check)?;
+    for svc in &ctx.inv.services {
+        if svc.spec.selector.is_empty() || svc.service_type() == "ExternalName" {
+            continue; // endpoints managed elsewhere
+        }
+        if ctx.inv.service_targets(svc).next().is_none() {
+            let sel: Vec<String> = svc
+                .spec
+                .selector
+                .iter()
+                .map(|(k, v)| format!("{k}={v}"))
+                .collect();
+            hits.object(
+                svc,
+                Some("spec.selector".into()),
+                format!("Service selector {} matches no workload", sel.join(",")),
+            );
+        }
+    }
+    Ok(())
+}
+
+pub(crate) fn service_port_mismatch(check: &CheckDef, ctx: &Ctx<'_>, hits: &mut Hits) -> R {
+    params::<serde_json::Value>(check)?;
+    for svc in &ctx.inv.services {
+        let targets: Vec<_> = ctx.inv.service_targets(svc).collect();
+        if targets.is_empty() {
+            continue;
+        }
+        for (i, sp) in svc.spec.ports.iter().enumerate() {
+            // Named target ports must resolve in the selected pods; numbers need no declaration.
+            let Some(IntOrString::String(name)) = &sp.target_port else {
+                continue;
+            };
+            let resolves = targets.iter().any(|w| {
+                w.spec
+                    .pod
+                    .containers
+                    .iter()
+                    .flat_map(|c| &c.ports)
+                    .any(|p| p.name.as_deref() == Some(name.as_str()))
+            });
+            if !resolves {
+                hits.object(
+                    svc,
+                    Some(format!("spec.ports[{i}].targetPort")),
+                    format!("Service targetPort {name} names no container port of the selected workloads"),
+                );
+            }
+        }
+    }
+    Ok(())
+}
+
+pub(crate) fn dangling_ingress(check: &CheckDef, ctx: &Ctx<'_>, hits: &mut Hits) -> R {
+    params::<serde_json::Value>(check)?;
+    for ing in &ctx.inv.ingresses {
+        let ns = ing.namespace().unwrap_or("default");
+        for backend in ing.backend_services() {
+            let exists = ctx
+                .inv
+                .services
+                .iter()
+                .any(|s| s.namespace() == Some(ns) && s.meta.name == backend);
+            if !exists {
+                hits.object(
+                    ing,
+                    Some("spec.rules".into()),
+                    format!("Ingress routes to Service {backend}, which does not exist in namespace {ns}"),
+                );
+            }
+        }
+    }
+    Ok(())
+}
+
+#[derive(Deserialize, Default)]
+#[serde(deny_unknown_fields)]
+struct DeprecatedParams {
+    apis: Vec<DeprecatedApi>,
+}
+
+#[derive(Deserialize, Default)]
+#[serde(deny_unknown_fields)]
+struct DeprecatedApi {
+    api_version: String,
+    kinds: Vec<String>,
+    removed_in: String,
+    replacement: String,
+}
+
+pub(crate) fn deprecated_api(check: &CheckDef, ctx: &Ctx<'_>, hits: &mut Hits) -> R {
+    let p: DeprecatedParams = params(check)?;
+    let inv = ctx.inv;
+    let objects = inv
+        .workloads
+        .iter()
+        .map(|o| (&o.api_version, &o.kind, o.object_ref(), &o.meta))
+        .chain(
+            inv.services
+                .iter()
+                .map(|o| (&o.api_version, &o.kind, o.object_ref(), &o.meta)),
+        )
+        .chain(
+            inv.ingresses
+                .iter()
+                .map(|o| (&o.api_version, &o.kind, o.object_ref(), &o.meta)),
+        )
+        .chain(
+            inv.network_policies
+                .iter()
+                .map(|o| (&o.api_version, &o.kind, o.object_ref(), &o.meta)),
+        )
+        .chain(
+            inv.roles
+                .iter()
+                .map(|o| (&o.api_version, &o.kind, o.object_ref(), &o.meta)),
+        )
+        .chain(
+            inv.role_bindings
+                .iter()
+                .map(|o| (&o.api_version, &o.kind, o.object_ref(), &o.meta)),
+        )
+        .chain(
+            inv.others
+                .iter()
+                .map(|o| (&o.api_version, &o.kind, o.object_ref(), &o.meta)),
+        );
+    for (api_version, kind, object, meta) in objects {
+        for api in &p.apis {
+            if &api.api_version == api_version && api.kinds.iter().any(|k| k == kind) {
+                hits.push_ref(
+                    object.clone(),
+                    meta,
+                    Some("apiVersion".into()),
+                    format!(
+                        "{kind} uses {api_version}, removed in Kubernetes {}: use {}",
+                        api.removed_in, api.replacement
+                    ),
+                );
+            }
+        }
+    }
+    Ok(())
+}

@@ -1,0 +1,355 @@
+//! Turning one parsed object (a JSON value) into a typed inventory entry.
+
+use std::sync::Arc;
+
+use palisade_model::api::{
+    AggregationRule, IngressSpec, LocalObjectReference, NetworkPolicySpec, PodSpec,
+    PodTemplateSpec, PolicyRule, RoleRef, ServiceSpec, Subject, nullable,
+};
+use palisade_model::inventory::{
+    ConfigMapSpec, NamespaceSpec, Resource, RoleBindingSpec, RoleSpec, SecretSpec,
+    ServiceAccountSpec, WorkloadSpec,
+};
+use palisade_model::{Inventory, LabelSelector, ObjectMeta, SourceLocation, WorkloadKind};
+use serde::Deserialize;
+use serde::de::DeserializeOwned;
+use serde_json::Value;
+
+use crate::documents::Document;
+use crate::parse::{self, Item, Segment};
+use crate::redact::{scrub_secret, scrub_serde_message};
+use crate::{Diagnostic, DiagnosticLevel, Limits};
+
+/// A field that could not be read, with its path from the object root.
+struct FieldError {
+    path: Vec<Segment>,
+    message: String,
+}
+
+fn path_string(path: &[Segment]) -> String {
+    let mut s = String::new();
+    for seg in path {
+        match seg {
+            Segment::Key(k) => {
+                if !s.is_empty() {
+                    s.push('.');
+                }
+                s.push_str(k);
+            }
+            Segment::Index(i) => s.push_str(&format!("[{i}]")),
+        }
+    }
+    s
+}
+
+/// Deserializes the value at `prefix` inside `root` (absent → default), reporting the full
+/// field path of any error.
+fn typed_at<T: DeserializeOwned + Default>(root: &Value, prefix: &[&str]) -> Result<T, FieldError> {
+    let mut v = root;
+    for key in prefix {
+        match v.get(key) {
+            Some(next) if !next.is_null() => v = next,
+            _ => return Ok(T::default()),
+        }
+    }
+    serde_path_to_error::deserialize::<_, T>(v).map_err(|e| {
+        let mut path: Vec<Segment> = prefix.iter().map(|k| Segment::Key(k.to_string())).collect();
+        for seg in e.path().iter() {
+            match seg {
+                serde_path_to_error::Segment::Seq { index } => path.push(Segment::Index(*index)),
+                serde_path_to_error::Segment::Map { key } => path.push(Segment::Key(key.clone())),
+                serde_path_to_error::Segment::Enum { variant } => {
+                    path.push(Segment::Key(variant.clone()))
+                }
+                serde_path_to_error::Segment::Unknown => {}
+            }
+        }
+        FieldError {
+            path,
+            message: scrub_serde_message(&e.into_inner().to_string()),
+        }
+    })
+}
+
+/// Adds one object to the inventory, or a diagnostic explaining why it could not be.
+pub(crate) fn add_object(
+    inv: &mut Inventory,
+    diags: &mut Vec<Diagnostic>,
+    file: &Arc<str>,
+    doc: &Document<'_>,
+    item: Item,
+    limits: &Limits,
+) {
+    let error = |line: u32, column: u32, message: String| Diagnostic {
+        level: DiagnosticLevel::Error,
+        file: file.clone(),
+        line,
+        column,
+        message,
+    };
+    let mut value = item.value;
+    match &value {
+        Value::Null => return,
+        Value::Object(_) => {}
+        other => {
+            diags.push(error(
+                item.line,
+                0,
+                format!(
+                    "expected a Kubernetes object (a mapping with apiVersion and kind), found {}",
+                    json_type(other)
+                ),
+            ));
+            return;
+        }
+    }
+    let kind = value
+        .get("kind")
+        .and_then(Value::as_str)
+        .unwrap_or("")
+        .to_string();
+    let api_version = value
+        .get("apiVersion")
+        .and_then(Value::as_str)
+        .unwrap_or("")
+        .to_string();
+    if kind.is_empty() || api_version.is_empty() {
+        let missing = if kind.is_empty() {
+            "kind"
+        } else {
+            "apiVersion"
+        };
+        diags.push(error(
+            item.line,
+            0,
+            format!("object has no {missing}: not a Kubernetes manifest"),
+        ));
+        return;
+    }
+    if kind == "Secret" {
+        scrub_secret(&mut value);
+    }
+    let source = SourceLocation::new(file.clone(), item.line);
+    let result = build(inv, &kind, &api_version, &value, source);
+    if let Err(e) = result {
+        let mut full_path = Vec::new();
+        if let Some(i) = item.list_index {
+            full_path.push(Segment::Key("items".into()));
+            full_path.push(Segment::Index(i));
+        }
+        full_path.extend(e.path.iter().cloned());
+        let (line, column) = if doc.json {
+            (item.line, 0)
+        } else {
+            parse::locate(doc, &full_path, limits).unwrap_or((item.line, 0))
+        };
+        let name = value
+            .get("metadata")
+            .and_then(|m| m.get("name"))
+            .and_then(Value::as_str)
+            .unwrap_or("<unnamed>");
+        diags.push(error(
+            line,
+            column,
+            format!(
+                "{kind} {name}: field {}: {}",
+                path_string(&e.path),
+                e.message
+            ),
+        ));
+    }
+}
+
+fn json_type(v: &Value) -> &'static str {
+    match v {
+        Value::Null => "null",
+        Value::Bool(_) => "a boolean",
+        Value::Number(_) => "a number",
+        Value::String(_) => "a string",
+        Value::Array(_) => "a sequence",
+        Value::Object(_) => "a mapping",
+    }
+}
+
+fn build(
+    inv: &mut Inventory,
+    kind: &str,
+    api_version: &str,
+    value: &Value,
+    source: SourceLocation,
+) -> Result<(), FieldError> {
+    let meta: ObjectMeta = typed_at(value, &["metadata"])?;
+    let raw = Arc::new(value.clone());
+    let header = Header {
+        api_version,
+        kind,
+        meta: &meta,
+        source: &source,
+        raw: &raw,
+    };
+    if let Some(wk) = WorkloadKind::from_kind(kind) {
+        let spec = workload_spec(wk, value, &meta)?;
+        inv.workloads.push(header.make(spec));
+        return Ok(());
+    }
+    match kind {
+        "Namespace" => inv
+            .namespaces
+            .push(header.make(NamespaceSpec { implicit: false })),
+        "Service" => {
+            let spec: ServiceSpec = typed_at(value, &["spec"])?;
+            inv.services.push(header.make(spec));
+        }
+        "Ingress" => {
+            let spec: IngressSpec = typed_at(value, &["spec"])?;
+            inv.ingresses.push(header.make(spec));
+        }
+        "NetworkPolicy" => {
+            let spec: NetworkPolicySpec = typed_at(value, &["spec"])?;
+            inv.network_policies.push(header.make(spec));
+        }
+        "Role" | "ClusterRole" => {
+            let rules: Vec<PolicyRule> = typed_at(value, &["rules"])?;
+            let aggregation_rule: Option<AggregationRule> = typed_at(value, &["aggregationRule"])?;
+            inv.roles.push(header.make(RoleSpec {
+                rules,
+                aggregation_rule,
+            }));
+        }
+        "RoleBinding" | "ClusterRoleBinding" => {
+            let role_ref: RoleRef = typed_at(value, &["roleRef"])?;
+            let subjects: Vec<Subject> = typed_at(value, &["subjects"])?;
+            inv.role_bindings
+                .push(header.make(RoleBindingSpec { role_ref, subjects }));
+        }
+        "ServiceAccount" => {
+            #[derive(Deserialize, Default)]
+            #[serde(rename_all = "camelCase", default)]
+            struct Sa {
+                automount_service_account_token: Option<bool>,
+                #[serde(deserialize_with = "nullable")]
+                image_pull_secrets: Vec<LocalObjectReference>,
+            }
+            let sa: Sa = typed_at(value, &[])?;
+            inv.service_accounts.push(header.make(ServiceAccountSpec {
+                automount_token: sa.automount_service_account_token,
+                image_pull_secrets: sa.image_pull_secrets,
+            }));
+        }
+        "Secret" => {
+            let type_ = value
+                .get("type")
+                .and_then(Value::as_str)
+                .unwrap_or("Opaque")
+                .to_string();
+            let keys = keys_of(value, &["data", "stringData"]);
+            inv.secrets.push(header.make(SecretSpec { type_, keys }));
+        }
+        "ConfigMap" => {
+            let keys = keys_of(value, &["data", "binaryData"]);
+            inv.config_maps.push(header.make(ConfigMapSpec { keys }));
+        }
+        _ => inv.others.push(header.make(())),
+    }
+    Ok(())
+}
+
+/// The identity shared by every typed entry built from one object.
+struct Header<'a> {
+    api_version: &'a str,
+    kind: &'a str,
+    meta: &'a ObjectMeta,
+    source: &'a SourceLocation,
+    raw: &'a Arc<Value>,
+}
+
+impl Header<'_> {
+    fn make<S>(&self, spec: S) -> Resource<S> {
+        Resource {
+            api_version: self.api_version.to_string(),
+            kind: self.kind.to_string(),
+            meta: self.meta.clone(),
+            source: self.source.clone(),
+            spec,
+            raw: self.raw.clone(),
+        }
+    }
+}
+
+fn keys_of(value: &Value, fields: &[&str]) -> Vec<String> {
+    let mut keys: Vec<String> = fields
+        .iter()
+        .filter_map(|f| value.get(f).and_then(Value::as_object))
+        .flat_map(|m| m.keys().cloned())
+        .collect();
+    keys.sort();
+    keys.dedup();
+    keys
+}
+
+#[derive(Deserialize, Default)]
+#[serde(rename_all = "camelCase", default)]
+struct ControllerSpec {
+    template: Option<PodTemplateSpec>,
+    selector: Option<Value>,
+    replicas: Option<i64>,
+}
+
+fn workload_spec(
+    kind: WorkloadKind,
+    value: &Value,
+    meta: &ObjectMeta,
+) -> Result<WorkloadSpec, FieldError> {
+    if kind == WorkloadKind::Pod {
+        let pod: PodSpec = typed_at(value, &["spec"])?;
+        return Ok(WorkloadSpec {
+            kind,
+            pod_meta: meta.clone(),
+            pod,
+            selector: None,
+            replicas: None,
+        });
+    }
+    let prefix: &[&str] = if kind == WorkloadKind::CronJob {
+        &["spec", "jobTemplate", "spec"]
+    } else {
+        &["spec"]
+    };
+    let spec: ControllerSpec = typed_at(value, prefix)?;
+    let template = spec.template.ok_or_else(|| FieldError {
+        path: prefix
+            .iter()
+            .map(|k| Segment::Key(k.to_string()))
+            .chain([Segment::Key("template".into())])
+            .collect(),
+        message: "missing pod template (required for this kind)".into(),
+    })?;
+    let selector = match spec.selector {
+        None | Some(Value::Null) => None,
+        Some(v) if kind == WorkloadKind::ReplicationController => {
+            // A ReplicationController selector is a plain label map.
+            let labels = serde_json::from_value(v).map_err(|e| FieldError {
+                path: vec![Segment::Key("spec".into()), Segment::Key("selector".into())],
+                message: scrub_serde_message(&e.to_string()),
+            })?;
+            Some(LabelSelector::from_labels(labels))
+        }
+        Some(v) => Some(serde_json::from_value(v).map_err(|e| {
+            FieldError {
+                path: prefix
+                    .iter()
+                    .map(|k| Segment::Key(k.to_string()))
+                    .chain([Segment::Key("selector".into())])
+                    .collect(),
+                message: scrub_serde_message(&e.to_string()),
+            }
+        })?),
+    };
+    Ok(WorkloadSpec {
+        kind,
+        pod_meta: template.metadata,
+        pod: template.spec,
+        selector,
+        replicas: spec.replicas,
+    })
+}

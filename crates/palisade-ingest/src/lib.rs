@@ -1,0 +1,289 @@
+//! Manifest ingestion: files, directories and stdin into Palisade's [`Inventory`].
+//!
+//! Ingestion never fails as a whole. It returns the inventory of everything that could be read
+//! plus a list of [`Diagnostic`]s, each naming the file, line and column of a document that could
+//! not be read and why — as a compiler front end returns a tree plus errors.
+//!
+//! Supported inputs: `.yaml`, `.yml` and `.json` files, directories (recursively, in sorted
+//! order, hidden entries skipped, symlinked directories not followed), and bytes from stdin;
+//! multi-document YAML streams (Helm and `kubectl kustomize` output included); `kind: List`
+//! (as `kubectl get -o yaml` exports). Unknown kinds and CRDs are kept as
+//! [`palisade_model::OtherObject`]s.
+//!
+//! Hostile input is bounded: file size, YAML nesting depth, node and alias counts are capped per
+//! document, and a panic in a parser is caught and reported as a diagnostic for that document.
+
+mod convert;
+mod discover;
+mod documents;
+mod parse;
+mod redact;
+
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+use palisade_model::Inventory;
+use serde::Serialize;
+
+pub use discover::discover_files;
+
+/// How serious a diagnostic is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum DiagnosticLevel {
+    /// Something was read but may not be what the author meant.
+    Warning,
+    /// A document or file could not be read; its objects are missing from the inventory.
+    Error,
+}
+
+/// A problem with one input: a file that could not be read or a document that could not be
+/// parsed. Messages never contain Secret values.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Diagnostic {
+    /// Warning or error.
+    pub level: DiagnosticLevel,
+    /// The file (or `-` for stdin).
+    pub file: Arc<str>,
+    /// 1-based line, 0 when the whole file is concerned.
+    pub line: u32,
+    /// 1-based column, 0 when unknown.
+    pub column: u32,
+    /// What went wrong.
+    pub message: String,
+}
+
+impl std::fmt::Display for Diagnostic {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let level = match self.level {
+            DiagnosticLevel::Warning => "warning",
+            DiagnosticLevel::Error => "error",
+        };
+        write!(f, "{}", self.file)?;
+        if self.line > 0 {
+            write!(f, ":{}", self.line)?;
+            if self.column > 0 {
+                write!(f, ":{}", self.column)?;
+            }
+        }
+        write!(f, ": {level}: {}", self.message)
+    }
+}
+
+/// Limits that keep memory bounded on untrusted input.
+#[derive(Debug, Clone, Copy)]
+pub struct Limits {
+    /// Largest file read, in bytes.
+    pub max_file_bytes: u64,
+    /// Deepest YAML/JSON nesting accepted in one document.
+    pub max_depth: usize,
+    /// Most YAML nodes in one document (after alias expansion).
+    pub max_nodes: usize,
+    /// Most alias references in one document.
+    pub max_aliases: usize,
+}
+
+impl Default for Limits {
+    fn default() -> Self {
+        Limits {
+            max_file_bytes: 64 * 1024 * 1024,
+            max_depth: 64,
+            max_nodes: 250_000,
+            max_aliases: 1_000,
+        }
+    }
+}
+
+/// The result of ingestion: the inventory plus what could not be read.
+#[derive(Debug, Default)]
+pub struct Ingested {
+    /// Everything that was read, finalized (implicit namespaces added).
+    pub inventory: Inventory,
+    /// Problems, in input order.
+    pub diagnostics: Vec<Diagnostic>,
+    /// Number of files read.
+    pub files: usize,
+    /// Number of documents parsed.
+    pub documents: usize,
+}
+
+impl Ingested {
+    /// True when some input could not be read.
+    pub fn has_errors(&self) -> bool {
+        self.diagnostics
+            .iter()
+            .any(|d| d.level == DiagnosticLevel::Error)
+    }
+}
+
+/// One input to read.
+#[derive(Debug, Clone)]
+pub enum Input {
+    /// A file or directory.
+    Path(PathBuf),
+    /// Bytes already read (stdin), with the name to show in diagnostics.
+    Bytes {
+        /// Display name (`-` for stdin).
+        name: String,
+        /// Content.
+        data: Vec<u8>,
+    },
+}
+
+/// Reads every input into one inventory. Directories are walked recursively; files are parsed
+/// in parallel; results keep the input order.
+pub fn ingest(inputs: &[Input], limits: &Limits) -> Ingested {
+    let mut out = Ingested::default();
+    let mut jobs: Vec<Job> = Vec::new();
+    for input in inputs {
+        match input {
+            Input::Path(p) => {
+                let (files, diags) = discover_files(p);
+                out.diagnostics.extend(diags);
+                jobs.extend(files.into_iter().map(Job::File));
+            }
+            Input::Bytes { name, data } => jobs.push(Job::Bytes(name, data)),
+        }
+    }
+    use rayon::prelude::*;
+    let results: Vec<FileResult> = jobs.par_iter().map(|j| j.run(limits)).collect();
+    for r in results {
+        out.files += 1;
+        out.documents += r.documents;
+        out.inventory.extend(r.inventory);
+        out.diagnostics.extend(r.diagnostics);
+    }
+    out.inventory.finalize();
+    out
+}
+
+/// Convenience: reads paths (files or directories).
+pub fn ingest_paths<P: AsRef<Path>>(paths: &[P], limits: &Limits) -> Ingested {
+    let inputs: Vec<Input> = paths
+        .iter()
+        .map(|p| Input::Path(p.as_ref().to_path_buf()))
+        .collect();
+    ingest(&inputs, limits)
+}
+
+/// Reads one in-memory manifest stream (YAML or JSON) named `name`.
+pub fn ingest_str(name: &str, text: &str) -> Ingested {
+    ingest(
+        &[Input::Bytes {
+            name: name.to_string(),
+            data: text.as_bytes().to_vec(),
+        }],
+        &Limits::default(),
+    )
+}
+
+enum Job<'a> {
+    File(PathBuf),
+    Bytes(&'a str, &'a [u8]),
+}
+
+/// What one file produced.
+#[derive(Default)]
+struct FileResult {
+    inventory: Inventory,
+    diagnostics: Vec<Diagnostic>,
+    documents: usize,
+}
+
+impl Job<'_> {
+    fn run(&self, limits: &Limits) -> FileResult {
+        match self {
+            Job::File(path) => {
+                let name: Arc<str> = Arc::from(path.display().to_string());
+                match discover::read_bounded(path, limits.max_file_bytes) {
+                    Ok(data) => parse_file(name, &data, limits),
+                    Err(message) => FileResult {
+                        diagnostics: vec![Diagnostic {
+                            level: DiagnosticLevel::Error,
+                            file: name,
+                            line: 0,
+                            column: 0,
+                            message,
+                        }],
+                        ..Default::default()
+                    },
+                }
+            }
+            Job::Bytes(name, data) => {
+                let name: Arc<str> = Arc::from(*name);
+                if data.len() as u64 > limits.max_file_bytes {
+                    return FileResult {
+                        diagnostics: vec![Diagnostic {
+                            level: DiagnosticLevel::Error,
+                            file: name,
+                            line: 0,
+                            column: 0,
+                            message: format!(
+                                "input is larger than the limit of {} bytes",
+                                limits.max_file_bytes
+                            ),
+                        }],
+                        ..Default::default()
+                    };
+                }
+                parse_file(name, data, limits)
+            }
+        }
+    }
+}
+
+fn parse_file(file: Arc<str>, data: &[u8], limits: &Limits) -> FileResult {
+    let mut result = FileResult::default();
+    let text = match documents::decode_text(data) {
+        Ok(t) => t,
+        Err((line, message)) => {
+            result.diagnostics.push(Diagnostic {
+                level: DiagnosticLevel::Error,
+                file,
+                line,
+                column: 0,
+                message,
+            });
+            return result;
+        }
+    };
+    for doc in documents::split(&text) {
+        if doc.is_blank() {
+            continue;
+        }
+        result.documents += 1;
+        let outcome = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+            parse::parse_document(&doc, limits)
+        }));
+        let parsed = match outcome {
+            Ok(p) => p,
+            Err(_) => Err(parse::ParseError {
+                line: doc.first_line,
+                column: 0,
+                message: "internal parser failure on this document (reported, not fatal)".into(),
+            }),
+        };
+        match parsed {
+            Ok(values) => {
+                for item in values {
+                    convert::add_object(
+                        &mut result.inventory,
+                        &mut result.diagnostics,
+                        &file,
+                        &doc,
+                        item,
+                        limits,
+                    );
+                }
+            }
+            Err(e) => result.diagnostics.push(Diagnostic {
+                level: DiagnosticLevel::Error,
+                file: file.clone(),
+                line: e.line,
+                column: e.column,
+                message: e.message,
+            }),
+        }
+    }
+    result
+}
