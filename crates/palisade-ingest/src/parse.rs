@@ -89,6 +89,10 @@ fn parse_yaml(doc: &Document<'_>, limits: &Limits) -> Result<(Value, u32), Parse
 fn yaml_message(e: &serde_saphyr::Error) -> String {
     let text = e.to_string();
     let first = text.lines().next().unwrap_or("").trim();
+    if first.contains("use Option<") {
+        // The only strings we deserialize are mapping keys (into JSON objects).
+        return "a mapping key is empty or null".into();
+    }
     strip_position(first)
 }
 

@@ -353,34 +353,52 @@ impl Inventory {
     /// after all objects are added; calling again is harmless.
     pub fn finalize(&mut self) {
         let declared: BTreeSet<String> = self.namespaces.iter().map(|n| n.name()).collect();
-        let mut used: BTreeSet<String> = BTreeSet::new();
-        let mut note = |ns: Option<&str>| {
+        // Each implied namespace points at the first object found in it.
+        let mut used: BTreeMap<String, SourceLocation> = BTreeMap::new();
+        let mut note = |ns: Option<&str>, src: &SourceLocation| {
             if let Some(ns) = ns {
-                used.insert(ns.to_string());
+                used.entry(ns.to_string()).or_insert_with(|| src.clone());
             }
         };
-        self.workloads.iter().for_each(|o| note(o.namespace()));
-        self.services.iter().for_each(|o| note(o.namespace()));
-        self.ingresses.iter().for_each(|o| note(o.namespace()));
+        self.workloads
+            .iter()
+            .for_each(|o| note(o.namespace(), &o.source));
+        self.services
+            .iter()
+            .for_each(|o| note(o.namespace(), &o.source));
+        self.ingresses
+            .iter()
+            .for_each(|o| note(o.namespace(), &o.source));
         self.network_policies
             .iter()
-            .for_each(|o| note(o.namespace()));
+            .for_each(|o| note(o.namespace(), &o.source));
         self.service_accounts
             .iter()
-            .for_each(|o| note(o.namespace()));
-        self.roles.iter().for_each(|o| note(o.namespace()));
-        self.role_bindings.iter().for_each(|o| note(o.namespace()));
-        self.secrets.iter().for_each(|o| note(o.namespace()));
-        self.config_maps.iter().for_each(|o| note(o.namespace()));
-        for ns in used.difference(&declared) {
+            .for_each(|o| note(o.namespace(), &o.source));
+        self.roles
+            .iter()
+            .for_each(|o| note(o.namespace(), &o.source));
+        self.role_bindings
+            .iter()
+            .for_each(|o| note(o.namespace(), &o.source));
+        self.secrets
+            .iter()
+            .for_each(|o| note(o.namespace(), &o.source));
+        self.config_maps
+            .iter()
+            .for_each(|o| note(o.namespace(), &o.source));
+        for (ns, source) in used {
+            if declared.contains(&ns) {
+                continue;
+            }
             self.namespaces.push(Resource {
                 api_version: "v1".into(),
                 kind: "Namespace".into(),
                 meta: ObjectMeta {
-                    name: ns.clone(),
+                    name: ns,
                     ..Default::default()
                 },
-                source: SourceLocation::new("<implied>", 0),
+                source,
                 spec: NamespaceSpec { implicit: true },
                 raw: Arc::new(serde_json::Value::Null),
             });

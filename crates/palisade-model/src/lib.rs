@@ -7,6 +7,7 @@
 //! This crate is pure: it performs no file, network or clock access.
 
 pub mod api;
+pub mod diagnostic;
 pub mod finding;
 pub mod flow;
 pub mod image;
@@ -15,6 +16,7 @@ pub mod meta;
 pub mod package;
 pub mod selector;
 
+pub use diagnostic::{Diagnostic, DiagnosticLevel};
 pub use finding::{Finding, Severity};
 pub use image::ImageRef;
 pub use inventory::{

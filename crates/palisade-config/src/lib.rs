@@ -1,0 +1,139 @@
+//! `palisade.yaml`: one policy configuration shared by `palisade scan` and the admission
+//! webhook, so both enforce the same thing.
+//!
+//! ```yaml
+//! checks:
+//!   skip: [PAL-036]                 # IDs or names never run
+//!   only: []                        # if non-empty, run only these
+//!   severity: {PAL-005: medium}     # severity overrides
+//! annotation_exceptions: true       # honour palisade.dev/ignore annotations
+//! exceptions:
+//!   - checks: [privileged-container]
+//!     namespace: kube-system        # glob
+//!     name: "cilium-*"              # glob
+//!     kind: DaemonSet
+//!     image: "quay.io/cilium/*"     # glob
+//!     reason: CNI agent needs host networking (SEC-1234)
+//!     expires: 2027-03-31
+//! ```
+//!
+//! Unknown keys are errors: a typo must not silently disable a policy.
+
+use std::collections::BTreeMap;
+
+use palisade_checks::{Catalog, EngineOptions, Exception};
+use palisade_model::Severity;
+use serde::Deserialize;
+
+/// Check selection and severity overrides.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct ChecksSection {
+    /// Run only these checks (IDs or names); empty = all.
+    pub only: Vec<String>,
+    /// Never run these checks.
+    pub skip: Vec<String>,
+    /// Severity overrides by check ID or name.
+    pub severity: BTreeMap<String, Severity>,
+}
+
+/// The whole configuration file.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Config {
+    /// Check selection.
+    #[serde(default)]
+    pub checks: ChecksSection,
+    /// Whether `palisade.dev/ignore` annotations are honoured.
+    #[serde(default = "yes")]
+    pub annotation_exceptions: bool,
+    /// Scoped exceptions.
+    #[serde(default)]
+    pub exceptions: Vec<Exception>,
+}
+
+fn yes() -> bool {
+    true
+}
+
+impl Default for Config {
+    fn default() -> Self {
+        Config {
+            checks: ChecksSection::default(),
+            annotation_exceptions: true,
+            exceptions: Vec::new(),
+        }
+    }
+}
+
+/// A configuration error, naming the field or entry.
+#[derive(Debug, thiserror::Error)]
+pub enum ConfigError {
+    /// Not valid YAML, or a field of the wrong type or unknown.
+    #[error("{0}")]
+    Parse(String),
+    /// A semantically invalid entry.
+    #[error("{0}")]
+    Invalid(String),
+}
+
+impl Config {
+    /// Parses and validates a configuration document against `catalog` (check IDs and names
+    /// must exist).
+    pub fn from_yaml(text: &str, catalog: &Catalog) -> Result<Config, ConfigError> {
+        if text.trim().is_empty() {
+            return Ok(Config::default());
+        }
+        let config: Config =
+            serde_saphyr::from_str(text).map_err(|e| ConfigError::Parse(e.to_string()))?;
+        config.validate(catalog)?;
+        Ok(config)
+    }
+
+    fn validate(&self, catalog: &Catalog) -> Result<(), ConfigError> {
+        let known = |id: &str| id == "*" || catalog.get(id).is_some();
+        for (section, list) in [
+            ("checks.only", &self.checks.only),
+            ("checks.skip", &self.checks.skip),
+        ] {
+            for id in list {
+                if !known(id) {
+                    return Err(ConfigError::Invalid(format!(
+                        "{section}: unknown check {id:?}"
+                    )));
+                }
+            }
+        }
+        for id in self.checks.severity.keys() {
+            if !known(id) {
+                return Err(ConfigError::Invalid(format!(
+                    "checks.severity: unknown check {id:?}"
+                )));
+            }
+        }
+        for (i, e) in self.exceptions.iter().enumerate() {
+            e.validate()
+                .map_err(|m| ConfigError::Invalid(format!("exceptions[{i}]: {m}")))?;
+            for id in &e.checks {
+                if !known(id) {
+                    return Err(ConfigError::Invalid(format!(
+                        "exceptions[{i}]: unknown check {id:?}"
+                    )));
+                }
+            }
+        }
+        Ok(())
+    }
+
+    /// Engine options for this configuration; `today` (`YYYY-MM-DD`) enforces expiry dates.
+    pub fn engine_options(&self, today: Option<String>) -> EngineOptions {
+        EngineOptions {
+            annotation_exceptions: self.annotation_exceptions,
+            exceptions: self.exceptions.clone(),
+            today,
+            only: self.checks.only.clone(),
+            skip: self.checks.skip.clone(),
+            severity_overrides: self.checks.severity.clone(),
+        }
+    }
+}

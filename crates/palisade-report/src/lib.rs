@@ -1,0 +1,49 @@
+//! Sinks for scan results. Analyzers return plain values; only this crate knows the output
+//! formats: a terminal table, JSON (a documented, versioned schema), SARIF 2.1.0 and JUnit XML.
+
+mod json;
+mod junit;
+mod sarif;
+mod table;
+
+use std::collections::BTreeMap;
+
+use palisade_checks::{Catalog, Exception, Suppressed};
+use palisade_model::{Diagnostic, Finding, Severity};
+
+pub use json::{JSON_SCHEMA_ID, to_json};
+pub use junit::to_junit;
+pub use sarif::to_sarif;
+pub use table::{Grouping, TableOptions, summary_line, to_table};
+
+/// Everything a scan report shows.
+#[derive(Debug, Clone)]
+pub struct ScanReport<'a> {
+    /// Findings, in the order to show them.
+    pub findings: &'a [Finding],
+    /// Inputs that could not be read.
+    pub diagnostics: &'a [Diagnostic],
+    /// Findings suppressed by exceptions (kept for audit).
+    pub suppressed: &'a [Suppressed],
+    /// Exceptions past their expiry date.
+    pub expired_exceptions: &'a [Exception],
+    /// The catalog the findings came from (rule metadata for SARIF and JUnit).
+    pub catalog: &'a Catalog,
+    /// Number of objects scanned.
+    pub objects: usize,
+    /// Number of files read.
+    pub files: usize,
+    /// Tool version.
+    pub version: &'a str,
+}
+
+impl ScanReport<'_> {
+    /// Finding counts per severity (every severity present, zero included).
+    pub fn counts(&self) -> BTreeMap<Severity, usize> {
+        let mut m: BTreeMap<Severity, usize> = Severity::ALL.iter().map(|s| (*s, 0)).collect();
+        for f in self.findings {
+            *m.entry(f.severity).or_default() += 1;
+        }
+        m
+    }
+}

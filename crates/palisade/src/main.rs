@@ -1,0 +1,52 @@
+//! The `palisade` command: a thin layer that wires sources, analyzers and sinks.
+//!
+//! Domains are cargo features; each adds one subcommand module under `cmd/` (and its renderers
+//! under `render/`). To add one: declare the feature in Cargo.toml, add `mod` lines and a
+//! variant to [`Command`] behind `#[cfg(feature = "…")]`, and dispatch it in `run`.
+
+mod cmd;
+mod exit;
+mod input;
+mod output;
+mod render;
+
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand};
+
+/// Palisade: Kubernetes security from build to runtime.
+#[derive(Parser, Debug)]
+#[command(
+    name = "palisade",
+    version,
+    about = "Kubernetes security from build to runtime: misconfigurations, network exposure, RBAC, images, runtime.",
+    after_help = "Examples:\n  palisade scan examples/demo-cluster\n  kubectl get deploy,svc,netpol -A -o yaml | palisade scan - --format sarif > palisade.sarif\n  palisade checks list --format json\n\nExit status: 0 success; 1 findings at or above --fail-on; 2 usage or configuration error; 3 some input could not be read."
+)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand, Debug)]
+enum Command {
+    /// Scan manifests for misconfigurations and report findings.
+    Scan(cmd::scan::Args),
+    /// Inspect the check catalog.
+    #[command(subcommand)]
+    Checks(cmd::checks::Command),
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let result = match cli.command {
+        Command::Scan(args) => cmd::scan::run(args),
+        Command::Checks(c) => cmd::checks::run(c),
+    };
+    match result {
+        Ok(code) => code,
+        Err(e) => {
+            eprintln!("palisade: error: {e:#}");
+            exit::code(exit::USAGE)
+        }
+    }
+}

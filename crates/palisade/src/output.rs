@@ -1,0 +1,61 @@
+//! Where output goes and whether it may use colour.
+
+use std::io::{IsTerminal, Write};
+use std::path::PathBuf;
+
+use anyhow::Context;
+use clap::ValueEnum;
+
+/// `--color`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum, Default)]
+pub enum ColorChoice {
+    /// Colour on a terminal unless NO_COLOR is set.
+    #[default]
+    Auto,
+    /// Always colour (still never with NO_COLOR).
+    Always,
+    /// Never colour.
+    Never,
+}
+
+/// Whether to colour stdout: never with a non-empty NO_COLOR, otherwise as chosen (auto = only
+/// on a TTY).
+pub fn use_color(choice: ColorChoice, to_file: bool) -> bool {
+    let no_color = std::env::var_os("NO_COLOR").is_some_and(|v| !v.is_empty());
+    if no_color {
+        return false;
+    }
+    match choice {
+        ColorChoice::Never => false,
+        ColorChoice::Always => true,
+        ColorChoice::Auto => !to_file && std::io::stdout().is_terminal(),
+    }
+}
+
+/// Terminal width when stdout is a terminal (from COLUMNS), else `None`.
+pub fn terminal_width() -> Option<u16> {
+    if !std::io::stdout().is_terminal() {
+        return None;
+    }
+    std::env::var("COLUMNS")
+        .ok()
+        .and_then(|c| c.parse().ok())
+        .or(Some(120))
+}
+
+/// Writes `text` to the file, or to stdout.
+pub fn emit(text: &str, file: Option<&PathBuf>) -> anyhow::Result<()> {
+    match file {
+        Some(path) => {
+            std::fs::write(path, text).with_context(|| format!("writing {}", path.display()))
+        }
+        None => {
+            let mut out = std::io::stdout().lock();
+            // A closed pipe (`| head`) is not an error worth reporting.
+            match out.write_all(text.as_bytes()).and_then(|_| out.flush()) {
+                Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => Ok(()),
+                other => other.context("writing to stdout"),
+            }
+        }
+    }
+}
