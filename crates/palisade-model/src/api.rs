@@ -292,6 +292,16 @@ pub struct SecurityContext {
     /// SELinux options.
     #[serde(rename = "seLinuxOptions")]
     pub se_linux_options: Option<SeLinuxOptions>,
+    /// Windows options.
+    pub windows_options: Option<WindowsSecurityContextOptions>,
+}
+
+/// core/v1 `WindowsSecurityContextOptions` (the field Palisade reads).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, Default)]
+#[serde(rename_all = "camelCase", default)]
+pub struct WindowsSecurityContextOptions {
+    /// Run as a Windows HostProcess container (full host access).
+    pub host_process: Option<bool>,
 }
 
 /// core/v1 `PodSecurityContext`.
@@ -319,6 +329,8 @@ pub struct PodSecurityContext {
     /// SELinux options.
     #[serde(rename = "seLinuxOptions")]
     pub se_linux_options: Option<SeLinuxOptions>,
+    /// Windows options (containers may override).
+    pub windows_options: Option<WindowsSecurityContextOptions>,
 }
 
 /// core/v1 `Capabilities`.

@@ -13,6 +13,7 @@ pub mod flow;
 pub mod image;
 pub mod inventory;
 pub mod meta;
+pub mod ownership;
 pub mod package;
 pub mod selector;
 

@@ -41,6 +41,10 @@ fn uri(file: &str) -> String {
             _ => out.push_str(&format!("%{b:02X}")),
         }
     }
+    if out.starts_with('/') {
+        // Absolute paths become absolute file URIs (RFC 8089).
+        return format!("file://{out}");
+    }
     out.strip_prefix("./").map(str::to_string).unwrap_or(out)
 }
 
@@ -153,5 +157,6 @@ mod tests {
     fn uris_are_relative_and_escaped() {
         assert_eq!(uri("./a b/c.yaml"), "a%20b/c.yaml");
         assert_eq!(uri("dir\\x.yaml"), "dir/x.yaml");
+        assert_eq!(uri("/tmp/x y.yaml"), "file:///tmp/x%20y.yaml");
     }
 }

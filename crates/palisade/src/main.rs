@@ -34,6 +34,15 @@ enum Command {
     /// Inspect the check catalog.
     #[command(subcommand)]
     Checks(cmd::checks::Command),
+    /// RBAC: who can do what, can a subject do something, risky grants.
+    #[cfg(feature = "visibility")]
+    Rbac(cmd::rbac::RbacArgs),
+    /// Rank workloads by an explainable risk score.
+    #[cfg(feature = "visibility")]
+    Risk(cmd::risk::RiskArgs),
+    /// List workloads with images, service account, exposure, owner and deploy-and-forget signals.
+    #[cfg(feature = "visibility")]
+    Inventory(cmd::inventory::InventoryArgs),
 }
 
 fn main() -> ExitCode {
@@ -41,6 +50,12 @@ fn main() -> ExitCode {
     let result = match cli.command {
         Command::Scan(args) => cmd::scan::run(args),
         Command::Checks(c) => cmd::checks::run(c),
+        #[cfg(feature = "visibility")]
+        Command::Rbac(a) => cmd::rbac::run(a),
+        #[cfg(feature = "visibility")]
+        Command::Risk(a) => cmd::risk::run(a),
+        #[cfg(feature = "visibility")]
+        Command::Inventory(a) => cmd::inventory::run(a),
     };
     match result {
         Ok(code) => code,

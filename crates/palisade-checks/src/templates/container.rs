@@ -245,7 +245,8 @@ pub(crate) fn proc_mount(check: &CheckDef, ctx: &Ctx<'_>, hits: &mut Hits) -> R 
 #[derive(Deserialize, Default)]
 #[serde(deny_unknown_fields)]
 struct SeccompParams {
-    /// Fire only on an explicit `Unconfined` profile (otherwise: on unset too).
+    /// Fire only on an explicit `Unconfined` profile; otherwise fire only when no profile is
+    /// set (two checks, so one container never gets both).
     #[serde(default)]
     unconfined_only: bool,
 }
@@ -264,7 +265,7 @@ pub(crate) fn seccomp(check: &CheckDef, ctx: &Ctx<'_>, hits: &mut Hits) -> R {
             .and_then(|s| s.seccomp_profile.as_ref());
         let effective: Option<&SeccompProfile> = own.or(pod);
         match effective.map(|s| s.type_.as_str()) {
-            Some("Unconfined") => hits.container(
+            Some("Unconfined") if p.unconfined_only => hits.container(
                 &c,
                 "securityContext.seccompProfile",
                 format!(
@@ -358,6 +359,56 @@ pub(crate) fn selinux(check: &CheckDef, ctx: &Ctx<'_>, hits: &mut Hits) -> R {
                 );
                 break;
             }
+        }
+    }
+    Ok(())
+}
+
+pub(crate) fn windows_host_process(check: &CheckDef, ctx: &Ctx<'_>, hits: &mut Hits) -> R {
+    params::<serde_json::Value>(check)?;
+    for c in ctx.containers() {
+        let own = c
+            .container
+            .security_context
+            .as_ref()
+            .and_then(|s| s.windows_options.as_ref())
+            .and_then(|w| w.host_process);
+        let pod = pod_of(&c)
+            .security_context
+            .as_ref()
+            .and_then(|s| s.windows_options.as_ref())
+            .and_then(|w| w.host_process);
+        if own.or(pod) == Some(true) {
+            hits.container(
+                &c,
+                "securityContext.windowsOptions.hostProcess",
+                format!(
+                    "container {} is a Windows HostProcess container (full access to the node)",
+                    c.container.name
+                ),
+            );
+        }
+    }
+    Ok(())
+}
+
+pub(crate) fn sudo_in_command(check: &CheckDef, ctx: &Ctx<'_>, hits: &mut Hits) -> R {
+    params::<serde_json::Value>(check)?;
+    for c in ctx.containers() {
+        let words = c.container.command.iter().chain(&c.container.args);
+        let uses_sudo = words.flat_map(|w| w.split_whitespace()).any(|w| {
+            let base = w.rsplit('/').next().unwrap_or(w);
+            base == "sudo" || base == "doas"
+        });
+        if uses_sudo {
+            hits.container(
+                &c,
+                "command",
+                format!(
+                    "container {} runs sudo in its command or arguments",
+                    c.container.name
+                ),
+            );
         }
     }
     Ok(())

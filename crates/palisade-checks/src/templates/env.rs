@@ -10,10 +10,22 @@ use crate::context::Ctx;
 
 type R = Result<(), String>;
 
+#[derive(Deserialize, Default)]
+#[serde(deny_unknown_fields)]
+struct RefParams {
+    /// `key_ref` (env[].valueFrom.secretKeyRef) or `env_from` (envFrom[].secretRef).
+    source: String,
+}
+
 pub(crate) fn env_secret_ref(check: &CheckDef, ctx: &Ctx<'_>, hits: &mut Hits) -> R {
-    params::<serde_json::Value>(check)?;
+    let p: RefParams = params(check)?;
+    let (key_ref, env_from) = match p.source.as_str() {
+        "key_ref" => (true, false),
+        "env_from" => (false, true),
+        other => return Err(format!("source must be key_ref or env_from, not {other:?}")),
+    };
     for c in ctx.containers() {
-        for (i, e) in c.container.env.iter().enumerate() {
+        for (i, e) in c.container.env.iter().enumerate().filter(|_| key_ref) {
             if let Some(r) = e
                 .value_from
                 .as_ref()
@@ -29,7 +41,7 @@ pub(crate) fn env_secret_ref(check: &CheckDef, ctx: &Ctx<'_>, hits: &mut Hits) -
                 );
             }
         }
-        for (i, e) in c.container.env_from.iter().enumerate() {
+        for (i, e) in c.container.env_from.iter().enumerate().filter(|_| env_from) {
             if let Some(r) = &e.secret_ref {
                 hits.container(
                     &c,

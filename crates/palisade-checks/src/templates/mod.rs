@@ -7,6 +7,7 @@ mod container;
 mod env;
 mod image;
 mod network;
+mod objects;
 mod pod;
 mod rbac;
 mod resources;
@@ -165,6 +166,25 @@ fn lookup(name: &str) -> Option<RunFn> {
         "rbac_binding_to_role" => rbac::binding_to_role,
         "rbac_binding_to_group" => rbac::binding_to_group,
         "rbac_grants" => rbac::grants,
+        "rbac_binding_to_service_account" => rbac::binding_to_service_account,
+        "rbac_binding_missing_role" => rbac::binding_missing_role,
+        "windows_host_process" => container::windows_host_process,
+        "sudo_in_command" => container::sudo_in_command,
+        "share_process_namespace" => pod::share_process_namespace,
+        "host_users" => pod::host_users,
+        "node_name" => pod::node_name,
+        "single_replica" => pod::single_replica,
+        "missing_owner" => pod::missing_owner,
+        "workload_selector_mismatch" => pod::workload_selector_mismatch,
+        "known_image" => pod::known_image,
+        "service_external_ips" => service::service_external_ips,
+        "loadbalancer_open" => service::loadbalancer_open,
+        "ingress_without_tls" => service::ingress_without_tls,
+        "netpol_any_namespace" => network::netpol_any_namespace,
+        "netpol_world_cidr" => network::netpol_world_cidr,
+        "netpol_allow_all" => network::netpol_allow_all,
+        "legacy_sa_token_secret" => objects::legacy_sa_token_secret,
+        "configmap_sensitive_key" => objects::configmap_sensitive_key,
         _ => return None,
     })
 }

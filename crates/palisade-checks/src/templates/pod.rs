@@ -360,3 +360,162 @@ pub(crate) fn secret_volume_writable(check: &CheckDef, ctx: &Ctx<'_>, hits: &mut
     }
     Ok(())
 }
+
+pub(crate) fn share_process_namespace(check: &CheckDef, ctx: &Ctx<'_>, hits: &mut Hits) -> R {
+    params::<serde_json::Value>(check)?;
+    for w in ctx.workloads() {
+        if w.spec.pod.share_process_namespace == Some(true) {
+            hits.workload(
+                w,
+                Some(format!("{}.shareProcessNamespace", w.pod_spec_path())),
+                "containers of the pod share one PID namespace: each can see and signal the others' processes and read their environment and filesystems through /proc".into(),
+            );
+        }
+    }
+    Ok(())
+}
+
+pub(crate) fn host_users(check: &CheckDef, ctx: &Ctx<'_>, hits: &mut Hits) -> R {
+    params::<serde_json::Value>(check)?;
+    for w in ctx.workloads() {
+        let pod = &w.spec.pod;
+        // User namespaces are incompatible with host namespaces; those pods are reported by the
+        // host-namespace checks instead.
+        let host_ns = pod.host_network == Some(true)
+            || pod.host_pid == Some(true)
+            || pod.host_ipc == Some(true);
+        if pod.host_users != Some(false) && !host_ns {
+            hits.workload(
+                w,
+                Some(format!("{}.hostUsers", w.pod_spec_path())),
+                "pod does not run in its own user namespace (hostUsers: false): root in the container is root on the node".into(),
+            );
+        }
+    }
+    Ok(())
+}
+
+pub(crate) fn node_name(check: &CheckDef, ctx: &Ctx<'_>, hits: &mut Hits) -> R {
+    params::<serde_json::Value>(check)?;
+    for w in ctx.workloads() {
+        // Pods read back from a cluster carry the node the scheduler chose; only templates
+        // and pods without an owner express a deliberate pin.
+        if w.spec.kind == palisade_model::WorkloadKind::Pod && !w.meta.owner_references.is_empty() {
+            continue;
+        }
+        if let Some(n) = w.spec.pod.node_name.as_deref().filter(|n| !n.is_empty()) {
+            hits.workload(
+                w,
+                Some(format!("{}.nodeName", w.pod_spec_path())),
+                format!("pod is pinned to node {n} with nodeName, bypassing the scheduler and its admission checks"),
+            );
+        }
+    }
+    Ok(())
+}
+
+#[derive(Deserialize, Default)]
+#[serde(deny_unknown_fields)]
+struct ReplicaParams {
+    minimum: i64,
+}
+
+pub(crate) fn single_replica(check: &CheckDef, ctx: &Ctx<'_>, hits: &mut Hits) -> R {
+    let p: ReplicaParams = params(check)?;
+    use palisade_model::WorkloadKind as K;
+    for w in ctx.workloads() {
+        if !matches!(w.spec.kind, K::Deployment | K::StatefulSet | K::ReplicaSet) {
+            continue;
+        }
+        // replicas defaults to 1; an autoscaler may manage it, which a manifest cannot show.
+        let replicas = w.spec.replicas.unwrap_or(1);
+        if replicas < p.minimum {
+            hits.workload(
+                w,
+                Some("spec.replicas".into()),
+                format!("{} runs {replicas} replica(s); fewer than {} means downtime on every node drain or crash", w.kind, p.minimum),
+            );
+        }
+    }
+    Ok(())
+}
+
+pub(crate) fn missing_owner(check: &CheckDef, ctx: &Ctx<'_>, hits: &mut Hits) -> R {
+    params::<serde_json::Value>(check)?;
+    use palisade_model::ownership::{OWNER_KEYS, declared_owner};
+    for w in ctx.workloads() {
+        let ns_owner = w
+            .namespace()
+            .and_then(|ns| ctx.inv.namespace(ns))
+            .and_then(|n| declared_owner(&n.meta))
+            .is_some();
+        if declared_owner(&w.meta).is_none()
+            && declared_owner(&w.spec.pod_meta).is_none()
+            && !ns_owner
+        {
+            hits.workload(
+                w,
+                Some("metadata.labels".into()),
+                format!(
+                    "no owner: neither the workload, its pods nor its namespace carry one of the labels or annotations {}",
+                    OWNER_KEYS.join(", ")
+                ),
+            );
+        }
+    }
+    Ok(())
+}
+
+pub(crate) fn workload_selector_mismatch(check: &CheckDef, ctx: &Ctx<'_>, hits: &mut Hits) -> R {
+    params::<serde_json::Value>(check)?;
+    for w in ctx.workloads() {
+        let Some(sel) = &w.spec.selector else {
+            continue;
+        };
+        match sel.matches(w.pod_labels()) {
+            Ok(true) => {}
+            Ok(false) => hits.workload(
+                w,
+                Some("spec.selector".into()),
+                format!("{} selector does not match its own pod template labels: the API server rejects it, or the controller never sees its pods", w.kind),
+            ),
+            Err(e) => hits.workload(w, Some("spec.selector".into()), format!("{} selector is invalid: {e}", w.kind)),
+        }
+    }
+    Ok(())
+}
+
+#[derive(Deserialize, Default)]
+#[serde(deny_unknown_fields)]
+struct KnownImageParams {
+    /// Repository paths (after the registry) that identify the component.
+    repositories: Vec<String>,
+    /// What the component is, for the message.
+    component: String,
+}
+
+pub(crate) fn known_image(check: &CheckDef, ctx: &Ctx<'_>, hits: &mut Hits) -> R {
+    let p: KnownImageParams = params(check)?;
+    for c in ctx.containers() {
+        let Some(image) = c.container.image.as_deref() else {
+            continue;
+        };
+        let Ok(r) = palisade_model::ImageRef::parse(image) else {
+            continue;
+        };
+        if p.repositories
+            .iter()
+            .any(|repo| r.repository == *repo || r.repository.ends_with(&format!("/{repo}")))
+        {
+            hits.container(
+                &c,
+                "image",
+                format!(
+                    "container {} runs {} ({image})",
+                    c.container.name, p.component
+                ),
+            );
+        }
+    }
+    Ok(())
+}

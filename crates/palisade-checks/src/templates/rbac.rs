@@ -109,12 +109,16 @@ pub(crate) fn binding_to_group(check: &CheckDef, ctx: &Ctx<'_>, hits: &mut Hits)
     Ok(())
 }
 
+fn core_group() -> Vec<String> {
+    vec![String::new()]
+}
+
 #[derive(Deserialize, Default)]
 #[serde(deny_unknown_fields)]
 struct GrantParams {
-    /// API group of the resources (`""` for the core group).
-    #[serde(default)]
-    api_group: String,
+    /// API groups of the resources (`""` is the core group; default: core only).
+    #[serde(default = "core_group")]
+    api_groups: Vec<String>,
     /// Resources, possibly with a subresource (`pods/exec`).
     #[serde(default)]
     resources: Vec<String>,
@@ -142,7 +146,10 @@ pub(crate) fn rule_grants(rule: &PolicyRule, group: &str, resource: &str, verb: 
 }
 
 pub(crate) fn grants(check: &CheckDef, ctx: &Ctx<'_>, hits: &mut Hits) -> R {
-    let p: GrantParams = params(check)?;
+    let mut p: GrantParams = params(check)?;
+    if p.api_groups.is_empty() {
+        p.api_groups = core_group();
+    }
     if p.verbs.is_empty() {
         return Err("verbs must not be empty".into());
     }
@@ -165,7 +172,7 @@ pub(crate) fn grants(check: &CheckDef, ctx: &Ctx<'_>, hits: &mut Hits) -> R {
                     .flat_map(|res| {
                         p.verbs
                             .iter()
-                            .filter(|v| rule_grants(rule, &p.api_group, res, v))
+                            .filter(|v| p.api_groups.iter().any(|g| rule_grants(rule, g, res, v)))
                             .map(move |v| format!("{v} {res}"))
                     })
                     .collect()
@@ -187,6 +194,68 @@ pub(crate) fn grants(check: &CheckDef, ctx: &Ctx<'_>, hits: &mut Hits) -> R {
                     ),
                 );
             }
+        }
+    }
+    Ok(())
+}
+
+#[derive(Deserialize, Default)]
+#[serde(deny_unknown_fields)]
+struct SaParams {
+    names: Vec<String>,
+}
+
+pub(crate) fn binding_to_service_account(check: &CheckDef, ctx: &Ctx<'_>, hits: &mut Hits) -> R {
+    let p: SaParams = params(check)?;
+    for b in &ctx.inv.role_bindings {
+        for (i, s) in b.spec.subjects.iter().enumerate() {
+            if s.kind == "ServiceAccount" && p.names.contains(&s.name) {
+                let ns = s.namespace.as_deref().or(b.namespace()).unwrap_or("?");
+                hits.object(
+                    b,
+                    Some(format!("subjects[{i}]")),
+                    format!(
+                        "{} grants {} {} to service account {ns}/{}, which every pod without its own service account uses",
+                        b.kind, b.spec.role_ref.kind, b.spec.role_ref.name, s.name
+                    ),
+                );
+            }
+        }
+    }
+    Ok(())
+}
+
+#[derive(Deserialize, Default)]
+#[serde(deny_unknown_fields)]
+struct MissingRoleParams {
+    /// ClusterRoles every cluster has (not reported when absent from the input).
+    builtin: Vec<String>,
+}
+
+pub(crate) fn binding_missing_role(check: &CheckDef, ctx: &Ctx<'_>, hits: &mut Hits) -> R {
+    let p: MissingRoleParams = params(check)?;
+    // Only decidable when the input carries RBAC roles at all.
+    if ctx.inv.roles.is_empty() {
+        return Ok(());
+    }
+    for b in &ctx.inv.role_bindings {
+        let r = &b.spec.role_ref;
+        let exists = ctx.inv.roles.iter().any(|role| {
+            role.kind == r.kind
+                && role.meta.name == r.name
+                && (r.kind == "ClusterRole" || role.namespace() == b.namespace())
+        });
+        let builtin = r.kind == "ClusterRole"
+            && (p.builtin.contains(&r.name) || r.name.starts_with("system:"));
+        if !exists && !builtin {
+            hits.object(
+                b,
+                Some("roleRef".into()),
+                format!(
+                    "{} refers to {} {}, which is not in the input",
+                    b.kind, r.kind, r.name
+                ),
+            );
         }
     }
     Ok(())

@@ -178,3 +178,76 @@ pub(crate) fn deprecated_api(check: &CheckDef, ctx: &Ctx<'_>, hits: &mut Hits) -
     }
     Ok(())
 }
+
+pub(crate) fn service_external_ips(check: &CheckDef, ctx: &Ctx<'_>, hits: &mut Hits) -> R {
+    params::<serde_json::Value>(check)?;
+    for svc in &ctx.inv.services {
+        if !svc.spec.external_ips.is_empty() {
+            hits.object(
+                svc,
+                Some("spec.externalIPs".into()),
+                format!(
+                    "Service claims external IPs {}: anyone who can create Services can intercept traffic to those addresses (CVE-2020-8554)",
+                    svc.spec.external_ips.join(", ")
+                ),
+            );
+        }
+    }
+    Ok(())
+}
+
+pub(crate) fn loadbalancer_open(check: &CheckDef, ctx: &Ctx<'_>, hits: &mut Hits) -> R {
+    params::<serde_json::Value>(check)?;
+    for svc in &ctx.inv.services {
+        if svc.service_type() != "LoadBalancer" {
+            continue;
+        }
+        let ranges = &svc.spec.load_balancer_source_ranges;
+        let open = ranges.is_empty() || ranges.iter().any(|r| r == "0.0.0.0/0" || r == "::/0");
+        if open {
+            hits.object(
+                svc,
+                Some("spec.loadBalancerSourceRanges".into()),
+                "LoadBalancer Service accepts traffic from any address (no restricting loadBalancerSourceRanges)".into(),
+            );
+        }
+    }
+    Ok(())
+}
+
+pub(crate) fn ingress_without_tls(check: &CheckDef, ctx: &Ctx<'_>, hits: &mut Hits) -> R {
+    params::<serde_json::Value>(check)?;
+    for ing in &ctx.inv.ingresses {
+        let tls_hosts: Vec<&str> = ing
+            .spec
+            .tls
+            .iter()
+            .flat_map(|t| t.hosts.iter().map(String::as_str))
+            .collect();
+        let any_tls_without_hosts = ing.spec.tls.iter().any(|t| t.hosts.is_empty());
+        let plain: Vec<&str> = ing
+            .spec
+            .rules
+            .iter()
+            .filter_map(|r| r.host.as_deref())
+            .filter(|h| !any_tls_without_hosts && !tls_hosts.contains(h))
+            .collect();
+        if ing.spec.tls.is_empty() {
+            hits.object(
+                ing,
+                Some("spec.tls".into()),
+                "Ingress serves plain HTTP: it has no TLS section".into(),
+            );
+        } else if !plain.is_empty() {
+            hits.object(
+                ing,
+                Some("spec.tls".into()),
+                format!(
+                    "Ingress hosts {} are not covered by its TLS section",
+                    plain.join(", ")
+                ),
+            );
+        }
+    }
+    Ok(())
+}

@@ -1,6 +1,12 @@
 //! One module per subcommand.
 
 pub mod checks;
+#[cfg(feature = "visibility")]
+pub mod inventory;
+#[cfg(feature = "visibility")]
+pub mod rbac;
+#[cfg(feature = "visibility")]
+pub mod risk;
 pub mod scan;
 
 /// Today's date in UTC as `YYYY-MM-DD` (for exception expiry).

@@ -65,6 +65,9 @@ pub struct Args {
     /// Skip these checks (IDs or names; repeatable or comma-separated).
     #[arg(long = "skip", value_delimiter = ',', value_name = "ID")]
     pub skip: Vec<String>,
+    /// Report only findings that are not in this earlier JSON report (`--format json`).
+    #[arg(long, value_name = "FILE")]
+    pub baseline: Option<PathBuf>,
     /// Group the table by severity or by object.
     #[arg(long, value_enum, default_value_t = GroupBy::Severity)]
     pub group_by: GroupBy,
@@ -103,6 +106,12 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
     let mut outcome = engine.run(&ingested.inventory);
     if let Some(min) = args.min_severity {
         outcome.findings.retain(|f| f.severity >= min);
+    }
+    if let Some(path) = &args.baseline {
+        let known = read_baseline(path)?;
+        outcome
+            .findings
+            .retain(|f| !known.contains(&f.fingerprint()));
     }
 
     let report = ScanReport {
@@ -151,4 +160,31 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
         return Ok(exit::code(exit::FINDINGS));
     }
     Ok(ExitCode::SUCCESS)
+}
+
+/// Fingerprints of the findings in an earlier JSON report.
+fn read_baseline(path: &std::path::Path) -> anyhow::Result<std::collections::HashSet<String>> {
+    let text = std::fs::read_to_string(path)
+        .with_context(|| format!("reading baseline {}", path.display()))?;
+    let doc: serde_json::Value = serde_json::from_str(&text)
+        .with_context(|| format!("baseline {} is not JSON", path.display()))?;
+    if doc.get("schema").and_then(|s| s.as_str()) != Some(palisade_report::JSON_SCHEMA_ID) {
+        anyhow::bail!(
+            "baseline {} is not a palisade JSON report (schema {})",
+            path.display(),
+            palisade_report::JSON_SCHEMA_ID
+        );
+    }
+    let findings = doc
+        .get("findings")
+        .and_then(|f| f.as_array())
+        .with_context(|| format!("baseline {} has no findings array", path.display()))?;
+    Ok(findings
+        .iter()
+        .filter_map(|f| {
+            f.get("fingerprint")
+                .and_then(|v| v.as_str())
+                .map(str::to_string)
+        })
+        .collect())
 }

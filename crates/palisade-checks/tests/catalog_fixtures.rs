@@ -1,0 +1,198 @@
+//! Every check of the built-in catalog has a pair of fixtures, written from the Kubernetes API
+//! reference, under `tests/fixtures/<ID>/`:
+//!
+//! - `fires.yaml`: a manifest set on which the check must fire. Its first line is
+//!   `# expect: N`, the exact number of findings of that check.
+//! - `passes.yaml`: the closest correct variant (near-misses included), on which the check must
+//!   not fire.
+//!
+//! Both must ingest without diagnostics: fixtures are valid manifests. A new check without
+//! fixtures fails this test. Every broken check is reported in one failure message.
+
+use std::fmt::Write as _;
+use std::path::{Path, PathBuf};
+
+use palisade_checks::{Catalog, Engine, EngineOptions};
+use palisade_ingest::{DiagnosticLevel, ingest_str};
+
+/// Checks whose fixture follows Kubernetes semantics but whose template does not (yet). Their
+/// failures are printed, not failed on; once such a check passes, it must leave this list.
+const KNOWN_BUGS: &[&str] = &[];
+
+fn fixtures_root() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures")
+}
+
+/// Reads the `# expect: N` header of a fires fixture.
+fn expected_count(text: &str) -> Result<usize, String> {
+    let first = text.lines().next().unwrap_or("");
+    let n = first
+        .strip_prefix("# expect:")
+        .ok_or_else(|| format!("first line must be `# expect: N`, found {first:?}"))?;
+    n.trim()
+        .parse()
+        .map_err(|_| format!("`# expect:` needs a number, found {:?}", n.trim()))
+}
+
+/// Ingests one fixture and runs one check on it; returns the findings' messages.
+fn findings_of(
+    catalog: &Catalog,
+    id: &str,
+    path: &Path,
+    text: &str,
+    errors_only: bool,
+) -> Result<Vec<String>, String> {
+    let name = path
+        .strip_prefix(env!("CARGO_MANIFEST_DIR"))
+        .unwrap_or(path)
+        .display()
+        .to_string();
+    let ingested = ingest_str(&name, text);
+    let diagnostics: Vec<String> = ingested
+        .diagnostics
+        .iter()
+        .filter(|d| !errors_only || d.level == DiagnosticLevel::Error)
+        .map(|d| d.to_string())
+        .collect();
+    if !diagnostics.is_empty() {
+        return Err(format!(
+            "ingestion diagnostics (fixtures must be valid manifests): {}",
+            diagnostics.join("; ")
+        ));
+    }
+    let engine = Engine::new(
+        catalog.clone(),
+        EngineOptions {
+            only: vec![id.to_string()],
+            ..EngineOptions::default()
+        },
+    );
+    let outcome = engine.run(&ingested.inventory);
+    if outcome.checks_run != 1 {
+        return Err(format!(
+            "engine ran {} checks, expected 1",
+            outcome.checks_run
+        ));
+    }
+    Ok(outcome
+        .findings
+        .iter()
+        .chain(outcome.suppressed.iter().map(|s| &s.finding))
+        .filter(|f| f.check_id == id)
+        .map(|f| format!("{}: {}", f.object, f.message))
+        .collect())
+}
+
+/// Everything wrong with one check's fixtures (empty: all good).
+fn problems_of(catalog: &Catalog, id: &str) -> Vec<String> {
+    let dir = fixtures_root().join(id);
+    if !dir.is_dir() {
+        return vec![format!(
+            "no fixture directory {} (every check needs fires.yaml and passes.yaml)",
+            dir.display()
+        )];
+    }
+    let mut problems = Vec::new();
+    let read = |file: &str| {
+        let path = dir.join(file);
+        std::fs::read_to_string(&path)
+            .map(|text| (path.clone(), text))
+            .map_err(|e| format!("cannot read {}: {e}", path.display()))
+    };
+
+    match read("fires.yaml") {
+        Err(e) => problems.push(e),
+        Ok((path, text)) => match expected_count(&text) {
+            Err(e) => problems.push(format!("fires.yaml: {e}")),
+            Ok(0) => problems.push("fires.yaml: `# expect: 0` cannot show the check firing".into()),
+            Ok(want) => match findings_of(catalog, id, &path, &text, true) {
+                Err(e) => problems.push(format!("fires.yaml: {e}")),
+                Ok(got) if got.len() != want => problems.push(format!(
+                    "fires.yaml: expected {want} finding(s), got {}:{}",
+                    got.len(),
+                    got.iter()
+                        .map(|m| format!("\n      - {m}"))
+                        .collect::<String>()
+                )),
+                Ok(_) => {}
+            },
+        },
+    }
+
+    match read("passes.yaml") {
+        Err(e) => problems.push(e),
+        Ok((path, text)) => match findings_of(catalog, id, &path, &text, false) {
+            Err(e) => problems.push(format!("passes.yaml: {e}")),
+            Ok(got) if !got.is_empty() => problems.push(format!(
+                "passes.yaml: expected no finding, got {}:{}",
+                got.len(),
+                got.iter()
+                    .map(|m| format!("\n      - {m}"))
+                    .collect::<String>()
+            )),
+            Ok(_) => {}
+        },
+    }
+    problems
+}
+
+#[test]
+fn every_check_fires_and_passes_on_its_fixtures() {
+    let catalog = Catalog::builtin();
+    let ids: Vec<&str> = catalog.checks().iter().map(|c| c.id.as_str()).collect();
+    let mut failures = String::new();
+    let mut known = String::new();
+
+    for id in &ids {
+        let problems = problems_of(&catalog, id);
+        let is_known = KNOWN_BUGS.contains(id);
+        let out = if is_known { &mut known } else { &mut failures };
+        if !problems.is_empty() {
+            let _ = writeln!(out, "  {id}:");
+            for p in problems {
+                let _ = writeln!(out, "    {p}");
+            }
+        } else if is_known {
+            let _ = writeln!(
+                failures,
+                "  {id}: listed in KNOWN_BUGS but its fixtures now pass: remove it from the list"
+            );
+        }
+    }
+
+    for id in KNOWN_BUGS {
+        if !ids.contains(id) {
+            let _ = writeln!(
+                failures,
+                "  {id}: listed in KNOWN_BUGS but not in the catalog"
+            );
+        }
+    }
+
+    // Fixture directories must belong to a check (a renamed or removed check leaves none behind).
+    if let Ok(entries) = std::fs::read_dir(fixtures_root()) {
+        for entry in entries.flatten() {
+            let name = entry.file_name().to_string_lossy().into_owned();
+            if entry.path().is_dir() && !ids.contains(&name.as_str()) {
+                let _ = writeln!(
+                    failures,
+                    "  {name}: fixture directory for a check not in the catalog"
+                );
+            }
+        }
+    }
+
+    if !known.is_empty() {
+        eprintln!("known template bugs (not failing; see KNOWN_BUGS):\n{known}");
+    }
+    assert!(failures.is_empty(), "catalog fixtures failed:\n{failures}");
+}
+
+#[test]
+fn expect_header_is_parsed_strictly() {
+    assert_eq!(expected_count("# expect: 3\nkind: Pod\n"), Ok(3));
+    assert_eq!(expected_count("# expect:12"), Ok(12));
+    assert!(expected_count("kind: Pod\n# expect: 3").is_err());
+    assert!(expected_count("# expect: three").is_err());
+    assert!(expected_count("# expected: 3").is_err());
+}

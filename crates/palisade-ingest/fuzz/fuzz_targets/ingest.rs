@@ -1,0 +1,22 @@
+//! Fuzz target: arbitrary bytes through ingestion and the check engine must never panic, and
+//! every diagnostic must name a line inside the input.
+#![no_main]
+
+use libfuzzer_sys::fuzz_target;
+use palisade_ingest::{Input, Limits, ingest};
+
+fuzz_target!(|data: &[u8]| {
+    let limits = Limits::default();
+    let result = ingest(
+        &[Input::Bytes {
+            name: "fuzz.yaml".into(),
+            data: data.to_vec(),
+        }],
+        &limits,
+    );
+    let lines = data.iter().filter(|&&b| b == b'\n').count() as u32 + 1;
+    for d in &result.diagnostics {
+        assert!(d.line <= lines + 1, "diagnostic line {} beyond input ({lines} lines)", d.line);
+    }
+    let _ = palisade_checks::Engine::builtin().run(&result.inventory);
+});

@@ -1,0 +1,299 @@
+//! Ingestion from real files: formats, positions, and hostile input.
+
+use std::fs;
+
+use palisade_ingest::{DiagnosticLevel, Input, Limits, ingest, ingest_paths, ingest_str};
+
+const DEPLOY: &str = "apiVersion: apps/v1
+kind: Deployment
+metadata:
+  name: web
+  namespace: shop
+  labels: {app: web}
+spec:
+  selector:
+    matchLabels: {app: web}
+  template:
+    metadata:
+      labels: {app: web}
+    spec:
+      containers:
+      - name: web
+        image: nginx:1.27
+";
+
+#[test]
+fn multi_document_streams_keep_start_lines() {
+    let text = format!(
+        "# leading comment\n---\n{DEPLOY}---\napiVersion: v1\nkind: Service\nmetadata: {{name: web, namespace: shop}}\nspec:\n  selector: {{app: web}}\n  ports: [{{port: 80}}]\n---\n# empty document\n"
+    );
+    let r = ingest_str("stream.yaml", &text);
+    assert!(r.diagnostics.is_empty(), "{:?}", r.diagnostics);
+    assert_eq!(r.inventory.workloads.len(), 1);
+    assert_eq!(r.inventory.services.len(), 1);
+    // The Deployment's apiVersion is on line 3, the Service's on line 20.
+    assert_eq!(r.inventory.workloads[0].source.line, 3);
+    assert_eq!(r.inventory.services[0].source.line, 20);
+    assert_eq!(&*r.inventory.services[0].source.file, "stream.yaml");
+}
+
+#[test]
+fn lists_are_expanded_with_item_lines() {
+    let text = "apiVersion: v1
+kind: List
+items:
+- apiVersion: v1
+  kind: ServiceAccount
+  metadata: {name: a, namespace: x}
+- apiVersion: v1
+  kind: ServiceAccount
+  metadata: {name: b, namespace: x}
+";
+    let r = ingest_str("list.yaml", text);
+    assert!(r.diagnostics.is_empty(), "{:?}", r.diagnostics);
+    let lines: Vec<u32> = r
+        .inventory
+        .service_accounts
+        .iter()
+        .map(|s| s.source.line)
+        .collect();
+    assert_eq!(lines, vec![4, 7]);
+}
+
+#[test]
+fn json_files_and_json_lists() {
+    let text = r#"{"apiVersion":"v1","kind":"List","items":[
+{"apiVersion":"v1","kind":"Namespace","metadata":{"name":"a","labels":{"team":"x"}}},
+{"apiVersion":"v1","kind":"Pod","metadata":{"name":"p","namespace":"a"},"spec":{"containers":[{"name":"c","image":"busybox:1.36"}]}}
+]}"#;
+    let r = ingest_str("objs.json", text);
+    assert!(r.diagnostics.is_empty(), "{:?}", r.diagnostics);
+    assert_eq!(r.inventory.workloads.len(), 1);
+    let ns = r.inventory.namespace("a").unwrap();
+    assert_eq!(ns.meta.labels["team"], "x");
+    assert_eq!(ns.meta.labels["kubernetes.io/metadata.name"], "a");
+    assert_eq!(r.inventory.workloads[0].source.line, 3);
+}
+
+#[test]
+fn every_workload_kind_is_normalized_to_its_pod_template() {
+    let container = "containers: [{name: c, image: busybox:1.36}]";
+    let template =
+        format!("template:\n    metadata: {{labels: {{app: x}}}}\n    spec: {{{container}}}");
+    let mut text = String::new();
+    for kind in ["Deployment", "ReplicaSet", "StatefulSet", "DaemonSet"] {
+        text.push_str(&format!("---\napiVersion: apps/v1\nkind: {kind}\nmetadata: {{name: {}}}\nspec:\n  selector: {{matchLabels: {{app: x}}}}\n  {template}\n", kind.to_lowercase()));
+    }
+    text.push_str(&format!(
+        "---\napiVersion: batch/v1\nkind: Job\nmetadata: {{name: job}}\nspec:\n  {template}\n"
+    ));
+    text.push_str(&format!("---\napiVersion: v1\nkind: ReplicationController\nmetadata: {{name: rc}}\nspec:\n  selector: {{app: x}}\n  {template}\n"));
+    text.push_str(&format!("---\napiVersion: batch/v1\nkind: CronJob\nmetadata: {{name: cron}}\nspec:\n  schedule: '* * * * *'\n  jobTemplate:\n    spec:\n      template:\n        metadata: {{labels: {{app: x}}}}\n        spec: {{{container}}}\n"));
+    text.push_str(&format!("---\napiVersion: v1\nkind: Pod\nmetadata: {{name: pod, labels: {{app: x}}}}\nspec: {{{container}}}\n"));
+    let r = ingest_str("kinds.yaml", &text);
+    assert!(r.diagnostics.is_empty(), "{:?}", r.diagnostics);
+    assert_eq!(r.inventory.workloads.len(), 8);
+    for w in &r.inventory.workloads {
+        assert_eq!(w.spec.pod.containers.len(), 1, "{}", w.kind);
+        assert_eq!(
+            w.pod_labels().get("app").map(String::as_str),
+            Some("x"),
+            "{}",
+            w.kind
+        );
+        assert_eq!(w.namespace(), Some("default"));
+    }
+    let rc = r
+        .inventory
+        .workloads
+        .iter()
+        .find(|w| w.kind == "ReplicationController")
+        .unwrap();
+    assert!(
+        rc.spec
+            .selector
+            .as_ref()
+            .unwrap()
+            .matches(rc.pod_labels())
+            .unwrap()
+    );
+}
+
+#[test]
+fn unknown_kinds_and_crds_are_kept() {
+    let text = "apiVersion: cert-manager.io/v1\nkind: Certificate\nmetadata: {name: c, namespace: web}\nspec: {secretName: tls}\n";
+    let r = ingest_str("crd.yaml", text);
+    assert!(r.diagnostics.is_empty());
+    assert_eq!(r.inventory.others.len(), 1);
+    assert_eq!(r.inventory.others[0].kind, "Certificate");
+}
+
+#[test]
+fn a_broken_document_does_not_hide_the_others() {
+    let text = format!(
+        "{DEPLOY}---\napiVersion: v1\nkind: Pod\nmetadata:\n  name: bad\nspec:\n  containers:\n  - name: c\n    image: busybox\n    securityContext:\n      privileged: \"yes\"\n---\nkey: [unclosed\n---\napiVersion: v1\nkind: ServiceAccount\nmetadata: {{name: ok}}\n"
+    );
+    let r = ingest_str("mixed.yaml", &text);
+    assert_eq!(r.inventory.workloads.len(), 1, "the Deployment survives");
+    assert_eq!(
+        r.inventory.service_accounts.len(),
+        1,
+        "the ServiceAccount after the errors survives"
+    );
+    assert_eq!(r.diagnostics.len(), 2, "{:?}", r.diagnostics);
+    let type_error = &r.diagnostics[0];
+    assert_eq!(type_error.level, DiagnosticLevel::Error);
+    assert_eq!(
+        type_error.line, 27,
+        "points at the privileged field: {type_error}"
+    );
+    assert!(
+        type_error
+            .message
+            .contains("spec.containers[0].securityContext.privileged"),
+        "{type_error}"
+    );
+    assert!(
+        !type_error.message.contains("yes"),
+        "values are not echoed: {type_error}"
+    );
+    let syntax = &r.diagnostics[1];
+    assert!(syntax.line >= 29 && syntax.line <= 30, "{syntax}");
+    assert!(syntax.message.contains("invalid YAML"), "{syntax}");
+    assert!(r.has_errors());
+}
+
+#[test]
+fn documents_without_kind_or_not_mappings_are_reported() {
+    let r = ingest_str("x.yaml", "foo: bar\n---\n- 1\n- 2\n---\njust a string\n");
+    assert_eq!(r.diagnostics.len(), 3, "{:?}", r.diagnostics);
+    assert!(r.diagnostics[0].message.contains("no kind"));
+    assert!(r.diagnostics[1].message.contains("found a sequence"));
+    assert!(r.diagnostics[2].message.contains("found a string"));
+}
+
+#[test]
+fn secret_values_never_enter_the_inventory() {
+    let text = "apiVersion: v1\nkind: Secret\nmetadata:\n  name: db\n  namespace: x\n  annotations:\n    kubectl.kubernetes.io/last-applied-configuration: '{\"data\":{\"password\":\"c3VwZXJzZWNyZXQ=\"}}'\ntype: Opaque\ndata:\n  password: c3VwZXJzZWNyZXQ=\nstringData:\n  token: plain-text-token-value\n";
+    let r = ingest_str("secret.yaml", text);
+    let s = &r.inventory.secrets[0];
+    assert_eq!(
+        s.spec.keys,
+        vec!["password".to_string(), "token".to_string()]
+    );
+    let raw = s.raw.to_string();
+    assert!(!raw.contains("c3VwZXJzZWNyZXQ="), "{raw}");
+    assert!(!raw.contains("plain-text-token-value"), "{raw}");
+    let dbg = format!("{:?}", r.inventory);
+    assert!(!dbg.contains("c3VwZXJzZWNyZXQ="));
+}
+
+#[test]
+fn alias_bombs_are_refused_per_document() {
+    // "Billion laughs": each level references the previous one ten times.
+    let mut bomb = String::from(
+        "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: bomb}\ndata:\n  a0: &a0 \"lol\"\n",
+    );
+    for i in 1..10 {
+        let refs = vec![format!("*a{}", i - 1); 10].join(", ");
+        bomb.push_str(&format!("  a{i}: &a{i} [{refs}]\n"));
+    }
+    let text =
+        format!("{bomb}---\napiVersion: v1\nkind: ServiceAccount\nmetadata: {{name: after}}\n");
+    let r = ingest_str("bomb.yaml", &text);
+    assert_eq!(r.diagnostics.len(), 1, "{:?}", r.diagnostics);
+    assert_eq!(r.inventory.config_maps.len(), 0);
+    assert_eq!(r.inventory.service_accounts.len(), 1);
+}
+
+#[test]
+fn deep_nesting_is_refused() {
+    let depth = 10_000;
+    let text = format!(
+        "apiVersion: v1\nkind: ConfigMap\nmetadata: {{name: deep}}\ndata: {}{}\n",
+        "[".repeat(depth),
+        "]".repeat(depth)
+    );
+    let r = ingest_str("deep.yaml", &text);
+    assert_eq!(r.diagnostics.len(), 1, "{:?}", r.diagnostics);
+    let json = format!("{{\"a\":{}1{}}}", "[".repeat(depth), "]".repeat(depth));
+    let r = ingest_str("deep.json", &json);
+    assert_eq!(r.diagnostics.len(), 1, "{:?}", r.diagnostics);
+}
+
+#[test]
+fn binary_garbage_and_huge_files_are_refused_by_file() {
+    let dir = tempfile::tempdir().unwrap();
+    fs::write(
+        dir.path().join("garbage.yaml"),
+        [0x7f, b'E', b'L', b'F', 0, 1, 2, 3, 0xff],
+    )
+    .unwrap();
+    fs::write(dir.path().join("latin1.yaml"), b"name: caf\xe9\n").unwrap();
+    fs::write(dir.path().join("good.yaml"), DEPLOY).unwrap();
+    let big = dir.path().join("big.yaml");
+    fs::write(&big, vec![b'#'; 2048]).unwrap();
+    let limits = Limits {
+        max_file_bytes: 1024,
+        ..Limits::default()
+    };
+    let r = ingest(&[Input::Path(dir.path().to_path_buf())], &limits);
+    assert_eq!(r.inventory.workloads.len(), 1);
+    let msgs: Vec<String> = r.diagnostics.iter().map(|d| d.to_string()).collect();
+    assert_eq!(msgs.len(), 3, "{msgs:?}");
+    assert!(
+        msgs.iter()
+            .any(|m| m.contains("big.yaml") && m.contains("larger than the limit"))
+    );
+    assert!(
+        msgs.iter()
+            .any(|m| m.contains("garbage.yaml") && m.contains("NUL"))
+    );
+    assert!(
+        msgs.iter()
+            .any(|m| m.contains("latin1.yaml:1") && m.contains("UTF-8"))
+    );
+}
+
+#[test]
+fn directories_are_walked_recursively_in_order_skipping_hidden_and_other_files() {
+    let dir = tempfile::tempdir().unwrap();
+    let sub = dir.path().join("b/c");
+    fs::create_dir_all(&sub).unwrap();
+    fs::create_dir_all(dir.path().join(".git")).unwrap();
+    fs::write(dir.path().join(".git/x.yaml"), DEPLOY).unwrap();
+    fs::write(dir.path().join("README.md"), "# not a manifest").unwrap();
+    fs::write(
+        sub.join("one.yml"),
+        DEPLOY.replace("name: web\n  namespace", "name: one\n  namespace"),
+    )
+    .unwrap();
+    fs::write(dir.path().join("a.yaml"), DEPLOY).unwrap();
+    fs::write(
+        dir.path().join("b/z.JSON"),
+        r#"{"apiVersion":"v1","kind":"ServiceAccount","metadata":{"name":"s"}}"#,
+    )
+    .unwrap();
+    #[cfg(unix)]
+    std::os::unix::fs::symlink(dir.path(), dir.path().join("b/loop")).unwrap();
+    let r = ingest_paths(&[dir.path()], &Limits::default());
+    assert!(r.diagnostics.is_empty(), "{:?}", r.diagnostics);
+    assert_eq!(r.files, 3);
+    let names: Vec<String> = r.inventory.workloads.iter().map(|w| w.name()).collect();
+    assert_eq!(names, vec!["web", "one"]);
+    assert_eq!(r.inventory.service_accounts.len(), 1);
+}
+
+#[test]
+fn missing_paths_are_diagnostics() {
+    let r = ingest_paths(&["/nonexistent/palisade/x.yaml"], &Limits::default());
+    assert_eq!(r.diagnostics.len(), 1);
+    assert!(r.diagnostics[0].message.contains("cannot read"));
+}
+
+#[test]
+fn null_fields_mean_absent() {
+    let text = "apiVersion: v1\nkind: Pod\nmetadata:\n  name: p\n  labels: null\nspec:\n  volumes: null\n  containers:\n  - name: c\n    image: busybox:1\n    env: ~\n";
+    let r = ingest_str("n.yaml", text);
+    assert!(r.diagnostics.is_empty(), "{:?}", r.diagnostics);
+}

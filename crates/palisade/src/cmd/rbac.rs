@@ -1,0 +1,224 @@
+//! `palisade rbac`: who can do what, can a subject do something, and risky grants.
+//!
+//! SUBJECT is written `User:NAME`, `Group:NAME` or `ServiceAccount:NAMESPACE:NAME` (`SA:` for
+//! short). RESOURCE is `RESOURCE[.GROUP][/SUBRESOURCE]` (`pods`, `pods/exec`,
+//! `deployments.apps/scale`, `certificates.cert-manager.io`) or a non-resource URL starting with
+//! `/` (`/metrics`). Bare names are accepted for built-in resources; others need `.GROUP`.
+//! Without `-n`, the question is asked cluster-wide (cluster-scoped resources, or all namespaces
+//! at once), which only ClusterRoleBindings answer — as `kubectl auth can-i --all-namespaces`.
+
+use std::process::ExitCode;
+
+use anyhow::Context;
+use clap::{Args, Subcommand, ValueEnum};
+use palisade_model::Inventory;
+use palisade_rbac::{Principal, RbacIndex, Request};
+
+use crate::exit;
+use crate::output;
+use crate::render::rbac as render;
+
+/// Output format of the rbac, risk commands.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum Format {
+    /// Human-readable table.
+    Table,
+    /// JSON document.
+    Json,
+}
+
+/// `palisade rbac`.
+#[derive(Debug, Args)]
+#[command(
+    after_help = "SUBJECT: User:NAME, Group:NAME or ServiceAccount:NAMESPACE:NAME (SA:NAMESPACE:NAME).\nRESOURCE: RESOURCE[.GROUP][/SUBRESOURCE] (pods, pods/exec, deployments.apps/scale, certificates.cert-manager.io) or a non-resource /URL. Bare names only for built-in resources.\nWithout -n a request is cluster-wide (as kubectl auth can-i --all-namespaces): only ClusterRoleBindings grant it.\n\nExamples:\n  palisade rbac who-can create pods/exec -n shop examples/demo-cluster\n  palisade rbac can ServiceAccount:ci:deployer list secrets examples/demo-cluster\n  palisade rbac risky examples/demo-cluster --format json\n\nExit status: 0 success (for can: allowed); 1 can: denied; 2 usage error; 3 some input could not be read."
+)]
+pub struct RbacArgs {
+    /// What to ask.
+    #[command(subcommand)]
+    pub command: RbacCommand,
+}
+
+/// The rbac questions.
+#[derive(Debug, Subcommand)]
+pub enum RbacCommand {
+    /// List the subjects allowed to VERB RESOURCE, with the binding, role and rule that grant it.
+    WhoCan(WhoCanArgs),
+    /// Answer whether SUBJECT may VERB RESOURCE (exit code 0 = yes, 1 = no), with the granting
+    /// bindings.
+    Can(CanArgs),
+    /// List dangerous grants (secrets, pod creation, exec, escalate/bind/impersonate, tokens,
+    /// CSR approval, nodes, admission webhooks, wildcards) and the workloads that inherit them.
+    Risky(RiskyArgs),
+}
+
+/// The request part shared by who-can and can.
+#[derive(Debug, Args)]
+pub struct RequestArgs {
+    /// Verb: get, list, watch, create, update, patch, delete, deletecollection, escalate, bind,
+    /// impersonate, approve, use, … (for URLs: get, post, put, delete, …).
+    pub verb: String,
+    /// RESOURCE[.GROUP][/SUBRESOURCE] (e.g. pods/exec, deployments.apps) or a /URL.
+    pub resource: String,
+    /// Namespace of the request; without it the request is cluster-wide.
+    #[arg(short = 'n', long)]
+    pub namespace: Option<String>,
+    /// Name of one object (rules with resourceNames only grant named requests).
+    #[arg(long)]
+    pub name: Option<String>,
+}
+
+impl RequestArgs {
+    fn request(&self) -> anyhow::Result<Request> {
+        Request::parse(
+            &self.verb,
+            &self.resource,
+            self.namespace.as_deref(),
+            self.name.as_deref(),
+        )
+        .context("invalid request")
+    }
+}
+
+/// `palisade rbac who-can`.
+#[derive(Debug, Args)]
+pub struct WhoCanArgs {
+    /// The request.
+    #[command(flatten)]
+    pub request: RequestArgs,
+    /// Files or directories to read (.yaml, .yml, .json; directories recursively); `-` reads
+    /// stdin.
+    #[arg(required = true, value_name = "PATH")]
+    pub paths: Vec<String>,
+    /// Output format.
+    #[arg(long, short = 'f', value_enum, default_value_t = Format::Table)]
+    pub format: Format,
+}
+
+/// `palisade rbac can`.
+#[derive(Debug, Args)]
+pub struct CanArgs {
+    /// User:NAME, Group:NAME or ServiceAccount:NAMESPACE:NAME.
+    pub subject: String,
+    /// The request.
+    #[command(flatten)]
+    pub request: RequestArgs,
+    /// Files or directories to read (.yaml, .yml, .json; directories recursively); `-` reads
+    /// stdin.
+    #[arg(required = true, value_name = "PATH")]
+    pub paths: Vec<String>,
+    /// Output format.
+    #[arg(long, short = 'f', value_enum, default_value_t = Format::Table)]
+    pub format: Format,
+}
+
+/// `palisade rbac risky`.
+#[derive(Debug, Args)]
+pub struct RiskyArgs {
+    /// Files or directories to read (.yaml, .yml, .json; directories recursively); `-` reads
+    /// stdin.
+    #[arg(required = true, value_name = "PATH")]
+    pub paths: Vec<String>,
+    /// Output format.
+    #[arg(long, short = 'f', value_enum, default_value_t = Format::Table)]
+    pub format: Format,
+}
+
+/// Reads the inputs (`-` = stdin) into an inventory, printing ingestion problems to stderr.
+/// Returns whether some input could not be read (the command then exits with status 3 after
+/// printing its results).
+pub fn load_inventory(paths: &[String]) -> anyhow::Result<(Inventory, bool)> {
+    let ingested = crate::input::ingest(paths)?;
+    for d in &ingested.diagnostics {
+        eprintln!("{d}");
+    }
+    let errors = ingested.has_errors();
+    Ok((ingested.inventory, errors))
+}
+
+/// `text` ending with exactly one newline at least.
+pub fn with_newline(text: String) -> String {
+    if text.ends_with('\n') {
+        text
+    } else {
+        text + "\n"
+    }
+}
+
+/// The exit status once results are printed: 3 when some input could not be read.
+pub fn finish(input_errors: bool, status: ExitCode) -> ExitCode {
+    if input_errors {
+        exit::code(exit::INPUT_ERRORS)
+    } else {
+        status
+    }
+}
+
+fn print_rbac_diagnostics(idx: &RbacIndex) {
+    for d in idx.diagnostics() {
+        let field = d
+            .field
+            .as_deref()
+            .map(|f| format!(" {f}"))
+            .unwrap_or_default();
+        eprintln!(
+            "{}: {}: {}{}: {}",
+            d.object.source,
+            match d.level {
+                palisade_rbac::Level::Info => "info",
+                palisade_rbac::Level::Warning => "warning",
+            },
+            d.object,
+            field,
+            d.message
+        );
+    }
+}
+
+/// Runs `palisade rbac …`.
+pub fn run(args: RbacArgs) -> anyhow::Result<ExitCode> {
+    match args.command {
+        RbacCommand::WhoCan(a) => {
+            let request = a.request.request()?;
+            let (inv, input_errors) = load_inventory(&a.paths)?;
+            let idx = RbacIndex::build(&inv);
+            print_rbac_diagnostics(&idx);
+            let access = idx.who_can(&request);
+            output::emit(
+                &with_newline(render::who_can(&request, &access, &idx, a.format)?),
+                None,
+            )?;
+            Ok(finish(input_errors, ExitCode::SUCCESS))
+        }
+        RbacCommand::Can(a) => {
+            let principal: Principal = a.subject.parse()?;
+            let request = a.request.request()?;
+            let (inv, input_errors) = load_inventory(&a.paths)?;
+            let idx = RbacIndex::build(&inv);
+            print_rbac_diagnostics(&idx);
+            let verdict = idx.can(&principal, &request);
+            output::emit(
+                &with_newline(render::can(
+                    &a.subject, &principal, &request, &verdict, &idx, a.format,
+                )?),
+                None,
+            )?;
+            let status = if verdict.allowed {
+                ExitCode::SUCCESS
+            } else {
+                exit::code(CAN_DENIED)
+            };
+            Ok(finish(input_errors, status))
+        }
+        RbacCommand::Risky(a) => {
+            let (inv, input_errors) = load_inventory(&a.paths)?;
+            let idx = RbacIndex::build(&inv);
+            print_rbac_diagnostics(&idx);
+            let risky = idx.risky(&inv);
+            output::emit(&with_newline(render::risky(&risky, &idx, a.format)?), None)?;
+            Ok(finish(input_errors, ExitCode::SUCCESS))
+        }
+    }
+}
+
+/// Exit status of `rbac can` when the answer is no (as `kubectl auth can-i`).
+pub const CAN_DENIED: u8 = 1;

@@ -1,0 +1,155 @@
+//! Rendering of the inventory report: tables and CSV.
+
+use palisade_risk::{InventoryReport, Signal, WorkloadEntry};
+
+use crate::render::rbac::new_table;
+
+fn images(w: &WorkloadEntry) -> Vec<String> {
+    w.images
+        .iter()
+        .map(|i| match &i.parsed {
+            Some(p) => p.to_string(),
+            None => format!("{} (invalid)", i.reference),
+        })
+        .collect()
+}
+
+fn owner(w: &WorkloadEntry) -> String {
+    let o = &w.ownership;
+    let mut parts = Vec::new();
+    if let Some(a) = &o.owner {
+        parts.push(format!("owner={}", a.value));
+    }
+    if let Some(a) = &o.team {
+        parts.push(format!("team={}", a.value));
+    }
+    if let Some(a) = &o.contact {
+        parts.push(format!("contact={}", a.value));
+    }
+    parts.join(" ")
+}
+
+/// One short text per signal.
+pub fn signal(s: &Signal) -> String {
+    match s {
+        Signal::LatestTag { container, .. } => format!("{container}: latest/untagged image"),
+        Signal::NotDigestPinned { container, .. } => format!("{container}: not digest-pinned"),
+        Signal::InvalidImage { container, reason } => format!("{container}: {reason}"),
+        Signal::NoProbes { container } => format!("{container}: no probes"),
+        Signal::NoLimits { container, missing } => {
+            format!("{container}: no {} limit", missing.join("/"))
+        }
+        Signal::NoOwner => "no owner".into(),
+        Signal::OldImage {
+            container,
+            age_days,
+        } => format!("{container}: image {age_days} days old"),
+    }
+}
+
+/// The tables: workloads, then counts per namespace and per registry.
+pub fn table(r: &InventoryReport) -> String {
+    let mut t = new_table(&[
+        "NAMESPACE",
+        "KIND",
+        "NAME",
+        "IMAGES",
+        "SERVICE ACCOUNT",
+        "EXPOSURE",
+        "OWNER",
+        "GAPS",
+        "SIGNALS",
+    ]);
+    for w in &r.workloads {
+        t.add_row(vec![
+            w.namespace.clone(),
+            w.kind.clone(),
+            w.name.clone(),
+            images(w).join("\n"),
+            w.service_account.clone(),
+            w.exposure.level.as_str().to_string(),
+            owner(w),
+            w.ownership_gaps
+                .iter()
+                .map(|g| g.as_str())
+                .collect::<Vec<_>>()
+                .join("\n"),
+            w.signals.iter().map(signal).collect::<Vec<_>>().join("\n"),
+        ]);
+    }
+    let mut n = new_table(&[
+        "NAMESPACE",
+        "WORKLOADS",
+        "CONTAINERS",
+        "EXTERNALLY EXPOSED",
+        "WITHOUT OWNER",
+    ]);
+    for c in &r.namespaces {
+        n.add_row(vec![
+            c.namespace.clone(),
+            c.workloads.to_string(),
+            c.containers.to_string(),
+            c.externally_exposed.to_string(),
+            c.without_owner.to_string(),
+        ]);
+    }
+    let mut g = new_table(&["REGISTRY", "IMAGES", "CONTAINERS", "WORKLOADS"]);
+    for c in &r.registries {
+        g.add_row(vec![
+            c.registry.clone(),
+            c.images.to_string(),
+            c.containers.to_string(),
+            c.workloads.to_string(),
+        ]);
+    }
+    format!(
+        "{} workload(s)\n{t}\n\nPer namespace\n{n}\n\nPer registry\n{g}\n",
+        r.workloads.len()
+    )
+}
+
+/// Quotes a CSV field when it needs it (RFC 4180).
+fn field(s: &str) -> String {
+    if s.contains([',', '"', '\n', '\r']) {
+        format!("\"{}\"", s.replace('"', "\"\""))
+    } else {
+        s.to_string()
+    }
+}
+
+/// One row per workload; multi-valued cells are joined with `; `.
+pub fn csv(r: &InventoryReport) -> String {
+    let mut out = String::from(
+        "namespace,kind,name,images,registries,service_account,exposure,owner,team,contact,ownership_gaps,signals\r\n",
+    );
+    for w in &r.workloads {
+        let mut registries: Vec<&str> = w.images.iter().filter_map(|i| i.registry()).collect();
+        registries.sort();
+        registries.dedup();
+        let o = &w.ownership;
+        let val = |a: &Option<palisade_risk::Attribution>| {
+            a.as_ref().map(|a| a.value.clone()).unwrap_or_default()
+        };
+        let row = [
+            w.namespace.clone(),
+            w.kind.clone(),
+            w.name.clone(),
+            images(w).join("; "),
+            registries.join("; "),
+            w.service_account.clone(),
+            w.exposure.level.as_str().to_string(),
+            val(&o.owner),
+            val(&o.team),
+            val(&o.contact),
+            w.ownership_gaps
+                .iter()
+                .map(|g| g.as_str())
+                .collect::<Vec<_>>()
+                .join("; "),
+            w.signals.iter().map(signal).collect::<Vec<_>>().join("; "),
+        ];
+        out.push_str(&row.iter().map(|f| field(f)).collect::<Vec<_>>().join(","));
+        out.push_str("\r\n");
+    }
+    out
+}

@@ -1,0 +1,449 @@
+//! End-to-end tests of `palisade scan` and `palisade checks` through the real binary.
+
+use std::io::Write;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output, Stdio};
+
+fn bin() -> Command {
+    let mut c = Command::new(env!("CARGO_BIN_EXE_palisade"));
+    c.env_remove("NO_COLOR").env_remove("PALISADE_CONFIG");
+    c
+}
+
+fn run(args: &[&str]) -> Output {
+    bin().args(args).output().expect("run palisade")
+}
+
+fn stdout(o: &Output) -> String {
+    String::from_utf8_lossy(&o.stdout).into_owned()
+}
+
+fn write(dir: &Path, name: &str, text: &str) -> PathBuf {
+    let p = dir.join(name);
+    std::fs::write(&p, text).unwrap();
+    p
+}
+
+const INSECURE: &str = "apiVersion: apps/v1
+kind: Deployment
+metadata:
+  name: api
+  namespace: shop
+spec:
+  selector: {matchLabels: {app: api}}
+  template:
+    metadata: {labels: {app: api}}
+    spec:
+      containers:
+      - name: api
+        image: registry.example.com/shop/api:1.4.2
+        securityContext: {privileged: true}
+        env:
+        - {name: AWS_ACCESS_KEY_ID, value: AKIAZZZZEXAMPLE00001}
+";
+
+const HARDENED: &str = "apiVersion: v1
+kind: Pod
+metadata:
+  name: ok
+  namespace: shop
+  labels: {team: payments}
+spec:
+  automountServiceAccountToken: false
+  serviceAccountName: ok
+  securityContext:
+    runAsNonRoot: true
+    runAsUser: 10001
+    seccompProfile: {type: RuntimeDefault}
+  containers:
+  - name: c
+    image: registry.example.com/ok@sha256:0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef
+    securityContext:
+      allowPrivilegeEscalation: false
+      readOnlyRootFilesystem: true
+      capabilities: {drop: [ALL]}
+    resources:
+      requests: {cpu: 100m, memory: 64Mi}
+      limits: {cpu: 200m, memory: 64Mi}
+";
+
+#[test]
+fn exit_status_follows_fail_on_and_input_errors() {
+    let dir = tempfile::tempdir().unwrap();
+    let insecure = write(dir.path(), "insecure.yaml", INSECURE);
+    let p = insecure.to_str().unwrap();
+    assert_eq!(run(&["scan", p]).status.code(), Some(0));
+    assert_eq!(
+        run(&["scan", p, "--fail-on", "critical"]).status.code(),
+        Some(1)
+    );
+    let hardened = write(dir.path(), "ok.yaml", HARDENED);
+    let h = hardened.to_str().unwrap();
+    // The hardened pod's namespace has no NetworkPolicy (a medium finding), nothing worse.
+    assert_eq!(
+        run(&["scan", h, "--fail-on", "high"]).status.code(),
+        Some(0)
+    );
+    assert_eq!(
+        run(&["scan", h, "--fail-on", "medium"]).status.code(),
+        Some(1)
+    );
+    let broken = write(dir.path(), "broken.yaml", "kind: [\n");
+    let o = run(&["scan", p, broken.to_str().unwrap(), "--fail-on", "critical"]);
+    assert_eq!(o.status.code(), Some(3), "input errors win over findings");
+    assert!(
+        stdout(&o).contains("broken.yaml:"),
+        "diagnostic names the file"
+    );
+    assert_eq!(
+        run(&["scan", p, "--check", "PAL-999"]).status.code(),
+        Some(2)
+    );
+    assert_eq!(run(&["scan"]).status.code(), Some(2));
+}
+
+#[test]
+fn json_report_has_the_documented_fields_and_no_secret_values() {
+    let dir = tempfile::tempdir().unwrap();
+    let p = write(dir.path(), "insecure.yaml", INSECURE);
+    let o = run(&["scan", p.to_str().unwrap(), "--format", "json"]);
+    let text = stdout(&o);
+    assert!(
+        !text.contains("AKIAZZZZEXAMPLE00001"),
+        "secret value leaked"
+    );
+    let doc: serde_json::Value = serde_json::from_str(&text).unwrap();
+    assert_eq!(doc["schema"], "palisade.dev/scan-report/v1");
+    let findings = doc["findings"].as_array().unwrap();
+    let privileged = findings
+        .iter()
+        .find(|f| f["check_id"] == "PAL-001")
+        .unwrap();
+    assert_eq!(privileged["severity"], "critical");
+    assert_eq!(privileged["object"]["kind"], "Deployment");
+    assert_eq!(privileged["object"]["namespace"], "shop");
+    assert_eq!(privileged["object"]["name"], "api");
+    assert_eq!(privileged["line"], 1);
+    assert!(
+        privileged["file"]
+            .as_str()
+            .unwrap()
+            .ends_with("insecure.yaml")
+    );
+    assert_eq!(privileged["container"], "api");
+    for key in ["message", "remediation", "title", "fingerprint", "path"] {
+        assert!(privileged.get(key).is_some(), "{key}");
+    }
+    assert!(
+        findings.iter().any(|f| f["check_id"] == "PAL-023"),
+        "hard-coded key found"
+    );
+    let counts = &doc["summary"]["by_severity"];
+    let total: u64 = ["info", "low", "medium", "high", "critical"]
+        .iter()
+        .map(|s| counts[s].as_u64().unwrap())
+        .sum();
+    assert_eq!(total as usize, findings.len());
+}
+
+#[test]
+fn stdin_is_read_with_dash() {
+    let mut child = bin()
+        .args(["scan", "-", "--format", "json", "--check", "PAL-001"])
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .spawn()
+        .unwrap();
+    child
+        .stdin
+        .take()
+        .unwrap()
+        .write_all(INSECURE.as_bytes())
+        .unwrap();
+    let o = child.wait_with_output().unwrap();
+    let doc: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    let f = &doc["findings"][0];
+    assert_eq!(f["check_id"], "PAL-001");
+    assert_eq!(f["file"], "-");
+    assert_eq!(doc["findings"].as_array().unwrap().len(), 1);
+}
+
+#[test]
+fn colour_only_when_allowed() {
+    let dir = tempfile::tempdir().unwrap();
+    let p = write(dir.path(), "insecure.yaml", INSECURE);
+    let p = p.to_str().unwrap();
+    // Not a TTY: no colour by default.
+    assert!(!stdout(&run(&["scan", p])).contains('\u{1b}'));
+    assert!(stdout(&run(&["scan", p, "--color", "always"])).contains('\u{1b}'));
+    let o = bin()
+        .args(["scan", p, "--color", "always"])
+        .env("NO_COLOR", "1")
+        .output()
+        .unwrap();
+    assert!(!stdout(&o).contains('\u{1b}'), "NO_COLOR wins");
+}
+
+#[test]
+fn junit_is_well_formed_xml() {
+    let dir = tempfile::tempdir().unwrap();
+    let p = write(
+        dir.path(),
+        "insecure.yaml",
+        &format!("{INSECURE}---\nkind: [\n"),
+    );
+    let out = dir.path().join("report.xml");
+    let o = run(&[
+        "scan",
+        p.to_str().unwrap(),
+        "--format",
+        "junit",
+        "-o",
+        out.to_str().unwrap(),
+    ]);
+    assert_eq!(o.status.code(), Some(3));
+    // A real XML parser (Python's expat-based ElementTree) must accept it.
+    let check = Command::new("python3")
+        .args([
+            "-c",
+            "import sys, xml.etree.ElementTree as E; r=E.parse(sys.argv[1]).getroot(); s=r.find('testsuite'); print(s.get('tests'), s.get('failures'), s.get('errors'), len(s.findall('testcase')))",
+            out.to_str().unwrap(),
+        ])
+        .output()
+        .unwrap();
+    assert!(
+        check.status.success(),
+        "{}",
+        String::from_utf8_lossy(&check.stderr)
+    );
+    let nums: Vec<usize> = stdout(&check)
+        .split_whitespace()
+        .map(|n| n.parse().unwrap())
+        .collect();
+    assert_eq!(nums[0], nums[3], "tests attribute counts the test cases");
+    assert!(nums[1] > 0 && nums[2] == 1, "{nums:?}");
+}
+
+/// The SARIF validator: Microsoft's SARIF Multitool (npm @microsoft/sarif-multitool), which
+/// checks the log against the SARIF 2.1.0 JSON schema and the spec's rules. scripts/test
+/// installs it.
+fn sarif_multitool() -> PathBuf {
+    if let Ok(p) = std::env::var("PALISADE_SARIF_MULTITOOL") {
+        return PathBuf::from(p);
+    }
+    let cache = std::env::var("PALISADE_TEST_CACHE")
+        .map(PathBuf::from)
+        .unwrap_or_else(|_| {
+            PathBuf::from(std::env::var("HOME").unwrap_or_default()).join(".cache/palisade-test")
+        });
+    cache.join("sarif/node_modules/@microsoft/sarif-multitool-linux/Sarif.Multitool")
+}
+
+#[test]
+fn sarif_validates_against_the_schema() {
+    let tool = sarif_multitool();
+    assert!(
+        tool.exists(),
+        "SARIF validator missing at {}: run scripts/test (it installs @microsoft/sarif-multitool)",
+        tool.display()
+    );
+    let dir = tempfile::tempdir().unwrap();
+    write(dir.path(), "insecure.yaml", INSECURE);
+    write(dir.path(), "broken.yaml", "a: [\n");
+    let out = dir.path().join("r.sarif");
+    // Relative paths, as CI runs it.
+    let o = bin()
+        .current_dir(dir.path())
+        .args(["scan", ".", "--format", "sarif", "-o", "r.sarif"])
+        .output()
+        .unwrap();
+    assert_eq!(o.status.code(), Some(3));
+    let doc: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(&out).unwrap()).unwrap();
+    let results = doc["runs"][0]["results"].as_array().unwrap();
+    let r = results.iter().find(|r| r["ruleId"] == "PAL-001").unwrap();
+    assert_eq!(
+        r["locations"][0]["physicalLocation"]["artifactLocation"]["uri"],
+        "insecure.yaml"
+    );
+    assert_eq!(
+        r["locations"][0]["physicalLocation"]["region"]["startLine"],
+        1
+    );
+    let v = Command::new(&tool)
+        .args(["validate", out.to_str().unwrap()])
+        .current_dir(dir.path())
+        .output()
+        .unwrap();
+    let text = format!("{}{}", stdout(&v), String::from_utf8_lossy(&v.stderr));
+    assert!(v.status.success(), "{text}");
+    assert!(
+        !text.contains("error SARIF") && !text.contains("error JSON"),
+        "{text}"
+    );
+}
+
+#[test]
+fn exceptions_by_annotation_and_config_with_expiry() {
+    let dir = tempfile::tempdir().unwrap();
+    let annotated = INSECURE.replace(
+        "  namespace: shop\n",
+        "  namespace: shop\n  annotations:\n    palisade.dev/ignore: PAL-001,hardcoded-secret-in-env\n    palisade.dev/ignore-reason: accepted in SEC-42\n",
+    );
+    let p = write(dir.path(), "a.yaml", &annotated);
+    let p = p.to_str().unwrap();
+    let json = |extra: &[&str]| -> serde_json::Value {
+        let mut args = vec!["scan", p, "--format", "json"];
+        if !extra.contains(&"--today") {
+            args.extend_from_slice(&["--today", "2026-06-01"]);
+        }
+        args.extend_from_slice(extra);
+        let o = run(&args);
+        serde_json::from_slice(&o.stdout)
+            .unwrap_or_else(|e| panic!("{e}: {}", String::from_utf8_lossy(&o.stderr)))
+    };
+    let has = |doc: &serde_json::Value, id: &str| {
+        doc["findings"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|f| f["check_id"] == id)
+    };
+    let doc = json(&[]);
+    assert!(!has(&doc, "PAL-001") && !has(&doc, "PAL-023"));
+    let sup = doc["suppressed"].as_array().unwrap();
+    assert_eq!(sup.len(), 2);
+    assert_eq!(sup[0]["suppressed_by"], "annotation");
+    assert_eq!(sup[0]["reason"], "accepted in SEC-42");
+
+    // A config that forbids self-service exemptions, with a scoped, dated exception instead.
+    let cfg = write(
+        dir.path(),
+        "palisade.yaml",
+        "annotation_exceptions: false\nexceptions:\n- checks: [PAL-001]\n  namespace: sho*\n  name: api\n  reason: vendor appliance, SEC-7\n  expires: 2026-12-31\n- checks: [PAL-023]\n  namespace: shop\n  reason: expired one\n  expires: 2026-01-31\n",
+    );
+    let doc = json(&["--config", cfg.to_str().unwrap()]);
+    assert!(!has(&doc, "PAL-001"), "active config exception suppresses");
+    assert!(
+        has(&doc, "PAL-023"),
+        "expired exception no longer suppresses"
+    );
+    assert_eq!(doc["expired_exceptions"].as_array().unwrap().len(), 1);
+    assert_eq!(doc["suppressed"][0]["suppressed_by"], "config");
+    let doc = json(&["--config", cfg.to_str().unwrap(), "--today", "2027-01-01"]);
+    assert!(
+        has(&doc, "PAL-001"),
+        "after its expiry date the exception stops"
+    );
+
+    let bad = write(
+        dir.path(),
+        "bad.yaml",
+        "exceptions:\n- checks: [PAL-001]\n  reason: x\n  expires: next week\n",
+    );
+    let o = run(&["scan", p, "--config", bad.to_str().unwrap()]);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&o.stderr).contains("exceptions[0]"));
+    let typo = write(dir.path(), "typo.yaml", "exeptions: []\n");
+    assert_eq!(
+        run(&["scan", p, "--config", typo.to_str().unwrap()])
+            .status
+            .code(),
+        Some(2)
+    );
+}
+
+#[test]
+fn baseline_reports_only_new_findings() {
+    let dir = tempfile::tempdir().unwrap();
+    let p = write(dir.path(), "a.yaml", INSECURE);
+    let base = dir.path().join("base.json");
+    run(&[
+        "scan",
+        p.to_str().unwrap(),
+        "--format",
+        "json",
+        "-o",
+        base.to_str().unwrap(),
+    ]);
+    let doc: serde_json::Value = serde_json::from_slice(
+        &run(&[
+            "scan",
+            p.to_str().unwrap(),
+            "--format",
+            "json",
+            "--baseline",
+            base.to_str().unwrap(),
+        ])
+        .stdout,
+    )
+    .unwrap();
+    assert_eq!(doc["findings"].as_array().unwrap().len(), 0);
+    // A new problem appears: only it is reported.
+    write(
+        dir.path(),
+        "a.yaml",
+        &INSECURE.replace("privileged: true", "privileged: true, runAsUser: 0"),
+    );
+    let doc: serde_json::Value = serde_json::from_slice(
+        &run(&[
+            "scan",
+            p.to_str().unwrap(),
+            "--format",
+            "json",
+            "--baseline",
+            base.to_str().unwrap(),
+        ])
+        .stdout,
+    )
+    .unwrap();
+    let ids: Vec<&str> = doc["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| f["check_id"].as_str().unwrap())
+        .collect();
+    assert_eq!(ids, vec!["PAL-004"]);
+}
+
+#[test]
+fn checks_list_json_has_the_catalog_with_references() {
+    let o = run(&["checks", "list", "--format", "json"]);
+    let checks: Vec<serde_json::Value> = serde_json::from_slice(&o.stdout).unwrap();
+    assert!(checks.len() >= 80, "{}", checks.len());
+    let p1 = checks.iter().find(|c| c["id"] == "PAL-001").unwrap();
+    assert_eq!(p1["references"]["checkov"][0], "CKV_K8S_16");
+    assert_eq!(p1["references"]["kubescape"][0], "C-0057");
+    let with_refs = checks
+        .iter()
+        .filter(|c| c["references"].as_object().is_some_and(|r| !r.is_empty()))
+        .count();
+    assert!(
+        with_refs * 10 >= checks.len() * 8,
+        "most checks are cross-referenced"
+    );
+}
+
+#[test]
+fn docs_checks_md_is_generated_from_the_catalog() {
+    let generated = stdout(&run(&["checks", "list", "--format", "markdown"]));
+    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../docs/checks.md");
+    let on_disk = std::fs::read_to_string(&path).unwrap_or_default();
+    assert!(
+        generated == on_disk,
+        "docs/checks.md is stale: run `cargo run -- checks list --format markdown > docs/checks.md`"
+    );
+}
+
+#[test]
+fn help_has_examples() {
+    for args in [
+        vec!["--help"],
+        vec!["scan", "--help"],
+        vec!["checks", "list", "--help"],
+    ] {
+        let o = run(&args);
+        assert!(o.status.success());
+        assert!(stdout(&o).contains("Examples:"), "{args:?}");
+    }
+}
