@@ -1,8 +1,8 @@
 //! `palisade risk`: ranks workloads by an explainable risk score.
 //!
-//! The score uses what the manifests show (privileges, exposure, service account power, Secrets
-//! read). Findings, vulnerability counts, image ages and network facts join in when the scan
-//! pipeline provides them (`RiskContext::findings` / `ExternalFacts`).
+//! The score uses the built-in checks' findings and what the manifests show (privileges,
+//! exposure, service account power, Secrets read). Vulnerability counts, image ages and network
+//! facts join in when their sources are wired (`ExternalFacts`).
 
 use std::process::ExitCode;
 
@@ -33,9 +33,10 @@ pub fn run(args: RiskArgs) -> anyhow::Result<ExitCode> {
     let (inv, input_errors) = load_inventory(&args.paths)?;
     let rbac = RbacIndex::build(&inv);
     let facts = ExternalFacts::default();
+    let findings = palisade_checks::Engine::builtin().run(&inv).findings;
     let mut ranked = assess(&RiskContext {
         inventory: &inv,
-        findings: &[],
+        findings: &findings,
         rbac: &rbac,
         facts: &facts,
     });

@@ -1,0 +1,31 @@
+//! Where to look first: an explainable risk score per workload, and the inventory/ownership
+//! report.
+//!
+//! - [`assess`] scores every top-level workload from its findings, image vulnerabilities,
+//!   privileges, exposure, network reachability, the RBAC power of its service account
+//!   ([`palisade_rbac`]), the Secrets it reads and the age of its images; every point comes with a
+//!   [`Factor`] saying why (see [`score`] for the table). [`rank`] orders them deterministically.
+//! - [`inventory_report`] lists every workload with its images, service account, exposure,
+//!   owner/team and ownership gaps, deploy-and-forget [`Signal`]s, and counts per namespace and
+//!   per registry.
+//!
+//! Facts from other analyzers come in as plain values ([`ExternalFacts`]). Pure: no I/O, no clock.
+
+pub mod exposure;
+pub mod facts;
+pub mod ownership;
+pub mod privileges;
+pub mod report;
+pub mod score;
+pub mod workload;
+
+pub use exposure::{Exposure, ExposureIndex, ExposureLevel, Route};
+pub use facts::{ExternalFacts, ImageFacts, NetworkFacts, VulnCounts};
+pub use ownership::{Attribution, Ownership, OwnershipGap};
+pub use privileges::{Privilege, privileges};
+pub use report::{
+    ImageEntry, InventoryReport, NamespaceCount, RegistryCount, Signal, WorkloadEntry,
+    inventory_report,
+};
+pub use score::{Category, Factor, RiskContext, WorkloadRisk, assess, rank};
+pub use workload::{WorkloadId, secrets_used};
