@@ -16,6 +16,11 @@ pub struct Ctx<'a> {
     /// Whether the inventory holds any ServiceAccount at all (checks about missing service
     /// accounts cannot decide on inputs that carry none).
     pub has_service_accounts: bool,
+    /// Per namespace, the container resources a LimitRange defaults: `("limits", "cpu")` for
+    /// `default.cpu`, `("requests", "memory")` for `defaultRequest.memory`.
+    pub limit_range_defaults: BTreeMap<&'a str, HashSet<(&'static str, String)>>,
+    /// `(namespace, kind, name)` of workloads that a HorizontalPodAutoscaler scales.
+    pub autoscaled: HashSet<(&'a str, String, String)>,
 }
 
 impl<'a> Ctx<'a> {
@@ -32,11 +37,54 @@ impl<'a> Ctx<'a> {
                 *policies_per_namespace.entry(ns).or_default() += 1;
             }
         }
+        let mut limit_range_defaults: BTreeMap<&str, HashSet<(&'static str, String)>> =
+            BTreeMap::new();
+        let mut autoscaled = HashSet::new();
+        for o in &inv.others {
+            let Some(ns) = o.namespace() else { continue };
+            match o.kind.as_str() {
+                "LimitRange" => {
+                    let limits = o.raw.pointer("/spec/limits").and_then(|l| l.as_array());
+                    for item in limits.into_iter().flatten() {
+                        if item.get("type").and_then(|t| t.as_str()) != Some("Container") {
+                            continue;
+                        }
+                        // `default` sets limits; `defaultRequest` sets requests; a default limit
+                        // also becomes the request when no defaultRequest is given.
+                        for (field, sections) in [
+                            ("default", &["limits", "requests"][..]),
+                            ("defaultRequest", &["requests"][..]),
+                        ] {
+                            let keys = item.get(field).and_then(|d| d.as_object());
+                            for key in keys.into_iter().flat_map(|m| m.keys()) {
+                                for section in sections {
+                                    limit_range_defaults
+                                        .entry(ns)
+                                        .or_default()
+                                        .insert((section, key.clone()));
+                                }
+                            }
+                        }
+                    }
+                }
+                "HorizontalPodAutoscaler" => {
+                    let target = o.raw.pointer("/spec/scaleTargetRef");
+                    let kind = target.and_then(|t| t.get("kind")).and_then(|k| k.as_str());
+                    let name = target.and_then(|t| t.get("name")).and_then(|k| k.as_str());
+                    if let (Some(kind), Some(name)) = (kind, name) {
+                        autoscaled.insert((ns, kind.to_string(), name.to_string()));
+                    }
+                }
+                _ => {}
+            }
+        }
         Ctx {
             inv,
             service_accounts,
             policies_per_namespace,
             has_service_accounts: !inv.service_accounts.is_empty(),
+            limit_range_defaults,
+            autoscaled,
         }
     }
 

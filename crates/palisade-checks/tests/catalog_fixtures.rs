@@ -18,28 +18,7 @@ use palisade_ingest::{DiagnosticLevel, ingest_str};
 /// Fixtures that follow Kubernetes semantics where the check's template does not (yet), as
 /// `ID/file`. Their failures are printed, not failed on; the check's other fixture is still
 /// held to account. Once such a fixture passes, its entry must leave this list.
-const KNOWN_BUGS: &[&str] = &[
-    // Windows pods (spec.os.name: windows): the API server rejects allowPrivilegeEscalation,
-    // readOnlyRootFilesystem, capabilities and seccompProfile, yet these checks demand them.
-    "PAL-002/passes.yaml",
-    "PAL-005/passes.yaml",
-    "PAL-008/passes.yaml",
-    "PAL-011/passes.yaml",
-    // A LimitRange default in the namespace gives the container its CPU limit at admission.
-    "PAL-028/passes.yaml",
-    // Named targetPort resolution ignores the protocol (a TCP port cannot use a UDP "dns").
-    "PAL-045/fires.yaml",
-    // Verb-only rules ignore resources: "*" on configmaps grants no escalate/bind/impersonate.
-    "PAL-054/passes.yaml",
-    // The pod's net.ipv4.ip_unprivileged_port_start sysctl makes port 80 unprivileged.
-    "PAL-058/passes.yaml",
-    // The load-balancer-source-ranges annotation restricts a LoadBalancer like the field.
-    "PAL-065/passes.yaml",
-    // A wildcard TLS host (*.apps.example.com) covers grafana.apps.example.com.
-    "PAL-066/passes.yaml",
-    // A HorizontalPodAutoscaler with minReplicas 3 manages the Deployment's replicas.
-    "PAL-076/passes.yaml",
-];
+const KNOWN_BUGS: &[&str] = &[];
 
 fn fixtures_root() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures")

@@ -64,9 +64,8 @@ pub(crate) fn split(text: &str) -> Vec<Document<'_>> {
     let mut docs = Vec::new();
     let mut start = 0usize;
     let mut start_line = 1u32;
-    let mut line_no = 1u32;
     let mut offset = 0usize;
-    for line in text.split_inclusive('\n') {
+    for (line_no, line) in (1u32..).zip(text.split_inclusive('\n')) {
         if is_document_marker(line) && offset > start {
             docs.push(Document {
                 text: &text[start..offset],
@@ -77,7 +76,6 @@ pub(crate) fn split(text: &str) -> Vec<Document<'_>> {
             start_line = line_no;
         }
         offset += line.len();
-        line_no += 1;
     }
     if start < text.len() || docs.is_empty() {
         docs.push(Document {

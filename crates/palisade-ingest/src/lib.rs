@@ -204,7 +204,7 @@ fn parse_file(file: Arc<str>, data: &[u8], limits: &Limits) -> FileResult {
             return result;
         }
     };
-    for doc in documents::split(&text) {
+    for doc in documents::split(text) {
         if doc.is_blank() {
             continue;
         }

@@ -87,9 +87,27 @@ pub struct PodSpec {
     pub runtime_class_name: Option<String>,
     /// Restart policy.
     pub restart_policy: Option<String>,
+    /// The operating system the pod runs on (`spec.os.name`: `linux` or `windows`).
+    pub os: Option<PodOs>,
+}
+
+/// core/v1 `PodOS`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, Default)]
+#[serde(default)]
+pub struct PodOs {
+    /// `linux` or `windows`.
+    pub name: String,
 }
 
 impl PodSpec {
+    /// True when the pod declares `spec.os.name: windows`: Linux-only security settings
+    /// (capabilities, seccomp, AppArmor, SELinux, allowPrivilegeEscalation,
+    /// readOnlyRootFilesystem, procMount, runAsUser/runAsGroup) are rejected by the API server
+    /// for such pods.
+    pub fn is_windows(&self) -> bool {
+        self.os.as_ref().is_some_and(|o| o.name == "windows")
+    }
+
     /// The effective service account name: `serviceAccountName`, else the deprecated
     /// `serviceAccount`, else `default`.
     pub fn effective_service_account(&self) -> &str {
@@ -637,8 +655,10 @@ pub struct ServiceBackendPort {
     pub number: Option<i64>,
 }
 
-/// networking.k8s.io/v1 `NetworkPolicySpec`. Absent and empty are kept apart: they mean
-/// different things (an absent `from` allows every source; an empty list allows none).
+/// networking.k8s.io/v1 `NetworkPolicySpec`. Absent and empty are kept apart where the API
+/// gives them different meanings (an absent `policyTypes` is inferred; an absent `ingress`
+/// list allows nothing while an empty rule `{}` allows everything). For `from`, `to` and
+/// `ports` inside a rule, absent and empty both mean "all".
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, Default)]
 #[serde(rename_all = "camelCase", default)]
 pub struct NetworkPolicySpec {

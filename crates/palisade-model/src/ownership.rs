@@ -16,7 +16,7 @@ pub const OWNER_KEYS: [&str; 8] = [
     "email",
 ];
 
-fn find<'a>(map: &'a BTreeMap<String, String>) -> Option<(&'a str, &'a str)> {
+fn find(map: &BTreeMap<String, String>) -> Option<(&str, &str)> {
     OWNER_KEYS.iter().find_map(|k| {
         map.get_key_value(*k)
             .filter(|(_, v)| !v.trim().is_empty())

@@ -140,7 +140,7 @@ fn workload(y: &mut String, rng: &mut Lcg, ns: &str, i: usize) {
             "ClusterIP"
         }
     );
-    if i % 5 == 0 {
+    if i.is_multiple_of(5) {
         let _ = write!(
             y,
             "---\napiVersion: networking.k8s.io/v1\nkind: NetworkPolicy\nmetadata:\n  name: allow-{name}\n  namespace: {ns}\nspec:\n  podSelector:\n    matchLabels:\n      app: {name}\n  ingress:\n  - from:\n    - namespaceSelector:\n        matchLabels:\n          team: t{}\n    ports:\n    - port: http\n",

@@ -61,6 +61,9 @@ pub(crate) fn privileged(check: &CheckDef, ctx: &Ctx<'_>, hits: &mut Hits) -> R 
 pub(crate) fn privilege_escalation(check: &CheckDef, ctx: &Ctx<'_>, hits: &mut Hits) -> R {
     params::<serde_json::Value>(check)?;
     for c in ctx.containers() {
+        if pod_of(&c).is_windows() {
+            continue; // a Linux-only setting the API server rejects on Windows pods
+        }
         match sc_bool(c.container, |s| s.allow_privilege_escalation) {
             Some(false) => {}
             Some(true) => hits.container(
@@ -136,6 +139,9 @@ pub(crate) fn run_as_user_zero(check: &CheckDef, ctx: &Ctx<'_>, hits: &mut Hits)
 pub(crate) fn read_only_root_fs(check: &CheckDef, ctx: &Ctx<'_>, hits: &mut Hits) -> R {
     params::<serde_json::Value>(check)?;
     for c in ctx.containers() {
+        if pod_of(&c).is_windows() {
+            continue; // a Linux-only setting the API server rejects on Windows pods
+        }
         if sc_bool(c.container, |s| s.read_only_root_filesystem) != Some(true) {
             hits.container(
                 &c,
@@ -203,6 +209,9 @@ pub(crate) fn capabilities_added(check: &CheckDef, ctx: &Ctx<'_>, hits: &mut Hit
 pub(crate) fn capabilities_not_dropped(check: &CheckDef, ctx: &Ctx<'_>, hits: &mut Hits) -> R {
     params::<serde_json::Value>(check)?;
     for c in ctx.containers() {
+        if pod_of(&c).is_windows() {
+            continue; // a Linux-only setting the API server rejects on Windows pods
+        }
         let drops_all = c
             .container
             .security_context
@@ -254,6 +263,9 @@ struct SeccompParams {
 pub(crate) fn seccomp(check: &CheckDef, ctx: &Ctx<'_>, hits: &mut Hits) -> R {
     let p: SeccompParams = params(check)?;
     for c in ctx.containers() {
+        if pod_of(&c).is_windows() {
+            continue; // a Linux-only setting the API server rejects on Windows pods
+        }
         let own = c
             .container
             .security_context

@@ -34,16 +34,13 @@ pub(crate) fn dangling_netpol(check: &CheckDef, ctx: &Ctx<'_>, hits: &mut Hits) 
             continue; // selects every pod of the namespace, including future ones
         }
         let ns = np.namespace().unwrap_or("default");
-        match sel.validate() {
-            Err(e) => {
-                hits.object(
-                    np,
-                    Some("spec.podSelector".into()),
-                    format!("NetworkPolicy podSelector is invalid: {e}"),
-                );
-                continue;
-            }
-            Ok(()) => {}
+        if let Err(e) = sel.validate() {
+            hits.object(
+                np,
+                Some("spec.podSelector".into()),
+                format!("NetworkPolicy podSelector is invalid: {e}"),
+            );
+            continue;
         }
         let any = ctx
             .inv

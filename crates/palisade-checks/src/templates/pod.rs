@@ -146,8 +146,22 @@ pub(crate) fn host_port(check: &CheckDef, ctx: &Ctx<'_>, hits: &mut Hits) -> R {
 pub(crate) fn privileged_port(check: &CheckDef, ctx: &Ctx<'_>, hits: &mut Hits) -> R {
     params::<serde_json::Value>(check)?;
     for c in ctx.containers() {
+        // The pod may lower the privileged range with a safe, namespaced sysctl.
+        let start = c
+            .workload
+            .spec
+            .pod
+            .security_context
+            .as_ref()
+            .and_then(|sc| {
+                sc.sysctls
+                    .iter()
+                    .find(|s| s.name.replace('/', ".") == "net.ipv4.ip_unprivileged_port_start")
+            })
+            .and_then(|s| s.value.trim().parse::<i64>().ok())
+            .unwrap_or(1024);
         for (i, port) in c.container.ports.iter().enumerate() {
-            if (1..1024).contains(&port.container_port) {
+            if (1..start.min(1024)).contains(&port.container_port) {
                 hits.container(
                     &c,
                     &format!("ports[{i}].containerPort"),
@@ -427,7 +441,14 @@ pub(crate) fn single_replica(check: &CheckDef, ctx: &Ctx<'_>, hits: &mut Hits) -
         if !matches!(w.spec.kind, K::Deployment | K::StatefulSet | K::ReplicaSet) {
             continue;
         }
-        // replicas defaults to 1; an autoscaler may manage it, which a manifest cannot show.
+        // An autoscaler in the input manages the count; replicas defaults to 1 otherwise.
+        let ns = w.namespace().unwrap_or("default");
+        if ctx
+            .autoscaled
+            .contains(&(ns, w.kind.clone(), w.meta.name.clone()))
+        {
+            continue;
+        }
         let replicas = w.spec.replicas.unwrap_or(1);
         if replicas < p.minimum {
             hits.workload(

@@ -113,17 +113,29 @@ fn core_group() -> Vec<String> {
     vec![String::new()]
 }
 
-#[derive(Deserialize, Default)]
+/// A family of API requests: any verb on any resource in any of the groups.
+#[derive(Deserialize, Default, Clone)]
 #[serde(deny_unknown_fields)]
-struct GrantParams {
+struct Requests {
     /// API groups of the resources (`""` is the core group; default: core only).
     #[serde(default = "core_group")]
     api_groups: Vec<String>,
     /// Resources, possibly with a subresource (`pods/exec`).
-    #[serde(default)]
     resources: Vec<String>,
-    /// Verbs; any one of them granted on any of the resources fires.
+    /// Verbs.
     verbs: Vec<String>,
+}
+
+#[derive(Deserialize, Default)]
+#[serde(deny_unknown_fields)]
+struct GrantParams {
+    /// One family of requests (flat form)...
+    #[serde(flatten)]
+    single: Option<Requests>,
+    /// ...or several, for checks whose verbs apply to different resources (escalate and bind
+    /// on roles, impersonate on users, groups and service accounts).
+    #[serde(default)]
+    any_of: Vec<Requests>,
     /// Restrict to ClusterRoles (cluster-wide power).
     #[serde(default)]
     cluster_roles_only: bool,
@@ -146,37 +158,33 @@ pub(crate) fn rule_grants(rule: &PolicyRule, group: &str, resource: &str, verb: 
 }
 
 pub(crate) fn grants(check: &CheckDef, ctx: &Ctx<'_>, hits: &mut Hits) -> R {
-    let mut p: GrantParams = params(check)?;
-    if p.api_groups.is_empty() {
-        p.api_groups = core_group();
-    }
-    if p.verbs.is_empty() {
-        return Err("verbs must not be empty".into());
+    let p: GrantParams = params(check)?;
+    let families: Vec<Requests> = p.single.into_iter().chain(p.any_of).collect();
+    if families.is_empty()
+        || families
+            .iter()
+            .any(|f| f.verbs.is_empty() || f.resources.is_empty())
+    {
+        return Err("every request family needs verbs and resources".into());
     }
     for role in &ctx.inv.roles {
         if p.cluster_roles_only && !role.is_cluster_role() {
             continue;
         }
         for (i, rule) in role.spec.rules.iter().enumerate() {
-            let granted: Vec<String> = if p.resources.is_empty() {
-                // Verb-only checks (escalate, bind, impersonate) on any resource.
-                p.verbs
-                    .iter()
-                    .filter(|v| rule.verbs.iter().any(|rv| rv == *v || rv == "*"))
-                    .filter(|_| !rule.resources.is_empty())
-                    .cloned()
-                    .collect()
-            } else {
-                p.resources
-                    .iter()
-                    .flat_map(|res| {
-                        p.verbs
-                            .iter()
-                            .filter(|v| p.api_groups.iter().any(|g| rule_grants(rule, g, res, v)))
-                            .map(move |v| format!("{v} {res}"))
-                    })
-                    .collect()
-            };
+            let mut granted: Vec<String> = Vec::new();
+            for f in &families {
+                for res in &f.resources {
+                    for v in &f.verbs {
+                        if f.api_groups.iter().any(|g| rule_grants(rule, g, res, v)) {
+                            let s = format!("{v} {res}");
+                            if !granted.contains(&s) {
+                                granted.push(s);
+                            }
+                        }
+                    }
+                }
+            }
             if !granted.is_empty() {
                 hits.object(
                     role,

@@ -19,12 +19,11 @@ struct ResourceParams {
 
 pub(crate) fn resource_missing(check: &CheckDef, ctx: &Ctx<'_>, hits: &mut Hits) -> R {
     let p: ResourceParams = params(check)?;
-    if p.section != "limits" && p.section != "requests" {
-        return Err(format!(
-            "section must be limits or requests, not {:?}",
-            p.section
-        ));
-    }
+    let section: &'static str = match p.section.as_str() {
+        "limits" => "limits",
+        "requests" => "requests",
+        other => return Err(format!("section must be limits or requests, not {other:?}")),
+    };
     for c in ctx.containers() {
         if c.kind == ContainerKind::Ephemeral {
             continue; // ephemeral containers cannot declare resources
@@ -41,7 +40,13 @@ pub(crate) fn resource_missing(check: &CheckDef, ctx: &Ctx<'_>, hits: &mut Hits)
         // A limit without a request defaults the request to the limit.
         let defaulted =
             p.section == "requests" && res.is_some_and(|r| r.limits.contains_key(&p.resource));
-        if !set && !defaulted {
+        // A LimitRange of the namespace fills in defaults at admission.
+        let limit_range = c
+            .workload
+            .namespace()
+            .and_then(|ns| ctx.limit_range_defaults.get(ns))
+            .is_some_and(|d| d.contains(&(section, p.resource.clone())));
+        if !set && !defaulted && !limit_range {
             hits.container(
                 &c,
                 &format!("resources.{}.{}", p.section, p.resource),

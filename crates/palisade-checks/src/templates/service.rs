@@ -67,19 +67,24 @@ pub(crate) fn service_port_mismatch(check: &CheckDef, ctx: &Ctx<'_>, hits: &mut 
             let Some(IntOrString::String(name)) = &sp.target_port else {
                 continue;
             };
+            // Resolution matches the port name and the protocol (TCP when unset).
+            let proto = sp.protocol.as_deref().unwrap_or("TCP");
             let resolves = targets.iter().any(|w| {
                 w.spec
                     .pod
                     .containers
                     .iter()
                     .flat_map(|c| &c.ports)
-                    .any(|p| p.name.as_deref() == Some(name.as_str()))
+                    .any(|p| {
+                        p.name.as_deref() == Some(name.as_str())
+                            && p.protocol.as_deref().unwrap_or("TCP") == proto
+                    })
             });
             if !resolves {
                 hits.object(
                     svc,
                     Some(format!("spec.ports[{i}].targetPort")),
-                    format!("Service targetPort {name} names no container port of the selected workloads"),
+                    format!("Service targetPort {name} ({proto}) names no {proto} container port of the selected workloads"),
                 );
             }
         }
@@ -202,7 +207,20 @@ pub(crate) fn loadbalancer_open(check: &CheckDef, ctx: &Ctx<'_>, hits: &mut Hits
         if svc.service_type() != "LoadBalancer" {
             continue;
         }
-        let ranges = &svc.spec.load_balancer_source_ranges;
+        // The field wins; the older annotation restricts the same way when the field is unset.
+        let mut ranges: Vec<String> = svc.spec.load_balancer_source_ranges.clone();
+        if ranges.is_empty()
+            && let Some(a) = svc
+                .meta
+                .annotations
+                .get("service.beta.kubernetes.io/load-balancer-source-ranges")
+        {
+            ranges = a
+                .split(',')
+                .map(|r| r.trim().to_string())
+                .filter(|r| !r.is_empty())
+                .collect();
+        }
         let open = ranges.is_empty() || ranges.iter().any(|r| r == "0.0.0.0/0" || r == "::/0");
         if open {
             hits.object(
@@ -230,7 +248,7 @@ pub(crate) fn ingress_without_tls(check: &CheckDef, ctx: &Ctx<'_>, hits: &mut Hi
             .rules
             .iter()
             .filter_map(|r| r.host.as_deref())
-            .filter(|h| !any_tls_without_hosts && !tls_hosts.contains(h))
+            .filter(|h| !any_tls_without_hosts && !tls_hosts.iter().any(|t| tls_host_covers(t, h)))
             .collect();
         if ing.spec.tls.is_empty() {
             hits.object(
@@ -250,4 +268,18 @@ pub(crate) fn ingress_without_tls(check: &CheckDef, ctx: &Ctx<'_>, hits: &mut Hi
         }
     }
     Ok(())
+}
+
+/// Whether a TLS host entry covers a rule host: equal, or a `*.` wildcard matching exactly one
+/// leading label.
+fn tls_host_covers(tls: &str, host: &str) -> bool {
+    if tls.eq_ignore_ascii_case(host) {
+        return true;
+    }
+    match (tls.strip_prefix("*."), host.split_once('.')) {
+        (Some(suffix), Some((label, rest))) => {
+            !label.is_empty() && rest.eq_ignore_ascii_case(suffix)
+        }
+        _ => false,
+    }
 }
