@@ -1,8 +1,10 @@
 //! What templates see: the inventory plus indexes built once per scan.
 
-use std::collections::{BTreeMap, HashSet};
+use std::collections::{BTreeMap, HashMap, HashSet};
+use std::sync::OnceLock;
 
 use palisade_model::api::{Container, ContainerKind};
+use palisade_model::inventory::DEFAULT_NAMESPACE;
 use palisade_model::{Inventory, Workload};
 
 /// Evaluation context shared by every template in one scan.
@@ -21,6 +23,16 @@ pub struct Ctx<'a> {
     pub limit_range_defaults: BTreeMap<&'a str, HashSet<(&'static str, String)>>,
     /// `(namespace, kind, name)` of workloads that a HorizontalPodAutoscaler scales.
     pub autoscaled: HashSet<(&'a str, String, String)>,
+    /// Workloads per namespace (all of them, owned ones included), in input order.
+    pub workloads_by_namespace: HashMap<&'a str, Vec<&'a Workload>>,
+    /// `automountServiceAccountToken` of each ServiceAccount by `(namespace, name)`.
+    pub service_account_automount: HashMap<(&'a str, &'a str), Option<bool>>,
+    /// Namespaces that declare at least one ServiceAccount.
+    pub namespaces_with_service_accounts: HashSet<&'a str>,
+    /// `(kind, namespace, name)` of every workload, to find owners quickly.
+    workload_keys: HashSet<(&'a str, &'a str, &'a str)>,
+    /// NetworkPolicy facts from the network engine, computed on first use.
+    netpol: OnceLock<palisade_netpol::PolicyFacts>,
 }
 
 impl<'a> Ctx<'a> {
@@ -78,6 +90,28 @@ impl<'a> Ctx<'a> {
                 _ => {}
             }
         }
+        let mut workloads_by_namespace: HashMap<&str, Vec<&Workload>> = HashMap::new();
+        let mut workload_keys = HashSet::new();
+        for w in &inv.workloads {
+            let ns = w.namespace().unwrap_or(DEFAULT_NAMESPACE);
+            workloads_by_namespace.entry(ns).or_default().push(w);
+            workload_keys.insert((w.kind.as_str(), ns, w.meta.name.as_str()));
+        }
+        let service_account_automount = inv
+            .service_accounts
+            .iter()
+            .filter_map(|sa| {
+                Some((
+                    (sa.namespace()?, sa.meta.name.as_str()),
+                    sa.spec.automount_token,
+                ))
+            })
+            .collect();
+        let namespaces_with_service_accounts = inv
+            .service_accounts
+            .iter()
+            .filter_map(|sa| sa.namespace())
+            .collect();
         Ctx {
             inv,
             service_accounts,
@@ -85,16 +119,71 @@ impl<'a> Ctx<'a> {
             has_service_accounts: !inv.service_accounts.is_empty(),
             limit_range_defaults,
             autoscaled,
+            workloads_by_namespace,
+            service_account_automount,
+            namespaces_with_service_accounts,
+            workload_keys,
+            netpol: OnceLock::new(),
         }
     }
 
     /// Workloads to check: every workload except those managed by another listed workload (a
     /// ReplicaSet of a listed Deployment is checked through the Deployment).
     pub fn workloads(&self) -> impl Iterator<Item = &'a Workload> + '_ {
-        self.inv
-            .workloads
+        self.inv.workloads.iter().filter(|w| !self.is_owned(w))
+    }
+
+    /// Whether a workload is managed by another workload of the inventory (same namespace).
+    pub fn is_owned(&self, w: &Workload) -> bool {
+        let ns = w.namespace().unwrap_or(DEFAULT_NAMESPACE);
+        w.meta.owner_references.iter().any(|o| {
+            self.workload_keys
+                .contains(&(o.kind.as_str(), ns, o.name.as_str()))
+        })
+    }
+
+    /// NetworkPolicy facts (isolation, default-deny, broad rules) from `palisade-netpol`, the one
+    /// place NetworkPolicy semantics live.
+    pub fn netpol(&self) -> &palisade_netpol::PolicyFacts {
+        self.netpol.get_or_init(|| palisade_netpol::facts(self.inv))
+    }
+
+    /// The metadata of the object a reference names (for ignore annotations), if it is a
+    /// workload, NetworkPolicy or Namespace of the inventory.
+    pub fn meta_of(&self, r: &palisade_model::ObjectRef) -> Option<&'a palisade_model::ObjectMeta> {
+        let ns = r.namespace.as_deref().unwrap_or(DEFAULT_NAMESPACE);
+        match r.kind.as_str() {
+            "Namespace" => self.inv.namespace(&r.name).map(|n| &n.meta),
+            "NetworkPolicy" => self
+                .inv
+                .network_policies
+                .iter()
+                .find(|p| p.namespace() == Some(ns) && p.meta.name == r.name)
+                .map(|p| &p.meta),
+            _ => self
+                .workloads_in(ns)
+                .iter()
+                .find(|w| w.kind == r.kind && w.meta.name == r.name)
+                .map(|w| &w.meta),
+        }
+    }
+
+    /// Workloads in namespace `ns` (owned ones included).
+    pub fn workloads_in(&self, ns: &str) -> &[&'a Workload] {
+        self.workloads_by_namespace
+            .get(ns)
+            .map(Vec::as_slice)
+            .unwrap_or(&[])
+    }
+
+    /// Workloads whose pods a Service selects (same namespace, `spec.selector` ⊆ pod labels).
+    pub fn service_targets(&self, svc: &palisade_model::Service) -> Vec<&'a Workload> {
+        let ns = svc.namespace().unwrap_or(DEFAULT_NAMESPACE);
+        self.workloads_in(ns)
             .iter()
-            .filter(|w| !self.inv.is_owned_by_listed_workload(w))
+            .copied()
+            .filter(|w| palisade_model::selector::map_selects(&svc.spec.selector, w.pod_labels()))
+            .collect()
     }
 
     /// Every container of every checked workload, with its field path.

@@ -130,7 +130,9 @@ pub(crate) fn add_object(
         scrub_secret(&mut value);
     }
     let source = SourceLocation::new(file.clone(), item.line);
-    let result = build(inv, &kind, &api_version, &value, source);
+    let raw = Arc::new(value);
+    let result = build(inv, &kind, &api_version, &raw, source);
+    let value = &*raw;
     if let Err(e) = result {
         let mut full_path = Vec::new();
         if let Some(i) = item.list_index {
@@ -175,17 +177,17 @@ fn build(
     inv: &mut Inventory,
     kind: &str,
     api_version: &str,
-    value: &Value,
+    raw: &Arc<Value>,
     source: SourceLocation,
 ) -> Result<(), FieldError> {
+    let value: &Value = raw;
     let meta: ObjectMeta = typed_at(value, &["metadata"])?;
-    let raw = Arc::new(value.clone());
     let header = Header {
         api_version,
         kind,
         meta: &meta,
         source: &source,
-        raw: &raw,
+        raw,
     };
     if let Some(wk) = WorkloadKind::from_kind(kind) {
         let spec = workload_spec(wk, value, &meta)?;

@@ -1,62 +1,160 @@
 //! The JSON report. Its schema is versioned by `schema`; fields are only ever added.
+//!
+//! The report is serialized straight from borrowed findings to the writer, so memory stays
+//! proportional to the findings themselves even for hundreds of thousands of them.
 
-use serde_json::{Value, json};
+use std::collections::BTreeMap;
+use std::io::Write;
+
+use palisade_model::{Diagnostic, Finding};
+use serde::Serialize;
+use serde::ser::{SerializeSeq, Serializer};
 
 use crate::ScanReport;
 
 /// Identifier of the JSON report schema.
 pub const JSON_SCHEMA_ID: &str = "palisade.dev/scan-report/v1";
 
-fn finding_json(f: &palisade_model::Finding) -> Value {
-    json!({
-        "check_id": f.check_id,
-        "severity": f.severity,
-        "title": f.title,
-        "message": f.message,
-        "remediation": f.remediation,
-        "object": {
-            "api_version": f.object.api_version,
-            "kind": f.object.kind,
-            "namespace": f.object.namespace,
-            "name": f.object.name,
-        },
-        "file": f.object.source.file.as_ref(),
-        "line": f.object.source.line,
-        "container": f.container,
-        "path": f.path,
-        "fingerprint": f.fingerprint(),
-    })
+#[derive(Serialize)]
+struct ObjectJson<'a> {
+    api_version: &'a str,
+    kind: &'a str,
+    namespace: Option<&'a str>,
+    name: &'a str,
 }
 
-/// Renders the report as pretty-printed JSON.
-pub fn to_json(r: &ScanReport<'_>) -> String {
-    let counts: serde_json::Map<String, Value> = r
-        .counts()
-        .into_iter()
-        .map(|(s, n)| (s.as_str().to_string(), json!(n)))
-        .collect();
-    let doc = json!({
-        "schema": JSON_SCHEMA_ID,
-        "tool": {"name": "palisade", "version": r.version},
-        "summary": {
-            "files": r.files,
-            "objects": r.objects,
-            "findings": r.findings.len(),
-            "by_severity": counts,
-            "suppressed": r.suppressed.len(),
-            "diagnostics": r.diagnostics.len(),
+#[derive(Serialize)]
+struct FindingJson<'a> {
+    check_id: &'a str,
+    severity: palisade_model::Severity,
+    title: &'a str,
+    message: &'a str,
+    remediation: &'a str,
+    object: ObjectJson<'a>,
+    file: &'a str,
+    line: u32,
+    container: Option<&'a str>,
+    path: Option<&'a str>,
+    fingerprint: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    suppressed_by: Option<&'a str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    reason: Option<&'a str>,
+}
+
+impl<'a> FindingJson<'a> {
+    fn new(f: &'a Finding) -> Self {
+        FindingJson {
+            check_id: &f.check_id,
+            severity: f.severity,
+            title: &f.title,
+            message: &f.message,
+            remediation: &f.remediation,
+            object: ObjectJson {
+                api_version: &f.object.api_version,
+                kind: &f.object.kind,
+                namespace: f.object.namespace.as_deref(),
+                name: &f.object.name,
+            },
+            file: &f.object.source.file,
+            line: f.object.source.line,
+            container: f.container.as_deref(),
+            path: f.path.as_deref(),
+            fingerprint: f.fingerprint(),
+            suppressed_by: None,
+            reason: None,
+        }
+    }
+}
+
+/// Serializes findings one by one (no intermediate vector).
+struct Findings<'a>(&'a [Finding]);
+
+impl Serialize for Findings<'_> {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        let mut seq = s.serialize_seq(Some(self.0.len()))?;
+        for f in self.0 {
+            seq.serialize_element(&FindingJson::new(f))?;
+        }
+        seq.end()
+    }
+}
+
+struct SuppressedJson<'a>(&'a [palisade_checks::Suppressed]);
+
+impl Serialize for SuppressedJson<'_> {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        let mut seq = s.serialize_seq(Some(self.0.len()))?;
+        for sup in self.0 {
+            let mut f = FindingJson::new(&sup.finding);
+            f.suppressed_by = Some(sup.by);
+            f.reason = Some(&sup.reason);
+            seq.serialize_element(&f)?;
+        }
+        seq.end()
+    }
+}
+
+#[derive(Serialize)]
+struct Tool<'a> {
+    name: &'static str,
+    version: &'a str,
+}
+
+#[derive(Serialize)]
+struct Summary {
+    files: usize,
+    objects: usize,
+    findings: usize,
+    by_severity: BTreeMap<&'static str, usize>,
+    suppressed: usize,
+    diagnostics: usize,
+}
+
+#[derive(Serialize)]
+struct Report<'a> {
+    schema: &'static str,
+    tool: Tool<'a>,
+    summary: Summary,
+    findings: Findings<'a>,
+    suppressed: SuppressedJson<'a>,
+    expired_exceptions: &'a [palisade_checks::Exception],
+    diagnostics: &'a [Diagnostic],
+}
+
+/// Writes the report as pretty-printed JSON.
+pub fn write_json(r: &ScanReport<'_>, out: &mut dyn Write) -> std::io::Result<()> {
+    let report = Report {
+        schema: JSON_SCHEMA_ID,
+        tool: Tool {
+            name: "palisade",
+            version: r.version,
         },
-        "findings": r.findings.iter().map(finding_json).collect::<Vec<_>>(),
-        "suppressed": r.suppressed.iter().map(|s| {
-            let mut v = finding_json(&s.finding);
-            v["suppressed_by"] = json!(s.by);
-            v["reason"] = json!(s.reason);
-            v
-        }).collect::<Vec<_>>(),
-        "expired_exceptions": r.expired_exceptions,
-        "diagnostics": r.diagnostics,
-    });
-    let mut s = serde_json::to_string_pretty(&doc).unwrap_or_else(|_| "{}".into());
-    s.push('\n');
-    s
+        summary: Summary {
+            files: r.files,
+            objects: r.objects,
+            findings: r.findings.len(),
+            by_severity: r
+                .counts()
+                .into_iter()
+                .map(|(s, n)| (s.as_str(), n))
+                .collect(),
+            suppressed: r.suppressed.len(),
+            diagnostics: r.diagnostics.len(),
+        },
+        findings: Findings(r.findings),
+        suppressed: SuppressedJson(r.suppressed),
+        expired_exceptions: r.expired_exceptions,
+        diagnostics: r.diagnostics,
+    };
+    serde_json::to_writer_pretty(&mut *out, &report)?;
+    out.write_all(b"\n")
+}
+
+/// Renders the report as pretty-printed JSON text.
+pub fn to_json(r: &ScanReport<'_>) -> String {
+    let mut buf = Vec::new();
+    // Writing to a Vec cannot fail, and serde_json emits UTF-8.
+    let _ = write_json(r, &mut buf);
+    String::from_utf8(buf).unwrap_or_default()
 }

@@ -48,8 +48,8 @@ fn uri(file: &str) -> String {
     out.strip_prefix("./").map(str::to_string).unwrap_or(out)
 }
 
-/// Renders the report as a SARIF 2.1.0 log with one run.
-pub fn to_sarif(r: &ScanReport<'_>) -> String {
+/// Writes the report as a SARIF 2.1.0 log with one run.
+pub fn write_sarif(r: &ScanReport<'_>, out: &mut dyn std::io::Write) -> std::io::Result<()> {
     let mut rule_index: BTreeMap<&str, usize> = BTreeMap::new();
     let mut rules = Vec::new();
     for c in r.catalog.checks() {
@@ -70,41 +70,6 @@ pub fn to_sarif(r: &ScanReport<'_>) -> String {
             },
         }));
     }
-    let results: Vec<Value> = r
-        .findings
-        .iter()
-        .map(|f| {
-            let mut region = serde_json::Map::new();
-            if f.object.source.line > 0 {
-                region.insert("startLine".into(), json!(f.object.source.line));
-            }
-            let mut physical = json!({
-                "artifactLocation": {"uri": uri(&f.object.source.file)},
-            });
-            if !region.is_empty() {
-                physical["region"] = Value::Object(region);
-            }
-            let mut result = json!({
-                "ruleId": f.check_id,
-                "level": level(f.severity),
-                "message": {"text": format!("{}: {}", f.object, f.message)},
-                "locations": [{
-                    "physicalLocation": physical,
-                    "logicalLocations": [{
-                        "name": f.object.name,
-                        "fullyQualifiedName": f.object.to_string(),
-                        "kind": "resource",
-                    }],
-                }],
-                "partialFingerprints": {"palisadeFinding/v1": f.fingerprint()},
-                "properties": {"severity": f.severity},
-            });
-            if let Some(i) = rule_index.get(f.check_id.as_str()) {
-                result["ruleIndex"] = json!(i);
-            }
-            result
-        })
-        .collect();
     let notifications: Vec<Value> = r
         .diagnostics
         .iter()
@@ -141,12 +106,97 @@ pub fn to_sarif(r: &ScanReport<'_>) -> String {
                 "executionSuccessful": !r.diagnostics.iter().any(|d| d.level == palisade_model::DiagnosticLevel::Error),
                 "toolExecutionNotifications": notifications,
             }],
-            "results": results,
+            "results": [],
         }],
     });
-    let mut s = serde_json::to_string_pretty(&doc).unwrap_or_else(|_| "{}".into());
-    s.push('\n');
-    s
+    // The run skeleton is small; results are streamed into it so that memory does not grow
+    // with a JSON tree of every result.
+    let results = Results {
+        findings: r.findings,
+        rule_index: &rule_index,
+    };
+    let run = SarifRun {
+        tool: &doc["runs"][0]["tool"],
+        invocations: &doc["runs"][0]["invocations"],
+        results,
+    };
+    let log = SarifLog {
+        schema: SARIF_SCHEMA,
+        version: "2.1.0",
+        runs: [run],
+    };
+    serde_json::to_writer_pretty(&mut *out, &log)?;
+    out.write_all(b"\n")
+}
+
+/// Renders the report as SARIF text.
+pub fn to_sarif(r: &ScanReport<'_>) -> String {
+    let mut buf = Vec::new();
+    let _ = write_sarif(r, &mut buf);
+    String::from_utf8(buf).unwrap_or_default()
+}
+
+#[derive(serde::Serialize)]
+struct SarifLog<'a> {
+    #[serde(rename = "$schema")]
+    schema: &'static str,
+    version: &'static str,
+    runs: [SarifRun<'a>; 1],
+}
+
+#[derive(serde::Serialize)]
+struct SarifRun<'a> {
+    tool: &'a Value,
+    invocations: &'a Value,
+    results: Results<'a>,
+}
+
+struct Results<'a> {
+    findings: &'a [palisade_model::Finding],
+    rule_index: &'a BTreeMap<&'a str, usize>,
+}
+
+impl serde::Serialize for Results<'_> {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        use serde::ser::SerializeSeq;
+        let mut seq = s.serialize_seq(Some(self.findings.len()))?;
+        for f in self.findings {
+            seq.serialize_element(&result_json(f, self.rule_index))?;
+        }
+        seq.end()
+    }
+}
+
+fn result_json(f: &palisade_model::Finding, rule_index: &BTreeMap<&str, usize>) -> Value {
+    let mut region = serde_json::Map::new();
+    if f.object.source.line > 0 {
+        region.insert("startLine".into(), json!(f.object.source.line));
+    }
+    let mut physical = json!({
+        "artifactLocation": {"uri": uri(&f.object.source.file)},
+    });
+    if !region.is_empty() {
+        physical["region"] = Value::Object(region);
+    }
+    let mut result = json!({
+        "ruleId": f.check_id,
+        "level": level(f.severity),
+        "message": {"text": format!("{}: {}", f.object, f.message)},
+        "locations": [{
+            "physicalLocation": physical,
+            "logicalLocations": [{
+                "name": f.object.name,
+                "fullyQualifiedName": f.object.to_string(),
+                "kind": "resource",
+            }],
+        }],
+        "partialFingerprints": {"palisadeFinding/v1": f.fingerprint()},
+        "properties": {"severity": f.severity},
+    });
+    if let Some(i) = rule_index.get(f.check_id.as_str()) {
+        result["ruleIndex"] = json!(i);
+    }
+    result
 }
 
 #[cfg(test)]

@@ -59,3 +59,27 @@ pub fn emit(text: &str, file: Option<&PathBuf>) -> anyhow::Result<()> {
         }
     }
 }
+
+/// Streams output into the file, or stdout, through a buffer; a closed pipe ends quietly.
+pub fn emit_with(
+    file: Option<&PathBuf>,
+    write: impl FnOnce(&mut dyn Write) -> std::io::Result<()>,
+) -> anyhow::Result<()> {
+    let result = match file {
+        Some(path) => {
+            let f = std::fs::File::create(path)
+                .with_context(|| format!("writing {}", path.display()))?;
+            let mut w = std::io::BufWriter::new(f);
+            write(&mut w).and_then(|_| w.flush())
+        }
+        None => {
+            let stdout = std::io::stdout();
+            let mut w = std::io::BufWriter::new(stdout.lock());
+            write(&mut w).and_then(|_| w.flush())
+        }
+    };
+    match result {
+        Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => Ok(()),
+        other => other.context("writing the report"),
+    }
+}

@@ -180,9 +180,9 @@ fn lookup(name: &str) -> Option<RunFn> {
         "service_external_ips" => service::service_external_ips,
         "loadbalancer_open" => service::loadbalancer_open,
         "ingress_without_tls" => service::ingress_without_tls,
-        "netpol_any_namespace" => network::netpol_any_namespace,
-        "netpol_world_cidr" => network::netpol_world_cidr,
-        "netpol_allow_all" => network::netpol_allow_all,
+        "netpol_broad" => network::netpol_broad,
+        "netpol_no_default_deny" => network::netpol_no_default_deny,
+        "netpol_unprotected" => network::netpol_unprotected,
         "legacy_sa_token_secret" => objects::legacy_sa_token_secret,
         "configmap_sensitive_key" => objects::configmap_sensitive_key,
         _ => return None,
@@ -218,7 +218,7 @@ impl Hits {
     pub fn push_ref(
         &mut self,
         object: ObjectRef,
-        meta: &palisade_model::ObjectMeta,
+        meta: Option<&palisade_model::ObjectMeta>,
         path: Option<String>,
         message: String,
     ) {
@@ -228,7 +228,7 @@ impl Hits {
             image: None,
             path,
             message,
-            ignore: ignore_of(&meta.annotations, None),
+            ignore: meta.and_then(|m| ignore_of(&m.annotations, None)),
         });
     }
 }

@@ -2,6 +2,9 @@
 
 use std::collections::BTreeSet;
 
+use palisade_netpol::{Breadth, Direction};
+use serde::Deserialize;
+
 use super::{Hits, params};
 use crate::catalog::CheckDef;
 use crate::context::Ctx;
@@ -43,8 +46,8 @@ pub(crate) fn dangling_netpol(check: &CheckDef, ctx: &Ctx<'_>, hits: &mut Hits) 
             continue;
         }
         let any = ctx
-            .inv
             .workloads_in(ns)
+            .iter()
             .any(|w| sel.matches(w.pod_labels()).unwrap_or(false));
         if !any {
             hits.object(
@@ -57,100 +60,152 @@ pub(crate) fn dangling_netpol(check: &CheckDef, ctx: &Ctx<'_>, hits: &mut Hits) 
     Ok(())
 }
 
-/// Every peer of every rule of a policy, with its direction and field path.
-fn peers(
-    np: &palisade_model::NetworkPolicy,
-) -> Vec<(
-    &'static str,
-    String,
-    &palisade_model::api::NetworkPolicyPeer,
-)> {
-    let mut out = Vec::new();
-    for (i, r) in np.spec.ingress.iter().flatten().enumerate() {
-        for (j, p) in r.from.iter().flatten().enumerate() {
-            out.push(("ingress", format!("spec.ingress[{i}].from[{j}]"), p));
-        }
-    }
-    for (i, r) in np.spec.egress.iter().flatten().enumerate() {
-        for (j, p) in r.to.iter().flatten().enumerate() {
-            out.push(("egress", format!("spec.egress[{i}].to[{j}]"), p));
-        }
-    }
-    out
+#[derive(Deserialize, Default)]
+#[serde(deny_unknown_fields)]
+struct DirectionParams {
+    direction: String,
 }
 
-pub(crate) fn netpol_any_namespace(check: &CheckDef, ctx: &Ctx<'_>, hits: &mut Hits) -> R {
-    params::<serde_json::Value>(check)?;
-    for np in &ctx.inv.network_policies {
-        for (dir, path, peer) in peers(np) {
-            if peer
-                .namespace_selector
-                .as_ref()
-                .is_some_and(|s| s.is_empty())
-            {
-                let whom = if peer.pod_selector.as_ref().is_none_or(|s| s.is_empty()) {
-                    "every pod in every namespace"
-                } else {
-                    "matching pods in every namespace"
-                };
-                hits.object(
-                    np,
-                    Some(path),
-                    format!("NetworkPolicy {dir} rule allows {whom} (empty namespaceSelector)"),
-                );
-            }
+fn direction(p: &DirectionParams) -> Result<Direction, String> {
+    match p.direction.as_str() {
+        "ingress" => Ok(Direction::Ingress),
+        "egress" => Ok(Direction::Egress),
+        other => Err(format!(
+            "direction must be ingress or egress, not {other:?}"
+        )),
+    }
+}
+
+pub(crate) fn netpol_no_default_deny(check: &CheckDef, ctx: &Ctx<'_>, hits: &mut Hits) -> R {
+    let dir = direction(&params(check)?)?;
+    for ns in &ctx.netpol().namespaces {
+        // Namespaces without any policy are reported by namespace-without-networkpolicy.
+        if ns.workloads == 0
+            || !ctx
+                .policies_per_namespace
+                .contains_key(ns.namespace.name.as_str())
+        {
+            continue;
+        }
+        let deny = match dir {
+            Direction::Ingress => &ns.default_deny_ingress,
+            Direction::Egress => &ns.default_deny_egress,
+        };
+        if deny.is_empty() {
+            let d = dir_name(dir);
+            hits.push_ref(
+                ns.namespace.clone(),
+                ctx.meta_of(&ns.namespace),
+                None,
+                format!(
+                    "namespace {} has NetworkPolicies but no default-deny {d} policy (podSelector {{}} with policyTypes {d}): new workloads start unprotected",
+                    ns.namespace.name
+                ),
+            );
         }
     }
     Ok(())
 }
 
-pub(crate) fn netpol_world_cidr(check: &CheckDef, ctx: &Ctx<'_>, hits: &mut Hits) -> R {
-    params::<serde_json::Value>(check)?;
-    for np in &ctx.inv.network_policies {
-        for (dir, path, peer) in peers(np) {
-            if let Some(b) = &peer.ip_block {
-                let cidr = b.cidr.trim();
-                if cidr == "0.0.0.0/0" || cidr == "::/0" {
-                    let except = if b.except.is_empty() {
-                        String::new()
-                    } else {
-                        format!(" except {}", b.except.join(", "))
-                    };
-                    hits.object(
-                        np,
-                        Some(format!("{path}.ipBlock")),
-                        format!("NetworkPolicy {dir} rule allows any address ({cidr}{except})"),
-                    );
+pub(crate) fn netpol_unprotected(check: &CheckDef, ctx: &Ctx<'_>, hits: &mut Hits) -> R {
+    let dir = direction(&params(check)?)?;
+    for u in &ctx.netpol().unprotected_workloads {
+        let isolated = match dir {
+            Direction::Ingress => u.ingress_isolated,
+            Direction::Egress => u.egress_isolated,
+        };
+        if !isolated {
+            let text = match dir {
+                Direction::Ingress => {
+                    "no NetworkPolicy selects its pods for ingress: any pod in the cluster (and anything routed to the pod network) can connect to it"
+                }
+                Direction::Egress => {
+                    "no NetworkPolicy selects its pods for egress: if breached, it can connect anywhere"
+                }
+            };
+            hits.push_ref(
+                u.workload.clone(),
+                ctx.meta_of(&u.workload),
+                None,
+                text.into(),
+            );
+        }
+    }
+    Ok(())
+}
+
+fn dir_name(d: Direction) -> &'static str {
+    match d {
+        Direction::Ingress => "Ingress",
+        Direction::Egress => "Egress",
+    }
+}
+
+#[derive(Deserialize, Default)]
+#[serde(deny_unknown_fields)]
+struct BroadParams {
+    /// Which breadths fire: any_peer, all_namespaces, all_ipv4, all_ipv6.
+    breadth: Vec<String>,
+}
+
+pub(crate) fn netpol_broad(check: &CheckDef, ctx: &Ctx<'_>, hits: &mut Hits) -> R {
+    let p: BroadParams = params(check)?;
+    let mut wanted = Vec::new();
+    for b in &p.breadth {
+        wanted.push(match b.as_str() {
+            "any_peer" => Breadth::AnyPeer,
+            "all_namespaces" => Breadth::AllNamespaces,
+            "all_ipv4" => Breadth::AllIpv4,
+            "all_ipv6" => Breadth::AllIpv6,
+            other => return Err(format!("unknown breadth {other:?}")),
+        });
+    }
+    for r in &ctx.netpol().broad_rules {
+        if !wanted.contains(&r.breadth) {
+            continue;
+        }
+        let (field, peers) = match r.direction {
+            Direction::Ingress => ("ingress", "from"),
+            Direction::Egress => ("egress", "to"),
+        };
+        let what = match r.breadth {
+            Breadth::AnyPeer => {
+                format!("has no '{peers}': it allows every peer, in and outside the cluster")
+            }
+            Breadth::AllNamespaces => {
+                "allows pods of every namespace (empty namespaceSelector)".into()
+            }
+            Breadth::AllIpv4 | Breadth::AllIpv6 => {
+                let cidr = if r.breadth == Breadth::AllIpv4 {
+                    "0.0.0.0/0"
+                } else {
+                    "::/0"
+                };
+                if r.excepts > 0 {
+                    format!(
+                        "allows any address ({cidr} with {} exception(s))",
+                        r.excepts
+                    )
+                } else {
+                    format!("allows any address ({cidr})")
                 }
             }
-        }
-    }
-    Ok(())
-}
-
-pub(crate) fn netpol_allow_all(check: &CheckDef, ctx: &Ctx<'_>, hits: &mut Hits) -> R {
-    params::<serde_json::Value>(check)?;
-    for np in &ctx.inv.network_policies {
-        // A rule without peers (absent or empty from/to) matches every source or destination,
-        // inside and outside the cluster.
-        for (i, r) in np.spec.ingress.iter().flatten().enumerate() {
-            if r.from.as_ref().is_none_or(|f| f.is_empty()) {
-                hits.object(
-                    np,
-                    Some(format!("spec.ingress[{i}]")),
-                    "NetworkPolicy ingress rule has no 'from': it allows every source, in and outside the cluster".into(),
-                );
-            }
-        }
-        for (i, r) in np.spec.egress.iter().flatten().enumerate() {
-            if r.to.as_ref().is_none_or(|t| t.is_empty()) {
-                hits.object(
-                    np,
-                    Some(format!("spec.egress[{i}]")),
-                    "NetworkPolicy egress rule has no 'to': it allows every destination, in and outside the cluster".into(),
-                );
-            }
-        }
+        };
+        let ports = if r.port_restricted {
+            " on some ports"
+        } else {
+            " on every port"
+        };
+        let path = match r.peer {
+            Some(i) => format!("spec.{field}[{}].{peers}[{i}]", r.rule),
+            None => format!("spec.{field}[{}]", r.rule),
+        };
+        hits.push_ref(
+            r.policy.clone(),
+            ctx.meta_of(&r.policy),
+            Some(path),
+            format!("NetworkPolicy {field} rule {} {what}{ports}", r.rule),
+        );
     }
     Ok(())
 }

@@ -259,11 +259,10 @@ pub(crate) fn automount_token(check: &CheckDef, ctx: &Ctx<'_>, hits: &mut Hits) 
         let ns = w.namespace().unwrap_or("default");
         let sa_name = pod.effective_service_account();
         let sa_setting = ctx
-            .inv
-            .service_accounts
-            .iter()
-            .find(|sa| sa.namespace() == Some(ns) && sa.meta.name == sa_name)
-            .and_then(|sa| sa.spec.automount_token);
+            .service_account_automount
+            .get(&(ns, sa_name))
+            .copied()
+            .flatten();
         let effective = pod.automount_service_account_token.or(sa_setting);
         if effective != Some(false) {
             let why = match (pod.automount_service_account_token, sa_setting) {
@@ -310,7 +309,7 @@ pub(crate) fn missing_service_account(check: &CheckDef, ctx: &Ctx<'_>, hits: &mu
             continue; // created automatically in every namespace
         }
         // Only decidable when the input declares service accounts for this namespace.
-        let namespace_declares_sas = ctx.service_accounts.iter().any(|(n, _)| *n == ns);
+        let namespace_declares_sas = ctx.namespaces_with_service_accounts.contains(ns);
         if namespace_declares_sas && !ctx.service_accounts.contains(&(ns, sa)) {
             hits.workload(
                 w,

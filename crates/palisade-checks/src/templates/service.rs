@@ -38,7 +38,7 @@ pub(crate) fn dangling_service(check: &CheckDef, ctx: &Ctx<'_>, hits: &mut Hits)
         if svc.spec.selector.is_empty() || svc.service_type() == "ExternalName" {
             continue; // endpoints managed elsewhere
         }
-        if ctx.inv.service_targets(svc).next().is_none() {
+        if ctx.service_targets(svc).is_empty() {
             let sel: Vec<String> = svc
                 .spec
                 .selector
@@ -58,7 +58,7 @@ pub(crate) fn dangling_service(check: &CheckDef, ctx: &Ctx<'_>, hits: &mut Hits)
 pub(crate) fn service_port_mismatch(check: &CheckDef, ctx: &Ctx<'_>, hits: &mut Hits) -> R {
     params::<serde_json::Value>(check)?;
     for svc in &ctx.inv.services {
-        let targets: Vec<_> = ctx.inv.service_targets(svc).collect();
+        let targets = ctx.service_targets(svc);
         if targets.is_empty() {
             continue;
         }
@@ -171,7 +171,7 @@ pub(crate) fn deprecated_api(check: &CheckDef, ctx: &Ctx<'_>, hits: &mut Hits) -
             if &api.api_version == api_version && api.kinds.iter().any(|k| k == kind) {
                 hits.push_ref(
                     object.clone(),
-                    meta,
+                    Some(meta),
                     Some("apiVersion".into()),
                     format!(
                         "{kind} uses {api_version}, removed in Kubernetes {}: use {}",

@@ -124,27 +124,33 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
         files: ingested.files,
         version: env!("CARGO_PKG_VERSION"),
     };
-    let text = match args.format {
-        Format::Table => palisade_report::to_table(
-            &report,
-            &TableOptions {
-                color: output::use_color(args.color, args.output.is_some()),
-                width: if args.output.is_some() {
-                    None
-                } else {
-                    output::terminal_width()
+    match args.format {
+        Format::Table => {
+            let text = palisade_report::to_table(
+                &report,
+                &TableOptions {
+                    color: output::use_color(args.color, args.output.is_some()),
+                    width: if args.output.is_some() {
+                        None
+                    } else {
+                        output::terminal_width()
+                    },
+                    grouping: match args.group_by {
+                        GroupBy::Severity => Grouping::Severity,
+                        GroupBy::Object => Grouping::Object,
+                    },
                 },
-                grouping: match args.group_by {
-                    GroupBy::Severity => Grouping::Severity,
-                    GroupBy::Object => Grouping::Object,
-                },
-            },
-        ),
-        Format::Json => palisade_report::to_json(&report),
-        Format::Sarif => palisade_report::to_sarif(&report),
-        Format::Junit => palisade_report::to_junit(&report),
-    };
-    output::emit(&text, args.output.as_ref())?;
+            );
+            output::emit(&text, args.output.as_ref())?;
+        }
+        Format::Json => output::emit_with(args.output.as_ref(), |w| {
+            palisade_report::write_json(&report, w)
+        })?,
+        Format::Sarif => output::emit_with(args.output.as_ref(), |w| {
+            palisade_report::write_sarif(&report, w)
+        })?,
+        Format::Junit => output::emit(&palisade_report::to_junit(&report), args.output.as_ref())?,
+    }
     if args.format != Format::Table && !ingested.diagnostics.is_empty() {
         for d in &ingested.diagnostics {
             eprintln!("{d}");

@@ -1,0 +1,343 @@
+//! `palisade netpol`: NetworkPolicy reachability, single-connection verdicts, exposure and blast
+//! radius, what-if diff and least-privilege policy generation.
+//!
+//! Workloads are named `NAMESPACE/NAME` (or `NAMESPACE/KIND/NAME` when two kinds share a name);
+//! external endpoints are IP addresses. Problems in policies (invalid CIDR, protocol, operator…)
+//! are printed to stderr naming the policy and its file:line; the analysis goes on without the
+//! invalid part (see docs/network-policy.md).
+
+use std::io::{BufRead, Read};
+use std::process::ExitCode;
+
+use anyhow::{Context, bail};
+use clap::{Args, Subcommand, ValueEnum};
+use palisade_model::flow::Flow;
+use palisade_netpol::{Analysis, DnsTarget, GenerateOptions, Protocol, Target};
+
+use crate::exit;
+use crate::output;
+use crate::render::netpol as render;
+
+/// Output format of `reach` and `diff`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum GraphFormat {
+    /// One line per connection.
+    Txt,
+    /// JSON document (format in docs/network-policy.md).
+    Json,
+    /// One row per connection and port range.
+    Csv,
+    /// Graphviz dot.
+    Dot,
+    /// Self-contained SVG picture.
+    Svg,
+}
+
+/// Output format of `can` and `exposure`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum Format {
+    /// Text for people.
+    Txt,
+    /// JSON document.
+    Json,
+}
+
+/// `palisade netpol`.
+#[derive(Debug, Args)]
+#[command(
+    after_help = "Examples:\n  palisade netpol reach manifests/ --format svg > reach.svg\n  palisade netpol reach manifests/ --focus shop/web\n  palisade netpol can shop/web shop/db 5432/TCP manifests/\n  palisade netpol can 203.0.113.7 shop/web 443 manifests/\n  palisade netpol exposure manifests/\n  palisade netpol diff current/ proposed/\n  palisade netpol generate --flows flows.jsonl --default-deny manifests/ > policies.yaml\n\nExit status: 0 success (for can: allowed); 1 can: denied; 2 usage error; 3 some input could not be read."
+)]
+pub struct NetpolArgs {
+    /// What to do.
+    #[command(subcommand)]
+    pub command: NetpolCommand,
+}
+
+/// The netpol subcommands.
+#[derive(Debug, Subcommand)]
+pub enum NetpolCommand {
+    /// Every allowed connection between workloads and external IP ranges, with ports.
+    Reach(ReachArgs),
+    /// Whether SRC may connect to DST on PORT[/PROTO], and the policies and rules responsible
+    /// (exit code 0 = allowed, 1 = denied).
+    Can(CanArgs),
+    /// Isolation, reachability counts (blast radius) and external exposure of every workload.
+    Exposure(ExposureArgs),
+    /// Connections added, removed and changed between two manifest sets.
+    Diff(DiffArgs),
+    /// Least-privilege NetworkPolicies (YAML) from observed flows (JSON lines).
+    Generate(GenerateArgs),
+}
+
+/// `palisade netpol reach`.
+#[derive(Debug, Args)]
+pub struct ReachArgs {
+    /// Files or directories to read (.yaml, .yml, .json; directories recursively); `-` = stdin.
+    #[arg(required = true, value_name = "PATH")]
+    pub paths: Vec<String>,
+    /// Output format.
+    #[arg(long, short = 'f', value_enum, default_value_t = GraphFormat::Txt)]
+    pub format: GraphFormat,
+    /// Only connections from or to this workload (NAMESPACE/NAME or NAMESPACE/KIND/NAME).
+    #[arg(long, value_name = "NAMESPACE/NAME")]
+    pub focus: Option<String>,
+    /// Refuse to list more connections than this (bounds memory; use --focus on big clusters).
+    #[arg(long, value_name = "N", default_value_t = 2_000_000)]
+    pub max_connections: u64,
+}
+
+/// `palisade netpol can`.
+#[derive(Debug, Args)]
+pub struct CanArgs {
+    /// Source: NAMESPACE/NAME, NAMESPACE/KIND/NAME or an IP address.
+    pub src: String,
+    /// Destination: NAMESPACE/NAME, NAMESPACE/KIND/NAME or an IP address.
+    pub dst: String,
+    /// Destination port, optionally with protocol: 5432, 5432/TCP, 53/udp (TCP by default).
+    #[arg(value_name = "PORT[/PROTO]")]
+    pub port: String,
+    /// Files or directories to read; `-` = stdin.
+    #[arg(required = true, value_name = "PATH")]
+    pub paths: Vec<String>,
+    /// Output format.
+    #[arg(long, short = 'f', value_enum, default_value_t = Format::Txt)]
+    pub format: Format,
+}
+
+/// `palisade netpol exposure`.
+#[derive(Debug, Args)]
+pub struct ExposureArgs {
+    /// Files or directories to read; `-` = stdin.
+    #[arg(required = true, value_name = "PATH")]
+    pub paths: Vec<String>,
+    /// Output format.
+    #[arg(long, short = 'f', value_enum, default_value_t = Format::Txt)]
+    pub format: Format,
+}
+
+/// `palisade netpol diff`.
+#[derive(Debug, Args)]
+pub struct DiffArgs {
+    /// The current manifest set (file or directory).
+    pub old: String,
+    /// The proposed manifest set (file or directory).
+    pub new: String,
+    /// Output format.
+    #[arg(long, short = 'f', value_enum, default_value_t = GraphFormat::Txt)]
+    pub format: GraphFormat,
+    /// Refuse to list more changed connections than this (bounds memory).
+    #[arg(long, value_name = "N", default_value_t = 2_000_000)]
+    pub max_changes: u64,
+}
+
+/// `palisade netpol generate`.
+#[derive(Debug, Args)]
+pub struct GenerateArgs {
+    /// Observed flows, one JSON object per line (format in docs/network-policy.md); `-` = stdin.
+    #[arg(long, value_name = "FILE")]
+    pub flows: String,
+    /// Also emit a default-deny policy (ingress and egress) for every namespace with workloads.
+    #[arg(long)]
+    pub default_deny: bool,
+    /// Do not add the egress rule to the cluster DNS (kube-system, k8s-app=kube-dns, port 53).
+    #[arg(long)]
+    pub no_dns: bool,
+    /// Files or directories with the workloads the flows refer to; `-` = stdin.
+    #[arg(required = true, value_name = "PATH")]
+    pub paths: Vec<String>,
+}
+
+/// Exit status of `netpol can` when the connection is denied.
+pub const CAN_DENIED: u8 = 1;
+
+/// Runs `palisade netpol …`.
+pub fn run(args: NetpolArgs) -> anyhow::Result<ExitCode> {
+    match args.command {
+        NetpolCommand::Reach(a) => {
+            let (inv, input_errors) = load_inventory(&a.paths)?;
+            let analysis = Analysis::new(&inv);
+            print_diagnostics(analysis.diagnostics());
+            let focus = match &a.focus {
+                Some(f) => Some(
+                    analysis
+                        .universe()
+                        .find_workload(f)
+                        .with_context(|| format!("--focus {f}"))?,
+                ),
+                None => None,
+            };
+            let reach = analysis.reachability();
+            let rows = analysis.connection_count(&reach, focus);
+            if rows > a.max_connections {
+                bail!(
+                    "{rows} connections would be listed (more than --max-connections {}); narrow the output with --focus NAMESPACE/NAME or raise the limit",
+                    a.max_connections
+                );
+            }
+            let connectivity = analysis.connectivity(&reach, focus);
+            output::emit(&render::reach(&connectivity, a.format)?, None)?;
+            Ok(finish(input_errors, ExitCode::SUCCESS))
+        }
+        NetpolCommand::Can(a) => {
+            let (port, protocol) = parse_port(&a.port)?;
+            let (inv, input_errors) = load_inventory(&a.paths)?;
+            let analysis = Analysis::new(&inv);
+            print_diagnostics(analysis.diagnostics());
+            let src: Target = analysis
+                .target(&a.src)
+                .with_context(|| format!("SRC {}", a.src))?;
+            let dst: Target = analysis
+                .target(&a.dst)
+                .with_context(|| format!("DST {}", a.dst))?;
+            let verdict = analysis.can(src, dst, port, protocol)?;
+            output::emit(&with_newline(render::can(&verdict, a.format)?), None)?;
+            let status = if verdict.allowed {
+                ExitCode::SUCCESS
+            } else {
+                exit::code(CAN_DENIED)
+            };
+            Ok(finish(input_errors, status))
+        }
+        NetpolCommand::Exposure(a) => {
+            let (inv, input_errors) = load_inventory(&a.paths)?;
+            let analysis = Analysis::new(&inv);
+            print_diagnostics(analysis.diagnostics());
+            let reach = analysis.reachability();
+            let exposure = analysis.exposure(&reach);
+            output::emit(&with_newline(render::exposure(&exposure, a.format)?), None)?;
+            Ok(finish(input_errors, ExitCode::SUCCESS))
+        }
+        NetpolCommand::Diff(a) => {
+            let (old, old_errors) = load_inventory(std::slice::from_ref(&a.old))?;
+            let (new, new_errors) = load_inventory(std::slice::from_ref(&a.new))?;
+            let d = palisade_netpol::diff(&old, &new, a.max_changes)?;
+            print_diagnostics(&d.old_diagnostics);
+            print_diagnostics(&d.new_diagnostics);
+            output::emit(&render::diff(&d, a.format)?, None)?;
+            Ok(finish(old_errors || new_errors, ExitCode::SUCCESS))
+        }
+        NetpolCommand::Generate(a) => {
+            let (lines, flows): (Vec<usize>, Vec<Flow>) = read_flows(&a.flows)?.into_iter().unzip();
+            let (inv, input_errors) = load_inventory(&a.paths)?;
+            let options = GenerateOptions {
+                default_deny: a.default_deny,
+                dns: (!a.no_dns).then(DnsTarget::default),
+            };
+            let generated = palisade_netpol::generate(&flows, &inv, &options);
+            for s in &generated.skipped {
+                let line = lines.get(s.index).copied().unwrap_or(0);
+                eprintln!("{}:{line}: warning: flow skipped: {}", a.flows, s.reason);
+            }
+            for group in &generated.merged {
+                let names: Vec<String> = group.iter().map(ToString::to_string).collect();
+                eprintln!(
+                    "warning: workloads with identical labels share one policy: {}",
+                    names.join(", ")
+                );
+            }
+            output::emit(&render::generated(&generated)?, None)?;
+            Ok(finish(input_errors, ExitCode::SUCCESS))
+        }
+    }
+}
+
+/// Reads the inputs (`-` = stdin), printing ingestion problems to stderr; also returns whether
+/// some input could not be read.
+fn load_inventory(paths: &[String]) -> anyhow::Result<(palisade_model::Inventory, bool)> {
+    let ingested = crate::input::ingest(paths)?;
+    for d in &ingested.diagnostics {
+        eprintln!("{d}");
+    }
+    let errors = ingested.has_errors();
+    Ok((ingested.inventory, errors))
+}
+
+/// Exit status 3 when some input could not be read, else `status`.
+fn finish(input_errors: bool, status: ExitCode) -> ExitCode {
+    if input_errors {
+        exit::code(exit::INPUT_ERRORS)
+    } else {
+        status
+    }
+}
+
+fn with_newline(text: String) -> String {
+    if text.ends_with('\n') {
+        text
+    } else {
+        text + "\n"
+    }
+}
+
+fn print_diagnostics(diags: &[palisade_netpol::Diagnostic]) {
+    for d in diags {
+        eprintln!("{d}");
+    }
+}
+
+/// `5432`, `5432/TCP`, `53/udp`.
+fn parse_port(spec: &str) -> anyhow::Result<(u16, Protocol)> {
+    let (port, proto) = match spec.split_once('/') {
+        Some((p, proto)) => (p, proto.parse::<Protocol>()?),
+        None => (spec, Protocol::Tcp),
+    };
+    match port.parse::<u16>() {
+        Ok(p) if p > 0 => Ok((p, proto)),
+        _ => bail!("invalid port {port:?} in {spec:?} (expected 1-65535, e.g. 5432/TCP)"),
+    }
+}
+
+/// Longest accepted flow line (a flow record is a few hundred bytes).
+const MAX_FLOW_LINE: u64 = 64 * 1024;
+
+/// Reads JSON-lines flows with their line numbers; a malformed or overlong line is an error
+/// naming the file and line.
+fn read_flows(path: &str) -> anyhow::Result<Vec<(usize, Flow)>> {
+    let mut reader: Box<dyn BufRead> = if path == "-" {
+        Box::new(std::io::BufReader::new(std::io::stdin()))
+    } else {
+        Box::new(std::io::BufReader::new(
+            std::fs::File::open(path).with_context(|| format!("opening flows file {path}"))?,
+        ))
+    };
+    let mut flows = Vec::new();
+    let mut buf = Vec::new();
+    for line_no in 1.. {
+        buf.clear();
+        let n = (&mut reader)
+            .take(MAX_FLOW_LINE + 1)
+            .read_until(b'\n', &mut buf)
+            .with_context(|| format!("reading {path}"))?;
+        if n == 0 {
+            break;
+        }
+        if buf.len() as u64 > MAX_FLOW_LINE {
+            bail!("{path}:{line_no}: line longer than {MAX_FLOW_LINE} bytes");
+        }
+        let text = std::str::from_utf8(&buf)
+            .with_context(|| format!("{path}:{line_no}: not UTF-8"))?
+            .trim();
+        if text.is_empty() {
+            continue;
+        }
+        let flow: Flow = serde_json::from_str(text)
+            .with_context(|| format!("{path}:{line_no}: not a flow record"))?;
+        flows.push((line_no, flow));
+    }
+    Ok(flows)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn ports_parse_with_default_tcp() {
+        assert_eq!(parse_port("5432").unwrap(), (5432, Protocol::Tcp));
+        assert_eq!(parse_port("53/udp").unwrap(), (53, Protocol::Udp));
+        assert_eq!(parse_port("9/SCTP").unwrap(), (9, Protocol::Sctp));
+        assert!(parse_port("0").is_err());
+        assert!(parse_port("70000/TCP").is_err());
+        assert!(parse_port("80/ICMP").is_err());
+    }
+}
