@@ -14,6 +14,11 @@ use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
 
+/// mimalloc: ingestion and reporting allocate many small objects; it is markedly faster than
+/// the system allocator for that pattern (see docs/benchmarks.md).
+#[global_allocator]
+static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 /// Palisade: Kubernetes security from build to runtime.
 #[derive(Parser, Debug)]
 #[command(
@@ -43,6 +48,24 @@ enum Command {
     /// List workloads with images, service account, exposure, owner and deploy-and-forget signals.
     #[cfg(feature = "visibility")]
     Inventory(cmd::inventory::InventoryArgs),
+    /// NetworkPolicies: who can reach whom, why, exposure and blast radius, diff, generation.
+    #[cfg(feature = "netpol")]
+    Netpol(cmd::netpol::NetpolArgs),
+    /// Compare versions by an ecosystem's ordering rules.
+    #[cfg(feature = "vuln")]
+    #[command(subcommand)]
+    Version(cmd::version::Command),
+    /// The offline vulnerability database: import, status, update.
+    #[cfg(feature = "vuln")]
+    Db(cmd::db::Args),
+    /// Images: pull or open, unpack safely, inventory packages, facts for policy, SBOMs.
+    #[cfg(feature = "image")]
+    #[command(subcommand)]
+    Image(cmd::image::Command),
+    /// Read CycloneDX / SPDX SBOMs back into packages.
+    #[cfg(feature = "image")]
+    #[command(subcommand)]
+    Sbom(cmd::sbom::Command),
 }
 
 fn main() -> ExitCode {
@@ -56,6 +79,16 @@ fn main() -> ExitCode {
         Command::Risk(a) => cmd::risk::run(a),
         #[cfg(feature = "visibility")]
         Command::Inventory(a) => cmd::inventory::run(a),
+        #[cfg(feature = "netpol")]
+        Command::Netpol(a) => cmd::netpol::run(a),
+        #[cfg(feature = "vuln")]
+        Command::Version(c) => cmd::version::run(c),
+        #[cfg(feature = "vuln")]
+        Command::Db(a) => cmd::db::run(a),
+        #[cfg(feature = "image")]
+        Command::Image(c) => cmd::image::run(c),
+        #[cfg(feature = "image")]
+        Command::Sbom(c) => cmd::sbom::run(c),
     };
     match result {
         Ok(code) => code,

@@ -1,13 +1,23 @@
 //! One module per subcommand.
 
 pub mod checks;
+#[cfg(feature = "vuln")]
+pub mod db;
+#[cfg(feature = "image")]
+pub mod image;
 #[cfg(feature = "visibility")]
 pub mod inventory;
+#[cfg(feature = "netpol")]
+pub mod netpol;
 #[cfg(feature = "visibility")]
 pub mod rbac;
 #[cfg(feature = "visibility")]
 pub mod risk;
+#[cfg(feature = "image")]
+pub mod sbom;
 pub mod scan;
+#[cfg(feature = "vuln")]
+pub mod version;
 
 /// Today's date in UTC as `YYYY-MM-DD` (for exception expiry).
 pub fn today_utc() -> String {

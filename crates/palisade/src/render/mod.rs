@@ -1,7 +1,11 @@
 //! Renderers owned by the command line (sinks for domain results that have no library sink).
 
+#[cfg(feature = "image")]
+pub mod image;
 #[cfg(feature = "visibility")]
 pub mod inventory;
+#[cfg(feature = "netpol")]
+pub mod netpol;
 #[cfg(feature = "visibility")]
 pub mod rbac;
 #[cfg(feature = "visibility")]

@@ -1,0 +1,200 @@
+//! The one error type of image reading and unpacking: every refusal is a typed variant naming
+//! the layer, path or file it is about.
+
+use std::io;
+
+/// Why an image, layer or file could not be read.
+#[derive(Debug, thiserror::Error)]
+pub enum ImageError {
+    /// An I/O error while reading something named by `what`.
+    #[error("I/O error reading {what}: {source}")]
+    Io {
+        /// What was being read (file, blob, layer).
+        what: String,
+        /// The underlying error.
+        #[source]
+        source: io::Error,
+    },
+    /// A layer entry whose path contains a `..` component.
+    #[error("layer {layer}: entry {path:?} contains '..' (path traversal)")]
+    PathTraversal {
+        /// The layer.
+        layer: String,
+        /// The entry path as written in the tar.
+        path: String,
+    },
+    /// A symlink whose target resolves above the image root.
+    #[error("layer {layer}: symlink {path:?} -> {target:?} points outside the image root")]
+    SymlinkEscape {
+        /// The layer that holds the symlink (or the resolution that found the escape).
+        layer: String,
+        /// The symlink path.
+        path: String,
+        /// Its target as written.
+        target: String,
+    },
+    /// Symlink resolution went through more hops than allowed (a cycle or a chain too long).
+    #[error("symlink cycle or more than {hops} symlink hops resolving {path:?}")]
+    SymlinkLoop {
+        /// The path being resolved.
+        path: String,
+        /// The hop limit.
+        hops: usize,
+    },
+    /// A hardlink whose target is outside the root, unknown, or not a regular file.
+    #[error("layer {layer}: hardlink {path:?} -> {target:?}: {reason}")]
+    HardlinkTarget {
+        /// The layer.
+        layer: String,
+        /// The hardlink entry path.
+        path: String,
+        /// The link target as written.
+        target: String,
+        /// What is wrong with the target.
+        reason: &'static str,
+    },
+    /// The total uncompressed size of the image exceeded the limit.
+    #[error("layer {layer}: total uncompressed size exceeds the limit of {limit} bytes")]
+    TotalSizeLimit {
+        /// The layer being read when the limit was hit.
+        layer: String,
+        /// The limit in bytes.
+        limit: u64,
+    },
+    /// The image has more entries than allowed.
+    #[error("layer {layer}: more than {limit} entries in the image")]
+    EntryCountLimit {
+        /// The layer being read when the limit was hit.
+        layer: String,
+        /// The limit.
+        limit: u64,
+    },
+    /// One file is larger than allowed.
+    #[error("layer {layer}: file {path:?} is {size} bytes, over the limit of {limit} bytes")]
+    FileSizeLimit {
+        /// The layer.
+        layer: String,
+        /// The file path.
+        path: String,
+        /// Its declared size.
+        size: u64,
+        /// The limit in bytes.
+        limit: u64,
+    },
+    /// A layer decompressed to more than `limit` times its compressed size (a compression bomb).
+    #[error(
+        "layer {layer}: decompression ratio over {limit}:1 ({uncompressed} bytes from {compressed} compressed bytes)"
+    )]
+    CompressionRatio {
+        /// The layer.
+        layer: String,
+        /// The maximum ratio.
+        limit: u64,
+        /// Uncompressed bytes produced so far.
+        uncompressed: u64,
+        /// Compressed bytes consumed so far.
+        compressed: u64,
+    },
+    /// Content does not match the digest it was announced with.
+    #[error("{what}: digest mismatch: expected {expected}, got {actual}")]
+    DigestMismatch {
+        /// What was hashed (a blob, a layer's uncompressed content).
+        what: String,
+        /// The announced digest.
+        expected: String,
+        /// The computed digest.
+        actual: String,
+    },
+    /// A digest string that is not `sha256:<64 hex>` / `sha512:<128 hex>`.
+    #[error("invalid digest {0:?}: expected sha256:<64 hex> or sha512:<128 hex>")]
+    InvalidDigest(String),
+    /// A layer or tar stream that cannot be parsed.
+    #[error("layer {layer}: malformed tar stream: {message}")]
+    Tar {
+        /// The layer.
+        layer: String,
+        /// The tar error.
+        message: String,
+    },
+    /// Malformed JSON in a named document.
+    #[error("{what}: invalid JSON: {source}")]
+    Json {
+        /// The document (file or blob).
+        what: String,
+        /// The parser error (with line and column).
+        #[source]
+        source: serde_json::Error,
+    },
+    /// A structurally wrong input, named by `what`.
+    #[error("{what}: {message}")]
+    Format {
+        /// The file, blob or field.
+        what: String,
+        /// What is wrong.
+        message: String,
+    },
+    /// Something required is absent.
+    #[error("{0}: not found")]
+    NotFound(String),
+    /// An index has no manifest for the requested platform.
+    #[error("no manifest for platform {wanted} (available: {available})")]
+    NoMatchingPlatform {
+        /// The requested platform.
+        wanted: String,
+        /// The platforms the index lists.
+        available: String,
+    },
+    /// A media type this reader does not handle.
+    #[error("{what}: unsupported media type {media_type:?}")]
+    UnsupportedMediaType {
+        /// The descriptor or document.
+        what: String,
+        /// The media type.
+        media_type: String,
+    },
+}
+
+impl ImageError {
+    /// An [`ImageError::Io`] for `what`.
+    pub fn io(what: impl Into<String>, source: io::Error) -> Self {
+        ImageError::Io {
+            what: what.into(),
+            source,
+        }
+    }
+
+    /// An [`ImageError::Format`] for `what`.
+    pub fn format(what: impl Into<String>, message: impl Into<String>) -> Self {
+        ImageError::Format {
+            what: what.into(),
+            message: message.into(),
+        }
+    }
+
+    /// An [`ImageError::Json`] for `what`.
+    pub fn json(what: impl Into<String>, source: serde_json::Error) -> Self {
+        ImageError::Json {
+            what: what.into(),
+            source,
+        }
+    }
+}
+
+/// Moves an [`ImageError`] through an [`io::Error`] (readers in a chain report limit violations
+/// as I/O errors) and gets it back out unchanged.
+pub(crate) fn into_io(e: ImageError) -> io::Error {
+    io::Error::other(e)
+}
+
+/// Recovers an [`ImageError`] that travelled inside an [`io::Error`], or wraps the I/O error.
+pub(crate) fn from_io(e: io::Error, what: &str) -> ImageError {
+    if e.get_ref().is_some_and(|inner| inner.is::<ImageError>()) {
+        if let Some(inner) = e.into_inner()
+            && let Ok(img) = inner.downcast::<ImageError>()
+        {
+            return *img;
+        }
+        return ImageError::format(what, "error lost while unwrapping");
+    }
+    ImageError::io(what, e)
+}

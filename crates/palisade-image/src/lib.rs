@@ -1,0 +1,32 @@
+//! Container image analysis: read images from OCI layouts, `docker save` archives, root
+//! filesystems or any blob source (the registry client implements [`source::BlobSource`]),
+//! unpack their layers safely into an in-memory view ([`fs::ImageFs`]), inventory OS and
+//! language packages ([`inventory`]) and derive facts for policy ([`facts`]).
+//!
+//! Safety invariants of unpacking: nothing is written to the host; entry names containing
+//! `..` are refused and absolute names are rooted at the image root; parents are resolved through symlinks inside the
+//! root only; symlinks that escape the root or loop are refused; hardlinks must point at an
+//! existing regular file of the image; total size, entry count, file size and decompression
+//! ratio are capped ([`Limits`]); blob digests and diff_ids are verified. Every violation is
+//! an [`ImageError`] variant.
+
+pub mod builder;
+pub mod compression;
+pub mod config;
+pub mod digest;
+mod error;
+pub mod facts;
+pub mod fs;
+pub mod inventory;
+mod limits;
+pub mod oci;
+pub mod purl;
+pub mod scan;
+pub mod select;
+pub mod source;
+pub mod unpack;
+mod vpath;
+
+pub use error::ImageError;
+pub use limits::Limits;
+pub use scan::{ImageScan, analyze, scan_archive, scan_oci_layout, scan_resolved, scan_rootfs};

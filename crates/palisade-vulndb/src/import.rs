@@ -1,0 +1,321 @@
+//! Importing files, directories and zip archives into the database.
+
+use std::collections::{BTreeMap, HashMap, HashSet};
+use std::io::{Read, Seek};
+use std::path::{Path, PathBuf};
+
+use palisade_vuln::{Advisory, SourceKind, detect_format, parse_file};
+use serde::Serialize;
+
+use crate::{DbError, VulnDb, store};
+
+/// Advisories written per transaction.
+const BATCH: usize = 2000;
+/// Largest single data file read (loose or inside a zip), in bytes.
+pub(crate) const MAX_FILE_BYTES: u64 = 64 * 1024 * 1024;
+/// Directory depth followed at most.
+const MAX_DEPTH: usize = 32;
+/// Per-file errors kept in a report (the count covers all of them).
+const MAX_ERRORS_KEPT: usize = 100;
+
+/// What an import did.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+pub struct ImportReport {
+    /// Data files parsed (loose or inside zips).
+    pub files: u64,
+    /// Files skipped as not vulnerability data.
+    pub skipped_files: u64,
+    /// Advisories written.
+    pub records: u64,
+    /// Advisories parsed per source kind.
+    pub by_source_kind: BTreeMap<String, u64>,
+    /// Number of files that could not be parsed.
+    pub error_count: u64,
+    /// The first of those errors, each naming its file.
+    pub errors: Vec<String>,
+}
+
+impl ImportReport {
+    fn add(&mut self, other: ImportReport) {
+        self.files += other.files;
+        self.skipped_files += other.skipped_files;
+        self.records += other.records;
+        for (k, v) in other.by_source_kind {
+            *self.by_source_kind.entry(k).or_default() += v;
+        }
+        self.error_count += other.error_count;
+        for e in other.errors {
+            if self.errors.len() < MAX_ERRORS_KEPT {
+                self.errors.push(e);
+            }
+        }
+    }
+}
+
+struct Importer<'a> {
+    db: &'a VulnDb,
+    /// Whole records (OSV), written in batches.
+    pending: Vec<(Advisory, String)>,
+    /// Records merged by id (secdb, tracker lists), merged in memory and written at the end.
+    merging: HashMap<(SourceKind, String), (Advisory, String)>,
+    /// Keys already in the database.
+    stored: HashSet<(String, String)>,
+    report: ImportReport,
+}
+
+impl<'a> Importer<'a> {
+    fn new(db: &'a VulnDb) -> Result<Self, DbError> {
+        let stored = db.block_on(store::stored_keys(db.pool(), db.path()))?;
+        Ok(Importer {
+            db,
+            pending: Vec::new(),
+            merging: HashMap::new(),
+            stored,
+            report: ImportReport::default(),
+        })
+    }
+
+    fn error(&mut self, message: String) {
+        self.report.error_count += 1;
+        if self.report.errors.len() < MAX_ERRORS_KEPT {
+            self.report.errors.push(message);
+        }
+    }
+
+    fn flush(&mut self) -> Result<(), DbError> {
+        if self.pending.is_empty() {
+            return Ok(());
+        }
+        let batch = std::mem::take(&mut self.pending);
+        let written = self.db.block_on(store::write_batch(
+            self.db.pool(),
+            self.db.path(),
+            batch,
+            &mut self.stored,
+        ))?;
+        self.report.records += written;
+        Ok(())
+    }
+
+    /// Writes everything still held, the merged records included.
+    fn finish(&mut self) -> Result<(), DbError> {
+        let mut merged: Vec<(Advisory, String)> =
+            std::mem::take(&mut self.merging).into_values().collect();
+        merged.sort_by(|a, b| (a.0.source, &a.0.id).cmp(&(b.0.source, &b.0.id)));
+        self.pending.extend(merged);
+        while !self.pending.is_empty() {
+            let rest = if self.pending.len() > BATCH {
+                self.pending.split_off(BATCH)
+            } else {
+                Vec::new()
+            };
+            self.flush()?;
+            self.pending = rest;
+        }
+        Ok(())
+    }
+
+    /// Parses one data file's bytes (not a zip).
+    fn data_file(&mut self, name: &str, bytes: &[u8], origin: &str) -> Result<(), DbError> {
+        let Some(format) = detect_format(name, bytes) else {
+            self.report.skipped_files += 1;
+            return Ok(());
+        };
+        match parse_file(format, bytes, origin) {
+            Ok(advisories) => {
+                self.report.files += 1;
+                for a in advisories {
+                    *self
+                        .report
+                        .by_source_kind
+                        .entry(a.source.as_str().to_string())
+                        .or_default() += 1;
+                    self.pending.push((a, origin.to_string()));
+                }
+                if self.pending.len() >= BATCH {
+                    self.flush()?;
+                }
+            }
+            Err(e) => self.error(e.to_string()),
+        }
+        Ok(())
+    }
+
+    fn zip<R: Read + Seek>(&mut self, reader: R, origin: &str) -> Result<(), DbError> {
+        let mut archive = zip::ZipArchive::new(reader).map_err(|e| DbError::Zip {
+            origin: origin.to_string(),
+            reason: e.to_string(),
+        })?;
+        for i in 0..archive.len() {
+            let mut entry = match archive.by_index(i) {
+                Ok(e) => e,
+                Err(e) => {
+                    self.error(format!("{origin}: entry {i}: {e}"));
+                    continue;
+                }
+            };
+            if entry.is_dir() {
+                continue;
+            }
+            let name = match entry.name() {
+                Ok(n) => n.to_string(),
+                Err(e) => {
+                    self.error(format!("{origin}: entry {i}: {e}"));
+                    continue;
+                }
+            };
+            let entry_origin = format!("{origin}!{name}");
+            if !is_candidate_name(&name) {
+                self.report.skipped_files += 1;
+                continue;
+            }
+            if entry.size() > MAX_FILE_BYTES {
+                self.error(format!(
+                    "{entry_origin}: {} bytes, more than the {MAX_FILE_BYTES} byte limit",
+                    entry.size()
+                ));
+                continue;
+            }
+            let mut bytes = Vec::with_capacity(entry.size() as usize);
+            // The declared size may lie: never read more than the limit.
+            if let Err(e) = (&mut entry)
+                .take(MAX_FILE_BYTES + 1)
+                .read_to_end(&mut bytes)
+            {
+                self.error(format!("{entry_origin}: {e}"));
+                continue;
+            }
+            if bytes.len() as u64 > MAX_FILE_BYTES {
+                self.error(format!(
+                    "{entry_origin}: larger than the {MAX_FILE_BYTES} byte limit"
+                ));
+                continue;
+            }
+            let base = name.rsplit('/').next().unwrap_or(&name).to_string();
+            self.data_file(&base, &bytes, &entry_origin)?;
+        }
+        Ok(())
+    }
+
+    fn path(&mut self, path: &Path, depth: usize) -> Result<(), DbError> {
+        let io = |source| DbError::Io {
+            path: path.to_path_buf(),
+            source,
+        };
+        let meta = std::fs::metadata(path).map_err(io)?;
+        if meta.is_dir() {
+            if depth >= MAX_DEPTH {
+                self.error(format!(
+                    "{}: directory nesting deeper than {MAX_DEPTH}",
+                    path.display()
+                ));
+                return Ok(());
+            }
+            let mut entries: Vec<PathBuf> = std::fs::read_dir(path)
+                .map_err(io)?
+                .filter_map(|e| e.ok().map(|e| e.path()))
+                .filter(|p| {
+                    !p.file_name()
+                        .is_some_and(|n| n.to_string_lossy().starts_with('.'))
+                })
+                .collect();
+            entries.sort();
+            for entry in entries {
+                self.path(&entry, depth + 1)?;
+            }
+            return Ok(());
+        }
+        let name = path
+            .file_name()
+            .map(|n| n.to_string_lossy().to_string())
+            .unwrap_or_default();
+        let origin = path.display().to_string();
+        if name.to_ascii_lowercase().ends_with(".zip") {
+            let file = std::fs::File::open(path).map_err(io)?;
+            return self.zip(std::io::BufReader::new(file), &origin);
+        }
+        if !is_candidate_name(&name) && !starts_like_tracker_list(path) {
+            self.report.skipped_files += 1;
+            return Ok(());
+        }
+        if meta.len() > MAX_FILE_BYTES {
+            self.error(format!(
+                "{origin}: {} bytes, more than the {MAX_FILE_BYTES} byte limit",
+                meta.len()
+            ));
+            return Ok(());
+        }
+        let bytes = std::fs::read(path).map_err(io)?;
+        self.data_file(&name, &bytes, &origin)
+    }
+}
+
+/// Names that may hold OSV records or secdb files.
+fn is_candidate_name(name: &str) -> bool {
+    let lower = name.to_ascii_lowercase();
+    lower.ends_with(".json")
+        || lower.ends_with(".yaml")
+        || lower.ends_with(".yml")
+        || lower.ends_with("-list")
+}
+
+/// Whether a file without a data extension starts like a Debian tracker list.
+fn starts_like_tracker_list(path: &Path) -> bool {
+    let mut head = [0u8; 256];
+    let Ok(mut f) = std::fs::File::open(path) else {
+        return false;
+    };
+    let n = f.read(&mut head).unwrap_or(0);
+    palisade_vuln::debian::looks_like_tracker_list(&head[..n])
+}
+
+/// Imports paths; each top-level path is recorded as a source.
+pub(crate) fn import_paths(db: &VulnDb, paths: &[PathBuf]) -> Result<ImportReport, DbError> {
+    let mut total = ImportReport::default();
+    for path in paths {
+        let mut importer = Importer::new(db)?;
+        importer.path(path, 0)?;
+        importer.finish()?;
+        let parsed: u64 = importer.report.by_source_kind.values().sum();
+        let name = std::fs::canonicalize(path)
+            .unwrap_or_else(|_| path.clone())
+            .display()
+            .to_string();
+        db.block_on(store::record_source(db.pool(), db.path(), &name, parsed))?;
+        total.add(importer.report);
+    }
+    Ok(total)
+}
+
+/// Imports an in-memory file or zip archive recorded as source `origin`.
+pub(crate) fn import_bytes(
+    db: &VulnDb,
+    origin: &str,
+    file_name: &str,
+    bytes: &[u8],
+) -> Result<ImportReport, DbError> {
+    let mut importer = Importer::new(db)?;
+    if bytes.starts_with(b"PK\x03\x04") || file_name.to_ascii_lowercase().ends_with(".zip") {
+        importer.zip(std::io::Cursor::new(bytes), origin)?;
+    } else {
+        importer.data_file(file_name, bytes, origin)?;
+    }
+    importer.finish()?;
+    let parsed: u64 = importer.report.by_source_kind.values().sum();
+    db.block_on(store::record_source(db.pool(), db.path(), origin, parsed))?;
+    Ok(importer.report)
+}
+
+/// Imports a zip archive from a file on disk, recorded as source `origin`.
+pub(crate) fn import_zip_file(
+    db: &VulnDb,
+    origin: &str,
+    file: std::fs::File,
+) -> Result<ImportReport, DbError> {
+    let mut importer = Importer::new(db)?;
+    importer.zip(std::io::BufReader::new(file), origin)?;
+    importer.finish()?;
+    let parsed: u64 = importer.report.by_source_kind.values().sum();
+    db.block_on(store::record_source(db.pool(), db.path(), origin, parsed))?;
+    Ok(importer.report)
+}

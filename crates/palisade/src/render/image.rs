@@ -1,0 +1,149 @@
+//! Text rendering of image scans and package lists.
+
+use std::fmt::Write;
+
+use palisade_image::ImageScan;
+use palisade_model::Package;
+
+/// A package table with aligned columns.
+pub fn package_table(packages: &[Package]) -> String {
+    let rows: Vec<[String; 5]> = packages
+        .iter()
+        .map(|p| {
+            [
+                p.ecosystem.to_string(),
+                p.name.clone(),
+                p.version.clone(),
+                p.source_name
+                    .clone()
+                    .filter(|s| s != &p.name)
+                    .unwrap_or_default(),
+                p.path.clone().unwrap_or_default(),
+            ]
+        })
+        .collect();
+    let header = ["ECOSYSTEM", "NAME", "VERSION", "SOURCE", "PATH"];
+    let mut widths = header.map(str::len);
+    for r in &rows {
+        for (w, c) in widths.iter_mut().zip(r) {
+            *w = (*w).max(c.chars().count());
+        }
+    }
+    let mut out = String::new();
+    let line = |out: &mut String, cells: [&str; 5]| {
+        let mut l = String::new();
+        for (i, c) in cells.iter().enumerate() {
+            if i == 4 {
+                l.push_str(c);
+            } else {
+                let _ = write!(l, "{c:<w$}  ", w = widths[i]);
+            }
+        }
+        out.push_str(l.trim_end());
+        out.push('\n');
+    };
+    line(&mut out, header);
+    for r in &rows {
+        line(&mut out, [&r[0], &r[1], &r[2], &r[3], &r[4]]);
+    }
+    let _ = writeln!(out, "{} packages", rows.len());
+    out
+}
+
+/// The human-readable report of one image.
+pub fn table(scan: &ImageScan) -> String {
+    let mut out = String::new();
+    let f = &scan.facts;
+    let _ = writeln!(out, "Image:     {}", scan.source);
+    if let Some(d) = &scan.manifest_digest {
+        let _ = writeln!(out, "Digest:    {d}");
+    }
+    if let Some(p) = &scan.platform {
+        let _ = writeln!(out, "Platform:  {p}");
+    }
+    let os = scan
+        .os
+        .as_ref()
+        .map_or("unknown".to_string(), |o| o.pretty_name.clone());
+    let _ = writeln!(out, "OS:        {os}");
+    let _ = writeln!(
+        out,
+        "User:      {}{}",
+        f.user.as_deref().unwrap_or("(unset)"),
+        if f.runs_as_root {
+            "  [runs as root]"
+        } else {
+            ""
+        }
+    );
+    if let Some(c) = &f.created {
+        let _ = writeln!(out, "Created:   {c}");
+    }
+    if !f.exposed_ports.is_empty() {
+        let _ = writeln!(out, "Ports:     {}", f.exposed_ports.join(", "));
+    }
+    if !f.entrypoint.is_empty() || !f.cmd.is_empty() {
+        let _ = writeln!(
+            out,
+            "Command:   {}",
+            f.entrypoint
+                .iter()
+                .chain(&f.cmd)
+                .cloned()
+                .collect::<Vec<_>>()
+                .join(" ")
+        );
+    }
+    let _ = writeln!(
+        out,
+        "Layers:    {}   Files: {}",
+        scan.layers.len(),
+        scan.file_count
+    );
+    for e in f.env.iter().filter(|e| e.secret.is_some()) {
+        let _ = writeln!(
+            out,
+            "Secret env: {} ({})",
+            e.name,
+            e.secret.as_deref().unwrap_or("")
+        );
+    }
+    for s in &f.secret_files {
+        let _ = writeln!(
+            out,
+            "Secret file: {} ({}) in layer {}",
+            s.path,
+            s.kind,
+            s.layer.as_deref().unwrap_or("?")
+        );
+    }
+    for h in f
+        .history
+        .iter()
+        .filter(|h| h.remote_add || h.download_piped_to_shell)
+    {
+        let what = if h.remote_add {
+            "ADD from a URL"
+        } else {
+            "download piped to a shell"
+        };
+        let _ = writeln!(out, "Build step ({what}): {}", h.created_by);
+    }
+    if !f.tools.is_empty() {
+        let _ = writeln!(
+            out,
+            "Tools:     {}",
+            f.tools
+                .iter()
+                .map(|t| t.name.as_str())
+                .collect::<Vec<_>>()
+                .join(", ")
+        );
+    }
+    for d in &scan.diagnostics {
+        let _ = writeln!(out, "Note: {}: {}", d.path, d.message);
+    }
+    out.push('\n');
+    out.push_str(&package_table(&scan.packages));
+    out
+}

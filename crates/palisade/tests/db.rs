@@ -1,0 +1,197 @@
+//! `palisade db import|status|update` end to end with the real binary and real data.
+#![cfg(feature = "vuln")]
+
+#[path = "../../palisade-vulndb/tests/common/server.rs"]
+mod server;
+
+use std::io::Write;
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+fn vulndata() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../../shared/vulndata")
+}
+
+/// Runs palisade with a controlled environment (no PALISADE_DB/XDG/HOME leaking in).
+fn palisade(args: &[&str], env: &[(&str, &Path)]) -> (i32, String, String) {
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_palisade"));
+    cmd.args(args)
+        .env_remove("PALISADE_DB")
+        .env_remove("XDG_DATA_HOME")
+        .env_remove("HOME");
+    for (k, v) in env {
+        cmd.env(k, v);
+    }
+    let out = cmd.output().expect("run palisade");
+    (
+        out.status.code().unwrap_or(-1),
+        String::from_utf8_lossy(&out.stdout).to_string(),
+        String::from_utf8_lossy(&out.stderr).to_string(),
+    )
+}
+
+#[test]
+fn import_then_status_with_db_flag_and_env() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("v.db");
+    let db_s = db.to_str().unwrap();
+    let crates = vulndata().join("osv/crates.io");
+    let dsa = vulndata().join("debian/DSA-list");
+    let (code, out, err) = palisade(
+        &[
+            "db",
+            "import",
+            "--db",
+            db_s,
+            crates.to_str().unwrap(),
+            dsa.to_str().unwrap(),
+        ],
+        &[],
+    );
+    assert_eq!(code, 0, "{err}");
+    assert!(out.contains("imported 6612 advisories"), "{out}");
+    assert!(
+        out.contains("osv 1206") && out.contains("debian-tracker 5406"),
+        "{out}"
+    );
+
+    // The same file through PALISADE_DB, as JSON.
+    let (code, out, err) = palisade(
+        &["db", "status", "--format", "json"],
+        &[("PALISADE_DB", &db)],
+    );
+    assert_eq!(code, 0, "{err}");
+    let status: serde_json::Value = serde_json::from_str(&out).unwrap();
+    assert_eq!(status["advisories"], 6612);
+    assert_eq!(status["schema_version"], 1);
+    assert_eq!(status["by_ecosystem"]["crates.io"], 1206);
+    assert_eq!(status["sources"].as_array().unwrap().len(), 2);
+
+    let (code, out, _) = palisade(&["db", "status", "--db", db_s], &[]);
+    assert_eq!(code, 0);
+    assert!(
+        out.contains("Advisories:   6612") && out.contains("schema 1"),
+        "{out}"
+    );
+}
+
+#[test]
+fn default_path_is_in_the_xdg_data_directory() {
+    let dir = tempfile::tempdir().unwrap();
+    let home = dir.path().join("home");
+    let xdg = dir.path().join("xdg");
+    let alpine = vulndata().join("alpine/v3.11/main.yaml");
+    let (code, out, err) = palisade(
+        &["db", "import", alpine.to_str().unwrap()],
+        &[("HOME", &home), ("XDG_DATA_HOME", &xdg)],
+    );
+    assert_eq!(code, 0, "{err}");
+    assert!(xdg.join("palisade/vuln.db").is_file(), "{out}");
+    let (code, _, err) = palisade(
+        &["db", "import", alpine.to_str().unwrap()],
+        &[("HOME", &home)],
+    );
+    assert_eq!(code, 0, "{err}");
+    assert!(home.join(".local/share/palisade/vuln.db").is_file());
+    let (code, _, err) = palisade(
+        &["db", "status"],
+        &[("HOME", &dir.path().join("empty-home"))],
+    );
+    assert_eq!(code, 2);
+    assert!(
+        err.contains("does not exist") && err.contains("palisade db import"),
+        "{err}"
+    );
+}
+
+#[test]
+fn partial_import_reports_bad_files_with_status_3() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("data");
+    std::fs::create_dir(&data).unwrap();
+    std::fs::copy(
+        vulndata().join("osv/crates.io/RUSTSEC-2016-0001.json"),
+        data.join("RUSTSEC-2016-0001.json"),
+    )
+    .unwrap();
+    std::fs::write(data.join("broken.json"), "{\"id\": \"X\", \"affected\": 3}").unwrap();
+    let db = dir.path().join("v.db");
+    let (code, out, err) = palisade(
+        &[
+            "db",
+            "import",
+            "--db",
+            db.to_str().unwrap(),
+            data.to_str().unwrap(),
+        ],
+        &[],
+    );
+    assert_eq!(code, 3, "{out}{err}");
+    assert!(out.contains("imported 1 advisories"), "{out}");
+    assert!(
+        err.contains("broken.json") && err.contains("invalid OSV JSON"),
+        "{err}"
+    );
+}
+
+#[test]
+fn update_over_https_with_ca_cert() {
+    let mut zip_bytes = std::io::Cursor::new(Vec::new());
+    {
+        let mut w = zip::ZipWriter::new(&mut zip_bytes);
+        let opts = zip::write::SimpleFileOptions::default();
+        for id in [
+            "RUSTSEC-2016-0001",
+            "RUSTSEC-2016-0002",
+            "RUSTSEC-2016-0003",
+        ] {
+            w.start_file(format!("{id}.json"), opts).unwrap();
+            w.write_all(
+                &std::fs::read(vulndata().join(format!("osv/crates.io/{id}.json"))).unwrap(),
+            )
+            .unwrap();
+        }
+        w.finish().unwrap();
+    }
+    let (pem, cert, key) = server::self_signed();
+    let https = server::TestServer::start(zip_bytes.into_inner(), Some((cert, key)));
+    let dir = tempfile::tempdir().unwrap();
+    let ca = dir.path().join("ca.pem");
+    std::fs::write(&ca, pem).unwrap();
+    let db = dir.path().join("v.db");
+    let url = format!("https://127.0.0.1:{}/all.zip", https.port);
+    let (code, out, err) = palisade(
+        &[
+            "db",
+            "update",
+            "--db",
+            db.to_str().unwrap(),
+            "--url",
+            &url,
+            "--ca-cert",
+            ca.to_str().unwrap(),
+        ],
+        &[],
+    );
+    assert_eq!(code, 0, "{err}");
+    assert!(out.contains("imported 3 advisories"), "{out}");
+    let (code, _, err) = palisade(
+        &["db", "update", "--db", db.to_str().unwrap(), "--url", &url],
+        &[],
+    );
+    assert_eq!(code, 2);
+    assert!(err.to_lowercase().contains("certificate"), "{err}");
+    let (code, _, err) = palisade(
+        &[
+            "db",
+            "update",
+            "--db",
+            db.to_str().unwrap(),
+            "--url",
+            "http://example.invalid/all.zip",
+        ],
+        &[],
+    );
+    assert_eq!(code, 2);
+    assert!(err.contains("refusing"), "{err}");
+}

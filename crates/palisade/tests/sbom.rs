@@ -1,0 +1,74 @@
+//! `palisade sbom scan` reads back the SBOMs `palisade image scan` writes.
+#![cfg(feature = "image")]
+
+use std::process::Command;
+
+fn palisade(args: &[&str]) -> std::process::Output {
+    Command::new(env!("CARGO_BIN_EXE_palisade"))
+        .args(args)
+        .output()
+        .unwrap()
+}
+
+#[test]
+fn cyclonedx_and_spdx_round_trip_through_the_cli() {
+    let root = "/var/cache/palisade-test/debian-bookworm-minbase";
+    assert!(
+        std::path::Path::new(root).join(".complete").exists(),
+        "run scripts/test (scripts/setup/20-registry.sh)"
+    );
+    let dir = tempfile::tempdir().unwrap();
+    let scan = palisade(&["image", "scan", "--rootfs", root, "--format", "json"]);
+    let scan: serde_json::Value = serde_json::from_slice(&scan.stdout).unwrap();
+    let mut expected: Vec<String> = scan["packages"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|p| p["purl"].as_str().unwrap().to_string())
+        .collect();
+    expected.sort();
+    for format in ["cyclonedx", "spdx"] {
+        let file = dir.path().join(format!("bom.{format}.json"));
+        let out = palisade(&[
+            "image",
+            "scan",
+            "--rootfs",
+            root,
+            "--format",
+            format,
+            "-o",
+            file.to_str().unwrap(),
+        ]);
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        let out = palisade(&["sbom", "scan", file.to_str().unwrap(), "--format", "json"]);
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        let pkgs: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+        let mut got: Vec<String> = pkgs
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|p| p["purl"].as_str().unwrap().to_string())
+            .collect();
+        got.sort();
+        assert_eq!(got, expected, "{format}");
+        assert!(
+            pkgs.as_array()
+                .unwrap()
+                .iter()
+                .any(|p| p["source_name"] == "util-linux")
+        );
+    }
+    let bad = dir.path().join("bad.json");
+    std::fs::write(&bad, "{\"not\": \"an sbom\"}").unwrap();
+    let out = palisade(&["sbom", "scan", bad.to_str().unwrap()]);
+    assert_eq!(out.status.code(), Some(3));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("bad.json"));
+}
