@@ -9,7 +9,7 @@ if [[ $(id -u) -ne 0 ]]; then
     exit 1
 fi
 
-packages=(podman crun catatonit busybox-static conntrack iproute2)
+packages=(podman crun catatonit busybox-static)
 missing=()
 for p in "${packages[@]}"; do
     if ! dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed"; then

@@ -5,7 +5,7 @@ use std::sync::OnceLock;
 
 use palisade_model::api::{Container, ContainerKind};
 use palisade_model::inventory::DEFAULT_NAMESPACE;
-use palisade_model::{Inventory, Workload};
+use palisade_model::{Inventory, ObjectMeta, ObjectRef, Workload};
 
 /// Evaluation context shared by every template in one scan.
 pub struct Ctx<'a> {
@@ -166,6 +166,34 @@ impl<'a> Ctx<'a> {
                 .find(|w| w.kind == r.kind && w.meta.name == r.name)
                 .map(|w| &w.meta),
         }
+    }
+
+    /// Every object with its reference, metadata and raw form (for custom checks).
+    pub fn all_objects(&self) -> Vec<(ObjectRef, &'a ObjectMeta, &'a serde_json::Value)> {
+        fn add<'a, S>(
+            out: &mut Vec<(ObjectRef, &'a ObjectMeta, &'a serde_json::Value)>,
+            items: &'a [palisade_model::inventory::Resource<S>],
+        ) {
+            for r in items {
+                if !r.raw.is_null() {
+                    out.push((r.object_ref(), &r.meta, &*r.raw));
+                }
+            }
+        }
+        let inv = self.inv;
+        let mut out = Vec::new();
+        add(&mut out, &inv.namespaces);
+        add(&mut out, &inv.workloads);
+        add(&mut out, &inv.services);
+        add(&mut out, &inv.ingresses);
+        add(&mut out, &inv.network_policies);
+        add(&mut out, &inv.service_accounts);
+        add(&mut out, &inv.roles);
+        add(&mut out, &inv.role_bindings);
+        add(&mut out, &inv.secrets);
+        add(&mut out, &inv.config_maps);
+        add(&mut out, &inv.others);
+        out
     }
 
     /// Workloads in namespace `ns` (owned ones included).

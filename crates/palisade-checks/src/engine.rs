@@ -5,8 +5,9 @@ use std::collections::BTreeMap;
 use palisade_model::{Finding, Inventory, Severity};
 use serde::Serialize;
 
-use crate::catalog::Catalog;
+use crate::catalog::{Catalog, CheckDef};
 use crate::context::Ctx;
+use crate::custom::CustomCheck;
 use crate::exceptions::{Exception, ExceptionStatus};
 use crate::templates::{self, Hits};
 
@@ -27,6 +28,8 @@ pub struct EngineOptions {
     pub skip: Vec<String>,
     /// Severity overrides by check ID or name.
     pub severity_overrides: BTreeMap<String, Severity>,
+    /// Custom checks (CEL from configuration).
+    pub custom: Vec<CustomCheck>,
 }
 
 impl Default for EngineOptions {
@@ -38,6 +41,7 @@ impl Default for EngineOptions {
             only: Vec::new(),
             skip: Vec::new(),
             severity_overrides: BTreeMap::new(),
+            custom: Vec::new(),
         }
     }
 }
@@ -64,6 +68,8 @@ pub struct ScanOutcome {
     pub expired_exceptions: Vec<Exception>,
     /// Number of checks run.
     pub checks_run: usize,
+    /// Objects a custom check could not decide on (evaluation errors), as messages.
+    pub undecided: Vec<String>,
 }
 
 /// The check engine: a catalog plus options.
@@ -101,7 +107,8 @@ impl Engine {
             .partition(|e| e.status(today) == ExceptionStatus::Active);
         outcome.expired_exceptions = expired.into_iter().cloned().collect();
 
-        for check in self.catalog.checks() {
+        let custom_defs: Vec<&CheckDef> = self.options.custom.iter().map(|c| &c.def).collect();
+        for check in self.catalog.checks().iter().chain(custom_defs) {
             let selected =
                 |list: &[String]| list.iter().any(|s| s == &check.id || s == &check.name);
             if (!self.options.only.is_empty() && !selected(&self.options.only))
@@ -118,7 +125,10 @@ impl Engine {
                 .copied()
                 .unwrap_or(check.severity);
             let mut hits = Hits::default();
-            templates::run(check, &ctx, &mut hits);
+            match self.options.custom.iter().find(|c| c.def.id == check.id) {
+                Some(custom) => run_custom(custom, &ctx, &mut hits, &mut outcome.undecided),
+                None => templates::run(check, &ctx, &mut hits),
+            }
             for hit in hits.into_inner() {
                 let finding = Finding {
                     check_id: check.id.clone(),
@@ -159,6 +169,23 @@ impl Engine {
         }
         sort_findings(&mut outcome.findings);
         outcome
+    }
+}
+
+/// Evaluates a custom check on every object of the kinds it names.
+fn run_custom(check: &CustomCheck, ctx: &Ctx<'_>, hits: &mut Hits, undecided: &mut Vec<String>) {
+    for (object, meta, raw) in ctx.all_objects() {
+        if !check.kinds.is_empty() && !check.kinds.contains(&object.kind) {
+            continue;
+        }
+        match check.predicate.holds(raw) {
+            Ok(true) => {}
+            Ok(false) => hits.push_ref(object, Some(meta), None, check.message.clone()),
+            Err(e) => undecided.push(format!(
+                "{}: {object} ({}): {e}",
+                check.def.id, object.source
+            )),
+        }
     }
 }
 

@@ -10,12 +10,14 @@
 
 mod catalog;
 mod context;
+mod custom;
 mod engine;
 mod exceptions;
 mod templates;
 
 pub use catalog::{Catalog, CatalogError, CheckDef, References};
 pub use context::Ctx;
+pub use custom::{CustomCheck, ObjectPredicate};
 pub use engine::{Engine, EngineOptions, ScanOutcome, Suppressed};
 pub use exceptions::{ANNOTATION_IGNORE, ANNOTATION_IGNORE_REASON, Exception, ExceptionStatus};
 

@@ -15,13 +15,22 @@
 //!     image: "quay.io/cilium/*"     # glob
 //!     reason: CNI agent needs host networking (SEC-1234)
 //!     expires: 2027-03-31
+//! custom_checks:                    # CEL, as in ValidatingAdmissionPolicy: true = valid
+//!   - id: ACME-001
+//!     title: Workloads carry a cost-center label
+//!     severity: low
+//!     kinds: [Deployment, StatefulSet]
+//!     expression: "has(object.metadata.labels) && 'cost-center' in object.metadata.labels"
+//!     message: no cost-center label
 //! ```
 //!
 //! Unknown keys are errors: a typo must not silently disable a policy.
 
 use std::collections::BTreeMap;
 
-use palisade_checks::{Catalog, EngineOptions, Exception};
+use std::sync::Arc;
+
+use palisade_checks::{Catalog, CheckDef, CustomCheck, EngineOptions, Exception, ObjectPredicate};
 use palisade_model::Severity;
 use serde::Deserialize;
 
@@ -50,6 +59,43 @@ pub struct Config {
     /// Scoped exceptions.
     #[serde(default)]
     pub exceptions: Vec<Exception>,
+    /// Custom checks in CEL.
+    #[serde(default)]
+    pub custom_checks: Vec<CustomCheckDecl>,
+}
+
+/// A custom check as declared in the configuration.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct CustomCheckDecl {
+    /// Stable ID (must not collide with a built-in check).
+    pub id: String,
+    /// Short name (defaults to the ID).
+    #[serde(default)]
+    pub name: Option<String>,
+    /// Title.
+    pub title: String,
+    /// Severity.
+    pub severity: Severity,
+    /// Kinds the check applies to (empty: all).
+    #[serde(default)]
+    pub kinds: Vec<String>,
+    /// CEL expression that a valid object satisfies (`object` is bound).
+    pub expression: String,
+    /// Message of a violation.
+    pub message: String,
+    /// How to fix it.
+    #[serde(default)]
+    pub remediation: Option<String>,
+}
+
+#[derive(Debug)]
+struct Cel(palisade_cel::Expression);
+
+impl ObjectPredicate for Cel {
+    fn holds(&self, object: &serde_json::Value) -> Result<bool, String> {
+        self.0.holds(object)
+    }
 }
 
 fn yes() -> bool {
@@ -62,6 +108,7 @@ impl Default for Config {
             checks: ChecksSection::default(),
             annotation_exceptions: true,
             exceptions: Vec::new(),
+            custom_checks: Vec::new(),
         }
     }
 }
@@ -91,7 +138,19 @@ impl Config {
     }
 
     fn validate(&self, catalog: &Catalog) -> Result<(), ConfigError> {
-        let known = |id: &str| id == "*" || catalog.get(id).is_some();
+        let custom_ids: Vec<&str> = self.custom_checks.iter().map(|c| c.id.as_str()).collect();
+        let known = |id: &str| id == "*" || catalog.get(id).is_some() || custom_ids.contains(&id);
+        for (i, c) in self.custom_checks.iter().enumerate() {
+            if catalog.get(&c.id).is_some() || custom_ids.iter().filter(|x| **x == c.id).count() > 1
+            {
+                return Err(ConfigError::Invalid(format!(
+                    "custom_checks[{i}]: id {:?} is already used",
+                    c.id
+                )));
+            }
+            palisade_cel::Expression::compile(&c.expression)
+                .map_err(|e| ConfigError::Invalid(format!("custom_checks[{i}] ({}): {e}", c.id)))?;
+        }
         for (section, list) in [
             ("checks.only", &self.checks.only),
             ("checks.skip", &self.checks.skip),
@@ -125,9 +184,37 @@ impl Config {
         Ok(())
     }
 
+    /// Compiles the custom checks (validated already by [`Config::from_yaml`]).
+    fn custom(&self) -> Vec<CustomCheck> {
+        self.custom_checks
+            .iter()
+            .filter_map(|c| {
+                let expr = palisade_cel::Expression::compile(&c.expression).ok()?;
+                Some(CustomCheck {
+                    def: CheckDef {
+                        id: c.id.clone(),
+                        name: c.name.clone().unwrap_or_else(|| c.id.clone()),
+                        title: c.title.clone(),
+                        severity: c.severity,
+                        category: "custom".into(),
+                        rationale: format!("Custom check: {}", c.expression),
+                        remediation: c.remediation.clone().unwrap_or_else(|| c.message.clone()),
+                        template: "custom".into(),
+                        params: serde_json::Value::Null,
+                        references: Default::default(),
+                    },
+                    kinds: c.kinds.clone(),
+                    message: c.message.clone(),
+                    predicate: Arc::new(Cel(expr)),
+                })
+            })
+            .collect()
+    }
+
     /// Engine options for this configuration; `today` (`YYYY-MM-DD`) enforces expiry dates.
     pub fn engine_options(&self, today: Option<String>) -> EngineOptions {
         EngineOptions {
+            custom: self.custom(),
             annotation_exceptions: self.annotation_exceptions,
             exceptions: self.exceptions.clone(),
             today,

@@ -62,6 +62,10 @@ enum Command {
     #[cfg(feature = "image")]
     #[command(subcommand)]
     Image(cmd::image::Command),
+    /// Runtime agent: process and network events, baselines, responses, feedback to CI/CD.
+    #[cfg(all(feature = "agent", target_os = "linux"))]
+    #[command(subcommand)]
+    Agent(cmd::agent::Command),
     /// Read CycloneDX / SPDX SBOMs back into packages.
     #[cfg(feature = "image")]
     #[command(subcommand)]
@@ -89,6 +93,8 @@ fn main() -> ExitCode {
         Command::Image(c) => cmd::image::run(c),
         #[cfg(feature = "image")]
         Command::Sbom(c) => cmd::sbom::run(c),
+        #[cfg(all(feature = "agent", target_os = "linux"))]
+        Command::Agent(c) => cmd::agent::run(c),
     };
     match result {
         Ok(code) => code,

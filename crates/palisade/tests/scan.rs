@@ -447,3 +447,69 @@ fn help_has_examples() {
         assert!(stdout(&o).contains("Examples:"), "{args:?}");
     }
 }
+
+#[test]
+fn custom_cel_checks_from_config() {
+    let dir = tempfile::tempdir().unwrap();
+    let p = write(dir.path(), "a.yaml", &format!("{INSECURE}---\n{HARDENED}"));
+    let cfg = write(
+        dir.path(),
+        "palisade.yaml",
+        "custom_checks:\n- id: ACME-001\n  title: Team label required\n  severity: high\n  kinds: [Deployment, Pod]\n  expression: \"has(object.metadata.labels) && 'team' in object.metadata.labels\"\n  message: workload has no team label\n- id: ACME-002\n  title: Images from our registry\n  severity: medium\n  kinds: [Deployment]\n  expression: \"object.spec.template.spec.containers.all(c, c.image.startsWith('registry.example.com/'))\"\n  message: image from an unapproved registry\n",
+    );
+    let o = run(&[
+        "scan",
+        p.to_str().unwrap(),
+        "--config",
+        cfg.to_str().unwrap(),
+        "--format",
+        "json",
+        "--check",
+        "ACME-001,ACME-002",
+    ]);
+    let doc: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    let hits: Vec<(String, String)> = doc["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| {
+            (
+                f["check_id"].as_str().unwrap().to_string(),
+                f["object"]["name"].as_str().unwrap().to_string(),
+            )
+        })
+        .collect();
+    // The Deployment has no team label (the hardened Pod has one); its image is ours.
+    assert_eq!(hits, vec![("ACME-001".to_string(), "api".to_string())]);
+    assert_eq!(doc["findings"][0]["severity"], "high");
+
+    let bad = write(
+        dir.path(),
+        "bad.yaml",
+        "custom_checks:\n- id: X-1\n  title: t\n  severity: low\n  expression: \"object.(\"\n  message: m\n",
+    );
+    let o = run(&[
+        "scan",
+        p.to_str().unwrap(),
+        "--config",
+        bad.to_str().unwrap(),
+    ]);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&o.stderr).contains("custom_checks[0]"));
+    let clash = write(
+        dir.path(),
+        "clash.yaml",
+        "custom_checks:\n- id: PAL-001\n  title: t\n  severity: low\n  expression: \"true\"\n  message: m\n",
+    );
+    assert_eq!(
+        run(&[
+            "scan",
+            p.to_str().unwrap(),
+            "--config",
+            clash.to_str().unwrap()
+        ])
+        .status
+        .code(),
+        Some(2)
+    );
+}

@@ -1,5 +1,7 @@
 //! One module per subcommand.
 
+#[cfg(all(feature = "agent", target_os = "linux"))]
+pub mod agent;
 pub mod checks;
 #[cfg(feature = "vuln")]
 pub mod db;

@@ -94,7 +94,7 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
     let today = args.today.clone().unwrap_or_else(crate::cmd::today_utc);
     let mut options = config.engine_options(Some(today));
     for id in args.only.iter().chain(&args.skip) {
-        if catalog.get(id).is_none() {
+        if catalog.get(id).is_none() && !config.custom_checks.iter().any(|c| &c.id == id) {
             anyhow::bail!("unknown check {id:?} (see `palisade checks list`)");
         }
     }
@@ -104,6 +104,9 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
     let ingested = crate::input::ingest(&args.paths)?;
     let engine = Engine::new(catalog, options);
     let mut outcome = engine.run(&ingested.inventory);
+    for u in &outcome.undecided {
+        eprintln!("palisade: warning: custom check could not decide: {u}");
+    }
     if let Some(min) = args.min_severity {
         outcome.findings.retain(|f| f.severity >= min);
     }

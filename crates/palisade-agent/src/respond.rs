@@ -1,0 +1,258 @@
+//! Carrying out responses: kill a process (race-free through a pidfd, checked against PID
+//! reuse), stop a container through its engine (`podman stop`, `docker stop`,
+//! `crictl stop` for containerd and CRI-O) so the orchestrator replaces it, or delete a pod
+//! through the Kubernetes API.
+
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::sync::mpsc::{Receiver, SyncSender, TrySendError};
+use std::time::Duration;
+
+use palisade_runtime::alert::{ResponseRecord, ResponseStatus};
+use palisade_runtime::event::ContainerRuntime;
+use palisade_runtime::response::ResponseRequest;
+use palisade_runtime::time::rfc3339_ms;
+
+use crate::clock::now_ms;
+use crate::config::{KubernetesConfig, ResponseConfig};
+use crate::output::{Output, OutputSender, https_client};
+use crate::stats::Stats;
+
+/// One response to carry out, with the rule that asked for it.
+#[derive(Debug, Clone)]
+pub struct ResponseJob {
+    /// Rule ID.
+    pub rule: String,
+    /// What to do.
+    pub request: ResponseRequest,
+}
+
+/// The sending end of the response queue, counting drops.
+#[derive(Clone)]
+pub struct ResponseSender {
+    tx: SyncSender<ResponseJob>,
+    out: OutputSender,
+    stats: Arc<Stats>,
+}
+
+impl ResponseSender {
+    /// Wraps a bounded channel's sender.
+    pub fn new(tx: SyncSender<ResponseJob>, out: OutputSender, stats: Arc<Stats>) -> Self {
+        ResponseSender { tx, out, stats }
+    }
+
+    /// Queues a job; when the queue is full, records it as skipped.
+    pub fn send(&self, job: ResponseJob) {
+        if let Err(TrySendError::Full(job)) = self.tx.try_send(job) {
+            Stats::inc(&self.stats.responses_dropped_queue);
+            self.out.send(Output::Response(Box::new(record(
+                &job,
+                ResponseStatus::Skipped,
+                "response queue full".into(),
+            ))));
+        }
+    }
+}
+
+fn record(job: &ResponseJob, status: ResponseStatus, detail: String) -> ResponseRecord {
+    let container_id = match &job.request {
+        ResponseRequest::KillContainer { container_id, .. } => Some(container_id.clone()),
+        _ => None,
+    };
+    ResponseRecord {
+        record: "response".into(),
+        time: rfc3339_ms(now_ms()),
+        rule: job.rule.clone(),
+        action: job.request.action(),
+        request: Some(job.request.clone()),
+        container_id,
+        status,
+        detail,
+    }
+}
+
+/// Carries out responses.
+pub struct Responder {
+    cfg: ResponseConfig,
+    cluster: Option<ClusterClient>,
+    out: OutputSender,
+    stats: Arc<Stats>,
+}
+
+struct ClusterClient {
+    client: reqwest::blocking::Client,
+    api_server: String,
+    token_file: Option<PathBuf>,
+}
+
+impl Responder {
+    /// Sets up the responder; fails when the cluster client cannot be built.
+    pub fn new(
+        cfg: ResponseConfig,
+        kubernetes: Option<&KubernetesConfig>,
+        out: OutputSender,
+        stats: Arc<Stats>,
+    ) -> Result<Responder, String> {
+        let cluster = match kubernetes {
+            Some(k) => Some(ClusterClient {
+                client: https_client(k.ca_file.as_ref(), Duration::from_secs(10))
+                    .map_err(|e| format!("kubernetes: {}", e.0))?,
+                api_server: k.api_server.trim_end_matches('/').to_string(),
+                token_file: k.token_file.clone(),
+            }),
+            None => None,
+        };
+        Ok(Responder {
+            cfg,
+            cluster,
+            out,
+            stats,
+        })
+    }
+
+    /// Runs jobs until the processor is gone.
+    pub fn run(self, rx: Receiver<ResponseJob>) {
+        for job in rx {
+            let (status, detail) = match self.execute(&job.request) {
+                Ok(d) => {
+                    Stats::inc(&self.stats.responses_done);
+                    (ResponseStatus::Done, d)
+                }
+                Err(e) => {
+                    Stats::inc(&self.stats.responses_failed);
+                    (ResponseStatus::Failed, e)
+                }
+            };
+            self.out
+                .send(Output::Response(Box::new(record(&job, status, detail))));
+        }
+    }
+
+    /// Carries out one request; returns a description of what was done.
+    pub fn execute(&self, req: &ResponseRequest) -> Result<String, String> {
+        match req {
+            ResponseRequest::KillProcess { pid, start_ticks } => kill_process(*pid, *start_ticks),
+            ResponseRequest::KillContainer {
+                runtime,
+                container_id,
+            } => self.stop_container(*runtime, container_id),
+            ResponseRequest::DeletePod { namespace, pod } => self.delete_pod(namespace, pod),
+        }
+    }
+
+    fn stop_container(&self, runtime: ContainerRuntime, id: &str) -> Result<String, String> {
+        let t = self.cfg.stop_timeout_secs.to_string();
+        let (program, args): (&str, Vec<&str>) = match runtime {
+            ContainerRuntime::Podman => (&self.cfg.podman, vec!["stop", "--time", &t, id]),
+            ContainerRuntime::Docker => (&self.cfg.docker, vec!["stop", "--time", &t, id]),
+            ContainerRuntime::Containerd | ContainerRuntime::Crio => {
+                (&self.cfg.crictl, vec!["stop", "--timeout", &t, id])
+            }
+        };
+        let deadline = Duration::from_secs(self.cfg.stop_timeout_secs + 30);
+        let out = crate::command::run(program, &args, deadline)
+            .map_err(|e| format!("{program} {}: {e}", args.join(" ")))?;
+        if out.code == Some(0) {
+            Ok(format!("stopped with {program} {}", args.join(" ")))
+        } else {
+            Err(format!(
+                "{program} {} exited with {:?}: {}",
+                args.join(" "),
+                out.code,
+                out.stderr.trim()
+            ))
+        }
+    }
+
+    fn delete_pod(&self, namespace: &str, pod: &str) -> Result<String, String> {
+        let Some(c) = &self.cluster else {
+            return Err("no cluster API is configured".into());
+        };
+        let url = format!(
+            "{}/api/v1/namespaces/{}/pods/{}",
+            c.api_server,
+            path_segment(namespace),
+            path_segment(pod)
+        );
+        let mut req = c.client.delete(&url);
+        if let Some(tf) = &c.token_file {
+            let token = std::fs::read_to_string(tf)
+                .map_err(|e| format!("token file {}: {e}", tf.display()))?;
+            req = req.bearer_auth(token.trim());
+        }
+        let resp = req.send().map_err(|e| format!("DELETE {url}: {e}"))?;
+        let status = resp.status();
+        if status.is_success() {
+            Ok(format!("DELETE {url}: {status}"))
+        } else {
+            let body: String = resp.text().unwrap_or_default().chars().take(500).collect();
+            Err(format!("DELETE {url}: {status}: {body}"))
+        }
+    }
+}
+
+/// Kubernetes names are DNS labels/subdomains; anything else is percent-encoded so it cannot
+/// change the request path.
+fn path_segment(s: &str) -> String {
+    if s == "." || s == ".." {
+        return s.replace('.', "%2E");
+    }
+    s.bytes()
+        .map(|b| {
+            if b.is_ascii_alphanumeric() || b == b'-' || b == b'.' {
+                (b as char).to_string()
+            } else {
+                format!("%{b:02X}")
+            }
+        })
+        .collect()
+}
+
+/// Sends SIGKILL through a pidfd after checking that the PID still names the same process.
+pub fn kill_process(pid: u32, start_ticks: u64) -> Result<String, String> {
+    let raw = i32::try_from(pid).map_err(|_| format!("PID {pid} out of range"))?;
+    let p = rustix::process::Pid::from_raw(raw).ok_or_else(|| format!("invalid PID {pid}"))?;
+    let fd = rustix::process::pidfd_open(p, rustix::process::PidfdFlags::empty())
+        .map_err(|e| format!("process {pid} is gone ({e})"))?;
+    // With the pidfd held, the PID cannot be reused for another process: if its start time
+    // still matches, the fd refers to the process the rule matched.
+    match crate::procinfo::start_ticks(pid) {
+        Some(t) if t == start_ticks => {}
+        Some(_) => return Err(format!("PID {pid} now names another process; not killed")),
+        None => return Err(format!("process {pid} is gone")),
+    }
+    rustix::process::pidfd_send_signal(&fd, rustix::process::Signal::KILL)
+        .map_err(|e| format!("kill {pid}: {e}"))?;
+    Ok(format!("sent SIGKILL to {pid}"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::os::unix::process::ExitStatusExt;
+
+    #[test]
+    fn kills_the_matching_process_only() {
+        let mut child = std::process::Command::new("sleep")
+            .arg("30")
+            .spawn()
+            .unwrap();
+        let pid = child.id();
+        let ticks = crate::procinfo::start_ticks(pid).unwrap();
+        let e = kill_process(pid, ticks + 1).unwrap_err();
+        assert!(e.contains("another process"), "{e}");
+        assert!(child.try_wait().unwrap().is_none(), "still running");
+        kill_process(pid, ticks).unwrap();
+        let status = child.wait().unwrap();
+        assert_eq!(status.signal(), Some(9));
+        assert!(kill_process(pid, ticks).is_err());
+    }
+
+    #[test]
+    fn path_segments_cannot_escape() {
+        assert_eq!(path_segment("web-1.a"), "web-1.a");
+        assert_eq!(path_segment("../x"), "..%2Fx");
+        assert_eq!(path_segment("a b?"), "a%20b%3F");
+        assert_eq!(path_segment(".."), "%2E%2E");
+    }
+}

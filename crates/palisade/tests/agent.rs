@@ -1,0 +1,352 @@
+//! `palisade agent …` end to end with the real binary and real podman containers (root,
+//! podman + crun configured by scripts/setup/30-podman.sh, which scripts/test runs).
+#![cfg(all(feature = "agent", target_os = "linux"))]
+
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+const IMAGE: &str = "localhost/palisade-cli-agent-test:busybox";
+const WAIT: Duration = Duration::from_secs(30);
+
+fn palisade(args: &[&str]) -> (i32, String, String) {
+    let out = Command::new(env!("CARGO_BIN_EXE_palisade"))
+        .args(args)
+        .output()
+        .expect("run palisade");
+    (
+        out.status.code().unwrap_or(-1),
+        String::from_utf8_lossy(&out.stdout).into_owned(),
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+    )
+}
+
+fn podman(args: &[&str]) -> String {
+    let out = Command::new("podman")
+        .args(args)
+        .output()
+        .unwrap_or_else(|e| {
+            panic!("cannot run podman ({e}): run scripts/test (scripts/setup/30-podman.sh)")
+        });
+    assert!(
+        out.status.success(),
+        "podman {} failed: {}",
+        args.join(" "),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8_lossy(&out.stdout).trim().to_string()
+}
+
+/// Imports a busybox-static rootfs (one symlink per applet) as [`IMAGE`].
+fn import_image(dir: &Path) {
+    let busybox = ["/bin/busybox", "/usr/bin/busybox"]
+        .into_iter()
+        .find(|p| Path::new(p).exists())
+        .expect("busybox-static is not installed: run scripts/test (scripts/setup/30-podman.sh)");
+    let root = dir.join("rootfs");
+    std::fs::create_dir_all(root.join("bin")).unwrap();
+    for d in ["tmp", "proc", "sys", "dev", "etc"] {
+        std::fs::create_dir_all(root.join(d)).unwrap();
+    }
+    std::fs::copy(busybox, root.join("bin/busybox")).unwrap();
+    let list = Command::new(root.join("bin/busybox"))
+        .arg("--list")
+        .output()
+        .unwrap();
+    for applet in String::from_utf8_lossy(&list.stdout).lines() {
+        if applet != "busybox" && !applet.is_empty() {
+            std::os::unix::fs::symlink("busybox", root.join("bin").join(applet)).unwrap();
+        }
+    }
+    let tar = dir.join("rootfs.tar");
+    let ok = Command::new("tar")
+        .arg("-C")
+        .arg(&root)
+        .arg("-cf")
+        .arg(&tar)
+        .arg(".")
+        .status()
+        .unwrap()
+        .success();
+    assert!(ok);
+    let old = Command::new("podman")
+        .args(["image", "inspect", "--format", "{{.Id}}", IMAGE])
+        .output()
+        .ok()
+        .filter(|o| o.status.success())
+        .map(|o| String::from_utf8_lossy(&o.stdout).trim().to_string());
+    podman(&[
+        "import",
+        "--change",
+        "ENV PATH=/bin",
+        tar.to_str().unwrap(),
+        IMAGE,
+    ]);
+    let new = podman(&["image", "inspect", "--format", "{{.Id}}", IMAGE]);
+    if let Some(old) = old.filter(|o| *o != new) {
+        // The previous import is now untagged; remove it unless a container uses it.
+        let _ = Command::new("podman").args(["rmi", &old]).output();
+    }
+}
+
+struct Container(String);
+
+impl Drop for Container {
+    fn drop(&mut self) {
+        let _ = Command::new("podman")
+            .args(["rm", "-f", "-t", "0", &self.0])
+            .output();
+    }
+}
+
+struct Agent(Child);
+
+impl Drop for Agent {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+fn records(path: &Path) -> Vec<serde_json::Value> {
+    std::fs::read_to_string(path)
+        .unwrap_or_default()
+        .lines()
+        .filter_map(|l| serde_json::from_str(l).ok())
+        .collect()
+}
+
+fn wait_record(
+    path: &Path,
+    what: &str,
+    f: impl Fn(&serde_json::Value) -> bool,
+) -> serde_json::Value {
+    let deadline = Instant::now() + WAIT;
+    loop {
+        if let Some(v) = records(path).into_iter().find(|v| f(v)) {
+            return v;
+        }
+        assert!(Instant::now() < deadline, "no {what} in {}", path.display());
+        std::thread::sleep(Duration::from_millis(100));
+    }
+}
+
+#[test]
+fn run_alert_lock_anomaly_stop_and_export_policy() {
+    let tmp = tempfile::tempdir().unwrap();
+    import_image(tmp.path());
+    let name = format!("pal-cli-agent-{}", std::process::id());
+    let _ = Command::new("podman")
+        .args(["rm", "-f", "-t", "0", &name])
+        .output();
+    let id = podman(&[
+        "run",
+        "-d",
+        "--network",
+        "none",
+        "--name",
+        &name,
+        IMAGE,
+        "sleep",
+        "300",
+    ]);
+    let _container = Container(id.clone());
+    let state = tmp.path().join("state");
+    let alerts = tmp.path().join("alerts.jsonl");
+    let flows = tmp.path().join("flows.jsonl");
+    let config = tmp.path().join("agent.yaml");
+    std::fs::write(
+        &config,
+        "save_interval_secs: 1\nbaseline:\n  learn_window_secs: 3600\n",
+    )
+    .unwrap();
+
+    let mut agent = Agent(
+        Command::new(env!("CARGO_BIN_EXE_palisade"))
+            .args(["agent", "run", "--config"])
+            .arg(&config)
+            .arg("--state-dir")
+            .arg(&state)
+            .arg("--alerts")
+            .arg(&alerts)
+            .arg("--flows")
+            .arg(&flows)
+            .args(["--duration", "120"])
+            .stdout(Stdio::null())
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap(),
+    );
+    // Ready once it has saved its state for the first time.
+    let deadline = Instant::now() + WAIT;
+    while !state.join("stats.json").exists() {
+        assert!(Instant::now() < deadline, "agent did not start");
+        std::thread::sleep(Duration::from_millis(100));
+    }
+
+    // A shell in the container: the alert names the container.
+    podman(&["exec", &name, "sh", "-c", "/bin/sleep 1; true"]);
+    let a = wait_record(&alerts, "shell alert", |v| {
+        v["record"] == "alert"
+            && v["rule"] == "shell-in-container"
+            && v["container"]["id"] == id.as_str()
+    });
+    assert_eq!(a["process"]["name"], "sh");
+    assert_eq!(a["container"]["image"], IMAGE);
+
+    // Lock the baseline through the running agent, then a new program is an anomaly.
+    let key = format!("container/{name}");
+    let (code, out, err) = palisade(&[
+        "agent",
+        "baseline",
+        "lock",
+        &key,
+        "--state-dir",
+        state.to_str().unwrap(),
+    ]);
+    assert_eq!(code, 0, "{err}");
+    assert!(out.contains("locked by the running agent"), "{out}");
+    let (code, out, err) = palisade(&[
+        "agent",
+        "baseline",
+        "show",
+        "--format",
+        "json",
+        "--state-dir",
+        state.to_str().unwrap(),
+    ]);
+    assert_eq!(code, 0, "{err}");
+    let shown: serde_json::Value = serde_json::from_str(&out).unwrap();
+    let b = shown
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|b| b["key"] == key.as_str())
+        .expect("baseline listed");
+    assert_eq!(b["phase"], "locked");
+    podman(&["exec", &name, "sh", "-c", "/bin/sleep 1 | /bin/cat"]);
+    let anomaly = wait_record(&alerts, "baseline anomaly", |v| {
+        v["rule"] == "baseline-anomaly"
+            && v["container"]["id"] == id.as_str()
+            && v["process"]["name"] == "cat"
+    });
+    assert_eq!(anomaly["baseline"], key.as_str());
+
+    // SIGTERM stops it cleanly (state saved, exit status 0).
+    let pid = agent.0.id().to_string();
+    assert!(
+        Command::new("kill")
+            .args(["-TERM", &pid])
+            .status()
+            .unwrap()
+            .success()
+    );
+    let deadline = Instant::now() + WAIT;
+    let status = loop {
+        if let Some(s) = agent.0.try_wait().unwrap() {
+            break s;
+        }
+        assert!(Instant::now() < deadline, "agent did not stop on SIGTERM");
+        std::thread::sleep(Duration::from_millis(100));
+    };
+    assert!(status.success());
+
+    // Export: the image that spawned a shell is denied; the locked baseline is an allowlist.
+    let out_file = tmp.path().join("policy.json");
+    let (code, _, err) = palisade(&[
+        "agent",
+        "export-policy",
+        "--format",
+        "json",
+        "--state-dir",
+        state.to_str().unwrap(),
+        "--output",
+        out_file.to_str().unwrap(),
+    ]);
+    assert_eq!(code, 0, "{err}");
+    let policy: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(&out_file).unwrap()).unwrap();
+    assert_eq!(policy["apiVersion"], "palisade.dev/v1alpha1");
+    assert_eq!(policy["kind"], "RuntimePolicy");
+    let img = policy["images"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|i| i["image"] == IMAGE)
+        .expect("image flagged");
+    assert_eq!(img["verdict"], "deny");
+    assert!(
+        img["reasons"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|r| r["rule"] == "shell-in-container")
+    );
+    let allow = policy["processAllowlists"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|a| a["key"] == key.as_str())
+        .expect("allowlist exported");
+    assert!(allow["lockedAt"].as_str().unwrap().ends_with('Z'));
+
+    // With the agent stopped, reset changes the file directly.
+    let (code, out, err) = palisade(&[
+        "agent",
+        "baseline",
+        "reset",
+        "--all",
+        "--state-dir",
+        state.to_str().unwrap(),
+    ]);
+    assert_eq!(code, 0, "{err}");
+    assert!(out.starts_with("reset "), "{out}");
+    let (_, out, _) = palisade(&[
+        "agent",
+        "baseline",
+        "show",
+        &key,
+        "--state-dir",
+        state.to_str().unwrap(),
+    ]);
+    assert!(out.contains("phase: learning"), "{out}");
+}
+
+#[test]
+fn usage_errors_are_reported() {
+    let tmp = tempfile::tempdir().unwrap();
+    let state: PathBuf = tmp.path().join("state");
+    let (code, _, err) = palisade(&[
+        "agent",
+        "baseline",
+        "show",
+        "container/none",
+        "--state-dir",
+        state.to_str().unwrap(),
+    ]);
+    assert_eq!(code, 2);
+    assert!(err.contains("no baseline \"container/none\""), "{err}");
+    let (code, _, err) = palisade(&[
+        "agent",
+        "run",
+        "--webhook",
+        "http://127.0.0.1:9/x",
+        "--state-dir",
+        state.to_str().unwrap(),
+        "--duration",
+        "1",
+    ]);
+    assert_eq!(code, 2);
+    assert!(
+        err.contains("webhook.url") && err.contains("plain HTTP"),
+        "{err}"
+    );
+    let bad = tmp.path().join("bad.yaml");
+    std::fs::write(&bad, "baseline:\n  learn_windw: 3\n").unwrap();
+    let (code, _, err) = palisade(&["agent", "run", "--config", bad.to_str().unwrap()]);
+    assert_eq!(code, 2);
+    assert!(
+        err.contains("bad.yaml") && err.contains("learn_windw"),
+        "{err}"
+    );
+}
