@@ -1,6 +1,6 @@
 //! Benchmark: import of the shared data and matching 2,000 packages.
 //!
-//! `cargo run --release -p palisade-vulndb --example bench [-- VULNDATA_DIR]`
+//! `cargo run --release -p palisade-vulndb --example vulndb_bench [-- VULNDATA_DIR]`
 //!
 //! Prints the import time, the open time and the matching time (mean and worst of 10 runs,
 //! candidate loading from SQLite included) for 2,000 packages drawn from the data's own

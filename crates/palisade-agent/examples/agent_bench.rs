@@ -1,5 +1,5 @@
-//! Agent benchmark: `cargo run --release -p palisade-agent --example bench -- [EXECS] [THREADS] [ZOMBIE_BACKLOG] [no-agent]`
-//! or `… --example bench -- pipeline [EVENTS] [PROCESSES]` (root; see `palisade_agent::bench`).
+//! Agent benchmark: `cargo run --release -p palisade-agent --example agent_bench -- [EXECS] [THREADS] [ZOMBIE_BACKLOG] [no-agent]`
+//! or `… --example agent_bench -- pipeline [EVENTS] [PROCESSES]` (root; see `palisade_agent::bench`).
 //! Prints the report as JSON.
 
 fn main() {
