@@ -1,5 +1,7 @@
 //! Agent benchmark: `cargo run --release -p palisade-agent --example agent_bench -- [EXECS] [THREADS] [ZOMBIE_BACKLOG] [no-agent]`
-//! or `… --example agent_bench -- pipeline [EVENTS] [PROCESSES]` (root; see `palisade_agent::bench`).
+//! or `… --example agent_bench -- pipeline [EVENTS] [PROCESSES]`
+//! or `… --example agent_bench -- limit [EXECS] [THREADS,THREADS,…]` (the machine's spawn
+//! limit without the agent). Root; see `palisade_agent::bench`.
 //! Prints the report as JSON.
 
 fn main() {
@@ -9,6 +11,22 @@ fn main() {
         let events = args.next().and_then(|v| v.parse().ok()).unwrap_or(100_000);
         let procs = args.next().and_then(|v| v.parse().ok()).unwrap_or(50);
         match palisade_agent::bench::run_pipeline(events, procs) {
+            Ok(r) => println!("{}", serde_json::to_string_pretty(&r).unwrap_or_default()),
+            Err(e) => {
+                eprintln!("bench: {e}");
+                std::process::exit(1);
+            }
+        }
+        return;
+    }
+    if args.peek().map(String::as_str) == Some("limit") {
+        args.next();
+        let execs = args.next().and_then(|v| v.parse().ok()).unwrap_or(20_000);
+        let threads: Vec<usize> = args
+            .next()
+            .map(|v| v.split(',').filter_map(|t| t.parse().ok()).collect())
+            .unwrap_or_else(|| vec![1, 2, 4]);
+        match palisade_agent::bench::limit::run_limit(execs, &threads) {
             Ok(r) => println!("{}", serde_json::to_string_pretty(&r).unwrap_or_default()),
             Err(e) => {
                 eprintln!("bench: {e}");

@@ -2,9 +2,9 @@
 //! per job connected by bounded queues:
 //!
 //! ```text
-//!  exec source ──┐                       ┌─▶ responder ──┐
-//!                ├─▶ events ─▶ processor ┤               ├─▶ outputs ─▶ writer ─▶ webhook
-//!  net monitor ──┘   (flows) ────────────┴───────────────┘
+//!  proc connector + enricher ─┐                       ┌─▶ responder ──┐
+//!  (or /proc poll ─▶ enricher) ├─▶ inputs ─▶ processor ┤               ├─▶ outputs ─▶ writer ─▶ webhook
+//!  net monitor ────────────────┘   (flows) ────────────┴───────────────┘
 //! ```
 
 use std::collections::HashMap;
@@ -165,6 +165,20 @@ pub fn run_until_signal(
     Ok(handle.stop())
 }
 
+/// Sets the calling thread's niceness (Linux schedules threads individually). A failure
+/// (not root, or a container without `CAP_SYS_NICE`) is logged and the thread runs as it is.
+fn set_thread_nice(name: &str, nice: i32) {
+    if nice == 0 {
+        return;
+    }
+    static WARNED: std::sync::Once = std::sync::Once::new();
+    if let Err(e) = rustix::process::setpriority_process(None, nice) {
+        WARNED.call_once(|| {
+            tracing::warn!("cannot set niceness {nice} (thread {name}): {e}; running as started");
+        });
+    }
+}
+
 /// Starts the agent. `alerts` overrides the configured alert destination (used by
 /// benchmarks to discard output).
 pub fn start(cfg: AgentConfig, alerts: Option<AlertSink>) -> Result<AgentHandle, AgentError> {
@@ -300,27 +314,29 @@ fn start_inner(
     };
 
     let mut threads: Vec<(&'static str, JoinHandle<()>)> = Vec::new();
+    let nice = cfg.nice;
     let spawn = |name: &'static str, f: Box<dyn FnOnce() + Send>| {
         std::thread::Builder::new()
             .name(format!("palisade-{name}"))
-            .spawn(f)
+            .spawn(move || {
+                set_thread_nice(name, nice);
+                f()
+            })
             .map(|h| (name, h))
             .map_err(|e| AgentError::Setup(format!("spawning {name} thread: {e}")))
     };
-    // Start listening first, so processes started during the /proc scan are not missed
-    // (their events wait in the queue).
+    // The connector socket is already subscribed, so processes started during the /proc
+    // scan are not missed (their messages wait in the socket); the poller is started before
+    // the scan for the same reason (its events wait in the queue).
     let injector = inject.then(|| events.clone());
-    if !inject {
+    if !inject && connector.is_none() {
         let events = events.clone();
         let stop = stop.clone();
         let interval = Duration::from_millis(cfg.poll_interval_ms);
-        threads.push(match connector {
-            Some(c) => spawn("source", Box::new(move || c.run(events, stop)))?,
-            None => spawn(
-                "source",
-                Box::new(move || crate::source::poll::run(interval, events, stop)),
-            )?,
-        });
+        threads.push(spawn(
+            "source",
+            Box::new(move || crate::source::poll::run(interval, events, stop)),
+        )?);
     }
     let mut enricher = Enricher::new(inputs.clone(), stats.clone());
     let mut seen = HashMap::new();
@@ -333,10 +349,11 @@ fn start_inner(
     }
     {
         let stop = stop.clone();
-        threads.push(spawn(
-            "enricher",
-            Box::new(move || enricher.run(raw_rx, stop)),
-        )?);
+        threads.push(match connector {
+            // The connector's reader enriches on its own thread (see Enricher::run_connector).
+            Some(c) => spawn("source", Box::new(move || enricher.run_connector(c, stop)))?,
+            None => spawn("enricher", Box::new(move || enricher.run(raw_rx, stop)))?,
+        });
     }
     {
         let inputs = inputs.clone();

@@ -1,9 +1,11 @@
 //! A benchmark of the whole pipeline: spawn many short processes, count how many reach an
 //! alert, and measure event-to-alert latency, exec rate, losses and memory.
 //!
-//! The agent runs in this process with one rule that matches the marker program (a link to
-//! busybox named `pal-bench-mark`, which exits at once) and nothing else: no built-in rules,
-//! no baselines, no socket scans, alerts serialized and discarded.
+//! The agent runs in this process with one rule that matches the marker program (a tiny
+//! static program named `pal-bench-mark` that exits at once, see [`spawn`]) and nothing
+//! else: no built-in rules, no baselines, no socket scans, alerts serialized and discarded.
+//! Processes are created by the fastest spawner we have ([`spawn::spawn_many`]);
+//! [`limit`] measures what that spawner and the proc connector reach without the agent.
 //!
 //! Children are reaped by a separate thread that keeps up to `zombie_backlog` exited
 //! children unreaped: an exited but unreaped process stays readable in `/proc` (name,
@@ -11,12 +13,12 @@
 //! moment. With a backlog of 0 every child is reaped at once, which shows how many
 //! processes exit before the agent can read them.
 
-use std::collections::VecDeque;
+pub mod limit;
+pub mod spawn;
+
 use std::path::PathBuf;
 use std::process::{Child, Command, Stdio};
 use std::sync::Arc;
-use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::mpsc::sync_channel;
 use std::time::{Duration, Instant};
 
 use serde::Serialize;
@@ -37,7 +39,8 @@ pub struct BenchOptions {
     pub zombie_backlog: usize,
     /// Exec event source.
     pub source: SourceKind,
-    /// busybox binary the marker links to.
+    /// busybox binary the marker links to on architectures without the built-in exit
+    /// program.
     pub busybox: PathBuf,
     /// Run the agent (false measures the spawner alone, for comparison).
     pub with_agent: bool,
@@ -85,6 +88,8 @@ pub struct BenchReport {
     pub rss_kib: u64,
     /// Peak resident memory, KiB (whole benchmark process).
     pub peak_rss_kib: u64,
+    /// `/proc/loadavg` (1, 5, 15 minutes) at the start and at the end.
+    pub load_average: [String; 2],
 }
 
 /// CPU seconds (user + system) of this process's threads named `palisade-*`.
@@ -140,8 +145,15 @@ pub struct PipelineReport {
     pub events_per_second: f64,
     /// Agent counters at the end.
     pub counters: StatsSnapshot,
+    /// CPU time of the agent's threads per event, µs (reads of live processes, rules,
+    /// alert JSON).
+    pub agent_cpu_us_per_event: f64,
+    /// Events one fully used core could handle at that cost.
+    pub capacity_events_per_core_second: f64,
     /// Peak resident memory, KiB.
     pub peak_rss_kib: u64,
+    /// `/proc/loadavg` at the start and at the end.
+    pub load_average: [String; 2],
 }
 
 /// Pushes `events` exec events for `processes` live marker processes straight into the
@@ -193,6 +205,8 @@ pub fn run_pipeline(events: u64, processes: usize) -> Result<PipelineReport, Age
     let (agent, injector) = crate::agent::start_injected(cfg, Some(AlertSink::Discard))?;
     let stats = agent.stats();
     let pids: Vec<u32> = children.iter().map(Child::id).collect();
+    let load_start = limit::load_average();
+    let cpu_before = agent_cpu_seconds();
     let started = Instant::now();
     for i in 0..events {
         let pid = pids[(i as usize) % pids.len()];
@@ -209,6 +223,7 @@ pub fn run_pipeline(events: u64, processes: usize) -> Result<PipelineReport, Age
         std::thread::sleep(Duration::from_millis(5));
     }
     let seconds = started.elapsed().as_secs_f64();
+    let cpu = agent_cpu_seconds() - cpu_before;
     let peak_rss_kib = status_kib("VmHWM:");
     drop(injector);
     let counters = agent.stop();
@@ -222,8 +237,15 @@ pub fn run_pipeline(events: u64, processes: usize) -> Result<PipelineReport, Age
         processes: pids.len(),
         seconds,
         events_per_second: counters.alerts_written as f64 / seconds.max(1e-9),
+        agent_cpu_us_per_event: cpu * 1e6 / counters.exec_events.max(1) as f64,
+        capacity_events_per_core_second: if cpu > 0.0 {
+            counters.exec_events as f64 / cpu
+        } else {
+            0.0
+        },
         counters,
         peak_rss_kib,
+        load_average: [load_start, limit::load_average()],
     })
 }
 
@@ -235,8 +257,7 @@ pub fn run(opts: &BenchOptions) -> Result<BenchReport, AgentError> {
         message: e.to_string(),
     })?;
     let marker = dir.join("pal-bench-mark");
-    let _ = std::fs::remove_file(&marker);
-    std::os::unix::fs::symlink(&opts.busybox, &marker).map_err(|e| AgentError::File {
+    let noisy = spawn::make_marker(&marker, &opts.busybox).map_err(|e| AgentError::File {
         path: marker.clone(),
         message: e.to_string(),
     })?;
@@ -275,59 +296,20 @@ pub fn run(opts: &BenchOptions) -> Result<BenchReport, AgentError> {
         .as_ref()
         .map_or_else(|| Arc::new(crate::stats::Stats::default()), |a| a.stats());
 
-    // Reaper: keeps up to `zombie_backlog` exited children before reaping the oldest.
-    let (child_tx, child_rx) = sync_channel::<Child>(4096);
-    let backlog = opts.zombie_backlog;
-    let reaper = std::thread::spawn(move || {
-        let mut held: VecDeque<Child> = VecDeque::new();
-        for child in child_rx {
-            held.push_back(child);
-            while held.len() > backlog {
-                if let Some(mut c) = held.pop_front() {
-                    let _ = c.wait();
-                }
-            }
-        }
-        for mut c in held {
-            let _ = c.wait();
-        }
-    });
-
-    let spawned = Arc::new(AtomicU64::new(0));
-    let per_thread = opts.execs / opts.threads.max(1) as u64;
-    let started = Instant::now();
-    let spawners: Vec<_> = (0..opts.threads.max(1))
-        .map(|_| {
-            let tx = child_tx.clone();
-            let marker = marker.clone();
-            let spawned = spawned.clone();
-            std::thread::spawn(move || {
-                for _ in 0..per_thread {
-                    match Command::new(&marker)
-                        .stdin(Stdio::null())
-                        .stdout(Stdio::null())
-                        .stderr(Stdio::null())
-                        .spawn()
-                    {
-                        Ok(c) => {
-                            spawned.fetch_add(1, Ordering::Relaxed);
-                            if tx.send(c).is_err() {
-                                return;
-                            }
-                        }
-                        Err(_) => std::thread::sleep(Duration::from_millis(1)),
-                    }
-                }
-            })
-        })
-        .collect();
-    for s in spawners {
-        let _ = s.join();
-    }
-    let spawn_seconds = started.elapsed().as_secs_f64();
-    drop(child_tx);
-    let _ = reaper.join();
-    let spawned = spawned.load(Ordering::Relaxed);
+    let load_start = limit::load_average();
+    let cpu_before = agent_cpu_seconds();
+    let outcome = spawn::spawn_many(
+        &spawn::SpawnPlan {
+            program: marker.clone(),
+            count: opts.execs,
+            threads: opts.threads,
+            zombie_backlog: opts.zombie_backlog,
+            null_stdio: noisy,
+        },
+        &|_| {},
+    );
+    let spawned = outcome.spawned;
+    let spawn_seconds = outcome.seconds;
 
     // Let the pipeline drain: wait until no new alert for one second (at most 60 s).
     let deadline = Instant::now() + Duration::from_secs(if opts.with_agent { 60 } else { 0 });
@@ -341,7 +323,7 @@ pub fn run(opts: &BenchOptions) -> Result<BenchReport, AgentError> {
             quiet_since = Instant::now();
         }
     }
-    let agent_cpu = agent_cpu_seconds();
+    let agent_cpu = agent_cpu_seconds() - cpu_before;
     let rss_kib = status_kib("VmRSS:");
     let peak_rss_kib = status_kib("VmHWM:");
     let counters = agent.map_or_else(|| stats.snapshot(), |a| a.stop());
@@ -362,5 +344,6 @@ pub fn run(opts: &BenchOptions) -> Result<BenchReport, AgentError> {
         counters,
         rss_kib,
         peak_rss_kib,
+        load_average: [load_start, limit::load_average()],
     })
 }

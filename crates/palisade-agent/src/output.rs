@@ -139,19 +139,26 @@ impl Writer {
     fn write(&mut self, o: Output) {
         match o {
             Output::Alert { alert, event_ts_ns } => {
-                let Ok(line) = serde_json::to_string(&alert) else {
-                    return;
+                // Serialized straight into the output buffer; a copy is made only for the
+                // webhook.
+                let written = match &self.webhook {
+                    None => serde_json::to_writer(&mut self.alerts, &alert).is_ok(),
+                    Some(w) => {
+                        let Ok(line) = serde_json::to_string(&alert) else {
+                            return;
+                        };
+                        let ok = self.alerts.write_all(line.as_bytes()).is_ok();
+                        if let Err(TrySendError::Full(_)) = w.try_send(line) {
+                            Stats::inc(&self.stats.webhook_dropped_queue);
+                        }
+                        ok
+                    }
                 };
-                if writeln!(self.alerts, "{line}").is_ok() {
+                if written && self.alerts.write_all(b"\n").is_ok() {
                     Stats::inc(&self.stats.alerts_written);
                 }
                 self.stats
                     .record_latency_ns(monotonic_ns().saturating_sub(event_ts_ns));
-                if let Some(w) = &self.webhook
-                    && let Err(TrySendError::Full(_)) = w.try_send(line)
-                {
-                    Stats::inc(&self.stats.webhook_dropped_queue);
-                }
             }
             Output::Response(r) => {
                 if let Ok(line) = serde_json::to_string(&r) {

@@ -126,6 +126,18 @@ impl Processor {
     pub fn handle(&mut self, input: Input) {
         match input {
             Input::Exec(e) => self.on_exec(*e),
+            Input::Batch { execs, exits } => {
+                for e in execs {
+                    self.on_exec(e);
+                }
+                if !exits.is_empty()
+                    && let Ok(mut r) = self.registry.lock()
+                {
+                    for pid in exits {
+                        r.remove_pid(pid);
+                    }
+                }
+            }
             Input::Exit(pid) => {
                 if let Ok(mut r) = self.registry.lock() {
                     r.remove_pid(pid);

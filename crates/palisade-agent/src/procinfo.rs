@@ -13,95 +13,165 @@ pub const MAX_ARGS: usize = 256;
 
 /// Reads a process. Returns `None` when it is gone (or became a zombie before its status
 /// could be read); fields that cannot be read individually are left empty.
+pub fn read_process(pid: u32, boot: &BootClock) -> Option<ProcessInfo> {
+    ProcReader::default().read(pid, boot).map(|(p, _)| p)
+}
+
+/// Reads processes from `/proc`, reusing its buffers from one process to the next.
 ///
 /// This is the hot path of the agent (once per exec): it opens `/proc/PID` once and reads
-/// everything relative to that directory descriptor, parsing only the fields it needs.
-pub fn read_process(pid: u32, boot: &BootClock) -> Option<ProcessInfo> {
-    read_process_and_cgroup(pid, boot).map(|(p, _)| p)
+/// everything relative to that directory descriptor (`stat`, `status`, `cmdline`, `exe`,
+/// `cwd`, `fd/0..2`, `cgroup`), parsing only the fields it needs, without allocating for
+/// what it does not keep.
+#[derive(Default)]
+pub struct ProcReader {
+    path: String,
+    buf: Vec<u8>,
+    cgroup: String,
+    link: Vec<u8>,
 }
 
-/// Like [`read_process`], also returning the content of `/proc/PID/cgroup`.
-pub fn read_process_and_cgroup(pid: u32, boot: &BootClock) -> Option<(ProcessInfo, String)> {
-    use rustix::fs::{AtFlags, Mode, OFlags};
-    let dir = rustix::fs::open(
-        format!("/proc/{pid}"),
-        OFlags::PATH | OFlags::DIRECTORY | OFlags::CLOEXEC,
-        Mode::empty(),
-    )
-    .ok()?;
-    let stat = read_at(&dir, "stat", 4096)?;
-    let fields = parse_stat(&stat)?;
-    let status = read_at(&dir, "status", 8192)?;
-    let ids = parse_status(&status);
-    let args = read_at(&dir, "cmdline", MAX_CMDLINE_BYTES)
-        .map(|raw| bound_args(split_cmdline(&raw)))
-        .unwrap_or_default();
-    let link = |name: &str| {
-        rustix::fs::readlinkat(&dir, name, Vec::new())
-            .ok()
-            .map(|p| p.to_string_lossy().into_owned())
-    };
-    let exe = link("exe").unwrap_or_default();
-    // statat follows the magic link to the executable itself, in whatever mount namespace
-    // it lives.
-    let mode = rustix::fs::statat(&dir, "exe", AtFlags::empty()).map_or(0, |st| st.st_mode);
-    let cwd = link("cwd").unwrap_or_default();
-    let stdio = |fd: &str| match rustix::fs::readlinkat(&dir, fd, Vec::new()) {
-        Ok(target) => StdioKind::from_link_target(&target.to_string_lossy()),
-        Err(rustix::io::Errno::NOENT) => StdioKind::Closed,
-        Err(_) => StdioKind::Unknown,
-    };
-    let cgroup = read_at(&dir, "cgroup", 64 * 1024)
-        .map(|b| String::from_utf8_lossy(&b).into_owned())
-        .unwrap_or_default();
-    let info = ProcessInfo {
-        pid,
-        vpid: ids.nspid_last,
-        ppid: fields.ppid,
-        uid: ids.ruid,
-        euid: ids.euid,
-        gid: ids.rgid,
-        name: program_name(fields.comm, &exe, &args),
-        exe,
-        args,
-        cwd,
-        start_time_ms: boot.ticks_to_ms(fields.start_ticks),
-        start_ticks: fields.start_ticks,
-        exe_setuid: mode & 0o4000 != 0,
-        exe_setgid: mode & 0o2000 != 0,
-        stdin: stdio("fd/0"),
-        stdout: stdio("fd/1"),
-        stderr: stdio("fd/2"),
-    };
-    Some((info, cgroup))
+impl ProcReader {
+    /// Reads a process and the content of its `/proc/PID/cgroup` (empty when unreadable).
+    /// `None` when the process is gone.
+    pub fn read(&mut self, pid: u32, boot: &BootClock) -> Option<(ProcessInfo, &str)> {
+        use rustix::fs::{Mode, OFlags};
+        use std::fmt::Write;
+        self.path.clear();
+        let _ = write!(self.path, "/proc/{pid}");
+        let dir = rustix::fs::open(
+            self.path.as_str(),
+            OFlags::PATH | OFlags::DIRECTORY | OFlags::CLOEXEC,
+            Mode::empty(),
+        )
+        .ok()?;
+        read_at_into(&dir, "stat", 4096, &mut self.buf)?;
+        let fields = parse_stat(&self.buf)?;
+        read_at_into(&dir, "status", 8192, &mut self.buf)?;
+        let ids = parse_status(&self.buf);
+        // A zombie (exited, not yet reaped) or dead process has no memory, executable,
+        // working directory or open files any more: skip the reads that would fail.
+        let alive = !matches!(fields.state, b'Z' | b'X' | b'x');
+        let live = if alive {
+            self.read_live(&dir)
+        } else {
+            LiveFields::default()
+        };
+        let LiveFields {
+            args,
+            exe,
+            mode,
+            cwd,
+            stdio: [stdin, stdout, stderr],
+        } = live;
+        self.cgroup.clear();
+        if read_at_into(&dir, "cgroup", 64 * 1024, &mut self.buf).is_some() {
+            self.cgroup.push_str(&String::from_utf8_lossy(&self.buf));
+        }
+        let info = ProcessInfo {
+            pid,
+            vpid: ids.nspid_last,
+            ppid: fields.ppid,
+            uid: ids.ruid,
+            euid: ids.euid,
+            gid: ids.rgid,
+            name: program_name(fields.comm, &exe, &args),
+            exe,
+            args,
+            cwd,
+            start_time_ms: boot.ticks_to_ms(fields.start_ticks),
+            start_ticks: fields.start_ticks,
+            exe_setuid: mode & 0o4000 != 0,
+            exe_setgid: mode & 0o2000 != 0,
+            stdin,
+            stdout,
+            stderr,
+        };
+        Some((info, self.cgroup.as_str()))
+    }
 }
 
-fn read_at(dir: &impl rustix::fd::AsFd, name: &str, max: usize) -> Option<Vec<u8>> {
+/// What only a live process has (empty for a zombie).
+#[derive(Default)]
+struct LiveFields {
+    args: Vec<String>,
+    exe: String,
+    mode: u32,
+    cwd: String,
+    stdio: [StdioKind; 3],
+}
+
+impl ProcReader {
+    /// What only a live process has: arguments, executable (path and mode), working
+    /// directory and the targets of its standard streams.
+    fn read_live(&mut self, dir: &rustix::fd::OwnedFd) -> LiveFields {
+        use rustix::fs::AtFlags;
+        let args = read_at_into(dir, "cmdline", MAX_CMDLINE_BYTES, &mut self.buf)
+            .map(|()| bound_args(split_cmdline(&self.buf)))
+            .unwrap_or_default();
+        let link = |name: &str| {
+            rustix::fs::readlinkat(dir, name, Vec::new())
+                .ok()
+                .map(|p| p.to_string_lossy().into_owned())
+        };
+        let exe = link("exe").unwrap_or_default();
+        // statat follows the magic link to the executable itself, in whatever mount
+        // namespace it lives.
+        let mode = if exe.is_empty() {
+            0
+        } else {
+            rustix::fs::statat(dir, "exe", AtFlags::empty()).map_or(0, |st| st.st_mode)
+        };
+        let cwd = link("cwd").unwrap_or_default();
+        let mut stdio =
+            |fd: &str| match rustix::fs::readlinkat(dir, fd, std::mem::take(&mut self.link)) {
+                Ok(target) => {
+                    let kind = StdioKind::from_link_target(&target.to_string_lossy());
+                    self.link = target.into_bytes();
+                    kind
+                }
+                Err(rustix::io::Errno::NOENT) => StdioKind::Closed,
+                Err(_) => StdioKind::Unknown,
+            };
+        let stdio = [stdio("fd/0"), stdio("fd/1"), stdio("fd/2")];
+        LiveFields {
+            args,
+            exe,
+            mode,
+            cwd,
+            stdio,
+        }
+    }
+}
+
+/// Reads a whole `/proc` file below `dir` into `buf` (replacing its content), at most `max`
+/// bytes. `None` when it cannot be opened or read.
+fn read_at_into(
+    dir: &impl rustix::fd::AsFd,
+    name: &str,
+    max: usize,
+    buf: &mut Vec<u8>,
+) -> Option<()> {
     use rustix::fs::{Mode, OFlags};
     let fd = rustix::fs::openat(dir, name, OFlags::RDONLY | OFlags::CLOEXEC, Mode::empty()).ok()?;
-    let mut buf = vec![0u8; max.min(4096)];
-    let mut len = 0;
-    while len < buf.len() {
-        let want = buf.len() - len;
-        match rustix::io::read(&fd, &mut buf[len..]) {
+    buf.clear();
+    while buf.len() < max {
+        if buf.capacity() == buf.len() {
+            buf.reserve(buf.len().max(4096).min(max - buf.len()));
+        }
+        let room = buf.capacity() - buf.len();
+        match rustix::io::read(&fd, rustix::buffer::spare_capacity(buf)) {
             Ok(0) => break,
             // /proc files hand over their whole content in one read when it fits: a short
             // read is the end (saves the extra read that would return 0).
-            Ok(n) if n < want => {
-                len += n;
-                break;
-            }
-            Ok(n) => len += n,
+            Ok(n) if n < room => break,
+            Ok(_) => {}
             Err(rustix::io::Errno::INTR) => continue,
             Err(_) => return None,
         }
-        if len == buf.len() && buf.len() < max {
-            let grow = (buf.len() * 2).min(max);
-            buf.resize(grow, 0);
-        }
     }
-    buf.truncate(len);
-    Some(buf)
+    buf.truncate(max);
+    Some(())
 }
 
 /// The fields of `/proc/PID/stat` the agent uses.
@@ -109,6 +179,8 @@ fn read_at(dir: &impl rustix::fd::AsFd, name: &str, max: usize) -> Option<Vec<u8
 pub struct StatFields {
     /// Command name (field 2, without parentheses).
     pub comm: String,
+    /// State (field 3): `R`, `S`, `D`, `Z` (zombie: exited, not yet reaped), …
+    pub state: u8,
     /// Parent PID (field 4).
     pub ppid: u32,
     /// Start time in clock ticks since boot (field 22).
@@ -118,16 +190,34 @@ pub struct StatFields {
 /// Parses `/proc/PID/stat`. The command name may contain spaces and parentheses, so it runs
 /// from the first `(` to the last `)`.
 pub fn parse_stat(raw: &[u8]) -> Option<StatFields> {
-    let text = String::from_utf8_lossy(raw);
-    let open = text.find('(')?;
-    let close = text.rfind(')')?;
-    let comm = text.get(open + 1..close)?.to_string();
-    let rest: Vec<&str> = text.get(close + 1..)?.split_whitespace().collect();
-    // rest[0] is field 3 (state).
+    let open = raw.iter().position(|b| *b == b'(')?;
+    let close = raw.iter().rposition(|b| *b == b')')?;
+    let comm = String::from_utf8_lossy(raw.get(open + 1..close)?).into_owned();
+    // Field 3 (state) is the first after the name.
+    let mut rest = raw
+        .get(close + 1..)?
+        .split(u8::is_ascii_whitespace)
+        .filter(|f| !f.is_empty());
+    let state = *rest.next()?.first()?;
+    let ppid = parse_num(rest.next()?)?;
+    let start_ticks = parse_num(rest.nth(17)?)?;
     Some(StatFields {
         comm,
-        ppid: rest.get(1)?.parse().ok()?,
-        start_ticks: rest.get(19)?.parse().ok()?,
+        state,
+        ppid: u32::try_from(ppid).ok()?,
+        start_ticks,
+    })
+}
+
+/// A decimal number made only of ASCII digits.
+fn parse_num(digits: &[u8]) -> Option<u64> {
+    if digits.is_empty() || digits.len() > 20 {
+        return None;
+    }
+    digits.iter().try_fold(0u64, |n, d| {
+        d.is_ascii_digit()
+            .then(|| n.checked_mul(10)?.checked_add(u64::from(d - b'0')))
+            .flatten()
     })
 }
 
@@ -146,23 +236,22 @@ pub struct StatusIds {
 
 /// Parses the `Uid:`, `Gid:` and `NSpid:` lines of `/proc/PID/status`.
 pub fn parse_status(raw: &[u8]) -> StatusIds {
-    let text = String::from_utf8_lossy(raw);
     let mut ids = StatusIds::default();
-    for line in text.lines() {
-        let nums = |l: &str| -> Vec<u32> {
-            l.split_whitespace()
-                .skip(1)
-                .filter_map(|v| v.parse().ok())
-                .collect()
-        };
-        if line.starts_with("Uid:") {
-            let v = nums(line);
-            ids.ruid = v.first().copied().unwrap_or(0);
-            ids.euid = v.get(1).copied().unwrap_or(0);
-        } else if line.starts_with("Gid:") {
-            ids.rgid = nums(line).first().copied().unwrap_or(0);
-        } else if line.starts_with("NSpid:") {
-            ids.nspid_last = nums(line).last().copied();
+    // The numbers after a `Key:` label, as u32 (unparsable ones skipped).
+    fn nums(line: &[u8], label: usize) -> impl Iterator<Item = u32> + '_ {
+        line[label..]
+            .split(u8::is_ascii_whitespace)
+            .filter_map(|v| parse_num(v).and_then(|n| u32::try_from(n).ok()))
+    }
+    for line in raw.split(|b| *b == b'\n') {
+        if line.starts_with(b"Uid:") {
+            let mut v = nums(line, 4);
+            ids.ruid = v.next().unwrap_or(0);
+            ids.euid = v.next().unwrap_or(0);
+        } else if line.starts_with(b"Gid:") {
+            ids.rgid = nums(line, 4).next().unwrap_or(0);
+        } else if line.starts_with(b"NSpid:") {
+            ids.nspid_last = nums(line, 6).last();
         }
     }
     ids
@@ -320,6 +409,7 @@ mod tests {
             parse_stat(stat),
             Some(StatFields {
                 comm: "we(ird) name".into(),
+                state: b'S',
                 ppid: 4700,
                 start_ticks: 123456
             })

@@ -61,6 +61,48 @@ pub struct CheckDef {
     /// Cross-references.
     #[serde(default)]
     pub references: References,
+    /// The parameters parsed once into their template's type (filled on first use; start
+    /// with `Default::default()`).
+    #[serde(skip)]
+    pub parsed_params: ParsedParams,
+}
+
+/// A cache of a check's parameters in their template's type, shared by clones of the check.
+/// Templates run on every scan and every admission review; parsing their parameters once
+/// keeps that cost out of the per-object path.
+#[derive(Clone, Default)]
+pub struct ParsedParams(
+    std::sync::Arc<std::sync::OnceLock<std::sync::Arc<dyn std::any::Any + Send + Sync>>>,
+);
+
+impl ParsedParams {
+    /// The cached value if it has type `T`, else parses with `parse` and caches the result.
+    pub(crate) fn get_or_parse<T: Send + Sync + 'static>(
+        &self,
+        parse: impl FnOnce() -> Result<T, String>,
+    ) -> Result<std::sync::Arc<T>, String> {
+        if let Some(v) = self.0.get()
+            && let Ok(t) = v.clone().downcast::<T>()
+        {
+            return Ok(t);
+        }
+        let parsed = std::sync::Arc::new(parse()?);
+        let _ = self.0.set(parsed.clone());
+        Ok(parsed)
+    }
+}
+
+impl std::fmt::Debug for ParsedParams {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("ParsedParams")
+    }
+}
+
+/// Parameters are compared by their declared value, never by their cache.
+impl PartialEq for ParsedParams {
+    fn eq(&self, _other: &Self) -> bool {
+        true
+    }
 }
 
 /// Errors in a catalog document.

@@ -7,6 +7,8 @@ use palisade_model::api::{Container, ContainerKind};
 use palisade_model::inventory::DEFAULT_NAMESPACE;
 use palisade_model::{Inventory, ObjectMeta, ObjectRef, Workload};
 
+use crate::images::ImagePolicy;
+
 /// Evaluation context shared by every template in one scan.
 pub struct Ctx<'a> {
     /// The inventory being checked.
@@ -33,11 +35,19 @@ pub struct Ctx<'a> {
     workload_keys: HashSet<(&'a str, &'a str, &'a str)>,
     /// NetworkPolicy facts from the network engine, computed on first use.
     netpol: OnceLock<palisade_netpol::PolicyFacts>,
+    /// Image policy and facts for the image checks.
+    pub images: &'a ImagePolicy,
 }
 
 impl<'a> Ctx<'a> {
-    /// Builds the indexes for `inv`.
+    /// Builds the indexes for `inv` with the default image policy and no image facts.
     pub fn new(inv: &'a Inventory) -> Ctx<'a> {
+        static DEFAULT_IMAGES: OnceLock<ImagePolicy> = OnceLock::new();
+        Ctx::with_images(inv, DEFAULT_IMAGES.get_or_init(ImagePolicy::default))
+    }
+
+    /// Builds the indexes for `inv`; image checks apply `images`.
+    pub fn with_images(inv: &'a Inventory, images: &'a ImagePolicy) -> Ctx<'a> {
         let service_accounts = inv
             .service_accounts
             .iter()
@@ -124,6 +134,7 @@ impl<'a> Ctx<'a> {
             namespaces_with_service_accounts,
             workload_keys,
             netpol: OnceLock::new(),
+            images,
         }
     }
 

@@ -9,6 +9,7 @@ use crate::catalog::{Catalog, CheckDef};
 use crate::context::Ctx;
 use crate::custom::CustomCheck;
 use crate::exceptions::{Exception, ExceptionStatus};
+use crate::images::ImagePolicy;
 use crate::templates::{self, Hits};
 
 /// How the engine applies the catalog.
@@ -30,6 +31,8 @@ pub struct EngineOptions {
     pub severity_overrides: BTreeMap<String, Severity>,
     /// Custom checks (CEL from configuration).
     pub custom: Vec<CustomCheck>,
+    /// Image policy and image facts for the image checks.
+    pub images: ImagePolicy,
 }
 
 impl Default for EngineOptions {
@@ -42,6 +45,7 @@ impl Default for EngineOptions {
             skip: Vec::new(),
             severity_overrides: BTreeMap::new(),
             custom: Vec::new(),
+            images: ImagePolicy::default(),
         }
     }
 }
@@ -95,9 +99,13 @@ impl Engine {
         &self.catalog
     }
 
-    /// Runs every enabled check over `inv`.
+    /// Runs every enabled check over `inv`. Checks are independent, so they run in parallel;
+    /// the result does not depend on scheduling (findings are sorted, the rest kept in catalog
+    /// order).
     pub fn run(&self, inv: &Inventory) -> ScanOutcome {
-        let ctx = Ctx::new(inv);
+        use rayon::prelude::*;
+
+        let ctx = Ctx::with_images(inv, &self.options.images);
         let mut outcome = ScanOutcome::default();
         let today = self.options.today.as_deref();
         let (active, expired): (Vec<&Exception>, Vec<&Exception>) = self
@@ -108,68 +116,118 @@ impl Engine {
         outcome.expired_exceptions = expired.into_iter().cloned().collect();
 
         let custom_defs: Vec<&CheckDef> = self.options.custom.iter().map(|c| &c.def).collect();
-        for check in self.catalog.checks().iter().chain(custom_defs) {
-            let selected =
-                |list: &[String]| list.iter().any(|s| s == &check.id || s == &check.name);
-            if (!self.options.only.is_empty() && !selected(&self.options.only))
-                || selected(&self.options.skip)
-            {
-                continue;
-            }
-            outcome.checks_run += 1;
-            let severity = self
-                .options
-                .severity_overrides
-                .get(&check.id)
-                .or_else(|| self.options.severity_overrides.get(&check.name))
-                .copied()
-                .unwrap_or(check.severity);
-            let mut hits = Hits::default();
-            match self.options.custom.iter().find(|c| c.def.id == check.id) {
-                Some(custom) => run_custom(custom, &ctx, &mut hits, &mut outcome.undecided),
-                None => templates::run(check, &ctx, &mut hits),
-            }
-            for hit in hits.into_inner() {
-                let finding = Finding {
-                    check_id: check.id.clone(),
-                    severity,
-                    title: check.title.clone(),
-                    message: hit.message,
-                    remediation: check.remediation.clone(),
-                    object: hit.object,
-                    container: hit.container,
-                    path: hit.path,
-                };
-                if self.options.annotation_exceptions
-                    && let Some((ids, reason)) = &hit.ignore
-                    && ids
-                        .iter()
-                        .any(|i| i == "*" || i == &check.id || i == &check.name)
-                {
-                    outcome.suppressed.push(Suppressed {
-                        finding,
-                        by: "annotation",
-                        reason: reason.clone(),
-                    });
-                    continue;
-                }
-                if let Some(e) = active
-                    .iter()
-                    .find(|e| e.covers(&finding, &check.name, hit.image.as_deref()))
-                {
-                    outcome.suppressed.push(Suppressed {
-                        finding,
-                        by: "config",
-                        reason: e.reason.clone(),
-                    });
-                    continue;
-                }
-                outcome.findings.push(finding);
-            }
+        let selected: Vec<&CheckDef> = self
+            .catalog
+            .checks()
+            .iter()
+            .chain(custom_defs)
+            .filter(|check| {
+                let listed =
+                    |list: &[String]| list.iter().any(|s| s == &check.id || s == &check.name);
+                (self.options.only.is_empty() || listed(&self.options.only))
+                    && !listed(&self.options.skip)
+            })
+            .collect();
+        outcome.checks_run = selected.len();
+        // A handful of objects (an admission review) is faster on the calling thread than
+        // spread over the pool.
+        let per_check: Vec<CheckResult> = if inv.object_count() < PARALLEL_FROM_OBJECTS {
+            selected
+                .iter()
+                .map(|check| self.run_check(check, &ctx, &active))
+                .collect()
+        } else {
+            selected
+                .par_iter()
+                .map(|check| self.run_check(check, &ctx, &active))
+                .collect()
+        };
+        let total = per_check.iter().map(|r| r.findings.len()).sum();
+        let mut findings = Vec::with_capacity(total);
+        for r in per_check {
+            findings.extend(r.findings);
+            outcome.suppressed.extend(r.suppressed);
+            outcome.undecided.extend(r.undecided);
         }
-        sort_findings(&mut outcome.findings);
+        outcome.findings = sorted(findings);
         outcome
     }
+
+    /// Runs one check: its hits become findings, or suppressed findings when an exception
+    /// covers them.
+    fn run_check(&self, check: &CheckDef, ctx: &Ctx<'_>, active: &[&Exception]) -> CheckResult {
+        let mut result = CheckResult::default();
+        let severity = self
+            .options
+            .severity_overrides
+            .get(&check.id)
+            .or_else(|| self.options.severity_overrides.get(&check.name))
+            .copied()
+            .unwrap_or(check.severity);
+        let mut hits = Hits::default();
+        match self.options.custom.iter().find(|c| c.def.id == check.id) {
+            Some(custom) => run_custom(custom, ctx, &mut hits, &mut result.undecided),
+            None => templates::run(check, ctx, &mut hits),
+        }
+        for hit in hits.into_inner() {
+            let finding = Finding {
+                check_id: check.id.clone(),
+                severity,
+                title: check.title.clone(),
+                message: hit.message,
+                remediation: check.remediation.clone(),
+                object: hit.object,
+                container: hit.container,
+                path: hit.path,
+            };
+            if self.options.annotation_exceptions
+                && let Some((ids, reason)) = &hit.ignore
+                && ids
+                    .iter()
+                    .any(|i| i == "*" || i == &check.id || i == &check.name)
+            {
+                result.suppressed.push(Suppressed {
+                    finding,
+                    by: "annotation",
+                    reason: reason.clone(),
+                });
+                continue;
+            }
+            if let Some(e) = active
+                .iter()
+                .find(|e| e.covers(&finding, &check.name, hit.image.as_deref()))
+            {
+                result.suppressed.push(Suppressed {
+                    finding,
+                    by: "config",
+                    reason: e.reason.clone(),
+                });
+                continue;
+            }
+            result.findings.push(finding);
+        }
+        result
+    }
+}
+
+/// Inventories with at least this many objects are checked in parallel.
+const PARALLEL_FROM_OBJECTS: usize = 64;
+
+/// What one check produced.
+#[derive(Default)]
+struct CheckResult {
+    findings: Vec<Finding>,
+    suppressed: Vec<Suppressed>,
+    undecided: Vec<String>,
+}
+
+/// Findings in report order ([`compare`]), sorting indices rather than moving the large
+/// finding values around on every comparison.
+fn sorted(findings: Vec<Finding>) -> Vec<Finding> {
+    let mut order: Vec<usize> = (0..findings.len()).collect();
+    order.sort_by(|&a, &b| compare(&findings[a], &findings[b]));
+    let mut slots: Vec<Option<Finding>> = findings.into_iter().map(Some).collect();
+    order.into_iter().filter_map(|i| slots[i].take()).collect()
 }
 
 /// Evaluates a custom check on every object of the kinds it names.
@@ -190,15 +248,13 @@ fn run_custom(check: &CustomCheck, ctx: &Ctx<'_>, hits: &mut Hits, undecided: &m
 }
 
 /// Most severe first; then by file, line, check and container for a stable order.
-pub fn sort_findings(findings: &mut [Finding]) {
-    findings.sort_by(|a, b| {
-        b.severity
-            .cmp(&a.severity)
-            .then_with(|| a.object.source.cmp(&b.object.source))
-            .then_with(|| a.object.kind.cmp(&b.object.kind))
-            .then_with(|| a.object.name.cmp(&b.object.name))
-            .then_with(|| a.check_id.cmp(&b.check_id))
-            .then_with(|| a.container.cmp(&b.container))
-            .then_with(|| a.path.cmp(&b.path))
-    });
+fn compare(a: &Finding, b: &Finding) -> std::cmp::Ordering {
+    b.severity
+        .cmp(&a.severity)
+        .then_with(|| a.object.source.cmp(&b.object.source))
+        .then_with(|| a.object.kind.cmp(&b.object.kind))
+        .then_with(|| a.object.name.cmp(&b.object.name))
+        .then_with(|| a.check_id.cmp(&b.check_id))
+        .then_with(|| a.container.cmp(&b.container))
+        .then_with(|| a.path.cmp(&b.path))
 }

@@ -105,6 +105,12 @@ fn glob_ok(pattern: &Option<String>, value: &str) -> bool {
     }
 }
 
+/// Whether `value` matches the glob `pattern` (`*` also crosses `/`); an invalid pattern
+/// matches nothing.
+pub fn glob_match(pattern: &str, value: &str) -> bool {
+    matcher(pattern).is_some_and(|m| m.is_match(value))
+}
+
 fn matcher(p: &str) -> Option<GlobMatcher> {
     Glob::new(p).ok().map(|g| g.compile_matcher())
 }

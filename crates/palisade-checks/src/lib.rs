@@ -13,12 +13,18 @@ mod context;
 mod custom;
 mod engine;
 mod exceptions;
+mod images;
+mod scope;
 mod templates;
 
 pub use catalog::{Catalog, CatalogError, CheckDef, References};
 pub use context::Ctx;
 pub use custom::{CustomCheck, ObjectPredicate};
 pub use engine::{Engine, EngineOptions, ScanOutcome, Suppressed};
-pub use exceptions::{ANNOTATION_IGNORE, ANNOTATION_IGNORE_REASON, Exception, ExceptionStatus};
+pub use exceptions::{
+    ANNOTATION_IGNORE, ANNOTATION_IGNORE_REASON, Exception, ExceptionStatus, glob_match,
+};
+pub use images::ImagePolicy;
+pub use scope::{CLUSTER_CONTEXT_TEMPLATES, cluster_context_checks, needs_cluster_context};
 
 pub use palisade_model::{Finding, Inventory, Severity};

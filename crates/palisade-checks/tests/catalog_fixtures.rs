@@ -6,14 +6,19 @@
 //! - `passes.yaml`: the closest correct variant (near-misses included), on which the check must
 //!   not fire.
 //!
+//! - `images.json` (optional): the image policy and image facts both fixtures run with, for
+//!   checks that read what the edges learn from registries (signatures, vulnerabilities):
+//!   `{"allowed_registries": [globs], "block_fixable": [severities], "facts": {REF: ImageFacts}}`.
+//!
 //! Both must ingest without diagnostics: fixtures are valid manifests. A new check without
 //! fixtures fails this test. Every broken check is reported in one failure message.
 
 use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
 
-use palisade_checks::{Catalog, Engine, EngineOptions};
+use palisade_checks::{Catalog, Engine, EngineOptions, ImagePolicy};
 use palisade_ingest::{DiagnosticLevel, ingest_str};
+use palisade_model::{ImageFactsTable, Severity};
 
 /// Fixtures that follow Kubernetes semantics where the check's template does not (yet), as
 /// `ID/file`. Their failures are printed, not failed on; the check's other fixture is still
@@ -33,6 +38,32 @@ fn expected_count(text: &str) -> Result<usize, String> {
     n.trim()
         .parse()
         .map_err(|_| format!("`# expect:` needs a number, found {:?}", n.trim()))
+}
+
+/// The optional `images.json` of a fixture directory.
+#[derive(serde::Deserialize, Default)]
+#[serde(deny_unknown_fields, default)]
+struct ImagesFixture {
+    allowed_registries: Vec<String>,
+    block_fixable: Option<Vec<Severity>>,
+    facts: ImageFactsTable,
+}
+
+fn image_policy(dir: &Path) -> Result<ImagePolicy, String> {
+    let path = dir.join("images.json");
+    if !path.exists() {
+        return Ok(ImagePolicy::default());
+    }
+    let text = std::fs::read_to_string(&path).map_err(|e| format!("{}: {e}", path.display()))?;
+    let f: ImagesFixture =
+        serde_json::from_str(&text).map_err(|e| format!("{}: {e}", path.display()))?;
+    let default = ImagePolicy::default();
+    Ok(ImagePolicy {
+        allowed_registries: f.allowed_registries,
+        block_fixable: f.block_fixable.unwrap_or(default.block_fixable.clone()),
+        facts: std::sync::Arc::new(f.facts),
+        ..default
+    })
 }
 
 /// Ingests one fixture and runs one check on it; returns the findings' messages.
@@ -61,10 +92,12 @@ fn findings_of(
             diagnostics.join("; ")
         ));
     }
+    let images = image_policy(path.parent().unwrap_or(Path::new(".")))?;
     let engine = Engine::new(
         catalog.clone(),
         EngineOptions {
             only: vec![id.to_string()],
+            images,
             ..EngineOptions::default()
         },
     );

@@ -28,6 +28,12 @@
 
 use std::collections::BTreeMap;
 
+pub mod admission;
+pub mod images;
+
+pub use admission::AdmissionSection;
+pub use images::{ImagesSection, SignatureRequirement, VulnerabilityPolicy};
+
 use std::sync::Arc;
 
 use palisade_checks::{Catalog, CheckDef, CustomCheck, EngineOptions, Exception, ObjectPredicate};
@@ -62,6 +68,12 @@ pub struct Config {
     /// Custom checks in CEL.
     #[serde(default)]
     pub custom_checks: Vec<CustomCheckDecl>,
+    /// Image policy (registries, pinning, signatures, vulnerabilities).
+    #[serde(default)]
+    pub images: ImagesSection,
+    /// Admission webhook policy (modes, exemptions, break-glass).
+    #[serde(default)]
+    pub admission: AdmissionSection,
 }
 
 /// A custom check as declared in the configuration.
@@ -109,6 +121,8 @@ impl Default for Config {
             annotation_exceptions: true,
             exceptions: Vec::new(),
             custom_checks: Vec::new(),
+            images: ImagesSection::default(),
+            admission: AdmissionSection::default(),
         }
     }
 }
@@ -170,6 +184,10 @@ impl Config {
                 )));
             }
         }
+        self.images.validate().map_err(ConfigError::Invalid)?;
+        self.admission
+            .validate(&known)
+            .map_err(ConfigError::Invalid)?;
         for (i, e) in self.exceptions.iter().enumerate() {
             e.validate()
                 .map_err(|m| ConfigError::Invalid(format!("exceptions[{i}]: {m}")))?;
@@ -202,6 +220,7 @@ impl Config {
                         template: "custom".into(),
                         params: serde_json::Value::Null,
                         references: Default::default(),
+                        parsed_params: Default::default(),
                     },
                     kinds: c.kinds.clone(),
                     message: c.message.clone(),
@@ -221,6 +240,14 @@ impl Config {
             only: self.checks.only.clone(),
             skip: self.checks.skip.clone(),
             severity_overrides: self.checks.severity.clone(),
+            images: palisade_checks::ImagePolicy {
+                allowed_registries: self.images.allowed_registries.clone(),
+                require_digest: self.images.require_digest,
+                forbidden_tags: self.images.forbidden_tags.clone(),
+                block_fixable: self.images.vulnerabilities.block_fixable.clone(),
+                notorious: self.images.vulnerabilities.notorious,
+                facts: Default::default(),
+            },
         }
     }
 }

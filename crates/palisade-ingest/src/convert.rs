@@ -131,7 +131,7 @@ pub(crate) fn add_object(
     }
     let source = SourceLocation::new(file.clone(), item.line);
     let raw = Arc::new(value);
-    let result = build(inv, &kind, &api_version, &raw, source);
+    let result = build(inv, &kind, &api_version, &raw, source, limits.keep_raw);
     let value = &*raw;
     if let Err(e) = result {
         let mut full_path = Vec::new();
@@ -179,6 +179,7 @@ fn build(
     api_version: &str,
     raw: &Arc<Value>,
     source: SourceLocation,
+    keep_raw: bool,
 ) -> Result<(), FieldError> {
     let value: &Value = raw;
     let meta: ObjectMeta = typed_at(value, &["metadata"])?;
@@ -188,6 +189,7 @@ fn build(
         meta: &meta,
         source: &source,
         raw,
+        keep_raw,
     };
     if let Some(wk) = WorkloadKind::from_kind(kind) {
         let spec = workload_spec(wk, value, &meta)?;
@@ -251,7 +253,14 @@ fn build(
             let keys = keys_of(value, &["data", "binaryData"]);
             inv.config_maps.push(header.make(ConfigMapSpec { keys }));
         }
-        _ => inv.others.push(header.make(())),
+        // Analyses of other kinds read their raw fields (LimitRange, HPA, CRDs): always kept.
+        _ => inv.others.push(
+            Header {
+                keep_raw: true,
+                ..header
+            }
+            .make(()),
+        ),
     }
     Ok(())
 }
@@ -263,6 +272,8 @@ struct Header<'a> {
     meta: &'a ObjectMeta,
     source: &'a SourceLocation,
     raw: &'a Arc<Value>,
+    /// Whether the entry keeps the raw object (else `Value::Null`, see [`crate::Limits::keep_raw`]).
+    keep_raw: bool,
 }
 
 impl Header<'_> {
@@ -273,7 +284,11 @@ impl Header<'_> {
             meta: self.meta.clone(),
             source: self.source.clone(),
             spec,
-            raw: self.raw.clone(),
+            raw: if self.keep_raw {
+                self.raw.clone()
+            } else {
+                Arc::new(Value::Null)
+            },
         }
     }
 }

@@ -18,6 +18,7 @@ mod discover;
 mod documents;
 mod parse;
 mod redact;
+mod yaml;
 
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
@@ -38,6 +39,10 @@ pub struct Limits {
     pub max_nodes: usize,
     /// Most alias references in one document.
     pub max_aliases: usize,
+    /// Keep each typed object's raw JSON form (`Resource::raw`), which custom CEL checks read.
+    /// Without it, typed objects carry `Value::Null` and scans of large inputs need far less
+    /// memory; objects of other kinds always keep theirs (their analyses read raw fields).
+    pub keep_raw: bool,
 }
 
 impl Default for Limits {
@@ -47,6 +52,7 @@ impl Default for Limits {
             max_depth: 64,
             max_nodes: 250_000,
             max_aliases: 1_000,
+            keep_raw: true,
         }
     }
 }
@@ -132,6 +138,39 @@ pub fn ingest_str(name: &str, text: &str) -> Ingested {
         }],
         &Limits::default(),
     )
+}
+
+/// Converts one already-parsed object (for example the `object` of an AdmissionReview) into an
+/// inventory, without re-reading text. `name` is the source shown in findings and diagnostics;
+/// field errors name the field path (there is no line to point at). Secrets are scrubbed as
+/// for files; a `kind: List` is not expanded.
+pub fn ingest_value(name: &str, value: serde_json::Value) -> Ingested {
+    let file: Arc<str> = Arc::from(name);
+    let doc = documents::Document {
+        text: "",
+        first_line: 1,
+        json: true,
+    };
+    let mut out = Ingested {
+        files: 1,
+        documents: 1,
+        ..Default::default()
+    };
+    let item = parse::Item {
+        value,
+        line: 1,
+        list_index: None,
+    };
+    convert::add_object(
+        &mut out.inventory,
+        &mut out.diagnostics,
+        &file,
+        &doc,
+        item,
+        &Limits::default(),
+    );
+    out.inventory.finalize();
+    out
 }
 
 enum Job<'a> {

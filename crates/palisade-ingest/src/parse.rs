@@ -8,6 +8,7 @@ use serde_saphyr::{Budget, Options, Spanned};
 
 use crate::Limits;
 use crate::documents::Document;
+use crate::yaml;
 
 /// A document-level parse error with a position in the file.
 #[derive(Debug)]
@@ -42,13 +43,15 @@ fn options(limits: &Limits) -> Options {
 
 /// Parses a document into its objects.
 pub(crate) fn parse_document(doc: &Document<'_>, limits: &Limits) -> Result<Vec<Item>, ParseError> {
-    let (value, first_line) = if doc.json {
-        parse_json(doc)?
+    let (value, first_line, item_lines) = if doc.json {
+        let (value, line) = parse_json(doc)?;
+        (value, line, None)
     } else {
-        parse_yaml(doc, limits)?
+        let parsed = parse_yaml(doc, limits)?;
+        (parsed.value, parsed.line, Some(parsed.item_lines))
     };
     if is_list(&value) {
-        return Ok(expand_list(doc, value, first_line, limits));
+        return Ok(expand_list(doc, value, first_line, item_lines, limits));
     }
     Ok(vec![Item {
         value,
@@ -68,32 +71,28 @@ fn parse_json(doc: &Document<'_>) -> Result<(Value, u32), ParseError> {
     Ok((value, line))
 }
 
-fn parse_yaml(doc: &Document<'_>, limits: &Limits) -> Result<(Value, u32), ParseError> {
-    let spanned: Spanned<Value> = serde_saphyr::from_str_with_options(doc.text, options(limits))
-        .map_err(|e| {
-            let (line, column) = e
-                .location()
-                .map(|l| (l.line() as u32, l.column() as u32))
-                .unwrap_or((1, 0));
-            ParseError {
-                line: doc.first_line + line.saturating_sub(1),
-                column,
-                message: format!("invalid YAML: {}", yaml_message(&e)),
+/// A YAML document, with its root line and List item lines made absolute in the file.
+fn parse_yaml(doc: &Document<'_>, limits: &Limits) -> Result<yaml::Parsed, ParseError> {
+    let yaml_limits = yaml::YamlLimits {
+        max_depth: limits.max_depth,
+        max_nodes: limits.max_nodes,
+        max_aliases: limits.max_aliases,
+    };
+    let absolute = |line: u32| doc.first_line + line.saturating_sub(1);
+    match yaml::parse(doc.text, yaml_limits) {
+        Ok(mut parsed) => {
+            parsed.line = absolute(parsed.line);
+            for l in &mut parsed.item_lines {
+                *l = absolute(*l);
             }
-        })?;
-    let line = doc.first_line + (spanned.referenced.line() as u32).saturating_sub(1);
-    Ok((spanned.value, line))
-}
-
-/// The error text without the position suffix (we print positions ourselves).
-fn yaml_message(e: &serde_saphyr::Error) -> String {
-    let text = e.to_string();
-    let first = text.lines().next().unwrap_or("").trim();
-    if first.contains("use Option<") {
-        // The only strings we deserialize are mapping keys (into JSON objects).
-        return "a mapping key is empty or null".into();
+            Ok(parsed)
+        }
+        Err(e) => Err(ParseError {
+            line: absolute(e.line.max(1)),
+            column: e.column,
+            message: format!("invalid YAML: {}", e.message),
+        }),
     }
-    strip_position(first)
 }
 
 fn strip_position(msg: &str) -> String {
@@ -115,10 +114,16 @@ struct SpannedList {
     items: Vec<Spanned<de::IgnoredAny>>,
 }
 
-fn expand_list(doc: &Document<'_>, value: Value, list_line: u32, limits: &Limits) -> Vec<Item> {
-    // Item lines come from a second, span-only pass; JSON is valid YAML for this purpose. If
-    // it fails, items point at the List itself.
-    let lines: Vec<u32> =
+fn expand_list(
+    doc: &Document<'_>,
+    value: Value,
+    list_line: u32,
+    item_lines: Option<Vec<u32>>,
+    limits: &Limits,
+) -> Vec<Item> {
+    // YAML parsing records item lines; for JSON they come from a span-only pass (JSON is valid
+    // YAML for this purpose). If that fails, items point at the List itself.
+    let lines: Vec<u32> = item_lines.unwrap_or_else(|| {
         serde_saphyr::from_str_with_options::<SpannedList>(doc.text, options(limits))
             .map(|l| {
                 l.items
@@ -126,7 +131,8 @@ fn expand_list(doc: &Document<'_>, value: Value, list_line: u32, limits: &Limits
                     .map(|s| doc.first_line + (s.referenced.line() as u32).saturating_sub(1))
                     .collect()
             })
-            .unwrap_or_default();
+            .unwrap_or_default()
+    });
     let Value::Object(mut map) = value else {
         return Vec::new();
     };

@@ -2,7 +2,9 @@
 
 use std::fs;
 
-use palisade_ingest::{DiagnosticLevel, Input, Limits, ingest, ingest_paths, ingest_str};
+use palisade_ingest::{
+    DiagnosticLevel, Input, Limits, ingest, ingest_paths, ingest_str, ingest_value,
+};
 
 const DEPLOY: &str = "apiVersion: apps/v1
 kind: Deployment
@@ -296,4 +298,76 @@ fn null_fields_mean_absent() {
     let text = "apiVersion: v1\nkind: Pod\nmetadata:\n  name: p\n  labels: null\nspec:\n  volumes: null\n  containers:\n  - name: c\n    image: busybox:1\n    env: ~\n";
     let r = ingest_str("n.yaml", text);
     assert!(r.diagnostics.is_empty(), "{:?}", r.diagnostics);
+}
+
+#[test]
+fn a_parsed_object_is_converted_like_a_file() {
+    let object = serde_json::json!({
+        "apiVersion": "v1",
+        "kind": "Pod",
+        "metadata": {"name": "web", "namespace": "shop"},
+        "spec": {"containers": [{"name": "web", "image": "nginx:1.27", "securityContext": {"privileged": true}}]}
+    });
+    let r = ingest_value("admission", object);
+    assert!(r.diagnostics.is_empty(), "{:?}", r.diagnostics);
+    let w = &r.inventory.workloads[0];
+    assert_eq!((w.kind.as_str(), w.meta.name.as_str()), ("Pod", "web"));
+    assert_eq!(
+        w.spec.pod.containers[0].image.as_deref(),
+        Some("nginx:1.27")
+    );
+    assert_eq!(w.raw["metadata"]["name"], "web");
+    // The implicit namespace is added as for files.
+    assert!(r.inventory.namespaces.iter().any(|n| n.meta.name == "shop"));
+
+    // A wrong field type names the field; there is no line to point at.
+    let bad = serde_json::json!({
+        "apiVersion": "v1", "kind": "Pod", "metadata": {"name": "bad"},
+        "spec": {"containers": "not-a-list"}
+    });
+    let r = ingest_value("admission", bad);
+    assert_eq!(r.diagnostics.len(), 1);
+    assert!(
+        r.diagnostics[0].message.contains("spec.containers"),
+        "{}",
+        r.diagnostics[0]
+    );
+    // Secrets are scrubbed as for files.
+    let secret = serde_json::json!({
+        "apiVersion": "v1", "kind": "Secret", "metadata": {"name": "s"},
+        "data": {"password": "aHVudGVyMg=="}
+    });
+    let r = ingest_value("admission", secret);
+    assert!(
+        !r.inventory.secrets[0]
+            .raw
+            .to_string()
+            .contains("aHVudGVyMg==")
+    );
+    assert_eq!(r.inventory.secrets[0].spec.keys, ["password"]);
+}
+
+#[test]
+fn raw_objects_are_dropped_on_request_except_for_kinds_read_raw() {
+    let text = format!(
+        "{DEPLOY}---\napiVersion: v1\nkind: LimitRange\nmetadata: {{name: lr, namespace: shop}}\nspec:\n  limits: [{{type: Container, default: {{cpu: 500m}}}}]\n"
+    );
+    let limits = Limits {
+        keep_raw: false,
+        ..Limits::default()
+    };
+    let r = ingest(
+        &[Input::Bytes {
+            name: "x.yaml".into(),
+            data: text.into_bytes(),
+        }],
+        &limits,
+    );
+    assert!(r.diagnostics.is_empty(), "{:?}", r.diagnostics);
+    assert!(r.inventory.workloads[0].raw.is_null());
+    assert_eq!(r.inventory.others[0].kind, "LimitRange");
+    assert_eq!(
+        r.inventory.others[0].raw["spec"]["limits"][0]["default"]["cpu"],
+        "500m"
+    );
 }

@@ -11,6 +11,7 @@ pub mod diagnostic;
 pub mod finding;
 pub mod flow;
 pub mod image;
+pub mod imagefacts;
 pub mod inventory;
 pub mod meta;
 pub mod ownership;
@@ -20,6 +21,9 @@ pub mod selector;
 pub use diagnostic::{Diagnostic, DiagnosticLevel};
 pub use finding::{Finding, Severity};
 pub use image::ImageRef;
+pub use imagefacts::{
+    ImageFacts, ImageFactsTable, SignatureStatus, VulnerabilityFacts, VulnerabilityRef,
+};
 pub use inventory::{
     ConfigMap, Ingress, Inventory, Namespace, NetworkPolicy, OtherObject, Role, RoleBinding,
     Secret, Service, ServiceAccount, Workload, WorkloadKind,

@@ -145,6 +145,7 @@ impl Analysis<'_> {
                 namespaces: per_ns.iter().filter(|&&n| n > 0).count(),
             }
         };
+        let by_namespace = ByNamespace::new(self.inventory);
         let mut workloads: Vec<WorkloadExposure> = (0..self.universe.members.len())
             .map(|m| {
                 let c = self.classes.class_of[m];
@@ -160,7 +161,7 @@ impl Analysis<'_> {
                     can_reach_namespaces: to.namespaces,
                     external_ingress: ext_in[c].clone(),
                     external_egress: ext_out[c].clone(),
-                    published: self.publications(m, &ext_in[c]),
+                    published: self.publications(m, &ext_in[c], &by_namespace),
                 }
             })
             .collect();
@@ -174,21 +175,26 @@ impl Analysis<'_> {
 
     /// NodePort/LoadBalancer Services selecting workload `m`, and Ingresses routing to any
     /// Service selecting it.
-    fn publications(&self, m: usize, ext_in: &[ExternalAccess]) -> Vec<Publication> {
+    fn publications(
+        &self,
+        m: usize,
+        ext_in: &[ExternalAccess],
+        by_namespace: &ByNamespace<'_>,
+    ) -> Vec<Publication> {
         let member = &self.universe.members[m];
         let admitted = |ports: &PortSet| {
             ext_in
                 .iter()
                 .any(|e| !e.ports.intersection(ports).is_empty())
         };
-        let selecting: Vec<&Service> = self
-            .inventory
+        let ns = member.id.namespace.as_str();
+        let selecting: Vec<&Service> = by_namespace
             .services
-            .iter()
-            .filter(|s| {
-                s.namespace() == Some(member.id.namespace.as_str())
-                    && palisade_model::selector::map_selects(&s.spec.selector, member.labels)
-            })
+            .get(ns)
+            .into_iter()
+            .flatten()
+            .copied()
+            .filter(|s| palisade_model::selector::map_selects(&s.spec.selector, member.labels))
             .collect();
         let mut out = Vec::new();
         for svc in &selecting {
@@ -204,10 +210,7 @@ impl Analysis<'_> {
                 });
             }
         }
-        for ing in &self.inventory.ingresses {
-            if ing.namespace() != Some(member.id.namespace.as_str()) {
-                continue;
-            }
+        for ing in by_namespace.ingresses.get(ns).into_iter().flatten() {
             let backends: BTreeSet<&str> = ing.backend_services();
             for svc in &selecting {
                 let name = svc.meta.name.as_str();
@@ -226,6 +229,34 @@ impl Analysis<'_> {
             }
         }
         out
+    }
+}
+
+/// Services and Ingresses per namespace, so each workload looks only at its own namespace's.
+struct ByNamespace<'a> {
+    services: std::collections::HashMap<&'a str, Vec<&'a Service>>,
+    ingresses: std::collections::HashMap<&'a str, Vec<&'a palisade_model::Ingress>>,
+}
+
+impl<'a> ByNamespace<'a> {
+    fn new(inventory: &'a palisade_model::Inventory) -> ByNamespace<'a> {
+        let mut services: std::collections::HashMap<&str, Vec<&Service>> = Default::default();
+        for s in &inventory.services {
+            if let Some(ns) = s.namespace() {
+                services.entry(ns).or_default().push(s);
+            }
+        }
+        let mut ingresses: std::collections::HashMap<&str, Vec<&palisade_model::Ingress>> =
+            Default::default();
+        for i in &inventory.ingresses {
+            if let Some(ns) = i.namespace() {
+                ingresses.entry(ns).or_default().push(i);
+            }
+        }
+        ByNamespace {
+            services,
+            ingresses,
+        }
     }
 }
 

@@ -454,24 +454,51 @@ impl RbacIndex {
 }
 
 /// Whether a workload's token is mounted: pod setting, else its ServiceAccount's, else true.
+/// For many workloads, build an [`AutomountIndex`] once instead.
 pub fn token_automounted(inventory: &Inventory, w: &Workload) -> bool {
-    let ns = w.namespace().unwrap_or_default();
-    let sa_name = w.spec.pod.effective_service_account();
-    w.spec
-        .pod
-        .automount_service_account_token
-        .unwrap_or_else(|| {
-            inventory
-                .service_accounts
-                .iter()
-                .find(|sa| sa.namespace() == Some(ns) && sa.meta.name == sa_name)
-                .and_then(|sa| sa.spec.automount_token)
-                .unwrap_or(true)
-        })
+    AutomountIndex::build(inventory).token_automounted(w)
+}
+
+/// `automountServiceAccountToken` of every ServiceAccount, by namespace and name.
+#[derive(Debug, Default)]
+pub struct AutomountIndex<'a> {
+    by_account: std::collections::HashMap<(&'a str, &'a str), Option<bool>>,
+}
+
+impl<'a> AutomountIndex<'a> {
+    /// Indexes the inventory's ServiceAccounts (the first of duplicates wins).
+    pub fn build(inventory: &'a Inventory) -> AutomountIndex<'a> {
+        let mut by_account = std::collections::HashMap::new();
+        for sa in &inventory.service_accounts {
+            if let Some(ns) = sa.namespace() {
+                by_account
+                    .entry((ns, sa.meta.name.as_str()))
+                    .or_insert(sa.spec.automount_token);
+            }
+        }
+        AutomountIndex { by_account }
+    }
+
+    /// Whether `w`'s token is mounted: pod setting, else its ServiceAccount's, else true.
+    pub fn token_automounted(&self, w: &Workload) -> bool {
+        let ns = w.namespace().unwrap_or_default();
+        let sa_name = w.spec.pod.effective_service_account();
+        w.spec
+            .pod
+            .automount_service_account_token
+            .unwrap_or_else(|| {
+                self.by_account
+                    .get(&(ns, sa_name))
+                    .copied()
+                    .flatten()
+                    .unwrap_or(true)
+            })
+    }
 }
 
 /// Top-level workloads (those not owned by another listed workload) with their service accounts.
 pub fn workload_refs(inventory: &Inventory) -> Vec<WorkloadRef> {
+    let automount = AutomountIndex::build(inventory);
     let mut out: Vec<WorkloadRef> = inventory
         .workloads
         .iter()
@@ -481,7 +508,7 @@ pub fn workload_refs(inventory: &Inventory) -> Vec<WorkloadRef> {
             kind: w.kind.clone(),
             name: w.name(),
             service_account: w.spec.pod.effective_service_account().to_string(),
-            token_automounted: token_automounted(inventory, w),
+            token_automounted: automount.token_automounted(w),
         })
         .collect();
     out.sort();

@@ -7,6 +7,7 @@
 //! The API is blocking: it owns a small tokio runtime. Call it from a plain thread (or
 //! `spawn_blocking`), not from inside an async task.
 
+pub mod artifacts;
 pub mod auth;
 mod stream;
 
@@ -22,6 +23,7 @@ use palisade_image::ImageError;
 use palisade_image::oci::{self, Descriptor, Platform};
 use palisade_image::source::{BlobSource, MAX_MANIFEST_BYTES, ResolvedImage};
 
+pub use artifacts::{RawManifest, ReferrerDescriptor, Repository};
 pub use auth::AuthSource;
 
 /// Errors of the registry client.
@@ -87,6 +89,84 @@ pub fn is_loopback(registry: &str) -> bool {
         || host.parse::<IpAddr>().is_ok_and(|ip| ip.is_loopback())
 }
 
+/// Parses `reference`, builds a client (plain HTTP only for loopback and insecure registries),
+/// resolves credentials and starts the runtime.
+pub(crate) fn connect(
+    reference: &str,
+    options: &PullOptions,
+) -> Result<(Reference, Client, RegistryAuth, tokio::runtime::Runtime), RegistryError> {
+    let parsed: Reference =
+        reference
+            .parse()
+            .map_err(|e: oci_client::ParseError| RegistryError::Reference {
+                reference: reference.to_string(),
+                message: e.to_string(),
+            })?;
+    let registry = parsed.resolve_registry().to_string();
+    let plain_http = is_loopback(parsed.registry())
+        || options
+            .insecure_registries
+            .iter()
+            .any(|r| r == parsed.registry());
+    let protocol = if plain_http {
+        ClientProtocol::HttpsExcept(vec![parsed.registry().to_string(), registry.clone()])
+    } else {
+        ClientProtocol::Https
+    };
+    let client = Client::new(ClientConfig {
+        protocol,
+        platform_resolver: None,
+        connect_timeout: Some(std::time::Duration::from_secs(30)),
+        read_timeout: Some(std::time::Duration::from_secs(300)),
+        ..ClientConfig::default()
+    });
+    let auth = auth::resolve(&options.auth, parsed.registry()).map_err(|message| {
+        RegistryError::Credentials {
+            registry: parsed.registry().to_string(),
+            message,
+        }
+    })?;
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(1)
+        .enable_all()
+        .build()
+        .map_err(RegistryError::Runtime)?;
+    Ok((parsed, client, auth, runtime))
+}
+
+/// Performs the registry's auth handshake for `op` up front, so that a token service refusing
+/// the credentials is reported as such (naming the registry, repository and scope) instead of a
+/// later bare 401.
+pub(crate) fn authenticate(
+    runtime: &tokio::runtime::Runtime,
+    client: &Client,
+    reference: &Reference,
+    auth: &RegistryAuth,
+    op: oci_client::RegistryOperation,
+) -> Result<(), RegistryError> {
+    let scope = match op {
+        oci_client::RegistryOperation::Pull => "pull",
+        oci_client::RegistryOperation::Push => "push",
+    };
+    match runtime.block_on(client.auth(reference, auth, op)) {
+        Ok(_) => Ok(()),
+        Err(oci_client::errors::OciDistributionError::AuthenticationFailure(reason)) => {
+            Err(RegistryError::Credentials {
+                registry: reference.registry().to_string(),
+                message: format!(
+                    "the token service refused the credentials for {scope} access to {}: {}",
+                    reference.repository(),
+                    reason.trim()
+                ),
+            })
+        }
+        Err(e) => Err(RegistryError::Distribution {
+            reference: reference.whole(),
+            message: format!("authentication ({scope}): {e}"),
+        }),
+    }
+}
+
 /// An image in a registry, ready to be unpacked.
 pub struct RemoteImage {
     runtime: tokio::runtime::Runtime,
@@ -107,42 +187,14 @@ const ACCEPTED: &[&str] = &[
 impl RemoteImage {
     /// Resolves `reference` (tag or digest) to one image manifest and its config.
     pub fn open(reference: &str, options: &PullOptions) -> Result<RemoteImage, RegistryError> {
-        let parsed: Reference =
-            reference
-                .parse()
-                .map_err(|e: oci_client::ParseError| RegistryError::Reference {
-                    reference: reference.to_string(),
-                    message: e.to_string(),
-                })?;
-        let registry = parsed.resolve_registry().to_string();
-        let plain_http = is_loopback(parsed.registry())
-            || options
-                .insecure_registries
-                .iter()
-                .any(|r| r == parsed.registry());
-        let protocol = if plain_http {
-            ClientProtocol::HttpsExcept(vec![parsed.registry().to_string(), registry.clone()])
-        } else {
-            ClientProtocol::Https
-        };
-        let client = Client::new(ClientConfig {
-            protocol,
-            platform_resolver: None,
-            connect_timeout: Some(std::time::Duration::from_secs(30)),
-            read_timeout: Some(std::time::Duration::from_secs(300)),
-            ..ClientConfig::default()
-        });
-        let auth = auth::resolve(&options.auth, parsed.registry()).map_err(|message| {
-            RegistryError::Credentials {
-                registry: parsed.registry().to_string(),
-                message,
-            }
-        })?;
-        let runtime = tokio::runtime::Builder::new_multi_thread()
-            .worker_threads(1)
-            .enable_all()
-            .build()
-            .map_err(RegistryError::Runtime)?;
+        let (parsed, client, auth, runtime) = connect(reference, options)?;
+        authenticate(
+            &runtime,
+            &client,
+            &parsed,
+            &auth,
+            oci_client::RegistryOperation::Pull,
+        )?;
         let client = Arc::new(client);
         let (bytes, digest) = runtime
             .block_on(client.pull_manifest_raw(&parsed, &auth, ACCEPTED))

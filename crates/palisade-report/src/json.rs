@@ -116,6 +116,10 @@ struct Report<'a> {
     schema: &'static str,
     tool: Tool<'a>,
     summary: Summary,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    top_risks: Option<&'a serde_json::Value>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    images: Option<&'a palisade_model::ImageFactsTable>,
     findings: Findings<'a>,
     suppressed: SuppressedJson<'a>,
     expired_exceptions: &'a [palisade_checks::Exception],
@@ -142,6 +146,8 @@ pub fn write_json(r: &ScanReport<'_>, out: &mut dyn Write) -> std::io::Result<()
             suppressed: r.suppressed.len(),
             diagnostics: r.diagnostics.len(),
         },
+        top_risks: r.top_risks.as_ref(),
+        images: r.images,
         findings: Findings(r.findings),
         suppressed: SuppressedJson(r.suppressed),
         expired_exceptions: r.expired_exceptions,

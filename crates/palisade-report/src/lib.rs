@@ -35,6 +35,12 @@ pub struct ScanReport<'a> {
     pub files: usize,
     /// Tool version.
     pub version: &'a str,
+    /// The riskiest workloads, already in their JSON form (the CLI ranks them); shown before
+    /// the findings.
+    pub top_risks: Option<serde_json::Value>,
+    /// What registry access learned about each image (digests, signatures, vulnerabilities,
+    /// errors), when it was enabled.
+    pub images: Option<&'a palisade_model::ImageFactsTable>,
 }
 
 impl ScanReport<'_> {

@@ -3,6 +3,8 @@
 
 use std::collections::HashMap;
 
+use palisade_model::inventory::DEFAULT_NAMESPACE;
+use palisade_model::selector::map_selects;
 use palisade_model::{Inventory, Workload};
 
 use crate::workload::WorkloadId;
@@ -81,10 +83,22 @@ impl ExposureIndex {
         let mut routes: HashMap<WorkloadId, Vec<Route>> = HashMap::new();
         // Service name (per namespace) -> workloads it selects.
         let mut targets: HashMap<(String, String), Vec<WorkloadId>> = HashMap::new();
+        // Workloads per namespace, so each Service looks only at its own namespace's.
+        let mut by_namespace: HashMap<&str, Vec<&Workload>> = HashMap::new();
+        for w in &inventory.workloads {
+            if let Some(ns) = w.namespace() {
+                by_namespace.entry(ns).or_default().push(w);
+            }
+        }
         for svc in &inventory.services {
             let ns = svc.namespace().unwrap_or_default().to_string();
-            let selected: Vec<WorkloadId> =
-                inventory.service_targets(svc).map(WorkloadId::of).collect();
+            let selected: Vec<WorkloadId> = by_namespace
+                .get(svc.namespace().unwrap_or(DEFAULT_NAMESPACE))
+                .into_iter()
+                .flatten()
+                .filter(|w| map_selects(&svc.spec.selector, w.pod_labels()))
+                .map(|w| WorkloadId::of(w))
+                .collect();
             if selected.is_empty() {
                 continue;
             }

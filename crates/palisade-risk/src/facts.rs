@@ -4,7 +4,7 @@
 
 use std::collections::BTreeMap;
 
-use palisade_model::ImageRef;
+use palisade_model::{ImageFactsTable, ImageRef, Severity, VulnerabilityFacts};
 use serde::{Deserialize, Serialize};
 
 use crate::workload::WorkloadId;
@@ -20,6 +20,31 @@ pub struct VulnCounts {
     pub medium: u32,
     /// Low.
     pub low: u32,
+    /// On the notorious list (Log4Shell, …), whatever their severity.
+    #[serde(default)]
+    pub notorious: u32,
+}
+
+impl VulnCounts {
+    /// The counts of an image's [`VulnerabilityFacts`] (the summary the edges compute for
+    /// scan and admission). Vulnerabilities whose data names no severity are recorded there as
+    /// `Info` and are not scored.
+    pub fn from_facts(v: &VulnerabilityFacts) -> VulnCounts {
+        let n = |s: Severity| {
+            v.counts
+                .get(&s)
+                .copied()
+                .unwrap_or(0)
+                .min(u32::MAX as usize) as u32
+        };
+        VulnCounts {
+            critical: n(Severity::Critical),
+            high: n(Severity::High),
+            medium: n(Severity::Medium),
+            low: n(Severity::Low),
+            notorious: v.notorious.len().min(u32::MAX as usize) as u32,
+        }
+    }
 }
 
 /// What is known about one image beyond its reference.
@@ -67,6 +92,18 @@ pub fn image_key(reference: &str) -> String {
 }
 
 impl ExternalFacts {
+    /// Adds the vulnerability counts of every image of `table` that has a vulnerability
+    /// summary (images without one keep whatever `vulnerabilities` already holds).
+    pub fn with_image_facts(mut self, table: &ImageFactsTable) -> ExternalFacts {
+        for (reference, facts) in table {
+            if let Some(v) = &facts.vulnerabilities {
+                self.vulnerabilities
+                    .insert(reference.clone(), VulnCounts::from_facts(v));
+            }
+        }
+        self
+    }
+
     pub(crate) fn normalized(&self) -> ExternalFacts {
         ExternalFacts {
             vulnerabilities: self

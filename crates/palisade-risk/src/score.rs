@@ -4,7 +4,7 @@
 //! | category | points | cap |
 //! |---|---|---|
 //! | findings | critical 10, high 5, medium 2, low 1 each | 40 |
-//! | vulnerabilities | critical 8, high 3, medium 1 each (low 0) | 40 |
+//! | vulnerabilities | critical 8, high 3, medium 1 each (low 0); notorious (Log4Shell, …) 15 each more | 40 |
 //! | privileges | privileged 30, hostPID 15, hostNetwork 10, hostIPC 10, dangerous capabilities 15 (`ALL`/`SYS_ADMIN` 25), writable hostPath 10 (sensitive path 25), allowPrivilegeEscalation 5, runAsUser 0 5 | 50 |
 //! | exposure | LoadBalancer 25 (15 with source ranges), external IPs 20, Ingress 20, NodePort 15, host port 10, cluster-internal 2 (the highest route counts) | 25 |
 //! | network | ingress unprotected 8, egress unprotected 4, blast radius `ceil(min(can_reach,20)/2)`, reachable from `ceil(min(reachable_from,20)/4)` | 20 |
@@ -124,6 +124,7 @@ pub fn assess(ctx: &RiskContext<'_>) -> Vec<WorkloadRisk> {
             .or_default()
             .push(f);
     }
+    let automount = palisade_rbac::risky::AutomountIndex::build(ctx.inventory);
     let mut rbac_cache: BTreeMap<(String, String), Vec<CapabilityGrant>> = BTreeMap::new();
     let mut out: Vec<WorkloadRisk> = ctx
         .inventory
@@ -150,11 +151,7 @@ pub fn assess(ctx: &RiskContext<'_>) -> Vec<WorkloadRisk> {
             privilege_factors(w, &mut factors);
             exposure_factors(&exposure, w, &mut factors);
             network_factors(&id, &facts, &mut factors);
-            rbac_factors(
-                &caps,
-                palisade_rbac::risky::token_automounted(ctx.inventory, w),
-                &mut factors,
-            );
+            rbac_factors(&caps, automount.token_automounted(w), &mut factors);
             secret_factors(w, &mut factors);
             image_age_factors(w, &facts, &mut factors);
             let factors = apply_caps(factors);
@@ -261,18 +258,29 @@ fn vulnerability_factors(w: &Workload, facts: &ExternalFacts, out: &mut Vec<Fact
             continue;
         };
         let points = 8 * v.critical as i32 + 3 * v.high as i32 + v.medium as i32;
-        if points == 0 && v.low == 0 {
-            continue;
+        if points > 0 || v.low > 0 {
+            push(
+                out,
+                Category::Vulnerabilities,
+                points,
+                format!(
+                    "image {img}: {} critical, {} high, {} medium, {} low vulnerabilities",
+                    v.critical, v.high, v.medium, v.low
+                ),
+            );
         }
-        push(
-            out,
-            Category::Vulnerabilities,
-            points,
-            format!(
-                "image {img}: {} critical, {} high, {} medium, {} low vulnerabilities",
-                v.critical, v.high, v.medium, v.low
-            ),
-        );
+        if v.notorious > 0 {
+            push(
+                out,
+                Category::Vulnerabilities,
+                15 * v.notorious as i32,
+                format!(
+                    "image {img}: {} notorious vulnerabilit{} (on the notorious list)",
+                    v.notorious,
+                    if v.notorious == 1 { "y" } else { "ies" }
+                ),
+            );
+        }
     }
 }
 

@@ -78,6 +78,7 @@ fn facts() -> ExternalFacts {
             high: 2,
             medium: 3,
             low: 4,
+            notorious: 0,
         },
     );
     f.images.insert(

@@ -9,12 +9,14 @@
 //!   merging, severity, fixed version, notorious flag).
 //! - [`cvss`]: CVSS v3.x and v4.0 scores computed from vectors.
 //! - [`policy`]: `--fail-on`, `--fixable-only`, fixable critical/high blocking, notorious CVEs.
+//! - [`facts`]: matches → the model's `VulnerabilityFacts` for scan/admission policy.
 //!
 //! Pure: no files, network, clock or environment access. Storage lives in `palisade-vulndb`.
 
 pub mod alpine;
 pub mod cvss;
 pub mod debian;
+pub mod facts;
 pub mod matching;
 pub mod notorious;
 pub mod osv;
@@ -23,6 +25,7 @@ pub mod range;
 pub mod record;
 pub mod release;
 
+pub use facts::image_facts;
 pub use matching::{CandidateSet, MatchStats, PackageKey, VulnMatch, match_packages};
 pub use policy::{PolicyVerdict, VulnPolicy};
 pub use record::{Advisory, SourceKind};

@@ -303,3 +303,19 @@ impl VulnDb {
 pub fn match_packages(db: &VulnDb, packages: &[Package]) -> Result<Vec<VulnMatch>, DbError> {
     Ok(db.match_packages(packages)?.matches)
 }
+
+/// The vulnerability facts of an image for scan/admission policy: its packages (an image
+/// scan's `packages`, Go toolchains included as `stdlib`) matched against the database and
+/// reduced by [`palisade_vuln::image_facts`]. `extra_notorious` names CVEs (or other ids) that
+/// count as notorious besides the built-in list.
+pub fn vulnerability_facts(
+    db: &VulnDb,
+    packages: &[Package],
+    extra_notorious: &[String],
+) -> Result<palisade_model::VulnerabilityFacts, DbError> {
+    let outcome = db.match_packages(packages)?;
+    Ok(palisade_vuln::image_facts(
+        &outcome.matches,
+        extra_notorious,
+    ))
+}

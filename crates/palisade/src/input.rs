@@ -7,7 +7,12 @@ use palisade_ingest::{Ingested, Input, Limits};
 
 /// Reads the given paths (`-` = stdin) into an inventory with diagnostics.
 pub fn ingest(paths: &[String]) -> anyhow::Result<Ingested> {
-    let limits = Limits::default();
+    ingest_with(paths, Limits::default())
+}
+
+/// [`ingest`] with explicit limits (e.g. `keep_raw: false` when no custom check reads raw
+/// objects).
+pub fn ingest_with(paths: &[String], limits: Limits) -> anyhow::Result<Ingested> {
     let mut inputs = Vec::new();
     for p in paths {
         if p == "-" {

@@ -6,6 +6,8 @@
 
 mod cmd;
 mod exit;
+#[cfg(feature = "registry-facts")]
+mod imagefacts;
 mod input;
 mod output;
 mod render;
@@ -66,6 +68,10 @@ enum Command {
     #[cfg(all(feature = "agent", target_os = "linux"))]
     #[command(subcommand)]
     Agent(cmd::agent::Command),
+    /// Validating admission webhook: serve it, print its install manifests.
+    #[cfg(feature = "admission")]
+    #[command(subcommand)]
+    Admission(cmd::admission::Command),
     /// Read CycloneDX / SPDX SBOMs back into packages.
     #[cfg(feature = "image")]
     #[command(subcommand)]
@@ -95,6 +101,8 @@ fn main() -> ExitCode {
         Command::Sbom(c) => cmd::sbom::run(c),
         #[cfg(all(feature = "agent", target_os = "linux"))]
         Command::Agent(c) => cmd::agent::run(c),
+        #[cfg(feature = "admission")]
+        Command::Admission(c) => cmd::admission::run(c),
     };
     match result {
         Ok(code) => code,

@@ -108,3 +108,102 @@ fn risk_ranks_and_explains() {
     );
     assert!(text.contains("runs privileged"), "{text}");
 }
+
+/// Network factors on the demo cluster, from its NetworkPolicies: `payments` has a
+/// default-deny for both directions; `ci`, `data`, `default`, `ingress-nginx` and `legacy` have
+/// no NetworkPolicy at all; in `shop`, `frontend` is selected by ingress policies only.
+#[cfg(feature = "netpol")]
+#[test]
+fn demo_cluster_network_factors_follow_its_policies() {
+    let demo = concat!(env!("CARGO_MANIFEST_DIR"), "/../../examples/demo-cluster");
+    let out = Command::new(env!("CARGO_BIN_EXE_palisade"))
+        .args(["risk", demo, "--format", "json"])
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let workloads = v["workloads"].as_array().unwrap();
+    let find = |ns: &str, name: &str| -> &serde_json::Value {
+        workloads
+            .iter()
+            .find(|w| w["workload"]["namespace"] == ns && w["workload"]["name"] == name)
+            .unwrap_or_else(|| panic!("{ns}/{name} not ranked"))
+    };
+    let network = |w: &serde_json::Value| -> Vec<(i64, String)> {
+        w["factors"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|f| f["category"] == "network")
+            .map(|f| {
+                (
+                    f["points"].as_i64().unwrap(),
+                    f["detail"].as_str().unwrap().to_string(),
+                )
+            })
+            .collect()
+    };
+    let has = |w: &serde_json::Value, text: &str| network(w).iter().any(|(_, d)| d == text);
+    let can_reach = |w: &serde_json::Value| -> u64 {
+        network(w)
+            .iter()
+            .find_map(|(_, d)| {
+                d.strip_prefix("can reach ")
+                    .and_then(|r| r.split(' ').next())
+                    .map(|n| n.parse().unwrap())
+            })
+            .unwrap_or(0)
+    };
+    const INGRESS: &str = "no NetworkPolicy restricts ingress";
+    const EGRESS: &str = "no NetworkPolicy restricts egress";
+    // Weights: ingress unprotected 8, egress unprotected 4.
+    let unprotected = [
+        ("ci", "build-runner"),
+        ("data", "kafka"),
+        ("data", "schema-registry"),
+        ("default", "hello-world"),
+        ("ingress-nginx", "ingress-nginx-controller"),
+        ("legacy", "legacy-reports"),
+    ];
+    for (ns, name) in unprotected {
+        let w = find(ns, name);
+        assert!(
+            has(w, INGRESS) && has(w, EGRESS),
+            "{ns}/{name}: {:?}",
+            network(w)
+        );
+        assert!(network(w).contains(&(8, INGRESS.to_string())));
+        assert!(network(w).contains(&(4, EGRESS.to_string())));
+    }
+    for name in ["payments-api", "ledger"] {
+        let w = find("payments", name);
+        assert!(
+            !has(w, INGRESS) && !has(w, EGRESS),
+            "{name}: {:?}",
+            network(w)
+        );
+    }
+    let frontend = find("shop", "frontend");
+    assert!(
+        !has(frontend, INGRESS) && has(frontend, EGRESS),
+        "{:?}",
+        network(frontend)
+    );
+
+    // Blast radius: a pod without egress policy reaches every pod that no ingress policy
+    // isolates. The five policy-free namespaces alone hold 12 workloads (ci 3, data 4,
+    // default 2, ingress-nginx 1, legacy 2), so hello-world reaches at least the other 11.
+    let hello = find("default", "hello-world");
+    assert!(can_reach(hello) >= 11, "{:?}", network(hello));
+    // payments-api may only open the connections its egress policy lists: far fewer.
+    let api = find("payments", "payments-api");
+    assert!(can_reach(api) < can_reach(hello), "{:?}", network(api));
+    // Network points alone order them: hello-world ≥ 8 + 4 + ceil(11/2) = 18.
+    let points = |w: &serde_json::Value| network(w).iter().map(|(p, _)| p).sum::<i64>();
+    assert!(points(hello) >= 18, "{:?}", network(hello));
+    assert!(points(api) < points(hello));
+}

@@ -50,7 +50,9 @@ fn cyclonedx_and_spdx_round_trip_through_the_cli() {
             "{}",
             String::from_utf8_lossy(&out.stderr)
         );
-        let pkgs: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+        let doc: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+        assert_eq!(doc["source"], file.to_str().unwrap());
+        let pkgs = &doc["packages"];
         let mut got: Vec<String> = pkgs
             .as_array()
             .unwrap()

@@ -33,6 +33,14 @@ pub struct EnrichedExec {
 pub enum Input {
     /// An enriched exec event.
     Exec(Box<EnrichedExec>),
+    /// Events read together (one hand-off for a burst): enriched execs, then exits, each
+    /// in order.
+    Batch {
+        /// Enriched exec events.
+        execs: Vec<EnrichedExec>,
+        /// PIDs of processes that exited.
+        exits: Vec<u32>,
+    },
     /// A process exited.
     Exit(u32),
     /// A connection found by a socket-table scan (already enriched).
@@ -61,6 +69,19 @@ impl InputSender {
             Ok(()) => true,
             Err(TrySendError::Full(_)) => {
                 Stats::inc(&self.stats.inputs_dropped_queue);
+                true
+            }
+            Err(TrySendError::Disconnected(_)) => false,
+        }
+    }
+
+    /// Queues a batch of `len` events as one input; when the queue is full all of them are
+    /// dropped and counted. Returns false when the processor is gone.
+    pub fn send_batch(&self, input: Input, len: usize) -> bool {
+        match self.tx.try_send(input) {
+            Ok(()) => true,
+            Err(TrySendError::Full(_)) => {
+                Stats::add(&self.stats.inputs_dropped_queue, len as u64);
                 true
             }
             Err(TrySendError::Disconnected(_)) => false,

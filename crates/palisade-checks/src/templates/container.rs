@@ -169,7 +169,7 @@ struct CapsParams {
 }
 
 pub(crate) fn capabilities_added(check: &CheckDef, ctx: &Ctx<'_>, hits: &mut Hits) -> R {
-    let p: CapsParams = params(check)?;
+    let p: std::sync::Arc<CapsParams> = params(check)?;
     if p.capabilities.is_empty() {
         return Err("capabilities must not be empty".into());
     }
@@ -261,7 +261,7 @@ struct SeccompParams {
 }
 
 pub(crate) fn seccomp(check: &CheckDef, ctx: &Ctx<'_>, hits: &mut Hits) -> R {
-    let p: SeccompParams = params(check)?;
+    let p: std::sync::Arc<SeccompParams> = params(check)?;
     for c in ctx.containers() {
         if pod_of(&c).is_windows() {
             continue; // a Linux-only setting the API server rejects on Windows pods

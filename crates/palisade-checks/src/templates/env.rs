@@ -18,7 +18,7 @@ struct RefParams {
 }
 
 pub(crate) fn env_secret_ref(check: &CheckDef, ctx: &Ctx<'_>, hits: &mut Hits) -> R {
-    let p: RefParams = params(check)?;
+    let p: std::sync::Arc<RefParams> = params(check)?;
     let (key_ref, env_from) = match p.source.as_str() {
         "key_ref" => (true, false),
         "env_from" => (false, true),
@@ -141,7 +141,7 @@ fn is_placeholder(v: &str) -> bool {
 }
 
 pub(crate) fn env_secret_literal(check: &CheckDef, ctx: &Ctx<'_>, hits: &mut Hits) -> R {
-    let p: LiteralParams = params(check)?;
+    let p: std::sync::Arc<LiteralParams> = params(check)?;
     for c in ctx.containers() {
         for (i, e) in c.container.env.iter().enumerate() {
             let Some(value) = e.value.as_deref() else {

@@ -112,11 +112,15 @@ fn ignore_of(
 }
 
 /// Parses a check's params for its template.
-pub(crate) fn params<T: DeserializeOwned + Default>(check: &CheckDef) -> Result<T, String> {
-    if check.params.is_null() {
-        return Ok(T::default());
-    }
-    serde_json::from_value(check.params.clone()).map_err(|e| e.to_string())
+pub(crate) fn params<T: DeserializeOwned + Default + Send + Sync + 'static>(
+    check: &CheckDef,
+) -> Result<std::sync::Arc<T>, String> {
+    check.parsed_params.get_or_parse(|| {
+        if check.params.is_null() {
+            return Ok(T::default());
+        }
+        T::deserialize(&check.params).map_err(|e| e.to_string())
+    })
 }
 
 type RunFn = fn(&CheckDef, &Ctx<'_>, &mut Hits) -> Result<(), String>;
@@ -154,6 +158,10 @@ fn lookup(name: &str) -> Option<RunFn> {
         "probe_port_unknown" => resources::probe_port_unknown,
         "image_tag" => image::image_tag,
         "image_digest" => image::image_digest,
+        "image_registry" => image::image_registry,
+        "image_signature" => image::image_signature,
+        "image_vulnerabilities" => image::image_vulnerabilities,
+        "image_notorious" => image::image_notorious,
         "image_pull_policy" => image::image_pull_policy,
         "namespace_without_netpol" => network::namespace_without_netpol,
         "dangling_netpol" => network::dangling_netpol,

@@ -77,7 +77,7 @@ fn direction(p: &DirectionParams) -> Result<Direction, String> {
 }
 
 pub(crate) fn netpol_no_default_deny(check: &CheckDef, ctx: &Ctx<'_>, hits: &mut Hits) -> R {
-    let dir = direction(&params(check)?)?;
+    let dir = direction(&*params::<DirectionParams>(check)?)?;
     for ns in &ctx.netpol().namespaces {
         // Namespaces without any policy are reported by namespace-without-networkpolicy.
         if ns.workloads == 0
@@ -108,7 +108,7 @@ pub(crate) fn netpol_no_default_deny(check: &CheckDef, ctx: &Ctx<'_>, hits: &mut
 }
 
 pub(crate) fn netpol_unprotected(check: &CheckDef, ctx: &Ctx<'_>, hits: &mut Hits) -> R {
-    let dir = direction(&params(check)?)?;
+    let dir = direction(&*params::<DirectionParams>(check)?)?;
     for u in &ctx.netpol().unprotected_workloads {
         let isolated = match dir {
             Direction::Ingress => u.ingress_isolated,
@@ -149,7 +149,7 @@ struct BroadParams {
 }
 
 pub(crate) fn netpol_broad(check: &CheckDef, ctx: &Ctx<'_>, hits: &mut Hits) -> R {
-    let p: BroadParams = params(check)?;
+    let p: std::sync::Arc<BroadParams> = params(check)?;
     let mut wanted = Vec::new();
     for b in &p.breadth {
         wanted.push(match b.as_str() {

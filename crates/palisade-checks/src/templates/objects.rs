@@ -35,7 +35,7 @@ struct KeyParams {
 }
 
 pub(crate) fn configmap_sensitive_key(check: &CheckDef, ctx: &Ctx<'_>, hits: &mut Hits) -> R {
-    let p: KeyParams = params(check)?;
+    let p: std::sync::Arc<KeyParams> = params(check)?;
     for cm in &ctx.inv.config_maps {
         let sensitive: Vec<&str> = cm
             .spec

@@ -16,7 +16,7 @@ struct HostNsParams {
 }
 
 pub(crate) fn host_namespace(check: &CheckDef, ctx: &Ctx<'_>, hits: &mut Hits) -> R {
-    let p: HostNsParams = params(check)?;
+    let p: std::sync::Arc<HostNsParams> = params(check)?;
     let field = match p.namespace.as_str() {
         "network" => "hostNetwork",
         "pid" => "hostPID",
@@ -80,7 +80,7 @@ pub(crate) fn normalize_path(p: &str) -> String {
 }
 
 pub(crate) fn host_path(check: &CheckDef, ctx: &Ctx<'_>, hits: &mut Hits) -> R {
-    let p: HostPathParams = params(check)?;
+    let p: std::sync::Arc<HostPathParams> = params(check)?;
     let exact: Vec<String> = p.exact.iter().map(|s| normalize_path(s)).collect();
     let prefix: Vec<String> = p.prefix.iter().map(|s| normalize_path(s)).collect();
     let filter_paths = !exact.is_empty() || !prefix.is_empty();
@@ -184,11 +184,11 @@ struct SshParams {
 }
 
 pub(crate) fn ssh_port(check: &CheckDef, ctx: &Ctx<'_>, hits: &mut Hits) -> R {
-    let p: SshParams = params(check)?;
+    let p: std::sync::Arc<SshParams> = params(check)?;
     let ports = if p.ports.is_empty() {
         vec![22]
     } else {
-        p.ports
+        p.ports.clone()
     };
     for c in ctx.containers() {
         for (i, port) in c.container.ports.iter().enumerate() {
@@ -229,7 +229,7 @@ struct SysctlParams {
 }
 
 pub(crate) fn unsafe_sysctls(check: &CheckDef, ctx: &Ctx<'_>, hits: &mut Hits) -> R {
-    let p: SysctlParams = params(check)?;
+    let p: std::sync::Arc<SysctlParams> = params(check)?;
     for w in ctx.workloads() {
         let Some(sc) = &w.spec.pod.security_context else {
             continue;
@@ -328,7 +328,7 @@ struct NamespaceParams {
 }
 
 pub(crate) fn namespace_name(check: &CheckDef, ctx: &Ctx<'_>, hits: &mut Hits) -> R {
-    let p: NamespaceParams = params(check)?;
+    let p: std::sync::Arc<NamespaceParams> = params(check)?;
     for w in ctx.workloads() {
         let ns = w.namespace().unwrap_or("default");
         if p.names.iter().any(|n| n == ns) {
@@ -434,7 +434,7 @@ struct ReplicaParams {
 }
 
 pub(crate) fn single_replica(check: &CheckDef, ctx: &Ctx<'_>, hits: &mut Hits) -> R {
-    let p: ReplicaParams = params(check)?;
+    let p: std::sync::Arc<ReplicaParams> = params(check)?;
     use palisade_model::WorkloadKind as K;
     for w in ctx.workloads() {
         if !matches!(w.spec.kind, K::Deployment | K::StatefulSet | K::ReplicaSet) {
@@ -515,7 +515,7 @@ struct KnownImageParams {
 }
 
 pub(crate) fn known_image(check: &CheckDef, ctx: &Ctx<'_>, hits: &mut Hits) -> R {
-    let p: KnownImageParams = params(check)?;
+    let p: std::sync::Arc<KnownImageParams> = params(check)?;
     for c in ctx.containers() {
         let Some(image) = c.container.image.as_deref() else {
             continue;

@@ -51,7 +51,7 @@ struct RoleParams {
 }
 
 pub(crate) fn binding_to_role(check: &CheckDef, ctx: &Ctx<'_>, hits: &mut Hits) -> R {
-    let p: RoleParams = params(check)?;
+    let p: std::sync::Arc<RoleParams> = params(check)?;
     for b in &ctx.inv.role_bindings {
         if b.spec.role_ref.kind == "ClusterRole" && p.roles.contains(&b.spec.role_ref.name) {
             let subjects: Vec<String> = b
@@ -91,7 +91,7 @@ struct GroupParams {
 }
 
 pub(crate) fn binding_to_group(check: &CheckDef, ctx: &Ctx<'_>, hits: &mut Hits) -> R {
-    let p: GroupParams = params(check)?;
+    let p: std::sync::Arc<GroupParams> = params(check)?;
     for b in &ctx.inv.role_bindings {
         for (i, s) in b.spec.subjects.iter().enumerate() {
             if (s.kind == "Group" || s.kind == "User") && p.subjects.contains(&s.name) {
@@ -158,8 +158,8 @@ pub(crate) fn rule_grants(rule: &PolicyRule, group: &str, resource: &str, verb: 
 }
 
 pub(crate) fn grants(check: &CheckDef, ctx: &Ctx<'_>, hits: &mut Hits) -> R {
-    let p: GrantParams = params(check)?;
-    let families: Vec<Requests> = p.single.into_iter().chain(p.any_of).collect();
+    let p: std::sync::Arc<GrantParams> = params(check)?;
+    let families: Vec<&Requests> = p.single.iter().chain(p.any_of.iter()).collect();
     if families.is_empty()
         || families
             .iter()
@@ -214,7 +214,7 @@ struct SaParams {
 }
 
 pub(crate) fn binding_to_service_account(check: &CheckDef, ctx: &Ctx<'_>, hits: &mut Hits) -> R {
-    let p: SaParams = params(check)?;
+    let p: std::sync::Arc<SaParams> = params(check)?;
     for b in &ctx.inv.role_bindings {
         for (i, s) in b.spec.subjects.iter().enumerate() {
             if s.kind == "ServiceAccount" && p.names.contains(&s.name) {
@@ -241,7 +241,7 @@ struct MissingRoleParams {
 }
 
 pub(crate) fn binding_missing_role(check: &CheckDef, ctx: &Ctx<'_>, hits: &mut Hits) -> R {
-    let p: MissingRoleParams = params(check)?;
+    let p: std::sync::Arc<MissingRoleParams> = params(check)?;
     // Only decidable when the input carries RBAC roles at all.
     if ctx.inv.roles.is_empty() {
         return Ok(());

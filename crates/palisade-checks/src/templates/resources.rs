@@ -18,7 +18,7 @@ struct ResourceParams {
 }
 
 pub(crate) fn resource_missing(check: &CheckDef, ctx: &Ctx<'_>, hits: &mut Hits) -> R {
-    let p: ResourceParams = params(check)?;
+    let p: std::sync::Arc<ResourceParams> = params(check)?;
     let section: &'static str = match p.section.as_str() {
         "limits" => "limits",
         "requests" => "requests",
@@ -73,7 +73,7 @@ struct ProbeParams {
 }
 
 pub(crate) fn probe_missing(check: &CheckDef, ctx: &Ctx<'_>, hits: &mut Hits) -> R {
-    let p: ProbeParams = params(check)?;
+    let p: std::sync::Arc<ProbeParams> = params(check)?;
     if !matches!(p.probe.as_str(), "liveness" | "readiness" | "startup") {
         return Err(format!(
             "probe must be liveness, readiness or startup, not {:?}",

@@ -16,7 +16,7 @@ struct TypeParams {
 }
 
 pub(crate) fn service_type(check: &CheckDef, ctx: &Ctx<'_>, hits: &mut Hits) -> R {
-    let p: TypeParams = params(check)?;
+    let p: std::sync::Arc<TypeParams> = params(check)?;
     for svc in &ctx.inv.services {
         let t = svc.service_type();
         if p.types.iter().any(|x| x == t) {
@@ -130,7 +130,7 @@ struct DeprecatedApi {
 }
 
 pub(crate) fn deprecated_api(check: &CheckDef, ctx: &Ctx<'_>, hits: &mut Hits) -> R {
-    let p: DeprecatedParams = params(check)?;
+    let p: std::sync::Arc<DeprecatedParams> = params(check)?;
     let inv = ctx.inv;
     let objects = inv
         .workloads

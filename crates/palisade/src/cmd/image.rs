@@ -1,5 +1,6 @@
 //! `palisade image scan`: open an image (registry reference, OCI layout, docker archive or root
-//! filesystem), inventory it and print a table, JSON, CycloneDX 1.6 or SPDX 2.3.
+//! filesystem), inventory it, match its packages against the vulnerability database (feature
+//! `vuln`) and print a table, JSON, SARIF 2.1.0, CycloneDX 1.6 or SPDX 2.3.
 
 use std::io::IsTerminal;
 use std::path::PathBuf;
@@ -20,8 +21,11 @@ use crate::exit;
 pub enum Format {
     /// Human-readable summary and package table.
     Table,
-    /// The full scan as JSON (packages, facts, layers, diagnostics).
+    /// The full scan as JSON (packages, facts, layers, diagnostics, vulnerabilities).
     Json,
+    /// Vulnerabilities as SARIF 2.1.0 (one rule per vulnerability id).
+    #[cfg(feature = "vuln")]
+    Sarif,
     /// CycloneDX 1.6 JSON SBOM.
     Cyclonedx,
     /// SPDX 2.3 JSON SBOM.
@@ -33,9 +37,15 @@ pub enum Format {
 pub enum Command {
     /// Inventory an image's OS and language packages and report facts for policy.
     #[command(
-        after_help = "Exactly one source: REF (pulled from its registry), --oci-layout DIR, --archive FILE (docker save) or --rootfs DIR.\n\nCredentials: --username with $PALISADE_REGISTRY_PASSWORD, else the docker config ($DOCKER_CONFIG/config.json or ~/.docker/config.json), else anonymous. Plain HTTP is used only for loopback registries and those given with --insecure-registry.\n\nExamples:\n  palisade image scan registry.example/team/app:1.4 --platform linux/arm64\n  palisade image scan --archive app.tar --format cyclonedx > app.cdx.json\n  palisade image scan --oci-layout ./layout --image app:1.0 --format spdx -o app.spdx.json\n  palisade image scan --rootfs /srv/chroot --format json\n\nExit status: 0 success; 2 usage error; 3 the image could not be read or was refused (unsafe layer, digest mismatch, size caps)."
+        after_help = "Exactly one source: REF (pulled from its registry), --oci-layout DIR, --archive FILE (docker save) or --rootfs DIR.\n\nCredentials: --username with $PALISADE_REGISTRY_PASSWORD, else the docker config ($DOCKER_CONFIG/config.json or ~/.docker/config.json), else anonymous. Plain HTTP is used only for loopback registries and those given with --insecure-registry.\n\nExamples:\n  palisade image scan registry.example/team/app:1.4 --platform linux/arm64\n  palisade image scan --archive app.tar --format cyclonedx > app.cdx.json\n  palisade image scan --oci-layout ./layout --image app:1.0 --format spdx -o app.spdx.json\n  palisade image scan --rootfs /srv/chroot --format json\n\nVulnerabilities (table, json, sarif): packages are matched against the offline database (--db FILE, else $PALISADE_DB, else $XDG_DATA_HOME/palisade/vuln.db; fill it with `palisade db import` or `palisade db update`). Without a database the packages are still listed, with a warning. Go binaries are matched on their toolchain version (Go module `stdlib`). CycloneDX and SPDX output lists packages only.\n  palisade image scan --rootfs /srv/chroot --fail-on high --fixable-only\n  palisade image scan --archive app.tar --format sarif -o app.sarif\n\nExit status: 0 success; 1 --fail-on: a shown vulnerability at or above the severity, or a notorious one (Log4Shell, …); 2 usage error; 3 the image could not be read or was refused (unsafe layer, digest mismatch, size caps), or --fail-on was given and no database could be used."
     )]
     Scan(ScanArgs),
+    #[cfg(feature = "trust")]
+    /// Verify an image's cosign signatures against public keys.
+    Verify(crate::cmd::image_trust::VerifyArgs),
+    #[cfg(feature = "trust")]
+    /// Sign an image with a cosign private key (cosign-compatible registry layout).
+    Sign(crate::cmd::image_trust::SignArgs),
 }
 
 /// Arguments of `image scan`.
@@ -74,6 +84,97 @@ pub struct ScanArgs {
     /// Largest total uncompressed image size, in MiB.
     #[arg(long, value_name = "MIB", default_value_t = 16384)]
     pub max_size_mib: u64,
+    /// Vulnerability matching options.
+    #[cfg(feature = "vuln")]
+    #[command(flatten)]
+    pub vulns: VulnArgs,
+}
+
+/// Vulnerability options of `image scan` and `sbom scan`.
+#[cfg(feature = "vuln")]
+#[derive(clap::Args, Debug, Clone)]
+pub struct VulnArgs {
+    /// Vulnerability database file [default: $XDG_DATA_HOME/palisade/vuln.db].
+    #[arg(long, value_name = "FILE", env = "PALISADE_DB")]
+    pub db: Option<PathBuf>,
+    /// Exit with status 1 when a shown vulnerability has this severity or higher, or is on the
+    /// notorious list (info, low, medium, high, critical).
+    #[arg(long, value_name = "SEVERITY")]
+    pub fail_on: Option<palisade_model::Severity>,
+    /// Show only vulnerabilities that have a fixed version (notorious ones are always shown).
+    #[arg(long)]
+    pub fixable_only: bool,
+    /// List packages only: do not match vulnerabilities.
+    #[arg(long, conflicts_with_all = ["fail_on", "fixable_only"])]
+    pub no_vulns: bool,
+}
+
+/// Matches packages against the database under the options; `None` with `--no-vulns`. A
+/// missing or unusable database gives an `unavailable` report and a warning on stderr.
+#[cfg(feature = "vuln")]
+pub fn vulnerability_report(
+    args: &VulnArgs,
+    packages: &[palisade_model::Package],
+) -> Option<crate::render::vuln::VulnReport> {
+    use crate::render::vuln::VulnReport;
+    if args.no_vulns {
+        return None;
+    }
+    let unavailable = |path: Option<&std::path::Path>, reason: String| {
+        eprintln!(
+            "palisade: warning: {reason}; packages are listed without vulnerabilities{}",
+            if args.fail_on.is_some() {
+                " and --fail-on cannot pass"
+            } else {
+                ""
+            }
+        );
+        VulnReport::unavailable(
+            path.map(|p| p.display().to_string()),
+            reason,
+            args.fail_on,
+            args.fixable_only,
+        )
+    };
+    let path = match palisade_vulndb::resolve_db_path(args.db.as_deref()) {
+        Ok(p) => p,
+        Err(e) => return Some(unavailable(None, e.to_string())),
+    };
+    let db = match palisade_vulndb::VulnDb::open_existing(&path) {
+        Ok(db) => db,
+        Err(e) => return Some(unavailable(Some(&path), e.to_string())),
+    };
+    match db.match_packages(packages) {
+        Ok(outcome) => Some(VulnReport::matched(
+            path.display().to_string(),
+            &outcome.matches,
+            outcome.stats,
+            packages,
+            args.fail_on,
+            args.fixable_only,
+        )),
+        Err(e) => Some(unavailable(Some(&path), e.to_string())),
+    }
+}
+
+/// The exit status after a vulnerability report: 1 when `--fail-on` fails, 3 when `--fail-on`
+/// was given but nothing could be matched, else success. Explains a failure on stderr.
+#[cfg(feature = "vuln")]
+pub fn vulnerability_exit(report: Option<&crate::render::vuln::VulnReport>) -> ExitCode {
+    use crate::render::vuln::ScanStatus;
+    let Some(r) = report else {
+        return ExitCode::SUCCESS;
+    };
+    if r.fail_on.is_some() && r.status == ScanStatus::Unavailable {
+        return exit::code(exit::INPUT_ERRORS);
+    }
+    match r.failure_message() {
+        Some(msg) => {
+            eprintln!("palisade: --fail-on: {msg}");
+            exit::code(exit::FINDINGS)
+        }
+        None => ExitCode::SUCCESS,
+    }
 }
 
 /// An indicatif progress bar for layer pulls/unpacking, shown only on a terminal.
@@ -112,7 +213,13 @@ fn progress() -> Box<dyn Progress> {
 
 /// Runs `palisade image …`.
 pub fn run(command: Command) -> anyhow::Result<ExitCode> {
-    let Command::Scan(args) = command;
+    let args = match command {
+        Command::Scan(args) => args,
+        #[cfg(feature = "trust")]
+        Command::Verify(args) => return crate::cmd::image_trust::run_verify(args),
+        #[cfg(feature = "trust")]
+        Command::Sign(args) => return crate::cmd::image_trust::run_sign(args),
+    };
     let platform = args.platform.as_deref().map(Platform::parse).transpose()?;
     let limits = Limits {
         max_total_uncompressed: args.max_size_mib.saturating_mul(1 << 20),
@@ -174,9 +281,47 @@ pub fn run(command: Command) -> anyhow::Result<ExitCode> {
             return Ok(exit::code(exit::INPUT_ERRORS));
         }
     };
+    #[cfg(feature = "vuln")]
+    let vulns = match args.format {
+        Format::Cyclonedx | Format::Spdx => None,
+        _ => vulnerability_report(&args.vulns, &scan.packages),
+    };
     let text = match args.format {
+        #[cfg(not(feature = "vuln"))]
         Format::Table => crate::render::image::table(&scan),
+        #[cfg(feature = "vuln")]
+        Format::Table => {
+            let mut t = crate::render::image::table(&scan);
+            if let Some(r) = &vulns {
+                t.push('\n');
+                t.push_str(&crate::render::vuln::table(r));
+            }
+            t
+        }
+        #[cfg(not(feature = "vuln"))]
         Format::Json => serde_json::to_string_pretty(&scan)? + "\n",
+        #[cfg(feature = "vuln")]
+        Format::Json => {
+            let mut doc = serde_json::to_value(&scan)?;
+            if let (Some(r), Some(obj)) = (&vulns, doc.as_object_mut()) {
+                let (summary, list) = r.json_members()?;
+                obj.insert("vulnerability_scan".into(), summary);
+                obj.insert("vulnerabilities".into(), list);
+            }
+            serde_json::to_string_pretty(&doc)? + "\n"
+        }
+        #[cfg(feature = "vuln")]
+        Format::Sarif => {
+            let empty = crate::render::vuln::VulnReport::unavailable(
+                None,
+                "--no-vulns".into(),
+                None,
+                false,
+            );
+            let doc =
+                crate::render::vuln::sarif(vulns.as_ref().unwrap_or(&empty), &scan.source, None);
+            serde_json::to_string_pretty(&doc)? + "\n"
+        }
         Format::Cyclonedx | Format::Spdx => {
             let created = now_rfc3339();
             let os = scan.os.as_ref().map(|o| {
@@ -206,6 +351,9 @@ pub fn run(command: Command) -> anyhow::Result<ExitCode> {
         }
     };
     crate::output::emit(&text, args.output.as_ref())?;
+    #[cfg(feature = "vuln")]
+    return Ok(vulnerability_exit(vulns.as_ref()));
+    #[cfg(not(feature = "vuln"))]
     Ok(ExitCode::SUCCESS)
 }
 

@@ -1,5 +1,7 @@
 //! One module per subcommand.
 
+#[cfg(feature = "admission")]
+pub mod admission;
 #[cfg(all(feature = "agent", target_os = "linux"))]
 pub mod agent;
 pub mod checks;
@@ -7,6 +9,8 @@ pub mod checks;
 pub mod db;
 #[cfg(feature = "image")]
 pub mod image;
+#[cfg(feature = "trust")]
+pub mod image_trust;
 #[cfg(feature = "visibility")]
 pub mod inventory;
 #[cfg(feature = "netpol")]

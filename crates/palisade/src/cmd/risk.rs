@@ -1,8 +1,10 @@
 //! `palisade risk`: ranks workloads by an explainable risk score.
 //!
 //! The score uses the built-in checks' findings and what the manifests show (privileges,
-//! exposure, service account power, Secrets read). Vulnerability counts, image ages and network
-//! facts join in when their sources are wired (`ExternalFacts`).
+//! exposure, service account power, Secrets read), and, with the `netpol` feature, network
+//! reachability from the NetworkPolicy engine (unprotected workloads, blast radius).
+//! Vulnerability counts and image ages join in when an edge supplies them (`ExternalFacts`,
+//! `ExternalFacts::with_image_facts`).
 
 use std::process::ExitCode;
 
@@ -32,7 +34,12 @@ pub struct RiskArgs {
 pub fn run(args: RiskArgs) -> anyhow::Result<ExitCode> {
     let (inv, input_errors) = load_inventory(&args.paths)?;
     let rbac = RbacIndex::build(&inv);
-    let facts = ExternalFacts::default();
+    #[allow(unused_mut)]
+    let mut facts = ExternalFacts::default();
+    #[cfg(feature = "netpol")]
+    {
+        facts.network = network_facts(&inv);
+    }
     let findings = palisade_checks::Engine::builtin().run(&inv).findings;
     let mut ranked = assess(&RiskContext {
         inventory: &inv,
@@ -45,4 +52,32 @@ pub fn run(args: RiskArgs) -> anyhow::Result<ExitCode> {
     }
     crate::output::emit(&with_newline(render::ranking(&ranked, args.format)?), None)?;
     Ok(finish(input_errors, ExitCode::SUCCESS))
+}
+
+/// Network facts of every workload from the NetworkPolicy engine: isolation per direction and
+/// how many other workloads can reach it / it can reach.
+#[cfg(feature = "netpol")]
+pub fn network_facts(
+    inv: &palisade_model::Inventory,
+) -> std::collections::BTreeMap<palisade_risk::WorkloadId, palisade_risk::NetworkFacts> {
+    let count = |n: usize| u32::try_from(n).unwrap_or(u32::MAX);
+    palisade_netpol::exposure(inv)
+        .workloads
+        .into_iter()
+        .map(|w| {
+            (
+                palisade_risk::WorkloadId {
+                    namespace: w.workload.namespace,
+                    kind: w.workload.kind,
+                    name: w.workload.name,
+                },
+                palisade_risk::NetworkFacts {
+                    ingress_unprotected: !w.ingress_isolated,
+                    egress_unprotected: !w.egress_isolated,
+                    reachable_from: count(w.reachable_from_workloads),
+                    can_reach: count(w.can_reach_workloads),
+                },
+            )
+        })
+        .collect()
 }

@@ -77,6 +77,32 @@ pub struct Args {
     /// Date used for exception expiry (YYYY-MM-DD; default: today, UTC).
     #[arg(long, value_name = "DATE", hide = true)]
     pub today: Option<String>,
+    /// Reach image registries: resolve each image's digest, verify the signatures the config's
+    /// `images.signatures` require, and match image packages against the vulnerability
+    /// database (when one exists). Off by default: a scan of manifests stays offline.
+    #[cfg(feature = "registry-facts")]
+    #[arg(long)]
+    pub registry: bool,
+    /// With --registry: a registry (`host[:port]`) that may be reached over plain HTTP
+    /// (repeatable; loopback registries always may).
+    #[cfg(feature = "registry-facts")]
+    #[arg(long = "insecure-registry", value_name = "HOST", requires = "registry")]
+    pub insecure_registries: Vec<String>,
+    /// With --registry: registry username (password from $PALISADE_REGISTRY_PASSWORD; default:
+    /// the docker config's credentials).
+    #[cfg(feature = "registry-facts")]
+    #[arg(long, value_name = "USER", requires = "registry")]
+    pub username: Option<String>,
+    /// With --registry: the vulnerability database (default: as `palisade db`).
+    #[cfg(feature = "registry-facts")]
+    #[arg(long, value_name = "FILE", env = "PALISADE_DB", requires = "registry")]
+    pub db: Option<PathBuf>,
+    /// Show the N riskiest workloads before the findings (0: none).
+    #[arg(long, value_name = "N", default_value_t = 5)]
+    pub top_risks: usize,
+    /// Print how long each phase took (ingest, checks, report) to stderr.
+    #[arg(long, hide = true)]
+    pub timings: bool,
 }
 
 /// Runs `palisade scan`.
@@ -101,9 +127,27 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
     options.only.extend(args.only.iter().cloned());
     options.skip.extend(args.skip.iter().cloned());
 
-    let ingested = crate::input::ingest(&args.paths)?;
+    let clock = std::time::Instant::now();
+    // Raw objects are only read by custom (CEL) checks; without them, drop them early.
+    let limits = palisade_ingest::Limits {
+        keep_raw: !options.custom.is_empty(),
+        ..Default::default()
+    };
+    let ingested = crate::input::ingest_with(&args.paths, limits)?;
+    let t_ingest = clock.elapsed();
+    #[cfg(feature = "registry-facts")]
+    let image_facts = if args.registry {
+        let facts = std::sync::Arc::new(collect_image_facts(&args, &config, &ingested.inventory)?);
+        options.images.facts = facts.clone();
+        Some(facts)
+    } else {
+        None
+    };
+    #[cfg(not(feature = "registry-facts"))]
+    let image_facts: Option<std::sync::Arc<palisade_model::ImageFactsTable>> = None;
     let engine = Engine::new(catalog, options);
     let mut outcome = engine.run(&ingested.inventory);
+    let t_checks = clock.elapsed();
     for u in &outcome.undecided {
         eprintln!("palisade: warning: custom check could not decide: {u}");
     }
@@ -117,6 +161,7 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
             .retain(|f| !known.contains(&f.fingerprint()));
     }
 
+    let ranked = top_risks(&ingested.inventory, &outcome.findings, args.top_risks);
     let report = ScanReport {
         findings: &outcome.findings,
         diagnostics: &ingested.diagnostics,
@@ -126,6 +171,8 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
         objects: ingested.inventory.object_count(),
         files: ingested.files,
         version: env!("CARGO_PKG_VERSION"),
+        top_risks: ranked.as_ref().map(|r| r.json.clone()),
+        images: image_facts.as_deref(),
     };
     match args.format {
         Format::Table => {
@@ -144,6 +191,12 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
                     },
                 },
             );
+            let text = match &ranked {
+                Some(r) if !r.table.is_empty() => {
+                    format!("{}\n{text}", r.table)
+                }
+                _ => text,
+            };
             output::emit(&text, args.output.as_ref())?;
         }
         Format::Json => output::emit_with(args.output.as_ref(), |w| {
@@ -153,6 +206,17 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
             palisade_report::write_sarif(&report, w)
         })?,
         Format::Junit => output::emit(&palisade_report::to_junit(&report), args.output.as_ref())?,
+    }
+    if args.timings {
+        let t_report = clock.elapsed();
+        eprintln!(
+            "timings: ingest {:.3} s, checks {:.3} s, report {:.3} s ({} objects, {} findings)",
+            t_ingest.as_secs_f64(),
+            (t_checks - t_ingest).as_secs_f64(),
+            (t_report - t_checks).as_secs_f64(),
+            ingested.inventory.object_count(),
+            outcome.findings.len()
+        );
     }
     if args.format != Format::Table && !ingested.diagnostics.is_empty() {
         for d in &ingested.diagnostics {
@@ -169,6 +233,94 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
         return Ok(exit::code(exit::FINDINGS));
     }
     Ok(ExitCode::SUCCESS)
+}
+
+/// Image facts for every image of the inventory (registry access on). Problems reaching a
+/// registry are warnings: the facts say what could not be learned, and the checks that need
+/// them stay silent for that image.
+#[cfg(feature = "registry-facts")]
+fn collect_image_facts(
+    args: &Args,
+    config: &Config,
+    inv: &palisade_model::Inventory,
+) -> anyhow::Result<palisade_model::ImageFactsTable> {
+    let config_dir = args
+        .config
+        .as_deref()
+        .and_then(std::path::Path::parent)
+        .unwrap_or(std::path::Path::new("."));
+    let db = match palisade_vulndb::resolve_db_path(args.db.as_deref()) {
+        Ok(path) => match palisade_vulndb::VulnDb::open_existing(&path) {
+            Ok(db) => Some(db),
+            Err(e) => {
+                eprintln!(
+                    "palisade: warning: no vulnerability matching ({e}); run `palisade db import` first"
+                );
+                None
+            }
+        },
+        Err(e) => {
+            eprintln!("palisade: warning: no vulnerability matching ({e})");
+            None
+        }
+    };
+    let access = crate::imagefacts::RegistryAccess {
+        insecure_registries: args.insecure_registries.clone(),
+        username: args.username.clone(),
+    };
+    let collector = crate::imagefacts::Collector::new(&config.images, config_dir, &access, db)?;
+    let table = collector.collect(&crate::imagefacts::image_references(inv));
+    for (image, facts) in &table {
+        for e in &facts.errors {
+            eprintln!("palisade: warning: image {image}: {e}");
+        }
+    }
+    Ok(table)
+}
+
+/// The riskiest workloads in the report's two forms.
+struct TopRisks {
+    table: String,
+    json: serde_json::Value,
+}
+
+/// Ranks workloads (findings, privileges, exposure, RBAC power, network reachability) and keeps
+/// the `limit` riskiest; `None` when disabled or built without the visibility feature.
+#[cfg(feature = "visibility")]
+fn top_risks(
+    inv: &palisade_model::Inventory,
+    findings: &[palisade_model::Finding],
+    limit: usize,
+) -> Option<TopRisks> {
+    if limit == 0 {
+        return None;
+    }
+    let rbac = palisade_rbac::RbacIndex::build(inv);
+    #[allow(unused_mut)]
+    let mut facts = palisade_risk::ExternalFacts::default();
+    #[cfg(feature = "netpol")]
+    {
+        facts.network = crate::cmd::risk::network_facts(inv);
+    }
+    let ranked = palisade_risk::assess(&palisade_risk::RiskContext {
+        inventory: inv,
+        findings,
+        rbac: &rbac,
+        facts: &facts,
+    });
+    Some(TopRisks {
+        table: crate::render::risk::top_risks_section(&ranked, limit),
+        json: serde_json::to_value(crate::render::risk::top_risks(&ranked, limit)).ok()?,
+    })
+}
+
+#[cfg(not(feature = "visibility"))]
+fn top_risks(
+    _inv: &palisade_model::Inventory,
+    _findings: &[palisade_model::Finding],
+    _limit: usize,
+) -> Option<TopRisks> {
+    None
 }
 
 /// Fingerprints of the findings in an earlier JSON report.

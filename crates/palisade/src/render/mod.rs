@@ -10,3 +10,5 @@ pub mod netpol;
 pub mod rbac;
 #[cfg(feature = "visibility")]
 pub mod risk;
+#[cfg(all(feature = "image", feature = "vuln"))]
+pub mod vuln;

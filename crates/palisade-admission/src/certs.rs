@@ -1,0 +1,118 @@
+//! A self-signed CA and a serving certificate for the webhook Service (rcgen), for
+//! `palisade admission manifests --generate-certs DIR` and for tests.
+
+use rcgen::{
+    BasicConstraints, CertificateParams, DnType, ExtendedKeyUsagePurpose, IsCa, Issuer, KeyPair,
+    KeyUsagePurpose, date_time_ymd,
+};
+
+/// A CA certificate plus a serving certificate and key it signed, all PEM.
+#[derive(Debug, Clone)]
+pub struct GeneratedCerts {
+    /// The CA certificate (the webhook's `caBundle`).
+    pub ca_pem: String,
+    /// The serving certificate.
+    pub cert_pem: String,
+    /// The serving certificate's private key (PKCS#8).
+    pub key_pem: String,
+}
+
+/// Why certificates could not be generated.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("generating certificates: {0}")]
+pub struct CertError(pub String);
+
+/// Generates a CA (valid ten years) and a serving certificate for `dns_names` (valid
+/// `days` days, at most ten years), both starting on `today` (`YYYY-MM-DD`, UTC).
+pub fn generate(dns_names: &[String], today: &str, days: u32) -> Result<GeneratedCerts, CertError> {
+    let err = |e: rcgen::Error| CertError(e.to_string());
+    let (y, m, d) = parse_date(today)?;
+    if dns_names.is_empty() {
+        return Err(CertError("at least one DNS name is needed".into()));
+    }
+    let days = days.clamp(1, 3650);
+    let not_before = date_time_ymd(y, m, d);
+    let ca_key = KeyPair::generate().map_err(err)?;
+    let mut ca = CertificateParams::new(Vec::<String>::new()).map_err(err)?;
+    ca.is_ca = IsCa::Ca(BasicConstraints::Constrained(0));
+    ca.distinguished_name
+        .push(DnType::CommonName, "palisade admission webhook CA");
+    ca.key_usages = vec![
+        KeyUsagePurpose::KeyCertSign,
+        KeyUsagePurpose::CrlSign,
+        KeyUsagePurpose::DigitalSignature,
+    ];
+    ca.not_before = not_before;
+    ca.not_after = not_before + std::time::Duration::from_secs(3650 * 86_400);
+    let ca_cert = ca.self_signed(&ca_key).map_err(err)?;
+    let issuer = Issuer::new(ca, ca_key);
+
+    let key = KeyPair::generate().map_err(err)?;
+    let mut leaf = CertificateParams::new(dns_names.to_vec()).map_err(err)?;
+    leaf.distinguished_name
+        .push(DnType::CommonName, dns_names[0].clone());
+    leaf.extended_key_usages = vec![ExtendedKeyUsagePurpose::ServerAuth];
+    leaf.key_usages = vec![KeyUsagePurpose::DigitalSignature];
+    leaf.not_before = not_before;
+    leaf.not_after = not_before + std::time::Duration::from_secs(u64::from(days) * 86_400);
+    let cert = leaf.signed_by(&key, &issuer).map_err(err)?;
+    Ok(GeneratedCerts {
+        ca_pem: ca_cert.pem(),
+        cert_pem: cert.pem(),
+        key_pem: key.serialize_pem(),
+    })
+}
+
+/// [`generate`] starting today (UTC, from the system clock).
+pub fn generate_today(dns_names: &[String], days: u32) -> Result<GeneratedCerts, CertError> {
+    let secs = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_secs())
+        .unwrap_or(0);
+    let (y, m, d) = civil_from_days((secs / 86_400) as i64);
+    generate(dns_names, &format!("{y:04}-{m:02}-{d:02}"), days)
+}
+
+/// Days since 1970-01-01 to a proleptic Gregorian (year, month, day).
+fn civil_from_days(days: i64) -> (i64, u32, u32) {
+    let z = days + 719_468;
+    let era = z.div_euclid(146_097);
+    let doe = z.rem_euclid(146_097);
+    let yoe = (doe - doe / 1_460 + doe / 36_524 - doe / 146_096) / 365;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let d = (doy - (153 * mp + 2) / 5 + 1) as u32;
+    let m = if mp < 10 { mp + 3 } else { mp - 9 } as u32;
+    (yoe + era * 400 + i64::from(m <= 2), m, d)
+}
+
+fn parse_date(s: &str) -> Result<(i32, u8, u8), CertError> {
+    let bad = || CertError(format!("date {s:?} is not YYYY-MM-DD"));
+    let mut parts = s.splitn(3, '-');
+    let y: i32 = parts.next().and_then(|p| p.parse().ok()).ok_or_else(bad)?;
+    let m: u8 = parts.next().and_then(|p| p.parse().ok()).ok_or_else(bad)?;
+    let d: u8 = parts.next().and_then(|p| p.parse().ok()).ok_or_else(bad)?;
+    if !(1..=12).contains(&m) || !(1..=31).contains(&d) {
+        return Err(bad());
+    }
+    Ok((y, m, d.min(28)))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn certificates_are_pem_and_dates_are_checked() {
+        let c = generate(&["web.ns.svc".into()], "2026-11-29", 365).unwrap();
+        assert!(c.ca_pem.starts_with("-----BEGIN CERTIFICATE-----"));
+        assert!(c.cert_pem.starts_with("-----BEGIN CERTIFICATE-----"));
+        assert!(c.key_pem.starts_with("-----BEGIN PRIVATE KEY-----"));
+        assert_ne!(c.ca_pem, c.cert_pem);
+        assert!(generate(&["a".into()], "29.11.2026", 1).is_err());
+        assert!(generate(&[], "2026-11-29", 1).is_err());
+        assert_eq!(civil_from_days(0), (1970, 1, 1));
+        assert_eq!(civil_from_days(11_016), (2000, 2, 29));
+        assert!(generate_today(&["x.y.svc".into()], 30).is_ok());
+    }
+}

@@ -1,0 +1,41 @@
+//! Palisade's validating admission webhook (issue #9).
+//!
+//! Two halves:
+//!
+//! - **Decision logic (pure).** [`review`] holds the `admission.k8s.io/v1` AdmissionReview
+//!   types; [`Admission`] turns a request into a response: the object becomes an inventory
+//!   (`palisade_ingest::ingest_value`), the one check engine (`palisade_checks::Engine`, built
+//!   from `palisade_config::Config` as `palisade scan` builds it, minus the checks that need
+//!   cluster context) produces findings, and the `admission:` policy maps each finding on the
+//!   admitted object to enforce / warn / audit, with namespace and label exemptions,
+//!   break-glass and dry-run handling. [`manifests`] renders the install manifests as text.
+//!   Image facts (digests, signatures, vulnerabilities) come in through [`ImageFactsSource`].
+//! - **Server edge** (feature `server`): HTTPS with rustls, `/validate`, `/healthz`, `/readyz`,
+//!   `/metrics`, certificate hot reload, body limits, timeouts and graceful shutdown, plus
+//!   self-signed certificate generation for `palisade admission manifests --generate-certs`.
+
+mod decide;
+mod facts;
+pub mod manifests;
+pub mod message;
+pub mod review;
+
+#[cfg(feature = "server")]
+pub mod certs;
+#[cfg(feature = "server")]
+pub mod metrics;
+#[cfg(feature = "server")]
+pub mod server;
+#[cfg(feature = "server")]
+mod tls;
+
+pub use decide::{
+    Admission, AuditRecord, Decision, Evaluation, ModeCounts, Outcome, PolicyError, Prepared,
+};
+pub use facts::{ImageFactsSource, NoImageFacts, StaticImageFacts};
+pub use review::{
+    AdmissionRequest, AdmissionResponse, AdmissionReviewResponse, ReviewError, parse_review,
+};
+
+#[cfg(test)]
+mod decide_tests;

@@ -1,0 +1,606 @@
+//! The HTTPS edge: rustls + hyper, `/validate`, `/healthz`, `/readyz`, `/metrics`.
+//!
+//! Bounded at every step: a TLS handshake deadline, an HTTP/1 header read deadline, a body read
+//! deadline and size limit, a per-review deadline and a connection limit, so slow or hostile
+//! clients cost a task and a socket for a bounded time, never a worker. The policy
+//! ([`Admission`]) is built once and shared; it is rebuilt only when the date changes (exception
+//! expiry). The serving certificate is reloaded when its files change or on SIGHUP. On SIGTERM
+//! or Ctrl-C the server reports not-ready, stops accepting, and lets open requests finish within
+//! a grace period.
+
+use std::convert::Infallible;
+use std::future::Future;
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, RwLock};
+use std::time::{Duration, Instant};
+
+use bytes::Bytes;
+use http_body_util::{BodyExt, Full, Limited};
+use hyper::body::Incoming;
+use hyper::{Method, Request, Response, StatusCode, header};
+use hyper_util::rt::{TokioExecutor, TokioIo, TokioTimer};
+use hyper_util::server::graceful::GracefulShutdown;
+use tokio::net::{TcpListener, TcpStream};
+use tokio::sync::Semaphore;
+use tokio_rustls::TlsAcceptor;
+
+use crate::decide::{Admission, AuditRecord, Decision, PolicyError, Prepared};
+use crate::facts::ImageFactsSource;
+use crate::metrics::Metrics;
+use crate::review::{AdmissionReviewResponse, parse_review};
+use crate::tls::CertStore;
+
+/// Limits and timings of the server.
+#[derive(Debug, Clone)]
+pub struct ServerOptions {
+    /// Address to listen on.
+    pub addr: SocketAddr,
+    /// PEM certificate chain.
+    pub cert: PathBuf,
+    /// PEM private key.
+    pub key: PathBuf,
+    /// Largest accepted request body (413 beyond).
+    pub max_body_bytes: usize,
+    /// Deadline for a TLS handshake.
+    pub handshake_timeout: Duration,
+    /// Deadline for a request's headers (HTTP/1), idle keep-alive included.
+    pub header_timeout: Duration,
+    /// Deadline for reading a request body (408 beyond).
+    pub body_timeout: Duration,
+    /// Deadline for answering a review once its body is read (504 beyond).
+    pub review_timeout: Duration,
+    /// How often the certificate files are checked for changes.
+    pub cert_reload_interval: Duration,
+    /// How long open requests may take to finish after a shutdown signal.
+    pub shutdown_grace: Duration,
+    /// Most connections open at once; more are closed on accept.
+    pub max_connections: usize,
+}
+
+impl Default for ServerOptions {
+    fn default() -> Self {
+        ServerOptions {
+            addr: SocketAddr::from(([0, 0, 0, 0], 8443)),
+            cert: PathBuf::from("tls.crt"),
+            key: PathBuf::from("tls.key"),
+            max_body_bytes: 4 * 1024 * 1024,
+            handshake_timeout: Duration::from_secs(5),
+            header_timeout: Duration::from_secs(10),
+            body_timeout: Duration::from_secs(10),
+            review_timeout: Duration::from_secs(8),
+            cert_reload_interval: Duration::from_secs(10),
+            shutdown_grace: Duration::from_secs(15),
+            max_connections: 1024,
+        }
+    }
+}
+
+/// Why the server could not start or stopped.
+#[derive(Debug, thiserror::Error)]
+pub enum ServerError {
+    /// Certificate or key problem.
+    #[error("{0}")]
+    Tls(String),
+    /// Could not start the async runtime.
+    #[error("starting the runtime: {0}")]
+    Runtime(std::io::Error),
+    /// Could not listen.
+    #[error("listening on {addr}: {source}")]
+    Bind {
+        /// The address.
+        addr: SocketAddr,
+        /// The error.
+        source: std::io::Error,
+    },
+}
+
+/// Builds the policy for a date (`YYYY-MM-DD`), to refresh exception expiry daily.
+pub type PolicyBuilder = Arc<dyn Fn(&str) -> Result<Admission, PolicyError> + Send + Sync>;
+
+/// Receives audit records of notable decisions (never for dry-run requests).
+pub type AuditSink = Arc<dyn Fn(&AuditRecord) + Send + Sync>;
+
+struct Webhook {
+    policy: RwLock<Arc<Admission>>,
+    facts: Option<Arc<dyn ImageFactsSource>>,
+    metrics: Metrics,
+    ready: AtomicBool,
+    options: ServerOptions,
+    audit: AuditSink,
+}
+
+impl Webhook {
+    fn policy(&self) -> Arc<Admission> {
+        self.policy
+            .read()
+            .unwrap_or_else(|p| p.into_inner())
+            .clone()
+    }
+}
+
+/// A bound, not yet running webhook server.
+pub struct Server {
+    state: Arc<Webhook>,
+    store: Arc<CertStore>,
+    listener: TcpListener,
+    refresh: Option<(PolicyBuilder, fn() -> String)>,
+}
+
+/// Writes an audit record as one JSON line on stderr.
+pub fn stderr_audit_sink() -> AuditSink {
+    Arc::new(|record: &AuditRecord| {
+        let line = serde_json::json!({"event": "palisade.admission", "record": record});
+        eprintln!("{line}");
+    })
+}
+
+impl Server {
+    /// Loads the certificate and binds the address.
+    pub async fn bind(options: ServerOptions, policy: Admission) -> Result<Server, ServerError> {
+        let store = Arc::new(
+            CertStore::load(&options.cert, &options.key).map_err(|e| ServerError::Tls(e.0))?,
+        );
+        let listener =
+            TcpListener::bind(options.addr)
+                .await
+                .map_err(|source| ServerError::Bind {
+                    addr: options.addr,
+                    source,
+                })?;
+        Ok(Server {
+            state: Arc::new(Webhook {
+                policy: RwLock::new(Arc::new(policy)),
+                facts: None,
+                metrics: Metrics::default(),
+                ready: AtomicBool::new(false),
+                options,
+                audit: stderr_audit_sink(),
+            }),
+            store,
+            listener,
+            refresh: None,
+        })
+    }
+
+    fn state_mut(&mut self) -> &mut Webhook {
+        Arc::get_mut(&mut self.state).expect("the server is not running yet")
+    }
+
+    /// Consults `source` for image facts before each evaluation (called on a blocking thread).
+    pub fn with_image_facts(mut self, source: Arc<dyn ImageFactsSource>) -> Server {
+        self.state_mut().facts = Some(source);
+        self
+    }
+
+    /// Sends audit records to `sink` instead of stderr.
+    pub fn with_audit_sink(mut self, sink: AuditSink) -> Server {
+        self.state_mut().audit = sink;
+        self
+    }
+
+    /// Rebuilds the policy with `build` whenever `today()` changes (checked every minute).
+    pub fn with_daily_refresh(mut self, build: PolicyBuilder, today: fn() -> String) -> Server {
+        self.refresh = Some((build, today));
+        self
+    }
+
+    /// The address actually bound (port 0 resolved).
+    pub fn local_addr(&self) -> std::io::Result<SocketAddr> {
+        self.listener.local_addr()
+    }
+
+    /// Serves until `shutdown` completes, then drains open connections within the grace period.
+    pub async fn run(self, shutdown: impl Future<Output = ()>) -> Result<(), ServerError> {
+        let Server {
+            state,
+            store,
+            listener,
+            refresh,
+        } = self;
+        let tls = store.server_config().map_err(|e| ServerError::Tls(e.0))?;
+        let acceptor = TlsAcceptor::from(tls);
+        let mut background = Vec::new();
+        background.push(tokio::spawn(watch_certificates(
+            store.clone(),
+            state.clone(),
+        )));
+        if let Some((build, today)) = refresh {
+            background.push(tokio::spawn(refresh_policy(state.clone(), build, today)));
+        }
+        let graceful = GracefulShutdown::new();
+        let slots = Arc::new(Semaphore::new(state.options.max_connections.max(1)));
+        state.ready.store(true, Ordering::SeqCst);
+        tokio::pin!(shutdown);
+        loop {
+            let accepted = tokio::select! {
+                a = listener.accept() => a,
+                () = &mut shutdown => break,
+            };
+            let (tcp, _peer) = match accepted {
+                Ok(a) => a,
+                Err(e) => {
+                    // Out of descriptors and the like: back off briefly instead of spinning.
+                    eprintln!("palisade admission: accept failed: {e}");
+                    tokio::time::sleep(Duration::from_millis(50)).await;
+                    continue;
+                }
+            };
+            let Ok(permit) = slots.clone().try_acquire_owned() else {
+                state.metrics.connection_refused();
+                drop(tcp);
+                continue;
+            };
+            let _ = tcp.set_nodelay(true);
+            let conn = serve_connection(state.clone(), acceptor.clone(), tcp, graceful.watcher());
+            tokio::spawn(async move {
+                conn.await;
+                drop(permit);
+            });
+        }
+        state.ready.store(false, Ordering::SeqCst);
+        drop(listener);
+        let grace = state.options.shutdown_grace;
+        if tokio::time::timeout(grace, graceful.shutdown())
+            .await
+            .is_err()
+        {
+            eprintln!(
+                "palisade admission: connections still open after the {}s grace period; closing",
+                grace.as_secs()
+            );
+        }
+        for task in background {
+            task.abort();
+        }
+        Ok(())
+    }
+}
+
+async fn serve_connection(
+    state: Arc<Webhook>,
+    acceptor: TlsAcceptor,
+    tcp: TcpStream,
+    watcher: hyper_util::server::graceful::Watcher,
+) {
+    state.metrics.connection(true);
+    let opts = &state.options;
+    let tls = match tokio::time::timeout(opts.handshake_timeout, acceptor.accept(tcp)).await {
+        Ok(Ok(s)) => s,
+        _ => {
+            state.metrics.tls_handshake_failure();
+            state.metrics.connection(false);
+            return;
+        }
+    };
+    let h2 = tls.get_ref().1.alpn_protocol() == Some(b"h2");
+    let io = TokioIo::new(tls);
+    let svc_state = state.clone();
+    let service = hyper::service::service_fn(move |req| {
+        let state = svc_state.clone();
+        async move { Ok::<_, Infallible>(handle(&state, req).await) }
+    });
+    // The protocol comes from ALPN, so no read happens before the HTTP/1 header deadline
+    // applies.
+    if h2 {
+        let mut b = hyper::server::conn::http2::Builder::new(TokioExecutor::new());
+        b.timer(TokioTimer::new())
+            .max_concurrent_streams(64)
+            .keep_alive_interval(Some(Duration::from_secs(20)))
+            .keep_alive_timeout(Duration::from_secs(10));
+        let _ = watcher.watch(b.serve_connection(io, service)).await;
+    } else {
+        let mut b = hyper::server::conn::http1::Builder::new();
+        b.timer(TokioTimer::new())
+            .header_read_timeout(opts.header_timeout)
+            .max_buf_size(64 * 1024)
+            .keep_alive(true);
+        let _ = watcher.watch(b.serve_connection(io, service)).await;
+    }
+    state.metrics.connection(false);
+}
+
+type Body = Full<Bytes>;
+
+fn text(code: StatusCode, body: impl Into<Bytes>) -> Response<Body> {
+    let mut r = Response::new(Full::new(body.into()));
+    *r.status_mut() = code;
+    r.headers_mut().insert(
+        header::CONTENT_TYPE,
+        header::HeaderValue::from_static("text/plain; charset=utf-8"),
+    );
+    r
+}
+
+async fn handle(state: &Webhook, req: Request<Incoming>) -> Response<Body> {
+    let path = req.uri().path().to_string();
+    let known = matches!(
+        path.as_str(),
+        "/validate" | "/healthz" | "/readyz" | "/metrics"
+    );
+    let response = match (req.method(), path.as_str()) {
+        (&Method::POST, "/validate") => validate(state, req).await,
+        (&Method::GET | &Method::HEAD, "/healthz") => text(StatusCode::OK, "ok\n"),
+        (&Method::GET | &Method::HEAD, "/readyz") => {
+            if state.ready.load(Ordering::SeqCst) {
+                text(StatusCode::OK, "ready\n")
+            } else {
+                text(StatusCode::SERVICE_UNAVAILABLE, "shutting down\n")
+            }
+        }
+        (&Method::GET, "/metrics") => {
+            let mut r = text(StatusCode::OK, state.metrics.render());
+            r.headers_mut().insert(
+                header::CONTENT_TYPE,
+                header::HeaderValue::from_static("text/plain; version=0.0.4; charset=utf-8"),
+            );
+            r
+        }
+        (_, _) if known => {
+            let allow = if path == "/validate" {
+                "POST"
+            } else {
+                "GET, HEAD"
+            };
+            let mut r = text(
+                StatusCode::METHOD_NOT_ALLOWED,
+                format!("{path} accepts {allow}\n"),
+            );
+            if let Ok(v) = header::HeaderValue::from_str(allow) {
+                r.headers_mut().insert(header::ALLOW, v);
+            }
+            r
+        }
+        _ => text(
+            StatusCode::NOT_FOUND,
+            "not found: the webhook answers POST /validate; /healthz, /readyz, /metrics\n",
+        ),
+    };
+    state.metrics.request(
+        if known { &path } else { "other" },
+        response.status().as_u16(),
+    );
+    response
+}
+
+async fn validate(state: &Webhook, req: Request<Incoming>) -> Response<Body> {
+    let start = Instant::now();
+    let limit = state.options.max_body_bytes;
+    let too_large = |size: Option<u64>| {
+        let what = size.map_or("request body".to_string(), |n| {
+            format!("request body of {n} bytes")
+        });
+        text(
+            StatusCode::PAYLOAD_TOO_LARGE,
+            format!("{what} exceeds the limit of {limit} bytes (--max-body-bytes)\n"),
+        )
+    };
+    if let Some(len) = req
+        .headers()
+        .get(header::CONTENT_LENGTH)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.parse::<u64>().ok())
+        && len > limit as u64
+    {
+        return too_large(Some(len));
+    }
+    let body = Limited::new(req.into_body(), limit);
+    let bytes = match tokio::time::timeout(state.options.body_timeout, body.collect()).await {
+        Err(_) => {
+            return text(
+                StatusCode::REQUEST_TIMEOUT,
+                format!(
+                    "request body not received within {}s\n",
+                    state.options.body_timeout.as_secs_f64()
+                ),
+            );
+        }
+        Ok(Err(e)) => {
+            if e.downcast_ref::<http_body_util::LengthLimitError>()
+                .is_some()
+            {
+                return too_large(None);
+            }
+            return text(StatusCode::BAD_REQUEST, format!("reading the body: {e}\n"));
+        }
+        Ok(Ok(collected)) => collected.to_bytes(),
+    };
+    let request = match parse_review(&bytes) {
+        Ok(r) => r,
+        Err(e) => return text(StatusCode::BAD_REQUEST, format!("{e}\n")),
+    };
+    let policy = state.policy();
+    let decision = match tokio::time::timeout(
+        state.options.review_timeout,
+        decide(policy, state.facts.clone(), request),
+    )
+    .await
+    {
+        Ok(Some(d)) => d,
+        Ok(None) => {
+            return text(
+                StatusCode::INTERNAL_SERVER_ERROR,
+                "the review failed internally; see the server log\n",
+            );
+        }
+        Err(_) => {
+            return text(
+                StatusCode::GATEWAY_TIMEOUT,
+                format!(
+                    "no decision within {}s (image facts too slow?)\n",
+                    state.options.review_timeout.as_secs_f64()
+                ),
+            );
+        }
+    };
+    state.metrics.decision(&decision, start.elapsed());
+    if !decision.dry_run
+        && let Some(record) = &decision.record
+    {
+        (state.audit)(record);
+    }
+    let body = AdmissionReviewResponse::new(decision.response).to_json();
+    let mut r = Response::new(Full::new(Bytes::from(body)));
+    r.headers_mut().insert(
+        header::CONTENT_TYPE,
+        header::HeaderValue::from_static("application/json"),
+    );
+    r
+}
+
+/// Runs the decision. Without an image-facts source it runs inline (tens of microseconds of
+/// CPU); with one, on a blocking thread, since the source may reach registries.
+async fn decide(
+    policy: Arc<Admission>,
+    facts: Option<Arc<dyn ImageFactsSource>>,
+    request: crate::review::AdmissionRequest,
+) -> Option<Decision> {
+    let prepared = policy.prepare(request);
+    let ev = match prepared {
+        Prepared::Done(d) => return Some(*d),
+        Prepared::Evaluate(ev) => ev,
+    };
+    match facts {
+        None => Some(policy.evaluate(*ev, None)),
+        Some(source) => tokio::task::spawn_blocking(move || {
+            let table = source.facts(ev.images());
+            policy.evaluate(*ev, Some(Arc::new(table)))
+        })
+        .await
+        .ok(),
+    }
+}
+
+async fn watch_certificates(store: Arc<CertStore>, state: Arc<Webhook>) {
+    let mut tick = tokio::time::interval(
+        state
+            .options
+            .cert_reload_interval
+            .max(Duration::from_millis(100)),
+    );
+    tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    #[cfg(unix)]
+    let mut hup = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::hangup()).ok();
+    loop {
+        #[cfg(unix)]
+        let forced = match hup.as_mut() {
+            Some(h) => tokio::select! {
+                _ = tick.tick() => false,
+                _ = h.recv() => true,
+            },
+            None => {
+                tick.tick().await;
+                false
+            }
+        };
+        #[cfg(not(unix))]
+        let forced = {
+            tick.tick().await;
+            false
+        };
+        let result = if forced {
+            store.reload().map(|()| true)
+        } else {
+            store.reload_if_changed()
+        };
+        match result {
+            Ok(false) => {}
+            Ok(true) => {
+                state.metrics.tls_reload(true);
+                eprintln!("palisade admission: serving certificate reloaded");
+            }
+            Err(e) => {
+                state.metrics.tls_reload(false);
+                eprintln!(
+                    "palisade admission: certificate reload failed, keeping the previous one: {e}"
+                );
+            }
+        }
+    }
+}
+
+async fn refresh_policy(state: Arc<Webhook>, build: PolicyBuilder, today: fn() -> String) {
+    let mut current = today();
+    let mut tick = tokio::time::interval(Duration::from_secs(60));
+    loop {
+        tick.tick().await;
+        let now = today();
+        if now == current {
+            continue;
+        }
+        match build(&now) {
+            Ok(policy) => {
+                *state.policy.write().unwrap_or_else(|p| p.into_inner()) = Arc::new(policy);
+                current = now;
+            }
+            Err(e) => eprintln!("palisade admission: rebuilding the policy for {now}: {e}"),
+        }
+    }
+}
+
+/// Completes on SIGTERM or Ctrl-C (SIGINT).
+pub async fn shutdown_signal() {
+    #[cfg(unix)]
+    {
+        use tokio::signal::unix::{SignalKind, signal};
+        match signal(SignalKind::terminate()) {
+            Ok(mut term) => {
+                tokio::select! {
+                    _ = term.recv() => {}
+                    _ = tokio::signal::ctrl_c() => {}
+                }
+            }
+            Err(_) => {
+                let _ = tokio::signal::ctrl_c().await;
+            }
+        }
+    }
+    #[cfg(not(unix))]
+    {
+        let _ = tokio::signal::ctrl_c().await;
+    }
+}
+
+/// Everything [`serve_until_signal`] needs.
+pub struct ServeConfig {
+    /// Limits, timings, address and certificate files.
+    pub options: ServerOptions,
+    /// The policy for today.
+    pub policy: Admission,
+    /// Rebuilds the policy when the date changes.
+    pub refresh: Option<(PolicyBuilder, fn() -> String)>,
+    /// Image facts source, if registry access is configured.
+    pub facts: Option<Arc<dyn ImageFactsSource>>,
+    /// Worker threads (default: one per core).
+    pub workers: Option<usize>,
+}
+
+/// Runs the server on its own multi-threaded runtime until SIGTERM or Ctrl-C, then shuts down
+/// gracefully. `on_ready` receives the bound address once the server accepts connections.
+pub fn serve_until_signal(
+    config: ServeConfig,
+    on_ready: impl FnOnce(SocketAddr),
+) -> Result<(), ServerError> {
+    let mut rt = tokio::runtime::Builder::new_multi_thread();
+    rt.enable_all();
+    if let Some(n) = config.workers {
+        rt.worker_threads(n.max(1));
+    }
+    let rt = rt.build().map_err(ServerError::Runtime)?;
+    rt.block_on(async move {
+        let mut server = Server::bind(config.options, config.policy).await?;
+        if let Some(source) = config.facts {
+            server = server.with_image_facts(source);
+        }
+        if let Some((build, today)) = config.refresh {
+            server = server.with_daily_refresh(build, today);
+        }
+        let addr = server.local_addr().map_err(|source| ServerError::Bind {
+            addr: SocketAddr::from(([0, 0, 0, 0], 0)),
+            source,
+        })?;
+        on_ready(addr);
+        server.run(shutdown_signal()).await
+    })
+}

@@ -1,0 +1,257 @@
+//! Which checks can decide on a single object, and which need the rest of the cluster.
+//!
+//! An admission request carries one object. A check that reads other objects (the namespace's
+//! NetworkPolicies, the ServiceAccount a pod names, the workloads a Service selects, …) cannot
+//! decide there: "no NetworkPolicy selects this Deployment" is true of every Deployment seen
+//! alone. Such checks must not run in single-object contexts; [`needs_cluster_context`] names
+//! them, by template, so that every check of a template is classified the same way.
+//!
+//! Classification (template → why):
+//!
+//! | template | needs cluster context because |
+//! |---|---|
+//! | `namespace_without_netpol` | counts the NetworkPolicies of the namespace |
+//! | `dangling_netpol` | looks for pods a NetworkPolicy selects |
+//! | `netpol_no_default_deny` | looks for a default-deny policy among the namespace's policies |
+//! | `netpol_unprotected` | looks for policies that select the workload |
+//! | `dangling_service` | looks for workloads a Service selects |
+//! | `service_port_mismatch` | compares a Service's target ports with the selected pods' ports |
+//! | `dangling_ingress` | looks for the Services an Ingress routes to |
+//! | `missing_service_account` | looks for the ServiceAccount the pod names |
+//! | `automount_token` | the ServiceAccount's `automountServiceAccountToken` decides when the pod leaves it unset |
+//! | `rbac_binding_missing_role` | looks for the Role a binding references |
+//! | `single_replica` | a HorizontalPodAutoscaler elsewhere may manage the replica count |
+//! | `missing_owner` | the owner label may sit on the Namespace instead of the object |
+//! | `resource_missing` | a LimitRange of the namespace may default requests and limits (it mutates Pods only after the workload is admitted) |
+//!
+//! Every other built-in template reads only the object it reports on (its pod template, its
+//! own rules, ports, annotations or images, plus image facts handed to the engine), and so do
+//! custom CEL checks (`object` is the one object). `netpol_broad` inspects the rules of the
+//! policy itself. New templates are object-local unless listed here; a unit test fails when a
+//! catalog template is in neither list, so every new template gets a deliberate decision.
+
+use crate::catalog::{Catalog, CheckDef};
+
+/// Templates whose checks read objects other than the one they report on.
+pub const CLUSTER_CONTEXT_TEMPLATES: &[&str] = &[
+    "namespace_without_netpol",
+    "dangling_netpol",
+    "netpol_no_default_deny",
+    "netpol_unprotected",
+    "dangling_service",
+    "service_port_mismatch",
+    "dangling_ingress",
+    "missing_service_account",
+    "automount_token",
+    "rbac_binding_missing_role",
+    "single_replica",
+    "missing_owner",
+    "resource_missing",
+];
+
+/// Whether `check` needs objects other than the one it reports on to decide (so it must not
+/// run on a single admitted object).
+pub fn needs_cluster_context(check: &CheckDef) -> bool {
+    CLUSTER_CONTEXT_TEMPLATES.contains(&check.template.as_str())
+}
+
+/// IDs of the checks of `catalog` that need cluster context, in catalog order; pass them to
+/// [`crate::EngineOptions::skip`] to evaluate a single object.
+pub fn cluster_context_checks(catalog: &Catalog) -> Vec<String> {
+    catalog
+        .checks()
+        .iter()
+        .filter(|c| needs_cluster_context(c))
+        .map(|c| c.id.clone())
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::{Engine, EngineOptions};
+
+    /// Templates reviewed as object-local (see the module documentation).
+    const OBJECT_LOCAL_TEMPLATES: &[&str] = &[
+        "privileged",
+        "privilege_escalation",
+        "run_as_root",
+        "run_as_user_zero",
+        "read_only_root_fs",
+        "capabilities_added",
+        "capabilities_not_dropped",
+        "proc_mount",
+        "seccomp",
+        "apparmor",
+        "selinux",
+        "host_namespace",
+        "host_path",
+        "host_port",
+        "privileged_port",
+        "unsafe_sysctls",
+        "default_service_account",
+        "namespace_name",
+        "secret_volume_writable",
+        "ssh_port",
+        "env_secret_ref",
+        "env_secret_literal",
+        "env_duplicate",
+        "probe_missing",
+        "probe_port_unknown",
+        "image_tag",
+        "image_digest",
+        "image_pull_policy",
+        // The image policy checks read the image reference and the image facts the edge
+        // gathered for it (registry, signature, vulnerabilities): nothing else in the cluster.
+        "image_registry",
+        "image_signature",
+        "image_vulnerabilities",
+        "image_notorious",
+        "service_type",
+        "deprecated_api",
+        "rbac_wildcard",
+        "rbac_binding_to_role",
+        "rbac_binding_to_group",
+        "rbac_grants",
+        "rbac_binding_to_service_account",
+        "windows_host_process",
+        "sudo_in_command",
+        "share_process_namespace",
+        "host_users",
+        "node_name",
+        "workload_selector_mismatch",
+        "known_image",
+        "service_external_ips",
+        "loadbalancer_open",
+        "ingress_without_tls",
+        "netpol_broad",
+        "legacy_sa_token_secret",
+        "configmap_sensitive_key",
+        "custom",
+    ];
+
+    #[test]
+    fn every_builtin_template_is_classified_once() {
+        for check in Catalog::builtin().checks() {
+            let t = check.template.as_str();
+            let local = OBJECT_LOCAL_TEMPLATES.contains(&t);
+            let cluster = CLUSTER_CONTEXT_TEMPLATES.contains(&t);
+            assert!(
+                local ^ cluster,
+                "{} uses template {t:?}: classify it in scope.rs (local: {local}, cluster: {cluster})",
+                check.id
+            );
+        }
+    }
+
+    fn single_object_findings(yaml: &str) -> Vec<String> {
+        let catalog = Catalog::builtin();
+        let options = EngineOptions {
+            skip: cluster_context_checks(&catalog),
+            ..EngineOptions::default()
+        };
+        let inv = palisade_ingest::ingest_str("object.yaml", yaml).inventory;
+        let mut ids: Vec<String> = Engine::new(catalog, options)
+            .run(&inv)
+            .findings
+            .into_iter()
+            .map(|f| f.check_id)
+            .collect();
+        ids.sort();
+        ids.dedup();
+        ids
+    }
+
+    fn id_of(name: &str) -> String {
+        Catalog::builtin()
+            .get(name)
+            .map(|c| c.id.clone())
+            .unwrap_or_else(|| panic!("no check {name}"))
+    }
+
+    #[test]
+    fn a_lone_deployment_gets_object_findings_but_no_cluster_ones() {
+        let ids = single_object_findings(
+            r#"
+apiVersion: apps/v1
+kind: Deployment
+metadata: {name: web, namespace: shop}
+spec:
+  replicas: 1
+  selector: {matchLabels: {app: web}}
+  template:
+    metadata: {labels: {app: web}}
+    spec:
+      serviceAccountName: web-sa
+      containers:
+      - name: web
+        image: nginx:1.27
+        securityContext: {privileged: true}
+"#,
+        );
+        assert!(ids.contains(&id_of("privileged-container")), "{ids:?}");
+        for cluster_only in [
+            "namespace-without-networkpolicy",
+            "namespace-without-default-deny-ingress",
+            "workload-not-isolated-ingress",
+            "workload-not-isolated-egress",
+            "missing-service-account",
+            "service-account-token-mounted",
+            "single-replica",
+            "missing-owner",
+            "memory-limit-missing",
+        ] {
+            assert!(
+                !ids.contains(&id_of(cluster_only)),
+                "{cluster_only} fired: {ids:?}"
+            );
+        }
+    }
+
+    #[test]
+    fn a_lone_service_or_binding_is_not_dangling() {
+        let ids = single_object_findings(
+            r#"
+apiVersion: v1
+kind: Service
+metadata: {name: web, namespace: shop}
+spec:
+  type: NodePort
+  selector: {app: web}
+  ports: [{port: 80, targetPort: http}]
+---
+apiVersion: rbac.authorization.k8s.io/v1
+kind: RoleBinding
+metadata: {name: b, namespace: shop}
+roleRef: {apiGroup: rbac.authorization.k8s.io, kind: Role, name: gone}
+subjects: [{kind: Group, name: "system:anonymous", apiGroup: rbac.authorization.k8s.io}]
+"#,
+        );
+        assert!(ids.contains(&id_of("nodeport-service")), "{ids:?}");
+        assert!(ids.contains(&id_of("binding-to-anonymous")), "{ids:?}");
+        assert!(!ids.contains(&id_of("dangling-service")), "{ids:?}");
+        assert!(
+            !ids.contains(&id_of("service-target-port-unknown")),
+            "{ids:?}"
+        );
+        assert!(!ids.contains(&id_of("binding-missing-role")), "{ids:?}");
+    }
+
+    #[test]
+    fn a_broad_network_policy_is_judged_alone() {
+        let ids = single_object_findings(
+            r#"
+apiVersion: networking.k8s.io/v1
+kind: NetworkPolicy
+metadata: {name: open, namespace: shop}
+spec:
+  podSelector: {}
+  policyTypes: [Egress]
+  egress:
+  - to: [{ipBlock: {cidr: 0.0.0.0/0}}]
+"#,
+        );
+        assert!(ids.contains(&id_of("netpol-allows-any-address")), "{ids:?}");
+        assert!(!ids.contains(&id_of("dangling-networkpolicy")), "{ids:?}");
+    }
+}

@@ -1,0 +1,225 @@
+//! Public keys as cosign uses them: PEM `PUBLIC KEY` blocks (X.509 SubjectPublicKeyInfo) holding
+//! ECDSA P-256 / P-384, RSA or Ed25519 keys, and signature verification with cosign's algorithm
+//! for each key type.
+//!
+//! | key | signature | hash |
+//! |---|---|---|
+//! | ECDSA P-256 | ASN.1 DER (r, s) | SHA-256 |
+//! | ECDSA P-384 | ASN.1 DER (r, s) | SHA-384 (cosign's default), SHA-256 also accepted |
+//! | RSA | PKCS #1 v1.5, or PSS (salt length = hash length or auto) | SHA-256 |
+//! | Ed25519 | 64 bytes, pure Ed25519 over the message | — |
+//!
+//! The **fingerprint** of a key is `SHA256:` followed by the lower-case hex SHA-256 of its DER
+//! SubjectPublicKeyInfo — the same bytes as `openssl pkey -pubin -outform DER | sha256sum`.
+
+use std::fmt;
+
+use ecdsa::signature::Verifier as _;
+use ecdsa::signature::hazmat::PrehashVerifier as _;
+use sha2::{Digest, Sha256};
+use spki::DecodePublicKey;
+
+use crate::TrustError;
+
+/// The algorithm family of a key.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum KeyAlgorithm {
+    /// ECDSA over NIST P-256.
+    EcdsaP256,
+    /// ECDSA over NIST P-384.
+    EcdsaP384,
+    /// RSA (PKCS #1 v1.5 or PSS signatures).
+    Rsa,
+    /// Ed25519.
+    Ed25519,
+}
+
+impl fmt::Display for KeyAlgorithm {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            KeyAlgorithm::EcdsaP256 => "ECDSA P-256",
+            KeyAlgorithm::EcdsaP384 => "ECDSA P-384",
+            KeyAlgorithm::Rsa => "RSA",
+            KeyAlgorithm::Ed25519 => "Ed25519",
+        })
+    }
+}
+
+#[derive(Clone)]
+enum Inner {
+    P256(p256::ecdsa::VerifyingKey),
+    P384(p384::ecdsa::VerifyingKey),
+    Rsa(Box<rsa::PublicKey>),
+    Ed25519(ed25519_dalek::VerifyingKey),
+}
+
+/// A public key that verifies cosign signatures.
+#[derive(Clone)]
+pub struct PublicKey {
+    inner: Inner,
+    spki_der: Vec<u8>,
+}
+
+impl fmt::Debug for PublicKey {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("PublicKey")
+            .field("algorithm", &self.algorithm())
+            .field("fingerprint", &self.fingerprint())
+            .finish()
+    }
+}
+
+impl PartialEq for PublicKey {
+    fn eq(&self, other: &Self) -> bool {
+        self.spki_der == other.spki_der
+    }
+}
+
+impl Eq for PublicKey {}
+
+/// Lower-case hex of `bytes`.
+pub(crate) fn hex(bytes: &[u8]) -> String {
+    use std::fmt::Write as _;
+    let mut out = String::with_capacity(bytes.len() * 2);
+    for b in bytes {
+        let _ = write!(out, "{b:02x}");
+    }
+    out
+}
+
+/// `sha256:<hex>` of `bytes` (an OCI digest).
+pub fn sha256_digest(bytes: &[u8]) -> String {
+    format!("sha256:{}", hex(&Sha256::digest(bytes)))
+}
+
+/// Finds the first PEM block in `text` and returns its label and decoded bytes. Text before
+/// and after the block (comments, other blocks) is ignored.
+pub(crate) fn first_pem_block(text: &[u8], what: &str) -> Result<(String, Vec<u8>), TrustError> {
+    let s = std::str::from_utf8(text)
+        .map_err(|_| TrustError::key(what, "not PEM text (invalid UTF-8)"))?;
+    let start = s
+        .find("-----BEGIN ")
+        .ok_or_else(|| TrustError::key(what, "no PEM block (-----BEGIN …-----) found"))?;
+    let rest = &s[start..];
+    let label_end = rest[11..]
+        .find("-----")
+        .ok_or_else(|| TrustError::key(what, "malformed PEM header"))?;
+    let label = &rest[11..11 + label_end];
+    let end_marker = format!("-----END {label}-----");
+    let end = rest
+        .find(&end_marker)
+        .ok_or_else(|| TrustError::key(what, format!("PEM block {label} has no END line")))?;
+    let block = &rest[..end + end_marker.len()];
+    // Normalise line endings and wrap width so that PEM written by any tool decodes.
+    let body: String = block[11 + label_end + 5..end]
+        .chars()
+        .filter(|c| !c.is_whitespace())
+        .collect();
+    let mut wrapped = format!("-----BEGIN {label}-----\n");
+    for chunk in body.as_bytes().chunks(64) {
+        wrapped.push_str(std::str::from_utf8(chunk).unwrap_or_default());
+        wrapped.push('\n');
+    }
+    wrapped.push_str(&end_marker);
+    wrapped.push('\n');
+    let (_, der) = pem_rfc7468::decode_vec(wrapped.as_bytes())
+        .map_err(|e| TrustError::key(what, format!("PEM block {label}: {e}")))?;
+    Ok((label.to_string(), der))
+}
+
+impl PublicKey {
+    /// Parses a PEM `PUBLIC KEY` block (the format of `cosign.pub`). `what` names the source
+    /// (a file path, a config entry) in errors.
+    pub fn from_pem(pem: &[u8], what: &str) -> Result<PublicKey, TrustError> {
+        let (label, der) = first_pem_block(pem, what)?;
+        if label != "PUBLIC KEY" {
+            return Err(TrustError::key(
+                what,
+                format!("expected a PEM PUBLIC KEY block, found {label}"),
+            ));
+        }
+        PublicKey::from_spki_der(&der, what)
+    }
+
+    /// Parses a DER SubjectPublicKeyInfo.
+    pub fn from_spki_der(der: &[u8], what: &str) -> Result<PublicKey, TrustError> {
+        let inner = if let Ok(k) = p256::ecdsa::VerifyingKey::from_public_key_der(der) {
+            Inner::P256(k)
+        } else if let Ok(k) = p384::ecdsa::VerifyingKey::from_public_key_der(der) {
+            Inner::P384(k)
+        } else if let Ok(k) = ed25519_dalek::VerifyingKey::from_public_key_der(der) {
+            Inner::Ed25519(k)
+        } else if let Ok(k) = rsa::PublicKey::from_public_key_der(der) {
+            Inner::Rsa(Box::new(k))
+        } else {
+            return Err(TrustError::key(
+                what,
+                "unsupported or malformed public key (expected ECDSA P-256/P-384, RSA or Ed25519 SubjectPublicKeyInfo)",
+            ));
+        };
+        Ok(PublicKey {
+            inner,
+            spki_der: der.to_vec(),
+        })
+    }
+
+    /// The key's algorithm.
+    pub fn algorithm(&self) -> KeyAlgorithm {
+        match self.inner {
+            Inner::P256(_) => KeyAlgorithm::EcdsaP256,
+            Inner::P384(_) => KeyAlgorithm::EcdsaP384,
+            Inner::Rsa(_) => KeyAlgorithm::Rsa,
+            Inner::Ed25519(_) => KeyAlgorithm::Ed25519,
+        }
+    }
+
+    /// `SHA256:<hex of SHA-256 over the DER SubjectPublicKeyInfo>`.
+    pub fn fingerprint(&self) -> String {
+        format!("SHA256:{}", hex(&Sha256::digest(&self.spki_der)))
+    }
+
+    /// The DER SubjectPublicKeyInfo.
+    pub fn spki_der(&self) -> &[u8] {
+        &self.spki_der
+    }
+
+    /// The key as a PEM `PUBLIC KEY` block.
+    pub fn to_pem(&self) -> String {
+        pem_rfc7468::encode_string("PUBLIC KEY", pem_rfc7468::LineEnding::LF, &self.spki_der)
+            .unwrap_or_default()
+    }
+
+    /// Whether `signature` is a valid signature of `message` under this key, with cosign's
+    /// algorithm for the key type (see the module documentation).
+    pub fn verify(&self, message: &[u8], signature: &[u8]) -> bool {
+        match &self.inner {
+            Inner::P256(k) => p256::ecdsa::DerSignature::try_from(signature)
+                .is_ok_and(|sig| k.verify(message, &sig).is_ok()),
+            Inner::P384(k) => p384::ecdsa::DerSignature::try_from(signature).is_ok_and(|sig| {
+                k.verify(message, &sig).is_ok()
+                    || k.verify_prehash(&Sha256::digest(message), &sig).is_ok()
+            }),
+            Inner::Rsa(k) => {
+                let pkcs1 = rsa::pkcs1v15::Signature::try_from(signature).is_ok_and(|sig| {
+                    rsa::pkcs1v15::VerifyingKey::<Sha256>::new((**k).clone())
+                        .verify(message, &sig)
+                        .is_ok()
+                });
+                pkcs1
+                    || rsa::pss::Signature::try_from(signature).is_ok_and(|sig| {
+                        rsa::pss::VerifyingKey::<Sha256>::new((**k).clone())
+                            .verify(message, &sig)
+                            .is_ok()
+                            || rsa::pss::VerifyingKey::<Sha256>::new_with_auto_salt_len(
+                                (**k).clone(),
+                            )
+                            .verify(message, &sig)
+                            .is_ok()
+                    })
+            }
+            Inner::Ed25519(k) => ed25519_dalek::Signature::from_slice(signature)
+                .is_ok_and(|sig| k.verify_strict(message, &sig).is_ok()),
+        }
+    }
+}

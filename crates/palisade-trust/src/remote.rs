@@ -1,0 +1,236 @@
+//! The registry edge (feature `registry`): [`SignatureSource`] over `palisade-registry`, the
+//! cached [`Verifier`] for scan and admission, and signing/attaching in a registry.
+
+use std::path::Path;
+
+use palisade_registry::{PullOptions, RegistryError, Repository};
+
+use crate::TrustError;
+use crate::bundle;
+use crate::classic::{self, Descriptor};
+use crate::keys::PublicKey;
+use crate::payload::simple_signing_payload;
+use crate::private::SigningKey;
+use crate::verify::{
+    Referrer, SignatureSource, SourceError, Verification, VerificationCache, verify_image,
+};
+
+/// Why a remote operation failed.
+#[derive(Debug, thiserror::Error)]
+pub enum RemoteError {
+    /// The registry could not be reached, refused the credentials or the request.
+    #[error(transparent)]
+    Registry(#[from] RegistryError),
+    /// Reading a signature artifact or key failed.
+    #[error(transparent)]
+    Trust(#[from] TrustError),
+}
+
+/// [`SignatureSource`] over a connected repository.
+pub struct RepositorySource<'a>(pub &'a Repository);
+
+fn source_err(e: RegistryError) -> SourceError {
+    SourceError(e.to_string())
+}
+
+impl SignatureSource for RepositorySource<'_> {
+    fn manifest_by_tag(&self, tag: &str) -> Result<Option<Vec<u8>>, SourceError> {
+        Ok(self
+            .0
+            .manifest_by_tag(tag)
+            .map_err(source_err)?
+            .map(|m| m.bytes))
+    }
+    fn manifest_by_digest(&self, digest: &str) -> Result<Vec<u8>, SourceError> {
+        Ok(self.0.manifest_by_digest(digest).map_err(source_err)?.bytes)
+    }
+    fn blob(&self, digest: &str, max_bytes: u64) -> Result<Vec<u8>, SourceError> {
+        self.0.blob(digest, max_bytes).map_err(source_err)
+    }
+    fn referrers(&self, digest: &str) -> Result<Vec<Referrer>, SourceError> {
+        Ok(self
+            .0
+            .referrers(digest)
+            .map_err(source_err)?
+            .into_iter()
+            .map(|r| Referrer {
+                digest: r.digest,
+                artifact_type: r.artifact_type,
+            })
+            .collect())
+    }
+}
+
+/// Verifies image signatures in registries, caching verdicts by repository, digest and key set.
+///
+/// Blocking (the registry client owns a small runtime per call): call it from a plain thread or
+/// `spawn_blocking`. A reference pinned by digest whose verdict is cached costs no request; a
+/// tag costs one manifest request to resolve it.
+#[derive(Debug, Default)]
+pub struct Verifier {
+    options: PullOptions,
+    cache: VerificationCache,
+}
+
+impl Verifier {
+    /// A verifier using these registry options (credentials, insecure registries).
+    pub fn new(options: PullOptions) -> Verifier {
+        Verifier {
+            options,
+            cache: VerificationCache::default(),
+        }
+    }
+
+    /// The verdict for `reference` (tag or digest) against `keys`. `Err` means the registry
+    /// could not be asked (unreachable, credentials refused, image not found): put the message
+    /// in `ImageFacts.errors`, not a verdict.
+    pub fn verify(&self, reference: &str, keys: &[PublicKey]) -> Result<Verification, RemoteError> {
+        let (name, pinned) = palisade_registry::artifacts::parse_reference(reference)?;
+        if let Some(hit) = pinned.and_then(|digest| self.cache.get(&name, &digest, keys)) {
+            return Ok(hit);
+        }
+        let repo = Repository::connect(reference, &self.options, false)?;
+        let image = repo.resolve()?;
+        if let Some(hit) = self.cache.get(&repo.name(), &image.digest, keys) {
+            return Ok(hit);
+        }
+        let verification =
+            verify_image(&RepositorySource(&repo), &image.digest, &image.bytes, keys)
+                .map_err(TrustError::Source)?;
+        self.cache.insert(&repo.name(), keys, &verification);
+        Ok(verification)
+    }
+
+    /// Number of cached verdicts.
+    pub fn cached(&self) -> usize {
+        self.cache.len()
+    }
+}
+
+/// What a signing operation wrote.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct SignOutcome {
+    /// `registry/repository`.
+    pub repository: String,
+    /// The image digest signed.
+    pub digest: String,
+    /// Where the signature went: the `.sig` tag, or the referrer manifest digest.
+    pub location: String,
+    /// Fingerprint of the signing key.
+    pub key_fingerprint: String,
+}
+
+/// Signs `reference` in cosign's classic layout: pushes the simple-signing payload, the config
+/// and the signature manifest under `sha256-<hex>.sig`, appending to existing signatures.
+pub fn sign_classic(
+    reference: &str,
+    key: &SigningKey,
+    options: &PullOptions,
+    annotations: Option<&serde_json::Map<String, serde_json::Value>>,
+) -> Result<SignOutcome, RemoteError> {
+    let repo = Repository::connect(reference, options, true)?;
+    let image = repo.resolve()?;
+    let payload = simple_signing_payload(&repo.name(), &image.digest, annotations);
+    let signature = key.sign(&payload);
+    let tag = classic::signature_tag(&image.digest).map_err(TrustError::Artifact)?;
+    let existing = repo.manifest_by_tag(&tag)?;
+    let artifacts = classic::append_signature(
+        existing.as_ref().map(|m| m.bytes.as_slice()),
+        &payload,
+        &signature,
+    )?;
+    repo.push_blob(&artifacts.payload)?;
+    repo.push_blob(&artifacts.config)?;
+    repo.push_manifest(&tag, &artifacts.manifest, artifacts.media_type)?;
+    Ok(SignOutcome {
+        repository: repo.name(),
+        digest: image.digest,
+        location: tag,
+        key_fingerprint: key.public_key().fingerprint(),
+    })
+}
+
+/// Which bundle content to attach.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum BundleKind {
+    /// DSSE envelope with an in-toto statement (cosign 3's image signatures).
+    Dsse,
+    /// `messageSignature` over the image manifest.
+    MessageSignature,
+}
+
+/// Signs `reference` with a Sigstore bundle attached as a referrer: pushes the bundle blob, the
+/// empty config and a manifest whose `subject` is the image, then records it in the
+/// `sha256-<hex>` referrers tag-schema index (for registries without the referrers API).
+pub fn attach_bundle(
+    reference: &str,
+    key: &SigningKey,
+    options: &PullOptions,
+    kind: BundleKind,
+) -> Result<SignOutcome, RemoteError> {
+    let repo = Repository::connect(reference, options, true)?;
+    let image = repo.resolve()?;
+    let bundle = match kind {
+        BundleKind::Dsse => bundle::sign_dsse_bundle(&image.digest, key),
+        BundleKind::MessageSignature => bundle::sign_message_bundle(&image.bytes, key),
+    }
+    .map_err(TrustError::Artifact)?;
+    let subject = Descriptor {
+        media_type: if image.media_type.is_empty() {
+            classic::OCI_MANIFEST.to_string()
+        } else {
+            image.media_type.clone()
+        },
+        digest: image.digest.clone(),
+        size: image.bytes.len() as u64,
+        annotations: Default::default(),
+    };
+    let manifest = bundle::referrer_manifest(&subject, &bundle);
+    repo.push_blob(&bundle)?;
+    repo.push_blob(bundle::EMPTY_CONFIG)?;
+    let digest = crate::keys::sha256_digest(&manifest);
+    repo.push_manifest(&digest, &manifest, classic::OCI_MANIFEST)?;
+    let index_tag = image.digest.replacen(':', "-", 1);
+    let existing = repo.manifest_by_tag(&index_tag)?;
+    let index =
+        bundle::add_to_referrers_index(existing.as_ref().map(|m| m.bytes.as_slice()), &manifest)
+            .map_err(TrustError::Artifact)?;
+    repo.push_manifest(
+        &index_tag,
+        &index,
+        "application/vnd.oci.image.index.v1+json",
+    )?;
+    Ok(SignOutcome {
+        repository: repo.name(),
+        digest: image.digest,
+        location: format!("referrer {digest}"),
+        key_fingerprint: key.public_key().fingerprint(),
+    })
+}
+
+/// Reads the public keys of a signature requirement: each entry is PEM text (contains
+/// `-----BEGIN`) or a path, relative to `base_dir` (the configuration file's directory).
+pub fn load_public_keys(entries: &[String], base_dir: &Path) -> Result<Vec<PublicKey>, TrustError> {
+    entries
+        .iter()
+        .enumerate()
+        .map(|(i, entry)| {
+            if entry.contains("-----BEGIN") {
+                PublicKey::from_pem(entry.as_bytes(), &format!("keys[{i}] (inline PEM)"))
+            } else {
+                let path = base_dir.join(entry);
+                let bytes = std::fs::read(&path)
+                    .map_err(|e| TrustError::key(&path.display().to_string(), e.to_string()))?;
+                PublicKey::from_pem(&bytes, &path.display().to_string())
+            }
+        })
+        .collect()
+}
+
+/// Reads a private key file; encrypted keys are decrypted with `password` (cosign reads it
+/// from `COSIGN_PASSWORD`).
+pub fn load_signing_key(path: &Path, password: &[u8]) -> Result<SigningKey, TrustError> {
+    let bytes = std::fs::read(path)
+        .map_err(|e| TrustError::key(&path.display().to_string(), e.to_string()))?;
+    SigningKey::from_pem(&bytes, password, &path.display().to_string())
+}

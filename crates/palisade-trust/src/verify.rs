@@ -1,0 +1,258 @@
+//! The verdict for one image: every classic signature and every bundle referrer is checked
+//! against the keys; the image is `Verified` when one of them verifies, `Invalid` (with one
+//! specific reason per signature) when signatures exist but none verifies, `Unsigned` when
+//! there are none.
+
+use std::collections::HashMap;
+use std::sync::Mutex;
+
+use palisade_model::SignatureStatus;
+use serde::Serialize;
+
+use crate::bundle::{self, BUNDLE_MEDIA_TYPE, MAX_BUNDLE_BYTES};
+use crate::classic::{self, MAX_PAYLOAD_BYTES, MAX_SIGNATURES};
+use crate::keys::PublicKey;
+
+/// The registry could not be reached or answered with an error (other than "not found").
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{0}")]
+pub struct SourceError(pub String);
+
+/// A referrer of an image (an entry of the referrers API response or tag-schema index).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Referrer {
+    /// Manifest digest of the referrer.
+    pub digest: String,
+    /// Its `artifactType`, if declared.
+    pub artifact_type: Option<String>,
+}
+
+/// What verification needs from the image's repository. Implemented over the registry client
+/// (`remote` module) and by in-memory stores in tests.
+pub trait SignatureSource {
+    /// The manifest under `tag`; `Ok(None)` when the tag does not exist.
+    fn manifest_by_tag(&self, tag: &str) -> Result<Option<Vec<u8>>, SourceError>;
+    /// The manifest with `digest` (verified against it).
+    fn manifest_by_digest(&self, digest: &str) -> Result<Vec<u8>, SourceError>;
+    /// The blob with `digest`, at most `max_bytes` long.
+    fn blob(&self, digest: &str, max_bytes: u64) -> Result<Vec<u8>, SourceError>;
+    /// The referrers of `digest` (referrers API, or the `sha256-<hex>` tag schema fallback).
+    fn referrers(&self, digest: &str) -> Result<Vec<Referrer>, SourceError>;
+}
+
+/// Which layout a signature came in.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Layout {
+    /// cosign's `sha256-<hex>.sig` tag.
+    Classic,
+    /// A Sigstore bundle attached as a referrer.
+    Bundle,
+}
+
+/// The outcome for one signature.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct SignatureCheck {
+    /// Layout.
+    pub layout: Layout,
+    /// Where it was found: `<tag> layer <digest>` or `referrer <digest>`.
+    pub location: String,
+    /// Fingerprint of the key that verified it.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub verified_by: Option<String>,
+    /// Why it did not verify.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub reason: Option<String>,
+}
+
+/// The verdict for one image with details for reports.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Verification {
+    /// The digest the signatures were checked against.
+    pub digest: String,
+    /// The verdict.
+    pub status: SignatureStatus,
+    /// Every signature looked at.
+    pub checks: Vec<SignatureCheck>,
+    /// Fingerprints of the keys tried.
+    pub keys: Vec<String>,
+}
+
+/// Verifies the signatures of the image with `image_digest` (whose manifest bytes are
+/// `image_manifest`) in both layouts. Errors only when the registry fails; a missing or bad
+/// signature is part of the verdict.
+pub fn verify_image(
+    source: &dyn SignatureSource,
+    image_digest: &str,
+    image_manifest: &[u8],
+    keys: &[PublicKey],
+) -> Result<Verification, SourceError> {
+    let mut checks = Vec::new();
+    // Classic layout.
+    let tag = classic::signature_tag(image_digest).map_err(SourceError)?;
+    if let Some(manifest) = source.manifest_by_tag(&tag)? {
+        match classic::signatures_in_manifest(&manifest) {
+            Ok(signatures) => {
+                for sig in signatures {
+                    let location = format!("{tag} layer {}", sig.layer.digest);
+                    let outcome = if sig.layer.size > MAX_PAYLOAD_BYTES {
+                        Err(format!(
+                            "payload layer {} is {} bytes, larger than {MAX_PAYLOAD_BYTES}",
+                            sig.layer.digest, sig.layer.size
+                        ))
+                    } else {
+                        let payload = source.blob(&sig.layer.digest, MAX_PAYLOAD_BYTES)?;
+                        classic::check_signature(image_digest, &sig, &payload, keys)
+                    };
+                    checks.push(check(Layout::Classic, location, outcome));
+                }
+            }
+            Err(reason) => checks.push(check(Layout::Classic, tag.clone(), Err(reason))),
+        }
+    }
+    // Bundles through referrers.
+    for referrer in source
+        .referrers(image_digest)?
+        .into_iter()
+        .filter(|r| {
+            r.artifact_type
+                .as_deref()
+                .is_some_and(bundle::is_bundle_media_type)
+        })
+        .take(MAX_SIGNATURES)
+    {
+        let location = format!("referrer {}", referrer.digest);
+        let manifest = source.manifest_by_digest(&referrer.digest)?;
+        let outcome = match bundle_layer(&manifest) {
+            Ok((digest, size)) if size <= MAX_BUNDLE_BYTES => {
+                let bytes = source.blob(&digest, MAX_BUNDLE_BYTES)?;
+                if crate::keys::sha256_digest(&bytes) != digest {
+                    Err(format!("bundle blob {digest} does not match its content"))
+                } else {
+                    bundle::check_bundle(image_digest, image_manifest, &bytes, keys)
+                }
+            }
+            Ok((digest, size)) => Err(format!(
+                "bundle {digest} is {size} bytes, larger than {MAX_BUNDLE_BYTES}"
+            )),
+            Err(e) => Err(e),
+        };
+        checks.push(check(Layout::Bundle, location, outcome));
+    }
+    let status = if let Some(fp) = checks.iter().find_map(|c| c.verified_by.clone()) {
+        SignatureStatus::Verified {
+            key_fingerprint: fp,
+        }
+    } else if checks.is_empty() {
+        SignatureStatus::Unsigned
+    } else {
+        SignatureStatus::Invalid {
+            reasons: checks.iter().filter_map(|c| c.reason.clone()).collect(),
+        }
+    };
+    Ok(Verification {
+        digest: image_digest.to_string(),
+        status,
+        checks,
+        keys: keys.iter().map(PublicKey::fingerprint).collect(),
+    })
+}
+
+fn check(layout: Layout, location: String, outcome: Result<String, String>) -> SignatureCheck {
+    match outcome {
+        Ok(fp) => SignatureCheck {
+            layout,
+            location,
+            verified_by: Some(fp),
+            reason: None,
+        },
+        Err(reason) => SignatureCheck {
+            layout,
+            location,
+            verified_by: None,
+            reason: Some(reason),
+        },
+    }
+}
+
+/// The bundle layer (digest, size) of a referrer manifest.
+fn bundle_layer(manifest: &[u8]) -> Result<(String, u64), String> {
+    let v: serde_json::Value = serde_json::from_slice(manifest)
+        .map_err(|e| format!("referrer manifest is not JSON: {e}"))?;
+    v["layers"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .find(|l| {
+            l["mediaType"]
+                .as_str()
+                .is_some_and(bundle::is_bundle_media_type)
+        })
+        .and_then(|l| Some((l["digest"].as_str()?.to_string(), l["size"].as_u64()?)))
+        .ok_or_else(|| format!("referrer manifest has no {BUNDLE_MEDIA_TYPE} layer"))
+}
+
+/// A human sentence for a verdict ("no signature for sha256:…" for unsigned images).
+pub fn describe(v: &Verification) -> String {
+    match &v.status {
+        SignatureStatus::Verified { key_fingerprint } => {
+            format!(
+                "signature for {} verified with key {key_fingerprint}",
+                v.digest
+            )
+        }
+        SignatureStatus::Unsigned => format!("no signature for {}", v.digest),
+        SignatureStatus::Invalid { reasons } => reasons.join("; "),
+    }
+}
+
+/// (repository, digest, sorted key fingerprints).
+type CacheKey = (String, String, Vec<String>);
+
+/// Verdicts cached by repository, digest and key set; digests are immutable, so a cached verdict
+/// stays valid for as long as the keys are the same.
+#[derive(Debug, Default)]
+pub struct VerificationCache {
+    entries: Mutex<HashMap<CacheKey, Verification>>,
+}
+
+impl VerificationCache {
+    /// Most entries kept; the cache is cleared when it is full.
+    pub const CAPACITY: usize = 4096;
+
+    fn key(repository: &str, digest: &str, keys: &[PublicKey]) -> CacheKey {
+        let mut fps: Vec<String> = keys.iter().map(PublicKey::fingerprint).collect();
+        fps.sort();
+        fps.dedup();
+        (repository.to_string(), digest.to_string(), fps)
+    }
+
+    /// The cached verdict, if any.
+    pub fn get(&self, repository: &str, digest: &str, keys: &[PublicKey]) -> Option<Verification> {
+        let entries = self.entries.lock().ok()?;
+        entries.get(&Self::key(repository, digest, keys)).cloned()
+    }
+
+    /// Remembers a verdict.
+    pub fn insert(&self, repository: &str, keys: &[PublicKey], verification: &Verification) {
+        if let Ok(mut entries) = self.entries.lock() {
+            if entries.len() >= Self::CAPACITY {
+                entries.clear();
+            }
+            entries.insert(
+                Self::key(repository, &verification.digest, keys),
+                verification.clone(),
+            );
+        }
+    }
+
+    /// Number of cached verdicts.
+    pub fn len(&self) -> usize {
+        self.entries.lock().map(|e| e.len()).unwrap_or(0)
+    }
+
+    /// Whether the cache is empty.
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+}

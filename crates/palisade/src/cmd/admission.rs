@@ -1,0 +1,405 @@
+//! `palisade admission serve|manifests|review` (issue #9).
+
+use std::io::Read as _;
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+use std::sync::Arc;
+use std::time::Duration;
+
+use anyhow::Context;
+use clap::ValueEnum;
+use palisade_admission::manifests::{self, FailurePolicy, ManifestOptions};
+use palisade_admission::server::{ServeConfig, ServerOptions};
+use palisade_admission::{Admission, AdmissionReviewResponse, parse_review};
+use palisade_checks::Catalog;
+use palisade_config::Config;
+
+use crate::exit;
+
+/// `palisade admission …`
+#[derive(clap::Subcommand, Debug)]
+pub enum Command {
+    /// Serve the validating webhook over HTTPS (POST /validate; /healthz, /readyz, /metrics).
+    #[command(
+        after_help = "Examples:\n  palisade admission serve --tls-cert tls.crt --tls-key tls.key\n  palisade admission serve --config palisade.yaml --tls-cert /etc/palisade/tls/tls.crt --tls-key /etc/palisade/tls/tls.key --addr 0.0.0.0:8443\n\nWithout --config, critical and high findings are enforced (denied), medium and low warned, info audited. The certificate files are re-read when they change (and on SIGHUP); SIGTERM drains open requests and exits."
+    )]
+    Serve(ServeArgs),
+    /// Print the install manifests: Namespace, ServiceAccount, Deployment, Service and
+    /// ValidatingWebhookConfiguration (plus TLS Secret and ConfigMap when given).
+    #[command(
+        after_help = "Examples:\n  palisade admission manifests --generate-certs ./certs --image registry.example.com/palisade:0.1.0 | kubectl apply -f -\n  palisade admission manifests --ca-bundle ca.crt --failure-policy ignore --timeout-seconds 5 --config palisade.yaml"
+    )]
+    Manifests(ManifestArgs),
+    /// Decide one AdmissionReview (JSON file or `-` for stdin) and print the response, as the
+    /// webhook would answer it. Exit status 1 when the request is denied.
+    Review(ReviewArgs),
+}
+
+/// Arguments of `palisade admission serve`.
+#[derive(clap::Args, Debug)]
+pub struct ServeArgs {
+    /// Policy configuration (the same palisade.yaml as `palisade scan`).
+    #[arg(long, short = 'c', value_name = "FILE", env = "PALISADE_CONFIG")]
+    pub config: Option<PathBuf>,
+    /// PEM certificate chain served to the API server.
+    #[arg(long, value_name = "FILE")]
+    pub tls_cert: PathBuf,
+    /// PEM private key of the certificate.
+    #[arg(long, value_name = "FILE")]
+    pub tls_key: PathBuf,
+    /// Address to listen on.
+    #[arg(long, value_name = "ADDR", default_value = "0.0.0.0:8443")]
+    pub addr: SocketAddr,
+    /// Largest request body accepted (413 beyond).
+    #[arg(long, value_name = "BYTES", default_value_t = 4 * 1024 * 1024)]
+    pub max_body_bytes: usize,
+    /// Seconds a client may take to send request headers, and again the body.
+    #[arg(long, value_name = "SECONDS", default_value_t = 10.0, value_parser = seconds)]
+    pub read_timeout: f64,
+    /// Seconds a TLS handshake may take.
+    #[arg(long, value_name = "SECONDS", default_value_t = 5.0, value_parser = seconds)]
+    pub handshake_timeout: f64,
+    /// Seconds to decide one review once its body is read (504 beyond).
+    #[arg(long, value_name = "SECONDS", default_value_t = 8.0, value_parser = seconds)]
+    pub review_timeout: f64,
+    /// Seconds between checks of the certificate files for changes.
+    #[arg(long, value_name = "SECONDS", default_value_t = 10.0, value_parser = seconds)]
+    pub cert_reload_interval: f64,
+    /// Seconds open requests get to finish after SIGTERM.
+    #[arg(long, value_name = "SECONDS", default_value_t = 15.0, value_parser = seconds)]
+    pub shutdown_grace: f64,
+    /// Most connections open at once.
+    #[arg(long, value_name = "N", default_value_t = 1024)]
+    pub max_connections: usize,
+    /// Worker threads (default: one per core).
+    #[arg(long, value_name = "N")]
+    pub workers: Option<usize>,
+    /// Reach image registries before deciding: verify the signatures `images.signatures`
+    /// requires and match image packages against the vulnerability database (results cached
+    /// per image), as `palisade scan --registry` does.
+    #[cfg(feature = "registry-facts")]
+    #[arg(long)]
+    pub registry: bool,
+    /// With --registry: a registry (`host[:port]`) reachable over plain HTTP (repeatable).
+    #[cfg(feature = "registry-facts")]
+    #[arg(long = "insecure-registry", value_name = "HOST", requires = "registry")]
+    pub insecure_registries: Vec<String>,
+    /// With --registry: the vulnerability database (default: as `palisade db`; none: no
+    /// vulnerability facts).
+    #[cfg(feature = "registry-facts")]
+    #[arg(long, value_name = "FILE", env = "PALISADE_DB", requires = "registry")]
+    pub db: Option<PathBuf>,
+}
+
+/// `--failure-policy`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum FailurePolicyArg {
+    /// Refuse requests when the webhook is unreachable.
+    Fail,
+    /// Admit requests when the webhook is unreachable.
+    Ignore,
+}
+
+/// Arguments of `palisade admission manifests`.
+#[derive(clap::Args, Debug)]
+pub struct ManifestArgs {
+    /// Name of the Deployment, Service, ServiceAccount and webhook configuration.
+    #[arg(long, default_value = "palisade-admission")]
+    pub name: String,
+    /// Namespace the webhook runs in (excluded from its own namespaceSelector).
+    #[arg(long, short = 'n', default_value = "palisade-system")]
+    pub namespace: String,
+    /// Container image of palisade.
+    #[arg(long, default_value = concat!("palisade:", env!("CARGO_PKG_VERSION")))]
+    pub image: String,
+    /// Replicas of the Deployment.
+    #[arg(long, default_value_t = 2)]
+    pub replicas: u32,
+    /// What the API server does when the webhook cannot answer.
+    #[arg(long, value_enum, default_value_t = FailurePolicyArg::Fail)]
+    pub failure_policy: FailurePolicyArg,
+    /// Seconds the API server waits for an answer (1–30).
+    #[arg(long, default_value_t = 10)]
+    pub timeout_seconds: u32,
+    /// Container port.
+    #[arg(long, default_value_t = 8443)]
+    pub port: u16,
+    /// Namespaces the webhook never sees (repeatable; its own namespace always).
+    #[arg(long = "exclude-namespace", value_name = "NAMESPACE")]
+    pub exclude_namespaces: Vec<String>,
+    /// PEM CA certificate for caBundle (the CA that signed the serving certificate).
+    #[arg(long, value_name = "FILE", conflicts_with = "generate_certs")]
+    pub ca_bundle: Option<PathBuf>,
+    /// Serving certificate to ship as the TLS Secret (with --tls-key).
+    #[arg(
+        long,
+        value_name = "FILE",
+        requires = "tls_key",
+        conflicts_with = "generate_certs"
+    )]
+    pub tls_cert: Option<PathBuf>,
+    /// Serving key to ship as the TLS Secret (with --tls-cert).
+    #[arg(
+        long,
+        value_name = "FILE",
+        requires = "tls_cert",
+        conflicts_with = "generate_certs"
+    )]
+    pub tls_key: Option<PathBuf>,
+    /// Generate a self-signed CA and a serving certificate for the Service into DIR
+    /// (ca.crt, tls.crt, tls.key), and fill caBundle and the TLS Secret with them.
+    #[arg(long, value_name = "DIR")]
+    pub generate_certs: Option<PathBuf>,
+    /// Days the generated serving certificate is valid.
+    #[arg(long, default_value_t = 365, requires = "generate_certs")]
+    pub cert_days: u32,
+    /// palisade.yaml to ship as a ConfigMap (validated first).
+    #[arg(long, short = 'c', value_name = "FILE")]
+    pub config: Option<PathBuf>,
+}
+
+/// Arguments of `palisade admission review`.
+#[derive(clap::Args, Debug)]
+pub struct ReviewArgs {
+    /// AdmissionReview JSON file, or `-` for stdin.
+    #[arg(value_name = "FILE")]
+    pub path: String,
+    /// Policy configuration.
+    #[arg(long, short = 'c', value_name = "FILE", env = "PALISADE_CONFIG")]
+    pub config: Option<PathBuf>,
+    /// Date used for exception expiry (YYYY-MM-DD; default: today, UTC).
+    #[arg(long, value_name = "DATE", hide = true)]
+    pub today: Option<String>,
+}
+
+fn seconds(s: &str) -> Result<f64, String> {
+    let v: f64 = s
+        .parse()
+        .map_err(|_| format!("{s:?} is not a number of seconds"))?;
+    if !(v.is_finite() && v > 0.0 && v <= 86_400.0) {
+        return Err(format!("{s} must be between 0 and 86400 seconds"));
+    }
+    Ok(v)
+}
+
+/// Runs `palisade admission …`.
+pub fn run(command: Command) -> anyhow::Result<ExitCode> {
+    match command {
+        Command::Serve(a) => serve(a),
+        Command::Manifests(a) => print_manifests(a),
+        Command::Review(a) => review(a),
+    }
+}
+
+fn load_config(path: Option<&Path>, catalog: &Catalog) -> anyhow::Result<Config> {
+    match path {
+        Some(path) => {
+            let text = std::fs::read_to_string(path)
+                .with_context(|| format!("reading config {}", path.display()))?;
+            Config::from_yaml(&text, catalog).with_context(|| format!("config {}", path.display()))
+        }
+        None => Ok(Config::default()),
+    }
+}
+
+fn serve(a: ServeArgs) -> anyhow::Result<ExitCode> {
+    let catalog = Catalog::builtin();
+    let config = load_config(a.config.as_deref(), &catalog)?;
+    let today = crate::cmd::today_utc();
+    let policy = Admission::new(&config, catalog, Some(today))
+        .with_context(|| "building the admission policy")?;
+    let active = policy.active_checks().len();
+    let build_config = config.clone();
+    let build: palisade_admission::server::PolicyBuilder = Arc::new(move |day: &str| {
+        Admission::new(&build_config, Catalog::builtin(), Some(day.to_string()))
+    });
+    let facts = image_facts(&a, &config)?;
+    let secs = Duration::from_secs_f64;
+    let options = ServerOptions {
+        addr: a.addr,
+        cert: a.tls_cert,
+        key: a.tls_key,
+        max_body_bytes: a.max_body_bytes,
+        handshake_timeout: secs(a.handshake_timeout),
+        header_timeout: secs(a.read_timeout),
+        body_timeout: secs(a.read_timeout),
+        review_timeout: secs(a.review_timeout),
+        cert_reload_interval: secs(a.cert_reload_interval),
+        shutdown_grace: secs(a.shutdown_grace),
+        max_connections: a.max_connections,
+    };
+    palisade_admission::server::serve_until_signal(
+        ServeConfig {
+            options,
+            policy,
+            refresh: Some((build, crate::cmd::today_utc)),
+            facts,
+            workers: a.workers,
+        },
+        |addr| {
+            eprintln!(
+                "palisade admission: serving https://{addr}/validate ({active} checks on single objects)"
+            );
+        },
+    )?;
+    eprintln!("palisade admission: stopped");
+    Ok(ExitCode::SUCCESS)
+}
+
+/// The image-facts source for `--registry` (the same collector `palisade scan --registry` uses).
+#[cfg(feature = "registry-facts")]
+fn image_facts(
+    a: &ServeArgs,
+    config: &Config,
+) -> anyhow::Result<Option<Arc<dyn palisade_admission::ImageFactsSource>>> {
+    if !a.registry {
+        return Ok(None);
+    }
+    let config_dir = a
+        .config
+        .as_deref()
+        .and_then(Path::parent)
+        .unwrap_or(Path::new("."));
+    let db = palisade_vulndb::resolve_db_path(a.db.as_deref())
+        .ok()
+        .and_then(|p| palisade_vulndb::VulnDb::open_existing(&p).ok());
+    if db.is_none() {
+        eprintln!(
+            "palisade admission: warning: no vulnerability database; images are not matched (run `palisade db import`)"
+        );
+    }
+    let access = crate::imagefacts::RegistryAccess {
+        insecure_registries: a.insecure_registries.clone(),
+        username: None,
+    };
+    let collector = crate::imagefacts::Collector::new(&config.images, config_dir, &access, db)?;
+    Ok(Some(Arc::new(collector)))
+}
+
+#[cfg(not(feature = "registry-facts"))]
+fn image_facts(
+    _a: &ServeArgs,
+    _config: &Config,
+) -> anyhow::Result<Option<Arc<dyn palisade_admission::ImageFactsSource>>> {
+    Ok(None)
+}
+
+fn read_text(path: &Path, what: &str) -> anyhow::Result<String> {
+    std::fs::read_to_string(path).with_context(|| format!("reading {what} {}", path.display()))
+}
+
+fn print_manifests(a: ManifestArgs) -> anyhow::Result<ExitCode> {
+    let config = match &a.config {
+        Some(path) => {
+            let text = read_text(path, "config")?;
+            Config::from_yaml(&text, &Catalog::builtin())
+                .with_context(|| format!("config {}", path.display()))?;
+            Some(text)
+        }
+        None => None,
+    };
+    let mut options = ManifestOptions {
+        name: a.name,
+        namespace: a.namespace,
+        image: a.image,
+        replicas: a.replicas,
+        failure_policy: match a.failure_policy {
+            FailurePolicyArg::Fail => FailurePolicy::Fail,
+            FailurePolicyArg::Ignore => FailurePolicy::Ignore,
+        },
+        timeout_seconds: a.timeout_seconds,
+        port: a.port,
+        ca_bundle_pem: a
+            .ca_bundle
+            .as_deref()
+            .map(|p| read_text(p, "CA bundle"))
+            .transpose()?,
+        tls: match (&a.tls_cert, &a.tls_key) {
+            (Some(c), Some(k)) => Some((read_text(c, "certificate")?, read_text(k, "key")?)),
+            _ => None,
+        },
+        config,
+        exclude_namespaces: a.exclude_namespaces,
+    };
+    if let Some(dir) = &a.generate_certs {
+        let dns = manifests::service_dns_name(&options.name, &options.namespace);
+        let names = vec![
+            dns.clone(),
+            format!("{}.{}", options.name, options.namespace),
+            format!("{dns}.cluster.local"),
+        ];
+        let certs = palisade_admission::certs::generate_today(&names, a.cert_days)?;
+        write_certs(dir, &certs)?;
+        options.ca_bundle_pem = Some(certs.ca_pem);
+        options.tls = Some((certs.cert_pem, certs.key_pem));
+        eprintln!(
+            "palisade admission: wrote {0}/ca.crt, {0}/tls.crt and {0}/tls.key (for {dns})",
+            dir.display()
+        );
+    }
+    let text = manifests::render(&options)?;
+    print!("{text}");
+    Ok(ExitCode::SUCCESS)
+}
+
+fn write_certs(
+    dir: &Path,
+    certs: &palisade_admission::certs::GeneratedCerts,
+) -> anyhow::Result<()> {
+    std::fs::create_dir_all(dir).with_context(|| format!("creating {}", dir.display()))?;
+    for (file, text, private) in [
+        ("ca.crt", &certs.ca_pem, false),
+        ("tls.crt", &certs.cert_pem, false),
+        ("tls.key", &certs.key_pem, true),
+    ] {
+        let path = dir.join(file);
+        let mut opts = std::fs::OpenOptions::new();
+        opts.write(true).create_new(true);
+        #[cfg(unix)]
+        if private {
+            use std::os::unix::fs::OpenOptionsExt;
+            opts.mode(0o600);
+        }
+        #[cfg(not(unix))]
+        let _ = private;
+        let mut f = opts.open(&path).with_context(|| {
+            format!(
+                "creating {} (existing certificates are never overwritten)",
+                path.display()
+            )
+        })?;
+        std::io::Write::write_all(&mut f, text.as_bytes())
+            .with_context(|| format!("writing {}", path.display()))?;
+    }
+    Ok(())
+}
+
+fn review(a: ReviewArgs) -> anyhow::Result<ExitCode> {
+    let catalog = Catalog::builtin();
+    let config = load_config(a.config.as_deref(), &catalog)?;
+    let today = a.today.unwrap_or_else(crate::cmd::today_utc);
+    let policy = Admission::new(&config, catalog, Some(today))?;
+    let mut body = Vec::new();
+    if a.path == "-" {
+        std::io::stdin()
+            .take(64 * 1024 * 1024)
+            .read_to_end(&mut body)
+            .context("reading stdin")?;
+    } else {
+        body = std::fs::read(&a.path).with_context(|| format!("reading {}", a.path))?;
+    }
+    let request = parse_review(&body).with_context(|| a.path.clone())?;
+    let decision = policy.decide(request);
+    let allowed = decision.response.allowed;
+    let out = AdmissionReviewResponse::new(decision.response);
+    println!(
+        "{}",
+        serde_json::to_string_pretty(&out).context("serializing the response")?
+    );
+    Ok(if allowed {
+        ExitCode::SUCCESS
+    } else {
+        exit::code(exit::FINDINGS)
+    })
+}

@@ -1,0 +1,310 @@
+//! `palisade image verify` and `palisade image sign`: cosign signatures (issue #7).
+
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+
+use anyhow::Context;
+use clap::ValueEnum;
+use palisade_checks::Catalog;
+use palisade_config::Config;
+use palisade_model::SignatureStatus;
+use palisade_registry::{AuthSource, PullOptions};
+use palisade_trust::remote::{self, BundleKind, RemoteError};
+use palisade_trust::verify::{Layout, Verification};
+use palisade_trust::{PublicKey, Verifier};
+use serde::Serialize;
+
+use crate::exit;
+
+/// Output format of `image verify` / `image sign`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum Format {
+    /// Human-readable summary.
+    Table,
+    /// JSON document.
+    Json,
+}
+
+/// Registry access options shared by verify and sign.
+#[derive(clap::Args, Debug, Clone)]
+pub struct RegistryArgs {
+    /// Registry (`host[:port]`) that may be reached over plain HTTP (repeatable).
+    #[arg(long = "insecure-registry", value_name = "HOST")]
+    pub insecure_registries: Vec<String>,
+    /// Registry username (password from $PALISADE_REGISTRY_PASSWORD).
+    #[arg(long, value_name = "USER")]
+    pub username: Option<String>,
+}
+
+impl RegistryArgs {
+    fn options(&self) -> anyhow::Result<PullOptions> {
+        let auth = match &self.username {
+            Some(user) => AuthSource::Basic {
+                username: user.clone(),
+                password: std::env::var("PALISADE_REGISTRY_PASSWORD")
+                    .context("--username needs the password in $PALISADE_REGISTRY_PASSWORD")?,
+            },
+            None => AuthSource::DockerConfig,
+        };
+        Ok(PullOptions {
+            platform: None,
+            insecure_registries: self.insecure_registries.clone(),
+            auth,
+        })
+    }
+}
+
+/// Arguments of `image verify`.
+#[derive(clap::Args, Debug)]
+#[command(
+    after_help = "Keys: --key FILE (repeatable), or the keys of the first images.signatures entry of --config whose glob matches registry/repository. With --config, images.allowed_registries is enforced too.\n\nBoth cosign layouts are checked: the classic sha256-<hex>.sig tag and Sigstore bundles attached through the OCI referrers API (or its sha256-<hex> tag fallback). Key fingerprints are SHA256:<hex of SHA-256 over the DER public key>.\n\nExamples:\n  palisade image verify registry.example/team/app:1.4 --key cosign.pub\n  palisade image verify registry.example/team/app@sha256:… --config palisade.yaml --format json\n\nExit status: 0 verified; 1 not verified (unsigned, invalid signature, or refused by policy); 2 usage error; 3 the registry could not be reached or refused access."
+)]
+pub struct VerifyArgs {
+    /// Image reference (`registry/repo:tag` or `@sha256:…`).
+    #[arg(value_name = "REF")]
+    pub reference: String,
+    /// Public key PEM file (cosign.pub); repeatable.
+    #[arg(long = "key", value_name = "FILE")]
+    pub keys: Vec<PathBuf>,
+    /// Palisade configuration: its `images:` policy and signature keys apply.
+    #[arg(long, value_name = "FILE")]
+    pub config: Option<PathBuf>,
+    /// Output format.
+    #[arg(long, short = 'f', value_enum, default_value_t = Format::Table)]
+    pub format: Format,
+    /// Registry access.
+    #[command(flatten)]
+    pub registry: RegistryArgs,
+}
+
+/// Arguments of `image sign`.
+#[derive(clap::Args, Debug)]
+#[command(
+    after_help = "The private key is cosign's encrypted format (ENCRYPTED SIGSTORE / COSIGN PRIVATE KEY, password from $COSIGN_PASSWORD, empty when unset) or an unencrypted PKCS #8 PEM.\n\nBy default the signature is written in cosign's classic layout (payload layer and annotation in the manifest under the sha256-<hex>.sig tag, appended to existing signatures). With --bundle a Sigstore bundle (DSSE, in-toto statement) is attached as an OCI referrer instead.\n\nExit status: 0 signed; 2 usage or key error; 3 the registry could not be reached or refused the push."
+)]
+pub struct SignArgs {
+    /// Image reference (`registry/repo:tag` or `@sha256:…`).
+    #[arg(value_name = "REF")]
+    pub reference: String,
+    /// Private key file (cosign.key).
+    #[arg(long, value_name = "FILE")]
+    pub key: PathBuf,
+    /// Attach a Sigstore bundle through the referrers API instead of the classic layout.
+    #[arg(long)]
+    pub bundle: bool,
+    /// Annotation `KEY=VALUE` for the payload's `optional` section (classic layout; repeatable).
+    #[arg(long = "annotation", short = 'a', value_name = "KEY=VALUE")]
+    pub annotations: Vec<String>,
+    /// Output format.
+    #[arg(long, short = 'f', value_enum, default_value_t = Format::Table)]
+    pub format: Format,
+    /// Registry access.
+    #[command(flatten)]
+    pub registry: RegistryArgs,
+}
+
+/// The JSON document of `image verify`.
+#[derive(Serialize)]
+struct VerifyReport<'a> {
+    reference: &'a str,
+    repository: &'a str,
+    verified: bool,
+    /// Policy refusals (registry not allowed, no signature requirement).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    policy: Vec<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    verification: Option<&'a Verification>,
+}
+
+fn usage(message: impl std::fmt::Display) -> anyhow::Result<ExitCode> {
+    eprintln!("palisade: error: {message}");
+    Ok(exit::code(exit::USAGE))
+}
+
+fn load_config(path: &Path) -> anyhow::Result<Config> {
+    let text = std::fs::read_to_string(path)
+        .with_context(|| format!("reading config {}", path.display()))?;
+    Config::from_yaml(&text, &Catalog::builtin())
+        .with_context(|| format!("config {}", path.display()))
+}
+
+/// Runs `palisade image verify`.
+pub fn run_verify(args: VerifyArgs) -> anyhow::Result<ExitCode> {
+    let (name, _) = match palisade_registry::artifacts::parse_reference(&args.reference) {
+        Ok(parsed) => parsed,
+        Err(e) => return usage(e),
+    };
+    let mut policy = Vec::new();
+    let mut keys: Vec<PublicKey> = Vec::new();
+    for path in &args.keys {
+        let bytes = match std::fs::read(path) {
+            Ok(b) => b,
+            Err(e) => return usage(format!("{}: {e}", path.display())),
+        };
+        match PublicKey::from_pem(&bytes, &path.display().to_string()) {
+            Ok(k) => keys.push(k),
+            Err(e) => return usage(e),
+        }
+    }
+    if let Some(path) = &args.config {
+        let config = match load_config(path) {
+            Ok(c) => c,
+            Err(e) => return usage(format!("{e:#}")),
+        };
+        let images = &config.images;
+        if !images.allowed_registries.is_empty()
+            && !images
+                .allowed_registries
+                .iter()
+                .any(|g| palisade_checks::glob_match(g, &name))
+        {
+            policy.push(format!(
+                "{name} is not in images.allowed_registries ({})",
+                images.allowed_registries.join(", ")
+            ));
+        }
+        if args.keys.is_empty() {
+            match images.signature_requirement(&name) {
+                Some(req) => {
+                    let base = path.parent().unwrap_or(Path::new("."));
+                    match remote::load_public_keys(&req.keys, base) {
+                        Ok(k) => keys = k,
+                        Err(e) => return usage(format!("images.signatures ({}): {e}", req.images)),
+                    }
+                }
+                None => policy.push(format!(
+                    "no images.signatures entry in {} matches {name}, so no key can vouch for it",
+                    path.display()
+                )),
+            }
+        }
+    } else if keys.is_empty() {
+        return usage("give at least one --key FILE, or --config FILE with images.signatures");
+    }
+
+    let verification = if policy.is_empty() {
+        let verifier = Verifier::new(args.registry.options()?);
+        match verifier.verify(&args.reference, &keys) {
+            Ok(v) => Some(v),
+            Err(e) => {
+                eprintln!("palisade: error: {e}");
+                return Ok(exit::code(exit::INPUT_ERRORS));
+            }
+        }
+    } else {
+        None
+    };
+    let verified = policy.is_empty()
+        && verification
+            .as_ref()
+            .is_some_and(|v| matches!(v.status, SignatureStatus::Verified { .. }));
+    let report = VerifyReport {
+        reference: &args.reference,
+        repository: &name,
+        verified,
+        policy,
+        verification: verification.as_ref(),
+    };
+    let text = match args.format {
+        Format::Json => serde_json::to_string_pretty(&report)? + "\n",
+        Format::Table => verify_table(&report),
+    };
+    print!("{text}");
+    Ok(if verified {
+        ExitCode::SUCCESS
+    } else {
+        exit::code(exit::FINDINGS)
+    })
+}
+
+fn verify_table(r: &VerifyReport<'_>) -> String {
+    let mut out = String::new();
+    out.push_str(&format!("image:   {}\n", r.reference));
+    let Some(v) = r.verification else {
+        out.push_str("verdict: REFUSED by policy\n");
+        for p in &r.policy {
+            out.push_str(&format!("  - {p}\n"));
+        }
+        return out;
+    };
+    out.push_str(&format!("digest:  {}\n", v.digest));
+    match &v.status {
+        SignatureStatus::Verified { key_fingerprint } => {
+            out.push_str("verdict: VERIFIED\n");
+            out.push_str(&format!("signer:  {key_fingerprint}\n"));
+        }
+        SignatureStatus::Unsigned => {
+            out.push_str("verdict: UNSIGNED\n");
+            out.push_str(&format!("  - no signature for {}\n", v.digest));
+        }
+        SignatureStatus::Invalid { reasons } => {
+            out.push_str("verdict: INVALID\n");
+            for reason in reasons {
+                out.push_str(&format!("  - {reason}\n"));
+            }
+        }
+    }
+    out.push_str(&format!("keys:    {}\n", v.keys.join(", ")));
+    if !v.checks.is_empty() {
+        out.push_str("signatures:\n");
+        for c in &v.checks {
+            let layout = match c.layout {
+                Layout::Classic => "classic",
+                Layout::Bundle => "bundle",
+            };
+            let outcome = match (&c.verified_by, &c.reason) {
+                (Some(fp), _) => format!("ok ({fp})"),
+                (None, Some(reason)) => format!("failed: {reason}"),
+                (None, None) => String::new(),
+            };
+            out.push_str(&format!("  {layout:<8} {}  {outcome}\n", c.location));
+        }
+    }
+    out
+}
+
+/// Runs `palisade image sign`.
+pub fn run_sign(args: SignArgs) -> anyhow::Result<ExitCode> {
+    let password = std::env::var("COSIGN_PASSWORD").unwrap_or_default();
+    let key = match remote::load_signing_key(&args.key, password.as_bytes()) {
+        Ok(k) => k,
+        Err(e) => return usage(e),
+    };
+    let mut annotations = serde_json::Map::new();
+    for a in &args.annotations {
+        let Some((k, v)) = a.split_once('=') else {
+            return usage(format!("--annotation {a:?}: expected KEY=VALUE"));
+        };
+        annotations.insert(k.to_string(), serde_json::Value::String(v.to_string()));
+    }
+    if args.bundle && !annotations.is_empty() {
+        return usage("--annotation applies to the classic layout only, not with --bundle");
+    }
+    let options = args.registry.options()?;
+    let result = if args.bundle {
+        remote::attach_bundle(&args.reference, &key, &options, BundleKind::Dsse)
+    } else {
+        remote::sign_classic(
+            &args.reference,
+            &key,
+            &options,
+            (!annotations.is_empty()).then_some(&annotations),
+        )
+    };
+    let outcome = match result {
+        Ok(o) => o,
+        Err(RemoteError::Trust(e)) => return usage(e),
+        Err(e) => {
+            eprintln!("palisade: error: {e}");
+            return Ok(exit::code(exit::INPUT_ERRORS));
+        }
+    };
+    match args.format {
+        Format::Json => println!("{}", serde_json::to_string_pretty(&outcome)?),
+        Format::Table => println!(
+            "signed {}@{} with key {} ({})",
+            outcome.repository, outcome.digest, outcome.key_fingerprint, outcome.location
+        ),
+    }
+    Ok(ExitCode::SUCCESS)
+}
