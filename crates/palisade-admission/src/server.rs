@@ -128,11 +128,25 @@ pub struct Server {
     refresh: Option<(PolicyBuilder, fn() -> String)>,
 }
 
-/// Writes an audit record as one JSON line on stderr.
+/// Writes an audit record as one JSON line on stderr, in a single write (stderr is
+/// unbuffered: formatting straight into it would cost a system call per JSON fragment, and
+/// concurrent records could interleave).
 pub fn stderr_audit_sink() -> AuditSink {
     Arc::new(|record: &AuditRecord| {
-        let line = serde_json::json!({"event": "palisade.admission", "record": record});
-        eprintln!("{line}");
+        #[derive(serde::Serialize)]
+        struct Line<'a> {
+            event: &'static str,
+            record: &'a AuditRecord,
+        }
+        let Ok(mut line) = serde_json::to_vec(&Line {
+            event: "palisade.admission",
+            record,
+        }) else {
+            return;
+        };
+        line.push(b'\n');
+        use std::io::Write;
+        let _ = std::io::stderr().lock().write_all(&line);
     })
 }
 
