@@ -17,6 +17,11 @@
 use palisade_model::Severity;
 use serde::Deserialize;
 
+/// The check that reports images not pinned by digest (`require_digest` raises it to high).
+pub const DIGEST_CHECK_ID: &str = "PAL-036";
+/// Its name.
+pub const DIGEST_CHECK_NAME: &str = "image-not-pinned";
+
 /// Image policy shared by `palisade scan`, `palisade image verify` and the admission webhook.
 #[derive(Debug, Clone, Deserialize, PartialEq)]
 #[serde(deny_unknown_fields, default)]
@@ -102,5 +107,71 @@ impl ImagesSection {
         self.signatures
             .iter()
             .find(|s| palisade_checks::glob_match(&s.images, name))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use palisade_checks::Catalog;
+    use palisade_model::Severity;
+
+    use crate::Config;
+
+    fn config(yaml: &str) -> Result<Config, String> {
+        Config::from_yaml(yaml, &Catalog::builtin()).map_err(|e| e.to_string())
+    }
+
+    #[test]
+    fn the_images_section_feeds_the_engine() {
+        let c = config(
+            "images:\n  allowed_registries: [\"registry.example.com/*\"]\n  require_digest: true\n  forbidden_tags: [latest, main]\n  signatures:\n    - images: \"registry.example.com/pay/*\"\n      keys: [keys/pay.pub]\n  vulnerabilities:\n    block_fixable: [critical]\n    notorious: false\n",
+        )
+        .unwrap();
+        let o = c.engine_options(None);
+        assert_eq!(o.images.allowed_registries, ["registry.example.com/*"]);
+        assert_eq!(o.images.forbidden_tags, ["latest", "main"]);
+        assert_eq!(o.images.block_fixable, [Severity::Critical]);
+        assert!(!o.images.notorious);
+        assert_eq!(o.severity_overrides.get("PAL-036"), Some(&Severity::High));
+        let req = c
+            .images
+            .signature_requirement("registry.example.com/pay/api")
+            .unwrap();
+        assert_eq!(req.keys, ["keys/pay.pub"]);
+        assert!(
+            c.images
+                .signature_requirement("registry.example.com/shop/api")
+                .is_none()
+        );
+    }
+
+    #[test]
+    fn an_explicit_severity_wins_over_require_digest() {
+        let c = config(
+            "checks:\n  severity: {image-not-pinned: medium}\nimages:\n  require_digest: true\n",
+        )
+        .unwrap();
+        let o = c.engine_options(None);
+        assert_eq!(
+            o.severity_overrides.get("image-not-pinned"),
+            Some(&Severity::Medium)
+        );
+        assert!(!o.severity_overrides.contains_key("PAL-036"));
+        // Defaults: latest forbidden, critical and high fixable vulnerabilities block.
+        let d = config("").unwrap().engine_options(None);
+        assert_eq!(d.images.forbidden_tags, ["latest"]);
+        assert_eq!(d.images.block_fixable, [Severity::Critical, Severity::High]);
+        assert!(d.severity_overrides.is_empty());
+    }
+
+    #[test]
+    fn mistakes_in_the_images_section_are_named() {
+        let e =
+            config("images:\n  signatures:\n    - images: \"r/*\"\n      keys: []\n").unwrap_err();
+        assert!(e.contains("images.signatures[0].keys"), "{e}");
+        let e = config("images:\n  allowed_registries: [\" \"]\n").unwrap_err();
+        assert!(e.contains("images.allowed_registries[0]"), "{e}");
+        let e = config("images:\n  allowed_registry: [x]\n").unwrap_err();
+        assert!(e.contains("allowed_registry"), "{e}");
     }
 }

@@ -232,6 +232,15 @@ impl Config {
 
     /// Engine options for this configuration; `today` (`YYYY-MM-DD`) enforces expiry dates.
     pub fn engine_options(&self, today: Option<String>) -> EngineOptions {
+        let mut severity_overrides = self.checks.severity.clone();
+        // `images.require_digest` makes an unpinned image a high finding (PAL-036), unless
+        // the check's severity is set explicitly.
+        if self.images.require_digest
+            && !severity_overrides.contains_key(images::DIGEST_CHECK_ID)
+            && !severity_overrides.contains_key(images::DIGEST_CHECK_NAME)
+        {
+            severity_overrides.insert(images::DIGEST_CHECK_ID.into(), Severity::High);
+        }
         EngineOptions {
             custom: self.custom(),
             annotation_exceptions: self.annotation_exceptions,
@@ -239,7 +248,7 @@ impl Config {
             today,
             only: self.checks.only.clone(),
             skip: self.checks.skip.clone(),
-            severity_overrides: self.checks.severity.clone(),
+            severity_overrides,
             images: palisade_checks::ImagePolicy {
                 allowed_registries: self.images.allowed_registries.clone(),
                 require_digest: self.images.require_digest,
