@@ -1,0 +1,3 @@
+//! Shared test support (each test binary uses the parts it needs).
+
+pub mod registry;
