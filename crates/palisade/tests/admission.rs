@@ -18,6 +18,9 @@ use rcgen::{BasicConstraints, CertificateParams, IsCa, Issuer, KeyPair};
 use rustls::pki_types::{CertificateDer, ServerName, pem::PemObject};
 use serde_json::{Value, json};
 
+#[cfg(feature = "registry-facts")]
+mod support;
+
 // ---------------------------------------------------------------------------------------------
 // Certificates
 
@@ -1035,4 +1038,60 @@ fn review_command_decides_one_file() {
         .unwrap();
     assert_eq!(out.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&out.stderr).contains("not a valid AdmissionReview"));
+}
+
+/// `--registry`: the webhook asks the registry before deciding (the same collector as
+/// `palisade scan --registry`): an unsigned image under a signature policy is denied (PAL-094
+/// is high, enforced by default); an image no policy covers is admitted.
+#[cfg(feature = "registry-facts")]
+#[test]
+fn registry_facts_enforce_signatures_at_admission() {
+    use palisade_trust::KeyAlgorithm;
+    use palisade_trust::private::{ScryptParams, generate_key_pair};
+    let registry = support::registry::Registry::start();
+    let signed_policy = format!("{}/shop/web:1.0", registry.addr);
+    let uncovered = format!("{}/tools/app:1.0", registry.addr);
+    support::registry::push(&signed_policy, &[("etc/marker", b"web")]);
+    support::registry::push(&uncovered, &[("etc/marker", b"app")]);
+    let pair = generate_key_pair(
+        KeyAlgorithm::EcdsaP256,
+        b"unused",
+        ScryptParams {
+            n: 1024,
+            r: 8,
+            p: 1,
+        },
+    )
+    .unwrap();
+    let key: String = pair
+        .public_pem
+        .lines()
+        .map(|l| format!("          {l}\n"))
+        .collect();
+    let config = format!(
+        "images:\n  signatures:\n    - images: \"127.0.0.1:*/shop/*\"\n      keys:\n        - |\n{key}"
+    );
+    let hook = Webhook::start_with(
+        &["--registry", "--db", "/nonexistent/vuln.db"],
+        Some(&config),
+    );
+    let with_image = |image: &str| {
+        let mut obj = hardened();
+        obj["spec"]["template"]["spec"]["containers"][0]["image"] = json!(image);
+        review_body(
+            "4b0e4a1c-3a0a-4c57-9a39-5f1ad3c1e2f0",
+            "CREATE",
+            "shop",
+            &obj,
+        )
+    };
+    let r = hook.review(&with_image(&signed_policy));
+    assert_eq!(r["allowed"], false, "{r:#}");
+    let message = r["status"]["message"].as_str().unwrap();
+    assert!(
+        message.contains("PAL-094") && message.contains("no signature found"),
+        "{message}"
+    );
+    let r = hook.review(&with_image(&uncovered));
+    assert_eq!(r["allowed"], true, "{r:#}");
 }

@@ -9,38 +9,13 @@
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
-use palisade_image::builder::{ImageSpec, LayerBuilder, OciLayoutWriter};
 use palisade_trust::KeyAlgorithm;
 use palisade_trust::private::{ScryptParams, generate_key_pair};
 use serde_json::Value;
 
 mod support;
 
-use support::registry::Registry;
-
-/// Pushes a one-layer image with `files` to `dest` (skopeo); returns its manifest digest.
-fn push(dest: &str, files: &[(&str, &[u8])]) -> String {
-    let dir = tempfile::tempdir().unwrap();
-    let w = OciLayoutWriter::create(dir.path()).unwrap();
-    let mut layer = LayerBuilder::new();
-    for (path, data) in files {
-        layer = layer.file(path, 0o644, data);
-    }
-    let d = w.image(&ImageSpec::new(vec![layer.gzip()])).unwrap();
-    w.finish(vec![(d.clone(), Some("v1"))]).unwrap();
-    let out = Command::new("skopeo")
-        .args(["copy", "--quiet", "--dest-tls-verify=false"])
-        .arg(format!("oci:{}:v1", dir.path().display()))
-        .arg(format!("docker://{dest}"))
-        .output()
-        .expect("skopeo missing: run scripts/test");
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    d.digest
-}
+use support::registry::{Registry, push};
 
 fn palisade(home: &Path, args: &[&str]) -> Output {
     Command::new(env!("CARGO_BIN_EXE_palisade"))
