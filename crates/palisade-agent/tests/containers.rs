@@ -15,7 +15,10 @@ fn shell_exec_in_a_container_alerts_with_that_container() {
     let _serial = common::serial();
     let c = Container::run(&unique("shell"), &[], &["sleep", "300"]);
     let agent = TestAgent::start("");
-    c.exec(&["sh", "-c", "echo hello"]);
+    // The shell stays alive for a second (busybox sh execs the *last* command of `-c` in
+    // place of itself, so `sleep` must not come last), or the agent could find the process
+    // already gone when it reads /proc (see docs/runtime.md).
+    c.exec(&["sh", "-c", "echo hello; sleep 1; echo bye"]);
     let a = agent.wait_record(WAIT, "shell-in-container", |v| {
         is_alert(v, "shell-in-container", &c.id)
     });
@@ -26,7 +29,7 @@ fn shell_exec_in_a_container_alerts_with_that_container() {
     assert_eq!(a["process"]["name"], "sh");
     assert_eq!(a["process"]["exe"], "/bin/busybox");
     assert_eq!(a["process"]["args"][0], "sh");
-    assert_eq!(a["process"]["args"][2], "echo hello");
+    assert_eq!(a["process"]["args"][2], "echo hello; sleep 1; echo bye");
     let pid = a["process"]["pid"].as_u64().unwrap();
     assert!(pid > 1);
     assert_ne!(a["process"]["vpid"], 1, "not the entrypoint");
