@@ -3,6 +3,7 @@
 use std::collections::BTreeMap;
 
 use palisade_model::{Finding, Inventory, Severity};
+use rayon::prelude::*;
 use serde::Serialize;
 
 use crate::catalog::{Catalog, CheckDef};
@@ -103,8 +104,6 @@ impl Engine {
     /// the result does not depend on scheduling (findings are sorted, the rest kept in catalog
     /// order).
     pub fn run(&self, inv: &Inventory) -> ScanOutcome {
-        use rayon::prelude::*;
-
         let ctx = Ctx::with_images(inv, &self.options.images);
         let mut outcome = ScanOutcome::default();
         let today = self.options.today.as_deref();
@@ -221,13 +220,33 @@ struct CheckResult {
     undecided: Vec<String>,
 }
 
-/// Findings in report order ([`compare`]), sorting indices rather than moving the large
-/// finding values around on every comparison.
-fn sorted(findings: Vec<Finding>) -> Vec<Finding> {
+/// Findings in report order ([`compare`]; equal findings keep their order). Indices are sorted
+/// (in parallel) rather than the large finding values, which are then moved into place once.
+fn sorted(mut findings: Vec<Finding>) -> Vec<Finding> {
     let mut order: Vec<usize> = (0..findings.len()).collect();
-    order.sort_by(|&a, &b| compare(&findings[a], &findings[b]));
-    let mut slots: Vec<Option<Finding>> = findings.into_iter().map(Some).collect();
-    order.into_iter().filter_map(|i| slots[i].take()).collect()
+    order.par_sort_unstable_by(|&a, &b| compare(&findings[a], &findings[b]).then(a.cmp(&b)));
+    permute(&mut findings, order);
+    findings
+}
+
+/// Reorders `items` in place so that position `i` holds the element that was at `order[i]`.
+/// `order` must be a permutation of the positions; each cycle of it is followed with swaps, so
+/// no second copy of the items is made.
+fn permute<T>(items: &mut [T], mut order: Vec<usize>) {
+    const DONE: usize = usize::MAX;
+    debug_assert_eq!(items.len(), order.len());
+    for start in 0..items.len() {
+        let mut at = start;
+        while order[at] != DONE {
+            let from = order[at];
+            order[at] = DONE;
+            if from == start {
+                break;
+            }
+            items.swap(at, from);
+            at = from;
+        }
+    }
 }
 
 /// Evaluates a custom check on every object of the kinds it names.
@@ -257,4 +276,22 @@ fn compare(a: &Finding, b: &Finding) -> std::cmp::Ordering {
         .then_with(|| a.check_id.cmp(&b.check_id))
         .then_with(|| a.container.cmp(&b.container))
         .then_with(|| a.path.cmp(&b.path))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::permute;
+
+    #[test]
+    fn permute_places_each_element_where_the_order_says() {
+        // Several cycles, a fixed point and a two-cycle.
+        let order = vec![3, 0, 2, 5, 1, 4, 7, 6];
+        let mut items: Vec<char> = "abcdefgh".chars().collect();
+        let expected: Vec<char> = order.iter().map(|&i| items[i]).collect();
+        permute(&mut items, order);
+        assert_eq!(items, expected);
+        let mut none: Vec<u8> = Vec::new();
+        permute(&mut none, Vec::new());
+        assert!(none.is_empty());
+    }
 }

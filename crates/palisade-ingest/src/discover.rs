@@ -86,7 +86,10 @@ fn file_error(path: &Path, message: String) -> Diagnostic {
 /// Reads a file, refusing files larger than `max` bytes without reading them whole.
 pub(crate) fn read_bounded(path: &Path, max: u64) -> Result<Vec<u8>, String> {
     let file = fs::File::open(path).map_err(|e| format!("cannot open: {e}"))?;
-    let mut data = Vec::new();
+    // Sized from the metadata so the buffer is not regrown (and copied) while reading; the
+    // `take` below still bounds what is read if the file grows meanwhile.
+    let expected = file.metadata().map_or(0, |m| m.len()).min(max + 1);
+    let mut data = Vec::with_capacity(usize::try_from(expected).unwrap_or(0) + 1);
     file.take(max + 1)
         .read_to_end(&mut data)
         .map_err(|e| format!("cannot read: {e}"))?;

@@ -95,14 +95,31 @@ impl Finding {
     /// A key that identifies the same finding across runs (used by baselines): check, object
     /// kind/namespace/name, container and path, but not file or line.
     pub fn fingerprint(&self) -> String {
-        format!(
+        self.fingerprint_display().to_string()
+    }
+
+    /// [`Finding::fingerprint`] as a value that writes itself, for sinks that stream it out
+    /// without building the string.
+    pub fn fingerprint_display(&self) -> impl fmt::Display + '_ {
+        Fingerprint(self)
+    }
+}
+
+/// Writes a finding's fingerprint.
+struct Fingerprint<'a>(&'a Finding);
+
+impl fmt::Display for Fingerprint<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let x = self.0;
+        write!(
+            f,
             "{}|{}|{}|{}|{}|{}",
-            self.check_id,
-            self.object.kind,
-            self.object.namespace.as_deref().unwrap_or(""),
-            self.object.name,
-            self.container.as_deref().unwrap_or(""),
-            self.path.as_deref().unwrap_or("")
+            x.check_id,
+            x.object.kind,
+            x.object.namespace.as_deref().unwrap_or(""),
+            x.object.name,
+            x.container.as_deref().unwrap_or(""),
+            x.path.as_deref().unwrap_or("")
         )
     }
 }

@@ -6,11 +6,11 @@
 use std::collections::BTreeMap;
 use std::io::Write;
 
-use palisade_model::{Diagnostic, Finding};
+use palisade_model::Finding;
 use serde::Serialize;
-use serde::ser::{SerializeSeq, Serializer};
 
 use crate::ScanReport;
+use crate::pretty::ObjectWriter;
 
 /// Identifier of the JSON report schema.
 pub const JSON_SCHEMA_ID: &str = "palisade.dev/scan-report/v1";
@@ -35,7 +35,7 @@ struct FindingJson<'a> {
     line: u32,
     container: Option<&'a str>,
     path: Option<&'a str>,
-    fingerprint: String,
+    fingerprint: Fingerprint<'a>,
     #[serde(skip_serializing_if = "Option::is_none")]
     suppressed_by: Option<&'a str>,
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -60,38 +60,19 @@ impl<'a> FindingJson<'a> {
             line: f.object.source.line,
             container: f.container.as_deref(),
             path: f.path.as_deref(),
-            fingerprint: f.fingerprint(),
+            fingerprint: Fingerprint(f),
             suppressed_by: None,
             reason: None,
         }
     }
 }
 
-/// Serializes findings one by one (no intermediate vector).
-struct Findings<'a>(&'a [Finding]);
+/// [`Finding::fingerprint`], serialized without building the string first.
+struct Fingerprint<'a>(&'a Finding);
 
-impl Serialize for Findings<'_> {
-    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
-        let mut seq = s.serialize_seq(Some(self.0.len()))?;
-        for f in self.0 {
-            seq.serialize_element(&FindingJson::new(f))?;
-        }
-        seq.end()
-    }
-}
-
-struct SuppressedJson<'a>(&'a [palisade_checks::Suppressed]);
-
-impl Serialize for SuppressedJson<'_> {
-    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
-        let mut seq = s.serialize_seq(Some(self.0.len()))?;
-        for sup in self.0 {
-            let mut f = FindingJson::new(&sup.finding);
-            f.suppressed_by = Some(sup.by);
-            f.reason = Some(&sup.reason);
-            seq.serialize_element(&f)?;
-        }
-        seq.end()
+impl Serialize for Fingerprint<'_> {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.collect_str(&self.0.fingerprint_display())
     }
 }
 
@@ -111,50 +92,47 @@ struct Summary {
     diagnostics: usize,
 }
 
-#[derive(Serialize)]
-struct Report<'a> {
-    schema: &'static str,
-    tool: Tool<'a>,
-    summary: Summary,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    top_risks: Option<&'a serde_json::Value>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    images: Option<&'a palisade_model::ImageFactsTable>,
-    findings: Findings<'a>,
-    suppressed: SuppressedJson<'a>,
-    expired_exceptions: &'a [palisade_checks::Exception],
-    diagnostics: &'a [Diagnostic],
-}
-
-/// Writes the report as pretty-printed JSON.
+/// Writes the report as pretty-printed JSON (members in schema order; findings formatted in
+/// parallel, see [`crate::pretty`]).
 pub fn write_json(r: &ScanReport<'_>, out: &mut dyn Write) -> std::io::Result<()> {
-    let report = Report {
-        schema: JSON_SCHEMA_ID,
-        tool: Tool {
+    let summary = Summary {
+        files: r.files,
+        objects: r.objects,
+        findings: r.findings.len(),
+        by_severity: r
+            .counts()
+            .into_iter()
+            .map(|(s, n)| (s.as_str(), n))
+            .collect(),
+        suppressed: r.suppressed.len(),
+        diagnostics: r.diagnostics.len(),
+    };
+    let mut doc = ObjectWriter::begin(out)?;
+    doc.member("schema", JSON_SCHEMA_ID)?;
+    doc.member(
+        "tool",
+        &Tool {
             name: "palisade",
             version: r.version,
         },
-        summary: Summary {
-            files: r.files,
-            objects: r.objects,
-            findings: r.findings.len(),
-            by_severity: r
-                .counts()
-                .into_iter()
-                .map(|(s, n)| (s.as_str(), n))
-                .collect(),
-            suppressed: r.suppressed.len(),
-            diagnostics: r.diagnostics.len(),
-        },
-        top_risks: r.top_risks.as_ref(),
-        images: r.images,
-        findings: Findings(r.findings),
-        suppressed: SuppressedJson(r.suppressed),
-        expired_exceptions: r.expired_exceptions,
-        diagnostics: r.diagnostics,
-    };
-    serde_json::to_writer_pretty(&mut *out, &report)?;
-    out.write_all(b"\n")
+    )?;
+    doc.member("summary", &summary)?;
+    if let Some(top) = &r.top_risks {
+        doc.member("top_risks", top)?;
+    }
+    if let Some(images) = r.images {
+        doc.member("images", images)?;
+    }
+    doc.par_array("findings", r.findings, FindingJson::new)?;
+    doc.par_array("suppressed", r.suppressed, |sup| {
+        let mut f = FindingJson::new(&sup.finding);
+        f.suppressed_by = Some(sup.by);
+        f.reason = Some(&sup.reason);
+        f
+    })?;
+    doc.member("expired_exceptions", r.expired_exceptions)?;
+    doc.member("diagnostics", r.diagnostics)?;
+    doc.end()
 }
 
 /// Renders the report as pretty-printed JSON text.

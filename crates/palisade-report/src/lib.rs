@@ -3,6 +3,7 @@
 
 mod json;
 mod junit;
+mod pretty;
 mod sarif;
 mod table;
 

@@ -12,7 +12,9 @@
 //! | secrets | 3 per Secret it reads | 10 |
 //! | image age | over 365 days 10, over 180 days 6, over 90 days 3; newer version available 3 (worst image counts) | 10 |
 
-use std::collections::BTreeMap;
+use std::collections::HashMap;
+
+use rayon::prelude::*;
 
 use palisade_model::{Finding, Inventory, Severity, Workload};
 use palisade_rbac::{CapabilityGrant, Principal, RbacIndex};
@@ -113,36 +115,51 @@ pub struct RiskContext<'a> {
 pub fn assess(ctx: &RiskContext<'_>) -> Vec<WorkloadRisk> {
     let facts = ctx.facts.normalized();
     let exposure = ExposureIndex::build(ctx.inventory);
-    let mut by_object: BTreeMap<(String, String, String), Vec<&Finding>> = BTreeMap::new();
+    // Keyed by borrowed kind, namespace and name: hundreds of thousands of findings are
+    // grouped without copying a string.
+    let mut by_object: HashMap<(&str, &str, &str), Vec<&Finding>> = HashMap::new();
     for f in ctx.findings {
         by_object
             .entry((
-                f.object.kind.clone(),
-                f.object.namespace.clone().unwrap_or_default(),
-                f.object.name.clone(),
+                f.object.kind.as_str(),
+                f.object.namespace.as_deref().unwrap_or_default(),
+                f.object.name.as_str(),
             ))
             .or_default()
             .push(f);
     }
     let automount = palisade_rbac::risky::AutomountIndex::build(ctx.inventory);
-    let mut rbac_cache: BTreeMap<(String, String), Vec<CapabilityGrant>> = BTreeMap::new();
-    let mut out: Vec<WorkloadRisk> = ctx
+    let ranked: Vec<(&Workload, WorkloadId)> = ctx
         .inventory
         .workloads
         .iter()
         .filter(|w| !ctx.inventory.is_owned_by_listed_workload(w))
-        .map(|w| {
-            let id = WorkloadId::of(w);
-            let sa = w.spec.pod.effective_service_account().to_string();
-            let caps = rbac_cache
-                .entry((id.namespace.clone(), sa.clone()))
-                .or_insert_with(|| {
-                    ctx.rbac
-                        .capabilities_of(&Principal::service_account(&id.namespace, &sa))
-                })
-                .clone();
+        .map(|w| (w, WorkloadId::of(w)))
+        .collect();
+    // RBAC power per service account, resolved once for all the workloads that share it.
+    let mut caps_by_account: HashMap<(&str, &str), Vec<CapabilityGrant>> = HashMap::new();
+    for (w, id) in &ranked {
+        let sa = w.spec.pod.effective_service_account();
+        caps_by_account
+            .entry((id.namespace.as_str(), sa))
+            .or_insert_with(|| {
+                ctx.rbac
+                    .capabilities_of(&Principal::service_account(&id.namespace, sa))
+            });
+    }
+    // Each workload is assessed on its own: spread over the cores.
+    let mut out: Vec<WorkloadRisk> = ranked
+        .par_iter()
+        .map(|(w, id)| {
+            let id = id.clone();
+            let sa = w.spec.pod.effective_service_account();
+            let caps = caps_by_account
+                .get(&(id.namespace.as_str(), sa))
+                .map(Vec::as_slice)
+                .unwrap_or_default();
+            let sa = sa.to_string();
             let findings = by_object
-                .get(&(id.kind.clone(), id.namespace.clone(), id.name.clone()))
+                .get(&(id.kind.as_str(), id.namespace.as_str(), id.name.as_str()))
                 .map(Vec::as_slice)
                 .unwrap_or_default();
             let mut factors = Vec::new();
@@ -151,7 +168,7 @@ pub fn assess(ctx: &RiskContext<'_>) -> Vec<WorkloadRisk> {
             privilege_factors(w, &mut factors);
             exposure_factors(&exposure, w, &mut factors);
             network_factors(&id, &facts, &mut factors);
-            rbac_factors(&caps, automount.token_automounted(w), &mut factors);
+            rbac_factors(caps, automount.token_automounted(w), &mut factors);
             secret_factors(w, &mut factors);
             image_age_factors(w, &facts, &mut factors);
             let factors = apply_caps(factors);

@@ -146,7 +146,12 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
     #[cfg(not(feature = "registry-facts"))]
     let image_facts: Option<std::sync::Arc<palisade_model::ImageFactsTable>> = None;
     let engine = Engine::new(catalog, options);
-    let mut outcome = engine.run(&ingested.inventory);
+    // The risk ranking's own analyses (RBAC, network reachability) do not depend on the
+    // findings: they share the cores with the checks instead of running after them.
+    let (mut outcome, risk_inputs) = rayon::join(
+        || engine.run(&ingested.inventory),
+        || risk_inputs(&ingested.inventory, args.top_risks),
+    );
     let t_checks = clock.elapsed();
     for u in &outcome.undecided {
         eprintln!("palisade: warning: custom check could not decide: {u}");
@@ -161,7 +166,13 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
             .retain(|f| !known.contains(&f.fingerprint()));
     }
 
-    let ranked = top_risks(&ingested.inventory, &outcome.findings, args.top_risks);
+    let ranked = top_risks(
+        &ingested.inventory,
+        &outcome.findings,
+        risk_inputs,
+        args.top_risks,
+    );
+    let t_risk = clock.elapsed();
     let report = ScanReport {
         findings: &outcome.findings,
         diagnostics: &ingested.diagnostics,
@@ -210,10 +221,11 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
     if args.timings {
         let t_report = clock.elapsed();
         eprintln!(
-            "timings: ingest {:.3} s, checks {:.3} s, report {:.3} s ({} objects, {} findings)",
+            "timings: ingest {:.3} s, checks {:.3} s, risk {:.3} s, output {:.3} s ({} objects, {} findings)",
             t_ingest.as_secs_f64(),
             (t_checks - t_ingest).as_secs_f64(),
-            (t_report - t_checks).as_secs_f64(),
+            (t_risk - t_checks).as_secs_f64(),
+            (t_report - t_risk).as_secs_f64(),
             ingested.inventory.object_count(),
             outcome.findings.len()
         );
@@ -224,15 +236,20 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
         }
     }
 
-    if ingested.has_errors() {
-        return Ok(exit::code(exit::INPUT_ERRORS));
-    }
-    if let Some(threshold) = args.fail_on
+    let code = if ingested.has_errors() {
+        exit::code(exit::INPUT_ERRORS)
+    } else if let Some(threshold) = args.fail_on
         && outcome.findings.iter().any(|f| f.severity >= threshold)
     {
-        return Ok(exit::code(exit::FINDINGS));
-    }
-    Ok(ExitCode::SUCCESS)
+        exit::code(exit::FINDINGS)
+    } else {
+        ExitCode::SUCCESS
+    };
+    // The process ends right after this returns: freeing a large inventory and hundreds of
+    // thousands of findings one allocation at a time would only delay the exit.
+    std::mem::forget(ingested);
+    std::mem::forget(outcome);
+    Ok(code)
 }
 
 /// Image facts for every image of the inventory (registry access on). Problems reaching a
@@ -284,29 +301,46 @@ struct TopRisks {
     json: serde_json::Value,
 }
 
-/// Ranks workloads (findings, privileges, exposure, RBAC power, network reachability) and keeps
-/// the `limit` riskiest; `None` when disabled or built without the visibility feature.
+/// What the risk ranking needs besides the findings (RBAC index, network reachability), so it
+/// can be derived while the checks run.
 #[cfg(feature = "visibility")]
-fn top_risks(
-    inv: &palisade_model::Inventory,
-    findings: &[palisade_model::Finding],
-    limit: usize,
-) -> Option<TopRisks> {
+struct RiskInputs {
+    rbac: palisade_rbac::RbacIndex,
+    facts: palisade_risk::ExternalFacts,
+}
+
+#[cfg(feature = "visibility")]
+fn risk_inputs(inv: &palisade_model::Inventory, limit: usize) -> Option<RiskInputs> {
     if limit == 0 {
         return None;
     }
-    let rbac = palisade_rbac::RbacIndex::build(inv);
     #[allow(unused_mut)]
     let mut facts = palisade_risk::ExternalFacts::default();
     #[cfg(feature = "netpol")]
     {
         facts.network = crate::cmd::risk::network_facts(inv);
     }
+    Some(RiskInputs {
+        rbac: palisade_rbac::RbacIndex::build(inv),
+        facts,
+    })
+}
+
+/// Ranks workloads (findings, privileges, exposure, RBAC power, network reachability) and keeps
+/// the `limit` riskiest; `None` when disabled or built without the visibility feature.
+#[cfg(feature = "visibility")]
+fn top_risks(
+    inv: &palisade_model::Inventory,
+    findings: &[palisade_model::Finding],
+    inputs: Option<RiskInputs>,
+    limit: usize,
+) -> Option<TopRisks> {
+    let inputs = inputs?;
     let ranked = palisade_risk::assess(&palisade_risk::RiskContext {
         inventory: inv,
         findings,
-        rbac: &rbac,
-        facts: &facts,
+        rbac: &inputs.rbac,
+        facts: &inputs.facts,
     });
     Some(TopRisks {
         table: crate::render::risk::top_risks_section(&ranked, limit),
@@ -315,9 +349,18 @@ fn top_risks(
 }
 
 #[cfg(not(feature = "visibility"))]
+type RiskInputs = ();
+
+#[cfg(not(feature = "visibility"))]
+fn risk_inputs(_inv: &palisade_model::Inventory, _limit: usize) -> Option<RiskInputs> {
+    None
+}
+
+#[cfg(not(feature = "visibility"))]
 fn top_risks(
     _inv: &palisade_model::Inventory,
     _findings: &[palisade_model::Finding],
+    _inputs: Option<RiskInputs>,
     _limit: usize,
 ) -> Option<TopRisks> {
     None

@@ -1,0 +1,241 @@
+//! Pretty-printed JSON written member by member, with large arrays serialized on every core.
+//!
+//! The text is exactly what `serde_json::to_writer_pretty` produces for the same document
+//! (two-space indentation, `": "` after keys, one element or member per line), so readers see
+//! no difference; what changes is that a report's findings array, most of its bytes, is
+//! formatted in parallel batches and written in order. Memory stays bounded: only one batch of
+//! formatted text is held at a time.
+
+use std::io::{self, Write};
+
+use rayon::prelude::*;
+use serde::Serialize;
+use serde_json::ser::Formatter;
+
+/// Elements formatted by one task.
+const ELEMENTS_PER_TASK: usize = 512;
+/// Tasks formatted before their text is written out (bounds the memory held).
+const TASKS_PER_BATCH: usize = 16;
+
+/// serde_json's pretty layout, starting `depth` levels deep, so a value can be serialized on
+/// its own and still line up inside the enclosing document.
+struct Indented {
+    depth: usize,
+    has_value: bool,
+}
+
+impl Indented {
+    fn at(depth: usize) -> Self {
+        Indented {
+            depth,
+            has_value: false,
+        }
+    }
+}
+
+fn indent<W: ?Sized + Write>(w: &mut W, depth: usize) -> io::Result<()> {
+    const SPACES: &[u8; 64] = &[b' '; 64];
+    let mut n = depth * 2;
+    while n > 0 {
+        let k = n.min(SPACES.len());
+        w.write_all(&SPACES[..k])?;
+        n -= k;
+    }
+    Ok(())
+}
+
+impl Formatter for Indented {
+    fn begin_array<W: ?Sized + Write>(&mut self, w: &mut W) -> io::Result<()> {
+        self.depth += 1;
+        self.has_value = false;
+        w.write_all(b"[")
+    }
+
+    fn end_array<W: ?Sized + Write>(&mut self, w: &mut W) -> io::Result<()> {
+        self.depth -= 1;
+        if self.has_value {
+            w.write_all(b"\n")?;
+            indent(w, self.depth)?;
+        }
+        w.write_all(b"]")
+    }
+
+    fn begin_array_value<W: ?Sized + Write>(&mut self, w: &mut W, first: bool) -> io::Result<()> {
+        w.write_all(if first { b"\n" } else { b",\n" })?;
+        indent(w, self.depth)
+    }
+
+    fn end_array_value<W: ?Sized + Write>(&mut self, _w: &mut W) -> io::Result<()> {
+        self.has_value = true;
+        Ok(())
+    }
+
+    fn begin_object<W: ?Sized + Write>(&mut self, w: &mut W) -> io::Result<()> {
+        self.depth += 1;
+        self.has_value = false;
+        w.write_all(b"{")
+    }
+
+    fn end_object<W: ?Sized + Write>(&mut self, w: &mut W) -> io::Result<()> {
+        self.depth -= 1;
+        if self.has_value {
+            w.write_all(b"\n")?;
+            indent(w, self.depth)?;
+        }
+        w.write_all(b"}")
+    }
+
+    fn begin_object_key<W: ?Sized + Write>(&mut self, w: &mut W, first: bool) -> io::Result<()> {
+        w.write_all(if first { b"\n" } else { b",\n" })?;
+        indent(w, self.depth)
+    }
+
+    fn begin_object_value<W: ?Sized + Write>(&mut self, w: &mut W) -> io::Result<()> {
+        w.write_all(b": ")
+    }
+
+    fn end_object_value<W: ?Sized + Write>(&mut self, _w: &mut W) -> io::Result<()> {
+        self.has_value = true;
+        Ok(())
+    }
+}
+
+/// Serializes `value` in the pretty layout as if it sat `depth` levels deep.
+fn write_value<W: Write, T: Serialize + ?Sized>(w: W, depth: usize, value: &T) -> io::Result<()> {
+    let mut ser = serde_json::Serializer::with_formatter(w, Indented::at(depth));
+    value.serialize(&mut ser).map_err(io::Error::other)
+}
+
+/// The top-level JSON object of a document, written one member at a time.
+pub(crate) struct ObjectWriter<'w> {
+    out: &'w mut dyn Write,
+    members: usize,
+}
+
+impl<'w> ObjectWriter<'w> {
+    /// Opens the object.
+    pub(crate) fn begin(out: &'w mut dyn Write) -> io::Result<Self> {
+        out.write_all(b"{")?;
+        Ok(ObjectWriter { out, members: 0 })
+    }
+
+    /// Writes the key of the next member; `key` must need no JSON escaping.
+    fn key(&mut self, key: &str) -> io::Result<()> {
+        debug_assert!(
+            key.bytes()
+                .all(|b| b.is_ascii_graphic() && b != b'"' && b != b'\\')
+        );
+        self.out.write_all(if self.members == 0 {
+            b"\n  \""
+        } else {
+            b",\n  \""
+        })?;
+        self.out.write_all(key.as_bytes())?;
+        self.out.write_all(b"\": ")?;
+        self.members += 1;
+        Ok(())
+    }
+
+    /// Writes one member.
+    pub(crate) fn member<T: Serialize + ?Sized>(&mut self, key: &str, value: &T) -> io::Result<()> {
+        self.key(key)?;
+        write_value(&mut *self.out, 1, value)
+    }
+
+    /// Writes an array member whose elements are `items` mapped through `element`, formatting
+    /// batches of elements in parallel and writing them in order.
+    pub(crate) fn par_array<'a, I, T, F>(
+        &mut self,
+        key: &str,
+        items: &'a [I],
+        element: F,
+    ) -> io::Result<()>
+    where
+        I: Sync,
+        T: Serialize,
+        F: Fn(&'a I) -> T + Sync,
+    {
+        self.key(key)?;
+        if items.is_empty() {
+            return self.out.write_all(b"[]");
+        }
+        self.out.write_all(b"[")?;
+        // Every element's text starts with its separator; the first element has none.
+        let mut skip = 1;
+        for batch in items.chunks(ELEMENTS_PER_TASK * TASKS_PER_BATCH) {
+            let texts: Vec<io::Result<Vec<u8>>> = batch
+                .par_chunks(ELEMENTS_PER_TASK)
+                .map(|chunk| {
+                    let mut text = Vec::with_capacity(chunk.len() * 512);
+                    for item in chunk {
+                        text.extend_from_slice(b",\n    ");
+                        write_value(&mut text, 2, &element(item))?;
+                    }
+                    Ok(text)
+                })
+                .collect();
+            for text in texts {
+                self.out.write_all(&text?[skip..])?;
+                skip = 0;
+            }
+        }
+        self.out.write_all(b"\n  ]")
+    }
+
+    /// Closes the object (and ends the line).
+    pub(crate) fn end(self) -> io::Result<()> {
+        self.out
+            .write_all(if self.members == 0 { b"}\n" } else { b"\n}\n" })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use serde_json::{Value, json};
+
+    use super::*;
+
+    /// Writes `members` (and `array` as a parallel member) and returns the text.
+    fn written(members: &[(&str, Value)], array: &[Value]) -> String {
+        let mut out = Vec::new();
+        let mut doc = ObjectWriter::begin(&mut out).unwrap();
+        for (k, v) in members {
+            doc.member(k, v).unwrap();
+        }
+        doc.par_array("items", array, |v| v).unwrap();
+        doc.end().unwrap();
+        String::from_utf8(out).unwrap()
+    }
+
+    /// What serde_json's own pretty printer makes of the same document.
+    fn reference(members: &[(&str, Value)], array: &[Value]) -> String {
+        let mut doc = serde_json::Map::new();
+        for (k, v) in members {
+            doc.insert(k.to_string(), v.clone());
+        }
+        doc.insert("items".into(), Value::Array(array.to_vec()));
+        serde_json::to_string_pretty(&doc).unwrap() + "\n"
+    }
+
+    #[test]
+    fn text_is_exactly_serde_json_pretty() {
+        let members = [
+            ("schema", json!("x/v1")),
+            ("empty_object", json!({})),
+            ("empty_array", json!([])),
+            (
+                "nested",
+                json!({"a": [1, [], {}, [2, {"b": null}]], "s": "quote \" newline \n tab \t é", "f": 1.5}),
+            ),
+            ("flag", json!(true)),
+        ];
+        // Enough elements to span several tasks and batches, with nested content.
+        let many: Vec<Value> = (0..(ELEMENTS_PER_TASK * TASKS_PER_BATCH * 2 + 7))
+            .map(|i| json!({"i": i, "tags": ["a", i.to_string()], "inner": {"k": [] }}))
+            .collect();
+        for array in [&many[..], &many[..1], &[][..]] {
+            assert_eq!(written(&members, array), reference(&members, array));
+        }
+        assert_eq!(written(&[], &[]), "{\n  \"items\": []\n}\n");
+    }
+}
