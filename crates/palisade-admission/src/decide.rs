@@ -404,7 +404,7 @@ impl Admission {
         for f in outcome.findings.iter().filter(on_object) {
             let name = self
                 .check_names
-                .get(&f.check_id)
+                .get(&*f.check_id)
                 .map(String::as_str)
                 .unwrap_or("");
             match self.policy.mode_for(&f.check_id, name, f.severity) {
@@ -492,7 +492,7 @@ impl Admission {
         }
 
         annotations.insert("decision".into(), result.as_str().into());
-        let ids = |list: &[&Finding]| message::id_list(list.iter().map(|f| f.check_id.as_str()));
+        let ids = |list: &[&Finding]| message::id_list(list.iter().map(|f| &*f.check_id));
         for (key, list) in [
             ("enforced", &enforce),
             ("warned", &warn),
@@ -536,9 +536,9 @@ impl Admission {
             outcome: result,
             dry_run: ev.dry_run,
             break_glass: granted,
-            enforced: enforce.iter().map(|f| f.check_id.clone()).collect(),
-            warned: warn.iter().map(|f| f.check_id.clone()).collect(),
-            audited: audit.iter().map(|f| f.check_id.clone()).collect(),
+            enforced: enforce.iter().map(|f| f.check_id.to_string()).collect(),
+            warned: warn.iter().map(|f| f.check_id.to_string()).collect(),
+            audited: audit.iter().map(|f| f.check_id.to_string()).collect(),
             suppressed,
             error: None,
         });

@@ -118,7 +118,8 @@ mod tests {
                 namespace: Some("a".into()),
                 name: "p".into(),
                 source: SourceLocation::new("x", 1),
-            },
+            }
+            .into(),
             container: None,
             path: None,
         }

@@ -1,13 +1,19 @@
 //! What templates see: the inventory plus indexes built once per scan.
 
 use std::collections::{BTreeMap, HashMap, HashSet};
-use std::sync::OnceLock;
+use std::sync::{Arc, OnceLock};
 
 use palisade_model::api::{Container, ContainerKind};
-use palisade_model::inventory::DEFAULT_NAMESPACE;
+use palisade_model::inventory::{DEFAULT_NAMESPACE, Resource};
 use palisade_model::{Inventory, ObjectMeta, ObjectRef, Workload};
 
 use crate::images::ImagePolicy;
+
+/// Identity of an inventory object while the inventory is borrowed (it cannot move or be
+/// freed meanwhile, so no two live objects share an address).
+fn address<S>(r: &Resource<S>) -> usize {
+    std::ptr::from_ref(r) as usize
+}
 
 /// Evaluation context shared by every template in one scan.
 pub struct Ctx<'a> {
@@ -35,6 +41,9 @@ pub struct Ctx<'a> {
     workload_keys: HashSet<(&'a str, &'a str, &'a str)>,
     /// NetworkPolicy facts from the network engine, computed on first use.
     netpol: OnceLock<palisade_netpol::PolicyFacts>,
+    /// The reference findings carry for each inventory object, keyed by the object's address:
+    /// built once, so the many findings about one object share one reference.
+    references: HashMap<usize, Arc<ObjectRef>>,
     /// Image policy and facts for the image checks.
     pub images: &'a ImagePolicy,
 }
@@ -122,8 +131,26 @@ impl<'a> Ctx<'a> {
             .iter()
             .filter_map(|sa| sa.namespace())
             .collect();
+        let mut references = HashMap::with_capacity(inv.object_count());
+        fn add<S>(to: &mut HashMap<usize, Arc<ObjectRef>>, items: &[Resource<S>]) {
+            for r in items {
+                to.insert(address(r), Arc::new(r.object_ref()));
+            }
+        }
+        add(&mut references, &inv.namespaces);
+        add(&mut references, &inv.workloads);
+        add(&mut references, &inv.services);
+        add(&mut references, &inv.ingresses);
+        add(&mut references, &inv.network_policies);
+        add(&mut references, &inv.service_accounts);
+        add(&mut references, &inv.roles);
+        add(&mut references, &inv.role_bindings);
+        add(&mut references, &inv.secrets);
+        add(&mut references, &inv.config_maps);
+        add(&mut references, &inv.others);
         Ctx {
             inv,
+            references,
             service_accounts,
             policies_per_namespace,
             has_service_accounts: !inv.service_accounts.is_empty(),
@@ -151,6 +178,14 @@ impl<'a> Ctx<'a> {
             self.workload_keys
                 .contains(&(o.kind.as_str(), ns, o.name.as_str()))
         })
+    }
+
+    /// The shared reference to `r` (a fresh one for an object outside the inventory).
+    pub fn reference<S>(&self, r: &Resource<S>) -> Arc<ObjectRef> {
+        match self.references.get(&address(r)) {
+            Some(shared) => Arc::clone(shared),
+            None => Arc::new(r.object_ref()),
+        }
     }
 
     /// NetworkPolicy facts (isolation, default-deny, broad rules) from `palisade-netpol`, the one

@@ -1,6 +1,7 @@
 //! Running the catalog over an inventory: evaluation, exceptions, ordering.
 
 use std::collections::BTreeMap;
+use std::sync::Arc;
 
 use palisade_model::{Finding, Inventory, Severity};
 use rayon::prelude::*;
@@ -163,18 +164,22 @@ impl Engine {
             .or_else(|| self.options.severity_overrides.get(&check.name))
             .copied()
             .unwrap_or(check.severity);
-        let mut hits = Hits::default();
+        let mut hits = Hits::new(ctx);
         match self.options.custom.iter().find(|c| c.def.id == check.id) {
             Some(custom) => run_custom(custom, ctx, &mut hits, &mut result.undecided),
             None => templates::run(check, ctx, &mut hits),
         }
+        // Shared by every finding of this check.
+        let id: Arc<str> = Arc::from(check.id.as_str());
+        let title: Arc<str> = Arc::from(check.title.as_str());
+        let remediation: Arc<str> = Arc::from(check.remediation.as_str());
         for hit in hits.into_inner() {
             let finding = Finding {
-                check_id: check.id.clone(),
+                check_id: Arc::clone(&id),
                 severity,
-                title: check.title.clone(),
+                title: Arc::clone(&title),
                 message: hit.message,
-                remediation: check.remediation.clone(),
+                remediation: Arc::clone(&remediation),
                 object: hit.object,
                 container: hit.container,
                 path: hit.path,

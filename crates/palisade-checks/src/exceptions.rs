@@ -83,7 +83,7 @@ impl Exception {
         let check_ok = self
             .checks
             .iter()
-            .any(|c| c == "*" || c == &finding.check_id || c == check_name);
+            .any(|c| c == "*" || **c == *finding.check_id || c == check_name);
         check_ok
             && self.kind.as_ref().is_none_or(|k| k == &finding.object.kind)
             && glob_ok(

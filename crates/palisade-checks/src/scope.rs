@@ -155,7 +155,7 @@ mod tests {
             .run(&inv)
             .findings
             .into_iter()
-            .map(|f| f.check_id)
+            .map(|f| f.check_id.to_string())
             .collect();
         ids.sort();
         ids.dedup();

@@ -112,7 +112,7 @@ fn findings_of(
         .findings
         .iter()
         .chain(outcome.suppressed.iter().map(|s| &s.finding))
-        .filter(|f| f.check_id == id)
+        .filter(|f| *f.check_id == *id)
         .map(|f| format!("{}: {}", f.object, f.message))
         .collect())
 }

@@ -52,6 +52,11 @@ fn typed_at<T: DeserializeOwned + Default>(root: &Value, prefix: &[&str]) -> Res
             _ => return Ok(T::default()),
         }
     }
+    // Fast path: well-formed objects (nearly all) deserialize without tracking the path, which
+    // costs an allocation per field; only a failure is replayed to learn where it happened.
+    if let Ok(typed) = T::deserialize(v) {
+        return Ok(typed);
+    }
     serde_path_to_error::deserialize::<_, T>(v).map_err(|e| {
         let mut path: Vec<Segment> = prefix.iter().map(|k| Segment::Key(k.to_string())).collect();
         for seg in e.path().iter() {

@@ -19,6 +19,7 @@ mod documents;
 mod parse;
 mod redact;
 mod yaml;
+mod yaml_fast;
 
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
@@ -282,4 +283,20 @@ fn parse_file(file: Arc<str>, data: &[u8], limits: &Limits) -> FileResult {
         }
     }
     result
+}
+
+/// Fuzzing support, not part of the API: whether the fast YAML path either declines `text`
+/// (one document) or reads it exactly as the general parser does.
+#[doc(hidden)]
+pub fn fast_yaml_agrees(text: &str) -> bool {
+    let defaults = Limits::default();
+    let limits = yaml::YamlLimits {
+        max_depth: defaults.max_depth,
+        max_nodes: defaults.max_nodes,
+        max_aliases: defaults.max_aliases,
+    };
+    match yaml_fast::parse(text, limits) {
+        None => true,
+        Some(fast) => yaml::parse_general(text, limits).is_ok_and(|general| general == fast),
+    }
 }

@@ -30,7 +30,7 @@ pub(crate) struct YamlLimits {
 }
 
 /// A parsed document.
-#[derive(Debug)]
+#[derive(Debug, PartialEq)]
 pub(crate) struct Parsed {
     /// The document's value (`Null` for an empty document).
     pub value: Value,
@@ -90,6 +90,14 @@ fn error_at(span: &Span, message: impl Into<String>) -> YamlError {
 
 /// Parses one YAML document (the text between `---` markers).
 pub(crate) fn parse(text: &str, limits: YamlLimits) -> Result<Parsed, YamlError> {
+    if let Some(parsed) = crate::yaml_fast::parse(text, limits) {
+        return Ok(parsed);
+    }
+    parse_general(text, limits)
+}
+
+/// Parses one YAML document with the general event parser (any YAML; every error).
+pub(crate) fn parse_general(text: &str, limits: YamlLimits) -> Result<Parsed, YamlError> {
     let mut options = Options::default();
     options.set_emit_comments(false);
     options.block_nesting_limit = options.block_nesting_limit.min(limits.max_depth + 1);
@@ -353,8 +361,17 @@ impl Builder {
     }
 }
 
-fn is_null(text: &str) -> bool {
+pub(crate) fn is_null(text: &str) -> bool {
     matches!(text, "" | "~" | "null" | "Null" | "NULL")
+}
+
+/// Resolves an untagged plain scalar (see [`resolve`]).
+pub(crate) fn resolve_plain(text: &str) -> Value {
+    match resolve(text, ScalarStyle::Plain, None) {
+        Ok(v) => v,
+        // Untagged plain scalars always resolve; keep the text if that ever changes.
+        Err(_) => Value::String(text.to_string()),
+    }
 }
 
 /// Resolves a scalar to a JSON value by YAML 1.1 rules (as go-yaml v2 does), honouring an

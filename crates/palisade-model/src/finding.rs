@@ -2,6 +2,7 @@
 
 use std::fmt;
 use std::str::FromStr;
+use std::sync::Arc;
 
 use serde::{Deserialize, Serialize};
 
@@ -73,18 +74,18 @@ impl FromStr for Severity {
 /// One finding about one object.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Finding {
-    /// Stable check ID (e.g. `PAL-001`).
-    pub check_id: String,
+    /// Stable check ID (e.g. `PAL-001`). Shared by every finding of the check.
+    pub check_id: Arc<str>,
     /// Severity.
     pub severity: Severity,
-    /// Short title of the check.
-    pub title: String,
+    /// Short title of the check (shared).
+    pub title: Arc<str>,
     /// What was found on this object, in one sentence. Never contains secret values.
     pub message: String,
-    /// How to fix it.
-    pub remediation: String,
-    /// The object.
-    pub object: ObjectRef,
+    /// How to fix it (shared).
+    pub remediation: Arc<str>,
+    /// The object (shared by the findings about it).
+    pub object: Arc<ObjectRef>,
     /// The container concerned, when the finding is about one container.
     pub container: Option<String>,
     /// The field path concerned (e.g. `spec.template.spec.containers[0].securityContext`).

@@ -27,7 +27,7 @@ fn esc(s: &str) -> String {
 pub fn to_junit(r: &ScanReport<'_>) -> String {
     let mut by_check: BTreeMap<&str, Vec<&palisade_model::Finding>> = BTreeMap::new();
     for f in r.findings {
-        by_check.entry(f.check_id.as_str()).or_default().push(f);
+        by_check.entry(&*f.check_id).or_default().push(f);
     }
     let mut cases = String::new();
     let mut tests = 0usize;

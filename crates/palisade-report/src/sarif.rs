@@ -193,7 +193,7 @@ fn result_json(f: &palisade_model::Finding, rule_index: &BTreeMap<&str, usize>) 
         "partialFingerprints": {"palisadeFinding/v1": f.fingerprint()},
         "properties": {"severity": f.severity},
     });
-    if let Some(i) = rule_index.get(f.check_id.as_str()) {
+    if let Some(i) = rule_index.get(&*f.check_id) {
         result["ruleIndex"] = json!(i);
     }
     result

@@ -242,7 +242,7 @@ fn findings_factors(findings: &[&Finding], out: &mut Vec<Factor>) {
         let hits: Vec<&str> = findings
             .iter()
             .filter(|f| f.severity == *sev)
-            .map(|f| f.check_id.as_str())
+            .map(|f| &*f.check_id)
             .collect();
         if hits.is_empty() || each == 0 {
             continue;

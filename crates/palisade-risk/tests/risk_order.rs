@@ -117,7 +117,8 @@ fn finding(kind: &str, ns: &str, name: &str, severity: Severity) -> Finding {
             namespace: Some(ns.into()),
             name: name.into(),
             source: SourceLocation::new("test.yaml", 1),
-        },
+        }
+        .into(),
         container: None,
         path: None,
     }

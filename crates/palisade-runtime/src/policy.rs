@@ -452,7 +452,7 @@ impl RuntimePolicy {
                             }
                         ),
                         remediation: "Rebuild the image without shells and package managers (e.g. distroless), or fix the workload that used them; then reset its runtime findings.".into(),
-                        object: w.object_ref(),
+                        object: w.object_ref().into(),
                         container: Some(c.name.clone()),
                         path: Some(format!("{path}.image")),
                     });
@@ -474,7 +474,7 @@ impl RuntimePolicy {
                             allow.key
                         ),
                         remediation: "Confirm the new command is intended, then reset the workload's runtime baseline so it is learned again.".into(),
-                        object: w.object_ref(),
+                        object: w.object_ref().into(),
                         container: Some(c.name.clone()),
                         path: Some(format!("{path}.command")),
                     });
@@ -670,11 +670,11 @@ mod tests {
         };
         let f = p.findings(&inv);
         assert_eq!(f.len(), 2, "{f:#?}");
-        assert_eq!(f[0].check_id, IMAGE_FINDING_ID);
+        assert_eq!(&*f[0].check_id, IMAGE_FINDING_ID);
         assert_eq!(f[0].severity, Severity::High);
         assert_eq!(f[0].container.as_deref(), Some("nginx"));
         assert!(f[0].message.contains("shell-in-container"));
-        assert_eq!(f[1].check_id, ALLOWLIST_FINDING_ID);
+        assert_eq!(&*f[1].check_id, ALLOWLIST_FINDING_ID);
         assert!(f[1].message.contains("/bin/sh"));
         // A clean image with an allowed command gives nothing.
         let inv = Inventory {

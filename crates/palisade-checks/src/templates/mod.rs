@@ -13,6 +13,8 @@ mod rbac;
 mod resources;
 mod service;
 
+use std::sync::Arc;
+
 use palisade_model::inventory::Resource;
 use palisade_model::{ObjectRef, Workload};
 use serde::de::DeserializeOwned;
@@ -24,7 +26,7 @@ use crate::exceptions::{ANNOTATION_IGNORE, ANNOTATION_IGNORE_REASON, ignore_list
 /// One raw result of a template.
 #[derive(Debug)]
 pub(crate) struct Hit {
-    pub object: ObjectRef,
+    pub object: Arc<ObjectRef>,
     pub container: Option<String>,
     pub image: Option<String>,
     pub path: Option<String>,
@@ -34,18 +36,28 @@ pub(crate) struct Hit {
 }
 
 /// Collects hits for one check.
-#[derive(Debug, Default)]
-pub(crate) struct Hits(Vec<Hit>);
+pub(crate) struct Hits<'c> {
+    hits: Vec<Hit>,
+    ctx: &'c Ctx<'c>,
+}
 
-impl Hits {
+impl<'c> Hits<'c> {
+    /// No hits yet; object references come from `ctx`.
+    pub fn new(ctx: &'c Ctx<'c>) -> Self {
+        Hits {
+            hits: Vec::new(),
+            ctx,
+        }
+    }
+
     pub fn into_inner(self) -> Vec<Hit> {
-        self.0
+        self.hits
     }
 
     /// A hit on a whole object.
     pub fn object<S>(&mut self, res: &Resource<S>, path: Option<String>, message: String) {
-        self.0.push(Hit {
-            object: res.object_ref(),
+        self.hits.push(Hit {
+            object: self.ctx.reference(res),
             container: None,
             image: None,
             path,
@@ -56,8 +68,8 @@ impl Hits {
 
     /// A hit on a workload (its pod template annotations may also carry ignores).
     pub fn workload(&mut self, w: &Workload, path: Option<String>, message: String) {
-        self.0.push(Hit {
-            object: w.object_ref(),
+        self.hits.push(Hit {
+            object: self.ctx.reference(w),
             container: None,
             image: None,
             path,
@@ -73,8 +85,8 @@ impl Hits {
         } else {
             format!("{}.{field}", c.path)
         };
-        self.0.push(Hit {
-            object: c.workload.object_ref(),
+        self.hits.push(Hit {
+            object: self.ctx.reference(c.workload),
             container: Some(c.container.name.clone()),
             image: c.container.image.clone(),
             path: Some(path),
@@ -215,7 +227,7 @@ pub(crate) fn validate(check: &CheckDef) -> Result<(), CatalogError> {
     // Run on an empty inventory: parameter errors surface without objects.
     let inv = palisade_model::Inventory::default();
     let ctx = Ctx::new(&inv);
-    run_fn(check, &ctx, &mut Hits::default()).map_err(|message| CatalogError::Params {
+    run_fn(check, &ctx, &mut Hits::new(&ctx)).map_err(|message| CatalogError::Params {
         id: check.id.clone(),
         message,
     })
@@ -228,7 +240,7 @@ pub(crate) fn run(check: &CheckDef, ctx: &Ctx<'_>, hits: &mut Hits) {
     }
 }
 
-impl Hits {
+impl Hits<'_> {
     /// A hit on an object known by reference and metadata.
     pub fn push_ref(
         &mut self,
@@ -237,8 +249,8 @@ impl Hits {
         path: Option<String>,
         message: String,
     ) {
-        self.0.push(Hit {
-            object,
+        self.hits.push(Hit {
+            object: Arc::new(object),
             container: None,
             image: None,
             path,
