@@ -188,6 +188,12 @@ impl<'a> Ctx<'a> {
         }
     }
 
+    /// Whether the NetworkPolicy facts have been derived (tests of the scheduling).
+    #[cfg(test)]
+    pub(crate) fn netpol_derived(&self) -> bool {
+        self.netpol.get().is_some()
+    }
+
     /// NetworkPolicy facts (isolation, default-deny, broad rules) from `palisade-netpol`, the one
     /// place NetworkPolicy semantics live.
     pub fn netpol(&self) -> &palisade_netpol::PolicyFacts {

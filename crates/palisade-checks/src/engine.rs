@@ -137,10 +137,29 @@ impl Engine {
                 .map(|check| self.run_check(check, &ctx, &active))
                 .collect()
         } else {
-            selected
-                .par_iter()
-                .map(|check| self.run_check(check, &ctx, &active))
-                .collect()
+            // The NetworkPolicy facts take longer to derive than most checks take to run: they
+            // are derived while the other checks run, and the checks that read them run after,
+            // rather than holding a worker idle while they wait.
+            let (network, other): (Vec<_>, Vec<_>) = selected
+                .iter()
+                .enumerate()
+                .partition(|(_, check)| templates::uses_network_facts(&check.template));
+            let run = |list: &[(usize, &&CheckDef)]| -> Vec<(usize, CheckResult)> {
+                list.par_iter()
+                    .map(|(i, check)| (*i, self.run_check(check, &ctx, &active)))
+                    .collect()
+            };
+            let ((), mut results) = rayon::join(
+                || {
+                    if !network.is_empty() {
+                        ctx.netpol();
+                    }
+                },
+                || run(&other),
+            );
+            results.extend(run(&network));
+            results.sort_by_key(|(i, _)| *i);
+            results.into_iter().map(|(_, r)| r).collect()
         };
         let total = per_check.iter().map(|r| r.findings.len()).sum();
         let mut findings = Vec::with_capacity(total);

@@ -20,7 +20,7 @@ use crate::yaml::{Parsed, YamlLimits, is_null, resolve_plain};
 
 /// Parses `text` (one document) if it lies within the fast subset.
 pub(crate) fn parse(text: &str, limits: YamlLimits) -> Option<Parsed> {
-    let lines = content_lines(text)?;
+    let (lines, marker_line) = content_lines(text)?;
     let mut reader = Reader {
         lines,
         pos: 0,
@@ -29,9 +29,10 @@ pub(crate) fn parse(text: &str, limits: YamlLimits) -> Option<Parsed> {
         item_lines: Vec::new(),
     };
     let Some(first) = reader.lines.first().copied() else {
+        // An empty document: its (null) root sits at the start marker, if there is one.
         return Some(Parsed {
             value: Value::Null,
-            line: 1,
+            line: marker_line.unwrap_or(1),
             item_lines: Vec::new(),
         });
     };
@@ -57,10 +58,12 @@ struct Line<'a> {
     content: &'a str,
 }
 
-/// Splits the document into content lines, or `None` when a character or line falls outside
-/// the subset (tabs, control characters, YAML's other line breaks, directives, markers).
-fn content_lines(text: &str) -> Option<Vec<Line<'_>>> {
+/// Splits the document into content lines and the line of its start marker (`---`), or `None`
+/// when a character or line falls outside the subset (tabs, control characters, YAML's other
+/// line breaks, directives, other markers).
+fn content_lines(text: &str) -> Option<(Vec<Line<'_>>, Option<u32>)> {
     let mut out = Vec::with_capacity(text.len() / 24 + 1);
+    let mut marker = None;
     for (number, raw) in (1u32..).zip(text.split('\n')) {
         let raw = raw.strip_suffix('\r').unwrap_or(raw);
         if !plain_characters(raw) {
@@ -75,9 +78,10 @@ fn content_lines(text: &str) -> Option<Vec<Line<'_>>> {
         if indent == 0 && (content.starts_with("---") || content.starts_with("...")) {
             // The document's own start marker, alone on its line, is the only one allowed.
             let bare = content == "---" || content.starts_with("--- #");
-            if !(out.is_empty() && bare) {
+            if !(out.is_empty() && marker.is_none() && bare) {
                 return None;
             }
+            marker = Some(number);
             continue;
         }
         if indent == 0 && content.starts_with('%') {
@@ -89,7 +93,7 @@ fn content_lines(text: &str) -> Option<Vec<Line<'_>>> {
             content,
         });
     }
-    Some(out)
+    Some((out, marker))
 }
 
 /// Whether a line holds only characters the fast path handles: printable text, no tabs, no
@@ -550,6 +554,8 @@ mod tests {
             "\"quoted key\": 1\n'single': 2\nurl: http://example.com:8080/x#frag\nempty_quoted: \"\"\nemoji: héllo wörld\n",
             "key: value\r\nother: 2\r\n",
             "# nothing but comments\n\n",
+            "# comment\n\n---",
+            "---\n# only a comment\n",
             "",
         ];
         for doc in docs {

@@ -233,6 +233,14 @@ pub(crate) fn validate(check: &CheckDef) -> Result<(), CatalogError> {
     })
 }
 
+/// Whether a template reads the NetworkPolicy facts ([`Ctx::netpol`]).
+pub(crate) fn uses_network_facts(template: &str) -> bool {
+    matches!(
+        template,
+        "netpol_no_default_deny" | "netpol_unprotected" | "netpol_broad"
+    )
+}
+
 /// Runs one check. Parameter errors were caught at catalog validation.
 pub(crate) fn run(check: &CheckDef, ctx: &Ctx<'_>, hits: &mut Hits) {
     if let Some(f) = lookup(&check.template) {
@@ -257,5 +265,38 @@ impl Hits<'_> {
             message,
             ignore: meta.and_then(|m| ignore_of(&m.annotations, None)),
         });
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::Catalog;
+
+    /// The engine schedules the checks that read NetworkPolicy facts after deriving them; a
+    /// template that reads them without being listed would still be right, only slower, and
+    /// one listed without reading them would wait for nothing. Both are caught here.
+    #[test]
+    fn network_fact_readers_are_exactly_the_listed_templates() {
+        let inv = palisade_ingest::ingest_str(
+            "cluster.yaml",
+            "apiVersion: v1\nkind: Namespace\nmetadata: {name: a}\n---\n\
+             apiVersion: networking.k8s.io/v1\nkind: NetworkPolicy\nmetadata: {name: p, namespace: a}\n\
+             spec:\n  podSelector: {}\n  ingress:\n  - {}\n---\n\
+             apiVersion: v1\nkind: Pod\nmetadata: {name: w, namespace: a}\n\
+             spec:\n  containers:\n  - name: c\n    image: nginx\n",
+        )
+        .inventory;
+        for check in Catalog::builtin().checks() {
+            let ctx = Ctx::new(&inv);
+            run(check, &ctx, &mut Hits::new(&ctx));
+            assert_eq!(
+                ctx.netpol_derived(),
+                uses_network_facts(&check.template),
+                "{} (template {})",
+                check.id,
+                check.template
+            );
+        }
     }
 }
