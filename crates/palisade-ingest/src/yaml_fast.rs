@@ -141,7 +141,7 @@ fn is_indicator(c: u8) -> bool {
 fn plain_start(text: &str) -> bool {
     match text.as_bytes() {
         [] => false,
-        [b'-', next, ..] => *next != b' ',
+        [b'-', next, ..] => next.is_ascii_alphanumeric() || matches!(next, b'-' | b'.' | b'_'),
         [first, ..] => !is_indicator(*first),
     }
 }
@@ -549,7 +549,7 @@ mod tests {
             "apiVersion: v1\nkind: List\nitems:\n- kind: Pod\n  metadata: {name: a}\n- kind: Service\n  metadata:\n    name: b\n",
             "apiVersion: v1\nkind: List\nitems:\n  - kind: Pod\n  -\n    kind: Service\n",
             "kind: List\nitems: [{kind: Pod}, {kind: Service}]\n",
-            "- a\n- b: 1\n  c: 2\n- [x]\n",
+            "- a\n- b: 1\n  c: 2\n- [x, -1, --flag, -.5]\n- -c\n",
             "  indented: root\n  second: key\n",
             "\"quoted key\": 1\n'single': 2\nurl: http://example.com:8080/x#frag\nempty_quoted: \"\"\nemoji: héllo wörld\n",
             "key: value\r\nother: 2\r\n",
@@ -606,6 +606,8 @@ mod tests {
             "a: x\u{2028}y\n",
             "a: x\u{85}y\n",
             "a: @reserved\n",
+            "s: [ -]\n",
+            "s: [-, a]\n",
         ];
         for doc in declined {
             assert!(fast(doc).is_none(), "fast path should decline {doc:?}");
