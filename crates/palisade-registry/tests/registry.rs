@@ -2,10 +2,8 @@
 //! loopback port with filesystem storage in a temp dir; images are OCI layouts made by
 //! palisade-image's builder and pushed with skopeo (an independent client).
 
-use std::net::{TcpListener, TcpStream};
-use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
-use std::time::{Duration, Instant};
+use std::path::Path;
+use std::process::Command;
 
 use palisade_image::builder::{ImageSpec, LayerBuilder, OciLayoutWriter};
 use palisade_image::oci::Platform;
@@ -13,69 +11,7 @@ use palisade_image::source::NoProgress;
 use palisade_image::{ImageError, Limits, scan_resolved};
 use palisade_model::Ecosystem;
 use palisade_registry::{AuthSource, PullOptions, RegistryError, RemoteImage};
-
-struct Registry {
-    child: Child,
-    addr: String,
-    storage: PathBuf,
-    _dir: tempfile::TempDir,
-}
-
-impl Registry {
-    fn start(htpasswd: Option<(&str, &str)>) -> Registry {
-        let dir = tempfile::tempdir().unwrap();
-        let port = TcpListener::bind("127.0.0.1:0")
-            .unwrap()
-            .local_addr()
-            .unwrap()
-            .port();
-        let addr = format!("127.0.0.1:{port}");
-        let storage = dir.path().join("storage");
-        let mut config = format!(
-            "version: 0.1\nlog:\n  level: error\nstorage:\n  filesystem:\n    rootdirectory: {}\nhttp:\n  addr: {addr}\n",
-            storage.display()
-        );
-        if let Some((user, pass)) = htpasswd {
-            let file = dir.path().join("htpasswd");
-            let line = run(Command::new("htpasswd").args(["-Bbn", user, pass]));
-            std::fs::write(&file, line.trim()).unwrap();
-            config.push_str(&format!(
-                "auth:\n  htpasswd:\n    realm: palisade-test\n    path: {}\n",
-                file.display()
-            ));
-        }
-        let config_path = dir.path().join("config.yml");
-        std::fs::write(&config_path, config).unwrap();
-        let child = Command::new("docker-registry")
-            .arg("serve")
-            .arg(&config_path)
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .spawn()
-            .expect("docker-registry missing: run scripts/test (scripts/setup/20-registry.sh installs it)");
-        let deadline = Instant::now() + Duration::from_secs(20);
-        while TcpStream::connect(&addr).is_err() {
-            assert!(
-                Instant::now() < deadline,
-                "registry did not start on {addr}"
-            );
-            std::thread::sleep(Duration::from_millis(50));
-        }
-        Registry {
-            child,
-            addr,
-            storage,
-            _dir: dir,
-        }
-    }
-}
-
-impl Drop for Registry {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
+use palisade_testkit::{Registry, RegistryAuth, RegistryOptions};
 
 fn run(cmd: &mut Command) -> String {
     let out = cmd
@@ -134,7 +70,7 @@ fn installed_count() -> usize {
 
 #[test]
 fn anonymous_pull_streams_and_verifies_layers() {
-    let reg = Registry::start(None);
+    let reg = Registry::start();
     let dir = tempfile::tempdir().unwrap();
     let w = OciLayoutWriter::create(dir.path()).unwrap();
     let d = w
@@ -209,7 +145,7 @@ fn anonymous_pull_streams_and_verifies_layers() {
 
 #[test]
 fn multi_arch_index_selects_the_platform() {
-    let reg = Registry::start(None);
+    let reg = Registry::start();
     let dir = tempfile::tempdir().unwrap();
     let w = OciLayoutWriter::create(dir.path()).unwrap();
     let amd = w
@@ -254,7 +190,12 @@ fn multi_arch_index_selects_the_platform() {
 
 #[test]
 fn basic_auth_with_explicit_and_docker_config_credentials() {
-    let reg = Registry::start(Some(("alice", "s3cret-pw")));
+    let reg = Registry::start_with(&RegistryOptions {
+        auth: RegistryAuth::Htpasswd {
+            user: "alice".into(),
+            password: "s3cret-pw".into(),
+        },
+    });
     let dir = tempfile::tempdir().unwrap();
     let layout = dir.path().join("layout");
     let w = OciLayoutWriter::create(&layout).unwrap();

@@ -8,9 +8,9 @@ use std::collections::BTreeMap;
 use std::io::{BufRead, BufReader, Write};
 use std::net::{TcpListener, TcpStream};
 use std::path::Path;
-use std::process::{Child, Command, Stdio};
+use std::process::Command;
 use std::sync::{Arc, Mutex};
-use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
+use std::time::{SystemTime, UNIX_EPOCH};
 
 use base64::Engine as _;
 use base64::engine::general_purpose::{STANDARD, URL_SAFE_NO_PAD};
@@ -20,6 +20,7 @@ use palisade_image::builder::{ImageSpec, LayerBuilder, OciLayoutWriter};
 use palisade_image::source::NoProgress;
 use palisade_image::{Limits, scan_resolved};
 use palisade_registry::{AuthSource, PullOptions, RegistryError, RemoteImage, Repository};
+use palisade_testkit::{Registry, RegistryAuth, RegistryOptions};
 
 const ISSUER: &str = "palisade-test-issuer";
 const SERVICE: &str = "palisade-test-registry";
@@ -225,60 +226,6 @@ impl TokenService {
     }
 }
 
-struct Registry {
-    child: Child,
-    addr: String,
-    _dir: tempfile::TempDir,
-}
-
-impl Drop for Registry {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
-fn start_registry(realm: &str, cert_pem: &str) -> Registry {
-    let dir = tempfile::tempdir().unwrap();
-    let port = TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port();
-    let addr = format!("127.0.0.1:{port}");
-    let bundle = dir.path().join("token-ca.pem");
-    std::fs::write(&bundle, cert_pem).unwrap();
-    let config = format!(
-        "version: 0.1\nlog:\n  level: error\nstorage:\n  filesystem:\n    rootdirectory: {}\nhttp:\n  addr: {addr}\nauth:\n  token:\n    realm: {realm}\n    service: {SERVICE}\n    issuer: {ISSUER}\n    rootcertbundle: {}\n",
-        dir.path().join("storage").display(),
-        bundle.display()
-    );
-    let config_path = dir.path().join("config.yml");
-    std::fs::write(&config_path, config).unwrap();
-    let child = Command::new("docker-registry")
-        .arg("serve")
-        .arg(&config_path)
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .spawn()
-        .expect(
-            "docker-registry missing: run scripts/test (scripts/setup/20-registry.sh installs it)",
-        );
-    let deadline = Instant::now() + Duration::from_secs(20);
-    while TcpStream::connect(&addr).is_err() {
-        assert!(
-            Instant::now() < deadline,
-            "registry did not start on {addr}"
-        );
-        std::thread::sleep(Duration::from_millis(50));
-    }
-    Registry {
-        child,
-        addr,
-        _dir: dir,
-    }
-}
-
 fn push_with_skopeo(layout: &Path, dest: &str, creds: &str) {
     let out = Command::new("skopeo")
         .args([
@@ -318,7 +265,14 @@ fn bearer_tokens_from_our_token_service_are_honoured_by_the_registry() {
         .unwrap();
     let signing_key = p256::ecdsa::SigningKey::from_pkcs8_der(&key_pair.serialize_der()).unwrap();
     let tokens = TokenService::start(signing_key, cert.der().to_vec());
-    let reg = start_registry(&format!("http://{}/token", tokens.addr), &cert.pem());
+    let reg = Registry::start_with(&RegistryOptions {
+        auth: RegistryAuth::Token {
+            realm: format!("http://{}/token", tokens.addr),
+            service: SERVICE.into(),
+            issuer: ISSUER.into(),
+            root_cert_pem: cert.pem(),
+        },
+    });
 
     // alice pushes with skopeo (an independent client doing the same token dance).
     let dir = tempfile::tempdir().unwrap();
