@@ -7,7 +7,6 @@ use std::net::TcpListener;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
-use palisade_image::builder::{ImageSpec, LayerBuilder, OciLayoutWriter};
 use palisade_registry::{PullOptions, Repository};
 use palisade_trust::KeyAlgorithm;
 use palisade_trust::classic::{self, signature_tag, signatures_in_manifest};
@@ -17,28 +16,9 @@ mod support;
 
 use support::registry::Registry;
 
+/// A one-file image (`/etc/marker`) pushed to `dest`; its manifest digest.
 fn push_image(dest: &str, marker: &str) -> String {
-    let dir = tempfile::tempdir().unwrap();
-    let w = OciLayoutWriter::create(dir.path()).unwrap();
-    let spec = ImageSpec::new(vec![
-        LayerBuilder::new()
-            .file("etc/marker", 0o644, marker.as_bytes())
-            .gzip(),
-    ]);
-    let d = w.image(&spec).unwrap();
-    w.finish(vec![(d.clone(), Some("v1"))]).unwrap();
-    let out = Command::new("skopeo")
-        .args(["copy", "--quiet", "--dest-tls-verify=false"])
-        .arg(format!("oci:{}:v1", dir.path().display()))
-        .arg(format!("docker://{dest}"))
-        .output()
-        .expect("skopeo missing: run scripts/test");
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    d.digest
+    support::registry::push(dest, &[("etc/marker", marker.as_bytes())])
 }
 
 struct Env {
