@@ -7,6 +7,7 @@
 //! This crate is pure: it performs no file, network or clock access.
 
 pub mod api;
+pub mod calendar;
 pub mod diagnostic;
 pub mod finding;
 pub mod flow;

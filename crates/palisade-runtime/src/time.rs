@@ -1,5 +1,7 @@
 //! Timestamp formatting without a clock: callers pass the time in.
 
+use palisade_model::calendar::{civil_from_days, days_from_civil};
+
 /// Formats milliseconds since the Unix epoch as RFC 3339 UTC with millisecond precision
 /// (`2026-11-29T10:00:00.123Z`).
 pub fn rfc3339_ms(unix_ms: u64) -> String {
@@ -52,30 +54,6 @@ pub fn parse_rfc3339_ms(s: &str) -> Option<u64> {
         return None;
     }
     Some(((days as u64 * 86_400) + hh * 3600 + mm * 60 + ss) * 1000 + ms)
-}
-
-// Howard Hinnant's civil-calendar algorithms (proleptic Gregorian).
-fn civil_from_days(z: i64) -> (i64, u32, u32) {
-    let z = z + 719_468;
-    let era = z.div_euclid(146_097);
-    let doe = z.rem_euclid(146_097);
-    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
-    let y = yoe + era * 400;
-    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    let mp = (5 * doy + 2) / 153;
-    let d = (doy - (153 * mp + 2) / 5 + 1) as u32;
-    let m = if mp < 10 { mp + 3 } else { mp - 9 } as u32;
-    (if m <= 2 { y + 1 } else { y }, m, d)
-}
-
-fn days_from_civil(y: i64, m: u32, d: u32) -> i64 {
-    let y = if m <= 2 { y - 1 } else { y };
-    let era = y.div_euclid(400);
-    let yoe = y.rem_euclid(400);
-    let m = i64::from(m);
-    let doy = (153 * (if m > 2 { m - 3 } else { m + 9 }) + 2) / 5 + i64::from(d) - 1;
-    let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-    era * 146_097 + doe - 719_468
 }
 
 #[cfg(test)]
