@@ -100,7 +100,14 @@ fn reverse_shell_with_socket_stdio_is_detected() {
     let agent = TestAgent::start("");
     c.exec_detached(&["nc", "-l", "-p", "5555", "-e", "sh"]);
     std::thread::sleep(Duration::from_millis(500));
-    c.exec(&["sh", "-c", "echo exit | /bin/nc -w 2 127.0.0.1 5555; true"]);
+    // The shell must outlive the agent's read of /proc: a shell told only `exit` can be gone
+    // before its exec event is handled (seen in CI). `sleep` keeps it waiting for 2 s, and
+    // the client holds the connection open until then.
+    c.exec(&[
+        "sh",
+        "-c",
+        "(echo 'sleep 2'; sleep 3) | /bin/nc -w 5 127.0.0.1 5555; true",
+    ]);
     let a = agent.wait_record(WAIT, "reverse shell via socket stdio", |v| {
         is_alert(v, "reverse-shell", &c.id) && v["process"]["name"] == "sh"
     });
