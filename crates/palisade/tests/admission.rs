@@ -878,26 +878,27 @@ fn sigterm_drains_open_requests_and_exits_cleanly() {
     let mut hook = Webhook::start(&["--shutdown-grace", "20"]);
     let body = review_body("uid-inflight", "CREATE", "shop", &privileged());
     let mut tls = hook.connect();
-    let (head, tail) = body.split_at(body.len() / 2);
+    // `Expect: 100-continue` (RFC 9110 §10.1.1): the server answers 100 only once it is reading
+    // the body, so when the signal arrives the request is certainly in flight, not merely
+    // sitting unread in a socket buffer (an idle connection may rightly be closed).
     tls.write_all(
         format!(
-            "POST /validate HTTP/1.1\r\nHost: localhost\r\nContent-Length: {}\r\n\r\n",
+            "POST /validate HTTP/1.1\r\nHost: localhost\r\nExpect: 100-continue\r\nContent-Length: {}\r\n\r\n",
             body.len()
         )
         .as_bytes(),
     )
     .unwrap();
-    tls.write_all(head).unwrap();
     tls.flush().unwrap();
-    // Let the server start reading the request before the signal.
-    std::thread::sleep(Duration::from_millis(300));
+    assert_eq!(read_reply(&mut tls).status, 100);
     let status = Command::new("kill")
         .args(["-TERM", &hook.child.id().to_string()])
         .status()
         .expect("kill is available");
     assert!(status.success());
+    // The body arrives after the server has begun shutting down.
     std::thread::sleep(Duration::from_millis(300));
-    tls.write_all(tail).unwrap();
+    tls.write_all(&body).unwrap();
     tls.flush().unwrap();
     let r = read_reply(&mut tls);
     assert_eq!(r.status, 200);
