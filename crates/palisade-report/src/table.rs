@@ -3,7 +3,9 @@
 use std::collections::BTreeMap;
 use std::fmt::Write;
 
-use comfy_table::{Cell, Color, ContentArrangement, Table, presets};
+use comfy_table::{
+    Cell, Color, ColumnConstraint, ContentArrangement, Table, Width, presets,
+};
 use palisade_model::{Finding, Severity};
 
 use crate::ScanReport;
@@ -23,7 +25,8 @@ pub enum Grouping {
 pub struct TableOptions {
     /// Use ANSI colours (the caller decides: only on a TTY, never with NO_COLOR).
     pub color: bool,
-    /// Terminal width in columns (`None`: no wrapping).
+    /// Width in columns that long cells wrap to (`None`: no wrapping; rows are as wide as
+    /// their longest cell).
     pub width: Option<u16>,
     /// Grouping.
     pub grouping: Grouping,
@@ -63,14 +66,18 @@ fn new_table(opts: &TableOptions) -> Table {
     t
 }
 
-fn location(f: &Finding) -> String {
-    format!("{}:{}", f.object.source.file, f.object.source.line)
+/// Keeps the columns with these indices whole (identifiers and `file:line` are not wrapped),
+/// so the free-text column takes the wrapping.
+fn keep_whole(t: &mut Table, columns: &[usize]) {
+    for &i in columns {
+        if let Some(c) = t.column_mut(i) {
+            c.set_constraint(ColumnConstraint::ContentWidth);
+        }
+    }
 }
 
-fn message(f: &Finding) -> String {
-    match &f.container {
-        Some(_) | None => f.message.clone(),
-    }
+fn location(f: &Finding) -> String {
+    format!("{}:{}", f.object.source.file, f.object.source.line)
 }
 
 /// Renders the report for a terminal.
@@ -88,15 +95,19 @@ pub fn to_table(r: &ScanReport<'_>, opts: &TableOptions) -> String {
         match opts.grouping {
             Grouping::Severity => {
                 let mut t = new_table(opts);
-                t.set_header(vec!["SEVERITY", "CHECK", "OBJECT", "FINDING", "LOCATION"]);
+                t.set_header(vec!["SEVERITY", "CHECK", "OBJECT / LOCATION", "FINDING"]);
                 for f in r.findings {
                     t.add_row(vec![
                         severity_cell(f.severity, opts.color),
                         Cell::new(&f.check_id),
-                        Cell::new(f.object.to_string()),
-                        Cell::new(message(f)),
-                        Cell::new(location(f)),
+                        Cell::new(format!("{}\n{}", f.object, location(f))),
+                        Cell::new(&f.message),
                     ]);
+                }
+                keep_whole(&mut t, &[0, 1]);
+                // On a narrow terminal the object and path wrap before the finding does.
+                if let Some(c) = t.column_mut(3) {
+                    c.set_constraint(ColumnConstraint::LowerBoundary(Width::Percentage(45)));
                 }
                 let _ = writeln!(out, "{t}");
             }
@@ -116,9 +127,10 @@ pub fn to_table(r: &ScanReport<'_>, opts: &TableOptions) -> String {
                         t.add_row(vec![
                             severity_cell(f.severity, opts.color),
                             Cell::new(&f.check_id),
-                            Cell::new(message(f)),
+                            Cell::new(&f.message),
                         ]);
                     }
+                    keep_whole(&mut t, &[0, 1]);
                     let _ = writeln!(out, "{t}\n");
                 }
             }

@@ -32,16 +32,21 @@ pub fn use_color(choice: ColorChoice, to_file: bool) -> bool {
     }
 }
 
-/// Terminal width when stdout is a terminal (from COLUMNS), else `None`.
-pub fn terminal_width() -> Option<u16> {
-    if !std::io::stdout().is_terminal() {
-        return None;
-    }
-    std::env::var("COLUMNS")
+/// Columns a table wraps its long cells to, so that no row is wider than this: `$COLUMNS` when
+/// set, else the terminal's width when stdout is one, else [`DEFAULT_WIDTH`] (CI logs, pipes
+/// and files get wrapped rows, not rows padded to the longest message).
+pub fn table_width() -> u16 {
+    let columns = std::env::var("COLUMNS")
         .ok()
-        .and_then(|c| c.parse().ok())
-        .or(Some(120))
+        .and_then(|c| c.trim().parse::<u16>().ok())
+        .filter(|&c| c > 0);
+    columns
+        .or_else(|| comfy_table::Table::new().width())
+        .unwrap_or(DEFAULT_WIDTH)
 }
+
+/// Table width when neither `$COLUMNS` nor a terminal says otherwise.
+pub const DEFAULT_WIDTH: u16 = 160;
 
 /// Writes `text` to the file, or to stdout.
 pub fn emit(text: &str, file: Option<&PathBuf>) -> anyhow::Result<()> {

@@ -185,6 +185,34 @@ fn colour_only_when_allowed() {
 }
 
 #[test]
+fn table_rows_wrap_to_columns_off_a_terminal() {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("../..");
+    let widest = |columns: Option<&str>| {
+        let mut c = bin();
+        c.current_dir(&root).args(["scan", "examples/demo-cluster"]);
+        match columns {
+            Some(n) => c.env("COLUMNS", n),
+            None => c.env_remove("COLUMNS"),
+        };
+        let o = c.output().unwrap();
+        let text = stdout(&o);
+        assert!(text.contains("SEVERITY"), "{text}");
+        let widest = text.lines().map(|l| l.chars().count()).max().unwrap();
+        (widest, text)
+    };
+    // No terminal and no COLUMNS: 160 columns at most, and every finding keeps its location.
+    let (w, text) = widest(None);
+    assert!(w <= 160, "a row is {w} columns wide");
+    assert!(
+        text.contains("examples/demo-cluster/ci/build-runner.yaml:9"),
+        "{text}"
+    );
+    // COLUMNS is honoured off a terminal too.
+    let (w, _) = widest(Some("100"));
+    assert!(w <= 100, "a row is {w} columns wide with COLUMNS=100");
+}
+
+#[test]
 fn junit_is_well_formed_xml() {
     let dir = tempfile::tempdir().unwrap();
     let p = write(

@@ -38,7 +38,7 @@ pub enum GroupBy {
 /// Arguments of `palisade scan`.
 #[derive(clap::Args, Debug)]
 #[command(
-    after_help = "Examples:\n  palisade scan examples/demo-cluster\n  palisade scan k8s/ --fail-on high --format sarif --output palisade.sarif\n  helm template ./chart | palisade scan - --format json\n  palisade scan manifests/ --config palisade.yaml --group-by object"
+    after_help = "Examples:\n  palisade scan examples/demo-cluster\n  palisade scan k8s/ --fail-on high --format sarif --output palisade.sarif\n  helm template ./chart | palisade scan - --format json\n  palisade scan manifests/ --config palisade.yaml --group-by object\n\nThe table wraps long cells to the terminal's width; off a terminal (CI logs, pipes, --output) to $COLUMNS, or 160 columns when it is unset. Colour only on a terminal, never with NO_COLOR."
 )]
 pub struct Args {
     /// Files or directories to scan (.yaml, .yml, .json; directories recursively); `-` reads stdin.
@@ -191,11 +191,7 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
                 &report,
                 &TableOptions {
                     color: output::use_color(args.color, args.output.is_some()),
-                    width: if args.output.is_some() {
-                        None
-                    } else {
-                        output::terminal_width()
-                    },
+                    width: Some(output::table_width()),
                     grouping: match args.group_by {
                         GroupBy::Severity => Grouping::Severity,
                         GroupBy::Object => Grouping::Object,

@@ -7,11 +7,12 @@ use serde::Serialize;
 
 use crate::cmd::rbac::Format;
 
-/// A table with the house style.
+/// A table with the house style, wrapped to [`crate::output::table_width`].
 pub fn new_table(headers: &[&str]) -> Table {
     let mut t = Table::new();
     t.load_preset(UTF8_FULL_CONDENSED)
         .set_content_arrangement(ContentArrangement::Dynamic)
+        .set_width(crate::output::table_width())
         .set_header(headers.to_vec());
     t
 }

@@ -141,6 +141,11 @@ pub fn top_risks_section(ranked: &[WorkloadRisk], limit: usize) -> String {
             factors.join("\n"),
         ]);
     }
+    for i in 0..4 {
+        if let Some(c) = t.column_mut(i) {
+            c.set_constraint(comfy_table::ColumnConstraint::ContentWidth);
+        }
+    }
     format!(
         "Top risks ({} of {} workloads; `palisade risk` explains every score)\n{t}\n",
         top.len(),
