@@ -3,9 +3,7 @@
 use std::collections::BTreeMap;
 use std::fmt::Write;
 
-use comfy_table::{
-    Cell, Color, ColumnConstraint, ContentArrangement, Table, Width, presets,
-};
+use comfy_table::{Cell, Color, ColumnConstraint, ContentArrangement, Table, Width, presets};
 use palisade_model::{Finding, Severity};
 
 use crate::ScanReport;

@@ -2,7 +2,7 @@
 
 use palisade_risk::{InventoryReport, Signal, WorkloadEntry};
 
-use crate::render::rbac::new_table;
+use crate::render::table::{keep_whole, new_table};
 
 fn images(w: &WorkloadEntry) -> Vec<String> {
     w.images
@@ -77,6 +77,7 @@ pub fn table(r: &InventoryReport) -> String {
             w.signals.iter().map(signal).collect::<Vec<_>>().join("\n"),
         ]);
     }
+    keep_whole(&mut t, &[0, 1, 2]);
     let mut n = new_table(&[
         "NAMESPACE",
         "WORKLOADS",

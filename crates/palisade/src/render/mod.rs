@@ -10,5 +10,7 @@ pub mod netpol;
 pub mod rbac;
 #[cfg(feature = "visibility")]
 pub mod risk;
+#[cfg(feature = "visibility")]
+pub mod table;
 #[cfg(all(feature = "image", feature = "vuln"))]
 pub mod vuln;

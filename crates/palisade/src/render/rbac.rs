@@ -1,21 +1,11 @@
 //! Rendering of `palisade rbac` results: tables for people, JSON for tools.
 
-use comfy_table::{ContentArrangement, Table, presets::UTF8_FULL_CONDENSED};
+use crate::render::table::new_table;
 use palisade_model::api::{PolicyRule, Subject};
 use palisade_rbac::{Access, Principal, RbacIndex, Request, RiskyGrant, Verdict, Via};
 use serde::Serialize;
 
 use crate::cmd::rbac::Format;
-
-/// A table with the house style, wrapped to [`crate::output::table_width`].
-pub fn new_table(headers: &[&str]) -> Table {
-    let mut t = Table::new();
-    t.load_preset(UTF8_FULL_CONDENSED)
-        .set_content_arrangement(ContentArrangement::Dynamic)
-        .set_width(crate::output::table_width())
-        .set_header(headers.to_vec());
-    t
-}
 
 /// `User alice`, `ServiceAccount shop/web`, `Group devs`.
 pub fn subject(s: &Subject) -> String {

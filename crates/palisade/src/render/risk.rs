@@ -4,7 +4,7 @@ use palisade_risk::WorkloadRisk;
 use serde::Serialize;
 
 use crate::cmd::rbac::Format;
-use crate::render::rbac::new_table;
+use crate::render::table::{keep_whole, new_table};
 
 #[derive(Serialize)]
 struct RiskJson<'a> {
@@ -40,6 +40,7 @@ pub fn ranking(ranked: &[WorkloadRisk], format: Format) -> anyhow::Result<String
             },
         ]);
     }
+    keep_whole(&mut t, &[0, 1, 2]);
     Ok(t.to_string())
 }
 
@@ -141,11 +142,7 @@ pub fn top_risks_section(ranked: &[WorkloadRisk], limit: usize) -> String {
             factors.join("\n"),
         ]);
     }
-    for i in 0..4 {
-        if let Some(c) = t.column_mut(i) {
-            c.set_constraint(comfy_table::ColumnConstraint::ContentWidth);
-        }
-    }
+    keep_whole(&mut t, &[0, 1, 2, 3]);
     format!(
         "Top risks ({} of {} workloads; `palisade risk` explains every score)\n{t}\n",
         top.len(),
