@@ -1,11 +1,9 @@
 //! One test per RBAC rule, with fixtures and expectations taken from the Kubernetes RBAC
 //! documentation ("Using RBAC Authorization"): each asserts what is granted and what is not.
 
-mod support;
-
 use palisade_rbac::{Principal, RbacIndex, Reason, Request, Scope};
+use palisade_testkit::inventory;
 use serde_json::json;
-use support::inventory;
 
 fn req(verb: &str, target: &str, ns: Option<&str>) -> Request {
     Request::parse(verb, target, ns, None).unwrap()

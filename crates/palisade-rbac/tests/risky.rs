@@ -1,11 +1,9 @@
 //! Risky grants: dangerous capabilities per subject and the workloads that inherit them.
 
-mod support;
-
 use palisade_model::Severity;
 use palisade_rbac::{Capability, Principal, RbacIndex, Scope};
+use palisade_testkit::inventory;
 use serde_json::json;
-use support::inventory;
 
 fn fixture() -> palisade_model::Inventory {
     inventory(vec![

@@ -1,15 +1,13 @@
 //! Vulnerability factors from the model's `ImageFactsTable` (what scan/admission edges learn
 //! about images), with points from the documented weights (see `palisade_risk::score`).
 
-mod support;
-
 use std::collections::BTreeMap;
 
 use palisade_model::{ImageFacts, ImageFactsTable, Severity, VulnerabilityFacts, VulnerabilityRef};
 use palisade_rbac::RbacIndex;
 use palisade_risk::{Category, ExternalFacts, RiskContext, VulnCounts, assess};
+use palisade_testkit::inventory;
 use serde_json::json;
-use support::inventory;
 
 fn vref(id: &str, severity: Severity) -> VulnerabilityRef {
     VulnerabilityRef {

@@ -1,12 +1,10 @@
 //! The inventory report: images, registries, owners, gaps, deploy-and-forget signals, counts.
 
-mod support;
-
 use palisade_risk::{
     ExposureLevel, ExternalFacts, ImageFacts, OwnershipGap, Signal, inventory_report,
 };
+use palisade_testkit::inventory;
 use serde_json::json;
-use support::inventory;
 
 fn fixture() -> palisade_model::Inventory {
     let digest = format!("sha256:{}", "ab".repeat(32));

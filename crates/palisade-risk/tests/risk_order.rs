@@ -1,15 +1,13 @@
 //! Risk scores and order, with expectations computed by hand from the documented weights
 //! (see the table in `palisade_risk::score`).
 
-mod support;
-
 use palisade_model::{Finding, ObjectRef, Severity, SourceLocation};
 use palisade_rbac::RbacIndex;
 use palisade_risk::{
     Category, ExternalFacts, ImageFacts, NetworkFacts, RiskContext, VulnCounts, WorkloadId, assess,
 };
+use palisade_testkit::inventory;
 use serde_json::json;
-use support::inventory;
 
 fn fixture() -> palisade_model::Inventory {
     inventory(vec![

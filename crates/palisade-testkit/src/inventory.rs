@@ -1,12 +1,12 @@
 //! Builds inventories from Kubernetes objects written as JSON, the way manifests declare them.
-//! (Stands in for palisade-ingest in unit-level tests: only the fields RBAC reads are mapped.)
-
-#![allow(dead_code)]
+//! Stands in for palisade-ingest in the tests of analyzer crates (RBAC, risk, inventory): only
+//! the fields those read are mapped, and a malformed fixture panics (it is a test bug).
 
 use std::sync::Arc;
 
 use palisade_model::api::{
-    AggregationRule, PodSpec, PodTemplateSpec, PolicyRule, RoleRef, Subject,
+    AggregationRule, IngressSpec, PodSpec, PodTemplateSpec, PolicyRule, RoleRef, ServiceSpec,
+    Subject,
 };
 use palisade_model::inventory::{
     Resource, RoleBindingSpec, RoleSpec, ServiceAccountSpec, WorkloadSpec,
@@ -68,6 +68,12 @@ pub fn inventory(docs: Vec<Value>) -> Inventory {
                     image_pull_secrets: Vec::new(),
                 },
             )),
+            "Service" => inv
+                .services
+                .push(resource(doc, line, field::<ServiceSpec>(doc, "spec"))),
+            "Ingress" => inv
+                .ingresses
+                .push(resource(doc, line, field::<IngressSpec>(doc, "spec"))),
             other => {
                 let wk = WorkloadKind::from_kind(other).expect("fixture kind");
                 let spec = doc.get("spec").cloned().unwrap_or(Value::Null);
@@ -77,6 +83,11 @@ pub fn inventory(docs: Vec<Value>) -> Inventory {
                         serde_json::from_value(spec).unwrap(),
                     )
                 } else {
+                    let spec = if wk == WorkloadKind::CronJob {
+                        spec["jobTemplate"]["spec"].clone()
+                    } else {
+                        spec
+                    };
                     let t: PodTemplateSpec = field(&spec, "template");
                     (t.metadata, t.spec)
                 };
