@@ -1,6 +1,7 @@
 //! Sinks for scan results. Analyzers return plain values; only this crate knows the output
 //! formats: a terminal table, JSON (a documented, versioned schema), SARIF 2.1.0 and JUnit XML.
 
+mod grid;
 mod json;
 mod junit;
 mod pretty;
@@ -15,7 +16,7 @@ use palisade_model::{Diagnostic, Finding, Severity};
 pub use json::{JSON_SCHEMA_ID, to_json, write_json};
 pub use junit::to_junit;
 pub use sarif::{to_sarif, write_sarif};
-pub use table::{Grouping, TableOptions, summary_line, to_table};
+pub use table::{Grouping, TableOptions, summary_line, to_table, write_table};
 
 /// Everything a scan report shows.
 #[derive(Debug, Clone)]

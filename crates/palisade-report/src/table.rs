@@ -3,10 +3,11 @@
 use std::collections::BTreeMap;
 use std::fmt::Write;
 
-use comfy_table::{Cell, Color, ColumnConstraint, ContentArrangement, Table, Width, presets};
 use palisade_model::{Finding, Severity};
+use rayon::prelude::*;
 
 use crate::ScanReport;
+use crate::grid::{Cell, Column, Layout};
 
 /// How findings are grouped.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
@@ -30,47 +31,32 @@ pub struct TableOptions {
     pub grouping: Grouping,
 }
 
-fn severity_color(s: Severity) -> Color {
+/// SGR foreground colour per severity.
+fn severity_color(s: Severity) -> &'static str {
     match s {
-        Severity::Critical => Color::Magenta,
-        Severity::High => Color::Red,
-        Severity::Medium => Color::Yellow,
-        Severity::Low => Color::Blue,
-        Severity::Info => Color::Grey,
+        Severity::Critical => "35", // magenta
+        Severity::High => "31",     // red
+        Severity::Medium => "33",   // yellow
+        Severity::Low => "34",      // blue
+        Severity::Info => "90",     // grey
     }
 }
 
-fn severity_cell(s: Severity, color: bool) -> Cell {
-    let cell = Cell::new(s.as_str().to_uppercase());
-    if color {
-        cell.fg(severity_color(s))
-    } else {
-        cell
+/// Upper-case severity names, borrowed by the cells.
+fn severity_label(s: Severity) -> &'static str {
+    match s {
+        Severity::Critical => "CRITICAL",
+        Severity::High => "HIGH",
+        Severity::Medium => "MEDIUM",
+        Severity::Low => "LOW",
+        Severity::Info => "INFO",
     }
 }
 
-fn new_table(opts: &TableOptions) -> Table {
-    let mut t = Table::new();
-    t.load_preset(presets::UTF8_BORDERS_ONLY);
-    if let Some(w) = opts.width {
-        t.set_width(w);
-        t.set_content_arrangement(ContentArrangement::Dynamic);
-    }
-    if !opts.color {
-        t.force_no_tty();
-    } else {
-        t.enforce_styling();
-    }
-    t
-}
-
-/// Keeps the columns with these indices whole (identifiers and `file:line` are not wrapped),
-/// so the free-text column takes the wrapping.
-fn keep_whole(t: &mut Table, columns: &[usize]) {
-    for &i in columns {
-        if let Some(c) = t.column_mut(i) {
-            c.set_constraint(ColumnConstraint::ContentWidth);
-        }
+fn severity_cell(s: Severity) -> Cell<'static> {
+    Cell {
+        text: severity_label(s),
+        color: Some(severity_color(s)),
     }
 }
 
@@ -78,64 +64,132 @@ fn location(f: &Finding) -> String {
     format!("{}:{}", f.object.source.file, f.object.source.line)
 }
 
+const BY_SEVERITY: [Column; 4] = [
+    Column {
+        header: "SEVERITY",
+        whole: true,
+    },
+    Column {
+        header: "CHECK",
+        whole: true,
+    },
+    Column {
+        header: "OBJECT / LOCATION",
+        whole: false,
+    },
+    Column {
+        header: "FINDING",
+        whole: false,
+    },
+];
+
+const PER_OBJECT: [Column; 3] = [
+    Column {
+        header: "SEVERITY",
+        whole: true,
+    },
+    Column {
+        header: "CHECK",
+        whole: true,
+    },
+    Column {
+        header: "FINDING",
+        whole: false,
+    },
+];
+
 /// Renders the report for a terminal.
 pub fn to_table(r: &ScanReport<'_>, opts: &TableOptions) -> String {
-    let mut out = String::new();
+    let mut buf = Vec::new();
+    write_table(r, opts, &mut buf).expect("writing to memory cannot fail");
+    String::from_utf8(buf).expect("the table is UTF-8")
+}
+
+/// Writes the terminal report to `out` as it is rendered (memory stays bounded by a window of
+/// rows, not the whole report).
+pub fn write_table(
+    r: &ScanReport<'_>,
+    opts: &TableOptions,
+    out: &mut dyn std::io::Write,
+) -> std::io::Result<()> {
+    let mut head = String::new();
     for d in r.diagnostics {
-        let _ = writeln!(out, "{d}");
+        let _ = writeln!(head, "{d}");
     }
     if !r.diagnostics.is_empty() {
-        out.push('\n');
+        head.push('\n');
     }
+    let total = opts.width.map(usize::from);
     if r.findings.is_empty() {
-        out.push_str("No findings.\n");
-    } else {
-        match opts.grouping {
-            Grouping::Severity => {
-                let mut t = new_table(opts);
-                t.set_header(vec!["SEVERITY", "CHECK", "OBJECT / LOCATION", "FINDING"]);
-                for f in r.findings {
-                    t.add_row(vec![
-                        severity_cell(f.severity, opts.color),
-                        Cell::new(&f.check_id),
-                        Cell::new(format!("{}\n{}", f.object, location(f))),
-                        Cell::new(&f.message),
-                    ]);
-                }
-                keep_whole(&mut t, &[0, 1]);
-                // On a narrow terminal the object and path wrap before the finding does.
-                if let Some(c) = t.column_mut(3) {
-                    c.set_constraint(ColumnConstraint::LowerBoundary(Width::Percentage(45)));
-                }
-                let _ = writeln!(out, "{t}");
+        head.push_str("No findings.\n");
+        out.write_all(head.as_bytes())?;
+        return out.write_all(summary_line(r).as_bytes());
+    }
+    match opts.grouping {
+        Grouping::Severity => {
+            let objects: Vec<String> = r
+                .findings
+                .par_iter()
+                .map(|f| format!("{}\n{}", f.object, location(f)))
+                .collect();
+            let rows: Vec<Vec<Cell<'_>>> = r
+                .findings
+                .iter()
+                .zip(&objects)
+                .map(|(f, object)| {
+                    vec![
+                        severity_cell(f.severity),
+                        Cell::plain(&f.check_id),
+                        Cell::plain(object),
+                        Cell::plain(&f.message),
+                    ]
+                })
+                .collect();
+            let layout = Layout::new(&BY_SEVERITY, &rows, total);
+            layout.head(&BY_SEVERITY, &mut head);
+            out.write_all(head.as_bytes())?;
+            layout.write_rows(&rows, opts.color, out)?;
+            let mut foot = String::new();
+            layout.foot(&mut foot);
+            out.write_all(foot.as_bytes())?;
+        }
+        Grouping::Object => {
+            out.write_all(head.as_bytes())?;
+            let mut by_object: BTreeMap<String, Vec<&Finding>> = BTreeMap::new();
+            for f in r.findings {
+                by_object
+                    .entry(format!("{}  ({})", f.object, location(f)))
+                    .or_default()
+                    .push(f);
             }
-            Grouping::Object => {
-                let mut by_object: BTreeMap<String, Vec<&Finding>> = BTreeMap::new();
-                for f in r.findings {
-                    by_object
-                        .entry(format!("{}  ({})", f.object, location(f)))
-                        .or_default()
-                        .push(f);
-                }
-                for (object, findings) in by_object {
-                    let _ = writeln!(out, "{object}");
-                    let mut t = new_table(opts);
-                    t.set_header(vec!["SEVERITY", "CHECK", "FINDING"]);
-                    for f in findings {
-                        t.add_row(vec![
-                            severity_cell(f.severity, opts.color),
-                            Cell::new(&f.check_id),
-                            Cell::new(&f.message),
-                        ]);
-                    }
-                    keep_whole(&mut t, &[0, 1]);
-                    let _ = writeln!(out, "{t}\n");
+            fn row<'f>(f: &&'f Finding) -> Vec<Cell<'f>> {
+                vec![
+                    severity_cell(f.severity),
+                    Cell::plain(&f.check_id),
+                    Cell::plain(&f.message),
+                ]
+            }
+            // One layout for all objects: every table has the same columns.
+            let all: Vec<Vec<Cell<'_>>> = by_object.values().flatten().map(row).collect();
+            let layout = Layout::new(&PER_OBJECT, &all, total);
+            drop(all);
+            let mut text = String::new();
+            for (object, findings) in &by_object {
+                let _ = writeln!(text, "{object}");
+                let rows: Vec<Vec<Cell<'_>>> = findings.iter().map(row).collect();
+                layout.head(&PER_OBJECT, &mut text);
+                layout.rows(&rows, opts.color, &mut text);
+                layout.foot(&mut text);
+                text.push('\n');
+                if text.len() > 1 << 20 {
+                    out.write_all(text.as_bytes())?;
+                    text.clear();
                 }
             }
+            out.write_all(text.as_bytes())?;
         }
     }
-    out.push_str(&summary_line(r));
-    out
+    out.write_all(summary_line(r).as_bytes())
 }
 
 /// One-line summary: counts per severity, objects, files, suppressed, unreadable inputs.

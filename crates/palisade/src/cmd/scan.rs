@@ -187,24 +187,20 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
     };
     match args.format {
         Format::Table => {
-            let text = palisade_report::to_table(
-                &report,
-                &TableOptions {
-                    color: output::use_color(args.color, args.output.is_some()),
-                    width: Some(output::table_width()),
-                    grouping: match args.group_by {
-                        GroupBy::Severity => Grouping::Severity,
-                        GroupBy::Object => Grouping::Object,
-                    },
+            let opts = TableOptions {
+                color: output::use_color(args.color, args.output.is_some()),
+                width: Some(output::table_width()),
+                grouping: match args.group_by {
+                    GroupBy::Severity => Grouping::Severity,
+                    GroupBy::Object => Grouping::Object,
                 },
-            );
-            let text = match &ranked {
-                Some(r) if !r.table.is_empty() => {
-                    format!("{}\n{text}", r.table)
-                }
-                _ => text,
             };
-            output::emit(&text, args.output.as_ref())?;
+            output::emit_with(args.output.as_ref(), |w| {
+                if let Some(r) = ranked.as_ref().filter(|r| !r.table.is_empty()) {
+                    writeln!(w, "{}", r.table)?;
+                }
+                palisade_report::write_table(&report, &opts, w)
+            })?;
         }
         Format::Json => output::emit_with(args.output.as_ref(), |w| {
             palisade_report::write_json(&report, w)

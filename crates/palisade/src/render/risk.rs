@@ -142,7 +142,7 @@ pub fn top_risks_section(ranked: &[WorkloadRisk], limit: usize) -> String {
             factors.join("\n"),
         ]);
     }
-    keep_whole(&mut t, &[0, 1, 2, 3]);
+    keep_whole(&mut t, &[0, 1, 3]);
     format!(
         "Top risks ({} of {} workloads; `palisade risk` explains every score)\n{t}\n",
         top.len(),
