@@ -127,7 +127,14 @@ pub struct RiskyArgs {
 /// Returns whether some input could not be read (the command then exits with status 3 after
 /// printing its results).
 pub fn load_inventory(paths: &[String]) -> anyhow::Result<(Inventory, bool)> {
-    let ingested = crate::input::ingest(paths)?;
+    // RBAC, risk and inventory read typed fields only: raw objects are not kept.
+    let ingested = crate::input::ingest_with(
+        paths,
+        palisade_ingest::Limits {
+            keep_raw: false,
+            ..Default::default()
+        },
+    )?;
     for d in &ingested.diagnostics {
         eprintln!("{d}");
     }

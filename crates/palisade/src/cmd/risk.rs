@@ -30,28 +30,52 @@ pub struct RiskArgs {
     pub format: Format,
 }
 
+/// What the risk ranking needs besides the findings (RBAC index, network reachability): derived
+/// while the checks run.
+pub struct RiskInputs {
+    /// Effective RBAC permissions.
+    pub rbac: RbacIndex,
+    /// Facts from other analyzers (network reachability with the `netpol` feature).
+    pub facts: ExternalFacts,
+}
+
+impl RiskInputs {
+    /// Derives the RBAC index and, with the `netpol` feature, the network facts.
+    pub fn derive(inv: &palisade_model::Inventory) -> RiskInputs {
+        #[allow(unused_mut)]
+        let mut facts = ExternalFacts::default();
+        #[cfg(feature = "netpol")]
+        {
+            facts.network = network_facts(inv);
+        }
+        RiskInputs {
+            rbac: RbacIndex::build(inv),
+            facts,
+        }
+    }
+}
+
 /// Runs `palisade risk`.
 pub fn run(args: RiskArgs) -> anyhow::Result<ExitCode> {
     let (inv, input_errors) = load_inventory(&args.paths)?;
-    let rbac = RbacIndex::build(&inv);
-    #[allow(unused_mut)]
-    let mut facts = ExternalFacts::default();
-    #[cfg(feature = "netpol")]
-    {
-        facts.network = network_facts(&inv);
-    }
-    let findings = palisade_checks::Engine::builtin().run(&inv).findings;
+    let (outcome, inputs) = rayon::join(
+        || palisade_checks::Engine::builtin().run(&inv),
+        || RiskInputs::derive(&inv),
+    );
     let mut ranked = assess(&RiskContext {
         inventory: &inv,
-        findings: &findings,
-        rbac: &rbac,
-        facts: &facts,
+        findings: &outcome.findings,
+        rbac: &inputs.rbac,
+        facts: &inputs.facts,
     });
     if let Some(n) = args.top {
         ranked.truncate(n);
     }
     crate::output::emit(&with_newline(render::ranking(&ranked, args.format)?), None)?;
-    Ok(finish(input_errors, ExitCode::SUCCESS))
+    let status = finish(input_errors, ExitCode::SUCCESS);
+    // The process ends here: no need to free the inventory, findings and ranking piece by piece.
+    std::mem::forget((inv, outcome, inputs, ranked));
+    Ok(status)
 }
 
 /// Network facts of every workload from the NetworkPolicy engine: isolation per direction and

@@ -293,29 +293,12 @@ struct TopRisks {
     json: serde_json::Value,
 }
 
-/// What the risk ranking needs besides the findings (RBAC index, network reachability), so it
-/// can be derived while the checks run.
 #[cfg(feature = "visibility")]
-struct RiskInputs {
-    rbac: palisade_rbac::RbacIndex,
-    facts: palisade_risk::ExternalFacts,
-}
+use crate::cmd::risk::RiskInputs;
 
 #[cfg(feature = "visibility")]
 fn risk_inputs(inv: &palisade_model::Inventory, limit: usize) -> Option<RiskInputs> {
-    if limit == 0 {
-        return None;
-    }
-    #[allow(unused_mut)]
-    let mut facts = palisade_risk::ExternalFacts::default();
-    #[cfg(feature = "netpol")]
-    {
-        facts.network = crate::cmd::risk::network_facts(inv);
-    }
-    Some(RiskInputs {
-        rbac: palisade_rbac::RbacIndex::build(inv),
-        facts,
-    })
+    (limit > 0).then(|| RiskInputs::derive(inv))
 }
 
 /// Ranks workloads (findings, privileges, exposure, RBAC power, network reachability) and keeps
