@@ -13,3 +13,13 @@ pub const INPUT_ERRORS: u8 = 3;
 pub fn code(status: u8) -> ExitCode {
     ExitCode::from(status)
 }
+
+/// The exit status once results are printed: [`INPUT_ERRORS`] when some input could not be
+/// read, else `status`.
+pub fn finish(input_errors: bool, status: ExitCode) -> ExitCode {
+    if input_errors {
+        code(INPUT_ERRORS)
+    } else {
+        status
+    }
+}

@@ -5,13 +5,8 @@ use std::io::Read;
 use anyhow::Context;
 use palisade_ingest::{Ingested, Input, Limits};
 
-/// Reads the given paths (`-` = stdin) into an inventory with diagnostics.
-pub fn ingest(paths: &[String]) -> anyhow::Result<Ingested> {
-    ingest_with(paths, Limits::default())
-}
-
-/// [`ingest`] with explicit limits (e.g. `keep_raw: false` when no custom check reads raw
-/// objects).
+/// Reads the given paths (`-` = stdin) into an inventory with diagnostics, within `limits`
+/// (e.g. `keep_raw: false` when no custom check reads raw objects).
 pub fn ingest_with(paths: &[String], limits: Limits) -> anyhow::Result<Ingested> {
     let mut inputs = Vec::new();
     for p in paths {
@@ -30,4 +25,23 @@ pub fn ingest_with(paths: &[String], limits: Limits) -> anyhow::Result<Ingested>
         }
     }
     Ok(palisade_ingest::ingest(&inputs, &limits))
+}
+
+/// Reads the inputs (`-` = stdin) into an inventory for the commands that read typed fields only
+/// (rbac, risk, inventory, netpol: raw objects are not kept), printing ingestion problems to
+/// stderr. Returns whether some input could not be read (the command then exits with status 3
+/// after printing its results, see [`crate::exit::finish`]).
+pub fn load_inventory(paths: &[String]) -> anyhow::Result<(palisade_model::Inventory, bool)> {
+    let ingested = ingest_with(
+        paths,
+        Limits {
+            keep_raw: false,
+            ..Limits::default()
+        },
+    )?;
+    for d in &ingested.diagnostics {
+        eprintln!("{d}");
+    }
+    let errors = ingested.has_errors();
+    Ok((ingested.inventory, errors))
 }

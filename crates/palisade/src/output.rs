@@ -88,3 +88,12 @@ pub fn emit_with(
         other => other.context("writing the report"),
     }
 }
+
+/// `text` ending with a newline.
+pub fn with_newline(text: String) -> String {
+    if text.ends_with('\n') {
+        text
+    } else {
+        text + "\n"
+    }
+}

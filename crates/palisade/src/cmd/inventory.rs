@@ -6,7 +6,9 @@ use std::process::ExitCode;
 use clap::{Args, ValueEnum};
 use palisade_risk::{ExternalFacts, inventory_report};
 
-use crate::cmd::rbac::{finish, load_inventory, with_newline};
+use crate::exit::finish;
+use crate::input::load_inventory;
+use crate::output::with_newline;
 use crate::render::inventory as render;
 
 /// Output format of `palisade inventory`.

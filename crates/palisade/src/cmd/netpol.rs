@@ -14,8 +14,10 @@ use clap::{Args, Subcommand, ValueEnum};
 use palisade_model::flow::Flow;
 use palisade_netpol::{Analysis, DnsTarget, GenerateOptions, Protocol, Target};
 
-use crate::exit;
+use crate::exit::{self, finish};
+use crate::input::load_inventory;
 use crate::output;
+use crate::output::with_newline;
 use crate::render::netpol as render;
 
 /// Output format of `reach` and `diff`.
@@ -238,34 +240,6 @@ pub fn run(args: NetpolArgs) -> anyhow::Result<ExitCode> {
             output::emit(&render::generated(&generated)?, None)?;
             Ok(finish(input_errors, ExitCode::SUCCESS))
         }
-    }
-}
-
-/// Reads the inputs (`-` = stdin), printing ingestion problems to stderr; also returns whether
-/// some input could not be read.
-fn load_inventory(paths: &[String]) -> anyhow::Result<(palisade_model::Inventory, bool)> {
-    let ingested = crate::input::ingest(paths)?;
-    for d in &ingested.diagnostics {
-        eprintln!("{d}");
-    }
-    let errors = ingested.has_errors();
-    Ok((ingested.inventory, errors))
-}
-
-/// Exit status 3 when some input could not be read, else `status`.
-fn finish(input_errors: bool, status: ExitCode) -> ExitCode {
-    if input_errors {
-        exit::code(exit::INPUT_ERRORS)
-    } else {
-        status
-    }
-}
-
-fn with_newline(text: String) -> String {
-    if text.ends_with('\n') {
-        text
-    } else {
-        text + "\n"
     }
 }
 

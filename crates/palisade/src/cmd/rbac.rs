@@ -11,11 +11,12 @@ use std::process::ExitCode;
 
 use anyhow::Context;
 use clap::{Args, Subcommand, ValueEnum};
-use palisade_model::Inventory;
 use palisade_rbac::{Principal, RbacIndex, Request};
 
-use crate::exit;
+use crate::exit::{self, finish};
+use crate::input::load_inventory;
 use crate::output;
+use crate::output::with_newline;
 use crate::render::rbac as render;
 
 /// Output format of the rbac, risk commands.
@@ -121,43 +122,6 @@ pub struct RiskyArgs {
     /// Output format.
     #[arg(long, short = 'f', value_enum, default_value_t = Format::Table)]
     pub format: Format,
-}
-
-/// Reads the inputs (`-` = stdin) into an inventory, printing ingestion problems to stderr.
-/// Returns whether some input could not be read (the command then exits with status 3 after
-/// printing its results).
-pub fn load_inventory(paths: &[String]) -> anyhow::Result<(Inventory, bool)> {
-    // RBAC, risk and inventory read typed fields only: raw objects are not kept.
-    let ingested = crate::input::ingest_with(
-        paths,
-        palisade_ingest::Limits {
-            keep_raw: false,
-            ..Default::default()
-        },
-    )?;
-    for d in &ingested.diagnostics {
-        eprintln!("{d}");
-    }
-    let errors = ingested.has_errors();
-    Ok((ingested.inventory, errors))
-}
-
-/// `text` ending with exactly one newline at least.
-pub fn with_newline(text: String) -> String {
-    if text.ends_with('\n') {
-        text
-    } else {
-        text + "\n"
-    }
-}
-
-/// The exit status once results are printed: 3 when some input could not be read.
-pub fn finish(input_errors: bool, status: ExitCode) -> ExitCode {
-    if input_errors {
-        exit::code(exit::INPUT_ERRORS)
-    } else {
-        status
-    }
 }
 
 fn print_rbac_diagnostics(idx: &RbacIndex) {
