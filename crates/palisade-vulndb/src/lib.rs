@@ -32,7 +32,7 @@ mod update;
 
 pub use import::ImportReport;
 pub use paths::{DB_ENV, DB_FILE_NAME, default_path_from, resolve_db_path};
-pub use update::{UpdateOptions, check_url_allowed};
+pub use update::{NoProgress, UpdateOptions, UpdateProgress, check_url_allowed};
 
 /// Version of the database schema this build reads and writes.
 pub const SCHEMA_VERSION: i64 = 1;
@@ -265,7 +265,17 @@ impl VulnDb {
         urls: &[String],
         options: &UpdateOptions,
     ) -> Result<ImportReport, DbError> {
-        update::update(self, urls, options)
+        update::update(self, urls, options, &NoProgress)
+    }
+
+    /// [`VulnDb::update`], telling `progress` how each download advances.
+    pub fn update_with_progress(
+        &self,
+        urls: &[String],
+        options: &UpdateOptions,
+        progress: &dyn UpdateProgress,
+    ) -> Result<ImportReport, DbError> {
+        update::update(self, urls, options, progress)
     }
 
     /// Metadata and counts.

@@ -33,6 +33,23 @@ impl Default for UpdateOptions {
     }
 }
 
+/// What an update reports while it runs (the CLI draws a progress bar on a terminal). Every
+/// method has an empty default.
+pub trait UpdateProgress: Sync {
+    /// A download begins; `length` is the server's `Content-Length`, when it sent one.
+    fn download_started(&self, _url: &str, _length: Option<u64>) {}
+    /// `bytes` more bytes of the current download arrived.
+    fn downloaded(&self, _bytes: u64) {}
+    /// The current download is complete and is being imported.
+    fn importing(&self, _url: &str) {}
+}
+
+/// Reports nothing.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct NoProgress;
+
+impl UpdateProgress for NoProgress {}
+
 /// Checks that a URL may be fetched: `https`, or `http` to a loopback host.
 pub fn check_url_allowed(url: &str) -> Result<Url, DbError> {
     let refused = |reason: &str| DbError::UrlRefused {
@@ -40,6 +57,18 @@ pub fn check_url_allowed(url: &str) -> Result<Url, DbError> {
         reason: reason.to_string(),
     };
     let parsed = Url::parse(url).map_err(|e| refused(&format!("not a valid URL: {e}")))?;
+    if !parsed.username().is_empty() || parsed.password().is_some() {
+        // Never echo the credentials back.
+        let mut shown = parsed.clone();
+        let _ = shown.set_password(None);
+        let _ = shown.set_username("REDACTED");
+        return Err(DbError::UrlRefused {
+            url: shown.to_string(),
+            reason: "credentials in a URL would be kept in the database's list of sources and \
+                     shown in messages; serve the mirror without them"
+                .to_string(),
+        });
+    }
     match parsed.scheme() {
         "https" => Ok(parsed),
         "http" => {
@@ -123,6 +152,7 @@ async fn download(
     url: Url,
     file: &mut std::fs::File,
     max_bytes: u64,
+    progress: &dyn UpdateProgress,
 ) -> Result<u64, DbError> {
     let shown = url.to_string();
     let fail = |reason: String| DbError::Download {
@@ -140,6 +170,7 @@ async fn download(
     if response.content_length().is_some_and(|n| n > max_bytes) {
         return Err(fail(format!("larger than the {max_bytes} byte limit")));
     }
+    progress.download_started(&shown, response.content_length());
     let mut total: u64 = 0;
     while let Some(chunk) = response.chunk().await.map_err(|e| fail(describe(&e)))? {
         total += chunk.len() as u64;
@@ -148,6 +179,7 @@ async fn download(
         }
         file.write_all(&chunk)
             .map_err(|e| fail(format!("writing the download: {e}")))?;
+        progress.downloaded(chunk.len() as u64);
     }
     file.flush()
         .map_err(|e| fail(format!("writing the download: {e}")))?;
@@ -158,6 +190,7 @@ pub(crate) fn update(
     db: &VulnDb,
     urls: &[String],
     options: &UpdateOptions,
+    progress: &dyn UpdateProgress,
 ) -> Result<ImportReport, DbError> {
     let client = client(options)?;
     let dir = db
@@ -181,7 +214,9 @@ pub(crate) fn update(
             parsed.clone(),
             tmp.as_file_mut(),
             options.max_bytes,
+            progress,
         ))?;
+        progress.importing(url);
         let file_name = parsed
             .path_segments()
             .and_then(|mut s| s.next_back())
@@ -255,6 +290,15 @@ mod tests {
         ] {
             let err = check_url_allowed(bad).unwrap_err().to_string();
             assert!(err.contains("refusing"), "{bad}: {err}");
+        }
+        // Credentials are refused and never repeated in the message.
+        for with_secret in [
+            "https://bob:s3cr3t-pw@mirror.example/all.zip",
+            "https://s3cr3t-token@mirror.example/all.zip",
+        ] {
+            let err = check_url_allowed(with_secret).unwrap_err().to_string();
+            assert!(err.contains("credentials"), "{err}");
+            assert!(!err.contains("s3cr3t"), "{err}");
         }
     }
 }

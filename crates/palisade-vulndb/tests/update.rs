@@ -4,7 +4,9 @@ mod common;
 
 use common::server::{TestServer, self_signed};
 use common::{first_files, vulndata, zip_of};
-use palisade_vulndb::{UpdateOptions, VulnDb};
+use std::sync::Mutex;
+
+use palisade_vulndb::{UpdateOptions, UpdateProgress, VulnDb};
 
 fn osv_zip() -> Vec<u8> {
     zip_of(
@@ -113,4 +115,47 @@ fn plain_http_only_to_loopback_and_redirects_are_checked() {
         .unwrap_err()
         .to_string();
     assert!(err.contains("limit"), "{err}");
+}
+
+/// Records what an update reports.
+#[derive(Default)]
+struct Recorder(Mutex<Vec<String>>, Mutex<u64>);
+
+impl UpdateProgress for Recorder {
+    fn download_started(&self, url: &str, length: Option<u64>) {
+        self.0
+            .lock()
+            .unwrap()
+            .push(format!("start {url} {length:?}"));
+    }
+    fn downloaded(&self, bytes: u64) {
+        *self.1.lock().unwrap() += bytes;
+    }
+    fn importing(&self, url: &str) {
+        self.0.lock().unwrap().push(format!("import {url}"));
+    }
+}
+
+#[test]
+fn progress_reports_the_announced_length_every_byte_and_the_import() {
+    let zip = osv_zip();
+    let size = zip.len() as u64;
+    let server = TestServer::start(zip, None);
+    let dir = tempfile::tempdir().unwrap();
+    let db = VulnDb::open_or_create(&dir.path().join("vuln.db")).unwrap();
+    let url = format!("http://127.0.0.1:{}/all.zip", server.port);
+    let progress = Recorder::default();
+    let report = db
+        .update_with_progress(
+            std::slice::from_ref(&url),
+            &UpdateOptions::default(),
+            &progress,
+        )
+        .unwrap();
+    assert_eq!(report.records, 30);
+    assert_eq!(
+        *progress.0.lock().unwrap(),
+        [format!("start {url} Some({size})"), format!("import {url}")]
+    );
+    assert_eq!(*progress.1.lock().unwrap(), size);
 }

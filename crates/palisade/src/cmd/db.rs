@@ -49,7 +49,8 @@ pub enum DbCommand {
     },
     /// Download OSV zips (or single data files) over HTTPS and import them.
     Update {
-        /// URL to download (repeatable). Plain http is accepted only for loopback hosts.
+        /// URL to download (repeatable). Plain http is accepted only for loopback hosts; a URL
+        /// with credentials is refused (they would be stored as the source name and shown).
         #[arg(long = "url", required = true, value_name = "URL")]
         urls: Vec<String>,
         /// PEM file of CA certificates to trust (private mirrors), besides the system roots.
@@ -171,9 +172,51 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
                 ca_cert,
                 max_bytes: max_mib.saturating_mul(1024 * 1024),
             };
-            let report = db.update(&urls, &options)?;
+            let report = db.update_with_progress(&urls, &options, &*download_progress())?;
             println!("{}", summary(&report, &db, start.elapsed().as_secs_f64()));
             Ok(finish(&report))
         }
+    }
+}
+
+/// A byte progress bar per download, on a terminal only (stderr), with the `image` feature's
+/// indicatif; otherwise nothing.
+fn download_progress() -> Box<dyn palisade_vulndb::UpdateProgress> {
+    #[cfg(feature = "image")]
+    {
+        use std::io::IsTerminal;
+        if std::io::stderr().is_terminal() {
+            return Box::new(DownloadBar(indicatif::ProgressBar::hidden()));
+        }
+    }
+    Box::new(palisade_vulndb::NoProgress)
+}
+
+#[cfg(feature = "image")]
+struct DownloadBar(indicatif::ProgressBar);
+
+#[cfg(feature = "image")]
+impl palisade_vulndb::UpdateProgress for DownloadBar {
+    fn download_started(&self, url: &str, length: Option<u64>) {
+        let bar = &self.0;
+        let template = match length {
+            Some(_) => "{msg} {bar:30} {bytes}/{total_bytes} {bytes_per_sec}",
+            None => "{msg} {spinner} {bytes} {bytes_per_sec}",
+        };
+        if let Ok(style) = indicatif::ProgressStyle::with_template(template) {
+            bar.set_style(style);
+        }
+        bar.set_message(format!("downloading {url}"));
+        bar.reset();
+        bar.set_length(length.unwrap_or(0));
+        // Drawn from here on (the bar was created hidden, so no empty bar flashes first).
+        bar.set_draw_target(indicatif::ProgressDrawTarget::stderr());
+    }
+    fn downloaded(&self, bytes: u64) {
+        self.0.inc(bytes);
+    }
+    fn importing(&self, url: &str) {
+        self.0.finish_and_clear();
+        eprintln!("importing {url} …");
     }
 }
