@@ -73,27 +73,12 @@ pub fn image_facts(matches: &[VulnMatch], extra_notorious: &[String]) -> Vulnera
 #[cfg(test)]
 mod tests {
     use super::*;
-    use palisade_model::Ecosystem;
 
     fn m(id: &str, pkg: &str, sev: Option<Severity>, fixed: Option<&str>) -> VulnMatch {
         let notorious = crate::notorious::notorious_name(id);
-        VulnMatch {
-            id: id.into(),
-            aliases: vec![format!("GHSA-{id}")],
-            advisories: vec![id.into()],
-            package: pkg.into(),
-            ecosystem: Ecosystem::Maven,
-            installed_version: "1.0".into(),
-            source_package: None,
-            fixed_version: fixed.map(String::from),
-            severity: sev,
-            cvss_score: None,
-            cvss_vector: None,
-            notorious: notorious.is_some(),
-            notorious_name: notorious.map(String::from),
-            summary: None,
-            path: None,
-        }
+        let mut v = crate::test_support::vuln_match(id, pkg, sev, fixed, notorious);
+        v.aliases = vec![format!("GHSA-{id}")];
+        v
     }
 
     #[test]

@@ -24,6 +24,8 @@ pub mod policy;
 pub mod range;
 pub mod record;
 pub mod release;
+#[cfg(test)]
+mod test_support;
 
 pub use facts::image_facts;
 pub use matching::{CandidateSet, MatchStats, PackageKey, VulnMatch, match_packages};

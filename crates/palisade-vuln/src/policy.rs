@@ -131,7 +131,6 @@ pub fn evaluate(policy: &VulnPolicy, matches: &[VulnMatch]) -> PolicyVerdict {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use palisade_model::Ecosystem;
 
     fn m(
         id: &str,
@@ -139,23 +138,7 @@ mod tests {
         fixed: Option<&str>,
         notorious: Option<&str>,
     ) -> VulnMatch {
-        VulnMatch {
-            id: id.into(),
-            aliases: vec![],
-            advisories: vec![id.into()],
-            package: "pkg".into(),
-            ecosystem: Ecosystem::Maven,
-            installed_version: "1.0".into(),
-            source_package: None,
-            fixed_version: fixed.map(String::from),
-            severity: sev,
-            cvss_score: None,
-            cvss_vector: None,
-            notorious: notorious.is_some(),
-            notorious_name: notorious.map(String::from),
-            summary: None,
-            path: None,
-        }
+        crate::test_support::vuln_match(id, "pkg", sev, fixed, notorious)
     }
 
     #[test]
