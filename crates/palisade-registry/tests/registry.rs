@@ -11,32 +11,11 @@ use palisade_image::source::NoProgress;
 use palisade_image::{ImageError, Limits, scan_resolved};
 use palisade_model::Ecosystem;
 use palisade_registry::{AuthSource, PullOptions, RegistryError, RemoteImage};
+use palisade_testkit::skopeo::{self, run};
 use palisade_testkit::{Registry, RegistryAuth, RegistryOptions};
 
-fn run(cmd: &mut Command) -> String {
-    let out = cmd
-        .output()
-        .unwrap_or_else(|e| panic!("{cmd:?}: {e}; run scripts/test"));
-    assert!(
-        out.status.success(),
-        "{cmd:?}: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    String::from_utf8_lossy(&out.stdout).into_owned()
-}
-
 fn push(layout: &Path, name: &str, dest: &str, creds: Option<&str>, all: bool) {
-    let mut cmd = Command::new("skopeo");
-    cmd.args(["copy", "--quiet", "--dest-tls-verify=false"]);
-    if all {
-        cmd.arg("--all");
-    }
-    if let Some(c) = creds {
-        cmd.arg("--dest-creds").arg(c);
-    }
-    cmd.arg(format!("oci:{}:{name}", layout.display()))
-        .arg(format!("docker://{dest}"));
-    run(&mut cmd);
+    skopeo::copy(layout, name, dest, skopeo::Push { creds, all });
 }
 
 fn debian_like_image(dir: &Path, arch: &str, marker: &[u8]) -> ImageSpec {
@@ -98,9 +77,7 @@ fn anonymous_pull_streams_and_verifies_layers() {
         .count();
     assert_eq!(debs, installed_count());
     // The digest the registry reports (via skopeo) is the one we resolved.
-    let digest = run(Command::new("skopeo")
-        .args(["inspect", "--tls-verify=false", "--format", "{{.Digest}}"])
-        .arg(format!("docker://{}/team/app:v1", reg.addr)));
+    let digest = skopeo::digest(&format!("{}/team/app:v1", reg.addr));
     assert_eq!(
         image.resolved.manifest_digest.as_deref(),
         Some(digest.trim())

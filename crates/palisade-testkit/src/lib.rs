@@ -2,11 +2,13 @@
 //!
 //! - [`Registry`]: Debian's `docker-registry` on a free loopback port with fresh storage, so
 //!   tests talk to a real registry rather than a stub.
+//! - [`skopeo`]: pushing OCI layouts into it with skopeo, an independent client.
 //! - [`inventory()`]: an inventory built from Kubernetes objects written as JSON, for the tests
 //!   of analyzer crates that must not depend on palisade-ingest.
 
 pub mod inventory;
 mod registry;
+pub mod skopeo;
 
 pub use inventory::inventory;
 pub use registry::*;

@@ -4,23 +4,11 @@
 #![allow(dead_code)]
 
 use std::path::{Path, PathBuf};
-use std::process::Command;
 
 use palisade_image::builder::{ImageSpec, LayerBuilder, OciLayoutWriter};
 
 pub use palisade_testkit::Registry;
-
-pub fn run(cmd: &mut Command) -> String {
-    let out = cmd
-        .output()
-        .unwrap_or_else(|e| panic!("{cmd:?}: {e}; run scripts/test"));
-    assert!(
-        out.status.success(),
-        "{cmd:?}: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    String::from_utf8_lossy(&out.stdout).into_owned()
-}
+pub use palisade_testkit::skopeo::{self, run};
 
 /// Pushes a one-layer image whose file `etc/marker` holds `marker` to `dest` (`host/repo:tag`)
 /// and returns its manifest digest as the registry reports it (skopeo inspect).
@@ -36,19 +24,8 @@ pub fn push_image(dest: &str, marker: &str) -> String {
     ]);
     let d = w.image(&spec).unwrap();
     w.finish(vec![(d, Some("v1"))]).unwrap();
-    run(Command::new("skopeo")
-        .args(["copy", "--quiet", "--dest-tls-verify=false"])
-        .arg(format!("oci:{}:v1", layout.display()))
-        .arg(format!("docker://{dest}")));
-    digest_of(dest)
-}
-
-pub fn digest_of(reference: &str) -> String {
-    run(Command::new("skopeo")
-        .args(["inspect", "--tls-verify=false", "--format", "{{.Digest}}"])
-        .arg(format!("docker://{reference}")))
-    .trim()
-    .to_string()
+    skopeo::copy(&layout, "v1", dest, skopeo::Push::default());
+    skopeo::digest(dest)
 }
 
 pub fn blob_path(storage: &Path, digest: &str) -> PathBuf {
