@@ -36,13 +36,14 @@ impl std::fmt::Display for Diagnostic {
             DiagnosticLevel::Warning => "warning",
             DiagnosticLevel::Error => "error",
         };
-        write!(f, "{}", self.file)?;
+        // Shown on terminals: file names and messages come from untrusted input.
+        write!(f, "{}", crate::terminal::escape(&self.file))?;
         if self.line > 0 {
             write!(f, ":{}", self.line)?;
             if self.column > 0 {
                 write!(f, ":{}", self.column)?;
             }
         }
-        write!(f, ": {level}: {}", self.message)
+        write!(f, ": {level}: {}", crate::terminal::escape(&self.message))
     }
 }

@@ -18,6 +18,7 @@ pub mod meta;
 pub mod ownership;
 pub mod package;
 pub mod selector;
+pub mod terminal;
 
 pub use diagnostic::{Diagnostic, DiagnosticLevel};
 pub use finding::{Finding, Severity};

@@ -1,8 +1,10 @@
 //! The human-readable terminal report.
 
+use std::borrow::Cow;
 use std::collections::BTreeMap;
 use std::fmt::Write;
 
+use palisade_model::terminal::escape;
 use palisade_model::{Finding, Severity};
 use rayon::prelude::*;
 
@@ -127,21 +129,32 @@ pub fn write_table(
     }
     match opts.grouping {
         Grouping::Severity => {
-            let objects: Vec<String> = r
+            // Names, paths and messages come from the scanned input: escaped for the terminal.
+            let texts: Vec<[Cow<'_, str>; 3]> = r
                 .findings
                 .par_iter()
-                .map(|f| format!("{}\n{}", f.object, location(f)))
+                .map(|f| {
+                    [
+                        escape(&f.check_id),
+                        Cow::Owned(format!(
+                            "{}\n{}",
+                            escape(&f.object.to_string()),
+                            escape(&location(f))
+                        )),
+                        escape(&f.message),
+                    ]
+                })
                 .collect();
             let rows: Vec<Vec<Cell<'_>>> = r
                 .findings
                 .iter()
-                .zip(&objects)
-                .map(|(f, object)| {
+                .zip(&texts)
+                .map(|(f, [check, object, message])| {
                     vec![
                         severity_cell(f.severity),
-                        Cell::plain(&f.check_id),
+                        Cell::plain(check),
                         Cell::plain(object),
-                        Cell::plain(&f.message),
+                        Cell::plain(message),
                     ]
                 })
                 .collect();
@@ -155,18 +168,23 @@ pub fn write_table(
         }
         Grouping::Object => {
             out.write_all(head.as_bytes())?;
-            let mut by_object: BTreeMap<String, Vec<&Finding>> = BTreeMap::new();
+            let mut by_object: BTreeMap<String, Vec<Texts<'_>>> = BTreeMap::new();
             for f in r.findings {
                 by_object
-                    .entry(format!("{}  ({})", f.object, location(f)))
+                    .entry(format!(
+                        "{}  ({})",
+                        escape(&f.object.to_string()),
+                        escape(&location(f))
+                    ))
                     .or_default()
-                    .push(f);
+                    .push((f, escape(&f.check_id), escape(&f.message)));
             }
-            fn row<'f>(f: &&'f Finding) -> Vec<Cell<'f>> {
+            type Texts<'f> = (&'f Finding, Cow<'f, str>, Cow<'f, str>);
+            fn row<'t>((f, check, message): &'t Texts<'_>) -> Vec<Cell<'t>> {
                 vec![
                     severity_cell(f.severity),
-                    Cell::plain(&f.check_id),
-                    Cell::plain(&f.message),
+                    Cell::plain(check),
+                    Cell::plain(message),
                 ]
             }
             // One layout for all objects: every table has the same columns.

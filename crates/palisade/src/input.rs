@@ -40,7 +40,7 @@ pub fn load_inventory(paths: &[String]) -> anyhow::Result<(palisade_model::Inven
         },
     )?;
     for d in &ingested.diagnostics {
-        eprintln!("{d}");
+        eprintln_safe!("{d}");
     }
     let errors = ingested.has_errors();
     Ok((ingested.inventory, errors))

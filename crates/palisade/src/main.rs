@@ -4,6 +4,15 @@
 //! under `render/`). To add one: declare the feature in Cargo.toml, add `mod` lines and a
 //! variant to [`Command`] behind `#[cfg(feature = "…")]`, and dispatch it in `run`.
 
+/// `eprintln!` for messages that may carry names from the scanned input (file paths, object
+/// and image names, servers' error texts): control and bidirectional-override characters are
+/// escaped so they cannot drive the terminal (see `palisade_model::terminal`).
+macro_rules! eprintln_safe {
+    ($($arg:tt)*) => {
+        $crate::output::stderr_line(&format!($($arg)*))
+    };
+}
+
 mod cmd;
 mod exit;
 #[cfg(feature = "registry-facts")]
@@ -107,7 +116,7 @@ fn main() -> ExitCode {
     match result {
         Ok(code) => code,
         Err(e) => {
-            eprintln!("palisade: error: {e:#}");
+            eprintln_safe!("palisade: error: {e:#}");
             exit::code(exit::USAGE)
         }
     }

@@ -48,7 +48,24 @@ pub fn table_width() -> u16 {
 /// Table width when neither `$COLUMNS` nor a terminal says otherwise.
 pub const DEFAULT_WIDTH: u16 = 160;
 
-/// Writes `text` to the file, or to stdout.
+/// Writes text meant for people (tables, plain text) to the file or stdout, with control and
+/// bidirectional-override characters from the scanned input escaped so they cannot drive the
+/// terminal (see `palisade_model::terminal`). Machine formats go through [`emit`] unchanged:
+/// they have their own escaping.
+pub fn emit_text(text: &str, file: Option<&PathBuf>) -> anyhow::Result<()> {
+    emit(&palisade_model::terminal::escape_keep_lines(text), file)
+}
+
+/// Chooses [`emit_text`] for people's formats and [`emit`] for machine formats.
+pub fn emit_for(text: &str, file: Option<&PathBuf>, for_people: bool) -> anyhow::Result<()> {
+    if for_people {
+        emit_text(text, file)
+    } else {
+        emit(text, file)
+    }
+}
+
+/// Writes `text` to the file, or to stdout, as it is (machine formats).
 pub fn emit(text: &str, file: Option<&PathBuf>) -> anyhow::Result<()> {
     match file {
         Some(path) => {
@@ -96,4 +113,10 @@ pub fn with_newline(text: String) -> String {
     } else {
         text + "\n"
     }
+}
+
+/// Prints one message (which may span lines) to stderr with unsafe characters escaped; used by
+/// `eprintln_safe!`.
+pub fn stderr_line(message: &str) {
+    eprintln!("{}", palisade_model::terminal::escape_keep_lines(message));
 }

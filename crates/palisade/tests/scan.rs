@@ -213,6 +213,69 @@ fn table_rows_wrap_to_columns_off_a_terminal() {
 }
 
 #[test]
+fn control_characters_from_the_input_never_reach_the_terminal() {
+    // A hostile manifest: names carrying terminal escape sequences (erase screen, set the
+    // window title), a bidirectional override, and a file name with ESC in it that fails to
+    // parse (so it is named in a diagnostic on stderr).
+    let dir = tempfile::tempdir().unwrap();
+    let p = write(
+        dir.path(),
+        "evil.yaml",
+        "apiVersion: v1\nkind: Pod\nmetadata:\n  name: \"evil\\e[2J\\e]0;pwned\\a\"\n  namespace: default\nspec:\n  containers:\n  - name: \"c\\e[31mred\\u202Eexe\"\n    image: nginx:1.27\n",
+    );
+    let bad = write(dir.path(), "bad\u{1b}[31m.yaml", "kind: [unclosed\n");
+    let (p, bad) = (p.to_str().unwrap(), bad.to_str().unwrap());
+    let raw_controls = |text: &str| {
+        text.chars()
+            .filter(|c| c.is_control() && *c != '\n' || *c == '\u{202E}')
+            .count()
+    };
+    for args in [
+        vec!["scan", p, bad],
+        vec!["scan", p, bad, "--group-by", "object"],
+        vec!["risk", p],
+        vec!["inventory", p],
+    ] {
+        let o = run(&args);
+        let (out, err) = (stdout(&o), String::from_utf8_lossy(&o.stderr).into_owned());
+        assert_eq!(raw_controls(&out), 0, "{args:?} stdout: {out:?}");
+        assert_eq!(raw_controls(&err), 0, "{args:?} stderr: {err:?}");
+        assert!(out.contains("evil\\u{1b}[2J"), "{args:?}: {out}");
+    }
+    // The unreadable file is named, escaped: in the table, and on stderr beside JSON.
+    assert!(stdout(&run(&["scan", p, bad])).contains("bad\\u{1b}[31m.yaml"));
+    let o = run(&["scan", p, bad, "--format", "json"]);
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert!(err.contains("bad\\u{1b}[31m.yaml"), "{err}");
+    assert_eq!(raw_controls(&err), 0, "{err:?}");
+    // With colour, the only escape sequences are our own SGR colours.
+    let o = run(&["scan", p, "--color", "always"]);
+    let out = stdout(&o);
+    let mut rest = out.as_str();
+    while let Some(i) = rest.find('\u{1b}') {
+        let seq = &rest[i..];
+        let end = seq.find('m').expect("an SGR sequence");
+        assert!(
+            seq[1..end].starts_with('[') && seq[2..end].chars().all(|c| c.is_ascii_digit()),
+            "unexpected escape sequence {:?}",
+            &seq[..end + 1]
+        );
+        rest = &seq[end + 1..];
+    }
+    // Machine formats keep the exact value (JSON escapes it its own way).
+    let o = run(&["scan", p, "--format", "json"]);
+    let doc: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    assert!(
+        doc["findings"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|f| f["object"]["name"] == "evil\u{1b}[2J\u{1b}]0;pwned\u{7}"),
+        "{doc}"
+    );
+}
+
+#[test]
 fn junit_is_well_formed_xml() {
     let dir = tempfile::tempdir().unwrap();
     let p = write(

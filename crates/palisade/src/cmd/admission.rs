@@ -238,12 +238,12 @@ fn serve(a: ServeArgs) -> anyhow::Result<ExitCode> {
             workers: a.workers,
         },
         |addr| {
-            eprintln!(
+            eprintln_safe!(
                 "palisade admission: serving https://{addr}/validate ({active} checks on single objects)"
             );
         },
     )?;
-    eprintln!("palisade admission: stopped");
+    eprintln_safe!("palisade admission: stopped");
     Ok(ExitCode::SUCCESS)
 }
 
@@ -265,7 +265,7 @@ fn image_facts(
         .ok()
         .and_then(|p| palisade_vulndb::VulnDb::open_existing(&p).ok());
     if db.is_none() {
-        eprintln!(
+        eprintln_safe!(
             "palisade admission: warning: no vulnerability database; images are not matched (run `palisade db import`)"
         );
     }
@@ -333,7 +333,7 @@ fn print_manifests(a: ManifestArgs) -> anyhow::Result<ExitCode> {
         write_certs(dir, &certs)?;
         options.ca_bundle_pem = Some(certs.ca_pem);
         options.tls = Some((certs.cert_pem, certs.key_pem));
-        eprintln!(
+        eprintln_safe!(
             "palisade admission: wrote {0}/ca.crt, {0}/tls.crt and {0}/tls.key (for {dns})",
             dir.display()
         );

@@ -1,6 +1,7 @@
 //! `palisade agent …`: the runtime agent (Linux, root), its baselines, the policy export
 //! that feeds runtime findings back into scan and admission, and its benchmark.
 
+use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 use std::time::{Duration, Instant};
@@ -189,10 +190,10 @@ fn run_agent(a: RunArgs) -> anyhow::Result<ExitCode> {
         cfg.flows = Some(f);
     }
     let handle = palisade_agent::start(cfg, None)?;
-    eprintln!("palisade agent: running ({} source)", handle.source());
+    eprintln_safe!("palisade agent: running ({} source)", handle.source());
     let stats =
         palisade_agent::agent::run_until_signal(handle, a.duration.map(Duration::from_secs))?;
-    eprintln!(
+    eprintln_safe!(
         "palisade agent: stopped; counters: {}",
         serde_json::to_string(&stats)?
     );
@@ -222,8 +223,11 @@ fn show(state: &StateArgs, key: Option<&str>, format: Format) -> anyhow::Result<
         Format::Json => println!("{}", serde_json::to_string_pretty(&selected)?),
         Format::Yaml => print!("{}", serde_saphyr::to_string(&selected)?),
         Format::Text => {
+            // Keys, images and program names come from containers: escaped for the terminal.
+            let mut out = String::new();
             if key.is_none() {
-                println!(
+                let _ = writeln!(
+                    out,
                     "{:<48} {:<22} {:>9} {:>9}  IMAGE",
                     "KEY", "PHASE", "PROGRAMS", "ANOMALIES"
                 );
@@ -236,21 +240,23 @@ fn show(state: &StateArgs, key: Option<&str>, format: Format) -> anyhow::Result<
                     Phase::Locked { since_ms } => format!("locked {}", &rfc3339_ms(since_ms)[..19]),
                 };
                 if key.is_some() {
-                    println!(
+                    let _ = writeln!(
+                        out,
                         "key: {}\nphase: {phase}\nimage: {}",
                         b.key,
                         b.image.as_deref().unwrap_or("-")
                     );
-                    println!("programs:");
+                    let _ = writeln!(out, "programs:");
                     for p in &b.processes {
-                        println!("  {:<16} {:<40} seen {}", p.name, p.exe, p.count);
+                        let _ = writeln!(out, "  {:<16} {:<40} seen {}", p.name, p.exe, p.count);
                     }
-                    println!("anomalies:");
+                    let _ = writeln!(out, "anomalies:");
                     for p in &b.anomalies {
-                        println!("  {:<16} {:<40} seen {}", p.name, p.exe, p.count);
+                        let _ = writeln!(out, "  {:<16} {:<40} seen {}", p.name, p.exe, p.count);
                     }
                 } else {
-                    println!(
+                    let _ = writeln!(
+                        out,
                         "{:<48} {:<22} {:>9} {:>9}  {}",
                         b.key,
                         phase,
@@ -260,6 +266,7 @@ fn show(state: &StateArgs, key: Option<&str>, format: Format) -> anyhow::Result<
                     );
                 }
             }
+            crate::output::emit_text(&out, None)?;
         }
     }
     Ok(ExitCode::SUCCESS)
@@ -330,7 +337,7 @@ fn read_alert_log(
         let v: serde_json::Value = match serde_json::from_str(line) {
             Ok(v) => v,
             Err(e) => {
-                eprintln!(
+                eprintln_safe!(
                     "palisade: warning: {}:{}: not JSON ({e}); skipped",
                     path.display(),
                     i + 1
@@ -343,7 +350,7 @@ fn read_alert_log(
         }
         match serde_json::from_value::<Alert>(v) {
             Ok(a) => into.record_logged(&a),
-            Err(e) => eprintln!(
+            Err(e) => eprintln_safe!(
                 "palisade: warning: {}:{}: not an alert record ({e}); skipped",
                 path.display(),
                 i + 1

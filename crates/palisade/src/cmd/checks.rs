@@ -56,6 +56,7 @@ pub fn run(cmd: Command) -> anyhow::Result<ExitCode> {
             show(c)
         }
     };
+    // The built-in catalog only: our own text.
     crate::output::emit(&text, None)?;
     Ok(ExitCode::SUCCESS)
 }

@@ -85,10 +85,10 @@ fn summary(report: &ImportReport, db: &VulnDb, seconds: f64) -> String {
 
 fn finish(report: &ImportReport) -> ExitCode {
     for e in &report.errors {
-        eprintln!("palisade: warning: {e}");
+        eprintln_safe!("palisade: warning: {e}");
     }
     if report.error_count > report.errors.len() as u64 {
-        eprintln!(
+        eprintln_safe!(
             "palisade: warning: … and {} more files failed",
             report.error_count - report.errors.len() as u64
         );
@@ -146,14 +146,15 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
             let start = Instant::now();
             let db = VulnDb::open_or_create(&path)?;
             let report = db.import_paths(&paths)?;
-            println!("{}", summary(&report, &db, start.elapsed().as_secs_f64()));
+            let text = summary(&report, &db, start.elapsed().as_secs_f64()) + "\n";
+            crate::output::emit_text(&text, None)?;
             Ok(finish(&report))
         }
         DbCommand::Status { format } => {
             let db = VulnDb::open_existing(&path)?;
             let status = db.status()?;
             match format {
-                Format::Table => print!("{}", render_status(&status)),
+                Format::Table => crate::output::emit_text(&render_status(&status), None)?,
                 Format::Json => println!("{}", serde_json::to_string_pretty(&status)?),
             }
             Ok(ExitCode::SUCCESS)
@@ -173,7 +174,8 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
                 max_bytes: max_mib.saturating_mul(1024 * 1024),
             };
             let report = db.update_with_progress(&urls, &options, &*download_progress())?;
-            println!("{}", summary(&report, &db, start.elapsed().as_secs_f64()));
+            let text = summary(&report, &db, start.elapsed().as_secs_f64()) + "\n";
+            crate::output::emit_text(&text, None)?;
             Ok(finish(&report))
         }
     }
@@ -217,6 +219,6 @@ impl palisade_vulndb::UpdateProgress for DownloadBar {
     }
     fn importing(&self, url: &str) {
         self.0.finish_and_clear();
-        eprintln!("importing {url} …");
+        eprintln_safe!("importing {url} …");
     }
 }

@@ -121,7 +121,7 @@ pub fn vulnerability_report(
         return None;
     }
     let unavailable = |path: Option<&std::path::Path>, reason: String| {
-        eprintln!(
+        eprintln_safe!(
             "palisade: warning: {reason}; packages are listed without vulnerabilities{}",
             if args.fail_on.is_some() {
                 " and --fail-on cannot pass"
@@ -170,7 +170,7 @@ pub fn vulnerability_exit(report: Option<&crate::render::vuln::VulnReport>) -> E
     }
     match r.failure_message() {
         Some(msg) => {
-            eprintln!("palisade: --fail-on: {msg}");
+            eprintln_safe!("palisade: --fail-on: {msg}");
             exit::code(exit::FINDINGS)
         }
         None => ExitCode::SUCCESS,
@@ -277,7 +277,7 @@ pub fn run(command: Command) -> anyhow::Result<ExitCode> {
     let scan = match result {
         Ok(scan) => scan,
         Err(e) => {
-            eprintln!("palisade: error: {e}");
+            eprintln_safe!("palisade: error: {e}");
             return Ok(exit::code(exit::INPUT_ERRORS));
         }
     };
@@ -350,7 +350,7 @@ pub fn run(command: Command) -> anyhow::Result<ExitCode> {
             serde_json::to_string_pretty(&doc)? + "\n"
         }
     };
-    crate::output::emit(&text, args.output.as_ref())?;
+    crate::output::emit_for(&text, args.output.as_ref(), args.format == Format::Table)?;
     #[cfg(feature = "vuln")]
     return Ok(vulnerability_exit(vulns.as_ref()));
     #[cfg(not(feature = "vuln"))]

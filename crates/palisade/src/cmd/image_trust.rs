@@ -117,7 +117,7 @@ struct VerifyReport<'a> {
 }
 
 fn usage(message: impl std::fmt::Display) -> anyhow::Result<ExitCode> {
-    eprintln!("palisade: error: {message}");
+    eprintln_safe!("palisade: error: {message}");
     Ok(exit::code(exit::USAGE))
 }
 
@@ -187,7 +187,7 @@ pub fn run_verify(args: VerifyArgs) -> anyhow::Result<ExitCode> {
         match verifier.verify(&args.reference, &keys) {
             Ok(v) => Some(v),
             Err(e) => {
-                eprintln!("palisade: error: {e}");
+                eprintln_safe!("palisade: error: {e}");
                 return Ok(exit::code(exit::INPUT_ERRORS));
             }
         }
@@ -209,7 +209,7 @@ pub fn run_verify(args: VerifyArgs) -> anyhow::Result<ExitCode> {
         Format::Json => serde_json::to_string_pretty(&report)? + "\n",
         Format::Table => verify_table(&report),
     };
-    print!("{text}");
+    crate::output::emit_for(&text, None, args.format == Format::Table)?;
     Ok(if verified {
         ExitCode::SUCCESS
     } else {
@@ -295,16 +295,19 @@ pub fn run_sign(args: SignArgs) -> anyhow::Result<ExitCode> {
         Ok(o) => o,
         Err(RemoteError::Trust(e)) => return usage(e),
         Err(e) => {
-            eprintln!("palisade: error: {e}");
+            eprintln_safe!("palisade: error: {e}");
             return Ok(exit::code(exit::INPUT_ERRORS));
         }
     };
     match args.format {
         Format::Json => println!("{}", serde_json::to_string_pretty(&outcome)?),
-        Format::Table => println!(
-            "signed {}@{} with key {} ({})",
-            outcome.repository, outcome.digest, outcome.key_fingerprint, outcome.location
-        ),
+        Format::Table => crate::output::emit_text(
+            &format!(
+                "signed {}@{} with key {} ({})\n",
+                outcome.repository, outcome.digest, outcome.key_fingerprint, outcome.location
+            ),
+            None,
+        )?,
     }
     Ok(ExitCode::SUCCESS)
 }

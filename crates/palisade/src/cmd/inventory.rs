@@ -43,6 +43,7 @@ pub fn run(args: InventoryArgs) -> anyhow::Result<ExitCode> {
         InventoryFormat::Json => serde_json::to_string_pretty(&report)?,
         InventoryFormat::Csv => render::csv(&report),
     };
-    crate::output::emit(&with_newline(text), None)?;
+    let for_people = args.format == InventoryFormat::Table;
+    crate::output::emit_for(&with_newline(text), None, for_people)?;
     Ok(finish(input_errors, ExitCode::SUCCESS))
 }

@@ -177,7 +177,8 @@ pub fn run(args: NetpolArgs) -> anyhow::Result<ExitCode> {
                 );
             }
             let connectivity = analysis.connectivity(&reach, focus);
-            output::emit(&render::reach(&connectivity, a.format)?, None)?;
+            let for_people = a.format == GraphFormat::Txt;
+            output::emit_for(&render::reach(&connectivity, a.format)?, None, for_people)?;
             Ok(finish(input_errors, ExitCode::SUCCESS))
         }
         NetpolCommand::Can(a) => {
@@ -192,7 +193,8 @@ pub fn run(args: NetpolArgs) -> anyhow::Result<ExitCode> {
                 .target(&a.dst)
                 .with_context(|| format!("DST {}", a.dst))?;
             let verdict = analysis.can(src, dst, port, protocol)?;
-            output::emit(&with_newline(render::can(&verdict, a.format)?), None)?;
+            let text = with_newline(render::can(&verdict, a.format)?);
+            output::emit_for(&text, None, a.format == Format::Txt)?;
             let status = if verdict.allowed {
                 ExitCode::SUCCESS
             } else {
@@ -206,7 +208,8 @@ pub fn run(args: NetpolArgs) -> anyhow::Result<ExitCode> {
             print_diagnostics(analysis.diagnostics());
             let reach = analysis.reachability();
             let exposure = analysis.exposure(&reach);
-            output::emit(&with_newline(render::exposure(&exposure, a.format)?), None)?;
+            let text = with_newline(render::exposure(&exposure, a.format)?);
+            output::emit_for(&text, None, a.format == Format::Txt)?;
             Ok(finish(input_errors, ExitCode::SUCCESS))
         }
         NetpolCommand::Diff(a) => {
@@ -215,7 +218,8 @@ pub fn run(args: NetpolArgs) -> anyhow::Result<ExitCode> {
             let d = palisade_netpol::diff(&old, &new, a.max_changes)?;
             print_diagnostics(&d.old_diagnostics);
             print_diagnostics(&d.new_diagnostics);
-            output::emit(&render::diff(&d, a.format)?, None)?;
+            let for_people = a.format == GraphFormat::Txt;
+            output::emit_for(&render::diff(&d, a.format)?, None, for_people)?;
             Ok(finish(old_errors || new_errors, ExitCode::SUCCESS))
         }
         NetpolCommand::Generate(a) => {
@@ -228,11 +232,11 @@ pub fn run(args: NetpolArgs) -> anyhow::Result<ExitCode> {
             let generated = palisade_netpol::generate(&flows, &inv, &options);
             for s in &generated.skipped {
                 let line = lines.get(s.index).copied().unwrap_or(0);
-                eprintln!("{}:{line}: warning: flow skipped: {}", a.flows, s.reason);
+                eprintln_safe!("{}:{line}: warning: flow skipped: {}", a.flows, s.reason);
             }
             for group in &generated.merged {
                 let names: Vec<String> = group.iter().map(ToString::to_string).collect();
-                eprintln!(
+                eprintln_safe!(
                     "warning: workloads with identical labels share one policy: {}",
                     names.join(", ")
                 );
@@ -245,7 +249,7 @@ pub fn run(args: NetpolArgs) -> anyhow::Result<ExitCode> {
 
 fn print_diagnostics(diags: &[palisade_netpol::Diagnostic]) {
     for d in diags {
-        eprintln!("{d}");
+        eprintln_safe!("{d}");
     }
 }
 

@@ -131,7 +131,7 @@ fn print_rbac_diagnostics(idx: &RbacIndex) {
             .as_deref()
             .map(|f| format!(" {f}"))
             .unwrap_or_default();
-        eprintln!(
+        eprintln_safe!(
             "{}: {}: {}{}: {}",
             d.object.source,
             match d.level {
@@ -154,9 +154,10 @@ pub fn run(args: RbacArgs) -> anyhow::Result<ExitCode> {
             let idx = RbacIndex::build(&inv);
             print_rbac_diagnostics(&idx);
             let access = idx.who_can(&request);
-            output::emit(
+            output::emit_for(
                 &with_newline(render::who_can(&request, &access, &idx, a.format)?),
                 None,
+                a.format == Format::Table,
             )?;
             Ok(finish(input_errors, ExitCode::SUCCESS))
         }
@@ -167,11 +168,12 @@ pub fn run(args: RbacArgs) -> anyhow::Result<ExitCode> {
             let idx = RbacIndex::build(&inv);
             print_rbac_diagnostics(&idx);
             let verdict = idx.can(&principal, &request);
-            output::emit(
+            output::emit_for(
                 &with_newline(render::can(
                     &a.subject, &principal, &request, &verdict, &idx, a.format,
                 )?),
                 None,
+                a.format == Format::Table,
             )?;
             let status = if verdict.allowed {
                 ExitCode::SUCCESS
@@ -185,7 +187,8 @@ pub fn run(args: RbacArgs) -> anyhow::Result<ExitCode> {
             let idx = RbacIndex::build(&inv);
             print_rbac_diagnostics(&idx);
             let risky = idx.risky(&inv);
-            output::emit(&with_newline(render::risky(&risky, &idx, a.format)?), None)?;
+            let text = with_newline(render::risky(&risky, &idx, a.format)?);
+            output::emit_for(&text, None, a.format == Format::Table)?;
             Ok(finish(input_errors, ExitCode::SUCCESS))
         }
     }

@@ -74,7 +74,11 @@ pub fn run(args: RiskArgs) -> anyhow::Result<ExitCode> {
     if let Some(n) = args.top {
         ranked.truncate(n);
     }
-    crate::output::emit(&with_newline(render::ranking(&ranked, args.format)?), None)?;
+    crate::output::emit_for(
+        &with_newline(render::ranking(&ranked, args.format)?),
+        None,
+        args.format == Format::Table,
+    )?;
     let status = finish(input_errors, ExitCode::SUCCESS);
     // The process ends here: no need to free the inventory, findings and ranking piece by piece.
     std::mem::forget((inv, outcome, inputs, ranked));

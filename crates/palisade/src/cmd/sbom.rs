@@ -76,7 +76,7 @@ pub fn run(command: Command) -> anyhow::Result<ExitCode> {
     let bytes = match std::fs::read(&file).with_context(|| format!("reading {}", file.display())) {
         Ok(b) => b,
         Err(e) => {
-            eprintln!("palisade: error: {e:#}");
+            eprintln_safe!("palisade: error: {e:#}");
             return Ok(exit::code(exit::INPUT_ERRORS));
         }
     };
@@ -84,7 +84,7 @@ pub fn run(command: Command) -> anyhow::Result<ExitCode> {
     let sbom = match palisade_sbom::read(&bytes, &name) {
         Ok(s) => s,
         Err(e) => {
-            eprintln!("palisade: error: {e}");
+            eprintln_safe!("palisade: error: {e}");
             return Ok(exit::code(exit::INPUT_ERRORS));
         }
     };
@@ -132,7 +132,7 @@ pub fn run(command: Command) -> anyhow::Result<ExitCode> {
             serde_json::to_string_pretty(&doc)? + "\n"
         }
     };
-    crate::output::emit(&text, output.as_ref())?;
+    crate::output::emit_for(&text, output.as_ref(), format == Format::Table)?;
     #[cfg(feature = "vuln")]
     return Ok(crate::cmd::image::vulnerability_exit(report.as_ref()));
     #[cfg(not(feature = "vuln"))]

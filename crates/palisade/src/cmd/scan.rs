@@ -154,7 +154,7 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
     );
     let t_checks = clock.elapsed();
     for u in &outcome.undecided {
-        eprintln!("palisade: warning: custom check could not decide: {u}");
+        eprintln_safe!("palisade: warning: custom check could not decide: {u}");
     }
     if let Some(min) = args.min_severity {
         outcome.findings.retain(|f| f.severity >= min);
@@ -197,7 +197,9 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
             };
             output::emit_with(args.output.as_ref(), |w| {
                 if let Some(r) = ranked.as_ref().filter(|r| !r.table.is_empty()) {
-                    writeln!(w, "{}", r.table)?;
+                    // Workload names come from the input: escaped like the findings table.
+                    let table = palisade_model::terminal::escape_keep_lines(&r.table);
+                    writeln!(w, "{table}")?;
                 }
                 palisade_report::write_table(&report, &opts, w)
             })?;
@@ -212,7 +214,7 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
     }
     if args.timings {
         let t_report = clock.elapsed();
-        eprintln!(
+        eprintln_safe!(
             "timings: ingest {:.3} s, checks {:.3} s, risk {:.3} s, output {:.3} s ({} objects, {} findings)",
             t_ingest.as_secs_f64(),
             (t_checks - t_ingest).as_secs_f64(),
@@ -224,7 +226,7 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
     }
     if args.format != Format::Table && !ingested.diagnostics.is_empty() {
         for d in &ingested.diagnostics {
-            eprintln!("{d}");
+            eprintln_safe!("{d}");
         }
     }
 
@@ -262,14 +264,14 @@ fn collect_image_facts(
         Ok(path) => match palisade_vulndb::VulnDb::open_existing(&path) {
             Ok(db) => Some(db),
             Err(e) => {
-                eprintln!(
+                eprintln_safe!(
                     "palisade: warning: no vulnerability matching ({e}); run `palisade db import` first"
                 );
                 None
             }
         },
         Err(e) => {
-            eprintln!("palisade: warning: no vulnerability matching ({e})");
+            eprintln_safe!("palisade: warning: no vulnerability matching ({e})");
             None
         }
     };
@@ -281,7 +283,7 @@ fn collect_image_facts(
     let table = collector.collect(&crate::imagefacts::image_references(inv));
     for (image, facts) in &table {
         for e in &facts.errors {
-            eprintln!("palisade: warning: image {image}: {e}");
+            eprintln_safe!("palisade: warning: image {image}: {e}");
         }
     }
     Ok(table)

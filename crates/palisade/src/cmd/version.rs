@@ -106,7 +106,7 @@ pub fn run(command: Command) -> anyhow::Result<ExitCode> {
             Ok(s) => writeln!(out, "{s}")?,
             Err(e) => {
                 writeln!(out, "?")?;
-                eprintln!("palisade: error: stdin line {}: {e}", n + 1);
+                eprintln_safe!("palisade: error: stdin line {}: {e}", n + 1);
                 failed = true;
             }
         }
