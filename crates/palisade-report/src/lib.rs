@@ -14,7 +14,7 @@ use palisade_checks::{Catalog, Exception, Suppressed};
 use palisade_model::{Diagnostic, Finding, Severity};
 
 pub use json::{JSON_SCHEMA_ID, to_json, write_json};
-pub use junit::to_junit;
+pub use junit::{to_junit, write_junit};
 pub use sarif::{to_sarif, write_sarif};
 pub use table::{Grouping, TableOptions, summary_line, to_table, write_table};
 

@@ -106,17 +106,28 @@ fn write_value<W: Write, T: Serialize + ?Sized>(w: W, depth: usize, value: &T) -
     value.serialize(&mut ser).map_err(io::Error::other)
 }
 
-/// The top-level JSON object of a document, written one member at a time.
+/// A JSON object written one member at a time: the document's top level, or an object nested
+/// `depth` levels deep whose opening brace the caller has positioned.
 pub(crate) struct ObjectWriter<'w> {
     out: &'w mut dyn Write,
+    depth: usize,
     members: usize,
 }
 
 impl<'w> ObjectWriter<'w> {
-    /// Opens the object.
+    /// Opens the document's top-level object.
     pub(crate) fn begin(out: &'w mut dyn Write) -> io::Result<Self> {
+        Self::begin_at(out, 0)
+    }
+
+    /// Opens an object that sits `depth` levels deep.
+    fn begin_at(out: &'w mut dyn Write, depth: usize) -> io::Result<Self> {
         out.write_all(b"{")?;
-        Ok(ObjectWriter { out, members: 0 })
+        Ok(ObjectWriter {
+            out,
+            depth,
+            members: 0,
+        })
     }
 
     /// Writes the key of the next member; `key` must need no JSON escaping.
@@ -125,11 +136,10 @@ impl<'w> ObjectWriter<'w> {
             key.bytes()
                 .all(|b| b.is_ascii_graphic() && b != b'"' && b != b'\\')
         );
-        self.out.write_all(if self.members == 0 {
-            b"\n  \""
-        } else {
-            b",\n  \""
-        })?;
+        self.out
+            .write_all(if self.members == 0 { b"\n" } else { b",\n" })?;
+        indent(self.out, self.depth + 1)?;
+        self.out.write_all(b"\"")?;
         self.out.write_all(key.as_bytes())?;
         self.out.write_all(b"\": ")?;
         self.members += 1;
@@ -139,7 +149,7 @@ impl<'w> ObjectWriter<'w> {
     /// Writes one member.
     pub(crate) fn member<T: Serialize + ?Sized>(&mut self, key: &str, value: &T) -> io::Result<()> {
         self.key(key)?;
-        write_value(&mut *self.out, 1, value)
+        write_value(&mut *self.out, self.depth + 1, value)
     }
 
     /// Writes an array member whose elements are `items` mapped through `element`, formatting
@@ -156,37 +166,86 @@ impl<'w> ObjectWriter<'w> {
         F: Fn(&'a I) -> T + Sync,
     {
         self.key(key)?;
-        if items.is_empty() {
-            return self.out.write_all(b"[]");
-        }
-        self.out.write_all(b"[")?;
-        // Every element's text starts with its separator; the first element has none.
-        let mut skip = 1;
-        for batch in items.chunks(ELEMENTS_PER_TASK * TASKS_PER_BATCH) {
-            let texts: Vec<io::Result<Vec<u8>>> = batch
-                .par_chunks(ELEMENTS_PER_TASK)
-                .map(|chunk| {
-                    let mut text = Vec::with_capacity(chunk.len() * 512);
-                    for item in chunk {
-                        text.extend_from_slice(b",\n    ");
-                        write_value(&mut text, 2, &element(item))?;
-                    }
-                    Ok(text)
-                })
-                .collect();
-            for text in texts {
-                self.out.write_all(&text?[skip..])?;
-                skip = 0;
-            }
-        }
-        self.out.write_all(b"\n  ]")
+        par_array_at(&mut *self.out, self.depth + 1, items, element)
     }
 
-    /// Closes the object (and ends the line).
-    pub(crate) fn end(self) -> io::Result<()> {
-        self.out
-            .write_all(if self.members == 0 { b"}\n" } else { b"\n}\n" })
+    /// Writes an array member holding one object, whose members `fill` writes (SARIF's `runs`).
+    pub(crate) fn array_of_one_object(
+        &mut self,
+        key: &str,
+        fill: impl FnOnce(&mut ObjectWriter<'_>) -> io::Result<()>,
+    ) -> io::Result<()> {
+        self.key(key)?;
+        let depth = self.depth + 1;
+        self.out.write_all(b"[\n")?;
+        indent(self.out, depth + 1)?;
+        let mut inner = ObjectWriter::begin_at(&mut *self.out, depth + 1)?;
+        fill(&mut inner)?;
+        inner.close()?;
+        self.out.write_all(b"\n")?;
+        indent(self.out, depth)?;
+        self.out.write_all(b"]")
     }
+
+    /// Writes the closing brace.
+    fn close(&mut self) -> io::Result<()> {
+        if self.members == 0 {
+            return self.out.write_all(b"}");
+        }
+        self.out.write_all(b"\n")?;
+        indent(self.out, self.depth)?;
+        self.out.write_all(b"}")
+    }
+
+    /// Closes the document's object and ends the line.
+    pub(crate) fn end(mut self) -> io::Result<()> {
+        self.close()?;
+        self.out.write_all(b"\n")
+    }
+}
+
+/// Writes an array that sits `depth` levels deep, its elements `items` mapped through
+/// `element`: batches of elements are formatted in parallel and written in order.
+fn par_array_at<'a, I, T, F>(
+    out: &mut dyn Write,
+    depth: usize,
+    items: &'a [I],
+    element: F,
+) -> io::Result<()>
+where
+    I: Sync,
+    T: Serialize,
+    F: Fn(&'a I) -> T + Sync,
+{
+    if items.is_empty() {
+        return out.write_all(b"[]");
+    }
+    out.write_all(b"[")?;
+    let mut separator = Vec::with_capacity(2 + 2 * (depth + 1));
+    separator.extend_from_slice(b",\n");
+    indent(&mut separator, depth + 1)?;
+    // Every element's text starts with its separator; the first element has no comma.
+    let mut skip = 1;
+    for batch in items.chunks(ELEMENTS_PER_TASK * TASKS_PER_BATCH) {
+        let texts: Vec<io::Result<Vec<u8>>> = batch
+            .par_chunks(ELEMENTS_PER_TASK)
+            .map(|chunk| {
+                let mut text = Vec::with_capacity(chunk.len() * 512);
+                for item in chunk {
+                    text.extend_from_slice(&separator);
+                    write_value(&mut text, depth + 1, &element(item))?;
+                }
+                Ok(text)
+            })
+            .collect();
+        for text in texts {
+            out.write_all(&text?[skip..])?;
+            skip = 0;
+        }
+    }
+    out.write_all(b"\n")?;
+    indent(out, depth)?;
+    out.write_all(b"]")
 }
 
 #[cfg(test)]
@@ -237,5 +296,38 @@ mod tests {
             assert_eq!(written(&members, array), reference(&members, array));
         }
         assert_eq!(written(&[], &[]), "{\n  \"items\": []\n}\n");
+    }
+
+    #[test]
+    fn nested_runs_are_exactly_serde_json_pretty() {
+        let many: Vec<Value> = (0..(ELEMENTS_PER_TASK * TASKS_PER_BATCH + 3))
+            .map(
+                |i| json!({"ruleId": format!("R{i}"), "locations": [{"region": {"startLine": i}}]}),
+            )
+            .collect();
+        for (array, empty_run) in [(&many[..], false), (&[][..], false), (&[][..], true)] {
+            let mut out = Vec::new();
+            let mut doc = ObjectWriter::begin(&mut out).unwrap();
+            doc.member("version", "2.1.0").unwrap();
+            doc.array_of_one_object("runs", |run| {
+                if empty_run {
+                    return Ok(());
+                }
+                run.member("tool", &json!({"driver": {"name": "x", "rules": []}}))?;
+                run.par_array("results", array, |v| v)
+            })
+            .unwrap();
+            doc.end().unwrap();
+            let run = if empty_run {
+                json!({})
+            } else {
+                json!({"tool": {"driver": {"name": "x", "rules": []}}, "results": array})
+            };
+            let reference = json!({"version": "2.1.0", "runs": [run]});
+            assert_eq!(
+                String::from_utf8(out).unwrap(),
+                serde_json::to_string_pretty(&reference).unwrap() + "\n"
+            );
+        }
     }
 }

@@ -3,9 +3,11 @@
 use std::collections::BTreeMap;
 
 use palisade_model::Severity;
+use serde::Serialize;
 use serde_json::{Value, json};
 
 use crate::ScanReport;
+use crate::pretty::ObjectWriter;
 
 const SARIF_SCHEMA: &str = "https://json.schemastore.org/sarif-2.1.0.json";
 
@@ -92,41 +94,28 @@ pub fn write_sarif(r: &ScanReport<'_>, out: &mut dyn std::io::Write) -> std::io:
             })
         })
         .collect();
-    let doc = json!({
-        "$schema": SARIF_SCHEMA,
-        "version": "2.1.0",
-        "runs": [{
-            "tool": {"driver": {
-                "name": "palisade",
-                "version": r.version,
-                "informationUri": "https://example.invalid/palisade",
-                "rules": rules,
-            }},
-            "invocations": [{
-                "executionSuccessful": !r.diagnostics.iter().any(|d| d.level == palisade_model::DiagnosticLevel::Error),
-                "toolExecutionNotifications": notifications,
-            }],
-            "results": [],
-        }],
-    });
-    // The run skeleton is small; results are streamed into it so that memory does not grow
-    // with a JSON tree of every result.
-    let results = Results {
-        findings: r.findings,
-        rule_index: &rule_index,
-    };
-    let run = SarifRun {
-        tool: &doc["runs"][0]["tool"],
-        invocations: &doc["runs"][0]["invocations"],
-        results,
-    };
-    let log = SarifLog {
-        schema: SARIF_SCHEMA,
-        version: "2.1.0",
-        runs: [run],
-    };
-    serde_json::to_writer_pretty(&mut *out, &log)?;
-    out.write_all(b"\n")
+    let tool = json!({"driver": {
+        "name": "palisade",
+        "version": r.version,
+        "informationUri": "https://example.invalid/palisade",
+        "rules": rules,
+    }});
+    let invocations = json!([{
+        "executionSuccessful": !r.diagnostics.iter().any(|d| d.level == palisade_model::DiagnosticLevel::Error),
+        "toolExecutionNotifications": notifications,
+    }]);
+    // The run skeleton is small; the results, most of the bytes, are formatted in parallel
+    // batches and streamed (see `crate::pretty`), so memory does not grow with a JSON tree of
+    // every result.
+    let mut log = ObjectWriter::begin(out)?;
+    log.member("$schema", SARIF_SCHEMA)?;
+    log.member("version", "2.1.0")?;
+    log.array_of_one_object("runs", |run| {
+        run.member("tool", &tool)?;
+        run.member("invocations", &invocations)?;
+        run.par_array("results", r.findings, |f| result_json(f, &rule_index))
+    })?;
+    log.end()
 }
 
 /// Renders the report as SARIF text.
@@ -136,67 +125,113 @@ pub fn to_sarif(r: &ScanReport<'_>) -> String {
     String::from_utf8(buf).unwrap_or_default()
 }
 
-#[derive(serde::Serialize)]
-struct SarifLog<'a> {
-    #[serde(rename = "$schema")]
-    schema: &'static str,
-    version: &'static str,
-    runs: [SarifRun<'a>; 1],
+/// One SARIF `result`, typed and borrowing from the finding (the members in the order SARIF
+/// readers and our earlier output had them).
+#[derive(Serialize)]
+struct ResultJson<'a> {
+    #[serde(rename = "ruleId")]
+    rule_id: &'a str,
+    level: &'static str,
+    message: Text,
+    locations: [Location<'a>; 1],
+    #[serde(rename = "partialFingerprints")]
+    partial_fingerprints: Fingerprints<'a>,
+    properties: Properties,
+    #[serde(rename = "ruleIndex", skip_serializing_if = "Option::is_none")]
+    rule_index: Option<usize>,
 }
 
-#[derive(serde::Serialize)]
-struct SarifRun<'a> {
-    tool: &'a Value,
-    invocations: &'a Value,
-    results: Results<'a>,
+#[derive(Serialize)]
+struct Text {
+    text: String,
 }
 
-struct Results<'a> {
-    findings: &'a [palisade_model::Finding],
-    rule_index: &'a BTreeMap<&'a str, usize>,
+#[derive(Serialize)]
+struct Location<'a> {
+    #[serde(rename = "physicalLocation")]
+    physical: Physical,
+    #[serde(rename = "logicalLocations")]
+    logical: [Logical<'a>; 1],
 }
 
-impl serde::Serialize for Results<'_> {
+#[derive(Serialize)]
+struct Physical {
+    #[serde(rename = "artifactLocation")]
+    artifact: Artifact,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    region: Option<Region>,
+}
+
+#[derive(Serialize)]
+struct Artifact {
+    uri: String,
+}
+
+#[derive(Serialize)]
+struct Region {
+    #[serde(rename = "startLine")]
+    start_line: u32,
+}
+
+#[derive(Serialize)]
+struct Logical<'a> {
+    name: &'a str,
+    #[serde(rename = "fullyQualifiedName")]
+    fully_qualified_name: String,
+    kind: &'static str,
+}
+
+struct Fingerprints<'a>(&'a palisade_model::Finding);
+
+impl Serialize for Fingerprints<'_> {
     fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
-        use serde::ser::SerializeSeq;
-        let mut seq = s.serialize_seq(Some(self.findings.len()))?;
-        for f in self.findings {
-            seq.serialize_element(&result_json(f, self.rule_index))?;
-        }
-        seq.end()
+        use serde::ser::SerializeMap;
+        let mut m = s.serialize_map(Some(1))?;
+        m.serialize_entry(
+            "palisadeFinding/v1",
+            &format_args!("{}", self.0.fingerprint_display()),
+        )?;
+        m.end()
     }
 }
 
-fn result_json(f: &palisade_model::Finding, rule_index: &BTreeMap<&str, usize>) -> Value {
-    let mut region = serde_json::Map::new();
-    if f.object.source.line > 0 {
-        region.insert("startLine".into(), json!(f.object.source.line));
-    }
-    let mut physical = json!({
-        "artifactLocation": {"uri": uri(&f.object.source.file)},
-    });
-    if !region.is_empty() {
-        physical["region"] = Value::Object(region);
-    }
-    let mut result = json!({
-        "ruleId": f.check_id,
-        "level": level(f.severity),
-        "message": {"text": format!("{}: {}", f.object, f.message)},
-        "locations": [{
-            "physicalLocation": physical,
-            "logicalLocations": [{
-                "name": f.object.name,
-                "fullyQualifiedName": f.object.to_string(),
-                "kind": "resource",
+#[derive(Serialize)]
+struct Properties {
+    severity: Severity,
+}
+
+fn result_json<'a>(
+    f: &'a palisade_model::Finding,
+    rule_index: &BTreeMap<&str, usize>,
+) -> ResultJson<'a> {
+    let object = f.object.to_string();
+    ResultJson {
+        rule_id: &f.check_id,
+        level: level(f.severity),
+        message: Text {
+            text: format!("{object}: {}", f.message),
+        },
+        locations: [Location {
+            physical: Physical {
+                artifact: Artifact {
+                    uri: uri(&f.object.source.file),
+                },
+                region: (f.object.source.line > 0).then_some(Region {
+                    start_line: f.object.source.line,
+                }),
+            },
+            logical: [Logical {
+                name: &f.object.name,
+                fully_qualified_name: object,
+                kind: "resource",
             }],
         }],
-        "partialFingerprints": {"palisadeFinding/v1": f.fingerprint()},
-        "properties": {"severity": f.severity},
-    });
-    if let Some(i) = rule_index.get(&*f.check_id) {
-        result["ruleIndex"] = json!(i);
+        partial_fingerprints: Fingerprints(f),
+        properties: Properties {
+            severity: f.severity,
+        },
+        rule_index: rule_index.get(&*f.check_id).copied(),
     }
-    result
 }
 
 #[cfg(test)]

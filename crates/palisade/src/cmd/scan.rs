@@ -210,7 +210,9 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
         Format::Sarif => output::emit_with(args.output.as_ref(), |w| {
             palisade_report::write_sarif(&report, w)
         })?,
-        Format::Junit => output::emit(&palisade_report::to_junit(&report), args.output.as_ref())?,
+        Format::Junit => output::emit_with(args.output.as_ref(), |w| {
+            palisade_report::write_junit(&report, w)
+        })?,
     }
     if args.timings {
         let t_report = clock.elapsed();
