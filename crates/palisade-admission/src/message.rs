@@ -5,6 +5,7 @@
 //! values land in audit logs. Every text here has a fixed upper bound.
 
 use palisade_model::Finding;
+use palisade_model::terminal::escape;
 
 /// Largest denial message, in bytes.
 pub const MAX_MESSAGE_BYTES: usize = 4096;
@@ -30,14 +31,16 @@ pub fn truncate(s: &str, max: usize) -> String {
     format!("{}{ellipsis}", &s[..end])
 }
 
-/// One violation as the denial lists it: `CHECK-ID title: message (remediation)`.
+/// One violation as the denial lists it: `CHECK-ID title: message (remediation)`. The message
+/// names what the request holds (images, names), so control characters in it are escaped:
+/// kubectl prints this text on the user's terminal.
 pub fn violation_line(f: &Finding) -> String {
     truncate(
         &format!(
             "{} {}: {} ({})",
             f.check_id,
             f.title,
-            f.message,
+            escape(&f.message),
             f.remediation.trim()
         ),
         MAX_VIOLATION_BYTES,
@@ -47,6 +50,7 @@ pub fn violation_line(f: &Finding) -> String {
 /// The denial message: a head line, then one `- ` line per violation, bounded by
 /// [`MAX_MESSAGE_BYTES`] with a count of the violations left out.
 pub fn denial_message(object: &str, violations: &[&Finding]) -> String {
+    let object = escape(object);
     let mut out = format!(
         "palisade denied {object}: {} violation{} of enforced policy",
         violations.len(),
@@ -83,7 +87,7 @@ pub fn warnings(prefix: &str, findings: &[&Finding], out: &mut Vec<String>) {
             return;
         }
         out.push(truncate(
-            &format!("{prefix}{} {}: {}", f.check_id, f.title, f.message),
+            &format!("{prefix}{} {}: {}", f.check_id, f.title, escape(&f.message)),
             MAX_WARNING_BYTES,
         ));
     }
@@ -123,6 +127,18 @@ mod tests {
             container: None,
             path: None,
         }
+    }
+
+    #[test]
+    fn control_characters_from_the_request_are_escaped() {
+        let f = finding("PAL-1", "image nginx\u{1b}]0;pwned\u{7} is not pinned");
+        let m = denial_message("Pod/a/p\u{1b}[2J", &[&f]);
+        assert!(!m.chars().any(|c| c.is_control() && c != '\n'), "{m:?}");
+        assert!(m.contains("Pod/a/p\\u{1b}[2J"), "{m}");
+        assert!(m.contains("nginx\\u{1b}]0;pwned\\u{7}"), "{m}");
+        let mut w = Vec::new();
+        warnings("", &[&f], &mut w);
+        assert!(!w[0].chars().any(char::is_control), "{w:?}");
     }
 
     #[test]
