@@ -49,6 +49,24 @@ pub(crate) struct Cell<'a> {
     pub color: Option<&'static str>,
 }
 
+impl Column {
+    /// A column as wide as its widest cell.
+    pub const fn whole(header: &'static str) -> Self {
+        Column {
+            header,
+            whole: true,
+        }
+    }
+
+    /// A column whose cells wrap when the line would be too wide.
+    pub const fn wrapping(header: &'static str) -> Self {
+        Column {
+            header,
+            whole: false,
+        }
+    }
+}
+
 impl<'a> Cell<'a> {
     /// Uncoloured text.
     pub fn plain(text: &'a str) -> Self {
@@ -287,18 +305,9 @@ mod tests {
     #[test]
     fn every_line_has_the_layout_width_and_fits_the_total() {
         let columns = [
-            Column {
-                header: "SEVERITY",
-                whole: true,
-            },
-            Column {
-                header: "OBJECT",
-                whole: false,
-            },
-            Column {
-                header: "FINDING",
-                whole: false,
-            },
+            Column::whole("SEVERITY"),
+            Column::wrapping("OBJECT"),
+            Column::wrapping("FINDING"),
         ];
         let long = "word ".repeat(40);
         let rows = vec![
@@ -336,10 +345,7 @@ mod tests {
 
     #[test]
     fn colour_wraps_the_text_not_the_padding() {
-        let columns = [Column {
-            header: "SEVERITY",
-            whole: true,
-        }];
+        let columns = [Column::whole("SEVERITY")];
         let rows = vec![vec![Cell {
             text: "HIGH",
             color: Some("31"),

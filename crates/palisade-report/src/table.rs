@@ -66,39 +66,19 @@ fn location(f: &Finding) -> String {
     format!("{}:{}", f.object.source.file, f.object.source.line)
 }
 
+/// Severity and check ID never wrap; the other columns share what is left.
+const SEVERITY: Column = Column::whole("SEVERITY");
+const CHECK: Column = Column::whole("CHECK");
+const FINDING: Column = Column::wrapping("FINDING");
+
 const BY_SEVERITY: [Column; 4] = [
-    Column {
-        header: "SEVERITY",
-        whole: true,
-    },
-    Column {
-        header: "CHECK",
-        whole: true,
-    },
-    Column {
-        header: "OBJECT / LOCATION",
-        whole: false,
-    },
-    Column {
-        header: "FINDING",
-        whole: false,
-    },
+    SEVERITY,
+    CHECK,
+    Column::wrapping("OBJECT / LOCATION"),
+    FINDING,
 ];
 
-const PER_OBJECT: [Column; 3] = [
-    Column {
-        header: "SEVERITY",
-        whole: true,
-    },
-    Column {
-        header: "CHECK",
-        whole: true,
-    },
-    Column {
-        header: "FINDING",
-        whole: false,
-    },
-];
+const PER_OBJECT: [Column; 3] = [SEVERITY, CHECK, FINDING];
 
 /// Renders the report for a terminal.
 pub fn to_table(r: &ScanReport<'_>, opts: &TableOptions) -> String {
