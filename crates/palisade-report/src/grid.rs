@@ -343,6 +343,50 @@ mod tests {
         assert_eq!(out.lines().count(), 3);
     }
 
+    proptest::proptest! {
+        /// Wrapping never makes a line wider than the column, and loses or invents nothing
+        /// but the spaces at the breaks.
+        #[test]
+        fn wrapped_lines_fit_and_keep_every_character(
+            text in "[ a-zA-Z0-9/:.é日本語\u{200B}-]{0,200}",
+            width in 2usize..60,
+        ) {
+            let lines = wrap(&text, width);
+            for line in &lines {
+                proptest::prop_assert!(display_width(line) <= width, "{line:?} wider than {width}");
+            }
+            let kept: String = lines.concat().chars().filter(|c| *c != ' ').collect();
+            let original: String = text.chars().filter(|c| *c != ' ').collect();
+            proptest::prop_assert_eq!(kept, original);
+        }
+
+        /// Every line of a grid is exactly as wide as the layout says, and no wider than the
+        /// total once the whole columns fit in it.
+        #[test]
+        fn grid_lines_have_the_layout_width(
+            cells in proptest::collection::vec(
+                ("[A-Z]{1,8}", "[ a-z日本/.:-]{0,40}", "[ a-z日本é]{0,120}"),
+                1..20,
+            ),
+            total in 40usize..200,
+        ) {
+            let columns = [Column::whole("SEVERITY"), Column::wrapping("OBJECT"), Column::wrapping("FINDING")];
+            let rows: Vec<Vec<Cell<'_>>> = cells
+                .iter()
+                .map(|(a, b, c)| vec![Cell::plain(a), Cell::plain(b), Cell::plain(c)])
+                .collect();
+            let layout = Layout::new(&columns, &rows, Some(total));
+            let mut out = String::new();
+            layout.head(&columns, &mut out);
+            layout.rows(&rows, false, &mut out);
+            layout.foot(&mut out);
+            for line in out.lines() {
+                proptest::prop_assert_eq!(display_width(line), layout.line_width(), "{:?}", line);
+            }
+            proptest::prop_assert!(layout.line_width() <= total.max(3 * 3 + 1 + 8 + 2 * MIN_WRAPPED_WIDTH));
+        }
+    }
+
     #[test]
     fn colour_wraps_the_text_not_the_padding() {
         let columns = [Column::whole("SEVERITY")];
