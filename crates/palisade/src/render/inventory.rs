@@ -110,14 +110,6 @@ pub fn table(r: &InventoryReport) -> String {
 }
 
 /// Quotes a CSV field when it needs it (RFC 4180).
-fn field(s: &str) -> String {
-    if s.contains([',', '"', '\n', '\r']) {
-        format!("\"{}\"", s.replace('"', "\"\""))
-    } else {
-        s.to_string()
-    }
-}
-
 /// One row per workload; multi-valued cells are joined with `; `.
 pub fn csv(r: &InventoryReport) -> String {
     let mut out = String::from(
@@ -149,7 +141,12 @@ pub fn csv(r: &InventoryReport) -> String {
                 .join("; "),
             w.signals.iter().map(signal).collect::<Vec<_>>().join("; "),
         ];
-        out.push_str(&row.iter().map(|f| field(f)).collect::<Vec<_>>().join(","));
+        out.push_str(
+            &row.iter()
+                .map(|f| crate::render::csv::field(f))
+                .collect::<Vec<_>>()
+                .join(","),
+        );
         out.push_str("\r\n");
     }
     out

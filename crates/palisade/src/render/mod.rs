@@ -1,5 +1,7 @@
 //! Renderers owned by the command line (sinks for domain results that have no library sink).
 
+#[cfg(any(feature = "visibility", feature = "netpol"))]
+pub mod csv;
 #[cfg(feature = "image")]
 pub mod image;
 #[cfg(feature = "visibility")]

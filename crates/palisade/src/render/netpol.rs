@@ -10,6 +10,7 @@ use palisade_netpol::{
 };
 
 use crate::cmd::netpol::{Format, GraphFormat};
+use crate::render::csv;
 
 /// `palisade netpol reach` output.
 pub fn reach(c: &Connectivity, format: GraphFormat) -> anyhow::Result<String> {
@@ -42,9 +43,9 @@ pub fn reach(c: &Connectivity, format: GraphFormat) -> anyhow::Result<String> {
                         out,
                         "{},{},{},{},{},{},{}",
                         kind(&conn.src),
-                        csv(&conn.src.to_string()),
+                        csv::field(&conn.src.to_string()),
                         kind(&conn.dst),
-                        csv(&conn.dst.to_string()),
+                        csv::field(&conn.dst.to_string()),
                         r.protocol,
                         r.start,
                         r.end
@@ -134,13 +135,13 @@ pub fn diff(d: &Diff, format: GraphFormat) -> anyhow::Result<String> {
                     "{},{},{},{},{},{},{},{},{}",
                     word(c.change),
                     kind(&c.src),
-                    csv(&c.src.to_string()),
+                    csv::field(&c.src.to_string()),
                     kind(&c.dst),
-                    csv(&c.dst.to_string()),
-                    csv(&c.before.to_string()),
-                    csv(&c.after.to_string()),
-                    csv(&c.added.to_string()),
-                    csv(&c.removed.to_string()),
+                    csv::field(&c.dst.to_string()),
+                    csv::field(&c.before.to_string()),
+                    csv::field(&c.after.to_string()),
+                    csv::field(&c.added.to_string()),
+                    csv::field(&c.removed.to_string()),
                 );
             }
             out
@@ -342,14 +343,6 @@ fn kind(e: &Endpoint) -> &'static str {
     match e {
         Endpoint::Workload(_) => "workload",
         Endpoint::External(_) => "external",
-    }
-}
-
-fn csv(s: &str) -> String {
-    if s.contains([',', '"', '\n']) {
-        format!("\"{}\"", s.replace('"', "\"\""))
-    } else {
-        s.to_string()
     }
 }
 
