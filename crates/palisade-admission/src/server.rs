@@ -57,6 +57,11 @@ pub struct ServerOptions {
     pub shutdown_grace: Duration,
     /// Most connections open at once; more are closed on accept.
     pub max_connections: usize,
+    /// CA certificates (PEM) that clients must chain to: with it, `/validate` and `/metrics`
+    /// answer only connections that presented a verified client certificate (the API server,
+    /// configured through its AdmissionConfiguration kubeconfig); `/healthz` and `/readyz`
+    /// stay open for probes.
+    pub client_ca: Option<PathBuf>,
 }
 
 impl Default for ServerOptions {
@@ -73,6 +78,7 @@ impl Default for ServerOptions {
             cert_reload_interval: Duration::from_secs(10),
             shutdown_grace: Duration::from_secs(15),
             max_connections: 1024,
+            client_ca: None,
         }
     }
 }
@@ -124,6 +130,7 @@ impl Webhook {
 pub struct Server {
     state: Arc<Webhook>,
     store: Arc<CertStore>,
+    tls: Arc<rustls::ServerConfig>,
     listener: TcpListener,
     refresh: Option<(PolicyBuilder, fn() -> String)>,
 }
@@ -156,6 +163,9 @@ impl Server {
         let store = Arc::new(
             CertStore::load(&options.cert, &options.key).map_err(|e| ServerError::Tls(e.0))?,
         );
+        let tls = store
+            .server_config(options.client_ca.as_deref())
+            .map_err(|e| ServerError::Tls(e.0))?;
         let listener =
             TcpListener::bind(options.addr)
                 .await
@@ -173,6 +183,7 @@ impl Server {
                 audit: stderr_audit_sink(),
             }),
             store,
+            tls,
             listener,
             refresh: None,
         })
@@ -210,10 +221,10 @@ impl Server {
         let Server {
             state,
             store,
+            tls,
             listener,
             refresh,
         } = self;
-        let tls = store.server_config().map_err(|e| ServerError::Tls(e.0))?;
         let acceptor = TlsAcceptor::from(tls);
         let mut background = Vec::new();
         background.push(tokio::spawn(watch_certificates(
@@ -289,11 +300,19 @@ async fn serve_connection(
         }
     };
     let h2 = tls.get_ref().1.alpn_protocol() == Some(b"h2");
+    // With a client CA, rustls has verified any certificate the client presented.
+    let client = if opts.client_ca.is_none() {
+        Client::Open
+    } else if tls.get_ref().1.peer_certificates().is_some() {
+        Client::Authenticated
+    } else {
+        Client::Anonymous
+    };
     let io = TokioIo::new(tls);
     let svc_state = state.clone();
     let service = hyper::service::service_fn(move |req| {
         let state = svc_state.clone();
-        async move { Ok::<_, Infallible>(handle(&state, req).await) }
+        async move { Ok::<_, Infallible>(handle(&state, client, req).await) }
     });
     // The protocol comes from ALPN, so no read happens before the HTTP/1 header deadline
     // applies.
@@ -327,13 +346,29 @@ fn text(code: StatusCode, body: impl Into<Bytes>) -> Response<Body> {
     r
 }
 
-async fn handle(state: &Webhook, req: Request<Incoming>) -> Response<Body> {
+/// Who is on the other end of a connection, as far as TLS says.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Client {
+    /// No client CA configured: every client is served.
+    Open,
+    /// Presented a certificate that chains to the client CA.
+    Authenticated,
+    /// A client CA is configured and this client presented no certificate.
+    Anonymous,
+}
+
+async fn handle(state: &Webhook, client: Client, req: Request<Incoming>) -> Response<Body> {
     let path = req.uri().path().to_string();
     let known = matches!(
         path.as_str(),
         "/validate" | "/healthz" | "/readyz" | "/metrics"
     );
+    let needs_identity = matches!(path.as_str(), "/validate" | "/metrics");
     let response = match (req.method(), path.as_str()) {
+        _ if needs_identity && client == Client::Anonymous => text(
+            StatusCode::UNAUTHORIZED,
+            format!("{path} requires a client certificate issued by the configured client CA\n"),
+        ),
         (&Method::POST, "/validate") => validate(state, req).await,
         (&Method::GET | &Method::HEAD, "/healthz") => text(StatusCode::OK, "ok\n"),
         (&Method::GET | &Method::HEAD, "/readyz") => {

@@ -82,13 +82,25 @@ impl CertStore {
     }
 
     /// A rustls server configuration that asks this store for the certificate on every
-    /// handshake; ALPN offers HTTP/2 and HTTP/1.1.
-    pub fn server_config(self: &Arc<Self>) -> Result<Arc<rustls::ServerConfig>, TlsError> {
-        let mut config = rustls::ServerConfig::builder_with_provider(self.provider.clone())
+    /// handshake; ALPN offers HTTP/2 and HTTP/1.1. With `client_ca`, a client certificate is
+    /// asked for and, when one is presented, it must chain to that CA (connections without one
+    /// are still accepted: the HTTP layer decides which paths need it, so kubelet probes of
+    /// `/healthz` keep working).
+    pub fn server_config(
+        self: &Arc<Self>,
+        client_ca: Option<&Path>,
+    ) -> Result<Arc<rustls::ServerConfig>, TlsError> {
+        let builder = rustls::ServerConfig::builder_with_provider(self.provider.clone())
             .with_safe_default_protocol_versions()
-            .map_err(|e| TlsError(format!("TLS configuration: {e}")))?
-            .with_no_client_auth()
-            .with_cert_resolver(self.clone());
+            .map_err(|e| TlsError(format!("TLS configuration: {e}")))?;
+        let builder = match client_ca {
+            None => builder.with_no_client_auth(),
+            Some(path) => {
+                let verifier = client_verifier(path, &self.provider)?;
+                builder.with_client_cert_verifier(verifier)
+            }
+        };
+        let mut config = builder.with_cert_resolver(self.clone());
         config.alpn_protocols = vec![b"h2".to_vec(), b"http/1.1".to_vec()];
         Ok(Arc::new(config))
     }
@@ -103,6 +115,33 @@ impl ResolvesServerCert for CertStore {
                 .clone(),
         )
     }
+}
+
+/// Verifies client certificates against the CA certificates in `path` (PEM), accepting
+/// connections that present none.
+fn client_verifier(
+    path: &Path,
+    provider: &Arc<CryptoProvider>,
+) -> Result<Arc<dyn rustls::server::danger::ClientCertVerifier>, TlsError> {
+    let mut roots = rustls::RootCertStore::empty();
+    let certs = CertificateDer::pem_file_iter(path)
+        .map_err(|e| TlsError(format!("client CA {}: {e}", path.display())))?;
+    for cert in certs {
+        let cert = cert.map_err(|e| TlsError(format!("client CA {}: {e}", path.display())))?;
+        roots
+            .add(cert)
+            .map_err(|e| TlsError(format!("client CA {}: {e}", path.display())))?;
+    }
+    if roots.is_empty() {
+        return Err(TlsError(format!(
+            "client CA {}: no PEM CERTIFICATE block found",
+            path.display()
+        )));
+    }
+    rustls::server::WebPkiClientVerifier::builder_with_provider(Arc::new(roots), provider.clone())
+        .allow_unauthenticated()
+        .build()
+        .map_err(|e| TlsError(format!("client CA {}: {e}", path.display())))
 }
 
 fn load_pair(

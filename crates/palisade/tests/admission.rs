@@ -185,6 +185,7 @@ impl Webhook {
         let dir = tempfile::tempdir().unwrap();
         let p = pki("localhost");
         let (cert, key) = write_pki(dir.path(), &p);
+        std::fs::write(dir.path().join("ca.pem"), &p.ca_pem).unwrap();
         let mut cmd = Command::new(env!("CARGO_BIN_EXE_palisade"));
         cmd.args(["admission", "serve", "--addr", "127.0.0.1:0", "--tls-cert"])
             .arg(&cert)
@@ -1095,4 +1096,167 @@ fn registry_facts_enforce_signatures_at_admission() {
     );
     let r = hook.review(&with_image(&uncovered));
     assert_eq!(r["allowed"], true, "{r:#}");
+}
+
+// ---------------------------------------------------------------------------------------------
+// Client certificates
+
+/// A client CA and a client certificate (EKU clientAuth) it issued, as PEM.
+fn client_pki(
+    name: &str,
+) -> (
+    String,
+    Vec<CertificateDer<'static>>,
+    rustls::pki_types::PrivateKeyDer<'static>,
+) {
+    let ca_key = KeyPair::generate().unwrap();
+    let mut ca = CertificateParams::new(Vec::<String>::new()).unwrap();
+    ca.is_ca = IsCa::Ca(BasicConstraints::Unconstrained);
+    let ca_cert = ca.self_signed(&ca_key).unwrap();
+    let issuer = Issuer::new(ca, ca_key);
+    let key = KeyPair::generate().unwrap();
+    let mut leaf = CertificateParams::new(vec![name.to_string()]).unwrap();
+    leaf.extended_key_usages = vec![rcgen::ExtendedKeyUsagePurpose::ClientAuth];
+    let cert = leaf.signed_by(&key, &issuer).unwrap();
+    let key_der =
+        rustls::pki_types::PrivateKeyDer::from_pem_slice(key.serialize_pem().as_bytes()).unwrap();
+    (ca_cert.pem(), vec![cert.der().clone()], key_der)
+}
+
+/// The webhook's client configuration, presenting `cert` and `key`.
+fn client_config_with_cert(
+    server_ca: &str,
+    cert: Vec<CertificateDer<'static>>,
+    key: rustls::pki_types::PrivateKeyDer<'static>,
+) -> Arc<rustls::ClientConfig> {
+    let mut roots = rustls::RootCertStore::empty();
+    for c in CertificateDer::pem_slice_iter(server_ca.as_bytes()) {
+        roots.add(c.unwrap()).unwrap();
+    }
+    let provider = Arc::new(rustls::crypto::aws_lc_rs::default_provider());
+    let mut config = rustls::ClientConfig::builder_with_provider(provider)
+        .with_safe_default_protocol_versions()
+        .unwrap()
+        .with_root_certificates(roots)
+        .with_client_auth_cert(cert, key)
+        .unwrap();
+    config.alpn_protocols = vec![b"http/1.1".to_vec()];
+    Arc::new(config)
+}
+
+/// A request over a fresh connection, or the TLS error that ended it.
+fn try_send(
+    addr: SocketAddr,
+    config: &Arc<rustls::ClientConfig>,
+    method: &str,
+    path: &str,
+    body: &[u8],
+) -> Result<Reply, String> {
+    let tcp = TcpStream::connect(addr).map_err(|e| e.to_string())?;
+    tcp.set_read_timeout(Some(Duration::from_secs(30))).unwrap();
+    let conn = rustls::ClientConnection::new(
+        config.clone(),
+        ServerName::try_from("localhost".to_string()).unwrap(),
+    )
+    .unwrap();
+    let mut tls = rustls::StreamOwned::new(conn, tcp);
+    let head = format!(
+        "{method} {path} HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\nContent-Type: application/json\r\nContent-Length: {}\r\n\r\n",
+        body.len()
+    );
+    tls.write_all(head.as_bytes())
+        .and_then(|()| tls.write_all(body))
+        .and_then(|()| tls.flush())
+        .map_err(|e| e.to_string())?;
+    let mut first = [0u8; 1];
+    tls.read_exact(&mut first).map_err(|e| e.to_string())?;
+    let mut rest = Vec::new();
+    let _ = tls.read_to_end(&mut rest);
+    let mut all = first.to_vec();
+    all.extend(rest);
+    let text = String::from_utf8_lossy(&all).into_owned();
+    let status = text
+        .split_whitespace()
+        .nth(1)
+        .and_then(|s| s.parse().ok())
+        .ok_or_else(|| format!("bad reply {text:?}"))?;
+    let body = text.split_once("\r\n\r\n").map(|(_, b)| b).unwrap_or("");
+    Ok(Reply {
+        status,
+        headers: Vec::new(),
+        body: body.as_bytes().to_vec(),
+    })
+}
+
+#[test]
+fn a_client_ca_gates_validate_and_metrics_but_not_probes() {
+    let (client_ca, cert, key) = client_pki("kube-apiserver");
+    let dir = tempfile::tempdir().unwrap();
+    let ca_path = dir.path().join("client-ca.pem");
+    std::fs::write(&ca_path, &client_ca).unwrap();
+    let hook = Webhook::start(&["--client-ca", ca_path.to_str().unwrap()]);
+    let review = review_body("uid-mtls", "CREATE", "shop", &privileged());
+
+    // No client certificate: probes answer, the review and the metrics do not.
+    let anonymous = hook.client.clone();
+    let close = |r: Result<Reply, String>| r.unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!(
+        close(try_send(hook.addr, &anonymous, "GET", "/healthz", b"")).status,
+        200
+    );
+    assert_eq!(
+        close(try_send(hook.addr, &anonymous, "GET", "/readyz", b"")).status,
+        200
+    );
+    let r = close(try_send(
+        hook.addr,
+        &anonymous,
+        "POST",
+        "/validate",
+        &review,
+    ));
+    assert_eq!(r.status, 401, "{}", r.text());
+    assert!(r.text().contains("client certificate"), "{}", r.text());
+    assert_eq!(
+        close(try_send(hook.addr, &anonymous, "GET", "/metrics", b"")).status,
+        401
+    );
+
+    // A certificate from the client CA: served.
+    let server_ca = std::fs::read_to_string(hook.dir.join("ca.pem")).unwrap();
+    let trusted = client_config_with_cert(&server_ca, cert, key);
+    let r = close(try_send(hook.addr, &trusted, "POST", "/validate", &review));
+    assert_eq!(r.status, 200, "{}", r.text());
+    assert_eq!(r.json()["response"]["uid"], "uid-mtls");
+    assert_eq!(r.json()["response"]["allowed"], false);
+    assert_eq!(
+        close(try_send(hook.addr, &trusted, "GET", "/metrics", b"")).status,
+        200
+    );
+
+    // A certificate from another CA: the handshake itself is refused (with TLS 1.3 the client
+    // may see the server's alert or only the closed connection), and the server counts it.
+    let handshake_failures = || {
+        let text = close(try_send(hook.addr, &trusted, "GET", "/metrics", b"")).text();
+        text.lines()
+            .find_map(|l| {
+                l.strip_prefix("palisade_admission_tls_handshake_failures_total ")?
+                    .parse::<f64>()
+                    .ok()
+            })
+            .unwrap_or(0.0)
+    };
+    let before = handshake_failures();
+    let (_, other_cert, other_key) = client_pki("intruder");
+    let untrusted = client_config_with_cert(&server_ca, other_cert, other_key);
+    let result = try_send(hook.addr, &untrusted, "POST", "/validate", &review);
+    assert!(result.is_err(), "served: {:?}", result.map(|r| r.text()));
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while handshake_failures() < before + 1.0 {
+        assert!(
+            Instant::now() < deadline,
+            "the refused handshake was not counted"
+        );
+        std::thread::sleep(Duration::from_millis(50));
+    }
 }

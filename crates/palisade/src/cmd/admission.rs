@@ -22,7 +22,7 @@ use crate::exit;
 pub enum Command {
     /// Serve the validating webhook over HTTPS (POST /validate; /healthz, /readyz, /metrics).
     #[command(
-        after_help = "Examples:\n  palisade admission serve --tls-cert tls.crt --tls-key tls.key\n  palisade admission serve --config palisade.yaml --tls-cert /etc/palisade/tls/tls.crt --tls-key /etc/palisade/tls/tls.key --addr 0.0.0.0:8443\n\nWithout --config, critical and high findings are enforced (denied), medium and low warned, info audited. The certificate files are re-read when they change (and on SIGHUP); SIGTERM drains open requests and exits."
+        after_help = "Examples:\n  palisade admission serve --tls-cert tls.crt --tls-key tls.key\n  palisade admission serve --config palisade.yaml --tls-cert /etc/palisade/tls/tls.crt --tls-key /etc/palisade/tls/tls.key --addr 0.0.0.0:8443\n  palisade admission serve --tls-cert tls.crt --tls-key tls.key --client-ca apiserver-client-ca.crt\n\nWithout --config, critical and high findings are enforced (denied), medium and low warned, info audited. The certificate files are re-read when they change (and on SIGHUP); SIGTERM drains open requests and exits."
     )]
     Serve(ServeArgs),
     /// Print the install manifests: Namespace, ServiceAccount, Deployment, Service and
@@ -48,6 +48,12 @@ pub struct ServeArgs {
     /// PEM private key of the certificate.
     #[arg(long, value_name = "FILE")]
     pub tls_key: PathBuf,
+    /// CA certificates (PEM) that callers' client certificates must chain to: /validate and
+    /// /metrics then answer only clients that present one (configure the API server with a
+    /// client certificate in its AdmissionConfiguration kubeconfig); /healthz and /readyz stay
+    /// open for probes. Without it, any client that reaches the port is served.
+    #[arg(long, value_name = "FILE")]
+    pub client_ca: Option<PathBuf>,
     /// Address to listen on.
     #[arg(long, value_name = "ADDR", default_value = "0.0.0.0:8443")]
     pub addr: SocketAddr,
@@ -228,6 +234,7 @@ fn serve(a: ServeArgs) -> anyhow::Result<ExitCode> {
         cert_reload_interval: secs(a.cert_reload_interval),
         shutdown_grace: secs(a.shutdown_grace),
         max_connections: a.max_connections,
+        client_ca: a.client_ca,
     };
     palisade_admission::server::serve_until_signal(
         ServeConfig {
