@@ -76,10 +76,21 @@ impl AlertSink {
     fn open(&self) -> io::Result<Box<dyn Write + Send>> {
         Ok(match self {
             AlertSink::Stdout => Box::new(io::stdout()),
-            AlertSink::File(p) => Box::new(OpenOptions::new().create(true).append(true).open(p)?),
+            AlertSink::File(p) => Box::new(open_private_append(p)?),
             AlertSink::Discard => Box::new(io::sink()),
         })
     }
+}
+
+/// Opens `path` for appending, creating it readable and writable by the owner only: alert and
+/// flow records hold command lines, working directories and addresses, which can be sensitive.
+fn open_private_append(path: &std::path::Path) -> io::Result<std::fs::File> {
+    use std::os::unix::fs::OpenOptionsExt;
+    OpenOptions::new()
+        .create(true)
+        .append(true)
+        .mode(0o600)
+        .open(path)
 }
 
 /// Opens the sinks; fails early (before any thread starts) when a file cannot be opened.
@@ -99,9 +110,7 @@ impl Writer {
         stats: Arc<Stats>,
     ) -> io::Result<Writer> {
         let flows = match flows {
-            Some(p) => Some(BufWriter::new(
-                OpenOptions::new().create(true).append(true).open(p)?,
-            )),
+            Some(p) => Some(BufWriter::new(open_private_append(p)?)),
             None => None,
         };
         Ok(Writer {

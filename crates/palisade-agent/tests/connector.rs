@@ -86,6 +86,12 @@ fn every_short_lived_process_is_alerted_with_its_identity() {
     }
     let stats = agent.handle.as_ref().unwrap().stats().snapshot();
     assert_eq!(stats.inputs_dropped_queue, 0);
+    // Records hold command lines: the files are the owner's alone.
+    use std::os::unix::fs::PermissionsExt;
+    for path in [agent.alerts_path(), agent.flows_path()] {
+        let mode = std::fs::metadata(&path).unwrap().permissions().mode();
+        assert_eq!(mode & 0o777, 0o600, "{}", path.display());
+    }
     for mut c in children {
         c.wait().unwrap();
     }
