@@ -22,7 +22,21 @@ pub fn discover_files(path: &Path) -> (Vec<PathBuf>, Vec<Diagnostic>) {
     let mut files = Vec::new();
     let mut diags = Vec::new();
     match fs::metadata(path) {
-        Ok(m) if m.is_dir() => walk(path, 0, &mut files, &mut diags),
+        Ok(m) if m.is_dir() => {
+            walk(path, 0, &mut files, &mut diags);
+            // A directory named on purpose that holds no manifest is most likely the wrong
+            // one; "no findings" alone would read as a pass.
+            if files.is_empty() && diags.is_empty() {
+                diags.push(Diagnostic {
+                    level: DiagnosticLevel::Warning,
+                    ..file_error(
+                        path,
+                        "no .yaml, .yml or .json file in this directory (hidden entries are skipped)"
+                            .into(),
+                    )
+                });
+            }
+        }
         Ok(_) => files.push(path.to_path_buf()),
         Err(e) => diags.push(file_error(path, format!("cannot read: {e}"))),
     }

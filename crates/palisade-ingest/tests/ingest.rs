@@ -287,6 +287,21 @@ fn directories_are_walked_recursively_in_order_skipping_hidden_and_other_files()
 }
 
 #[test]
+fn a_directory_without_manifests_is_a_warning_not_silence() {
+    let dir = tempfile::tempdir().unwrap();
+    fs::write(dir.path().join("README.md"), "# not a manifest").unwrap();
+    fs::create_dir_all(dir.path().join(".hidden")).unwrap();
+    fs::write(dir.path().join(".hidden/x.yaml"), DEPLOY).unwrap();
+    let r = ingest_paths(&[dir.path()], &Limits::default());
+    assert_eq!(r.files, 0);
+    assert_eq!(r.diagnostics.len(), 1, "{:?}", r.diagnostics);
+    let d = &r.diagnostics[0];
+    assert_eq!(d.level, DiagnosticLevel::Warning);
+    assert!(d.message.contains("no .yaml, .yml or .json file"), "{}", d.message);
+    assert!(!r.has_errors(), "a warning, not an unreadable input");
+}
+
+#[test]
 fn missing_paths_are_diagnostics() {
     let r = ingest_paths(&["/nonexistent/palisade/x.yaml"], &Limits::default());
     assert_eq!(r.diagnostics.len(), 1);
