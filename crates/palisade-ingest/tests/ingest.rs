@@ -297,7 +297,11 @@ fn a_directory_without_manifests_is_a_warning_not_silence() {
     assert_eq!(r.diagnostics.len(), 1, "{:?}", r.diagnostics);
     let d = &r.diagnostics[0];
     assert_eq!(d.level, DiagnosticLevel::Warning);
-    assert!(d.message.contains("no .yaml, .yml or .json file"), "{}", d.message);
+    assert!(
+        d.message.contains("no .yaml, .yml or .json file"),
+        "{}",
+        d.message
+    );
     assert!(!r.has_errors(), "a warning, not an unreadable input");
 }
 

@@ -7,10 +7,13 @@
 //! {"record":"response","time":"…","rule":"shell-in-container","request":{"action":"kill-container","runtime":"podman","container_id":"d481…"},"status":"done","detail":"stopped"}
 //! ```
 
+use std::borrow::Cow;
+
 use palisade_model::Severity;
 use serde::{Deserialize, Serialize};
 
 use crate::event::{Connection, ContainerInfo, Event, EventKind, ProcessInfo, ProcessSummary};
+use crate::redact::redact_args;
 use crate::response::{Action, ResponseRequest};
 use crate::rules::Rule;
 use crate::time::rfc3339_ms;
@@ -91,8 +94,20 @@ impl Alert {
             description: description.to_string(),
             tags,
             event: event.kind,
-            process: event.process.clone(),
-            parent: event.parent.clone(),
+            // Rules saw the real arguments; the record that leaves the agent does not carry
+            // the credentials among them.
+            process: event.process.clone().map(|mut p| {
+                if let Cow::Owned(args) = redact_args(&p.args) {
+                    p.args = args;
+                }
+                p
+            }),
+            parent: event.parent.clone().map(|mut p| {
+                if let Cow::Owned(args) = redact_args(&p.args) {
+                    p.args = args;
+                }
+                p
+            }),
             container: event.container.clone(),
             connection: event.connection.clone(),
             baseline: None,
@@ -174,5 +189,38 @@ mod tests {
         assert_eq!(v["container"]["runtime"], "podman");
         let back: Alert = serde_json::from_str(&line).unwrap();
         assert_eq!(back, a);
+    }
+
+    #[test]
+    fn credentials_in_arguments_do_not_leave_in_the_alert() {
+        let rules = RuleSet::builtin().unwrap();
+        let rule = rules.get("shell-in-container").unwrap();
+        let e = Event::exec(
+            1_795_946_400_000,
+            ProcessInfo {
+                pid: 7,
+                name: "sh".into(),
+                args: vec![
+                    "sh".into(),
+                    "-c".into(),
+                    "curl -H 'Authorization: Bearer tok3n' https://bob:pw1@api/ --token=t0k".into(),
+                ],
+                ..Default::default()
+            },
+            Some(crate::event::ProcessSummary {
+                pid: 6,
+                name: "mysql".into(),
+                args: vec!["mysql".into(), "-pS3cret".into()],
+                ..Default::default()
+            }),
+            None,
+        );
+        let line = serde_json::to_string(&Alert::for_rule(rule, &e)).unwrap();
+        for secret in ["tok3n", "pw1", "t0k", "S3cret"] {
+            assert!(!line.contains(secret), "{secret} in {line}");
+        }
+        assert!(line.contains("https://bob:REDACTED@api/"), "{line}");
+        // The event itself (what rules match on) is untouched.
+        assert!(e.process.as_ref().unwrap().args[2].contains("tok3n"));
     }
 }

@@ -18,6 +18,7 @@ pub mod baseline;
 pub mod event;
 pub mod flows;
 pub mod policy;
+pub mod redact;
 pub mod response;
 pub mod rules;
 pub mod time;
