@@ -288,6 +288,15 @@ fn first_char_len(s: &str) -> usize {
 mod tests {
     use super::*;
 
+    /// The whole grid: border, header, rows, border.
+    fn draw(layout: &Layout, columns: &[Column], rows: &[Vec<Cell<'_>>]) -> String {
+        let mut out = String::new();
+        layout.head(columns, &mut out);
+        layout.rows(rows, false, &mut out);
+        layout.foot(&mut out);
+        out
+    }
+
     #[test]
     fn wraps_between_words_and_cuts_only_overlong_words() {
         assert_eq!(
@@ -324,10 +333,7 @@ mod tests {
         ];
         for total in [60, 80, 160] {
             let layout = Layout::new(&columns, &rows, Some(total));
-            let mut out = String::new();
-            layout.head(&columns, &mut out);
-            layout.rows(&rows, false, &mut out);
-            layout.foot(&mut out);
+            let out = draw(&layout, &columns, &rows);
             for line in out.lines() {
                 assert_eq!(line.chars().count(), layout.line_width(), "{line:?}");
                 assert!(layout.line_width() <= total, "{total}: {out}");
@@ -376,10 +382,7 @@ mod tests {
                 .map(|(a, b, c)| vec![Cell::plain(a), Cell::plain(b), Cell::plain(c)])
                 .collect();
             let layout = Layout::new(&columns, &rows, Some(total));
-            let mut out = String::new();
-            layout.head(&columns, &mut out);
-            layout.rows(&rows, false, &mut out);
-            layout.foot(&mut out);
+            let out = draw(&layout, &columns, &rows);
             for line in out.lines() {
                 proptest::prop_assert_eq!(display_width(line), layout.line_width(), "{:?}", line);
             }

@@ -61,7 +61,10 @@ fn write_pki(dir: &Path, p: &Pki) -> (PathBuf, PathBuf) {
 // ---------------------------------------------------------------------------------------------
 // A minimal HTTPS/1.1 client on rustls
 
-fn client_config(cas: &[&str]) -> Arc<rustls::ClientConfig> {
+/// A client configuration builder trusting the CA certificates in `cas` (PEM).
+fn client_builder(
+    cas: &[&str],
+) -> rustls::ConfigBuilder<rustls::ClientConfig, rustls::client::WantsClientCert> {
     let mut roots = rustls::RootCertStore::empty();
     for ca in cas {
         for cert in CertificateDer::pem_slice_iter(ca.as_bytes()) {
@@ -69,13 +72,20 @@ fn client_config(cas: &[&str]) -> Arc<rustls::ClientConfig> {
         }
     }
     let provider = Arc::new(rustls::crypto::aws_lc_rs::default_provider());
-    let mut config = rustls::ClientConfig::builder_with_provider(provider)
+    rustls::ClientConfig::builder_with_provider(provider)
         .with_safe_default_protocol_versions()
         .unwrap()
         .with_root_certificates(roots)
-        .with_no_client_auth();
+}
+
+/// HTTP/1.1 over the configuration.
+fn http1(mut config: rustls::ClientConfig) -> Arc<rustls::ClientConfig> {
     config.alpn_protocols = vec![b"http/1.1".to_vec()];
     Arc::new(config)
+}
+
+fn client_config(cas: &[&str]) -> Arc<rustls::ClientConfig> {
+    http1(client_builder(cas).with_no_client_auth())
 }
 
 type Tls = rustls::StreamOwned<rustls::ClientConnection, TcpStream>;
@@ -1129,19 +1139,11 @@ fn client_config_with_cert(
     cert: Vec<CertificateDer<'static>>,
     key: rustls::pki_types::PrivateKeyDer<'static>,
 ) -> Arc<rustls::ClientConfig> {
-    let mut roots = rustls::RootCertStore::empty();
-    for c in CertificateDer::pem_slice_iter(server_ca.as_bytes()) {
-        roots.add(c.unwrap()).unwrap();
-    }
-    let provider = Arc::new(rustls::crypto::aws_lc_rs::default_provider());
-    let mut config = rustls::ClientConfig::builder_with_provider(provider)
-        .with_safe_default_protocol_versions()
-        .unwrap()
-        .with_root_certificates(roots)
-        .with_client_auth_cert(cert, key)
-        .unwrap();
-    config.alpn_protocols = vec![b"http/1.1".to_vec()];
-    Arc::new(config)
+    http1(
+        client_builder(&[server_ca])
+            .with_client_auth_cert(cert, key)
+            .unwrap(),
+    )
 }
 
 /// A request over a fresh connection, or the TLS error that ended it.
