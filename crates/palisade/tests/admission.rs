@@ -30,20 +30,30 @@ struct Pki {
     key_pem: String,
 }
 
-fn pki(dns: &str) -> Pki {
+/// A fresh CA and a leaf certificate it issued for `name` (`client`: with the clientAuth
+/// extended key usage).
+fn issue(name: &str, client: bool) -> (Pki, rcgen::Certificate) {
     let ca_key = KeyPair::generate().unwrap();
     let mut ca = CertificateParams::new(Vec::<String>::new()).unwrap();
     ca.is_ca = IsCa::Ca(BasicConstraints::Unconstrained);
     let ca_cert = ca.self_signed(&ca_key).unwrap();
     let issuer = Issuer::new(ca, ca_key);
     let key = KeyPair::generate().unwrap();
-    let leaf = CertificateParams::new(vec![dns.to_string()]).unwrap();
+    let mut leaf = CertificateParams::new(vec![name.to_string()]).unwrap();
+    if client {
+        leaf.extended_key_usages = vec![rcgen::ExtendedKeyUsagePurpose::ClientAuth];
+    }
     let cert = leaf.signed_by(&key, &issuer).unwrap();
-    Pki {
+    let pki = Pki {
         ca_pem: ca_cert.pem(),
         cert_pem: cert.pem(),
         key_pem: key.serialize_pem(),
-    }
+    };
+    (pki, cert)
+}
+
+fn pki(dns: &str) -> Pki {
+    issue(dns, false).0
 }
 
 fn write_pki(dir: &Path, p: &Pki) -> (PathBuf, PathBuf) {
@@ -1119,18 +1129,9 @@ fn client_pki(
     Vec<CertificateDer<'static>>,
     rustls::pki_types::PrivateKeyDer<'static>,
 ) {
-    let ca_key = KeyPair::generate().unwrap();
-    let mut ca = CertificateParams::new(Vec::<String>::new()).unwrap();
-    ca.is_ca = IsCa::Ca(BasicConstraints::Unconstrained);
-    let ca_cert = ca.self_signed(&ca_key).unwrap();
-    let issuer = Issuer::new(ca, ca_key);
-    let key = KeyPair::generate().unwrap();
-    let mut leaf = CertificateParams::new(vec![name.to_string()]).unwrap();
-    leaf.extended_key_usages = vec![rcgen::ExtendedKeyUsagePurpose::ClientAuth];
-    let cert = leaf.signed_by(&key, &issuer).unwrap();
-    let key_der =
-        rustls::pki_types::PrivateKeyDer::from_pem_slice(key.serialize_pem().as_bytes()).unwrap();
-    (ca_cert.pem(), vec![cert.der().clone()], key_der)
+    let (pki, cert) = issue(name, true);
+    let key_der = rustls::pki_types::PrivateKeyDer::from_pem_slice(pki.key_pem.as_bytes()).unwrap();
+    (pki.ca_pem, vec![cert.der().clone()], key_der)
 }
 
 /// The webhook's client configuration, presenting `cert` and `key`.
