@@ -3,10 +3,10 @@
 //! push. Expectations come from dpkg-query on the same rootfs.
 #![cfg(feature = "image")]
 
-use std::net::{TcpListener, TcpStream};
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Output, Stdio};
-use std::time::{Duration, Instant};
+use std::process::{Command, Output};
+
+use palisade_testkit::{Registry, skopeo};
 
 fn palisade(args: &[&str]) -> Output {
     Command::new(env!("CARGO_BIN_EXE_palisade"))
@@ -141,51 +141,13 @@ fn rootfs_and_umoci_layout_scans_match_dpkg_query() {
     assert!(text.contains(&format!("{expected} packages")), "{text}");
 }
 
-struct Registry(Child, String);
-
-impl Drop for Registry {
-    fn drop(&mut self) {
-        let _ = self.0.kill();
-        let _ = self.0.wait();
-    }
-}
-
-fn registry(dir: &Path) -> Registry {
-    let port = TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port();
-    let addr = format!("127.0.0.1:{port}");
-    let config = dir.join("registry.yml");
-    std::fs::write(&config, format!("version: 0.1\nlog:\n  level: error\nstorage:\n  filesystem:\n    rootdirectory: {}\nhttp:\n  addr: {addr}\n", dir.join("storage").display())).unwrap();
-    let child = Command::new("docker-registry")
-        .arg("serve")
-        .arg(&config)
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .spawn()
-        .expect("docker-registry missing: run scripts/test");
-    let deadline = Instant::now() + Duration::from_secs(20);
-    while TcpStream::connect(&addr).is_err() {
-        assert!(Instant::now() < deadline, "registry did not start");
-        std::thread::sleep(Duration::from_millis(50));
-    }
-    Registry(child, addr)
-}
-
 #[test]
 fn pull_by_reference_from_a_real_registry() {
     let dir = tempfile::tempdir().unwrap();
-    let reg = registry(dir.path());
+    let reg = Registry::start();
     let layout = umoci_layout(dir.path());
-    let reference = format!("{}/debian:bookworm", reg.1);
-    tool(
-        Command::new("skopeo")
-            .args(["copy", "--quiet", "--dest-tls-verify=false"])
-            .arg(format!("oci:{}:bookworm", layout.display()))
-            .arg(format!("docker://{reference}")),
-    );
+    let reference = format!("{}/debian:bookworm", reg.addr);
+    skopeo::copy(&layout, "bookworm", &reference, skopeo::Push::default());
     let out = palisade(&["image", "scan", &reference, "--format", "cyclonedx"]);
     assert!(
         out.status.success(),
@@ -213,7 +175,7 @@ fn pull_by_reference_from_a_real_registry() {
     );
 
     // A missing tag is an input error (exit 3) with the registry's answer.
-    let out = palisade(&["image", "scan", &format!("{}/debian:missing", reg.1)]);
+    let out = palisade(&["image", "scan", &format!("{}/debian:missing", reg.addr)]);
     assert_eq!(out.status.code(), Some(3));
     assert!(String::from_utf8_lossy(&out.stderr).contains("debian:missing"));
 }
