@@ -13,6 +13,7 @@
 //! SubjectPublicKeyInfo — the same bytes as `openssl pkey -pubin -outform DER | sha256sum`.
 
 use std::fmt;
+use std::path::{Path, PathBuf};
 
 use ecdsa::signature::Verifier as _;
 use ecdsa::signature::hazmat::PrehashVerifier as _;
@@ -140,6 +141,32 @@ impl PublicKey {
             ));
         }
         PublicKey::from_spki_der(&der, what)
+    }
+
+    /// Parses the keys of a signature requirement (`images.signatures[].keys`): each entry is
+    /// PEM text (contains `-----BEGIN`) or a path relative to `base_dir` (the configuration
+    /// file's directory). This crate reads no files: `read` is called with each key file's path
+    /// and returns its bytes (the caller passes `std::fs::read`, or a lookup in fetched data).
+    /// Errors name the entry (`keys[1] (inline PEM)`) or the file.
+    pub fn from_entries(
+        entries: &[String],
+        base_dir: &Path,
+        mut read: impl FnMut(PathBuf) -> std::io::Result<Vec<u8>>,
+    ) -> Result<Vec<PublicKey>, TrustError> {
+        entries
+            .iter()
+            .enumerate()
+            .map(|(i, entry)| {
+                if entry.contains("-----BEGIN") {
+                    PublicKey::from_pem(entry.as_bytes(), &format!("keys[{i}] (inline PEM)"))
+                } else {
+                    let path = base_dir.join(entry);
+                    let what = path.display().to_string();
+                    let bytes = read(path).map_err(|e| TrustError::key(&what, e.to_string()))?;
+                    PublicKey::from_pem(&bytes, &what)
+                }
+            })
+            .collect()
     }
 
     /// Parses a DER SubjectPublicKeyInfo.
