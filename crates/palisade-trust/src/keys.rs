@@ -250,3 +250,47 @@ impl PublicKey {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::SigningKey;
+
+    #[test]
+    fn key_entries_are_inline_pem_or_paths_read_through_the_caller() {
+        let inline = SigningKey::generate(KeyAlgorithm::EcdsaP256).unwrap();
+        let file = SigningKey::generate(KeyAlgorithm::Ed25519).unwrap();
+        let file_pem = file.public_key().to_pem();
+        let entries = [inline.public_key().to_pem(), "keys/team.pub".to_string()];
+        let mut asked = Vec::new();
+        let keys = PublicKey::from_entries(&entries, Path::new("/etc/palisade"), |path| {
+            asked.push(path.clone());
+            Ok(file_pem.clone().into_bytes())
+        })
+        .unwrap();
+        assert_eq!(asked, [PathBuf::from("/etc/palisade/keys/team.pub")]);
+        assert_eq!(
+            keys,
+            [inline.public_key().clone(), file.public_key().clone()]
+        );
+
+        let missing = PublicKey::from_entries(&entries[1..], Path::new("/etc/palisade"), |_| {
+            Err(std::io::Error::from(std::io::ErrorKind::NotFound))
+        })
+        .unwrap_err();
+        assert_eq!(
+            missing.to_string(),
+            "/etc/palisade/keys/team.pub: entity not found"
+        );
+        let bad = PublicKey::from_entries(
+            &["-----BEGIN PUBLIC KEY-----\nAAAA\n-----END PUBLIC KEY-----".into()],
+            Path::new("."),
+            |_| unreachable!("inline PEM is not read"),
+        )
+        .unwrap_err();
+        assert!(
+            bad.to_string().starts_with("keys[0] (inline PEM): "),
+            "{bad}"
+        );
+    }
+}
