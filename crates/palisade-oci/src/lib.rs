@@ -7,7 +7,7 @@
 //! - [`digest`]: content digests and hashing readers;
 //! - [`blob`]: the [`BlobSource`] trait every image source implements (OCI layout, `docker save`
 //!   archive, registry) and bounded, digest-checked reads of small blobs;
-//! - [`resolve`]: manifest-or-index resolution to one image for a platform;
+//! - [`mod@resolve`]: manifest-or-index resolution to one image for a platform;
 //! - [`ImageError`]: the one error type of image reading and unpacking.
 //!
 //! Pure: this crate opens no file and no connection. Content arrives through [`BlobSource`],
