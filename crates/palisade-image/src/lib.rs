@@ -1,5 +1,7 @@
 //! Container image analysis: read images from OCI layouts, `docker save` archives, root
-//! filesystems or any blob source (the registry client implements [`source::BlobSource`]),
+//! filesystems or any blob source (the registry client implements [`source::BlobSource`],
+//! defined in palisade-oci with the OCI documents this crate re-exports as [`oci`], [`config`],
+//! [`digest`] and [`ImageError`]),
 //! unpack their layers safely into an in-memory view ([`fs::ImageFs`]), inventory OS and
 //! language packages ([`inventory`]) and derive facts for policy ([`facts`]).
 //!
@@ -12,14 +14,10 @@
 
 pub mod builder;
 pub mod compression;
-pub mod config;
-pub mod digest;
-mod error;
 pub mod facts;
 pub mod fs;
 pub mod inventory;
 mod limits;
-pub mod oci;
 pub mod purl;
 pub mod scan;
 pub mod select;
@@ -27,6 +25,10 @@ pub mod source;
 pub mod unpack;
 mod vpath;
 
-pub use error::ImageError;
+// The OCI vocabulary (documents, digests, the error type, blob sources) lives in palisade-oci,
+// shared with the registry client; re-exported here under the paths this crate always had.
 pub use limits::Limits;
+use palisade_oci::error;
+pub use palisade_oci::manifest as oci;
+pub use palisade_oci::{ImageError, config, digest};
 pub use scan::{ImageScan, analyze, scan_archive, scan_oci_layout, scan_resolved, scan_rootfs};

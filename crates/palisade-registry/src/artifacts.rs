@@ -12,8 +12,8 @@ use oci_client::errors::{OciDistributionError, OciErrorCode};
 use oci_client::manifest::OciDescriptor;
 use oci_client::secrets::RegistryAuth;
 use oci_client::{Client, Reference, RegistryOperation};
-use palisade_image::oci;
-use palisade_image::source::MAX_MANIFEST_BYTES;
+use palisade_oci::blob::MAX_MANIFEST_BYTES;
+use palisade_oci::manifest as oci;
 
 use crate::{PullOptions, RegistryError};
 
@@ -56,13 +56,7 @@ pub struct Repository {
 }
 
 fn sha256(bytes: &[u8]) -> String {
-    use sha2::Digest as _;
-    let d = sha2::Sha256::digest(bytes);
-    let mut s = String::from("sha256:");
-    for b in d {
-        s.push_str(&format!("{b:02x}"));
-    }
-    s
+    palisade_oci::Digest::sha256_of(bytes).to_string()
 }
 
 fn is_not_found(e: &OciDistributionError) -> bool {

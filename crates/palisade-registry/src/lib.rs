@@ -1,5 +1,6 @@
-//! Pulls images from OCI / Docker registries through the distribution API and hands them to
-//! `palisade-image` as a [`BlobSource`]: manifests and indexes are resolved (with platform
+//! Pulls images from OCI / Docker registries through the distribution API and hands them out
+//! as a [`BlobSource`] (the trait of `palisade-oci`, consumed by `palisade-image`'s unpacker;
+//! this crate does not depend on the unpacker): manifests and indexes are resolved (with platform
 //! selection), blobs are streamed chunk by chunk from the network into the unpacker, which
 //! verifies every digest. Plain HTTP is used only for loopback registries and registries named
 //! in [`PullOptions::insecure_registries`].
@@ -19,9 +20,9 @@ use oci_client::client::{ClientConfig, ClientProtocol};
 use oci_client::manifest::OciDescriptor;
 use oci_client::secrets::RegistryAuth;
 use oci_client::{Client, Reference};
-use palisade_image::ImageError;
-use palisade_image::oci::{self, Descriptor, Platform};
-use palisade_image::source::{BlobSource, MAX_MANIFEST_BYTES, ResolvedImage};
+use palisade_oci::blob::{BlobSource, MAX_MANIFEST_BYTES};
+use palisade_oci::manifest::{self as oci, Descriptor, Platform};
+use palisade_oci::{ImageError, ResolvedImage};
 
 pub use artifacts::{RawManifest, ReferrerDescriptor, Repository};
 pub use auth::AuthSource;
@@ -206,7 +207,7 @@ impl RemoteImage {
             return Err(ImageError::format(reference, "manifest larger than 4 MiB").into());
         }
         if let Some(pinned) = parsed.digest() {
-            palisade_image::digest::Digest::parse(pinned)?
+            palisade_oci::Digest::parse(pinned)?
                 .verify(&format!("manifest {reference}"), &bytes)?;
         }
         let doc = oci::parse_manifest_or_index(&bytes, &format!("manifest {reference}"))?;
@@ -236,7 +237,7 @@ impl RemoteImage {
             },
         };
         image.resolved =
-            palisade_image::source::resolve(&image, doc, Some(digest), options.platform.as_ref())?;
+            palisade_oci::resolve(&image, doc, Some(digest), options.platform.as_ref())?;
         Ok(image)
     }
 

@@ -13,6 +13,7 @@
 //! SubjectPublicKeyInfo — the same bytes as `openssl pkey -pubin -outform DER | sha256sum`.
 
 use std::fmt;
+use std::path::{Path, PathBuf};
 
 use ecdsa::signature::Verifier as _;
 use ecdsa::signature::hazmat::PrehashVerifier as _;
@@ -142,6 +143,32 @@ impl PublicKey {
         PublicKey::from_spki_der(&der, what)
     }
 
+    /// Parses the keys of a signature requirement (`images.signatures[].keys`): each entry is
+    /// PEM text (contains `-----BEGIN`) or a path relative to `base_dir` (the configuration
+    /// file's directory). This crate reads no files: `read` is called with each key file's path
+    /// and returns its bytes (the caller passes `std::fs::read`, or a lookup in fetched data).
+    /// Errors name the entry (`keys[1] (inline PEM)`) or the file.
+    pub fn from_entries(
+        entries: &[String],
+        base_dir: &Path,
+        mut read: impl FnMut(PathBuf) -> std::io::Result<Vec<u8>>,
+    ) -> Result<Vec<PublicKey>, TrustError> {
+        entries
+            .iter()
+            .enumerate()
+            .map(|(i, entry)| {
+                if entry.contains("-----BEGIN") {
+                    PublicKey::from_pem(entry.as_bytes(), &format!("keys[{i}] (inline PEM)"))
+                } else {
+                    let path = base_dir.join(entry);
+                    let what = path.display().to_string();
+                    let bytes = read(path).map_err(|e| TrustError::key(&what, e.to_string()))?;
+                    PublicKey::from_pem(&bytes, &what)
+                }
+            })
+            .collect()
+    }
+
     /// Parses a DER SubjectPublicKeyInfo.
     pub fn from_spki_der(der: &[u8], what: &str) -> Result<PublicKey, TrustError> {
         let inner = if let Ok(k) = p256::ecdsa::VerifyingKey::from_public_key_der(der) {
@@ -221,5 +248,49 @@ impl PublicKey {
             Inner::Ed25519(k) => ed25519_dalek::Signature::from_slice(signature)
                 .is_ok_and(|sig| k.verify_strict(message, &sig).is_ok()),
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::SigningKey;
+
+    #[test]
+    fn key_entries_are_inline_pem_or_paths_read_through_the_caller() {
+        let inline = SigningKey::generate(KeyAlgorithm::EcdsaP256).unwrap();
+        let file = SigningKey::generate(KeyAlgorithm::Ed25519).unwrap();
+        let file_pem = file.public_key().to_pem();
+        let entries = [inline.public_key().to_pem(), "keys/team.pub".to_string()];
+        let mut asked = Vec::new();
+        let keys = PublicKey::from_entries(&entries, Path::new("/etc/palisade"), |path| {
+            asked.push(path.clone());
+            Ok(file_pem.clone().into_bytes())
+        })
+        .unwrap();
+        assert_eq!(asked, [PathBuf::from("/etc/palisade/keys/team.pub")]);
+        assert_eq!(
+            keys,
+            [inline.public_key().clone(), file.public_key().clone()]
+        );
+
+        let missing = PublicKey::from_entries(&entries[1..], Path::new("/etc/palisade"), |_| {
+            Err(std::io::Error::from(std::io::ErrorKind::NotFound))
+        })
+        .unwrap_err();
+        assert_eq!(
+            missing.to_string(),
+            "/etc/palisade/keys/team.pub: entity not found"
+        );
+        let bad = PublicKey::from_entries(
+            &["-----BEGIN PUBLIC KEY-----\nAAAA\n-----END PUBLIC KEY-----".into()],
+            Path::new("."),
+            |_| unreachable!("inline PEM is not read"),
+        )
+        .unwrap_err();
+        assert!(
+            bad.to_string().starts_with("keys[0] (inline PEM): "),
+            "{bad}"
+        );
     }
 }

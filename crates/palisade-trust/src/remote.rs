@@ -1,7 +1,6 @@
 //! The registry edge (feature `registry`): [`SignatureSource`] over `palisade-registry`, the
-//! cached [`Verifier`] for scan and admission, and signing/attaching in a registry.
-
-use std::path::Path;
+//! cached [`Verifier`] for scan and admission, and signing/attaching in a registry. Key files
+//! are read by the caller ([`PublicKey::from_entries`], [`SigningKey::from_pem`]), not here.
 
 use palisade_registry::{PullOptions, RegistryError, Repository};
 
@@ -206,31 +205,4 @@ pub fn attach_bundle(
         location: format!("referrer {digest}"),
         key_fingerprint: key.public_key().fingerprint(),
     })
-}
-
-/// Reads the public keys of a signature requirement: each entry is PEM text (contains
-/// `-----BEGIN`) or a path, relative to `base_dir` (the configuration file's directory).
-pub fn load_public_keys(entries: &[String], base_dir: &Path) -> Result<Vec<PublicKey>, TrustError> {
-    entries
-        .iter()
-        .enumerate()
-        .map(|(i, entry)| {
-            if entry.contains("-----BEGIN") {
-                PublicKey::from_pem(entry.as_bytes(), &format!("keys[{i}] (inline PEM)"))
-            } else {
-                let path = base_dir.join(entry);
-                let bytes = std::fs::read(&path)
-                    .map_err(|e| TrustError::key(&path.display().to_string(), e.to_string()))?;
-                PublicKey::from_pem(&bytes, &path.display().to_string())
-            }
-        })
-        .collect()
-}
-
-/// Reads a private key file; encrypted keys are decrypted with `password` (cosign reads it
-/// from `COSIGN_PASSWORD`).
-pub fn load_signing_key(path: &Path, password: &[u8]) -> Result<SigningKey, TrustError> {
-    let bytes = std::fs::read(path)
-        .map_err(|e| TrustError::key(&path.display().to_string(), e.to_string()))?;
-    SigningKey::from_pem(&bytes, password, &path.display().to_string())
 }

@@ -75,7 +75,7 @@ impl Collector {
     ) -> anyhow::Result<Collector> {
         let mut requirements = Vec::new();
         for (i, r) in policy.signatures.iter().enumerate() {
-            let keys = palisade_trust::remote::load_public_keys(&r.keys, config_dir)
+            let keys = PublicKey::from_entries(&r.keys, config_dir, std::fs::read)
                 .map_err(|e| anyhow::anyhow!("images.signatures[{i}]: {e}"))?;
             requirements.push(Requirement {
                 images: r.images.clone(),

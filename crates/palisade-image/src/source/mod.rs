@@ -1,7 +1,7 @@
 //! Where images come from: anything that can hand out blobs by descriptor (an OCI layout
-//! directory, a `docker save` archive, a registry client in another crate), plus a root
-//! filesystem directory. Manifest selection, blob verification and layer application are
-//! shared here.
+//! directory, a `docker save` archive, a registry client in another crate) implements
+//! [`BlobSource`] (defined in palisade-oci, re-exported here with manifest resolution), plus a
+//! root filesystem directory. Layer application (unpacking with progress) is done here.
 
 pub mod archive;
 pub mod oci_layout;
@@ -9,26 +9,14 @@ pub mod rootfs;
 
 use std::io::Read;
 
-use crate::config::ImageConfig;
 use crate::digest::Digest;
 use crate::fs::ImageFs;
-use crate::oci::{self, Descriptor, Index, Manifest, ManifestOrIndex, Platform};
+use crate::oci::{self, Descriptor};
 use crate::unpack::{LayerExpectation, Unpacker};
 use crate::{ImageError, Limits};
 
-/// Largest manifest or index accepted.
-pub const MAX_MANIFEST_BYTES: u64 = 4 << 20;
-/// Largest config blob accepted.
-pub const MAX_CONFIG_BYTES: u64 = 32 << 20;
-
-/// A store of content-addressed blobs.
-pub trait BlobSource {
-    /// A name for messages (`oci-layout:/path`, `registry.example/repo`).
-    fn name(&self) -> String;
-
-    /// Opens a blob for streaming. Implementations need not verify the digest: callers do.
-    fn open_blob(&self, descriptor: &Descriptor) -> Result<Box<dyn Read + '_>, ImageError>;
-}
+pub use palisade_oci::blob::{BlobSource, MAX_CONFIG_BYTES, MAX_MANIFEST_BYTES, read_blob};
+pub use palisade_oci::resolve::{ResolvedImage, choose_from_index, resolve};
 
 /// Observes layer pulls/unpacking (for progress bars).
 pub trait Progress {
@@ -47,159 +35,6 @@ impl Progress for NoProgress {
     fn start_layer(&self, _: usize, _: usize, _: &str, _: u64) {}
     fn advance(&self, _: u64) {}
     fn finish_layer(&self) {}
-}
-
-/// Reads a whole (small) blob, checking its size cap, descriptor size and digest.
-pub fn read_blob(
-    source: &dyn BlobSource,
-    descriptor: &Descriptor,
-    max: u64,
-) -> Result<Vec<u8>, ImageError> {
-    let what = format!("{} blob {}", source.name(), descriptor.digest);
-    let digest = Digest::parse(&descriptor.digest)?;
-    if descriptor.size > max {
-        return Err(ImageError::format(
-            &what,
-            format!("{} bytes, over the {max} byte limit", descriptor.size),
-        ));
-    }
-    let mut bytes = Vec::new();
-    source
-        .open_blob(descriptor)?
-        .take(max + 1)
-        .read_to_end(&mut bytes)
-        .map_err(|e| crate::error::from_io(e, &what))?;
-    if bytes.len() as u64 > max {
-        return Err(ImageError::format(
-            &what,
-            format!("over the {max} byte limit"),
-        ));
-    }
-    digest.verify(&what, &bytes)?;
-    if descriptor.size != 0 && descriptor.size != bytes.len() as u64 {
-        return Err(ImageError::format(
-            &what,
-            format!(
-                "descriptor says {} bytes, blob has {}",
-                descriptor.size,
-                bytes.len()
-            ),
-        ));
-    }
-    Ok(bytes)
-}
-
-/// A manifest chosen for one platform, with its config.
-#[derive(Debug, Clone)]
-pub struct ResolvedImage {
-    /// Digest of the chosen manifest, when known.
-    pub manifest_digest: Option<String>,
-    /// The manifest.
-    pub manifest: Manifest,
-    /// Digest of the config blob.
-    pub config_digest: String,
-    /// The parsed config.
-    pub config: ImageConfig,
-    /// Platforms the index offered (empty for a single manifest).
-    pub available_platforms: Vec<Platform>,
-}
-
-/// Picks the index entry for `platform` (default: the host platform, or the only entry).
-pub fn choose_from_index<'i>(
-    index: &'i Index,
-    platform: Option<&Platform>,
-) -> Result<&'i Descriptor, ImageError> {
-    let images: Vec<&Descriptor> = index
-        .manifests
-        .iter()
-        .filter(|d| {
-            // Attestation manifests (BuildKit) carry platform unknown/unknown.
-            d.platform.as_ref().is_none_or(|p| p.os != "unknown")
-        })
-        .collect();
-    let wanted = platform.cloned().unwrap_or_else(Platform::host);
-    if let Some(d) = images
-        .iter()
-        .find(|d| d.platform.as_ref().is_some_and(|p| wanted.matches(p)))
-    {
-        return Ok(d);
-    }
-    if platform.is_none() && images.len() == 1 {
-        return Ok(images[0]);
-    }
-    Err(ImageError::NoMatchingPlatform {
-        wanted: wanted.to_string(),
-        available: images
-            .iter()
-            .map(|d| {
-                d.platform
-                    .as_ref()
-                    .map_or_else(|| "(unspecified)".to_string(), ToString::to_string)
-            })
-            .collect::<Vec<_>>()
-            .join(", "),
-    })
-}
-
-/// Resolves a manifest-or-index document (already fetched) down to one image manifest and its
-/// config, following nested indexes (at most 4 levels).
-pub fn resolve(
-    source: &dyn BlobSource,
-    top: ManifestOrIndex,
-    top_digest: Option<String>,
-    platform: Option<&Platform>,
-) -> Result<ResolvedImage, ImageError> {
-    let mut doc = top;
-    let mut digest = top_digest;
-    let mut available = Vec::new();
-    for _ in 0..4 {
-        match doc {
-            ManifestOrIndex::Manifest(manifest) => {
-                let config_bytes = read_blob(source, &manifest.config, MAX_CONFIG_BYTES)?;
-                let config = ImageConfig::parse(
-                    &config_bytes,
-                    &format!("config {}", manifest.config.digest),
-                )?;
-                if let Some(wanted) = platform
-                    && let (Some(os), Some(arch)) = (&config.os, &config.architecture)
-                {
-                    let actual = Platform {
-                        os: os.clone(),
-                        architecture: arch.clone(),
-                        variant: config.variant.clone(),
-                    };
-                    if available.is_empty() && !wanted.matches(&actual) {
-                        return Err(ImageError::NoMatchingPlatform {
-                            wanted: wanted.to_string(),
-                            available: actual.to_string(),
-                        });
-                    }
-                }
-                return Ok(ResolvedImage {
-                    manifest_digest: digest,
-                    config_digest: manifest.config.digest.clone(),
-                    manifest,
-                    config,
-                    available_platforms: available,
-                });
-            }
-            ManifestOrIndex::Index(index) => {
-                available = index
-                    .manifests
-                    .iter()
-                    .filter_map(|d| d.platform.clone())
-                    .collect();
-                let chosen = choose_from_index(&index, platform)?.clone();
-                let bytes = read_blob(source, &chosen, MAX_MANIFEST_BYTES)?;
-                doc = oci::parse_manifest_or_index(&bytes, &format!("manifest {}", chosen.digest))?;
-                digest = Some(chosen.digest.clone());
-            }
-        }
-    }
-    Err(ImageError::format(
-        source.name(),
-        "indexes nested more than 4 levels",
-    ))
 }
 
 /// Streams every layer of a resolved image through an [`Unpacker`], verifying each blob's

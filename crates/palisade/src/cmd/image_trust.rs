@@ -11,7 +11,7 @@ use palisade_model::SignatureStatus;
 use palisade_registry::{AuthSource, PullOptions};
 use palisade_trust::remote::{self, BundleKind, RemoteError};
 use palisade_trust::verify::{Layout, Verification};
-use palisade_trust::{PublicKey, Verifier};
+use palisade_trust::{PublicKey, SigningKey, Verifier};
 use serde::Serialize;
 
 use crate::exit;
@@ -167,7 +167,7 @@ pub fn run_verify(args: VerifyArgs) -> anyhow::Result<ExitCode> {
             match images.signature_requirement(&name) {
                 Some(req) => {
                     let base = path.parent().unwrap_or(Path::new("."));
-                    match remote::load_public_keys(&req.keys, base) {
+                    match PublicKey::from_entries(&req.keys, base, std::fs::read) {
                         Ok(k) => keys = k,
                         Err(e) => return usage(format!("images.signatures ({}): {e}", req.images)),
                     }
@@ -266,10 +266,15 @@ fn verify_table(r: &VerifyReport<'_>) -> String {
 /// Runs `palisade image sign`.
 pub fn run_sign(args: SignArgs) -> anyhow::Result<ExitCode> {
     let password = std::env::var("COSIGN_PASSWORD").unwrap_or_default();
-    let key = match remote::load_signing_key(&args.key, password.as_bytes()) {
-        Ok(k) => k,
-        Err(e) => return usage(e),
+    let bytes = match std::fs::read(&args.key) {
+        Ok(b) => b,
+        Err(e) => return usage(format!("{}: {e}", args.key.display())),
     };
+    let key =
+        match SigningKey::from_pem(&bytes, password.as_bytes(), &args.key.display().to_string()) {
+            Ok(k) => k,
+            Err(e) => return usage(e),
+        };
     let mut annotations = serde_json::Map::new();
     for a in &args.annotations {
         let Some((k, v)) = a.split_once('=') else {

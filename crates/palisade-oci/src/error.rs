@@ -1,5 +1,8 @@
 //! The one error type of image reading and unpacking: every refusal is a typed variant naming
-//! the layer, path or file it is about.
+//! the layer, path or file it is about. It lives here, beside the documents and the
+//! [`BlobSource`](crate::blob::BlobSource) trait, so that blob sources (the registry client) and
+//! the unpacker (palisade-image) report through one type; the unpacking variants (path
+//! traversal, limits, tar) are raised by palisade-image only.
 
 use std::io;
 
@@ -181,13 +184,13 @@ impl ImageError {
 }
 
 /// Moves an [`ImageError`] through an [`io::Error`] (readers in a chain report limit violations
-/// as I/O errors) and gets it back out unchanged.
-pub(crate) fn into_io(e: ImageError) -> io::Error {
+/// as I/O errors); [`from_io`] gets it back out unchanged.
+pub fn into_io(e: ImageError) -> io::Error {
     io::Error::other(e)
 }
 
 /// Recovers an [`ImageError`] that travelled inside an [`io::Error`], or wraps the I/O error.
-pub(crate) fn from_io(e: io::Error, what: &str) -> ImageError {
+pub fn from_io(e: io::Error, what: &str) -> ImageError {
     if e.get_ref().is_some_and(|inner| inner.is::<ImageError>()) {
         if let Some(inner) = e.into_inner()
             && let Ok(img) = inner.downcast::<ImageError>()
