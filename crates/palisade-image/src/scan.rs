@@ -5,7 +5,7 @@ use std::path::Path;
 use palisade_model::Package;
 use serde::Serialize;
 
-use crate::facts::{self, ImageFacts};
+use crate::facts::{self, ImageContentFacts};
 use crate::fs::{Diagnostic, ImageFs, LayerInfo};
 use crate::inventory::{self, OsInfo};
 use crate::oci::Platform;
@@ -28,7 +28,7 @@ pub struct ImageScan {
     /// Packages.
     pub packages: Vec<Package>,
     /// Facts for policy.
-    pub facts: ImageFacts,
+    pub facts: ImageContentFacts,
     /// Layers applied.
     pub layers: Vec<LayerInfo>,
     /// Number of paths in the merged filesystem.

@@ -12,7 +12,7 @@ pub mod diagnostic;
 pub mod finding;
 pub mod flow;
 pub mod image;
-pub mod imagefacts;
+pub mod registry_facts;
 pub mod inventory;
 pub mod meta;
 pub mod ownership;
@@ -23,8 +23,8 @@ pub mod terminal;
 pub use diagnostic::{Diagnostic, DiagnosticLevel};
 pub use finding::{Finding, Severity};
 pub use image::ImageRef;
-pub use imagefacts::{
-    ImageFacts, ImageFactsTable, SignatureStatus, VulnerabilityFacts, VulnerabilityRef,
+pub use registry_facts::{
+    RegistryFacts, RegistryFactsTable, SignatureStatus, VulnerabilityFacts, VulnerabilityRef,
 };
 pub use inventory::{
     ConfigMap, Ingress, Inventory, Namespace, NetworkPolicy, OtherObject, Role, RoleBinding,

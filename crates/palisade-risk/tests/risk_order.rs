@@ -4,7 +4,7 @@
 use palisade_model::{Finding, ObjectRef, Severity, SourceLocation};
 use palisade_rbac::RbacIndex;
 use palisade_risk::{
-    Category, ExternalFacts, ImageFacts, NetworkFacts, RiskContext, VulnCounts, WorkloadId, assess,
+    Category, ExternalFacts, ImageRiskFacts, NetworkFacts, RiskContext, VulnCounts, WorkloadId, assess,
 };
 use palisade_testkit::inventory;
 use serde_json::json;
@@ -81,7 +81,7 @@ fn facts() -> ExternalFacts {
     );
     f.images.insert(
         "docker.io/library/postgres:16".into(),
-        ImageFacts {
+        ImageRiskFacts {
             age_days: Some(400),
             newer_version_available: None,
         },

@@ -22,9 +22,10 @@ use crate::fs::{Content, Diagnostic, ImageFs};
 use crate::{Limits, vpath};
 pub use os::OsInfo;
 
-/// Everything the inventory found.
+/// The packages found in one image (with its OS); not the cluster inventory
+/// (`palisade_model::Inventory`).
 #[derive(Debug, Clone, Default, Serialize)]
-pub struct Inventory {
+pub struct PackageInventory {
     /// The detected OS.
     pub os: Option<OsInfo>,
     /// Packages, sorted by ecosystem, name, version and path.
@@ -55,7 +56,7 @@ pub(crate) fn analyze_streamed_file(
 }
 
 /// Builds the inventory of a filesystem view.
-pub fn inventory(fs: &ImageFs) -> Inventory {
+pub fn inventory(fs: &ImageFs) -> PackageInventory {
     let os = os::detect(fs);
     let mut packages = Vec::new();
     let mut diagnostics: Vec<Diagnostic> = fs.diagnostics().to_vec();
@@ -130,7 +131,7 @@ pub fn inventory(fs: &ImageFs) -> Inventory {
     packages.dedup_by(|a, b| {
         a.ecosystem == b.ecosystem && a.name == b.name && a.version == b.version && a.path == b.path
     });
-    Inventory {
+    PackageInventory {
         os,
         packages,
         diagnostics,
