@@ -6,7 +6,7 @@ use palisade_model::Package;
 use serde::Serialize;
 
 use crate::facts::{self, ImageContentFacts};
-use crate::fs::{Diagnostic, ImageFs, LayerInfo};
+use crate::fs::{FileNote, ImageFs, LayerInfo};
 use crate::inventory::{self, OsInfo};
 use crate::oci::Platform;
 use crate::source::{self, BlobSource, Progress, ResolvedImage};
@@ -34,7 +34,7 @@ pub struct ImageScan {
     /// Number of paths in the merged filesystem.
     pub file_count: usize,
     /// Files that could not be analysed.
-    pub diagnostics: Vec<Diagnostic>,
+    pub diagnostics: Vec<FileNote>,
 }
 
 /// Analyses an unpacked filesystem (and the config, when there is one).

@@ -12,24 +12,26 @@ pub mod diagnostic;
 pub mod finding;
 pub mod flow;
 pub mod image;
-pub mod registry_facts;
 pub mod inventory;
 pub mod meta;
 pub mod ownership;
 pub mod package;
+pub mod registry_facts;
 pub mod selector;
 pub mod terminal;
+pub mod workload_id;
 
-pub use diagnostic::{Diagnostic, DiagnosticLevel};
+pub use diagnostic::{Diagnostic, DiagnosticLevel, Location};
 pub use finding::{Finding, Severity};
 pub use image::ImageRef;
-pub use registry_facts::{
-    RegistryFacts, RegistryFactsTable, SignatureStatus, VulnerabilityFacts, VulnerabilityRef,
-};
 pub use inventory::{
     ConfigMap, Ingress, Inventory, Namespace, NetworkPolicy, OtherObject, Role, RoleBinding,
     Secret, Service, ServiceAccount, Workload, WorkloadKind,
 };
 pub use meta::{ObjectMeta, ObjectRef, SourceLocation};
 pub use package::{Ecosystem, Package};
+pub use registry_facts::{
+    RegistryFacts, RegistryFactsTable, SignatureStatus, VulnerabilityFacts, VulnerabilityRef,
+};
 pub use selector::{LabelSelector, SelectorError};
+pub use workload_id::WorkloadId;

@@ -4,10 +4,8 @@
 
 use std::collections::BTreeMap;
 
-use palisade_model::{RegistryFactsTable, ImageRef, Severity, VulnerabilityFacts};
+use palisade_model::{ImageRef, RegistryFactsTable, Severity, VulnerabilityFacts, WorkloadId};
 use serde::{Deserialize, Serialize};
-
-use crate::workload::WorkloadId;
 
 /// Vulnerability counts of one image, by severity.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]

@@ -28,4 +28,4 @@ pub use report::{
     inventory_report,
 };
 pub use score::{Category, Factor, RiskContext, WorkloadRisk, assess, rank};
-pub use workload::{WorkloadId, secrets_used};
+pub use workload::secrets_used;

@@ -66,7 +66,7 @@ fn inventory_lists_workloads_owners_gaps_and_signals() {
     let names: Vec<String> = report
         .workloads
         .iter()
-        .map(|w| format!("{}/{}/{}", w.namespace, w.kind, w.name))
+        .map(|w| format!("{}/{}/{}", w.id.namespace, w.id.kind, w.id.name))
         .collect();
     assert_eq!(
         names,

@@ -18,7 +18,7 @@ use std::collections::{BTreeSet, HashMap, HashSet};
 use palisade_model::Package;
 use serde::Serialize;
 
-use crate::fs::{Content, Diagnostic, ImageFs};
+use crate::fs::{Content, FileNote, ImageFs};
 use crate::{Limits, vpath};
 pub use os::OsInfo;
 
@@ -31,7 +31,7 @@ pub struct PackageInventory {
     /// Packages, sorted by ecosystem, name, version and path.
     pub packages: Vec<Package>,
     /// Files that could not be parsed (the rest of the inventory is still complete).
-    pub diagnostics: Vec<Diagnostic>,
+    pub diagnostics: Vec<FileNote>,
 }
 
 const RPM_DATABASES: &[&str] = &[
@@ -59,9 +59,9 @@ pub(crate) fn analyze_streamed_file(
 pub fn inventory(fs: &ImageFs) -> PackageInventory {
     let os = os::detect(fs);
     let mut packages = Vec::new();
-    let mut diagnostics: Vec<Diagnostic> = fs.diagnostics().to_vec();
+    let mut diagnostics: Vec<FileNote> = fs.diagnostics().to_vec();
     let mut diag = |path: &str, message: String| {
-        diagnostics.push(Diagnostic {
+        diagnostics.push(FileNote {
             path: path.to_string(),
             message,
         })
