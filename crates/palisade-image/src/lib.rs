@@ -20,7 +20,6 @@ pub mod fs;
 pub mod inventory;
 mod limits;
 pub mod oci;
-pub mod purl;
 pub mod scan;
 pub mod select;
 pub mod source;

@@ -9,6 +9,7 @@
 pub mod api;
 pub mod calendar;
 pub mod diagnostic;
+pub mod ecosystem;
 pub mod finding;
 pub mod flow;
 pub mod image;
@@ -16,12 +17,14 @@ pub mod inventory;
 pub mod meta;
 pub mod ownership;
 pub mod package;
+pub mod purl;
 pub mod registry_facts;
 pub mod selector;
 pub mod terminal;
 pub mod workload_id;
 
 pub use diagnostic::{Diagnostic, DiagnosticLevel, Location};
+pub use ecosystem::{ECOSYSTEMS, Ecosystem, EcosystemInfo, VersionScheme};
 pub use finding::{Finding, Severity};
 pub use image::ImageRef;
 pub use inventory::{
@@ -29,7 +32,7 @@ pub use inventory::{
     Secret, Service, ServiceAccount, Workload, WorkloadKind,
 };
 pub use meta::{ObjectMeta, ObjectRef, SourceLocation};
-pub use package::{Ecosystem, Package};
+pub use package::Package;
 pub use registry_facts::{
     RegistryFacts, RegistryFactsTable, SignatureStatus, VulnerabilityFacts, VulnerabilityRef,
 };
