@@ -27,13 +27,10 @@ pub enum DiagnosticLevel {
 }
 
 impl DiagnosticLevel {
-    /// `info`, `warning` or `error`.
+    /// `info`, `warning` or `error` (as serialized).
     pub fn as_str(self) -> &'static str {
-        match self {
-            DiagnosticLevel::Info => "info",
-            DiagnosticLevel::Warning => "warning",
-            DiagnosticLevel::Error => "error",
-        }
+        const NAMES: [&str; 3] = ["info", "warning", "error"];
+        NAMES[self as usize]
     }
 }
 
@@ -213,6 +210,14 @@ mod tests {
             namespace: Some("shop".into()),
             name: "bad".into(),
             source: SourceLocation::new("p.yaml", 3),
+        }
+    }
+
+    #[test]
+    fn level_names_are_the_serialized_names() {
+        use DiagnosticLevel::*;
+        for l in [Info, Warning, Error] {
+            assert_eq!(serde_json::to_value(l).unwrap(), l.as_str());
         }
     }
 
