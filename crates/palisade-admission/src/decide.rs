@@ -8,7 +8,7 @@ use globset::{Glob, GlobSet, GlobSetBuilder};
 use palisade_checks::{Catalog, Engine, EngineOptions, ScanOutcome, cluster_context_checks};
 use palisade_config::Config;
 use palisade_config::admission::{AdmissionSection, Mode};
-use palisade_model::{Finding, ImageFactsTable, Inventory, ObjectRef};
+use palisade_model::{Finding, Inventory, ObjectRef, RegistryFactsTable};
 use serde::Serialize;
 use serde_json::Value;
 
@@ -384,7 +384,7 @@ impl Admission {
 
     /// Runs the engine on a prepared request (with image facts, when a source supplied any)
     /// and turns the findings on the admitted object into a decision.
-    pub fn evaluate(&self, ev: Evaluation, facts: Option<Arc<ImageFactsTable>>) -> Decision {
+    pub fn evaluate(&self, ev: Evaluation, facts: Option<Arc<RegistryFactsTable>>) -> Decision {
         let outcome = match facts.filter(|f| !f.is_empty()) {
             Some(facts) => {
                 let mut options = self.options.clone();

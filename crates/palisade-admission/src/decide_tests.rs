@@ -7,7 +7,7 @@ use palisade_config::Config;
 use serde_json::{Value, json};
 
 use crate::review::parse_review;
-use crate::{Admission, Decision, Outcome, Prepared, StaticImageFacts};
+use crate::{Admission, Decision, Outcome, Prepared, StaticRegistryFacts};
 
 fn admission(config_yaml: &str) -> Admission {
     let catalog = Catalog::builtin();
@@ -555,11 +555,11 @@ fn images_are_offered_to_a_facts_source() {
             "registry.example.com/shop/web@sha256:2c26b46b68ffc68ff99b453c1d30413413422d706483bfa0f98a5e886266e7ae"
         ]
     );
-    use crate::ImageFactsSource;
-    let facts = StaticImageFacts(
+    use crate::RegistryFactsSource;
+    let facts = StaticRegistryFacts(
         [(
             ev.images()[0].clone(),
-            palisade_model::ImageFacts::default(),
+            palisade_model::RegistryFacts::default(),
         )]
         .into(),
     )
@@ -570,16 +570,16 @@ fn images_are_offered_to_a_facts_source() {
 
 #[test]
 fn registry_facts_decide_signature_and_vulnerability_policy() {
-    use crate::ImageFactsSource;
-    use palisade_model::{ImageFacts, SignatureStatus, VulnerabilityFacts, VulnerabilityRef};
+    use crate::RegistryFactsSource;
+    use palisade_model::{RegistryFacts, SignatureStatus, VulnerabilityFacts, VulnerabilityRef};
     let a = Admission::builtin();
-    let evaluate = |facts: ImageFacts| {
+    let evaluate = |facts: RegistryFacts| {
         let Prepared::Evaluate(ev) =
             a.prepare(parse_review(&review("CREATE", "shop", hardened())).unwrap())
         else {
             panic!("a Deployment is evaluated");
         };
-        let table = StaticImageFacts(
+        let table = StaticRegistryFacts(
             ev.images()
                 .iter()
                 .map(|i| (i.clone(), facts.clone()))
@@ -592,7 +592,7 @@ fn registry_facts_decide_signature_and_vulnerability_policy() {
         Some("sha256:2c26b46b68ffc68ff99b453c1d30413413422d706483bfa0f98a5e886266e7ae".to_string());
 
     // Verified: the hardened Deployment stays allowed.
-    let d = evaluate(ImageFacts {
+    let d = evaluate(RegistryFacts {
         digest: digest.clone(),
         signature: Some(SignatureStatus::Verified {
             key_fingerprint: "SHA256:ab".into(),
@@ -602,7 +602,7 @@ fn registry_facts_decide_signature_and_vulnerability_policy() {
     assert!(d.response.allowed, "{:?}", d.response);
 
     // Unsigned: PAL-094 is high, and high is enforced by default.
-    let d = evaluate(ImageFacts {
+    let d = evaluate(RegistryFacts {
         digest: digest.clone(),
         signature: Some(SignatureStatus::Unsigned),
         ..Default::default()
@@ -622,7 +622,7 @@ fn registry_facts_decide_signature_and_vulnerability_policy() {
         installed: "2.14.1".into(),
         fixed: Some("2.15.0".into()),
     };
-    let d = evaluate(ImageFacts {
+    let d = evaluate(RegistryFacts {
         digest,
         signature: Some(SignatureStatus::Verified {
             key_fingerprint: "SHA256:ab".into(),

@@ -9,7 +9,7 @@
 //!   cluster context) produces findings, and the `admission:` policy maps each finding on the
 //!   admitted object to enforce / warn / audit, with namespace and label exemptions,
 //!   break-glass and dry-run handling. [`manifests`] renders the install manifests as text.
-//!   Image facts (digests, signatures, vulnerabilities) come in through [`ImageFactsSource`].
+//!   Image facts (digests, signatures, vulnerabilities) come in through [`RegistryFactsSource`].
 //! - **Server edge** (feature `server`): HTTPS with rustls, `/validate`, `/healthz`, `/readyz`,
 //!   `/metrics`, certificate hot reload, body limits, timeouts and graceful shutdown, plus
 //!   self-signed certificate generation for `palisade admission manifests --generate-certs`.
@@ -32,7 +32,7 @@ mod tls;
 pub use decide::{
     Admission, AuditRecord, Decision, Evaluation, ModeCounts, Outcome, PolicyError, Prepared,
 };
-pub use facts::{ImageFactsSource, NoImageFacts, StaticImageFacts};
+pub use facts::{NoRegistryFacts, RegistryFactsSource, StaticRegistryFacts};
 pub use review::{
     AdmissionRequest, AdmissionResponse, AdmissionReviewResponse, ReviewError, parse_review,
 };

@@ -27,7 +27,7 @@ use tokio::sync::Semaphore;
 use tokio_rustls::TlsAcceptor;
 
 use crate::decide::{Admission, AuditRecord, Decision, PolicyError, Prepared};
-use crate::facts::ImageFactsSource;
+use crate::facts::RegistryFactsSource;
 use crate::metrics::Metrics;
 use crate::review::{AdmissionReviewResponse, parse_review};
 use crate::tls::CertStore;
@@ -110,7 +110,7 @@ pub type AuditSink = Arc<dyn Fn(&AuditRecord) + Send + Sync>;
 
 struct Webhook {
     policy: RwLock<Arc<Admission>>,
-    facts: Option<Arc<dyn ImageFactsSource>>,
+    facts: Option<Arc<dyn RegistryFactsSource>>,
     metrics: Metrics,
     ready: AtomicBool,
     options: ServerOptions,
@@ -194,7 +194,7 @@ impl Server {
     }
 
     /// Consults `source` for image facts before each evaluation (called on a blocking thread).
-    pub fn with_image_facts(mut self, source: Arc<dyn ImageFactsSource>) -> Server {
+    pub fn with_image_facts(mut self, source: Arc<dyn RegistryFactsSource>) -> Server {
         self.state_mut().facts = Some(source);
         self
     }
@@ -502,7 +502,7 @@ async fn validate(state: &Webhook, req: Request<Incoming>) -> Response<Body> {
 /// CPU); with one, on a blocking thread, since the source may reach registries.
 async fn decide(
     policy: Arc<Admission>,
-    facts: Option<Arc<dyn ImageFactsSource>>,
+    facts: Option<Arc<dyn RegistryFactsSource>>,
     request: crate::review::AdmissionRequest,
 ) -> Option<Decision> {
     let prepared = policy.prepare(request);
@@ -620,7 +620,7 @@ pub struct ServeConfig {
     /// Rebuilds the policy when the date changes.
     pub refresh: Option<(PolicyBuilder, fn() -> String)>,
     /// Image facts source, if registry access is configured.
-    pub facts: Option<Arc<dyn ImageFactsSource>>,
+    pub facts: Option<Arc<dyn RegistryFactsSource>>,
     /// Worker threads (default: one per core).
     pub workers: Option<usize>,
 }

@@ -2,7 +2,7 @@
 
 use std::sync::Arc;
 
-use palisade_model::{ImageFactsTable, Severity};
+use palisade_model::{RegistryFactsTable, Severity};
 
 /// Image policy for the engine.
 #[derive(Debug, Clone, PartialEq)]
@@ -19,7 +19,7 @@ pub struct ImagePolicy {
     pub notorious: bool,
     /// What the edges learned about images (digests, signatures, vulnerabilities), keyed by the
     /// reference as written. Empty when registry access is off.
-    pub facts: Arc<ImageFactsTable>,
+    pub facts: Arc<RegistryFactsTable>,
 }
 
 impl Default for ImagePolicy {

@@ -8,7 +8,7 @@
 //!
 //! - `images.json` (optional): the image policy and image facts both fixtures run with, for
 //!   checks that read what the edges learn from registries (signatures, vulnerabilities):
-//!   `{"allowed_registries": [globs], "block_fixable": [severities], "facts": {REF: ImageFacts}}`.
+//!   `{"allowed_registries": [globs], "block_fixable": [severities], "facts": {REF: RegistryFacts}}`.
 //!
 //! Both must ingest without diagnostics: fixtures are valid manifests. A new check without
 //! fixtures fails this test. Every broken check is reported in one failure message.
@@ -18,7 +18,7 @@ use std::path::{Path, PathBuf};
 
 use palisade_checks::{Catalog, Engine, EngineOptions, ImagePolicy};
 use palisade_ingest::{DiagnosticLevel, ingest_str};
-use palisade_model::{ImageFactsTable, Severity};
+use palisade_model::{RegistryFactsTable, Severity};
 
 /// Fixtures that follow Kubernetes semantics where the check's template does not (yet), as
 /// `ID/file`. Their failures are printed, not failed on; the check's other fixture is still
@@ -46,7 +46,7 @@ fn expected_count(text: &str) -> Result<usize, String> {
 struct ImagesFixture {
     allowed_registries: Vec<String>,
     block_fixable: Option<Vec<Severity>>,
-    facts: ImageFactsTable,
+    facts: RegistryFactsTable,
 }
 
 fn image_policy(dir: &Path) -> Result<ImagePolicy, String> {

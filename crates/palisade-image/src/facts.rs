@@ -10,9 +10,10 @@ use serde::Serialize;
 use crate::config::ImageConfig;
 use crate::fs::ImageFs;
 
-/// Facts about one image.
+/// Facts read from one image's config and filesystem (what registry access learns is
+/// `palisade_model::RegistryFacts`).
 #[derive(Debug, Clone, Default, Serialize)]
-pub struct ImageFacts {
+pub struct ImageContentFacts {
     /// The configured `User`, as written (`None` when unset).
     pub user: Option<String>,
     /// Whether containers run as uid 0 by default (unset user, `root`, `0`, or a name that
@@ -159,10 +160,10 @@ const TOOLS: &[(&str, &str)] = &[
 ];
 
 /// Derives the facts of an image from its config and filesystem.
-pub fn facts(config: &ImageConfig, fs: &ImageFs) -> ImageFacts {
+pub fn facts(config: &ImageConfig, fs: &ImageFs) -> ImageContentFacts {
     let rc = config.config.clone().unwrap_or_default();
     let user = rc.user.clone().filter(|u| !u.is_empty());
-    ImageFacts {
+    ImageContentFacts {
         runs_as_root: runs_as_root(user.as_deref(), fs),
         user,
         exposed_ports: rc

@@ -109,9 +109,12 @@ pub struct DbSnapshot {
     pub content: Arc<[u8]>,
 }
 
-/// A problem with one file that did not stop the scan (a malformed jar, an unreadable binary).
+/// A problem with one file inside an image that did not stop the scan (a malformed jar, an
+/// unreadable binary). Not a [`palisade_model::Diagnostic`]: it has no severity (each says that one
+/// file could not be read; the rest of the scan is complete) and its path is inside the image, not an input file or a
+/// Kubernetes object. Serialized in the image scan's `diagnostics` as `{"path", "message"}`.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-pub struct Diagnostic {
+pub struct FileNote {
     /// The file.
     pub path: String,
     /// What went wrong.
@@ -124,7 +127,7 @@ pub struct ImageFs {
     nodes: BTreeMap<String, Node>,
     layers: Vec<LayerInfo>,
     snapshots: Vec<DbSnapshot>,
-    diagnostics: Vec<Diagnostic>,
+    diagnostics: Vec<FileNote>,
 }
 
 impl ImageFs {
@@ -180,7 +183,7 @@ impl ImageFs {
     }
 
     /// Per-file problems found while reading.
-    pub fn diagnostics(&self) -> &[Diagnostic] {
+    pub fn diagnostics(&self) -> &[FileNote] {
         &self.diagnostics
     }
 
@@ -193,7 +196,7 @@ impl ImageFs {
     }
 
     pub(crate) fn push_diagnostic(&mut self, path: &str, message: impl Into<String>) {
-        self.diagnostics.push(Diagnostic {
+        self.diagnostics.push(FileNote {
             path: path.to_string(),
             message: message.into(),
         });

@@ -18,7 +18,6 @@ pub mod facts;
 pub mod fs;
 pub mod inventory;
 mod limits;
-pub mod purl;
 pub mod scan;
 pub mod select;
 pub mod source;

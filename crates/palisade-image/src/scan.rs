@@ -5,8 +5,8 @@ use std::path::Path;
 use palisade_model::Package;
 use serde::Serialize;
 
-use crate::facts::{self, ImageFacts};
-use crate::fs::{Diagnostic, ImageFs, LayerInfo};
+use crate::facts::{self, ImageContentFacts};
+use crate::fs::{FileNote, ImageFs, LayerInfo};
 use crate::inventory::{self, OsInfo};
 use crate::oci::Platform;
 use crate::source::{self, BlobSource, Progress, ResolvedImage};
@@ -28,13 +28,13 @@ pub struct ImageScan {
     /// Packages.
     pub packages: Vec<Package>,
     /// Facts for policy.
-    pub facts: ImageFacts,
+    pub facts: ImageContentFacts,
     /// Layers applied.
     pub layers: Vec<LayerInfo>,
     /// Number of paths in the merged filesystem.
     pub file_count: usize,
     /// Files that could not be analysed.
-    pub diagnostics: Vec<Diagnostic>,
+    pub diagnostics: Vec<FileNote>,
 }
 
 /// Analyses an unpacked filesystem (and the config, when there is one).

@@ -85,12 +85,8 @@ pub(crate) fn add_object(
     item: Item,
     limits: &Limits,
 ) {
-    let error = |line: u32, column: u32, message: String| Diagnostic {
-        level: DiagnosticLevel::Error,
-        file: file.clone(),
-        line,
-        column,
-        message,
+    let error = |line: u32, column: u32, message: String| {
+        Diagnostic::input(DiagnosticLevel::Error, file.clone(), line, column, message)
     };
     let mut value = item.value;
     match &value {

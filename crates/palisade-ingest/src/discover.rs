@@ -4,7 +4,6 @@
 use std::fs;
 use std::io::Read;
 use std::path::{Path, PathBuf};
-use std::sync::Arc;
 
 use crate::{Diagnostic, DiagnosticLevel};
 
@@ -88,13 +87,13 @@ fn has_manifest_extension(path: &Path) -> bool {
 }
 
 fn file_error(path: &Path, message: String) -> Diagnostic {
-    Diagnostic {
-        level: DiagnosticLevel::Error,
-        file: Arc::from(path.display().to_string()),
-        line: 0,
-        column: 0,
+    Diagnostic::input(
+        DiagnosticLevel::Error,
+        path.display().to_string(),
+        0,
+        0,
         message,
-    }
+    )
 }
 
 /// Reads a file, refusing files larger than `max` bytes without reading them whole.

@@ -195,13 +195,13 @@ impl Job<'_> {
                 match discover::read_bounded(path, limits.max_file_bytes) {
                     Ok(data) => parse_file(name, &data, limits),
                     Err(message) => FileResult {
-                        diagnostics: vec![Diagnostic {
-                            level: DiagnosticLevel::Error,
-                            file: name,
-                            line: 0,
-                            column: 0,
+                        diagnostics: vec![Diagnostic::input(
+                            DiagnosticLevel::Error,
+                            name,
+                            0,
+                            0,
                             message,
-                        }],
+                        )],
                         ..Default::default()
                     },
                 }
@@ -210,16 +210,16 @@ impl Job<'_> {
                 let name: Arc<str> = Arc::from(*name);
                 if data.len() as u64 > limits.max_file_bytes {
                     return FileResult {
-                        diagnostics: vec![Diagnostic {
-                            level: DiagnosticLevel::Error,
-                            file: name,
-                            line: 0,
-                            column: 0,
-                            message: format!(
+                        diagnostics: vec![Diagnostic::input(
+                            DiagnosticLevel::Error,
+                            name,
+                            0,
+                            0,
+                            format!(
                                 "input is larger than the limit of {} bytes",
                                 limits.max_file_bytes
                             ),
-                        }],
+                        )],
                         ..Default::default()
                     };
                 }
@@ -234,13 +234,13 @@ fn parse_file(file: Arc<str>, data: &[u8], limits: &Limits) -> FileResult {
     let text = match documents::decode_text(data) {
         Ok(t) => t,
         Err((line, message)) => {
-            result.diagnostics.push(Diagnostic {
-                level: DiagnosticLevel::Error,
+            result.diagnostics.push(Diagnostic::input(
+                DiagnosticLevel::Error,
                 file,
                 line,
-                column: 0,
+                0,
                 message,
-            });
+            ));
             return result;
         }
     };
@@ -273,13 +273,13 @@ fn parse_file(file: Arc<str>, data: &[u8], limits: &Limits) -> FileResult {
                     );
                 }
             }
-            Err(e) => result.diagnostics.push(Diagnostic {
-                level: DiagnosticLevel::Error,
-                file: file.clone(),
-                line: e.line,
-                column: e.column,
-                message: e.message,
-            }),
+            Err(e) => result.diagnostics.push(Diagnostic::input(
+                DiagnosticLevel::Error,
+                file.clone(),
+                e.line,
+                e.column,
+                e.message,
+            )),
         }
     }
     result

@@ -146,7 +146,8 @@ fn a_broken_document_does_not_hide_the_others() {
     let type_error = &r.diagnostics[0];
     assert_eq!(type_error.level, DiagnosticLevel::Error);
     assert_eq!(
-        type_error.line, 27,
+        type_error.line(),
+        27,
         "points at the privileged field: {type_error}"
     );
     assert!(
@@ -160,7 +161,7 @@ fn a_broken_document_does_not_hide_the_others() {
         "values are not echoed: {type_error}"
     );
     let syntax = &r.diagnostics[1];
-    assert!(syntax.line >= 29 && syntax.line <= 30, "{syntax}");
+    assert!(syntax.line() >= 29 && syntax.line() <= 30, "{syntax}");
     assert!(syntax.message.contains("invalid YAML"), "{syntax}");
     assert!(r.has_errors());
 }

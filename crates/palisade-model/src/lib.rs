@@ -9,27 +9,32 @@
 pub mod api;
 pub mod calendar;
 pub mod diagnostic;
+pub mod ecosystem;
 pub mod finding;
 pub mod flow;
 pub mod image;
-pub mod imagefacts;
 pub mod inventory;
 pub mod meta;
 pub mod ownership;
 pub mod package;
+pub mod purl;
+pub mod registry_facts;
 pub mod selector;
 pub mod terminal;
+pub mod workload_id;
 
-pub use diagnostic::{Diagnostic, DiagnosticLevel};
+pub use diagnostic::{Diagnostic, DiagnosticLevel, Location};
+pub use ecosystem::{ECOSYSTEMS, Ecosystem, EcosystemInfo, VersionScheme};
 pub use finding::{Finding, Severity};
 pub use image::ImageRef;
-pub use imagefacts::{
-    ImageFacts, ImageFactsTable, SignatureStatus, VulnerabilityFacts, VulnerabilityRef,
-};
 pub use inventory::{
     ConfigMap, Ingress, Inventory, Namespace, NetworkPolicy, OtherObject, Role, RoleBinding,
     Secret, Service, ServiceAccount, Workload, WorkloadKind,
 };
 pub use meta::{ObjectMeta, ObjectRef, SourceLocation};
-pub use package::{Ecosystem, Package};
+pub use package::Package;
+pub use registry_facts::{
+    RegistryFacts, RegistryFactsTable, SignatureStatus, VulnerabilityFacts, VulnerabilityRef,
+};
 pub use selector::{LabelSelector, SelectorError};
+pub use workload_id::WorkloadId;

@@ -2,11 +2,10 @@
 //! and the equivalence classes. Every query (reachability, `can`, exposure, facts) starts here.
 
 use ipnet::IpNet;
-use palisade_model::Inventory;
+use palisade_model::{Diagnostic, Inventory};
 use serde::Serialize;
 
 use crate::classes::{self, Classes};
-use crate::diagnostics::Diagnostic;
 use crate::ipspace::IpPartition;
 use crate::policy::{self, Direction, Peer, Peers, Policy};
 use crate::universe::Universe;

@@ -4,15 +4,15 @@
 use std::fmt;
 use std::net::IpAddr;
 
+use palisade_model::{Diagnostic, WorkloadId};
 use serde::Serialize;
 
 use crate::analysis::{Analysis, Stats};
-use crate::diagnostics::Diagnostic;
 use crate::evaluate::{Node, Reachability};
 use crate::ipspace::IpInterval;
 use crate::policy::Direction;
 use crate::ports::PortSet;
-use crate::universe::{LookupError, WorkloadId};
+use crate::universe::LookupError;
 
 /// One side of a connection: a workload or a range of external addresses.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize)]
@@ -27,7 +27,7 @@ pub enum Endpoint {
 impl fmt::Display for Endpoint {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
-            Endpoint::Workload(w) => w.fmt(f),
+            Endpoint::Workload(w) => w.namespace_first().fmt(f),
             Endpoint::External(i) => i.fmt(f),
         }
     }
@@ -67,6 +67,7 @@ pub struct Connectivity {
     /// Every allowed connection, sorted by source then destination.
     pub connections: Vec<Connection>,
     /// Problems found in the policies.
+    #[serde(serialize_with = "crate::diagnostics::serialize")]
     pub diagnostics: Vec<Diagnostic>,
 }
 

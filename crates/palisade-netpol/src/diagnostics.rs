@@ -1,55 +1,11 @@
 //! Problems found in NetworkPolicies: what is wrong, where, and what the analysis did about it.
+//!
+//! They are [`palisade_model::Diagnostic`]s about the policy object, always naming a field and
+//! an effect. In this crate's JSON documents they keep their documented shape, with the object
+//! under `policy`: `{"level", "policy", "field", "message", "effect"}`.
 
-use std::fmt;
-
-use palisade_model::ObjectRef;
-use serde::Serialize;
-
-/// How serious a diagnostic is.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize)]
-#[serde(rename_all = "lowercase")]
-pub enum Level {
-    /// Content the API server accepts but that has no effect (for example ingress rules in a
-    /// policy whose `policyTypes` is only `Egress`).
-    Warning,
-    /// Content the API server would reject (invalid CIDR, protocol, operator, port, peer).
-    Error,
-}
-
-/// One problem in one policy. The analysis continues without the offending part; `effect` says
-/// how it was treated.
-#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize)]
-pub struct Diagnostic {
-    /// Severity.
-    pub level: Level,
-    /// The policy (namespace, name and source file:line).
-    pub policy: ObjectRef,
-    /// Field path inside the policy, e.g. `spec.ingress[0].from[1].ipBlock.cidr`.
-    pub field: String,
-    /// What is wrong.
-    pub message: String,
-    /// How the analysis treats it, e.g. `this peer matches nothing`.
-    pub effect: String,
-}
-
-impl fmt::Display for Diagnostic {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let level = match self.level {
-            Level::Warning => "warning",
-            Level::Error => "error",
-        };
-        write!(
-            f,
-            "{}: {level}: NetworkPolicy {}/{}: {}: {}; {}",
-            self.policy.source,
-            self.policy.namespace.as_deref().unwrap_or("default"),
-            self.policy.name,
-            self.field,
-            self.message,
-            self.effect
-        )
-    }
-}
+use palisade_model::{Diagnostic, DiagnosticLevel, ObjectRef};
+use serde::{Serialize, Serializer};
 
 /// Collects diagnostics for one policy.
 pub(crate) struct Reporter<'a> {
@@ -64,7 +20,7 @@ impl Reporter<'_> {
         message: impl Into<String>,
         effect: &str,
     ) {
-        self.push(Level::Error, field.into(), message.into(), effect);
+        self.push(DiagnosticLevel::Error, field.into(), message.into(), effect);
     }
 
     pub(crate) fn warning(
@@ -73,16 +29,40 @@ impl Reporter<'_> {
         message: impl Into<String>,
         effect: &str,
     ) {
-        self.push(Level::Warning, field.into(), message.into(), effect);
+        self.push(
+            DiagnosticLevel::Warning,
+            field.into(),
+            message.into(),
+            effect,
+        );
     }
 
-    fn push(&mut self, level: Level, field: String, message: String, effect: &str) {
-        self.out.push(Diagnostic {
-            level,
-            policy: self.policy.clone(),
-            field,
-            message,
-            effect: effect.to_string(),
-        });
+    fn push(&mut self, level: DiagnosticLevel, field: String, message: String, effect: &str) {
+        self.out.push(
+            Diagnostic::object(level, self.policy.clone(), Some(field), message)
+                .with_effect(effect),
+        );
     }
+}
+
+/// One policy diagnostic as this crate's JSON documents spell it.
+#[derive(Serialize)]
+struct PolicyDiagnostic<'a> {
+    level: DiagnosticLevel,
+    policy: Option<&'a ObjectRef>,
+    field: &'a str,
+    message: &'a str,
+    effect: &'a str,
+}
+
+/// Serializes policy diagnostics as `{"level", "policy", "field", "message", "effect"}` (for
+/// `#[serde(serialize_with)]` on the `diagnostics` members of this crate's results).
+pub(crate) fn serialize<S: Serializer>(diags: &[Diagnostic], s: S) -> Result<S::Ok, S::Error> {
+    s.collect_seq(diags.iter().map(|d| PolicyDiagnostic {
+        level: d.level,
+        policy: d.object_ref(),
+        field: d.field().unwrap_or_default(),
+        message: &d.message,
+        effect: d.effect.as_deref().unwrap_or_default(),
+    }))
 }

@@ -8,15 +8,13 @@
 
 use std::collections::{HashMap, HashSet};
 
-use palisade_model::Inventory;
+use palisade_model::{Diagnostic, Inventory, WorkloadId};
 use serde::Serialize;
 
 use crate::analysis::Analysis;
 use crate::connectivity::Endpoint;
-use crate::diagnostics::Diagnostic;
 use crate::evaluate::{Node, Reachability};
 use crate::ports::PortSet;
-use crate::universe::WorkloadId;
 
 /// How a connection changed.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize)]
@@ -59,8 +57,10 @@ pub struct Diff {
     /// Workloads only in the new set.
     pub only_in_new: Vec<WorkloadId>,
     /// Problems in the old set's policies.
+    #[serde(serialize_with = "crate::diagnostics::serialize")]
     pub old_diagnostics: Vec<Diagnostic>,
     /// Problems in the new set's policies.
+    #[serde(serialize_with = "crate::diagnostics::serialize")]
     pub new_diagnostics: Vec<Diagnostic>,
 }
 

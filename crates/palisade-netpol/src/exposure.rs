@@ -5,7 +5,7 @@
 use std::collections::BTreeSet;
 
 use palisade_model::api::IntOrString;
-use palisade_model::{ObjectRef, Service};
+use palisade_model::{ObjectRef, Service, WorkloadId};
 use serde::Serialize;
 
 use crate::analysis::Analysis;
@@ -13,7 +13,6 @@ use crate::evaluate::{Node, Reachability};
 use crate::ipspace::IpInterval;
 use crate::policy::Direction;
 use crate::ports::{PortSet, Protocol};
-use crate::universe::WorkloadId;
 
 /// An external range with the ports allowed to or from it.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]

@@ -2,11 +2,10 @@
 //! isolated, and rules that open a policy to every namespace, every peer, 0.0.0.0/0 or ::/0.
 
 use palisade_model::inventory::DEFAULT_NAMESPACE;
-use palisade_model::{Inventory, ObjectRef, SourceLocation};
+use palisade_model::{Diagnostic, Inventory, ObjectRef, SourceLocation};
 use serde::Serialize;
 
 use crate::analysis::Analysis;
-use crate::diagnostics::Diagnostic;
 use crate::policy::{Direction, NamespaceScope, Peer, Peers};
 
 /// Default isolation of one namespace.
@@ -77,6 +76,7 @@ pub struct PolicyFacts {
     /// Broad rules, in policy order.
     pub broad_rules: Vec<BroadRule>,
     /// Problems in policies.
+    #[serde(serialize_with = "crate::diagnostics::serialize")]
     pub diagnostics: Vec<Diagnostic>,
 }
 

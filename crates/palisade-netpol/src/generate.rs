@@ -28,11 +28,11 @@ use palisade_model::api::{
 use palisade_model::flow::{Flow, FlowEndpoint};
 use palisade_model::inventory::{NAMESPACE_NAME_LABEL, Resource};
 use palisade_model::selector::{LabelSelector, LabelSelectorRequirement};
-use palisade_model::{Inventory, NetworkPolicy, ObjectMeta, SourceLocation};
+use palisade_model::{Inventory, NetworkPolicy, ObjectMeta, SourceLocation, WorkloadId};
 use serde::Serialize;
 
 use crate::ports::{PortSet, Protocol};
-use crate::universe::{Universe, WorkloadId};
+use crate::universe::Universe;
 
 /// Label keys set by controllers on pods at run time, which change between rollouts and must
 /// not be used to select workloads.

@@ -31,7 +31,6 @@ mod universe;
 
 pub use analysis::{Analysis, Stats};
 pub use connectivity::{Connection, Connectivity, Endpoint, Target, WorkloadSummary};
-pub use diagnostics::{Diagnostic, Level};
 pub use diff::{ChangeKind, ConnectionChange, Diff, TooManyChanges, diff, diff_analyses};
 pub use evaluate::{Node, Reachability};
 pub use explain::{QueryError, RuleRef, SideState, SideVerdict, Verdict};
@@ -44,7 +43,7 @@ pub use generate::{
 pub use ipspace::{IpInterval, IpPartition};
 pub use policy::Direction;
 pub use ports::{PortRange, PortSet, Protocol};
-pub use universe::{LookupError, Member, NamedPorts, NamespaceInfo, Universe, WorkloadId};
+pub use universe::{LookupError, Member, NamedPorts, NamespaceInfo, Universe};
 
 /// The full connectivity list of an inventory.
 pub fn connectivity(inventory: &palisade_model::Inventory) -> Connectivity {

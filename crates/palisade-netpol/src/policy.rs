@@ -19,9 +19,9 @@
 
 use ipnet::IpNet;
 use palisade_model::api::{IntOrString, NetworkPolicyPeer, NetworkPolicyPort};
-use palisade_model::{NetworkPolicy, ObjectRef};
+use palisade_model::{Diagnostic, NetworkPolicy, ObjectRef};
 
-use crate::diagnostics::{Diagnostic, Reporter};
+use crate::diagnostics::Reporter;
 use crate::ipspace::{IpInterval, parse_cidr};
 use crate::ports::{PortSet, Protocol};
 use crate::selectors::Selector;

@@ -2,31 +2,11 @@
 //! their pod-template labels and named container ports).
 
 use std::collections::{BTreeMap, HashMap};
-use std::fmt;
 
 use palisade_model::inventory::NAMESPACE_NAME_LABEL;
-use palisade_model::{Inventory, ObjectRef, Workload};
-use serde::{Deserialize, Serialize};
+use palisade_model::{Inventory, ObjectRef, Workload, WorkloadId};
 
 use crate::ports::Protocol;
-
-/// How output names a workload: namespace, kind and name.
-#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
-pub struct WorkloadId {
-    /// Namespace.
-    pub namespace: String,
-    /// Kind (`Deployment`, `Pod`, …).
-    pub kind: String,
-    /// Name.
-    pub name: String,
-}
-
-impl fmt::Display for WorkloadId {
-    /// `namespace/Kind/name`.
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "{}/{}/{}", self.namespace, self.kind, self.name)
-    }
-}
 
 /// Named container ports of a pod: name -> (protocol, number) pairs.
 pub type NamedPorts = BTreeMap<String, Vec<(Protocol, u16)>>;
@@ -88,11 +68,7 @@ impl<'a> Universe<'a> {
             let ns_name = w.namespace().unwrap_or("default").to_string();
             let namespace = u.namespace_index(&ns_name);
             u.members.push(Member {
-                id: WorkloadId {
-                    namespace: ns_name,
-                    kind: w.kind.clone(),
-                    name: w.name(),
-                },
+                id: WorkloadId::new(ns_name, w.kind.clone(), w.name()),
                 namespace,
                 labels: w.pod_labels(),
                 named_ports: named_ports(w),
@@ -149,7 +125,7 @@ impl<'a> Universe<'a> {
                 spec: spec.to_string(),
                 candidates: many
                     .iter()
-                    .map(|&i| self.members[i].id.to_string())
+                    .map(|&i| self.members[i].id.namespace_first().to_string())
                     .collect(),
             }),
         }

@@ -3,8 +3,8 @@
 
 mod support;
 
-use palisade_model::Inventory;
-use palisade_netpol::{Analysis, Diagnostic, Level};
+use palisade_model::{Diagnostic, DiagnosticLevel as Level, Inventory, ObjectRef};
+use palisade_netpol::Analysis;
 use support::{allows, denies, deployment, docs, load, namespace};
 
 /// `shop` with web, db and a client; the policy under test goes last (document 5, so the
@@ -26,14 +26,20 @@ fn diagnostics(inv: &Inventory) -> Vec<Diagnostic> {
     Analysis::new(inv).diagnostics().to_vec()
 }
 
+/// The policy a diagnostic is about.
+fn policy(d: &Diagnostic) -> &ObjectRef {
+    d.object_ref()
+        .expect("a policy diagnostic names its policy")
+}
+
 fn single_error(inv: &Inventory) -> Diagnostic {
     let d = diagnostics(inv);
     assert_eq!(d.len(), 1, "{d:#?}");
     assert_eq!(d[0].level, Level::Error);
-    assert_eq!(d[0].policy.name, "bad");
-    assert_eq!(d[0].policy.namespace.as_deref(), Some("shop"));
-    assert_eq!(&*d[0].policy.source.file, "policies/shop.yaml");
-    assert!(d[0].policy.source.line > 1, "{:?}", d[0].policy.source);
+    assert_eq!(policy(&d[0]).name, "bad");
+    assert_eq!(policy(&d[0]).namespace.as_deref(), Some("shop"));
+    assert_eq!(&*policy(&d[0]).source.file, "policies/shop.yaml");
+    assert!(policy(&d[0]).source.line > 1, "{:?}", policy(&d[0]).source);
     d[0].clone()
 }
 
@@ -52,9 +58,9 @@ spec:
 "#,
     );
     let d = single_error(&inv);
-    assert_eq!(d.field, "spec.ingress[0].from[0].ipBlock.cidr");
+    assert_eq!(d.field(), Some("spec.ingress[0].from[0].ipBlock.cidr"));
     assert!(d.message.contains("10.0.0.0/33"), "{d}");
-    assert_eq!(d.effect, "this peer matches nothing");
+    assert_eq!(d.effect.as_deref(), Some("this peer matches nothing"));
     let text = d.to_string();
     assert!(
         text.starts_with("policies/shop.yaml:") && text.contains("NetworkPolicy shop/bad"),
@@ -82,8 +88,11 @@ spec:
     );
     let d = diagnostics(&inv);
     assert_eq!(d.len(), 2, "{d:#?}");
-    assert_eq!(d[0].field, "spec.ingress[0].from[0].ipBlock.except[0]");
-    assert_eq!(d[1].field, "spec.ingress[1].from[0].ipBlock.cidr");
+    assert_eq!(
+        d[0].field(),
+        Some("spec.ingress[0].from[0].ipBlock.except[0]")
+    );
+    assert_eq!(d[1].field(), Some("spec.ingress[1].from[0].ipBlock.cidr"));
     denies(&inv, "192.0.2.1", "shop/db", "5432/TCP");
     denies(&inv, "203.0.113.7", "shop/db", "5432/TCP");
     allows(&inv, "100.64.0.1", "shop/db", "5432/TCP");
@@ -104,9 +113,9 @@ spec:
     );
     let d = diagnostics(&inv);
     assert_eq!(d.len(), 2, "{d:#?}");
-    assert_eq!(d[0].field, "spec.ingress[0].ports[0].protocol");
+    assert_eq!(d[0].field(), Some("spec.ingress[0].ports[0].protocol"));
     assert!(d[0].message.contains("ICMP"));
-    assert_eq!(d[1].field, "spec.ingress[1].ports[0].protocol");
+    assert_eq!(d[1].field(), Some("spec.ingress[1].ports[0].protocol"));
     denies(&inv, "shop/web", "shop/db", "5432/TCP");
     allows(&inv, "shop/web", "shop/db", "5433/TCP");
     // A rule whose only port entry is invalid allows nothing (never "every port").
@@ -128,7 +137,7 @@ spec:
 "#,
     );
     let d = single_error(&inv);
-    assert_eq!(d.field, "spec.ingress[0].from[0].podSelector");
+    assert_eq!(d.field(), Some("spec.ingress[0].from[0].podSelector"));
     assert!(d.message.contains("Equals"), "{d}");
     denies(&inv, "shop/web", "shop/db", "5432/TCP");
     allows(&inv, "shop/client", "shop/db", "5432/TCP");
@@ -146,7 +155,7 @@ spec:
 "#,
     );
     let d = single_error(&inv);
-    assert_eq!(d.field, "spec.podSelector");
+    assert_eq!(d.field(), Some("spec.podSelector"));
     allows(&inv, "shop/web", "shop/db", "5432/TCP");
     allows(&inv, "shop/db", "shop/web", "8080/TCP");
 }
@@ -170,7 +179,7 @@ spec:
 "#,
     );
     let d = diagnostics(&inv);
-    let fields: Vec<&str> = d.iter().map(|d| d.field.as_str()).collect();
+    let fields: Vec<&str> = d.iter().map(|d| d.field().unwrap_or_default()).collect();
     assert_eq!(
         fields,
         [
@@ -204,8 +213,8 @@ spec:
     );
     let d = diagnostics(&inv);
     assert_eq!(d.len(), 2, "{d:#?}");
-    assert_eq!(d[0].field, "spec.ingress[0].from[0]");
-    assert_eq!(d[1].field, "spec.ingress[0].from[1]");
+    assert_eq!(d[0].field(), Some("spec.ingress[0].from[0]"));
+    assert_eq!(d[1].field(), Some("spec.ingress[0].from[1]"));
     denies(&inv, "shop/web", "shop/db", "5432/TCP");
     denies(&inv, "10.1.1.1", "shop/db", "5432/TCP");
     allows(&inv, "shop/client", "shop/db", "5432/TCP");
@@ -223,7 +232,7 @@ spec:
 "#,
     );
     let d = single_error(&inv);
-    assert_eq!(d.field, "spec.policyTypes[1]");
+    assert_eq!(d.field(), Some("spec.policyTypes[1]"));
     denies(&inv, "shop/db", "shop/web", "8080/TCP");
     allows(&inv, "shop/web", "shop/db", "5432/TCP");
 }
@@ -242,10 +251,10 @@ fn one_bad_policy_does_not_disturb_the_others() {
     );
     let d = diagnostics(&inv);
     assert_eq!(d.len(), 1);
-    assert_eq!(d[0].policy.name, "broken");
+    assert_eq!(policy(&d[0]).name, "broken");
     // Namespace: 5 lines, each Deployment: 16 lines, plus one `---` line after each document.
     assert_eq!(
-        d[0].policy.source.line,
+        policy(&d[0]).source.line,
         1 + (5 + 1) + 2 * (16 + 1),
         "{}",
         d[0]

@@ -393,7 +393,7 @@ proptest! {
         let mut expected: HashMap<(Endpoint, Endpoint), PortSet> = HashMap::new();
         let as_endpoint = |i: usize| -> Endpoint {
             if i < 6 {
-                Endpoint::Workload(palisade_netpol::WorkloadId {
+                Endpoint::Workload(palisade_model::WorkloadId {
                     namespace: NAMESPACES[workloads[i].ns].into(),
                     kind: "Deployment".into(),
                     name: format!("w{i}"),

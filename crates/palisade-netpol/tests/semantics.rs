@@ -236,7 +236,8 @@ spec:
     assert!(
         a.diagnostics()
             .iter()
-            .any(|d| d.level == palisade_netpol::Level::Warning && d.field == "spec.ingress"),
+            .any(|d| d.level == palisade_model::DiagnosticLevel::Warning
+                && d.field() == Some("spec.ingress")),
         "{:?}",
         a.diagnostics()
     );
@@ -868,7 +869,7 @@ fn workloads_owned_by_listed_workloads_are_represented_by_their_owner() {
         .universe()
         .members
         .iter()
-        .map(|m| m.id.to_string())
+        .map(|m| m.id.namespace_first().to_string())
         .collect();
     assert_eq!(ids, vec!["shop/Deployment/web"]);
 }

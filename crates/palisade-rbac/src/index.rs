@@ -6,11 +6,12 @@ use std::hash::{Hash, Hasher};
 use std::sync::Arc;
 
 use palisade_model::api::{AggregationRule, PolicyRule, Subject};
-use palisade_model::{Inventory, ObjectRef, RoleBinding, SourceLocation};
+use palisade_model::{
+    Diagnostic, DiagnosticLevel, Inventory, ObjectRef, RoleBinding, SourceLocation,
+};
 use serde::Serialize;
 
 use crate::builtin::builtin_cluster_roles;
-use crate::diagnostic::{Diagnostic, Level};
 
 /// The API group of RBAC objects and of User/Group subjects.
 pub const RBAC_GROUP: &str = "rbac.authorization.k8s.io";
@@ -194,13 +195,15 @@ impl RbacIndex {
             .map(|r| r.rules.iter().map(|x| (**x).clone()).collect())
     }
 
-    fn warn(&mut self, level: Level, object: ObjectRef, field: Option<String>, message: String) {
-        self.diagnostics.push(Diagnostic {
-            level,
-            object,
-            field,
-            message,
-        });
+    fn warn(
+        &mut self,
+        level: DiagnosticLevel,
+        object: ObjectRef,
+        field: Option<String>,
+        message: String,
+    ) {
+        self.diagnostics
+            .push(Diagnostic::object(level, object, field, message));
     }
 
     #[allow(clippy::type_complexity)]
@@ -219,7 +222,7 @@ impl RbacIndex {
             self.check_rules(&object, is_cluster, &role.spec.rules);
             if !is_cluster && role.spec.aggregation_rule.is_some() {
                 self.warn(
-                    Level::Warning,
+                    DiagnosticLevel::Warning,
                     object.clone(),
                     Some("aggregationRule".into()),
                     "aggregationRule is only valid on ClusterRoles; ignored".into(),
@@ -258,7 +261,7 @@ impl RbacIndex {
                     .map(|s| s.to_string())
                     .unwrap_or_default();
                 self.warn(
-                    Level::Warning,
+                    DiagnosticLevel::Warning,
                     object,
                     None,
                     format!(
@@ -297,7 +300,7 @@ impl RbacIndex {
             let field = Some(format!("rules[{i}]"));
             if r.verbs.is_empty() {
                 self.warn(
-                    Level::Warning,
+                    DiagnosticLevel::Warning,
                     object.clone(),
                     field.clone(),
                     "rule has no verbs: the API server rejects it; it grants nothing".into(),
@@ -307,7 +310,7 @@ impl RbacIndex {
             let has_urls = !r.non_resource_urls.is_empty();
             if has_resources && has_urls {
                 self.warn(
-                    Level::Warning,
+                    DiagnosticLevel::Warning,
                     object.clone(),
                     field.clone(),
                     "rule names both resources and nonResourceURLs: the API server rejects it"
@@ -316,7 +319,7 @@ impl RbacIndex {
             }
             if has_urls && !is_cluster {
                 self.warn(
-                    Level::Warning,
+                    DiagnosticLevel::Warning,
                     object.clone(),
                     field.clone(),
                     "nonResourceURLs are only valid in ClusterRoles: the API server rejects this Role".into(),
@@ -324,7 +327,7 @@ impl RbacIndex {
             }
             if !has_urls && r.api_groups.is_empty() {
                 self.warn(
-                    Level::Warning,
+                    DiagnosticLevel::Warning,
                     object.clone(),
                     field.clone(),
                     "resource rule without apiGroups: the API server rejects it; it matches nothing (use \"\" for the core group)".into(),
@@ -332,7 +335,7 @@ impl RbacIndex {
             }
             if !has_urls && !has_resources {
                 self.warn(
-                    Level::Warning,
+                    DiagnosticLevel::Warning,
                     object.clone(),
                     field,
                     "rule names neither resources nor nonResourceURLs: it grants nothing".into(),
@@ -378,7 +381,7 @@ impl RbacIndex {
                 if let Err(e) = sel.validate() {
                     if let Some(obj) = self.roles[a].object.clone() {
                         self.warn(
-                            Level::Warning,
+                            DiagnosticLevel::Warning,
                             obj,
                             Some(format!("aggregationRule.clusterRoleSelectors[{si}]")),
                             format!("invalid selector ({e}); it selects nothing"),
@@ -399,7 +402,7 @@ impl RbacIndex {
                 && let Some(obj) = self.roles[a].object.clone()
             {
                 self.warn(
-                    Level::Info,
+                    DiagnosticLevel::Info,
                     obj,
                     Some("rules".into()),
                     "this ClusterRole has an aggregationRule: the controller replaces its rules with those of the ClusterRoles it selects".into(),
@@ -452,7 +455,7 @@ impl RbacIndex {
         let rr = &b.spec.role_ref;
         if rr.api_group != RBAC_GROUP {
             self.warn(
-                Level::Warning,
+                DiagnosticLevel::Warning,
                 object.clone(),
                 Some("roleRef.apiGroup".into()),
                 format!(
@@ -468,7 +471,7 @@ impl RbacIndex {
                 .copied(),
             ("Role", true) => {
                 self.warn(
-                    Level::Warning,
+                    DiagnosticLevel::Warning,
                     object.clone(),
                     Some("roleRef.kind".into()),
                     "a ClusterRoleBinding can only reference a ClusterRole: the API server rejects it; it grants nothing".into(),
@@ -477,7 +480,7 @@ impl RbacIndex {
             }
             (other, _) => {
                 self.warn(
-                    Level::Warning,
+                    DiagnosticLevel::Warning,
                     object.clone(),
                     Some("roleRef.kind".into()),
                     format!(
@@ -489,7 +492,7 @@ impl RbacIndex {
         };
         match role {
             None => self.warn(
-                Level::Warning,
+                DiagnosticLevel::Warning,
                 object.clone(),
                 Some("roleRef.name".into()),
                 format!(
@@ -504,7 +507,7 @@ impl RbacIndex {
                 ),
             ),
             Some(id) if self.roles[id].info.builtin => self.warn(
-                Level::Info,
+                DiagnosticLevel::Info,
                 object.clone(),
                 Some("roleRef.name".into()),
                 format!(
@@ -520,7 +523,7 @@ impl RbacIndex {
                         .any(|r| !r.rule.non_resource_urls.is_empty())
                 {
                     self.warn(
-                        Level::Info,
+                        DiagnosticLevel::Info,
                         object.clone(),
                         Some("roleRef".into()),
                         format!(
@@ -566,7 +569,7 @@ impl RbacIndex {
         let field = |f: &str| Some(format!("subjects[{i}]{f}"));
         if s.name.is_empty() {
             self.warn(
-                Level::Warning,
+                DiagnosticLevel::Warning,
                 object.clone(),
                 field(".name"),
                 "subject without a name; ignored".into(),
@@ -595,7 +598,7 @@ impl RbacIndex {
                     }),
                     None => {
                         self.warn(
-                            Level::Warning,
+                            DiagnosticLevel::Warning,
                             object.clone(),
                             field(".namespace"),
                             format!(
@@ -609,7 +612,7 @@ impl RbacIndex {
             }
             other => {
                 self.warn(
-                    Level::Warning,
+                    DiagnosticLevel::Warning,
                     object.clone(),
                     field(".kind"),
                     format!(

@@ -11,10 +11,10 @@
 //! - [`RbacIndex::risky`] / [`RbacIndex::capabilities_of`]: dangerous capabilities
 //!   ([`Capability`]) and the workloads that run as their holders.
 //!
-//! Pure: no I/O. Problems with the input are [`Diagnostic`]s, never panics.
+//! Pure: no I/O. Problems with the input are [`palisade_model::Diagnostic`]s about the object
+//! concerned (levels `info` and `warning`), never panics.
 
 pub mod builtin;
-pub mod diagnostic;
 pub mod index;
 pub mod matching;
 pub mod principal;
@@ -22,9 +22,8 @@ pub mod query;
 pub mod request;
 pub mod risky;
 
-pub use diagnostic::{Diagnostic, Level};
 pub use index::{BindingInfo, EffectiveRule, RbacIndex, RoleInfo, Scope, Via};
 pub use principal::{Principal, SubjectParseError};
 pub use query::{Access, Grant, Reason, Verdict};
 pub use request::{NonResourceRequest, Request, RequestError, ResourceRequest};
-pub use risky::{Capability, CapabilityGrant, RiskyGrant, WorkloadRef};
+pub use risky::{Capability, CapabilityGrant, RiskyGrant, WorkloadAccount};

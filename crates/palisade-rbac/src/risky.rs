@@ -5,7 +5,7 @@ use std::collections::BTreeMap;
 use std::fmt;
 
 use palisade_model::api::{PolicyRule, Subject};
-use palisade_model::{Inventory, Severity, Workload};
+use palisade_model::{Inventory, Severity, Workload, WorkloadId};
 use serde::Serialize;
 
 use crate::index::{RbacIndex, Scope, Via};
@@ -273,15 +273,13 @@ pub fn rule_capabilities(rule: &PolicyRule) -> Vec<Capability> {
         .collect()
 }
 
-/// A workload as risky-grant reports list it.
+/// A workload and the service account its pods run as, as risky-grant reports list it.
+/// Serializes flat: `namespace`, `kind`, `name`, `service_account`, `token_automounted`.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize)]
-pub struct WorkloadRef {
-    /// Namespace.
-    pub namespace: String,
-    /// Kind.
-    pub kind: String,
-    /// Name.
-    pub name: String,
+pub struct WorkloadAccount {
+    /// The workload.
+    #[serde(flatten)]
+    pub workload: WorkloadId,
     /// Its service account.
     pub service_account: String,
     /// Whether the service account token is mounted into its pods (pod
@@ -306,7 +304,7 @@ pub struct RiskyGrant {
     pub via: Vec<Via>,
     /// Workloads running as this subject (as a ServiceAccount, or as a member of a service
     /// account group such as `system:serviceaccounts:<ns>`).
-    pub workloads: Vec<WorkloadRef>,
+    pub workloads: Vec<WorkloadAccount>,
 }
 
 /// A dangerous capability held by one principal at one scope (all subjects merged).
@@ -391,11 +389,11 @@ impl RbacIndex {
                 }
             }
         }
-        let workloads = workload_refs(inventory);
+        let workloads = workload_accounts(inventory);
         let mut out: Vec<RiskyGrant> = acc
             .into_iter()
             .map(|((subject, capability, scope), a)| {
-                let runs_as: Vec<WorkloadRef> = workloads
+                let runs_as: Vec<WorkloadAccount> = workloads
                     .iter()
                     .filter(|w| subject_covers_workload(&subject, w))
                     .cloned()
@@ -497,16 +495,14 @@ impl<'a> AutomountIndex<'a> {
 }
 
 /// Top-level workloads (those not owned by another listed workload) with their service accounts.
-pub fn workload_refs(inventory: &Inventory) -> Vec<WorkloadRef> {
+pub fn workload_accounts(inventory: &Inventory) -> Vec<WorkloadAccount> {
     let automount = AutomountIndex::build(inventory);
-    let mut out: Vec<WorkloadRef> = inventory
+    let mut out: Vec<WorkloadAccount> = inventory
         .workloads
         .iter()
         .filter(|w| !inventory.is_owned_by_listed_workload(w))
-        .map(|w| WorkloadRef {
-            namespace: w.namespace().unwrap_or_default().to_string(),
-            kind: w.kind.clone(),
-            name: w.name(),
+        .map(|w| WorkloadAccount {
+            workload: WorkloadId::of(w),
             service_account: w.spec.pod.effective_service_account().to_string(),
             token_automounted: automount.token_automounted(w),
         })
@@ -516,10 +512,10 @@ pub fn workload_refs(inventory: &Inventory) -> Vec<WorkloadRef> {
 }
 
 /// Whether pods of `w` authenticate as (or as a member of) `subject`.
-pub fn subject_covers_workload(subject: &Subject, w: &WorkloadRef) -> bool {
+pub fn subject_covers_workload(subject: &Subject, w: &WorkloadAccount) -> bool {
     match subject.kind.as_str() {
         "ServiceAccount" => {
-            subject.namespace.as_deref() == Some(w.namespace.as_str())
+            subject.namespace.as_deref() == Some(w.workload.namespace.as_str())
                 && subject.name == w.service_account
         }
         "User" => {
@@ -527,7 +523,7 @@ pub fn subject_covers_workload(subject: &Subject, w: &WorkloadRef) -> bool {
                 .name
                 .strip_prefix(SERVICE_ACCOUNT_USER_PREFIX)
                 .and_then(|r| r.split_once(':'))
-                == Some((w.namespace.as_str(), w.service_account.as_str()))
+                == Some((w.workload.namespace.as_str(), w.service_account.as_str()))
         }
         "Group" => {
             subject.name == ALL_SERVICE_ACCOUNTS
@@ -536,7 +532,7 @@ pub fn subject_covers_workload(subject: &Subject, w: &WorkloadRef) -> bool {
                     .name
                     .strip_prefix(ALL_SERVICE_ACCOUNTS)
                     .and_then(|r| r.strip_prefix(':'))
-                    == Some(w.namespace.as_str())
+                    == Some(w.workload.namespace.as_str())
         }
         _ => false,
     }

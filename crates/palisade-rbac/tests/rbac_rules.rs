@@ -147,9 +147,9 @@ fn role_binding_cannot_reach_a_role_of_another_namespace() {
     assert!(
         idx.diagnostics()
             .iter()
-            .any(|d| d.object.name == "read-pods"
-                && d.object.namespace.as_deref() == Some("staging")
-                && d.field.as_deref() == Some("roleRef.name"))
+            .any(|d| d.object_ref().unwrap().name == "read-pods"
+                && d.object_ref().unwrap().namespace.as_deref() == Some("staging")
+                && d.field() == Some("roleRef.name"))
     );
 }
 
@@ -577,7 +577,7 @@ fn invalid_bindings_are_diagnosed_and_grant_nothing() {
     let fields: Vec<(&str, Option<&str>)> = idx
         .diagnostics()
         .iter()
-        .map(|d| (d.object.name.as_str(), d.field.as_deref()))
+        .map(|d| (d.object_ref().unwrap().name.as_str(), d.field()))
         .collect();
     assert!(fields.contains(&("crb-to-role", Some("roleRef.kind"))));
     assert!(fields.contains(&("sa-no-ns", Some("subjects[0].namespace"))));

@@ -74,7 +74,11 @@ fn risky_grants_name_capability_scope_and_workloads() {
     assert_eq!(create.scope, Scope::Cluster);
     assert_eq!(create.severity, Severity::Critical);
     assert_eq!(create.via[0].binding.name, "ci-deployer");
-    let wl: Vec<&str> = create.workloads.iter().map(|w| w.name.as_str()).collect();
+    let wl: Vec<&str> = create
+        .workloads
+        .iter()
+        .map(|w| w.workload.name.as_str())
+        .collect();
     assert_eq!(wl, vec!["pipeline"]);
     assert!(create.workloads[0].token_automounted);
 
@@ -100,7 +104,7 @@ fn risky_grants_name_capability_scope_and_workloads() {
     let wl: Vec<(&str, bool)> = esc
         .workloads
         .iter()
-        .map(|w| (w.name.as_str(), w.token_automounted))
+        .map(|w| (w.workload.name.as_str(), w.token_automounted))
         .collect();
     assert_eq!(wl, vec![("pipeline", true), ("runner", false)]);
 
@@ -110,7 +114,7 @@ fn risky_grants_name_capability_scope_and_workloads() {
     assert_eq!(secret.severity, Severity::Medium);
     assert_eq!(secret.subject.namespace.as_deref(), Some("ci"));
     assert_eq!(secret.workloads.len(), 1);
-    assert_eq!(secret.workloads[0].name, "runner");
+    assert_eq!(secret.workloads[0].workload.name, "runner");
 
     // cluster-admin: wildcard and everything it implies; no workloads run as a user.
     let wild = find("User", "oscar", Capability::Wildcard).expect("wildcard");

@@ -89,7 +89,7 @@ pub fn write_junit(r: &ScanReport<'_>, out: &mut dyn std::io::Write) -> std::io:
         let _ = writeln!(
             cases,
             "    <testcase classname=\"input\" name=\"{}\">\n      <error type=\"input\" message=\"{}\"/>\n    </testcase>",
-            esc(&format!("{}:{}", d.file, d.line)),
+            esc(&format!("{}:{}", d.file(), d.line())),
             esc(&d.message)
         );
     }

@@ -42,7 +42,7 @@ pub struct ScanReport<'a> {
     pub top_risks: Option<serde_json::Value>,
     /// What registry access learned about each image (digests, signatures, vulnerabilities,
     /// errors), when it was enabled.
-    pub images: Option<&'a palisade_model::ImageFactsTable>,
+    pub images: Option<&'a palisade_model::RegistryFactsTable>,
 }
 
 impl ScanReport<'_> {

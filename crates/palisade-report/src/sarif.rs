@@ -76,11 +76,11 @@ pub fn write_sarif(r: &ScanReport<'_>, out: &mut dyn std::io::Write) -> std::io:
         .diagnostics
         .iter()
         .map(|d| {
-            let mut loc = json!({"physicalLocation": {"artifactLocation": {"uri": uri(&d.file)}}});
-            if d.line > 0 {
-                let mut region = json!({"startLine": d.line});
-                if d.column > 0 {
-                    region["startColumn"] = json!(d.column);
+            let mut loc = json!({"physicalLocation": {"artifactLocation": {"uri": uri(d.file())}}});
+            if d.line() > 0 {
+                let mut region = json!({"startLine": d.line()});
+                if d.column() > 0 {
+                    region["startColumn"] = json!(d.column());
                 }
                 loc["physicalLocation"]["region"] = region;
             }
@@ -88,6 +88,7 @@ pub fn write_sarif(r: &ScanReport<'_>, out: &mut dyn std::io::Write) -> std::io:
                 "level": match d.level {
                     palisade_model::DiagnosticLevel::Error => "error",
                     palisade_model::DiagnosticLevel::Warning => "warning",
+                    palisade_model::DiagnosticLevel::Info => "note",
                 },
                 "message": {"text": d.message},
                 "locations": [loc],

@@ -5,9 +5,7 @@ use std::collections::HashMap;
 
 use palisade_model::inventory::DEFAULT_NAMESPACE;
 use palisade_model::selector::map_selects;
-use palisade_model::{Inventory, Workload};
-
-use crate::workload::WorkloadId;
+use palisade_model::{Inventory, Workload, WorkloadId};
 use serde::Serialize;
 
 /// How far a workload is exposed, least exposed first.

@@ -4,10 +4,8 @@
 
 use std::collections::BTreeMap;
 
-use palisade_model::{ImageFactsTable, ImageRef, Severity, VulnerabilityFacts};
+use palisade_model::{ImageRef, RegistryFactsTable, Severity, VulnerabilityFacts, WorkloadId};
 use serde::{Deserialize, Serialize};
-
-use crate::workload::WorkloadId;
 
 /// Vulnerability counts of one image, by severity.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
@@ -47,9 +45,10 @@ impl VulnCounts {
     }
 }
 
-/// What is known about one image beyond its reference.
+/// The image facts risk scoring reads (age, newer version), beyond its reference and its
+/// vulnerability counts.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
-pub struct ImageFacts {
+pub struct ImageRiskFacts {
     /// Days since the image was built (from its config `created`), when known. The caller
     /// computes it against its clock; this crate reads no clock.
     pub age_days: Option<u32>,
@@ -78,7 +77,7 @@ pub struct ExternalFacts {
     /// normalized, so `nginx:1.25` and `docker.io/library/nginx:1.25` are the same image).
     pub vulnerabilities: BTreeMap<String, VulnCounts>,
     /// Image facts by image reference (normalized like `vulnerabilities`).
-    pub images: BTreeMap<String, ImageFacts>,
+    pub images: BTreeMap<String, ImageRiskFacts>,
     /// Network facts by workload.
     pub network: BTreeMap<WorkloadId, NetworkFacts>,
 }
@@ -94,7 +93,7 @@ pub fn image_key(reference: &str) -> String {
 impl ExternalFacts {
     /// Adds the vulnerability counts of every image of `table` that has a vulnerability
     /// summary (images without one keep whatever `vulnerabilities` already holds).
-    pub fn with_image_facts(mut self, table: &ImageFactsTable) -> ExternalFacts {
+    pub fn with_image_facts(mut self, table: &RegistryFactsTable) -> ExternalFacts {
         for (reference, facts) in table {
             if let Some(v) = &facts.vulnerabilities {
                 self.vulnerabilities

@@ -20,7 +20,7 @@ pub mod score;
 pub mod workload;
 
 pub use exposure::{Exposure, ExposureIndex, ExposureLevel, Route};
-pub use facts::{ExternalFacts, ImageFacts, NetworkFacts, VulnCounts};
+pub use facts::{ExternalFacts, ImageRiskFacts, NetworkFacts, VulnCounts};
 pub use ownership::{Attribution, Ownership, OwnershipGap};
 pub use privileges::{Privilege, privileges};
 pub use report::{
@@ -28,4 +28,4 @@ pub use report::{
     inventory_report,
 };
 pub use score::{Category, Factor, RiskContext, WorkloadRisk, assess, rank};
-pub use workload::{WorkloadId, secrets_used};
+pub use workload::secrets_used;

@@ -4,7 +4,7 @@
 use std::collections::BTreeMap;
 
 use palisade_model::api::{Container, ContainerKind};
-use palisade_model::{ImageRef, Inventory, SourceLocation, Workload, WorkloadKind};
+use palisade_model::{ImageRef, Inventory, SourceLocation, Workload, WorkloadId, WorkloadKind};
 use serde::Serialize;
 
 use crate::exposure::{Exposure, ExposureIndex};
@@ -89,12 +89,9 @@ pub const OLD_IMAGE_DAYS: u32 = 180;
 /// One workload in the inventory report.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct WorkloadEntry {
-    /// Namespace.
-    pub namespace: String,
-    /// Kind.
-    pub kind: String,
-    /// Name.
-    pub name: String,
+    /// Namespace, kind and name.
+    #[serde(flatten)]
+    pub id: WorkloadId,
     /// Where it was read from.
     pub source: SourceLocation,
     /// Its images, one per container.
@@ -265,9 +262,7 @@ pub fn inventory_report(inventory: &Inventory, facts: &ExternalFacts) -> Invento
                 .collect();
             let ownership = Ownership::of(w);
             WorkloadEntry {
-                namespace: w.namespace().unwrap_or_default().to_string(),
-                kind: w.kind.clone(),
-                name: w.name(),
+                id: WorkloadId::of(w),
                 source: w.source.clone(),
                 signals: signals(w, &images, &ownership),
                 images,
@@ -278,8 +273,7 @@ pub fn inventory_report(inventory: &Inventory, facts: &ExternalFacts) -> Invento
             }
         })
         .collect();
-    workloads
-        .sort_by(|a, b| (&a.namespace, &a.kind, &a.name).cmp(&(&b.namespace, &b.kind, &b.name)));
+    workloads.sort_by(|a, b| a.id.cmp(&b.id));
 
     let mut namespaces: BTreeMap<String, NamespaceCount> = BTreeMap::new();
     struct Reg {
@@ -290,9 +284,9 @@ pub fn inventory_report(inventory: &Inventory, facts: &ExternalFacts) -> Invento
     let mut registries: BTreeMap<String, Reg> = BTreeMap::new();
     for w in &workloads {
         let n = namespaces
-            .entry(w.namespace.clone())
+            .entry(w.id.namespace.clone())
             .or_insert_with(|| NamespaceCount {
-                namespace: w.namespace.clone(),
+                namespace: w.id.namespace.clone(),
                 workloads: 0,
                 containers: 0,
                 externally_exposed: 0,

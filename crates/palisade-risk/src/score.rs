@@ -16,14 +16,14 @@ use std::collections::HashMap;
 
 use rayon::prelude::*;
 
-use palisade_model::{Finding, Inventory, Severity, Workload};
+use palisade_model::{Finding, Inventory, Severity, Workload, WorkloadId};
 use palisade_rbac::{CapabilityGrant, Principal, RbacIndex};
 use serde::Serialize;
 
 use crate::exposure::{ExposureIndex, ExposureLevel};
 use crate::facts::{ExternalFacts, image_key};
 use crate::privileges::{Privilege, privileges};
-use crate::workload::{WorkloadId, secrets_used};
+use crate::workload::secrets_used;
 
 /// A group of factors with a cap.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize)]

@@ -1,39 +1,8 @@
-//! Identity of a workload in reports, and the pod-spec facts several reports share.
+//! Pod-spec facts several reports share.
 
 use std::collections::BTreeSet;
-use std::fmt;
 
-use palisade_model::Workload;
 use palisade_model::api::PodSpec;
-use serde::{Deserialize, Serialize};
-
-/// A workload by namespace, kind and name: the key external facts (network, …) are given by.
-#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
-pub struct WorkloadId {
-    /// Namespace.
-    pub namespace: String,
-    /// Kind (`Deployment`, …).
-    pub kind: String,
-    /// Name.
-    pub name: String,
-}
-
-impl WorkloadId {
-    /// The id of a workload of the inventory.
-    pub fn of(w: &Workload) -> WorkloadId {
-        WorkloadId {
-            namespace: w.namespace().unwrap_or_default().to_string(),
-            kind: w.kind.clone(),
-            name: w.name(),
-        }
-    }
-}
-
-impl fmt::Display for WorkloadId {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "{}/{}/{}", self.kind, self.namespace, self.name)
-    }
-}
 
 /// Names of the Secrets a pod reads: environment variables (`secretKeyRef`, `envFrom`),
 /// `secret` volumes and projected secret sources. Image pull secrets are not included (the

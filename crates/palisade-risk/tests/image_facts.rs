@@ -1,9 +1,11 @@
-//! Vulnerability factors from the model's `ImageFactsTable` (what scan/admission edges learn
+//! Vulnerability factors from the model's `RegistryFactsTable` (what scan/admission edges learn
 //! about images), with points from the documented weights (see `palisade_risk::score`).
 
 use std::collections::BTreeMap;
 
-use palisade_model::{ImageFacts, ImageFactsTable, Severity, VulnerabilityFacts, VulnerabilityRef};
+use palisade_model::{
+    RegistryFacts, RegistryFactsTable, Severity, VulnerabilityFacts, VulnerabilityRef,
+};
 use palisade_rbac::RbacIndex;
 use palisade_risk::{Category, ExternalFacts, RiskContext, VulnCounts, assess};
 use palisade_testkit::inventory;
@@ -26,10 +28,10 @@ fn image_facts_table_becomes_vulnerability_factors() {
                "spec": {"template": {"metadata": {"labels": {"app": "shop"}},
                    "spec": {"containers": [{"name": "app", "image": "registry.example/shop:2"},
                                            {"name": "proxy", "image": "nginx:1.25"}]}}}})]);
-    let mut table = ImageFactsTable::new();
+    let mut table = RegistryFactsTable::new();
     table.insert(
         "registry.example/shop:2".into(),
-        ImageFacts {
+        RegistryFacts {
             vulnerabilities: Some(VulnerabilityFacts {
                 counts: BTreeMap::from([
                     (Severity::Critical, 1),
@@ -41,11 +43,11 @@ fn image_facts_table_becomes_vulnerability_factors() {
                 fixable: vec![vref("CVE-2021-44228", Severity::Critical)],
                 notorious: vec![vref("CVE-2021-44228", Severity::Critical)],
             }),
-            ..ImageFacts::default()
+            ..RegistryFacts::default()
         },
     );
     // An image whose packages were not matched adds nothing.
-    table.insert("nginx:1.25".into(), ImageFacts::default());
+    table.insert("nginx:1.25".into(), RegistryFacts::default());
     let counts = VulnCounts::from_facts(
         table["registry.example/shop:2"]
             .vulnerabilities

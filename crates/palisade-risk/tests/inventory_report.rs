@@ -1,7 +1,7 @@
 //! The inventory report: images, registries, owners, gaps, deploy-and-forget signals, counts.
 
 use palisade_risk::{
-    ExposureLevel, ExternalFacts, ImageFacts, OwnershipGap, Signal, inventory_report,
+    ExposureLevel, ExternalFacts, ImageRiskFacts, OwnershipGap, Signal, inventory_report,
 };
 use palisade_testkit::inventory;
 use serde_json::json;
@@ -57,7 +57,7 @@ fn inventory_lists_workloads_owners_gaps_and_signals() {
     let mut facts = ExternalFacts::default();
     facts.images.insert(
         "postgres:latest".into(),
-        ImageFacts {
+        ImageRiskFacts {
             age_days: Some(400),
             newer_version_available: Some(true),
         },
@@ -66,7 +66,7 @@ fn inventory_lists_workloads_owners_gaps_and_signals() {
     let names: Vec<String> = report
         .workloads
         .iter()
-        .map(|w| format!("{}/{}/{}", w.namespace, w.kind, w.name))
+        .map(|w| format!("{}/{}/{}", w.id.namespace, w.id.kind, w.id.name))
         .collect();
     assert_eq!(
         names,

@@ -1,10 +1,10 @@
 //! Risk scores and order, with expectations computed by hand from the documented weights
 //! (see the table in `palisade_risk::score`).
 
-use palisade_model::{Finding, ObjectRef, Severity, SourceLocation};
+use palisade_model::{Finding, ObjectRef, Severity, SourceLocation, WorkloadId};
 use palisade_rbac::RbacIndex;
 use palisade_risk::{
-    Category, ExternalFacts, ImageFacts, NetworkFacts, RiskContext, VulnCounts, WorkloadId, assess,
+    Category, ExternalFacts, ImageRiskFacts, NetworkFacts, RiskContext, VulnCounts, assess,
 };
 use palisade_testkit::inventory;
 use serde_json::json;
@@ -81,7 +81,7 @@ fn facts() -> ExternalFacts {
     );
     f.images.insert(
         "docker.io/library/postgres:16".into(),
-        ImageFacts {
+        ImageRiskFacts {
             age_days: Some(400),
             newer_version_available: None,
         },

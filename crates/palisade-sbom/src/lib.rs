@@ -5,7 +5,6 @@
 
 pub mod cyclonedx;
 pub mod licenses;
-pub mod purl;
 pub mod read;
 pub mod spdx;
 

@@ -9,7 +9,7 @@ use crate::SbomError;
 use crate::cyclonedx::{
     PROP_DISTRO_RELEASE, PROP_LAYER, PROP_PATH, PROP_SOURCE_NAME, PROP_SOURCE_VERSION,
 };
-use crate::purl::package_from_purl;
+use palisade_model::purl::package_from_purl;
 
 /// The format of a document.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -82,7 +82,7 @@ impl Verifier {
 
     /// The verdict for `reference` (tag or digest) against `keys`. `Err` means the registry
     /// could not be asked (unreachable, credentials refused, image not found): put the message
-    /// in `ImageFacts.errors`, not a verdict.
+    /// in `RegistryFacts.errors`, not a verdict.
     pub fn verify(&self, reference: &str, keys: &[PublicKey]) -> Result<Verification, RemoteError> {
         let (name, pinned) = palisade_registry::artifacts::parse_reference(reference)?;
         if let Some(hit) = pinned.and_then(|digest| self.cache.get(&name, &digest, keys)) {

@@ -18,7 +18,7 @@
 
 use std::cmp::Ordering;
 
-use palisade_model::Ecosystem;
+use palisade_model::{Ecosystem, VersionScheme};
 
 pub mod alpine;
 pub mod debian;
@@ -120,24 +120,29 @@ impl Version {
 
 /// Whether versions of this ecosystem can be ordered by this crate.
 pub fn is_supported(ecosystem: &Ecosystem) -> bool {
-    !matches!(ecosystem, Ecosystem::Other(_))
+    ecosystem.version_scheme().is_some()
 }
 
-/// Parses `version` with the rules of `ecosystem`.
+/// Parses `version` with the rules of `ecosystem` (its [`VersionScheme`]).
 pub fn parse(ecosystem: &Ecosystem, version: &str) -> Result<Version, VersionError> {
-    Ok(match ecosystem {
-        Ecosystem::Debian | Ecosystem::Ubuntu => {
-            Version::Debian(debian::DebianVersion::parse(version)?)
-        }
-        Ecosystem::Alpine => Version::Alpine(alpine::AlpineVersion::parse(version)?),
-        Ecosystem::Rpm => Version::Rpm(rpm::RpmVersion::parse(version)?),
-        Ecosystem::PyPI => Version::PyPI(pypi::Pep440Version::parse(version)?),
-        Ecosystem::Npm | Ecosystem::CratesIo => {
-            Version::SemVer(semver::SemVersion::parse(version)?)
-        }
-        Ecosystem::Go => Version::Go(go::GoVersion::parse(version)?),
-        Ecosystem::Maven => Version::Maven(maven::MavenVersion::parse(version)?),
-        Ecosystem::Other(name) => return Err(VersionError::UnsupportedEcosystem(name.clone())),
+    match ecosystem.version_scheme() {
+        Some(scheme) => parse_scheme(scheme, version),
+        None => Err(VersionError::UnsupportedEcosystem(
+            ecosystem.as_str().to_string(),
+        )),
+    }
+}
+
+/// Parses `version` with the rules of `scheme`.
+pub fn parse_scheme(scheme: VersionScheme, version: &str) -> Result<Version, VersionError> {
+    Ok(match scheme {
+        VersionScheme::Dpkg => Version::Debian(debian::DebianVersion::parse(version)?),
+        VersionScheme::Apk => Version::Alpine(alpine::AlpineVersion::parse(version)?),
+        VersionScheme::Rpm => Version::Rpm(rpm::RpmVersion::parse(version)?),
+        VersionScheme::Pep440 => Version::PyPI(pypi::Pep440Version::parse(version)?),
+        VersionScheme::SemVer => Version::SemVer(semver::SemVersion::parse(version)?),
+        VersionScheme::Go => Version::Go(go::GoVersion::parse(version)?),
+        VersionScheme::Maven => Version::Maven(maven::MavenVersion::parse(version)?),
     })
 }
 

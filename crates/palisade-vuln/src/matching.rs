@@ -84,43 +84,9 @@ pub struct MatchStats {
     pub ranges: RangeStats,
 }
 
-/// A package's normalized name for lookups.
-pub fn normalize_name(ecosystem: &Ecosystem, name: &str) -> String {
-    match ecosystem {
-        Ecosystem::PyPI => {
-            // PEP 503: lower-case, runs of -, _ and . become one -.
-            let mut out = String::with_capacity(name.len());
-            let mut in_sep = false;
-            for c in name.trim().chars() {
-                if matches!(c, '-' | '_' | '.') {
-                    if !in_sep {
-                        out.push('-');
-                    }
-                    in_sep = true;
-                } else {
-                    out.push(c.to_ascii_lowercase());
-                    in_sep = false;
-                }
-            }
-            out
-        }
-        Ecosystem::Debian | Ecosystem::Ubuntu | Ecosystem::Alpine => {
-            name.trim().to_ascii_lowercase()
-        }
-        _ => name.trim().to_string(),
-    }
-}
-
-fn is_distro(ecosystem: &Ecosystem) -> bool {
-    matches!(
-        ecosystem,
-        Ecosystem::Debian | Ecosystem::Ubuntu | Ecosystem::Alpine | Ecosystem::Rpm
-    )
-}
-
 /// The name and version a package is matched with (source package for distributions).
 fn match_identity(pkg: &Package) -> (&str, &str) {
-    if is_distro(&pkg.ecosystem) {
+    if pkg.ecosystem.is_distro() {
         (
             pkg.source_name
                 .as_deref()
@@ -144,7 +110,7 @@ pub fn package_key(pkg: &Package) -> Option<PackageKey> {
     let (name, _) = match_identity(pkg);
     Some(PackageKey {
         ecosystem: pkg.ecosystem.clone(),
-        name: normalize_name(&pkg.ecosystem, name),
+        name: pkg.ecosystem.normalize_name(name),
     })
 }
 
@@ -188,7 +154,7 @@ impl CandidateSet {
         for a in &self.advisories[idx].affected {
             let (ecosystem, _) = split_ecosystem(&a.ecosystem);
             let key = PackageKey {
-                name: normalize_name(&ecosystem, &a.name),
+                name: ecosystem.normalize_name(&a.name),
                 ecosystem,
             };
             let list = self.index.entry(key).or_default();
@@ -319,8 +285,7 @@ fn match_one(
         let mut fixed: Option<String> = None;
         for affected in &advisory.affected {
             let (ecosystem, adv_release) = split_ecosystem(&affected.ecosystem);
-            if ecosystem != key.ecosystem || normalize_name(&ecosystem, &affected.name) != key.name
-            {
+            if ecosystem != key.ecosystem || ecosystem.normalize_name(&affected.name) != key.name {
                 continue;
             }
             if let (Some(want), Some(have)) = (&release, &adv_release)

@@ -14,7 +14,7 @@ use std::cmp::Ordering;
 use std::collections::HashMap;
 use std::rc::Rc;
 
-use palisade_model::Ecosystem;
+use palisade_model::{Ecosystem, VersionScheme};
 use palisade_version::{Version, VersionError};
 
 use crate::record::{AffectedPackage, RangeEvent, RangeKind, VersionRange};
@@ -47,11 +47,17 @@ pub fn parse_for(
     version: &str,
 ) -> Result<Version, VersionError> {
     match kind {
-        RangeKind::Semver if *ecosystem != Ecosystem::Go => {
+        RangeKind::Semver if semver_ranges_use_semver(ecosystem) => {
             palisade_version::semver::SemVersion::parse(version).map(Version::SemVer)
         }
         _ => palisade_version::parse(ecosystem, version),
     }
+}
+
+/// Whether `SEMVER` ranges of `ecosystem` are ordered by SemVer precedence: all but the Go
+/// scheme, whose own ordering reads the `v`-prefixed and `go1.x` spellings.
+fn semver_ranges_use_semver(ecosystem: &Ecosystem) -> bool {
+    ecosystem.version_scheme() != Some(VersionScheme::Go)
 }
 
 /// Parse results by version string (`None`: unparseable).
@@ -77,7 +83,7 @@ impl VersionCache {
         kind: &RangeKind,
         version: &str,
     ) -> Option<Rc<Version>> {
-        let semver = *kind == RangeKind::Semver && *ecosystem != Ecosystem::Go;
+        let semver = *kind == RangeKind::Semver && semver_ranges_use_semver(ecosystem);
         let map = self.maps.entry((ecosystem.clone(), semver)).or_default();
         if let Some(v) = map.get(version) {
             return v.clone();

@@ -74,13 +74,10 @@ pub fn normalize_release(ecosystem: &Ecosystem, release: &str) -> String {
 pub fn split_ecosystem(osv: &str) -> (Ecosystem, Option<String>) {
     let ecosystem = Ecosystem::parse(osv);
     let release = match osv.split_once(':') {
-        Some((_, rest)) if !rest.trim().is_empty() => match ecosystem {
-            // Maven and Packagist put a repository URL after the colon, not a release.
-            Ecosystem::Debian | Ecosystem::Ubuntu | Ecosystem::Alpine | Ecosystem::Rpm => {
-                Some(normalize_release(&ecosystem, rest))
-            }
-            _ => None,
-        },
+        // Maven and Packagist put a repository URL after the colon, not a release.
+        Some((_, rest)) if !rest.trim().is_empty() && ecosystem.is_distro() => {
+            Some(normalize_release(&ecosystem, rest))
+        }
         _ => None,
     };
     (ecosystem, release)

@@ -122,10 +122,7 @@ pub(crate) async fn write_batch(
         let mut keys: BTreeSet<(String, String)> = BTreeSet::new();
         for a in &advisory.affected {
             let (eco, _) = palisade_vuln::release::split_ecosystem(&a.ecosystem);
-            keys.insert((
-                eco.as_str().to_string(),
-                palisade_vuln::matching::normalize_name(&eco, &a.name),
-            ));
+            keys.insert((eco.as_str().to_string(), eco.normalize_name(&a.name)));
         }
         for (eco, name) in keys {
             affected_rows.push((source, advisory.id.clone(), eco, name));

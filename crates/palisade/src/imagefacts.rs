@@ -1,5 +1,5 @@
 //! Registry access for `palisade scan` and the admission webhook: image references become
-//! [`ImageFacts`] — the digest they resolve to, the signature verdict when a signature policy
+//! [`RegistryFacts`] — the digest they resolve to, the signature verdict when a signature policy
 //! (`images.signatures`) covers them, and a vulnerability summary when a vulnerability database
 //! exists. The check engine then decides on those facts like on any other input
 //! (PAL-094 signatures, PAL-095 fixable vulnerabilities, PAL-096 notorious ones).
@@ -14,7 +14,7 @@ use std::sync::Mutex;
 
 use palisade_config::ImagesSection;
 use palisade_image::source::NoProgress;
-use palisade_model::{ImageFacts, ImageFactsTable, ImageRef, VulnerabilityFacts};
+use palisade_model::{ImageRef, RegistryFacts, RegistryFactsTable, VulnerabilityFacts};
 use palisade_registry::{AuthSource, PullOptions, RemoteImage};
 use palisade_trust::{PublicKey, Verifier};
 use palisade_vulndb::VulnDb;
@@ -60,7 +60,7 @@ pub struct Collector {
     requirements: Vec<Requirement>,
     verifier: Verifier,
     db: Option<Mutex<VulnDb>>,
-    by_reference: Mutex<HashMap<String, ImageFacts>>,
+    by_reference: Mutex<HashMap<String, RegistryFacts>>,
     vulns_by_digest: Mutex<HashMap<String, VulnerabilityFacts>>,
 }
 
@@ -94,8 +94,8 @@ impl Collector {
     }
 
     /// Facts for each reference (as written in pod specs), looked up once each.
-    pub fn collect(&self, references: &[String]) -> ImageFactsTable {
-        let mut table = ImageFactsTable::new();
+    pub fn collect(&self, references: &[String]) -> RegistryFactsTable {
+        let mut table = RegistryFactsTable::new();
         for reference in references {
             if table.contains_key(reference) {
                 continue;
@@ -114,8 +114,8 @@ impl Collector {
         table
     }
 
-    fn look_up(&self, reference: &str) -> ImageFacts {
-        let mut facts = ImageFacts::default();
+    fn look_up(&self, reference: &str) -> RegistryFacts {
+        let mut facts = RegistryFacts::default();
         let name = match ImageRef::parse(reference) {
             Ok(r) => r.name(),
             Err(e) => {
@@ -199,8 +199,8 @@ pub fn image_references(inv: &palisade_model::Inventory) -> Vec<String> {
 }
 
 #[cfg(feature = "admission")]
-impl palisade_admission::ImageFactsSource for Collector {
-    fn facts(&self, images: &[String]) -> ImageFactsTable {
+impl palisade_admission::RegistryFactsSource for Collector {
+    fn facts(&self, images: &[String]) -> RegistryFactsTable {
         self.collect(images)
     }
 }

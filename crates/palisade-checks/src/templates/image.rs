@@ -1,6 +1,6 @@
 //! Image reference templates.
 
-use palisade_model::{ImageFacts, ImageRef, SignatureStatus, VulnerabilityRef};
+use palisade_model::{ImageRef, RegistryFacts, SignatureStatus, VulnerabilityRef};
 use serde::Deserialize;
 
 use super::{Hits, params};
@@ -111,7 +111,7 @@ pub(crate) fn image_pull_policy(check: &CheckDef, ctx: &Ctx<'_>, hits: &mut Hits
 }
 
 /// The facts the edges gathered for a container's image, if any.
-fn facts_of<'c>(ctx: &'c Ctx<'_>, image: &str) -> Option<&'c ImageFacts> {
+fn facts_of<'c>(ctx: &'c Ctx<'_>, image: &str) -> Option<&'c RegistryFacts> {
     ctx.images.facts.get(image)
 }
 

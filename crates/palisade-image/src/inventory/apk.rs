@@ -1,6 +1,6 @@
 //! Alpine's apk database `lib/apk/db/installed`.
 
-use palisade_model::{Ecosystem, Package};
+use palisade_model::{Ecosystem, Package, purl};
 
 use super::control::{apk_field, apk_records};
 use super::os::OsInfo;
@@ -17,9 +17,9 @@ pub fn parse_installed(text: &str, os: Option<&OsInfo>) -> Vec<Package> {
         let distro = os.and_then(OsInfo::purl_distro).unwrap_or_default();
         let upstream = if origin != name { origin } else { "" };
         let mut pkg = Package::new(Ecosystem::Alpine, name, version);
-        pkg.purl = crate::purl::build(
-            "apk",
-            Some("alpine"),
+        pkg.purl = purl::build(
+            &Ecosystem::Alpine,
+            None,
             name,
             version,
             &[("arch", arch), ("distro", &distro), ("upstream", upstream)],

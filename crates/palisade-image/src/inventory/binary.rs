@@ -5,7 +5,7 @@
 use std::io::Read;
 
 use object::{Object, ObjectSection, ObjectSegment};
-use palisade_model::{Ecosystem, Package};
+use palisade_model::{Ecosystem, Package, purl};
 use serde::Deserialize;
 
 const GO_MAGIC: &[u8; 14] = b"\xff Go buildinf:";
@@ -174,7 +174,7 @@ fn go_packages(info: &GoBuildInfo) -> Vec<Package> {
     let mut out = Vec::new();
     let go = |name: &str, version: &str| {
         let mut p = Package::new(Ecosystem::Go, name, version);
-        p.purl = crate::purl::golang(name, version);
+        p.purl = purl::build(&Ecosystem::Go, None, name, version, &[]);
         p
     };
     let toolchain = info.go_version.trim_start_matches("go");
@@ -227,7 +227,7 @@ pub fn auditable_packages(compressed: &[u8]) -> Result<Vec<Package>, String> {
         .filter(|p| !p.root || p.source.as_deref() == Some("crates.io"))
         .map(|p| {
             let mut pkg = Package::new(Ecosystem::CratesIo, &p.name, &p.version);
-            pkg.purl = crate::purl::cargo(&p.name, &p.version);
+            pkg.purl = purl::build(&Ecosystem::CratesIo, None, &p.name, &p.version, &[]);
             pkg
         })
         .collect())

@@ -1,6 +1,6 @@
 //! Rust `Cargo.lock` files: every `[[package]]` that comes from a registry or git source.
 
-use palisade_model::{Ecosystem, Package};
+use palisade_model::{Ecosystem, Package, purl};
 use serde::Deserialize;
 
 #[derive(Deserialize)]
@@ -25,7 +25,7 @@ pub fn parse(text: &str) -> Result<Vec<Package>, String> {
         .filter(|p| p.source.is_some())
         .map(|p| {
             let mut pkg = Package::new(Ecosystem::CratesIo, &p.name, &p.version);
-            pkg.purl = crate::purl::cargo(&p.name, &p.version);
+            pkg.purl = purl::build(&Ecosystem::CratesIo, None, &p.name, &p.version, &[]);
             pkg
         })
         .collect())

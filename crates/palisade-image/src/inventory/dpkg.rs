@@ -1,7 +1,7 @@
 //! dpkg's database: `var/lib/dpkg/status` (installed packages) and distroless images'
 //! `var/lib/dpkg/status.d/<name>` files.
 
-use palisade_model::{Ecosystem, Package};
+use palisade_model::{Ecosystem, Package, purl};
 
 use super::control::{deb822, field};
 use super::os::OsInfo;
@@ -46,14 +46,11 @@ pub fn parse_status(text: &str, os: Option<&OsInfo>, require_installed: bool) ->
             _ if source_name != name => source_name.clone(),
             _ => String::new(),
         };
-        let namespace = os
-            .map(|o| o.id.as_str())
-            .filter(|id| *id == "ubuntu" || *id == "debian")
-            .unwrap_or("debian");
-        let mut pkg = Package::new(ecosystem, name, version);
-        pkg.purl = crate::purl::build(
-            "deb",
-            Some(namespace),
+        // The purl namespace is the ecosystem's vendor (`debian` or `ubuntu`).
+        let mut pkg = Package::new(ecosystem.clone(), name, version);
+        pkg.purl = purl::build(
+            &ecosystem,
+            None,
             name,
             version,
             &[("arch", arch), ("distro", &distro), ("upstream", &upstream)],

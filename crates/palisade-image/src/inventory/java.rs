@@ -5,7 +5,7 @@
 
 use std::io::{Cursor, Read};
 
-use palisade_model::{Ecosystem, Package};
+use palisade_model::{Ecosystem, Package, purl};
 
 use crate::Limits;
 
@@ -100,7 +100,7 @@ fn walk(
 
 fn maven(group: &str, artifact: &str, version: &str, path: &str, licenses: &[String]) -> Package {
     let mut p = Package::new(Ecosystem::Maven, format!("{group}:{artifact}"), version);
-    p.purl = crate::purl::maven(group, artifact, version);
+    p.purl = purl::build(&Ecosystem::Maven, None, &p.name, version, &[]);
     p.path = Some(path.to_string());
     p.licenses = licenses.to_vec();
     p
@@ -168,7 +168,7 @@ fn from_manifest(text: &str, path: &str) -> Option<Package> {
             let mut p = Package::new(Ecosystem::Maven, artifact, version);
             p.path = Some(path.to_string());
             p.licenses = licenses;
-            p.purl = crate::purl::build("maven", None, artifact, version, &[]);
+            p.purl = purl::build(&Ecosystem::Maven, None, artifact, version, &[]);
             Some(p)
         }
     }

@@ -18,19 +18,20 @@ use std::collections::{BTreeSet, HashMap, HashSet};
 use palisade_model::Package;
 use serde::Serialize;
 
-use crate::fs::{Content, Diagnostic, ImageFs};
+use crate::fs::{Content, FileNote, ImageFs};
 use crate::{Limits, vpath};
 pub use os::OsInfo;
 
-/// Everything the inventory found.
+/// The packages found in one image (with its OS); not the cluster inventory
+/// (`palisade_model::Inventory`).
 #[derive(Debug, Clone, Default, Serialize)]
-pub struct Inventory {
+pub struct PackageInventory {
     /// The detected OS.
     pub os: Option<OsInfo>,
     /// Packages, sorted by ecosystem, name, version and path.
     pub packages: Vec<Package>,
     /// Files that could not be parsed (the rest of the inventory is still complete).
-    pub diagnostics: Vec<Diagnostic>,
+    pub diagnostics: Vec<FileNote>,
 }
 
 const RPM_DATABASES: &[&str] = &[
@@ -55,12 +56,12 @@ pub(crate) fn analyze_streamed_file(
 }
 
 /// Builds the inventory of a filesystem view.
-pub fn inventory(fs: &ImageFs) -> Inventory {
+pub fn inventory(fs: &ImageFs) -> PackageInventory {
     let os = os::detect(fs);
     let mut packages = Vec::new();
-    let mut diagnostics: Vec<Diagnostic> = fs.diagnostics().to_vec();
+    let mut diagnostics: Vec<FileNote> = fs.diagnostics().to_vec();
     let mut diag = |path: &str, message: String| {
-        diagnostics.push(Diagnostic {
+        diagnostics.push(FileNote {
             path: path.to_string(),
             message,
         })
@@ -130,7 +131,7 @@ pub fn inventory(fs: &ImageFs) -> Inventory {
     packages.dedup_by(|a, b| {
         a.ecosystem == b.ecosystem && a.name == b.name && a.version == b.version && a.path == b.path
     });
-    Inventory {
+    PackageInventory {
         os,
         packages,
         diagnostics,

@@ -1,7 +1,7 @@
 //! npm packages: installed `node_modules/<name>/package.json` files and `package-lock.json`
 //! (lockfile versions 1, 2 and 3).
 
-use palisade_model::{Ecosystem, Package};
+use palisade_model::{Ecosystem, Package, purl};
 use serde_json::Value;
 
 fn licenses_of(v: &Value) -> Vec<String> {
@@ -25,7 +25,7 @@ fn licenses_of(v: &Value) -> Vec<String> {
 
 fn package(name: &str, version: &str, licenses: Vec<String>) -> Package {
     let mut p = Package::new(Ecosystem::Npm, name, version);
-    p.purl = crate::purl::npm(name, version);
+    p.purl = purl::build(&Ecosystem::Npm, None, name, version, &[]);
     p.licenses = licenses;
     p
 }

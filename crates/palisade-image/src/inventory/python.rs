@@ -1,7 +1,7 @@
 //! Python distributions: `*.dist-info/METADATA` and `*.egg-info/PKG-INFO` (or an `.egg-info`
 //! file), the core-metadata format (RFC 822 style headers; the body is the description).
 
-use palisade_model::{Ecosystem, Package};
+use palisade_model::{Ecosystem, Package, purl};
 
 /// Parses core metadata into a package (`None` without Name or Version).
 pub fn parse_metadata(text: &str) -> Option<Package> {
@@ -48,7 +48,7 @@ pub fn parse_metadata(text: &str) -> Option<Package> {
         return None;
     }
     let mut pkg = Package::new(Ecosystem::PyPI, &name, &version);
-    pkg.purl = crate::purl::pypi(&name, &version);
+    pkg.purl = purl::build(&Ecosystem::PyPI, None, &name, &version, &[]);
     if let Some(e) = expression.filter(|e| !e.is_empty()) {
         pkg.licenses.push(e);
     } else if let Some(l) =

@@ -1,7 +1,7 @@
 //! rpm's SQLite database (`rpmdb.sqlite`, table `Packages`): each row holds one package
 //! header blob (`il`/`dl` counts, 16-byte index entries, data store), decoded here.
 
-use palisade_model::{Ecosystem, Package};
+use palisade_model::{Ecosystem, Package, purl};
 
 use super::os::OsInfo;
 use super::sqlite::{Database, Value};
@@ -92,15 +92,6 @@ pub fn parse_header(blob: &[u8]) -> Result<RpmHeader, String> {
     Ok(h)
 }
 
-/// Splits `openssl-3.0.7-25.el9.src.rpm` into (`openssl`, `3.0.7-25.el9`).
-pub fn split_source_rpm(s: &str) -> Option<(String, String)> {
-    let base = s.strip_suffix(".rpm")?;
-    let base = base.rsplit_once('.').map_or(base, |(b, _arch)| b);
-    let (rest, release) = base.rsplit_once('-')?;
-    let (name, version) = rest.rsplit_once('-')?;
-    Some((name.to_string(), format!("{version}-{release}")))
-}
-
 /// Reads every package of an `rpmdb.sqlite` file.
 pub fn parse_sqlite_db(data: &[u8], os: Option<&OsInfo>) -> Result<Vec<Package>, String> {
     let db = Database::open(data)?;
@@ -126,7 +117,7 @@ fn to_package(h: &RpmHeader, os: Option<&OsInfo>) -> Package {
         _ => format!("{}-{}", h.version, h.release),
     };
     let mut pkg = Package::new(Ecosystem::Rpm, &h.name, evr.clone());
-    let source = h.source_rpm.as_deref().and_then(split_source_rpm);
+    let source = h.source_rpm.as_deref().and_then(purl::split_source_rpm);
     let namespace = match os.map(|o| o.id.as_str()) {
         Some("rhel") => "redhat".to_string(),
         Some(id) => id.to_string(),
@@ -138,8 +129,8 @@ fn to_package(h: &RpmHeader, os: Option<&OsInfo>) -> Package {
         .filter(|e| *e > 0)
         .map(|e| e.to_string())
         .unwrap_or_default();
-    pkg.purl = crate::purl::build(
-        "rpm",
+    pkg.purl = purl::build(
+        &Ecosystem::Rpm,
         Some(&namespace),
         &h.name,
         &format!("{}-{}", h.version, h.release),
@@ -162,18 +153,6 @@ fn to_package(h: &RpmHeader, os: Option<&OsInfo>) -> Package {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn source_rpm_names_split() {
-        assert_eq!(
-            split_source_rpm("openssl-3.0.7-25.el9_3.src.rpm"),
-            Some(("openssl".into(), "3.0.7-25.el9_3".into()))
-        );
-        assert_eq!(
-            split_source_rpm("python3-pip-21.2.3-7.el9.src.rpm"),
-            Some(("python3-pip".into(), "21.2.3-7.el9".into()))
-        );
-    }
 
     #[test]
     fn truncated_headers_are_errors() {

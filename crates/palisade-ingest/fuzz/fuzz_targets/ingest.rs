@@ -16,7 +16,7 @@ fuzz_target!(|data: &[u8]| {
     );
     let lines = data.iter().filter(|&&b| b == b'\n').count() as u32 + 1;
     for d in &result.diagnostics {
-        assert!(d.line <= lines + 1, "diagnostic line {} beyond input ({lines} lines)", d.line);
+        assert!(d.line() <= lines + 1, "diagnostic line {} beyond input ({lines} lines)", d.line());
     }
     let _ = palisade_checks::Engine::builtin().run(&result.inventory);
 });

@@ -259,7 +259,7 @@ fn serve(a: ServeArgs) -> anyhow::Result<ExitCode> {
 fn image_facts(
     a: &ServeArgs,
     config: &Config,
-) -> anyhow::Result<Option<Arc<dyn palisade_admission::ImageFactsSource>>> {
+) -> anyhow::Result<Option<Arc<dyn palisade_admission::RegistryFactsSource>>> {
     if !a.registry {
         return Ok(None);
     }
@@ -288,7 +288,7 @@ fn image_facts(
 fn image_facts(
     _a: &ServeArgs,
     _config: &Config,
-) -> anyhow::Result<Option<Arc<dyn palisade_admission::ImageFactsSource>>> {
+) -> anyhow::Result<Option<Arc<dyn palisade_admission::RegistryFactsSource>>> {
     Ok(None)
 }
 

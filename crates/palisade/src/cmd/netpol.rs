@@ -235,7 +235,10 @@ pub fn run(args: NetpolArgs) -> anyhow::Result<ExitCode> {
                 eprintln_safe!("{}:{line}: warning: flow skipped: {}", a.flows, s.reason);
             }
             for group in &generated.merged {
-                let names: Vec<String> = group.iter().map(ToString::to_string).collect();
+                let names: Vec<String> = group
+                    .iter()
+                    .map(|w| w.namespace_first().to_string())
+                    .collect();
                 eprintln_safe!(
                     "warning: workloads with identical labels share one policy: {}",
                     names.join(", ")
@@ -247,7 +250,7 @@ pub fn run(args: NetpolArgs) -> anyhow::Result<ExitCode> {
     }
 }
 
-fn print_diagnostics(diags: &[palisade_netpol::Diagnostic]) {
+fn print_diagnostics(diags: &[palisade_model::Diagnostic]) {
     for d in diags {
         eprintln_safe!("{d}");
     }

@@ -126,20 +126,13 @@ pub struct RiskyArgs {
 
 fn print_rbac_diagnostics(idx: &RbacIndex) {
     for d in idx.diagnostics() {
-        let field = d
-            .field
-            .as_deref()
-            .map(|f| format!(" {f}"))
-            .unwrap_or_default();
+        let object = d.object_ref().map(ToString::to_string).unwrap_or_default();
+        let field = d.field().map(|f| format!(" {f}")).unwrap_or_default();
         eprintln_safe!(
-            "{}: {}: {}{}: {}",
-            d.object.source,
-            match d.level {
-                palisade_rbac::Level::Info => "info",
-                palisade_rbac::Level::Warning => "warning",
-            },
-            d.object,
-            field,
+            "{}:{}: {}: {object}{field}: {}",
+            d.file(),
+            d.line(),
+            d.level,
             d.message
         );
     }

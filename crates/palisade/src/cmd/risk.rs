@@ -90,18 +90,14 @@ pub fn run(args: RiskArgs) -> anyhow::Result<ExitCode> {
 #[cfg(feature = "netpol")]
 pub fn network_facts(
     inv: &palisade_model::Inventory,
-) -> std::collections::BTreeMap<palisade_risk::WorkloadId, palisade_risk::NetworkFacts> {
+) -> std::collections::BTreeMap<palisade_model::WorkloadId, palisade_risk::NetworkFacts> {
     let count = |n: usize| u32::try_from(n).unwrap_or(u32::MAX);
     palisade_netpol::exposure(inv)
         .workloads
         .into_iter()
         .map(|w| {
             (
-                palisade_risk::WorkloadId {
-                    namespace: w.workload.namespace,
-                    kind: w.workload.kind,
-                    name: w.workload.name,
-                },
+                w.workload,
                 palisade_risk::NetworkFacts {
                     ingress_unprotected: !w.ingress_isolated,
                     egress_unprotected: !w.egress_isolated,

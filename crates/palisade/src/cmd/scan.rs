@@ -144,7 +144,7 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
         None
     };
     #[cfg(not(feature = "registry-facts"))]
-    let image_facts: Option<std::sync::Arc<palisade_model::ImageFactsTable>> = None;
+    let image_facts: Option<std::sync::Arc<palisade_model::RegistryFactsTable>> = None;
     let engine = Engine::new(catalog, options);
     // The risk ranking's own analyses (RBAC, network reachability) do not depend on the
     // findings: they share the cores with the checks instead of running after them.
@@ -256,7 +256,7 @@ fn collect_image_facts(
     args: &Args,
     config: &Config,
     inv: &palisade_model::Inventory,
-) -> anyhow::Result<palisade_model::ImageFactsTable> {
+) -> anyhow::Result<palisade_model::RegistryFactsTable> {
     let config_dir = args
         .config
         .as_deref()

@@ -13,10 +13,13 @@ use crate::exit;
 pub enum Command {
     /// Compare two versions; prints `<`, `=` or `>`.
     #[command(
-        after_help = "Ecosystems (OSV names): Debian, Ubuntu, Alpine, RPM, PyPI, npm, crates.io, Go, Maven.\n\nExamples:\n  palisade version cmp Debian 1:1.2-1 1.3-1        # >\n  palisade version cmp PyPI 2.7 2.7.0              # =\n  printf '1.0~rc1 1.0\\n1.0 1.0-0\\n' | palisade version cmp Debian --batch\n\nWith --batch, each input line holds `A B`; each output line is `<`, `=`, `>`, or `?` for a line that could not be compared (the error goes to stderr and the exit status is 2)."
+        after_help = format!("Ecosystems (OSV names): {}.\n\n{CMP_EXAMPLES}", names().join(", "))
     )]
     Cmp(CmpArgs),
 }
+
+/// The examples of `version cmp --help`, after the list of ecosystems.
+const CMP_EXAMPLES: &str = "Examples:\n  palisade version cmp Debian 1:1.2-1 1.3-1        # >\n  palisade version cmp PyPI 2.7 2.7.0              # =\n  printf '1.0~rc1 1.0\\n1.0 1.0-0\\n' | palisade version cmp Debian --batch\n\nWith --batch, each input line holds `A B`; each output line is `<`, `=`, `>`, or `?` for a line that could not be compared (the error goes to stderr and the exit status is 2).";
 
 /// Arguments of `version cmp`.
 #[derive(clap::Args, Debug)]
@@ -43,25 +46,21 @@ pub struct CmpArgs {
     pub batch: bool,
 }
 
-/// The ecosystems `version cmp` accepts, by OSV name.
-const NAMES: [&str; 9] = [
-    "Debian",
-    "Ubuntu",
-    "Alpine",
-    "RPM",
-    "PyPI",
-    "npm",
-    "crates.io",
-    "Go",
-    "Maven",
-];
+/// The ecosystems `version cmp` accepts (those with a version ordering), by OSV name.
+fn names() -> Vec<&'static str> {
+    palisade_model::ECOSYSTEMS
+        .iter()
+        .map(|(_, i)| i.osv)
+        .collect()
+}
 
 fn ecosystem(name: &str) -> anyhow::Result<Ecosystem> {
-    match NAMES.iter().find(|n| n.eq_ignore_ascii_case(name)) {
+    let names = names();
+    match names.iter().find(|n| n.eq_ignore_ascii_case(name)) {
         Some(n) => Ok(Ecosystem::parse(n)),
         None => bail!(
             "unknown ecosystem {name:?} (expected one of: {})",
-            NAMES.join(", ")
+            names.join(", ")
         ),
     }
 }

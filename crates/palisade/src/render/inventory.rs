@@ -62,9 +62,9 @@ pub fn table(r: &InventoryReport) -> String {
     ]);
     for w in &r.workloads {
         t.add_row(vec![
-            w.namespace.clone(),
-            w.kind.clone(),
-            w.name.clone(),
+            w.id.namespace.clone(),
+            w.id.kind.clone(),
+            w.id.name.clone(),
             images(w).join("\n"),
             w.service_account.clone(),
             w.exposure.level.as_str().to_string(),
@@ -124,9 +124,9 @@ pub fn csv(r: &InventoryReport) -> String {
             a.as_ref().map(|a| a.value.clone()).unwrap_or_default()
         };
         let row = [
-            w.namespace.clone(),
-            w.kind.clone(),
-            w.name.clone(),
+            w.id.namespace.clone(),
+            w.id.kind.clone(),
+            w.id.name.clone(),
             images(w).join("; "),
             registries.join("; "),
             w.service_account.clone(),

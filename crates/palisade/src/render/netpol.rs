@@ -93,10 +93,10 @@ pub fn diff(d: &Diff, format: GraphFormat) -> anyhow::Result<String> {
                 count(ChangeKind::Changed)
             );
             for w in &d.only_in_old {
-                let _ = writeln!(out, "# workload only in OLD: {w}");
+                let _ = writeln!(out, "# workload only in OLD: {}", w.namespace_first());
             }
             for w in &d.only_in_new {
-                let _ = writeln!(out, "# workload only in NEW: {w}");
+                let _ = writeln!(out, "# workload only in NEW: {}", w.namespace_first());
             }
             if d.changes.is_empty() {
                 out.push_str("no connection changes\n");
@@ -287,7 +287,7 @@ pub fn exposure(e: &Exposure, format: Format) -> anyhow::Result<String> {
             })
             .collect();
         rows.push([
-            w.workload.to_string(),
+            w.workload.namespace_first().to_string(),
             yes_no(w.ingress_isolated).into(),
             yes_no(w.egress_isolated).into(),
             format!(
@@ -328,7 +328,11 @@ pub fn generated(g: &Generated) -> anyhow::Result<String> {
     for p in &g.policies {
         out.push_str("---\n");
         if !p.selects.is_empty() {
-            let names: Vec<String> = p.selects.iter().map(ToString::to_string).collect();
+            let names: Vec<String> = p
+                .selects
+                .iter()
+                .map(|w| w.namespace_first().to_string())
+                .collect();
             let _ = writeln!(out, "# selects {}", names.join(", "));
         }
         out.push_str(&serde_saphyr::to_string(&p.manifest())?);

@@ -68,7 +68,7 @@ pub fn via(v: &Via) -> String {
 struct WhoCanJson<'a> {
     request: &'a Request,
     subjects: &'a [Access],
-    diagnostics: &'a [palisade_rbac::Diagnostic],
+    diagnostics: &'a [palisade_model::Diagnostic],
 }
 
 /// Renders who-can results.
@@ -107,7 +107,7 @@ struct CanJson<'a> {
     request: &'a Request,
     #[serde(flatten)]
     verdict: &'a Verdict,
-    diagnostics: &'a [palisade_rbac::Diagnostic],
+    diagnostics: &'a [palisade_model::Diagnostic],
 }
 
 /// Renders a can verdict.
@@ -155,7 +155,7 @@ pub fn can(
 #[derive(Serialize)]
 struct RiskyJson<'a> {
     risky: &'a [RiskyGrant],
-    diagnostics: &'a [palisade_rbac::Diagnostic],
+    diagnostics: &'a [palisade_model::Diagnostic],
 }
 
 /// Renders risky grants.
@@ -183,9 +183,9 @@ pub fn risky(grants: &[RiskyGrant], idx: &RbacIndex, format: Format) -> anyhow::
             .map(|w| {
                 format!(
                     "{} {}/{}{}",
-                    w.kind,
-                    w.namespace,
-                    w.name,
+                    w.workload.kind,
+                    w.workload.namespace,
+                    w.workload.name,
                     if w.token_automounted {
                         ""
                     } else {

@@ -53,7 +53,7 @@ pub struct TopRisk {
     /// `Kind/namespace/name`.
     pub workload: String,
     /// The workload's identity.
-    pub id: palisade_risk::WorkloadId,
+    pub id: palisade_model::WorkloadId,
     /// Its service account.
     pub service_account: String,
     /// The score.

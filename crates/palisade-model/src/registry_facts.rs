@@ -4,7 +4,7 @@
 //! Scans of manifests and admission reviews see only image *references*. When registry access is
 //! enabled, an edge component (the CLI or the webhook) resolves each reference, verifies its
 //! signatures and matches its packages against the vulnerability database, and hands the results
-//! to the check engine as [`ImageFactsTable`]. The engine stays pure: it reads these facts like
+//! to the check engine as [`RegistryFactsTable`]. The engine stays pure: it reads these facts like
 //! any other input, and image checks that need them do not fire when a reference has no facts.
 
 use std::collections::BTreeMap;
@@ -15,11 +15,13 @@ use crate::Severity;
 
 /// Facts about images, keyed by the reference exactly as written in the pod spec
 /// (`container.image`).
-pub type ImageFactsTable = BTreeMap<String, ImageFacts>;
+pub type RegistryFactsTable = BTreeMap<String, RegistryFacts>;
 
-/// What is known about one image reference.
+/// What registry access learned about one image reference (digest, signature verdict,
+/// vulnerability summary). Not to be confused with `palisade_image::facts::ImageContentFacts`
+/// (read from an image's config and files) or `palisade_risk::ImageRiskFacts` (risk inputs).
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
-pub struct ImageFacts {
+pub struct RegistryFacts {
     /// The manifest digest the reference resolved to (`sha256:…`), if resolved.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub digest: Option<String>,
