@@ -33,7 +33,11 @@ fn security_severity(s: Severity) -> &'static str {
 }
 
 /// A location in a file (and, for findings, at a Kubernetes object).
-fn location<'a>(file: &str, region: Option<Region>, logical: Vec<LogicalLocation<'a>>) -> Location<'a> {
+fn location<'a>(
+    file: &str,
+    region: Option<Region>,
+    logical: Vec<LogicalLocation<'a>>,
+) -> Location<'a> {
     Location {
         physical_location: PhysicalLocation {
             artifact_location: ArtifactLocation {
