@@ -257,79 +257,77 @@ pub fn render(o: &ManifestOptions) -> Result<String, ManifestError> {
         },
         period_seconds,
     };
-    docs.push(Document::Deployment(Object {
-        api_version: "apps/v1",
-        kind: "Deployment",
-        metadata: metadata(&o.name),
-        body: Spec {
-            spec: DeploymentSpec {
-                replicas: o.replicas,
-                selector: Selector {
-                    match_labels: by_name,
-                },
-                template: PodTemplate {
-                    metadata: PodMetadata { labels },
-                    spec: PodSpec {
-                        service_account_name: &o.name,
-                        automount_service_account_token: false,
-                        security_context: PodSecurityContext {
-                            run_as_non_root: true,
-                            run_as_user: 65532,
-                            run_as_group: 65532,
-                            seccomp_profile: SeccompProfile {
-                                kind: "RuntimeDefault",
-                            },
-                        },
-                        containers: vec![Container {
-                            name: "webhook",
-                            image: &o.image,
-                            image_pull_policy: "Always",
-                            args,
-                            ports: vec![ContainerPort {
-                                name: "https",
-                                container_port: o.port,
-                            }],
-                            readiness_probe: probe("/readyz", 5),
-                            liveness_probe: probe("/healthz", 10),
-                            resources: Resources {
-                                requests: Quantities {
-                                    cpu: "100m",
-                                    memory: "64Mi",
-                                },
-                                limits: Quantities {
-                                    cpu: "1",
-                                    memory: "256Mi",
-                                },
-                            },
-                            security_context: ContainerSecurityContext {
-                                allow_privilege_escalation: false,
-                                read_only_root_filesystem: true,
-                                capabilities: Capabilities { drop: vec!["ALL"] },
-                            },
-                            volume_mounts: mounts,
-                        }],
-                        volumes,
+    let deployment = DeploymentSpec {
+        replicas: o.replicas,
+        selector: Selector {
+            match_labels: by_name,
+        },
+        template: PodTemplate {
+            metadata: PodMetadata { labels },
+            spec: PodSpec {
+                service_account_name: &o.name,
+                automount_service_account_token: false,
+                security_context: PodSecurityContext {
+                    run_as_non_root: true,
+                    run_as_user: 65532,
+                    run_as_group: 65532,
+                    seccomp_profile: SeccompProfile {
+                        kind: "RuntimeDefault",
                     },
                 },
-            },
-        },
-    }));
-    docs.push(Document::Service(Object {
-        api_version: "v1",
-        kind: "Service",
-        metadata: metadata(&o.name),
-        body: Spec {
-            spec: ServiceSpec {
-                kind: "ClusterIP",
-                selector: by_name,
-                ports: vec![ServicePort {
-                    name: "https",
-                    port: 443,
-                    target_port: "https",
+                containers: vec![Container {
+                    name: "webhook",
+                    image: &o.image,
+                    image_pull_policy: "Always",
+                    args,
+                    ports: vec![ContainerPort {
+                        name: "https",
+                        container_port: o.port,
+                    }],
+                    readiness_probe: probe("/readyz", 5),
+                    liveness_probe: probe("/healthz", 10),
+                    resources: Resources {
+                        requests: Quantities {
+                            cpu: "100m",
+                            memory: "64Mi",
+                        },
+                        limits: Quantities {
+                            cpu: "1",
+                            memory: "256Mi",
+                        },
+                    },
+                    security_context: ContainerSecurityContext {
+                        allow_privilege_escalation: false,
+                        read_only_root_filesystem: true,
+                        capabilities: Capabilities { drop: vec!["ALL"] },
+                    },
+                    volume_mounts: mounts,
                 }],
+                volumes,
             },
         },
-    }));
+    };
+    docs.push(Document::Deployment(Object::new(
+        "apps/v1",
+        "Deployment",
+        metadata(&o.name),
+        Spec { spec: deployment },
+    )));
+    let service = ServiceSpec {
+        kind: "ClusterIP",
+        selector: by_name,
+        ports: vec![ServicePort {
+            name: "https",
+            port: 443,
+            target_port: "https",
+        }],
+    };
+    docs.push(Document::Service(Object::new(
+        "v1",
+        "Service",
+        metadata(&o.name),
+        Spec { spec: service },
+    )));
     let excluded = std::iter::once(o.namespace.as_str())
         .chain(o.exclude_namespaces.iter().map(String::as_str));
     docs.push(Document::Webhook(Object {

@@ -48,6 +48,23 @@ pub(crate) struct Object<'a, B> {
     pub body: B,
 }
 
+impl<'a, B> Object<'a, B> {
+    /// An object of this type, metadata and body.
+    pub fn new(
+        api_version: &'static str,
+        kind: &'static str,
+        metadata: Metadata<'a>,
+        body: B,
+    ) -> Self {
+        Object {
+            api_version,
+            kind,
+            metadata,
+            body,
+        }
+    }
+}
+
 /// `metadata`.
 #[derive(Serialize)]
 pub(crate) struct Metadata<'a> {
