@@ -8,7 +8,8 @@
 //!   from `palisade_config::Config` as `palisade scan` builds it, minus the checks that need
 //!   cluster context) produces findings, and the `admission:` policy maps each finding on the
 //!   admitted object to enforce / warn / audit, with namespace and label exemptions,
-//!   break-glass and dry-run handling. [`manifests`] renders the install manifests as text.
+//!   break-glass and dry-run handling. [`manifests`] builds the install manifests as typed
+//!   objects and serializes them to YAML once.
 //!   Image facts (digests, signatures, vulnerabilities) come in through [`RegistryFactsSource`].
 //! - **Server edge** (feature `server`): HTTPS with rustls, `/validate`, `/healthz`, `/readyz`,
 //!   `/metrics`, certificate hot reload, body limits, timeouts and graceful shutdown, plus
@@ -17,6 +18,7 @@
 mod decide;
 mod facts;
 pub mod manifests;
+mod manifests_k8s;
 pub mod message;
 pub mod review;
 

@@ -1,10 +1,23 @@
 //! Install manifests for the webhook, as YAML text: Namespace, ServiceAccount, optional TLS
 //! Secret and ConfigMap, Deployment, Service and ValidatingWebhookConfiguration.
 //!
-//! Pure text generation. Every user-supplied string is written as a JSON-quoted scalar (valid
-//! YAML), so names, images and configuration text cannot break the document structure.
+//! Pure. The objects are built as typed values (`manifests_k8s`) and serialized once, as one
+//! multi-document YAML stream; the YAML serializer quotes every string that needs it, so names,
+//! images and configuration text cannot break the document structure.
+
+use std::collections::BTreeMap;
 
 use base64::Engine as _;
+use serde::Serialize;
+
+use crate::manifests_k8s::{
+    Capabilities, ClientConfig, ConfigMapVolume, Container, ContainerPort,
+    ContainerSecurityContext, Data, DeploymentSpec, Empty, HttpGet, Labels, Metadata,
+    NamespaceSelector, Noted, Object, PodMetadata, PodSecurityContext, PodSpec, PodTemplate, Probe,
+    Quantities, Requirement, Resources, Rule, SeccompProfile, SecretVolume, Selector,
+    ServiceAccount, ServicePort, ServiceReference, ServiceSpec, Spec, Volume, VolumeMount, Webhook,
+    Webhooks, flow,
+};
 
 /// `failurePolicy` of the webhook.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -137,169 +150,256 @@ pub fn render(o: &ManifestOptions) -> Result<String, ManifestError> {
     if o.image.trim().is_empty() {
         return Err(ManifestError("image must not be empty".into()));
     }
-    let q = |s: &str| serde_json::Value::String(s.to_string()).to_string();
     let b64 = |s: &str| base64::engine::general_purpose::STANDARD.encode(s.as_bytes());
-    let name = q(&o.name);
-    let ns = q(&o.namespace);
-    let tls_secret = q(&format!("{}-tls", o.name));
-    let config_map = q(&format!("{}-config", o.name));
-    let labels = format!(
-        "app.kubernetes.io/name: {name}\n    app.kubernetes.io/component: admission-webhook\n    app.kubernetes.io/part-of: palisade"
-    );
-    let mut docs = Vec::new();
-
-    docs.push(format!(
-        "apiVersion: v1\nkind: Namespace\nmetadata:\n  name: {ns}\n  labels:\n    app.kubernetes.io/part-of: palisade\n"
-    ));
-    docs.push(format!(
-        "apiVersion: v1\nkind: ServiceAccount\nmetadata:\n  name: {name}\n  namespace: {ns}\n  labels:\n    {labels}\nautomountServiceAccountToken: false\n"
-    ));
-    if let Some((cert, key)) = &o.tls {
-        docs.push(format!(
-            "apiVersion: v1\nkind: Secret\nmetadata:\n  name: {tls_secret}\n  namespace: {ns}\n  labels:\n    {labels}\ntype: kubernetes.io/tls\ndata:\n  tls.crt: {}\n  tls.key: {}\n",
-            b64(cert),
-            b64(key)
-        ));
-    }
-    let mut args = format!(
-        "        - admission\n        - serve\n        - --addr\n        - {}\n        - --tls-cert\n        - /etc/palisade/tls/tls.crt\n        - --tls-key\n        - /etc/palisade/tls/tls.key\n",
-        q(&format!("0.0.0.0:{}", o.port))
-    );
-    let mut mounts =
-        "        - name: tls\n          mountPath: /etc/palisade/tls\n          readOnly: true\n"
-            .to_string();
-    let mut volumes =
-        format!("      - name: tls\n        secret:\n          secretName: {tls_secret}\n");
-    if let Some(config) = &o.config {
-        docs.push(format!(
-            "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: {config_map}\n  namespace: {ns}\n  labels:\n    {labels}\ndata:\n  palisade.yaml: {}\n",
-            q(config)
-        ));
-        args.push_str("        - --config\n        - /etc/palisade/config/palisade.yaml\n");
-        mounts.push_str(
-            "        - name: config\n          mountPath: /etc/palisade/config\n          readOnly: true\n",
-        );
-        volumes.push_str(&format!(
-            "      - name: config\n        configMap:\n          name: {config_map}\n"
-        ));
-    }
-    let pod_labels = labels.replace("\n    ", "\n        ");
-    docs.push(format!(
-        r#"apiVersion: apps/v1
-kind: Deployment
-metadata:
-  name: {name}
-  namespace: {ns}
-  labels:
-    {labels}
-spec:
-  replicas: {replicas}
-  selector:
-    matchLabels:
-      app.kubernetes.io/name: {name}
-  template:
-    metadata:
-      labels:
-        {pod_labels}
-    spec:
-      serviceAccountName: {name}
-      automountServiceAccountToken: false
-      securityContext:
-        runAsNonRoot: true
-        runAsUser: 65532
-        runAsGroup: 65532
-        seccompProfile:
-          type: RuntimeDefault
-      containers:
-      - name: webhook
-        image: {image}
-        imagePullPolicy: Always
-        args:
-{args}        ports:
-        - name: https
-          containerPort: {port}
-        readinessProbe:
-          httpGet:
-            path: /readyz
-            port: https
-            scheme: HTTPS
-          periodSeconds: 5
-        livenessProbe:
-          httpGet:
-            path: /healthz
-            port: https
-            scheme: HTTPS
-          periodSeconds: 10
-        resources:
-          requests:
-            cpu: 100m
-            memory: 64Mi
-          limits:
-            cpu: "1"
-            memory: 256Mi
-        securityContext:
-          allowPrivilegeEscalation: false
-          readOnlyRootFilesystem: true
-          capabilities:
-            drop:
-            - ALL
-        volumeMounts:
-{mounts}      volumes:
-{volumes}"#,
-        replicas = o.replicas,
-        image = q(&o.image),
-        port = o.port,
-    ));
-    docs.push(format!(
-        "apiVersion: v1\nkind: Service\nmetadata:\n  name: {name}\n  namespace: {ns}\n  labels:\n    {labels}\nspec:\n  type: ClusterIP\n  selector:\n    app.kubernetes.io/name: {name}\n  ports:\n  - name: https\n    port: 443\n    targetPort: https\n"
-    ));
-
-    let mut excluded = vec![q(&o.namespace)];
-    excluded.extend(o.exclude_namespaces.iter().map(|n| q(n)));
-    let mut rules = String::new();
-    for (group, resources) in RULES {
-        rules.push_str(&format!(
-            "  - apiGroups: [{}]\n    apiVersions: [\"*\"]\n    operations: [CREATE, UPDATE]\n    resources: [{}]\n    scope: \"*\"\n",
-            q(group),
-            resources.iter().map(|r| q(r)).collect::<Vec<_>>().join(", ")
-        ));
-    }
-    let ca = match &o.ca_bundle_pem {
-        Some(pem) => format!("    caBundle: {}\n", b64(pem)),
-        None => "    # caBundle: base64 of the PEM CA that signed the serving certificate\n".into(),
+    let tls_secret = format!("{}-tls", o.name);
+    let config_map = format!("{}-config", o.name);
+    let labels = Labels {
+        name: Some(&o.name),
+        component: Some("admission-webhook"),
+        part_of: Some("palisade"),
     };
-    docs.push(format!(
-        r#"apiVersion: admissionregistration.k8s.io/v1
-kind: ValidatingWebhookConfiguration
-metadata:
-  name: {name}
-  labels:
-    {labels}
-webhooks:
-- name: validate.palisade.dev
-  admissionReviewVersions: ["v1"]
-  sideEffects: None
-  failurePolicy: {failure}
-  timeoutSeconds: {timeout}
-  matchPolicy: Equivalent
-  clientConfig:
-    service:
-      name: {name}
-      namespace: {ns}
-      path: /validate
-      port: 443
-{ca}  namespaceSelector:
-    matchExpressions:
-    - key: kubernetes.io/metadata.name
-      operator: NotIn
-      values: [{excluded}]
-  rules:
-{rules}"#,
-        failure = o.failure_policy.as_str(),
-        timeout = o.timeout_seconds,
-        excluded = excluded.join(", "),
-    ));
-    Ok(docs.join("---\n"))
+    let by_name = Labels {
+        name: Some(&o.name),
+        component: None,
+        part_of: None,
+    };
+    let metadata = |name| Metadata {
+        name,
+        namespace: Some(&o.namespace),
+        labels,
+    };
+    let mut docs: Vec<Document<'_>> = vec![
+        Document::Namespace(Object {
+            api_version: "v1",
+            kind: "Namespace",
+            metadata: Metadata {
+                name: &o.namespace,
+                namespace: None,
+                labels: Labels {
+                    name: None,
+                    component: None,
+                    part_of: Some("palisade"),
+                },
+            },
+            body: Empty {},
+        }),
+        Document::ServiceAccount(Object {
+            api_version: "v1",
+            kind: "ServiceAccount",
+            metadata: metadata(&o.name),
+            body: ServiceAccount {
+                automount_service_account_token: false,
+            },
+        }),
+    ];
+    if let Some((cert, key)) = &o.tls {
+        docs.push(Document::Data(Object {
+            api_version: "v1",
+            kind: "Secret",
+            metadata: metadata(&tls_secret),
+            body: Data {
+                kind: Some("kubernetes.io/tls"),
+                data: BTreeMap::from([("tls.crt", b64(cert)), ("tls.key", b64(key))]),
+            },
+        }));
+    }
+    let mut args: Vec<String> = [
+        "admission",
+        "serve",
+        "--addr",
+        &format!("0.0.0.0:{}", o.port),
+        "--tls-cert",
+        "/etc/palisade/tls/tls.crt",
+        "--tls-key",
+        "/etc/palisade/tls/tls.key",
+    ]
+    .map(String::from)
+    .to_vec();
+    let mut mounts = vec![VolumeMount {
+        name: "tls",
+        mount_path: "/etc/palisade/tls",
+        read_only: true,
+    }];
+    let mut volumes = vec![Volume {
+        name: "tls",
+        secret: Some(SecretVolume {
+            secret_name: &tls_secret,
+        }),
+        config_map: None,
+    }];
+    if let Some(config) = &o.config {
+        docs.push(Document::Data(Object {
+            api_version: "v1",
+            kind: "ConfigMap",
+            metadata: metadata(&config_map),
+            body: Data {
+                kind: None,
+                data: BTreeMap::from([("palisade.yaml", config.clone())]),
+            },
+        }));
+        args.extend(["--config", "/etc/palisade/config/palisade.yaml"].map(String::from));
+        mounts.push(VolumeMount {
+            name: "config",
+            mount_path: "/etc/palisade/config",
+            read_only: true,
+        });
+        volumes.push(Volume {
+            name: "config",
+            secret: None,
+            config_map: Some(ConfigMapVolume { name: &config_map }),
+        });
+    }
+    let probe = |path, period_seconds| Probe {
+        http_get: HttpGet {
+            path,
+            port: "https",
+            scheme: "HTTPS",
+        },
+        period_seconds,
+    };
+    let deployment = DeploymentSpec {
+        replicas: o.replicas,
+        selector: Selector {
+            match_labels: by_name,
+        },
+        template: PodTemplate {
+            metadata: PodMetadata { labels },
+            spec: PodSpec {
+                service_account_name: &o.name,
+                automount_service_account_token: false,
+                security_context: PodSecurityContext {
+                    run_as_non_root: true,
+                    run_as_user: 65532,
+                    run_as_group: 65532,
+                    seccomp_profile: SeccompProfile {
+                        kind: "RuntimeDefault",
+                    },
+                },
+                containers: vec![Container {
+                    name: "webhook",
+                    image: &o.image,
+                    image_pull_policy: "Always",
+                    args,
+                    ports: vec![ContainerPort {
+                        name: "https",
+                        container_port: o.port,
+                    }],
+                    readiness_probe: probe("/readyz", 5),
+                    liveness_probe: probe("/healthz", 10),
+                    resources: Resources {
+                        requests: Quantities {
+                            cpu: "100m",
+                            memory: "64Mi",
+                        },
+                        limits: Quantities {
+                            cpu: "1",
+                            memory: "256Mi",
+                        },
+                    },
+                    security_context: ContainerSecurityContext {
+                        allow_privilege_escalation: false,
+                        read_only_root_filesystem: true,
+                        capabilities: Capabilities { drop: vec!["ALL"] },
+                    },
+                    volume_mounts: mounts,
+                }],
+                volumes,
+            },
+        },
+    };
+    docs.push(Document::Deployment(Object::new(
+        "apps/v1",
+        "Deployment",
+        metadata(&o.name),
+        Spec { spec: deployment },
+    )));
+    let service = ServiceSpec {
+        kind: "ClusterIP",
+        selector: by_name,
+        ports: vec![ServicePort {
+            name: "https",
+            port: 443,
+            target_port: "https",
+        }],
+    };
+    docs.push(Document::Service(Object::new(
+        "v1",
+        "Service",
+        metadata(&o.name),
+        Spec { spec: service },
+    )));
+    let excluded = std::iter::once(o.namespace.as_str())
+        .chain(o.exclude_namespaces.iter().map(String::as_str));
+    docs.push(Document::Webhook(Object {
+        api_version: "admissionregistration.k8s.io/v1",
+        kind: "ValidatingWebhookConfiguration",
+        metadata: Metadata {
+            name: &o.name,
+            namespace: None,
+            labels,
+        },
+        body: Webhooks {
+            webhooks: vec![Webhook {
+                name: "validate.palisade.dev",
+                admission_review_versions: flow(["v1"]),
+                side_effects: "None",
+                failure_policy: o.failure_policy.as_str(),
+                timeout_seconds: o.timeout_seconds,
+                match_policy: "Equivalent",
+                client_config: Noted::new(
+                    ClientConfig {
+                        service: ServiceReference {
+                            name: &o.name,
+                            namespace: &o.namespace,
+                            path: "/validate",
+                            port: 443,
+                        },
+                        ca_bundle: o.ca_bundle_pem.as_deref().map(b64),
+                    },
+                    o.ca_bundle_pem.is_none().then_some(
+                        "caBundle: base64 of the PEM CA that signed the serving certificate",
+                    ),
+                ),
+                namespace_selector: NamespaceSelector {
+                    match_expressions: vec![Requirement {
+                        key: "kubernetes.io/metadata.name",
+                        operator: "NotIn",
+                        values: flow(excluded),
+                    }],
+                },
+                rules: RULES
+                    .iter()
+                    .map(|(group, resources)| Rule {
+                        api_groups: flow([*group]),
+                        api_versions: flow(["*"]),
+                        operations: serde_saphyr::FlowSeq(["CREATE", "UPDATE"]),
+                        resources: flow(resources.iter().copied()),
+                        scope: "*",
+                    })
+                    .collect(),
+            }],
+        },
+    }));
+    let options = serde_saphyr::ser_options! {
+        // One line per scalar (base64 data and configuration text stay quoted scalars).
+        prefer_block_scalars: false,
+        comment_position: serde_saphyr::CommentPosition::Above,
+    };
+    serde_saphyr::to_string_multiple_with_options(&docs, options)
+        .map_err(|e| ManifestError(format!("serializing the manifests: {e}")))
+}
+
+/// One document of the stream.
+#[derive(Serialize)]
+#[serde(untagged)]
+enum Document<'a> {
+    Namespace(Object<'a, Empty>),
+    ServiceAccount(Object<'a, ServiceAccount>),
+    /// A Secret or a ConfigMap.
+    Data(Object<'a, Data>),
+    Deployment(Object<'a, Spec<DeploymentSpec<'a>>>),
+    Service(Object<'a, Spec<ServiceSpec<'a>>>),
+    Webhook(Object<'a, Webhooks<'a>>),
 }
 
 fn is_dns_label(s: &str) -> bool {

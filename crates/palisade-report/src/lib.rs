@@ -1,11 +1,19 @@
 //! Sinks for scan results. Analyzers return plain values; only this crate knows the output
 //! formats: a terminal table, JSON (a documented, versioned schema), SARIF 2.1.0 and JUnit XML.
+//!
+//! - [`write`]: the scan report in one [`Format`].
+//! - [`sarif`]: the typed SARIF 2.1.0 model, its URI encoder and log writer, shared by every
+//!   SARIF output of the workspace (the command line's vulnerability reports use it too).
+//! - [`read_baseline`]: the findings of an earlier JSON report, beside the schema it reads.
 
+mod baseline;
+mod format;
 mod grid;
 mod json;
 mod junit;
 mod pretty;
-mod sarif;
+pub mod sarif;
+mod sarif_scan;
 mod table;
 
 use std::collections::BTreeMap;
@@ -13,9 +21,11 @@ use std::collections::BTreeMap;
 use palisade_checks::{Catalog, Exception, Suppressed};
 use palisade_model::{Diagnostic, Finding, Severity};
 
+pub use baseline::{BaselineError, read_baseline};
+pub use format::{Format, write};
 pub use json::{JSON_SCHEMA_ID, to_json, write_json};
 pub use junit::{to_junit, write_junit};
-pub use sarif::{to_sarif, write_sarif};
+pub use sarif_scan::{to_sarif, write_sarif};
 pub use table::{Grouping, TableOptions, summary_line, to_table, write_table};
 
 /// Everything a scan report shows.

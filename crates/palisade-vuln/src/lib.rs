@@ -9,6 +9,8 @@
 //!   merging, severity, fixed version, notorious flag).
 //! - [`cvss`]: CVSS v3.x and v4.0 scores computed from vectors.
 //! - [`policy`]: `--fail-on`, `--fixable-only`, fixable critical/high blocking, notorious CVEs.
+//! - [`report`]: the vulnerability report of a package list (shown matches, order, counts,
+//!   `--fail-on` verdict) that the command line's sinks format.
 //! - [`facts`]: matches → the model's `VulnerabilityFacts` for scan/admission policy.
 //!
 //! Pure: no files, network, clock or environment access. Storage lives in `palisade-vulndb`.
@@ -24,6 +26,7 @@ pub mod policy;
 pub mod range;
 pub mod record;
 pub mod release;
+pub mod report;
 #[cfg(test)]
 mod test_support;
 
@@ -31,6 +34,7 @@ pub use facts::image_facts;
 pub use matching::{CandidateSet, MatchStats, PackageKey, VulnMatch, match_packages};
 pub use policy::{PolicyVerdict, VulnPolicy};
 pub use record::{Advisory, SourceKind};
+pub use report::{ReportedVuln, ScanStatus, VulnReport};
 
 /// A record that could not be parsed; names the file (or other origin) and the problem.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]

@@ -7,30 +7,13 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 
 use anyhow::{Context, bail};
-use clap::ValueEnum;
 use palisade_image::oci::Platform;
 use palisade_image::source::{NoProgress, Progress};
 use palisade_image::{ImageScan, Limits};
 use palisade_registry::{AuthSource, PullOptions, RemoteImage};
-use palisade_sbom::SbomInput;
 
 use crate::exit;
-
-/// Output format of `image scan`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
-pub enum Format {
-    /// Human-readable summary and package table.
-    Table,
-    /// The full scan as JSON (packages, facts, layers, diagnostics, vulnerabilities).
-    Json,
-    /// Vulnerabilities as SARIF 2.1.0 (one rule per vulnerability id).
-    #[cfg(feature = "vuln")]
-    Sarif,
-    /// CycloneDX 1.6 JSON SBOM.
-    Cyclonedx,
-    /// SPDX 2.3 JSON SBOM.
-    Spdx,
-}
+use crate::render::image::{Format, ImageReport};
 
 /// `palisade image …`
 #[derive(clap::Subcommand, Debug)]
@@ -115,8 +98,8 @@ pub struct VulnArgs {
 pub fn vulnerability_report(
     args: &VulnArgs,
     packages: &[palisade_model::Package],
-) -> Option<crate::render::vuln::VulnReport> {
-    use crate::render::vuln::VulnReport;
+) -> Option<palisade_vuln::VulnReport> {
+    use palisade_vuln::VulnReport;
     if args.no_vulns {
         return None;
     }
@@ -160,15 +143,14 @@ pub fn vulnerability_report(
 /// The exit status after a vulnerability report: 1 when `--fail-on` fails, 3 when `--fail-on`
 /// was given but nothing could be matched, else success. Explains a failure on stderr.
 #[cfg(feature = "vuln")]
-pub fn vulnerability_exit(report: Option<&crate::render::vuln::VulnReport>) -> ExitCode {
-    use crate::render::vuln::ScanStatus;
+pub fn vulnerability_exit(report: Option<&palisade_vuln::VulnReport>) -> ExitCode {
     let Some(r) = report else {
         return ExitCode::SUCCESS;
     };
-    if r.fail_on.is_some() && r.status == ScanStatus::Unavailable {
+    if r.fail_on_unanswered() {
         return exit::code(exit::INPUT_ERRORS);
     }
-    match r.failure_message() {
+    match crate::render::vuln::failure_message(r) {
         Some(msg) => {
             eprintln_safe!("palisade: --fail-on: {msg}");
             exit::code(exit::FINDINGS)
@@ -286,71 +268,15 @@ pub fn run(command: Command) -> anyhow::Result<ExitCode> {
         Format::Cyclonedx | Format::Spdx => None,
         _ => vulnerability_report(&args.vulns, &scan.packages),
     };
-    let text = match args.format {
-        #[cfg(not(feature = "vuln"))]
-        Format::Table => crate::render::image::table(&scan),
+    let created = now_rfc3339();
+    let report = ImageReport {
+        scan: &scan,
         #[cfg(feature = "vuln")]
-        Format::Table => {
-            let mut t = crate::render::image::table(&scan);
-            if let Some(r) = &vulns {
-                t.push('\n');
-                t.push_str(&crate::render::vuln::table(r));
-            }
-            t
-        }
-        #[cfg(not(feature = "vuln"))]
-        Format::Json => serde_json::to_string_pretty(&scan)? + "\n",
-        #[cfg(feature = "vuln")]
-        Format::Json => {
-            let mut doc = serde_json::to_value(&scan)?;
-            if let (Some(r), Some(obj)) = (&vulns, doc.as_object_mut()) {
-                let (summary, list) = r.json_members()?;
-                obj.insert("vulnerability_scan".into(), summary);
-                obj.insert("vulnerabilities".into(), list);
-            }
-            serde_json::to_string_pretty(&doc)? + "\n"
-        }
-        #[cfg(feature = "vuln")]
-        Format::Sarif => {
-            let empty = crate::render::vuln::VulnReport::unavailable(
-                None,
-                "--no-vulns".into(),
-                None,
-                false,
-            );
-            let doc =
-                crate::render::vuln::sarif(vulns.as_ref().unwrap_or(&empty), &scan.source, None);
-            serde_json::to_string_pretty(&doc)? + "\n"
-        }
-        Format::Cyclonedx | Format::Spdx => {
-            let created = now_rfc3339();
-            let os = scan.os.as_ref().map(|o| {
-                (
-                    o.id.clone(),
-                    o.version_id
-                        .clone()
-                        .or(o.codename.clone())
-                        .unwrap_or_default(),
-                )
-            });
-            let input = SbomInput {
-                subject: &scan.source,
-                subject_version: scan.manifest_digest.as_deref(),
-                os: os.as_ref().map(|(a, b)| (a.as_str(), b.as_str())),
-                packages: &scan.packages,
-                created: &created,
-                tool_name: "palisade",
-                tool_version: env!("CARGO_PKG_VERSION"),
-            };
-            let doc = if args.format == Format::Cyclonedx {
-                palisade_sbom::cyclonedx::write(&input)
-            } else {
-                palisade_sbom::spdx::write(&input)
-            };
-            serde_json::to_string_pretty(&doc)? + "\n"
-        }
+        vulns: vulns.as_ref(),
+        created: &created,
     };
-    crate::output::emit_for(&text, args.output.as_ref(), args.format == Format::Table)?;
+    let text = crate::render::image::render(&report, args.format)?;
+    crate::output::emit_for(&text, args.output.as_ref(), args.format.for_people())?;
     #[cfg(feature = "vuln")]
     return Ok(vulnerability_exit(vulns.as_ref()));
     #[cfg(not(feature = "vuln"))]

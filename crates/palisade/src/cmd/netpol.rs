@@ -10,7 +10,7 @@ use std::io::{BufRead, Read};
 use std::process::ExitCode;
 
 use anyhow::{Context, bail};
-use clap::{Args, Subcommand, ValueEnum};
+use clap::{Args, Subcommand};
 use palisade_model::flow::Flow;
 use palisade_netpol::{Analysis, DnsTarget, GenerateOptions, Protocol, Target};
 
@@ -18,31 +18,7 @@ use crate::exit::{self, finish};
 use crate::input::load_inventory;
 use crate::output;
 use crate::output::with_newline;
-use crate::render::netpol as render;
-
-/// Output format of `reach` and `diff`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
-pub enum GraphFormat {
-    /// One line per connection.
-    Txt,
-    /// JSON document (format in docs/network-policy.md).
-    Json,
-    /// One row per connection and port range.
-    Csv,
-    /// Graphviz dot.
-    Dot,
-    /// Self-contained SVG picture.
-    Svg,
-}
-
-/// Output format of `can` and `exposure`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
-pub enum Format {
-    /// Text for people.
-    Txt,
-    /// JSON document.
-    Json,
-}
+use crate::render::netpol::{self as render, Format, GraphFormat};
 
 /// `palisade netpol`.
 #[derive(Debug, Args)]

@@ -10,23 +10,14 @@
 use std::process::ExitCode;
 
 use anyhow::Context;
-use clap::{Args, Subcommand, ValueEnum};
+use clap::{Args, Subcommand};
 use palisade_rbac::{Principal, RbacIndex, Request};
 
 use crate::exit::{self, finish};
 use crate::input::load_inventory;
 use crate::output;
 use crate::output::with_newline;
-use crate::render::rbac as render;
-
-/// Output format of the rbac, risk commands.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
-pub enum Format {
-    /// Human-readable table.
-    Table,
-    /// JSON document.
-    Json,
-}
+use crate::render::rbac::{self as render, Format};
 
 /// `palisade rbac`.
 #[derive(Debug, Args)]

@@ -12,11 +12,10 @@ use clap::Args;
 use palisade_rbac::RbacIndex;
 use palisade_risk::{ExternalFacts, RiskContext, assess};
 
-use crate::cmd::rbac::Format;
 use crate::exit::finish;
 use crate::input::load_inventory;
 use crate::output::with_newline;
-use crate::render::risk as render;
+use crate::render::risk::{self as render, Format};
 
 /// `palisade risk`.
 #[derive(Debug, Args)]

@@ -5,24 +5,9 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 
 use anyhow::Context;
-use clap::ValueEnum;
-use palisade_model::Package;
-use serde::Serialize;
 
 use crate::exit;
-
-/// Output format of `sbom scan`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
-pub enum Format {
-    /// Package table (and vulnerability table).
-    Table,
-    /// `{"source", "packages", "vulnerability_scan", "vulnerabilities"}` (packages are
-    /// palisade-model `Package` objects).
-    Json,
-    /// Vulnerabilities as SARIF 2.1.0, located at the SBOM file and the package's purl.
-    #[cfg(feature = "vuln")]
-    Sarif,
-}
+use crate::render::sbom::{Format, SbomReport};
 
 /// `palisade sbom …`
 #[derive(clap::Subcommand, Debug)]
@@ -47,21 +32,6 @@ pub enum Command {
         #[command(flatten)]
         vulns: crate::cmd::image::VulnArgs,
     },
-}
-
-/// The JSON document of `sbom scan`.
-#[derive(Serialize)]
-struct SbomJson<'a> {
-    /// The SBOM file as given.
-    source: String,
-    /// Its packages.
-    packages: &'a [Package],
-    #[cfg(feature = "vuln")]
-    #[serde(skip_serializing_if = "Option::is_none")]
-    vulnerability_scan: Option<serde_json::Value>,
-    #[cfg(feature = "vuln")]
-    #[serde(skip_serializing_if = "Option::is_none")]
-    vulnerabilities: Option<serde_json::Value>,
 }
 
 /// Runs `palisade sbom …`.
@@ -89,52 +59,17 @@ pub fn run(command: Command) -> anyhow::Result<ExitCode> {
         }
     };
     #[cfg(feature = "vuln")]
-    let report = crate::cmd::image::vulnerability_report(&vulns, &sbom.packages);
-    let text = match format {
-        Format::Json => {
-            #[allow(unused_mut)]
-            let mut doc = SbomJson {
-                source: name.clone(),
-                packages: &sbom.packages,
-                #[cfg(feature = "vuln")]
-                vulnerability_scan: None,
-                #[cfg(feature = "vuln")]
-                vulnerabilities: None,
-            };
-            #[cfg(feature = "vuln")]
-            if let Some(r) = &report {
-                let (summary, list) = r.json_members()?;
-                doc.vulnerability_scan = Some(summary);
-                doc.vulnerabilities = Some(list);
-            }
-            serde_json::to_string_pretty(&doc)? + "\n"
-        }
-        Format::Table => {
-            #[allow(unused_mut)]
-            let mut t = crate::render::image::package_table(&sbom.packages);
-            #[cfg(feature = "vuln")]
-            if let Some(r) = &report {
-                t.push('\n');
-                t.push_str(&crate::render::vuln::table(r));
-            }
-            t
-        }
+    let vulns = crate::cmd::image::vulnerability_report(&vulns, &sbom.packages);
+    let report = SbomReport {
+        source: &name,
+        packages: &sbom.packages,
         #[cfg(feature = "vuln")]
-        Format::Sarif => {
-            let empty = crate::render::vuln::VulnReport::unavailable(
-                None,
-                "--no-vulns".into(),
-                None,
-                false,
-            );
-            let doc =
-                crate::render::vuln::sarif(report.as_ref().unwrap_or(&empty), &name, Some(&name));
-            serde_json::to_string_pretty(&doc)? + "\n"
-        }
+        vulns: vulns.as_ref(),
     };
-    crate::output::emit_for(&text, output.as_ref(), format == Format::Table)?;
+    let text = crate::render::sbom::render(&report, format)?;
+    crate::output::emit_for(&text, output.as_ref(), format.for_people())?;
     #[cfg(feature = "vuln")]
-    return Ok(crate::cmd::image::vulnerability_exit(report.as_ref()));
+    return Ok(crate::cmd::image::vulnerability_exit(vulns.as_ref()));
     #[cfg(not(feature = "vuln"))]
     Ok(ExitCode::SUCCESS)
 }

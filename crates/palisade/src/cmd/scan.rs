@@ -8,23 +8,10 @@ use clap::ValueEnum;
 use palisade_checks::{Catalog, Engine};
 use palisade_config::Config;
 use palisade_model::Severity;
-use palisade_report::{Grouping, ScanReport, TableOptions};
+use palisade_report::{Format, Grouping, ScanReport, TableOptions};
 
 use crate::exit;
 use crate::output::{self, ColorChoice};
-
-/// Output formats of `scan`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
-pub enum Format {
-    /// Human-readable table.
-    Table,
-    /// JSON (schema palisade.dev/scan-report/v1, see docs/output.md).
-    Json,
-    /// SARIF 2.1.0 for code-scanning tools.
-    Sarif,
-    /// JUnit XML for CI test reports.
-    Junit,
-}
 
 /// `--group-by`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -185,35 +172,24 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
         top_risks: ranked.as_ref().map(|r| r.json.clone()),
         images: image_facts.as_deref(),
     };
-    match args.format {
-        Format::Table => {
-            let opts = TableOptions {
-                color: output::use_color(args.color, args.output.is_some()),
-                width: Some(output::table_width()),
-                grouping: match args.group_by {
-                    GroupBy::Severity => Grouping::Severity,
-                    GroupBy::Object => Grouping::Object,
-                },
-            };
-            output::emit_with(args.output.as_ref(), |w| {
-                if let Some(r) = ranked.as_ref().filter(|r| !r.table.is_empty()) {
-                    // Workload names come from the input: escaped like the findings table.
-                    let table = palisade_model::terminal::escape_keep_lines(&r.table);
-                    writeln!(w, "{table}")?;
-                }
-                palisade_report::write_table(&report, &opts, w)
-            })?;
+    let opts = TableOptions {
+        color: output::use_color(args.color, args.output.is_some()),
+        width: Some(output::table_width()),
+        grouping: match args.group_by {
+            GroupBy::Severity => Grouping::Severity,
+            GroupBy::Object => Grouping::Object,
+        },
+    };
+    output::emit_with(args.output.as_ref(), |w| {
+        if args.format == Format::Table
+            && let Some(r) = ranked.as_ref().filter(|r| !r.table.is_empty())
+        {
+            // Workload names come from the input: escaped like the findings table.
+            let table = palisade_model::terminal::escape_keep_lines(&r.table);
+            writeln!(w, "{table}")?;
         }
-        Format::Json => output::emit_with(args.output.as_ref(), |w| {
-            palisade_report::write_json(&report, w)
-        })?,
-        Format::Sarif => output::emit_with(args.output.as_ref(), |w| {
-            palisade_report::write_sarif(&report, w)
-        })?,
-        Format::Junit => output::emit_with(args.output.as_ref(), |w| {
-            palisade_report::write_junit(&report, w)
-        })?,
-    }
+        palisade_report::write(&report, args.format, &opts, w)
+    })?;
     if args.timings {
         let t_report = clock.elapsed();
         eprintln_safe!(
@@ -347,27 +323,13 @@ fn top_risks(
 
 /// Fingerprints of the findings in an earlier JSON report.
 fn read_baseline(path: &std::path::Path) -> anyhow::Result<std::collections::HashSet<String>> {
+    use palisade_report::BaselineError;
     let text = std::fs::read_to_string(path)
         .with_context(|| format!("reading baseline {}", path.display()))?;
-    let doc: serde_json::Value = serde_json::from_str(&text)
-        .with_context(|| format!("baseline {} is not JSON", path.display()))?;
-    if doc.get("schema").and_then(|s| s.as_str()) != Some(palisade_report::JSON_SCHEMA_ID) {
-        anyhow::bail!(
-            "baseline {} is not a palisade JSON report (schema {})",
-            path.display(),
-            palisade_report::JSON_SCHEMA_ID
-        );
-    }
-    let findings = doc
-        .get("findings")
-        .and_then(|f| f.as_array())
-        .with_context(|| format!("baseline {} has no findings array", path.display()))?;
-    Ok(findings
-        .iter()
-        .filter_map(|f| {
-            f.get("fingerprint")
-                .and_then(|v| v.as_str())
-                .map(str::to_string)
-        })
-        .collect())
+    palisade_report::read_baseline(&text).map_err(|e| match e {
+        BaselineError::NotJson(cause) => {
+            anyhow::Error::new(cause).context(format!("baseline {} is not JSON", path.display()))
+        }
+        other => anyhow::anyhow!("baseline {} {other}", path.display()),
+    })
 }

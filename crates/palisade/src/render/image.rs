@@ -1,9 +1,107 @@
-//! Text rendering of image scans and package lists.
+//! The `image scan` report in each of its formats (`write`… `render`), and the package table
+//! `sbom scan` shares.
 
 use std::fmt::Write;
 
 use palisade_image::ImageScan;
 use palisade_model::Package;
+use palisade_sbom::SbomInput;
+
+/// Output format of `image scan`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum Format {
+    /// Human-readable summary and package table.
+    Table,
+    /// The full scan as JSON (packages, facts, layers, diagnostics, vulnerabilities).
+    Json,
+    /// Vulnerabilities as SARIF 2.1.0 (one rule per vulnerability id).
+    #[cfg(feature = "vuln")]
+    Sarif,
+    /// CycloneDX 1.6 JSON SBOM.
+    Cyclonedx,
+    /// SPDX 2.3 JSON SBOM.
+    Spdx,
+}
+
+impl Format {
+    /// Whether the format is text for people (escaped for the terminal).
+    pub fn for_people(self) -> bool {
+        self == Format::Table
+    }
+}
+
+/// Everything `image scan` reports about one image.
+pub struct ImageReport<'a> {
+    /// The scan.
+    pub scan: &'a ImageScan,
+    /// Its vulnerabilities (none under `--no-vulns`, and for the SBOM formats).
+    #[cfg(feature = "vuln")]
+    pub vulns: Option<&'a palisade_vuln::VulnReport>,
+    /// When the SBOM formats say they were created (RFC 3339).
+    pub created: &'a str,
+}
+
+/// The report in `format`, ending with a newline.
+pub fn render(r: &ImageReport<'_>, format: Format) -> anyhow::Result<String> {
+    let scan = r.scan;
+    Ok(match format {
+        #[cfg(not(feature = "vuln"))]
+        Format::Table => table(scan),
+        #[cfg(feature = "vuln")]
+        Format::Table => {
+            let mut t = table(scan);
+            if let Some(v) = r.vulns {
+                t.push('\n');
+                t.push_str(&crate::render::vuln::table(v));
+            }
+            t
+        }
+        #[cfg(not(feature = "vuln"))]
+        Format::Json => serde_json::to_string_pretty(scan)? + "\n",
+        #[cfg(feature = "vuln")]
+        Format::Json => {
+            let mut doc = serde_json::to_value(scan)?;
+            if let (Some(v), Some(obj)) = (r.vulns, doc.as_object_mut()) {
+                let (summary, list) = crate::render::vuln::json_members(v)?;
+                obj.insert("vulnerability_scan".into(), summary);
+                obj.insert("vulnerabilities".into(), list);
+            }
+            serde_json::to_string_pretty(&doc)? + "\n"
+        }
+        #[cfg(feature = "vuln")]
+        Format::Sarif => {
+            let mut out = Vec::new();
+            crate::render::vuln::write_sarif(r.vulns, &scan.source, None, &mut out)?;
+            String::from_utf8(out)?
+        }
+        Format::Cyclonedx | Format::Spdx => {
+            let os = scan.os.as_ref().map(|o| {
+                (
+                    o.id.clone(),
+                    o.version_id
+                        .clone()
+                        .or(o.codename.clone())
+                        .unwrap_or_default(),
+                )
+            });
+            let input = SbomInput {
+                subject: &scan.source,
+                subject_version: scan.manifest_digest.as_deref(),
+                os: os.as_ref().map(|(a, b)| (a.as_str(), b.as_str())),
+                packages: &scan.packages,
+                created: r.created,
+                tool_name: "palisade",
+                tool_version: env!("CARGO_PKG_VERSION"),
+            };
+            let doc = if format == Format::Cyclonedx {
+                palisade_sbom::cyclonedx::write(&input)
+            } else {
+                palisade_sbom::spdx::write(&input)
+            };
+            serde_json::to_string_pretty(&doc)? + "\n"
+        }
+    })
+}
 
 /// A package table with aligned columns.
 pub fn package_table(packages: &[Package]) -> String {

@@ -4,6 +4,26 @@ use palisade_risk::{InventoryReport, Signal, WorkloadEntry};
 
 use crate::render::table::{keep_whole, new_table};
 
+/// Output format of `palisade inventory`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum Format {
+    /// Tables for people.
+    Table,
+    /// One JSON document (workloads, namespace and registry counts).
+    Json,
+    /// One CSV row per workload (RFC 4180).
+    Csv,
+}
+
+/// The inventory report in `format` (without a final newline for the table and JSON).
+pub fn render(r: &InventoryReport, format: Format) -> serde_json::Result<String> {
+    Ok(match format {
+        Format::Table => table(r),
+        Format::Json => serde_json::to_string_pretty(r)?,
+        Format::Csv => csv(r),
+    })
+}
+
 fn images(w: &WorkloadEntry) -> Vec<String> {
     w.images
         .iter()

@@ -12,6 +12,8 @@ pub mod netpol;
 pub mod rbac;
 #[cfg(feature = "visibility")]
 pub mod risk;
+#[cfg(feature = "image")]
+pub mod sbom;
 #[cfg(feature = "visibility")]
 pub mod table;
 #[cfg(all(feature = "image", feature = "vuln"))]

@@ -9,8 +9,31 @@ use palisade_netpol::{
     Verdict,
 };
 
-use crate::cmd::netpol::{Format, GraphFormat};
 use crate::render::csv;
+
+/// Output format of `reach` and `diff`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum GraphFormat {
+    /// One line per connection.
+    Txt,
+    /// JSON document (format in docs/network-policy.md).
+    Json,
+    /// One row per connection and port range.
+    Csv,
+    /// Graphviz dot.
+    Dot,
+    /// Self-contained SVG picture.
+    Svg,
+}
+
+/// Output format of `can` and `exposure`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum Format {
+    /// Text for people.
+    Txt,
+    /// JSON document.
+    Json,
+}
 
 /// `palisade netpol reach` output.
 pub fn reach(c: &Connectivity, format: GraphFormat) -> anyhow::Result<String> {

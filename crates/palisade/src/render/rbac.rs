@@ -5,7 +5,8 @@ use palisade_model::api::{PolicyRule, Subject};
 use palisade_rbac::{Access, Principal, RbacIndex, Request, RiskyGrant, Verdict, Via};
 use serde::Serialize;
 
-use crate::cmd::rbac::Format;
+/// Output format of the rbac reports.
+pub use crate::render::table::TableOrJson as Format;
 
 /// `User alice`, `ServiceAccount shop/web`, `Group devs`.
 pub fn subject(s: &Subject) -> String {

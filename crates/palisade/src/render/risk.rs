@@ -3,8 +3,10 @@
 use palisade_risk::WorkloadRisk;
 use serde::Serialize;
 
-use crate::cmd::rbac::Format;
 use crate::render::table::{keep_whole, new_table};
+
+/// Output format of the risk ranking.
+pub use crate::render::table::TableOrJson as Format;
 
 #[derive(Serialize)]
 struct RiskJson<'a> {

@@ -21,3 +21,13 @@ pub fn keep_whole(t: &mut Table, columns: &[usize]) {
         }
     }
 }
+
+/// Output format of the reports that are a table for people or one JSON document (the rbac
+/// and risk commands).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum TableOrJson {
+    /// Human-readable table.
+    Table,
+    /// JSON document.
+    Json,
+}

@@ -1,5 +1,7 @@
-//! Vulnerability reports of `image scan` and `sbom scan`: the JSON values, the table section
-//! and SARIF 2.1.0.
+//! Sinks of the vulnerability report (`palisade_vuln::VulnReport`) of `image scan` and
+//! `sbom scan`: the JSON members, the table section and SARIF 2.1.0. What is shown, in which
+//! order, the counts and the `--fail-on` verdict are the report's (palisade-vuln); this module
+//! only formats them.
 //!
 //! JSON shape (both commands add these two keys next to their packages):
 //!
@@ -25,219 +27,43 @@
 use std::collections::BTreeMap;
 use std::fmt::Write;
 
-use palisade_model::{Package, Severity};
-use palisade_vuln::policy::{self, PolicyVerdict, VulnPolicy};
-use palisade_vuln::{MatchStats, VulnMatch};
+use palisade_model::Severity;
+use palisade_report::sarif::{
+    self, ArtifactLocation, Configuration, Driver, Fingerprint, Level, Location, LogicalLocation,
+    Message, PhysicalLocation, Rule, RuleIndexAt, RuleProperties, SarifResult,
+};
+use palisade_vuln::VulnMatch;
+use palisade_vuln::report::{SEVERITY_NAMES, ScanStatus, VulnReport, severity_name};
 use serde::Serialize;
-use serde_json::{Value, json};
+use serde_json::Value;
 
-/// Whether matching ran.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
-#[serde(rename_all = "snake_case")]
-pub enum ScanStatus {
-    /// Packages were matched against the database.
-    Matched,
-    /// No usable database: nothing was matched (see the reason).
-    Unavailable,
+/// The `vulnerability_scan` and `vulnerabilities` members to add to a JSON report.
+pub fn json_members(report: &VulnReport) -> serde_json::Result<(Value, Value)> {
+    Ok((
+        serde_json::to_value(report)?,
+        serde_json::to_value(&report.vulnerabilities)?,
+    ))
 }
 
-/// One vulnerability as reported: the match plus the package URL of the affected package.
-#[derive(Debug, Clone, Serialize)]
-pub struct ReportedVuln {
-    /// The match.
-    #[serde(flatten)]
-    pub m: VulnMatch,
-    /// Package URL of the affected package, when the inventory has one.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub purl: Option<String>,
-}
-
-/// The outcome of matching one package list, after the report options.
-#[derive(Debug, Clone, Serialize)]
-pub struct VulnReport {
-    /// Whether matching ran.
-    pub status: ScanStatus,
-    /// The database file, when one was resolved.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub database: Option<String>,
-    /// Why matching did not run.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub reason: Option<String>,
-    /// `--fail-on`.
-    pub fail_on: Option<Severity>,
-    /// `--fixable-only`.
-    pub fixable_only: bool,
-    /// Vulnerabilities shown.
-    pub shown: usize,
-    /// Vulnerabilities left out by `--fixable-only`.
-    pub hidden: usize,
-    /// Shown vulnerabilities by severity (`unknown` when the data names none).
-    pub counts: BTreeMap<&'static str, usize>,
-    /// Shown vulnerabilities on the notorious list.
-    pub notorious: usize,
-    /// Whether `--fail-on` fails (exit status 1).
-    pub failed: bool,
-    /// Matcher counters.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub stats: Option<MatchStats>,
-    /// The shown vulnerabilities, most severe first (serialized as the top-level
-    /// `vulnerabilities`).
-    #[serde(skip)]
-    pub vulnerabilities: Vec<ReportedVuln>,
-    /// Why `--fail-on` fails.
-    #[serde(skip)]
-    pub verdict: Option<PolicyVerdict>,
-}
-
-/// The CLI policy: `--fail-on` fails on a shown vulnerability at or above the threshold or on a
-/// notorious one; `--fixable-only` hides unfixable ones except notorious vulnerabilities.
-pub fn cli_policy(fail_on: Option<Severity>, fixable_only: bool) -> VulnPolicy {
-    VulnPolicy {
-        fail_on,
-        fixable_only,
-        block_fixable_at: None,
-        fail_on_notorious: true,
-    }
-}
-
-fn severity_key(s: Option<Severity>) -> &'static str {
-    match s {
-        Some(Severity::Critical) => "critical",
-        Some(Severity::High) => "high",
-        Some(Severity::Medium) => "medium",
-        Some(Severity::Low) => "low",
-        Some(Severity::Info) => "info",
-        None => "unknown",
-    }
-}
-
-/// Most severe first, unknown severity last; then CVSS score, id, package and version.
-fn report_order(a: &VulnMatch, b: &VulnMatch) -> std::cmp::Ordering {
-    let rank = |m: &VulnMatch| m.severity.map_or(0, |s| s as u8 + 1);
-    rank(b)
-        .cmp(&rank(a))
-        .then_with(|| {
-            b.cvss_score
-                .unwrap_or(-1.0)
-                .total_cmp(&a.cvss_score.unwrap_or(-1.0))
-        })
-        .then_with(|| a.id.cmp(&b.id))
-        .then_with(|| a.package.cmp(&b.package))
-        .then_with(|| a.installed_version.cmp(&b.installed_version))
-        .then_with(|| a.path.cmp(&b.path))
-}
-
-impl VulnReport {
-    /// A report for matches of `packages` under the CLI options.
-    pub fn matched(
-        database: String,
-        matches: &[VulnMatch],
-        stats: MatchStats,
-        packages: &[Package],
-        fail_on: Option<Severity>,
-        fixable_only: bool,
-    ) -> VulnReport {
-        let policy = cli_policy(fail_on, fixable_only);
-        let mut shown: Vec<VulnMatch> = policy::visible(&policy, matches)
-            .into_iter()
-            .cloned()
-            .collect();
-        shown.sort_by(report_order);
-        let verdict = fail_on.map(|_| policy::evaluate(&policy, &shown));
-        let mut counts: BTreeMap<&'static str, usize> =
-            ["critical", "high", "medium", "low", "info", "unknown"]
-                .into_iter()
-                .map(|k| (k, 0))
-                .collect();
-        for m in &shown {
-            *counts.entry(severity_key(m.severity)).or_insert(0) += 1;
+/// The one-line summary printed on stderr when `--fail-on` fails.
+pub fn failure_message(report: &VulnReport) -> Option<String> {
+    let v = report.verdict.as_ref().filter(|v| v.failed)?;
+    let mut ids: Vec<&str> = v.violations.iter().map(|x| x.id.as_str()).collect();
+    ids.dedup();
+    let more = ids.len().saturating_sub(5);
+    ids.truncate(5);
+    Some(format!(
+        "{} vulnerabilit{} at or above {} or notorious: {}{}",
+        v.violations.len(),
+        if v.violations.len() == 1 { "y" } else { "ies" },
+        report.fail_on.map(|s| s.to_string()).unwrap_or_default(),
+        ids.join(", "),
+        if more > 0 {
+            format!(" and {more} more")
+        } else {
+            String::new()
         }
-        let purl_of = |m: &VulnMatch| {
-            packages
-                .iter()
-                .find(|p| {
-                    p.name == m.package
-                        && p.version == m.installed_version
-                        && p.ecosystem == m.ecosystem
-                        && p.path == m.path
-                })
-                .and_then(|p| p.purl.clone())
-        };
-        VulnReport {
-            status: ScanStatus::Matched,
-            database: Some(database),
-            reason: None,
-            fail_on,
-            fixable_only,
-            hidden: matches.len() - shown.len(),
-            shown: shown.len(),
-            counts,
-            notorious: shown.iter().filter(|m| m.notorious).count(),
-            failed: verdict.as_ref().is_some_and(|v| v.failed),
-            stats: Some(stats),
-            vulnerabilities: shown
-                .into_iter()
-                .map(|m| ReportedVuln {
-                    purl: purl_of(&m),
-                    m,
-                })
-                .collect(),
-            verdict,
-        }
-    }
-
-    /// A report for when no database could be used.
-    pub fn unavailable(
-        database: Option<String>,
-        reason: String,
-        fail_on: Option<Severity>,
-        fixable_only: bool,
-    ) -> VulnReport {
-        VulnReport {
-            status: ScanStatus::Unavailable,
-            database,
-            reason: Some(reason),
-            fail_on,
-            fixable_only,
-            shown: 0,
-            hidden: 0,
-            counts: BTreeMap::new(),
-            notorious: 0,
-            failed: false,
-            stats: None,
-            vulnerabilities: Vec::new(),
-            verdict: None,
-        }
-    }
-
-    /// The `vulnerability_scan` and `vulnerabilities` members to add to a JSON report.
-    pub fn json_members(&self) -> anyhow::Result<(Value, Value)> {
-        Ok((
-            serde_json::to_value(self)?,
-            serde_json::to_value(&self.vulnerabilities)?,
-        ))
-    }
-
-    /// The one-line summary printed on stderr when `--fail-on` fails.
-    pub fn failure_message(&self) -> Option<String> {
-        let v = self.verdict.as_ref().filter(|v| v.failed)?;
-        let mut ids: Vec<&str> = v.violations.iter().map(|x| x.id.as_str()).collect();
-        ids.dedup();
-        let more = ids.len().saturating_sub(5);
-        ids.truncate(5);
-        Some(format!(
-            "{} vulnerabilit{} at or above {} or notorious: {}{}",
-            v.violations.len(),
-            if v.violations.len() == 1 { "y" } else { "ies" },
-            self.fail_on.map(|s| s.to_string()).unwrap_or_default(),
-            ids.join(", "),
-            if more > 0 {
-                format!(" and {more} more")
-            } else {
-                String::new()
-            }
-        ))
-    }
+    ))
 }
 
 /// Aligned columns; the last column is not padded.
@@ -266,7 +92,7 @@ fn columns(rows: &[Vec<String>]) -> String {
 }
 
 fn severity_cell(m: &VulnMatch) -> String {
-    let name = severity_key(m.severity).to_ascii_uppercase();
+    let name = severity_name(m.severity).to_ascii_uppercase();
     match m.cvss_score {
         Some(s) => format!("{name} {s:.1}"),
         None => name,
@@ -301,8 +127,7 @@ pub fn table(report: &VulnReport) -> String {
         );
         return out;
     }
-    let order = ["critical", "high", "medium", "low", "info", "unknown"];
-    let counts: Vec<String> = order
+    let counts: Vec<String> = SEVERITY_NAMES
         .iter()
         .filter_map(|k| {
             let n = report.counts.get(k).copied().unwrap_or(0);
@@ -384,12 +209,12 @@ fn security_severity(m: &VulnMatch) -> Option<String> {
         .map(|s| format!("{s:.1}"))
 }
 
-fn sarif_level(m: &VulnMatch) -> &'static str {
+fn sarif_level(m: &VulnMatch) -> Level {
     match m.severity {
-        Some(Severity::Critical | Severity::High) => "error",
-        Some(Severity::Medium) => "warning",
-        _ if m.notorious => "error",
-        _ => "note",
+        Some(Severity::Critical | Severity::High) => Level::Error,
+        Some(Severity::Medium) => Level::Warning,
+        _ if m.notorious => Level::Error,
+        _ => Level::Note,
     }
 }
 
@@ -401,53 +226,76 @@ fn help_uri(id: &str) -> String {
     }
 }
 
-/// A relative URI reference for a path: percent-encodes what RFC 3986 does not allow in a path.
-fn uri_path(path: &str) -> String {
-    let mut out = String::with_capacity(path.len());
-    for b in path.trim_start_matches('/').bytes() {
-        let keep = b.is_ascii_alphanumeric() || b"-._~/!$&'()*+,;=:@".contains(&b);
-        if keep {
-            out.push(b as char);
-        } else {
-            let _ = write!(out, "%{b:02X}");
-        }
+/// The rule of a vulnerability id (from its first shown match).
+fn rule(m: &VulnMatch) -> Rule {
+    let short = m
+        .summary
+        .clone()
+        .filter(|s| !s.trim().is_empty())
+        .unwrap_or_else(|| format!("Vulnerability {}", m.id));
+    Rule {
+        id: m.id.clone(),
+        name: m.id.clone(),
+        short_description: Message::new(short),
+        full_description: None,
+        help: None,
+        help_uri: Some(help_uri(&m.id)),
+        default_configuration: Configuration {
+            level: sarif_level(m),
+        },
+        properties: RuleProperties {
+            tags: vec!["security".into(), "vulnerability".into()],
+            security_severity: security_severity(m),
+            precision: None,
+            aliases: m.aliases.clone(),
+        },
     }
-    if out.is_empty() { ".".into() } else { out }
 }
 
-/// A SARIF 2.1.0 log of the shown vulnerabilities: one rule per vulnerability id, one result
-/// per affected package, located at the file the package was found in (inside the image or,
-/// for an SBOM, the SBOM file `artifact`) and logically at the package (its purl).
-pub fn sarif(report: &VulnReport, subject: &str, artifact: Option<&str>) -> Value {
-    let mut rules: Vec<Value> = Vec::new();
+/// A vulnerability result's property bag.
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct VulnProperties<'a> {
+    package: &'a str,
+    installed_version: &'a str,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    fixed_version: Option<&'a str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    purl: Option<&'a str>,
+    subject: &'a str,
+}
+
+/// Writes a SARIF 2.1.0 log of the shown vulnerabilities (none without a report, under
+/// `--no-vulns`): one rule per vulnerability id, one result per affected package, located at
+/// the file the package was found in (inside the image or, for an SBOM, the SBOM file
+/// `artifact`) and logically at the package (its purl).
+pub fn write_sarif(
+    report: Option<&VulnReport>,
+    subject: &str,
+    artifact: Option<&str>,
+    out: &mut dyn std::io::Write,
+) -> std::io::Result<()> {
+    let shown = report.map_or(&[][..], |r| &r.vulnerabilities[..]);
+    let mut rules: Vec<Rule> = Vec::new();
     let mut rule_index: BTreeMap<&str, usize> = BTreeMap::new();
-    let mut results: Vec<Value> = Vec::new();
-    for v in &report.vulnerabilities {
-        let m = &v.m;
-        let index = *rule_index.entry(m.id.as_str()).or_insert_with(|| {
-            let mut props = serde_json::Map::new();
-            props.insert("tags".into(), json!(["security", "vulnerability"]));
-            if let Some(s) = security_severity(m) {
-                props.insert("security-severity".into(), json!(s));
-            }
-            if !m.aliases.is_empty() {
-                props.insert("aliases".into(), json!(m.aliases));
-            }
-            let short = m
-                .summary
-                .clone()
-                .filter(|s| !s.trim().is_empty())
-                .unwrap_or_else(|| format!("Vulnerability {}", m.id));
-            rules.push(json!({
-                "id": m.id,
-                "name": m.id,
-                "shortDescription": {"text": short},
-                "helpUri": help_uri(&m.id),
-                "defaultConfiguration": {"level": sarif_level(m)},
-                "properties": props,
-            }));
+    for v in shown {
+        rule_index.entry(v.m.id.as_str()).or_insert_with(|| {
+            rules.push(rule(&v.m));
             rules.len() - 1
         });
+    }
+    // The SBOM file: an absolute path becomes a `file://` URI.
+    let artifact_uri = artifact.map(|a| {
+        let uri = sarif::image_path_uri(a);
+        if a.starts_with('/') {
+            format!("file:///{uri}")
+        } else {
+            uri
+        }
+    });
+    let driver = Driver::palisade(env!("CARGO_PKG_VERSION"), rules);
+    sarif::write_log(out, &driver, None, shown, |v| {
+        let m = &v.m;
         let fixed = match &m.fixed_version {
             Some(f) => format!("fixed in {f}"),
             None => "no fixed version".to_string(),
@@ -467,67 +315,44 @@ pub fn sarif(report: &VulnReport, subject: &str, artifact: Option<&str>) -> Valu
                 .map(|n| format!("; notorious: {n}"))
                 .unwrap_or_default(),
         );
-        let uri = match artifact {
-            Some(a) if a.starts_with('/') => format!("file:///{}", uri_path(a)),
-            Some(a) => uri_path(a),
-            None => uri_path(m.path.as_deref().unwrap_or(".")),
-        };
+        let uri = artifact_uri
+            .clone()
+            .unwrap_or_else(|| sarif::image_path_uri(m.path.as_deref().unwrap_or(".")));
         let logical_name = v
             .purl
             .clone()
             .unwrap_or_else(|| format!("{}/{}@{}", m.ecosystem, m.package, m.installed_version));
-        let mut props = serde_json::Map::new();
-        props.insert("package".into(), json!(m.package));
-        props.insert("installedVersion".into(), json!(m.installed_version));
-        if let Some(f) = &m.fixed_version {
-            props.insert("fixedVersion".into(), json!(f));
-        }
-        if let Some(p) = &v.purl {
-            props.insert("purl".into(), json!(p));
-        }
-        props.insert("subject".into(), json!(subject));
-        results.push(json!({
-            "ruleId": m.id,
-            "ruleIndex": index,
-            "level": sarif_level(m),
-            "message": {"text": message},
-            "locations": [{
-                "physicalLocation": {"artifactLocation": {"uri": uri}},
-                "logicalLocations": [{
-                    "name": m.package,
-                    "fullyQualifiedName": logical_name,
-                    "kind": "module",
+        SarifResult {
+            rule_id: &m.id,
+            rule_index: rule_index.get(m.id.as_str()).copied(),
+            rule_index_at: RuleIndexAt::AfterRuleId,
+            level: sarif_level(m),
+            message: Message::new(message),
+            locations: vec![Location {
+                physical_location: PhysicalLocation {
+                    artifact_location: ArtifactLocation { uri },
+                    region: None,
+                },
+                logical_locations: vec![LogicalLocation {
+                    name: &m.package,
+                    fully_qualified_name: logical_name,
+                    kind: "module",
                 }],
             }],
-            "partialFingerprints": {
-                "palisadeVulnerability/v1": format!("{}|{}|{}|{}", m.id, m.ecosystem, m.package, m.installed_version),
+            partial_fingerprints: Fingerprint {
+                key: "palisadeVulnerability/v1",
+                value: format!(
+                    "{}|{}|{}|{}",
+                    m.id, m.ecosystem, m.package, m.installed_version
+                ),
             },
-            "properties": props,
-        }));
-    }
-    json!({
-        "$schema": "https://json.schemastore.org/sarif-2.1.0.json",
-        "version": "2.1.0",
-        "runs": [{
-            "tool": {"driver": {
-                "name": "palisade",
-                "version": env!("CARGO_PKG_VERSION"),
-                "informationUri": "https://example.invalid/palisade",
-                "rules": rules,
-            }},
-            "results": results,
-        }],
+            properties: VulnProperties {
+                package: &m.package,
+                installed_version: &m.installed_version,
+                fixed_version: m.fixed_version.as_deref(),
+                purl: v.purl.as_deref(),
+                subject,
+            },
+        }
     })
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn uri_paths_are_relative_references() {
-        assert_eq!(uri_path("/var/lib/dpkg/status"), "var/lib/dpkg/status");
-        assert_eq!(uri_path("/opt/my app/x#1"), "opt/my%20app/x%231");
-        assert_eq!(uri_path(""), ".");
-    }
 }
