@@ -21,6 +21,7 @@ const POLICY: &str = "apiVersion: networking.k8s.io/v1\nkind: NetworkPolicy\nmet
 const POLICY_DENY: &str = "apiVersion: networking.k8s.io/v1\nkind: NetworkPolicy\nmetadata: {name: web, namespace: shop}\nspec:\n  podSelector: {}\n  policyTypes: [Ingress, Egress]\n";
 const ACCOUNT: &str =
     "apiVersion: v1\nkind: ServiceAccount\nmetadata: {name: web, namespace: shop}\n";
+const ACCOUNT_NO_TOKEN: &str = "apiVersion: v1\nkind: ServiceAccount\nmetadata: {name: web, namespace: shop}\nautomountServiceAccountToken: false\n";
 const ROLE: &str = "apiVersion: rbac.authorization.k8s.io/v1\nkind: Role\nmetadata: {name: reader, namespace: shop}\nrules:\n- {apiGroups: [\"\"], resources: [configmaps], verbs: [get]}\n";
 const ROLE_WIDE: &str = "apiVersion: rbac.authorization.k8s.io/v1\nkind: Role\nmetadata: {name: reader, namespace: shop}\nrules:\n- {apiGroups: [\"*\"], resources: [\"*\"], verbs: [\"*\"]}\n";
 const BINDING: &str = "apiVersion: rbac.authorization.k8s.io/v1\nkind: RoleBinding\nmetadata: {name: reader, namespace: shop}\nroleRef: {apiGroup: rbac.authorization.k8s.io, kind: Role, name: reader}\nsubjects:\n- {kind: ServiceAccount, name: web, namespace: shop}\n";
@@ -33,11 +34,11 @@ fn base() -> Vec<&'static str> {
     ]
 }
 
-/// The base documents with `old` replaced by `new`.
-fn replaced(old: &str, new: &'static str) -> Vec<&'static str> {
+/// The base documents with each `(old, new)` of `changes` applied.
+fn replaced(changes: &[(&str, &'static str)]) -> Vec<&'static str> {
     base()
         .into_iter()
-        .map(|d| if d == old { new } else { d })
+        .map(|d| changes.iter().find(|(old, _)| *old == d).map_or(d, |c| c.1))
         .collect()
 }
 
@@ -179,13 +180,14 @@ fn observe(docs: &[&str]) -> Observed {
 #[test]
 fn a_change_moves_no_analysis_that_affected_by_leaves_out() {
     let before = observe(&base());
-    let changes: [(&str, &str, &str); 3] = [
+    let changes: [(&str, &str, &str); 4] = [
         ("Role", ROLE, ROLE_WIDE),
+        ("ServiceAccount", ACCOUNT, ACCOUNT_NO_TOKEN),
         ("NetworkPolicy", POLICY, POLICY_DENY),
         ("ConfigMap", CONFIG_MAP, CONFIG_MAP_CHANGED),
     ];
     for (kind, old, new) in changes {
-        let after = observe(&replaced(old, new));
+        let after = observe(&replaced(&[(old, new)]));
         let affected = affected_by(kind);
         if !affected.contains(Analyses::NETWORK_FACTS) {
             assert!(
@@ -201,6 +203,9 @@ fn a_change_moves_no_analysis_that_affected_by_leaves_out() {
         }
     }
     // The changes are real: each moves what its kind is said to affect.
-    assert_ne!(before.rbac, observe(&replaced(ROLE, ROLE_WIDE)).rbac);
-    assert!(before.network != observe(&replaced(POLICY, POLICY_DENY)).network);
+    let wide = observe(&replaced(&[(ROLE, ROLE_WIDE)]));
+    assert_ne!(before.rbac, wide.rbac);
+    let no_token = observe(&replaced(&[(ROLE, ROLE_WIDE), (ACCOUNT, ACCOUNT_NO_TOKEN)]));
+    assert_ne!(wide.rbac, no_token.rbac);
+    assert!(before.network != observe(&replaced(&[(POLICY, POLICY_DENY)])).network);
 }
