@@ -117,7 +117,7 @@ pub fn write_json(r: &ScanReport<'_>, out: &mut dyn Write) -> std::io::Result<()
         },
     )?;
     doc.member("summary", &summary)?;
-    if let Some(top) = &r.top_risks {
+    if let Some(top) = r.top_risks {
         doc.member("top_risks", top)?;
     }
     if let Some(images) = r.images {

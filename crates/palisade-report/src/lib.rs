@@ -47,9 +47,9 @@ pub struct ScanReport<'a> {
     pub files: usize,
     /// Tool version.
     pub version: &'a str,
-    /// The riskiest workloads, already in their JSON form (the CLI ranks them); shown before
-    /// the findings.
-    pub top_risks: Option<serde_json::Value>,
+    /// The riskiest workloads (`palisade_risk::top_risks` of the analysis' ranking); shown
+    /// before the findings.
+    pub top_risks: Option<&'a [palisade_risk::TopRisk]>,
     /// What registry access learned about each image (digests, signatures, vulnerabilities,
     /// errors), when it was enabled.
     pub images: Option<&'a palisade_model::RegistryFactsTable>,

@@ -8,6 +8,8 @@
 //! - [`inventory_report`] lists every workload with its images, service account, exposure,
 //!   owner/team and ownership gaps, deploy-and-forget [`Signal`]s, and counts per namespace and
 //!   per registry.
+//! - [`top_risks`] summarises a ranking: the few riskiest workloads with their points per
+//!   category and largest factors ([`TopRisk`], a scan report's `top_risks`).
 //!
 //! Facts from other analyzers come in as plain values ([`ExternalFacts`]). Pure: no I/O, no clock.
 
@@ -17,6 +19,7 @@ pub mod ownership;
 pub mod privileges;
 pub mod report;
 pub mod score;
+pub mod top;
 pub mod workload;
 
 pub use exposure::{Exposure, ExposureIndex, ExposureLevel, Route};
@@ -28,4 +31,5 @@ pub use report::{
     inventory_report,
 };
 pub use score::{Category, Factor, RiskContext, WorkloadRisk, assess, rank};
+pub use top::{CategoryPoints, TopRisk, top_risks};
 pub use workload::secrets_used;

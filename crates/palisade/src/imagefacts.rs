@@ -15,38 +15,11 @@ use std::sync::Mutex;
 use palisade_config::ImagesSection;
 use palisade_image::source::NoProgress;
 use palisade_model::{ImageRef, RegistryFacts, RegistryFactsTable, VulnerabilityFacts};
-use palisade_registry::{AuthSource, PullOptions, RemoteImage};
+use palisade_registry::{PullOptions, RemoteImage};
 use palisade_trust::{PublicKey, Verifier};
 use palisade_vulndb::VulnDb;
 
-/// How to reach registries.
-#[derive(Debug, Clone, Default)]
-pub struct RegistryAccess {
-    /// Registries (`host[:port]`) that may be reached over plain HTTP besides loopback ones.
-    pub insecure_registries: Vec<String>,
-    /// Username (the password comes from `$PALISADE_REGISTRY_PASSWORD`); else the docker config.
-    pub username: Option<String>,
-}
-
-impl RegistryAccess {
-    /// Pull options for palisade-registry.
-    pub fn pull_options(&self) -> anyhow::Result<PullOptions> {
-        let auth = match &self.username {
-            Some(user) => AuthSource::Basic {
-                username: user.clone(),
-                password: std::env::var("PALISADE_REGISTRY_PASSWORD").map_err(|_| {
-                    anyhow::anyhow!("--username needs the password in $PALISADE_REGISTRY_PASSWORD")
-                })?,
-            },
-            None => AuthSource::DockerConfig,
-        };
-        Ok(PullOptions {
-            platform: None,
-            insecure_registries: self.insecure_registries.clone(),
-            auth,
-        })
-    }
-}
+use crate::registry_args::RegistryArgs;
 
 /// A signature requirement with its keys loaded.
 struct Requirement {
@@ -70,7 +43,7 @@ impl Collector {
     pub fn new(
         policy: &ImagesSection,
         config_dir: &Path,
-        access: &RegistryAccess,
+        access: &RegistryArgs,
         db: Option<VulnDb>,
     ) -> anyhow::Result<Collector> {
         let mut requirements = Vec::new();
@@ -82,7 +55,7 @@ impl Collector {
                 keys,
             });
         }
-        let pull = access.pull_options()?;
+        let pull = access.pull_options(None)?;
         Ok(Collector {
             verifier: Verifier::new(pull.clone()),
             pull,

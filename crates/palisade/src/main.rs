@@ -14,11 +14,14 @@ macro_rules! eprintln_safe {
 }
 
 mod cmd;
+mod config_file;
 mod exit;
 #[cfg(feature = "registry-facts")]
 mod imagefacts;
 mod input;
 mod output;
+#[cfg(feature = "image")]
+mod registry_args;
 mod render;
 
 use std::process::ExitCode;

@@ -15,6 +15,7 @@ use palisade_admission::{Admission, AdmissionReviewResponse, parse_review};
 use palisade_checks::Catalog;
 use palisade_config::Config;
 
+use crate::config_file::{load_config, load_config_text};
 use crate::exit;
 
 /// `palisade admission …`
@@ -198,17 +199,6 @@ pub fn run(command: Command) -> anyhow::Result<ExitCode> {
     }
 }
 
-fn load_config(path: Option<&Path>, catalog: &Catalog) -> anyhow::Result<Config> {
-    match path {
-        Some(path) => {
-            let text = std::fs::read_to_string(path)
-                .with_context(|| format!("reading config {}", path.display()))?;
-            Config::from_yaml(&text, catalog).with_context(|| format!("config {}", path.display()))
-        }
-        None => Ok(Config::default()),
-    }
-}
-
 fn serve(a: ServeArgs) -> anyhow::Result<ExitCode> {
     let catalog = Catalog::builtin();
     let config = load_config(a.config.as_deref(), &catalog)?;
@@ -276,7 +266,7 @@ fn image_facts(
             "palisade admission: warning: no vulnerability database; images are not matched (run `palisade db import`)"
         );
     }
-    let access = crate::imagefacts::RegistryAccess {
+    let access = crate::registry_args::RegistryArgs {
         insecure_registries: a.insecure_registries.clone(),
         username: None,
     };
@@ -298,12 +288,7 @@ fn read_text(path: &Path, what: &str) -> anyhow::Result<String> {
 
 fn print_manifests(a: ManifestArgs) -> anyhow::Result<ExitCode> {
     let config = match &a.config {
-        Some(path) => {
-            let text = read_text(path, "config")?;
-            Config::from_yaml(&text, &Catalog::builtin())
-                .with_context(|| format!("config {}", path.display()))?;
-            Some(text)
-        }
+        Some(path) => Some(load_config_text(path, &Catalog::builtin())?.0),
         None => None,
     };
     let mut options = ManifestOptions {

@@ -6,11 +6,11 @@ use std::io::IsTerminal;
 use std::path::PathBuf;
 use std::process::ExitCode;
 
-use anyhow::{Context, bail};
+use anyhow::bail;
 use palisade_image::oci::Platform;
 use palisade_image::source::{NoProgress, Progress};
 use palisade_image::{ImageScan, Limits};
-use palisade_registry::{AuthSource, PullOptions, RemoteImage};
+use palisade_registry::RemoteImage;
 
 use crate::exit;
 use crate::render::image::{Format, ImageReport};
@@ -52,12 +52,9 @@ pub struct ScanArgs {
     /// Platform to choose from a multi-arch image (`os/arch[/variant]`).
     #[arg(long, value_name = "OS/ARCH")]
     pub platform: Option<String>,
-    /// Registry (`host[:port]`) that may be reached over plain HTTP (repeatable).
-    #[arg(long = "insecure-registry", value_name = "HOST")]
-    pub insecure_registries: Vec<String>,
-    /// Registry username (password from $PALISADE_REGISTRY_PASSWORD).
-    #[arg(long, value_name = "USER")]
-    pub username: Option<String>,
+    /// Registry access (for REF).
+    #[command(flatten)]
+    pub registry: crate::registry_args::RegistryArgs,
     /// Output format.
     #[arg(long, short = 'f', value_enum, default_value_t = Format::Table)]
     pub format: Format,
@@ -229,19 +226,7 @@ pub fn run(command: Command) -> anyhow::Result<ExitCode> {
     } else if let Some(dir) = &args.rootfs {
         palisade_image::scan_rootfs(dir, limits).map_err(|e| e.to_string())
     } else if let Some(reference) = &args.reference {
-        let auth = match &args.username {
-            Some(user) => AuthSource::Basic {
-                username: user.clone(),
-                password: std::env::var("PALISADE_REGISTRY_PASSWORD")
-                    .context("--username needs the password in $PALISADE_REGISTRY_PASSWORD")?,
-            },
-            None => AuthSource::DockerConfig,
-        };
-        let options = PullOptions {
-            platform: platform.clone(),
-            insecure_registries: args.insecure_registries.clone(),
-            auth,
-        };
+        let options = args.registry.pull_options(platform.clone())?;
         RemoteImage::open(reference, &options)
             .map_err(|e| e.to_string())
             .and_then(|image| {

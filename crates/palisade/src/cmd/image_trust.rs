@@ -3,12 +3,9 @@
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
-use anyhow::Context;
 use clap::ValueEnum;
 use palisade_checks::Catalog;
-use palisade_config::Config;
 use palisade_model::SignatureStatus;
-use palisade_registry::{AuthSource, PullOptions};
 use palisade_trust::remote::{self, BundleKind, RemoteError};
 use palisade_trust::verify::{Layout, Verification};
 use palisade_trust::{PublicKey, SigningKey, Verifier};
@@ -23,35 +20,6 @@ pub enum Format {
     Table,
     /// JSON document.
     Json,
-}
-
-/// Registry access options shared by verify and sign.
-#[derive(clap::Args, Debug, Clone)]
-pub struct RegistryArgs {
-    /// Registry (`host[:port]`) that may be reached over plain HTTP (repeatable).
-    #[arg(long = "insecure-registry", value_name = "HOST")]
-    pub insecure_registries: Vec<String>,
-    /// Registry username (password from $PALISADE_REGISTRY_PASSWORD).
-    #[arg(long, value_name = "USER")]
-    pub username: Option<String>,
-}
-
-impl RegistryArgs {
-    fn options(&self) -> anyhow::Result<PullOptions> {
-        let auth = match &self.username {
-            Some(user) => AuthSource::Basic {
-                username: user.clone(),
-                password: std::env::var("PALISADE_REGISTRY_PASSWORD")
-                    .context("--username needs the password in $PALISADE_REGISTRY_PASSWORD")?,
-            },
-            None => AuthSource::DockerConfig,
-        };
-        Ok(PullOptions {
-            platform: None,
-            insecure_registries: self.insecure_registries.clone(),
-            auth,
-        })
-    }
 }
 
 /// Arguments of `image verify`.
@@ -74,7 +42,7 @@ pub struct VerifyArgs {
     pub format: Format,
     /// Registry access.
     #[command(flatten)]
-    pub registry: RegistryArgs,
+    pub registry: crate::registry_args::RegistryArgs,
 }
 
 /// Arguments of `image sign`.
@@ -100,7 +68,7 @@ pub struct SignArgs {
     pub format: Format,
     /// Registry access.
     #[command(flatten)]
-    pub registry: RegistryArgs,
+    pub registry: crate::registry_args::RegistryArgs,
 }
 
 /// The JSON document of `image verify`.
@@ -119,13 +87,6 @@ struct VerifyReport<'a> {
 fn usage(message: impl std::fmt::Display) -> anyhow::Result<ExitCode> {
     eprintln_safe!("palisade: error: {message}");
     Ok(exit::code(exit::USAGE))
-}
-
-fn load_config(path: &Path) -> anyhow::Result<Config> {
-    let text = std::fs::read_to_string(path)
-        .with_context(|| format!("reading config {}", path.display()))?;
-    Config::from_yaml(&text, &Catalog::builtin())
-        .with_context(|| format!("config {}", path.display()))
 }
 
 /// Runs `palisade image verify`.
@@ -147,7 +108,7 @@ pub fn run_verify(args: VerifyArgs) -> anyhow::Result<ExitCode> {
         }
     }
     if let Some(path) = &args.config {
-        let config = match load_config(path) {
+        let config = match crate::config_file::load_config(Some(path), &Catalog::builtin()) {
             Ok(c) => c,
             Err(e) => return usage(format!("{e:#}")),
         };
@@ -183,7 +144,7 @@ pub fn run_verify(args: VerifyArgs) -> anyhow::Result<ExitCode> {
     }
 
     let verification = if policy.is_empty() {
-        let verifier = Verifier::new(args.registry.options()?);
+        let verifier = Verifier::new(args.registry.pull_options(None)?);
         match verifier.verify(&args.reference, &keys) {
             Ok(v) => Some(v),
             Err(e) => {
@@ -285,7 +246,7 @@ pub fn run_sign(args: SignArgs) -> anyhow::Result<ExitCode> {
     if args.bundle && !annotations.is_empty() {
         return usage("--annotation applies to the classic layout only, not with --bundle");
     }
-    let options = args.registry.options()?;
+    let options = args.registry.pull_options(None)?;
     let result = if args.bundle {
         remote::attach_bundle(&args.reference, &key, &options, BundleKind::Dsse)
     } else {

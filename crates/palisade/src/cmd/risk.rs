@@ -4,13 +4,13 @@
 //! exposure, service account power, Secrets read), and, with the `netpol` feature, network
 //! reachability from the NetworkPolicy engine (unprotected workloads, blast radius).
 //! Vulnerability counts and image ages join in when an edge supplies them (`ExternalFacts`,
-//! `ExternalFacts::with_image_facts`).
+//! `ExternalFacts::with_image_facts`). The checks, RBAC and network analyses and the ranking are
+//! palisade-analysis's pipeline, the same `palisade scan` runs.
 
 use std::process::ExitCode;
 
 use clap::Args;
-use palisade_rbac::RbacIndex;
-use palisade_risk::{ExternalFacts, RiskContext, assess};
+use palisade_analysis::{Inputs, Options, RiskOptions, analyze};
 
 use crate::exit::finish;
 use crate::input::load_inventory;
@@ -32,44 +32,23 @@ pub struct RiskArgs {
     pub format: Format,
 }
 
-/// What the risk ranking needs besides the findings (RBAC index, network reachability): derived
-/// while the checks run.
-pub struct RiskInputs {
-    /// Effective RBAC permissions.
-    pub rbac: RbacIndex,
-    /// Facts from other analyzers (network reachability with the `netpol` feature).
-    pub facts: ExternalFacts,
-}
-
-impl RiskInputs {
-    /// Derives the RBAC index and, with the `netpol` feature, the network facts.
-    pub fn derive(inv: &palisade_model::Inventory) -> RiskInputs {
-        #[allow(unused_mut)]
-        let mut facts = ExternalFacts::default();
-        #[cfg(feature = "netpol")]
-        {
-            facts.network = network_facts(inv);
-        }
-        RiskInputs {
-            rbac: RbacIndex::build(inv),
-            facts,
-        }
-    }
-}
-
 /// Runs `palisade risk`.
 pub fn run(args: RiskArgs) -> anyhow::Result<ExitCode> {
     let (inv, input_errors) = load_inventory(&args.paths)?;
-    let (outcome, inputs) = rayon::join(
-        || palisade_checks::Engine::builtin().run(&inv),
-        || RiskInputs::derive(&inv),
-    );
-    let mut ranked = assess(&RiskContext {
+    let options = Options {
+        risk: Some(RiskOptions {
+            top: 0,
+            network: cfg!(feature = "netpol"),
+        }),
+        ..Options::builtin()
+    };
+    let inputs = Inputs {
         inventory: &inv,
-        findings: &outcome.findings,
-        rbac: &inputs.rbac,
-        facts: &inputs.facts,
-    });
+        diagnostics: &[],
+        image_facts: None,
+    };
+    let mut analysis = analyze(&inputs, &options);
+    let mut ranked = analysis.ranking.take().unwrap_or_default();
     if let Some(n) = args.top {
         ranked.truncate(n);
     }
@@ -80,30 +59,6 @@ pub fn run(args: RiskArgs) -> anyhow::Result<ExitCode> {
     )?;
     let status = finish(input_errors, ExitCode::SUCCESS);
     // The process ends here: no need to free the inventory, findings and ranking piece by piece.
-    std::mem::forget((inv, outcome, inputs, ranked));
+    std::mem::forget((inv, analysis, ranked));
     Ok(status)
-}
-
-/// Network facts of every workload from the NetworkPolicy engine: isolation per direction and
-/// how many other workloads can reach it / it can reach.
-#[cfg(feature = "netpol")]
-pub fn network_facts(
-    inv: &palisade_model::Inventory,
-) -> std::collections::BTreeMap<palisade_model::WorkloadId, palisade_risk::NetworkFacts> {
-    let count = |n: usize| u32::try_from(n).unwrap_or(u32::MAX);
-    palisade_netpol::exposure(inv)
-        .workloads
-        .into_iter()
-        .map(|w| {
-            (
-                w.workload,
-                palisade_risk::NetworkFacts {
-                    ingress_unprotected: !w.ingress_isolated,
-                    egress_unprotected: !w.egress_isolated,
-                    reachable_from: count(w.reachable_from_workloads),
-                    can_reach: count(w.can_reach_workloads),
-                },
-            )
-        })
-        .collect()
 }

@@ -1,15 +1,20 @@
-//! `palisade scan`: manifests → inventory → checks → report.
+//! `palisade scan`: manifests → inventory (+ registry facts) → the analysis pipeline
+//! (palisade-analysis: checks, risk ranking) → report.
 
 use std::path::PathBuf;
 use std::process::ExitCode;
+use std::sync::Arc;
 
 use anyhow::Context;
 use clap::ValueEnum;
-use palisade_checks::{Catalog, Engine};
+use palisade_analysis::{Analysis, Filters, Inputs, Options, Phase, RiskOptions, analyze_observed};
+use palisade_checks::Catalog;
+#[cfg(feature = "registry-facts")]
 use palisade_config::Config;
 use palisade_model::Severity;
 use palisade_report::{Format, Grouping, ScanReport, TableOptions};
 
+use crate::config_file::load_config;
 use crate::exit;
 use crate::output::{self, ColorChoice};
 
@@ -24,6 +29,17 @@ pub enum GroupBy {
 
 /// Arguments of `palisade scan`.
 #[derive(clap::Args, Debug)]
+#[cfg_attr(
+    feature = "registry-facts",
+    command(
+        mut_arg("insecure_registries", |a| a.requires("registry").help(
+            "With --registry: a registry (`host[:port]`) that may be reached over plain HTTP (repeatable; loopback registries always may)"
+        )),
+        mut_arg("username", |a| a.requires("registry").help(
+            "With --registry: registry username (password from $PALISADE_REGISTRY_PASSWORD; default: the docker config's credentials)"
+        ))
+    )
+)]
 #[command(
     after_help = "Examples:\n  palisade scan examples/demo-cluster\n  palisade scan k8s/ --fail-on high --format sarif --output palisade.sarif\n  helm template ./chart | palisade scan - --format json\n  palisade scan manifests/ --config palisade.yaml --group-by object\n\nThe table wraps long cells to the terminal's width; off a terminal (CI logs, pipes, --output) to $COLUMNS, or 160 columns when it is unset. Colour only on a terminal, never with NO_COLOR."
 )]
@@ -70,16 +86,10 @@ pub struct Args {
     #[cfg(feature = "registry-facts")]
     #[arg(long)]
     pub registry: bool,
-    /// With --registry: a registry (`host[:port]`) that may be reached over plain HTTP
-    /// (repeatable; loopback registries always may).
+    /// With --registry: plain-HTTP registries and credentials (help texts set on `Args`).
     #[cfg(feature = "registry-facts")]
-    #[arg(long = "insecure-registry", value_name = "HOST", requires = "registry")]
-    pub insecure_registries: Vec<String>,
-    /// With --registry: registry username (password from $PALISADE_REGISTRY_PASSWORD; default:
-    /// the docker config's credentials).
-    #[cfg(feature = "registry-facts")]
-    #[arg(long, value_name = "USER", requires = "registry")]
-    pub username: Option<String>,
+    #[command(flatten)]
+    pub registry_access: crate::registry_args::RegistryArgs,
     /// With --registry: the vulnerability database (default: as `palisade db`).
     #[cfg(feature = "registry-facts")]
     #[arg(long, value_name = "FILE", env = "PALISADE_DB", requires = "registry")]
@@ -92,104 +102,80 @@ pub struct Args {
     pub timings: bool,
 }
 
-/// Runs `palisade scan`.
+/// Runs `palisade scan`: ingest and registry facts at the edge, the analysis pipeline
+/// (palisade-analysis), then the report.
 pub fn run(args: Args) -> anyhow::Result<ExitCode> {
     let catalog = Catalog::builtin();
-    let config = match &args.config {
-        Some(path) => {
-            let text = std::fs::read_to_string(path)
-                .with_context(|| format!("reading config {}", path.display()))?;
-            Config::from_yaml(&text, &catalog)
-                .with_context(|| format!("config {}", path.display()))?
-        }
-        None => Config::default(),
-    };
+    let config = load_config(args.config.as_deref(), &catalog)?;
     let today = args.today.clone().unwrap_or_else(crate::cmd::today_utc);
-    let mut options = config.engine_options(Some(today));
+    let mut engine = config.engine_options(Some(today));
     for id in args.only.iter().chain(&args.skip) {
         if catalog.get(id).is_none() && !config.custom_checks.iter().any(|c| &c.id == id) {
             anyhow::bail!("unknown check {id:?} (see `palisade checks list`)");
         }
     }
-    options.only.extend(args.only.iter().cloned());
-    options.skip.extend(args.skip.iter().cloned());
+    engine.only.extend(args.only.iter().cloned());
+    engine.skip.extend(args.skip.iter().cloned());
 
     let clock = std::time::Instant::now();
     // Raw objects are only read by custom (CEL) checks; without them, drop them early.
     let limits = palisade_ingest::Limits {
-        keep_raw: !options.custom.is_empty(),
+        keep_raw: !engine.custom.is_empty(),
         ..Default::default()
     };
     let ingested = crate::input::ingest_with(&args.paths, limits)?;
     let t_ingest = clock.elapsed();
     #[cfg(feature = "registry-facts")]
     let image_facts = if args.registry {
-        let facts = std::sync::Arc::new(collect_image_facts(&args, &config, &ingested.inventory)?);
-        options.images.facts = facts.clone();
-        Some(facts)
+        Some(Arc::new(collect_image_facts(
+            &args,
+            &config,
+            &ingested.inventory,
+        )?))
     } else {
         None
     };
     #[cfg(not(feature = "registry-facts"))]
-    let image_facts: Option<std::sync::Arc<palisade_model::RegistryFactsTable>> = None;
-    let engine = Engine::new(catalog, options);
-    // The risk ranking's own analyses (RBAC, network reachability) do not depend on the
-    // findings: they share the cores with the checks instead of running after them.
-    let (mut outcome, risk_inputs) = rayon::join(
-        || engine.run(&ingested.inventory),
-        || risk_inputs(&ingested.inventory, args.top_risks),
-    );
-    let t_checks = clock.elapsed();
-    for u in &outcome.undecided {
+    let image_facts: Option<Arc<palisade_model::RegistryFactsTable>> = None;
+    let options = Options {
+        catalog,
+        engine,
+        filters: Filters {
+            min_severity: args.min_severity,
+            baseline: args.baseline.as_deref().map(read_baseline).transpose()?,
+        },
+        // The ranking is part of the `visibility` domain.
+        risk: (cfg!(feature = "visibility") && args.top_risks > 0).then_some(RiskOptions {
+            top: args.top_risks,
+            network: cfg!(feature = "netpol"),
+        }),
+    };
+    let inputs = Inputs {
+        inventory: &ingested.inventory,
+        diagnostics: &ingested.diagnostics,
+        image_facts: image_facts.as_ref(),
+    };
+    let (mut t_checks, mut t_risk) = (t_ingest, t_ingest);
+    let analysis = analyze_observed(&inputs, &options, &mut |phase| match phase {
+        Phase::Checks => t_checks = clock.elapsed(),
+        Phase::Risk => t_risk = clock.elapsed(),
+    });
+    for u in &analysis.undecided {
         eprintln_safe!("palisade: warning: custom check could not decide: {u}");
     }
-    if let Some(min) = args.min_severity {
-        outcome.findings.retain(|f| f.severity >= min);
-    }
-    if let Some(path) = &args.baseline {
-        let known = read_baseline(path)?;
-        outcome
-            .findings
-            .retain(|f| !known.contains(&f.fingerprint()));
-    }
-
-    let ranked = top_risks(
-        &ingested.inventory,
-        &outcome.findings,
-        risk_inputs,
-        args.top_risks,
-    );
-    let t_risk = clock.elapsed();
     let report = ScanReport {
-        findings: &outcome.findings,
+        findings: &analysis.findings,
         diagnostics: &ingested.diagnostics,
-        suppressed: &outcome.suppressed,
-        expired_exceptions: &outcome.expired_exceptions,
-        catalog: engine.catalog(),
+        suppressed: &analysis.suppressed,
+        expired_exceptions: &analysis.expired_exceptions,
+        catalog: &options.catalog,
         objects: ingested.inventory.object_count(),
         files: ingested.files,
         version: env!("CARGO_PKG_VERSION"),
-        top_risks: ranked.as_ref().map(|r| r.json.clone()),
+        top_risks: analysis.top_risks.as_deref(),
         images: image_facts.as_deref(),
     };
-    let opts = TableOptions {
-        color: output::use_color(args.color, args.output.is_some()),
-        width: Some(output::table_width()),
-        grouping: match args.group_by {
-            GroupBy::Severity => Grouping::Severity,
-            GroupBy::Object => Grouping::Object,
-        },
-    };
-    output::emit_with(args.output.as_ref(), |w| {
-        if args.format == Format::Table
-            && let Some(r) = ranked.as_ref().filter(|r| !r.table.is_empty())
-        {
-            // Workload names come from the input: escaped like the findings table.
-            let table = palisade_model::terminal::escape_keep_lines(&r.table);
-            writeln!(w, "{table}")?;
-        }
-        palisade_report::write(&report, args.format, &opts, w)
-    })?;
+    write_report(&args, &report, &top_risks_table(&analysis))?;
     if args.timings {
         let t_report = clock.elapsed();
         eprintln_safe!(
@@ -199,7 +185,7 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
             (t_risk - t_checks).as_secs_f64(),
             (t_report - t_risk).as_secs_f64(),
             ingested.inventory.object_count(),
-            outcome.findings.len()
+            analysis.findings.len()
         );
     }
     if args.format != Format::Table && !ingested.diagnostics.is_empty() {
@@ -208,10 +194,10 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
         }
     }
 
-    let code = if ingested.has_errors() {
+    let code = if analysis.input_errors {
         exit::code(exit::INPUT_ERRORS)
     } else if let Some(threshold) = args.fail_on
-        && outcome.findings.iter().any(|f| f.severity >= threshold)
+        && analysis.has_finding_at_or_above(threshold)
     {
         exit::code(exit::FINDINGS)
     } else {
@@ -220,8 +206,43 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
     // The process ends right after this returns: freeing a large inventory and hundreds of
     // thousands of findings one allocation at a time would only delay the exit.
     std::mem::forget(ingested);
-    std::mem::forget(outcome);
+    std::mem::forget(analysis);
     Ok(code)
+}
+
+/// Writes the report in the chosen format; the table starts with the top risks (`top_table`,
+/// empty for none).
+fn write_report(args: &Args, report: &ScanReport<'_>, top_table: &str) -> anyhow::Result<()> {
+    let opts = TableOptions {
+        color: output::use_color(args.color, args.output.is_some()),
+        width: Some(output::table_width()),
+        grouping: match args.group_by {
+            GroupBy::Severity => Grouping::Severity,
+            GroupBy::Object => Grouping::Object,
+        },
+    };
+    output::emit_with(args.output.as_ref(), |w| {
+        if args.format == Format::Table && !top_table.is_empty() {
+            // Workload names come from the input: escaped like the findings table.
+            let table = palisade_model::terminal::escape_keep_lines(top_table);
+            writeln!(w, "{table}")?;
+        }
+        palisade_report::write(report, args.format, &opts, w)
+    })
+}
+
+/// The "Top risks" table of the analysis (empty without top risks).
+#[cfg(feature = "visibility")]
+fn top_risks_table(analysis: &Analysis) -> String {
+    match (&analysis.top_risks, &analysis.ranking) {
+        (Some(top), Some(ranked)) => crate::render::risk::top_risks_section(top, ranked.len()),
+        _ => String::new(),
+    }
+}
+
+#[cfg(not(feature = "visibility"))]
+fn top_risks_table(_analysis: &Analysis) -> String {
+    String::new()
 }
 
 /// Image facts for every image of the inventory (registry access on). Problems reaching a
@@ -253,11 +274,8 @@ fn collect_image_facts(
             None
         }
     };
-    let access = crate::imagefacts::RegistryAccess {
-        insecure_registries: args.insecure_registries.clone(),
-        username: args.username.clone(),
-    };
-    let collector = crate::imagefacts::Collector::new(&config.images, config_dir, &access, db)?;
+    let collector =
+        crate::imagefacts::Collector::new(&config.images, config_dir, &args.registry_access, db)?;
     let table = collector.collect(&crate::imagefacts::image_references(inv));
     for (image, facts) in &table {
         for e in &facts.errors {
@@ -265,60 +283,6 @@ fn collect_image_facts(
         }
     }
     Ok(table)
-}
-
-/// The riskiest workloads in the report's two forms.
-struct TopRisks {
-    table: String,
-    json: serde_json::Value,
-}
-
-#[cfg(feature = "visibility")]
-use crate::cmd::risk::RiskInputs;
-
-#[cfg(feature = "visibility")]
-fn risk_inputs(inv: &palisade_model::Inventory, limit: usize) -> Option<RiskInputs> {
-    (limit > 0).then(|| RiskInputs::derive(inv))
-}
-
-/// Ranks workloads (findings, privileges, exposure, RBAC power, network reachability) and keeps
-/// the `limit` riskiest; `None` when disabled or built without the visibility feature.
-#[cfg(feature = "visibility")]
-fn top_risks(
-    inv: &palisade_model::Inventory,
-    findings: &[palisade_model::Finding],
-    inputs: Option<RiskInputs>,
-    limit: usize,
-) -> Option<TopRisks> {
-    let inputs = inputs?;
-    let ranked = palisade_risk::assess(&palisade_risk::RiskContext {
-        inventory: inv,
-        findings,
-        rbac: &inputs.rbac,
-        facts: &inputs.facts,
-    });
-    Some(TopRisks {
-        table: crate::render::risk::top_risks_section(&ranked, limit),
-        json: serde_json::to_value(crate::render::risk::top_risks(&ranked, limit)).ok()?,
-    })
-}
-
-#[cfg(not(feature = "visibility"))]
-type RiskInputs = ();
-
-#[cfg(not(feature = "visibility"))]
-fn risk_inputs(_inv: &palisade_model::Inventory, _limit: usize) -> Option<RiskInputs> {
-    None
-}
-
-#[cfg(not(feature = "visibility"))]
-fn top_risks(
-    _inv: &palisade_model::Inventory,
-    _findings: &[palisade_model::Finding],
-    _inputs: Option<RiskInputs>,
-    _limit: usize,
-) -> Option<TopRisks> {
-    None
 }
 
 /// Fingerprints of the findings in an earlier JSON report.

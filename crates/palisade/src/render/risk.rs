@@ -1,6 +1,6 @@
 //! Rendering of risk rankings, and the "top risks" section the scan report shows first.
 
-use palisade_risk::WorkloadRisk;
+use palisade_risk::{TopRisk, WorkloadRisk};
 use serde::Serialize;
 
 use crate::render::table::{keep_whole, new_table};
@@ -46,86 +46,14 @@ pub fn ranking(ranked: &[WorkloadRisk], format: Format) -> anyhow::Result<String
     Ok(t.to_string())
 }
 
-/// One entry of the `top_risks` member of a scan's JSON report.
-// `top_risks` and `top_risks_section` are for `palisade scan`'s report (wired in cmd/scan.rs).
-#[derive(Debug, Clone, Serialize)]
-pub struct TopRisk {
-    /// Rank, from 1.
-    pub rank: usize,
-    /// `Kind/namespace/name`.
-    pub workload: String,
-    /// The workload's identity.
-    pub id: palisade_model::WorkloadId,
-    /// Its service account.
-    pub service_account: String,
-    /// The score.
-    pub score: u32,
-    /// Points per category (after caps), highest first.
-    pub by_category: Vec<CategoryPoints>,
-    /// The factors with positive points, largest first (at most five).
-    pub top_factors: Vec<palisade_risk::Factor>,
-}
-
-/// Points of one category of a workload's score.
-#[derive(Debug, Clone, Serialize)]
-pub struct CategoryPoints {
-    /// Category (`findings`, `vulnerabilities`, `privileges`, …).
-    pub category: &'static str,
-    /// Its points after the cap.
-    pub points: i32,
-}
-
-const TOP_FACTORS: usize = 5;
-
-/// The `limit` riskiest workloads (of a list ranked by `palisade_risk::assess`) as a
-/// serializable value; workloads with score 0 are left out.
-pub fn top_risks(ranked: &[WorkloadRisk], limit: usize) -> Vec<TopRisk> {
-    ranked
-        .iter()
-        .filter(|r| r.score > 0)
-        .take(limit)
-        .enumerate()
-        .map(|(i, r)| {
-            let mut by: Vec<CategoryPoints> = Vec::new();
-            for f in &r.factors {
-                let name = f.category.as_str();
-                match by.iter_mut().find(|c| c.category == name) {
-                    Some(c) => c.points += f.points,
-                    None => by.push(CategoryPoints {
-                        category: name,
-                        points: f.points,
-                    }),
-                }
-            }
-            by.retain(|c| c.points != 0);
-            by.sort_by(|a, b| b.points.cmp(&a.points).then(a.category.cmp(b.category)));
-            let mut top: Vec<palisade_risk::Factor> =
-                r.factors.iter().filter(|f| f.points > 0).cloned().collect();
-            // Stable: equal points keep the category order of the score.
-            top.sort_by_key(|f| std::cmp::Reverse(f.points));
-            top.truncate(TOP_FACTORS);
-            TopRisk {
-                rank: i + 1,
-                workload: r.workload.to_string(),
-                id: r.workload.clone(),
-                service_account: r.service_account.clone(),
-                score: r.score,
-                by_category: by,
-                top_factors: top,
-            }
-        })
-        .collect()
-}
-
 /// The "Top risks" table a scan report shows first: rank, score, workload, points by category
-/// and the largest factors. Empty when no workload scores above 0.
-pub fn top_risks_section(ranked: &[WorkloadRisk], limit: usize) -> String {
-    let top = top_risks(ranked, limit);
+/// and the largest factors, of the `top` riskiest of `ranked` workloads. Empty when `top` is.
+pub fn top_risks_section(top: &[TopRisk], ranked: usize) -> String {
     if top.is_empty() {
         return String::new();
     }
     let mut t = new_table(&["#", "SCORE", "WORKLOAD", "BY CATEGORY", "TOP FACTORS"]);
-    for r in &top {
+    for r in top {
         let by: Vec<String> = r
             .by_category
             .iter()
@@ -148,7 +76,7 @@ pub fn top_risks_section(ranked: &[WorkloadRisk], limit: usize) -> String {
     format!(
         "Top risks ({} of {} workloads; `palisade risk` explains every score)\n{t}\n",
         top.len(),
-        ranked.len()
+        ranked
     )
 }
 
@@ -156,7 +84,7 @@ pub fn top_risks_section(ranked: &[WorkloadRisk], limit: usize) -> String {
 mod tests {
     use super::*;
     use palisade_rbac::RbacIndex;
-    use palisade_risk::{ExternalFacts, RiskContext, assess};
+    use palisade_risk::{ExternalFacts, RiskContext, assess, top_risks};
 
     const MANIFESTS: &str = "apiVersion: apps/v1\nkind: DaemonSet\nmetadata: {name: agent, namespace: ops}\nspec:\n  selector: {matchLabels: {app: agent}}\n  template:\n    metadata: {labels: {app: agent}}\n    spec:\n      hostPID: true\n      containers:\n      - {name: agent, image: ops/agent:2, securityContext: {privileged: true}}\n---\napiVersion: v1\nkind: Pod\nmetadata: {name: calm, namespace: ops}\nspec:\n  automountServiceAccountToken: false\n  securityContext: {runAsNonRoot: true}\n  containers:\n  - name: c\n    image: ops/calm@sha256:0000000000000000000000000000000000000000000000000000000000000000\n";
 
@@ -187,7 +115,7 @@ mod tests {
         assert!(top[0].top_factors.len() <= 5);
         let sum: i32 = top[0].by_category.iter().map(|c| c.points).sum();
         assert_eq!(sum, top[0].score as i32);
-        let text = top_risks_section(&ranked, 3);
+        let text = top_risks_section(&top_risks(&ranked, 3), ranked.len());
         assert!(text.starts_with("Top risks ("), "{text}");
         assert!(
             text.contains("DaemonSet/ops/agent")

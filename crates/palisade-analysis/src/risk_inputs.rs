@@ -1,0 +1,56 @@
+//! What the risk ranking reads besides the findings: the RBAC index and the network facts. They
+//! do not depend on the findings, so [`crate::analyze`] derives them while the checks run.
+
+use std::collections::BTreeMap;
+
+use palisade_model::Inventory;
+use palisade_rbac::RbacIndex;
+use palisade_model::WorkloadId;
+use palisade_risk::{ExternalFacts, NetworkFacts};
+
+/// The RBAC index and the external facts of one inventory.
+pub struct RiskInputs {
+    /// Effective RBAC permissions.
+    pub rbac: RbacIndex,
+    /// Facts from other analyzers (network reachability when asked for).
+    pub facts: ExternalFacts,
+}
+
+impl RiskInputs {
+    /// Derives the RBAC index and, with `network`, the network facts of every workload.
+    pub fn derive(inv: &Inventory, network: bool) -> RiskInputs {
+        let facts = ExternalFacts {
+            network: if network {
+                network_facts(inv)
+            } else {
+                BTreeMap::new()
+            },
+            ..ExternalFacts::default()
+        };
+        RiskInputs {
+            rbac: RbacIndex::build(inv),
+            facts,
+        }
+    }
+}
+
+/// Network facts of every workload from the NetworkPolicy engine: isolation per direction and
+/// how many other workloads can reach it / it can reach.
+pub fn network_facts(inv: &Inventory) -> BTreeMap<WorkloadId, NetworkFacts> {
+    let count = |n: usize| u32::try_from(n).unwrap_or(u32::MAX);
+    palisade_netpol::exposure(inv)
+        .workloads
+        .into_iter()
+        .map(|w| {
+            (
+                w.workload,
+                NetworkFacts {
+                    ingress_unprotected: !w.ingress_isolated,
+                    egress_unprotected: !w.egress_isolated,
+                    reachable_from: count(w.reachable_from_workloads),
+                    can_reach: count(w.can_reach_workloads),
+                },
+            )
+        })
+        .collect()
+}
