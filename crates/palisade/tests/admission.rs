@@ -527,9 +527,11 @@ fn decisions_over_https() {
         "{r}"
     );
 
-    // The audit log has the denial and the break-glass event, not the dry run.
+    // The audit log has the denial and the break-glass event, not the dry run. Audit lines are
+    // written before the answer, so once the last audited request (the CEL denial, after the
+    // dry run) is in, a line for the dry run would be too.
     let deadline = Instant::now() + Duration::from_secs(10);
-    while !hook.stderr().contains("uid-glass") && Instant::now() < deadline {
+    while !hook.stderr().contains("uid-cel") && Instant::now() < deadline {
         std::thread::sleep(Duration::from_millis(20));
     }
     let log = hook.stderr();
@@ -917,8 +919,17 @@ fn sigterm_drains_open_requests_and_exits_cleanly() {
         .status()
         .expect("kill is available");
     assert!(status.success());
-    // The body arrives after the server has begun shutting down.
-    std::thread::sleep(Duration::from_millis(300));
+    // The body arrives after the server has begun shutting down, which it has once it stops
+    // accepting connections.
+    let deadline = Instant::now() + Duration::from_secs(30);
+    while TcpStream::connect(hook.addr).is_ok() {
+        assert!(
+            Instant::now() < deadline,
+            "still accepting after SIGTERM: {}",
+            hook.stderr()
+        );
+        std::thread::sleep(Duration::from_millis(20));
+    }
     tls.write_all(&body).unwrap();
     tls.flush().unwrap();
     let r = read_reply(&mut tls);
