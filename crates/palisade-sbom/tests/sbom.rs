@@ -8,7 +8,7 @@ use std::process::Command;
 
 use palisade_model::{Ecosystem, Package};
 use palisade_sbom::{SbomFormat, SbomInput, cyclonedx, read, spdx};
-use palisade_testkit::cache;
+use palisade_testkit::{cache, tool};
 use serde_json::Value;
 
 fn schema_dir() -> PathBuf {
@@ -68,19 +68,13 @@ fn cyclonedx_lib_verdict(doc: &Value, dir: &Path) -> Verdict {
     let file = dir.join("bom.cdx.json");
     std::fs::write(&file, serde_json::to_vec(doc).unwrap()).unwrap();
     let script = "import sys\nfrom cyclonedx.validation.json import JsonStrictValidator\nfrom cyclonedx.schema import SchemaVersion\nerr = JsonStrictValidator(SchemaVersion.V1_6).validate_str(open(sys.argv[1]).read())\nprint(err or '')\nsys.exit(3 if err else 0)\n";
-    let python = cache::sbom_venv().python();
-    let out = Command::new(&python)
-        .arg("-c")
-        .arg(script)
-        .arg(&file)
-        .output()
-        .unwrap_or_else(|e| panic!("{}: {e}", python.display()));
-    let text = format!(
-        "{}{}",
-        String::from_utf8_lossy(&out.stdout),
-        String::from_utf8_lossy(&out.stderr)
+    let (status, text) = tool::report(
+        Command::new(cache::sbom_venv().python())
+            .arg("-c")
+            .arg(script)
+            .arg(&file),
     );
-    match out.status.code() {
+    match status.code() {
         Some(0) => Verdict::Valid,
         Some(3) => Verdict::Invalid(text),
         _ => panic!("cyclonedx-python-lib did not run: {text}"),
@@ -92,20 +86,14 @@ fn cyclonedx_lib_verdict(doc: &Value, dir: &Path) -> Verdict {
 fn pyspdxtools_verdict(doc: &Value, dir: &Path) -> Verdict {
     let file = dir.join("bom.spdx.json");
     std::fs::write(&file, serde_json::to_vec_pretty(doc).unwrap()).unwrap();
-    let tool = cache::sbom_venv().bin("pyspdxtools");
-    let out = Command::new(&tool)
-        .arg("-i")
-        .arg(&file)
-        .output()
-        .unwrap_or_else(|e| panic!("{}: {e}", tool.display()));
-    let text = format!(
-        "{}{}",
-        String::from_utf8_lossy(&out.stdout),
-        String::from_utf8_lossy(&out.stderr)
+    let (status, text) = tool::report(
+        Command::new(cache::sbom_venv().bin("pyspdxtools"))
+            .arg("-i")
+            .arg(&file),
     );
-    if out.status.success() && !text.contains("ERROR") && !text.contains("invalid") {
+    if status.success() && !text.contains("ERROR") && !text.contains("invalid") {
         Verdict::Valid
-    } else if out.status.code() == Some(1) && text.contains("The document is invalid") {
+    } else if status.code() == Some(1) && text.contains("The document is invalid") {
         Verdict::Invalid(text)
     } else {
         panic!("pyspdxtools did not run to a verdict: {text}")

@@ -146,32 +146,19 @@ fn update_over_https_with_ca_cert() {
     std::fs::write(&ca, pem).unwrap();
     let db = dir.path().join("v.db");
     let url = format!("https://127.0.0.1:{}/all.zip", https.port);
-    let (code, out, err) = isolated(&[
-        "db",
-        "update",
-        "--db",
-        db.to_str().unwrap(),
-        "--url",
-        &url,
-        "--ca-cert",
-        ca.to_str().unwrap(),
-    ])
-    .run();
+    // `db update` of this database from `url`, with `extra` arguments.
+    let update = |url: &str, extra: &[&str]| {
+        let mut args = vec!["db", "update", "--db", db.to_str().unwrap(), "--url", url];
+        args.extend_from_slice(extra);
+        isolated(&args).run()
+    };
+    let (code, out, err) = update(&url, &["--ca-cert", ca.to_str().unwrap()]);
     assert_eq!(code, 0, "{err}");
     assert!(out.contains("imported 3 advisories"), "{out}");
-    let (code, _, err) =
-        isolated(&["db", "update", "--db", db.to_str().unwrap(), "--url", &url]).run();
+    let (code, _, err) = update(&url, &[]);
     assert_eq!(code, 2);
     assert!(err.to_lowercase().contains("certificate"), "{err}");
-    let (code, _, err) = isolated(&[
-        "db",
-        "update",
-        "--db",
-        db.to_str().unwrap(),
-        "--url",
-        "http://example.invalid/all.zip",
-    ])
-    .run();
+    let (code, _, err) = update("http://example.invalid/all.zip", &[]);
     assert_eq!(code, 2);
     assert!(err.contains("refusing"), "{err}");
 }

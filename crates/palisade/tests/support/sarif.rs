@@ -9,19 +9,13 @@ use std::process::Command;
 /// Validates the SARIF log `file` (run from its directory, so relative artifact URIs resolve
 /// as they do for the tool that wrote it); fails the test with the Multitool's report.
 pub fn validate(file: &Path) {
-    let tool = palisade_testkit::cache::sarif_multitool();
-    let v = Command::new(&tool)
-        .arg("validate")
-        .arg(file)
-        .current_dir(file.parent().unwrap())
-        .output()
-        .unwrap_or_else(|e| panic!("{}: {e}", tool.display()));
-    let text = format!(
-        "{}{}",
-        String::from_utf8_lossy(&v.stdout),
-        String::from_utf8_lossy(&v.stderr)
+    let (status, text) = palisade_testkit::tool::report(
+        Command::new(palisade_testkit::cache::sarif_multitool())
+            .arg("validate")
+            .arg(file)
+            .current_dir(file.parent().unwrap()),
     );
-    assert!(v.status.success(), "{text}");
+    assert!(status.success(), "{text}");
     assert!(
         !text.contains("error SARIF") && !text.contains("error JSON"),
         "{text}"
