@@ -6,13 +6,16 @@
 #   - debootstrap + busybox-static (a real Debian rootfs built once and cached),
 #   - rpm (rpmbuild + rpm --dbpath make a real sqlite rpmdb for the rpm inventory test),
 #   - a Python venv with cyclonedx-python-lib (ships the official CycloneDX JSON schemas) and
-#     spdx-tools (the SPDX reference validator, `pyspdxtools`), used by the SBOM tests.
-# Idempotent: installs only what is missing.
+#     spdx-tools (the SPDX reference validator, `pyspdxtools`), used by the SBOM tests,
+#   - npm and one real npm package (semver) installed from the registry, for the npm inventory test.
+# Everything built goes under $PALISADE_TEST_CACHE (default $HOME/.cache/palisade-test, as in
+# scripts/test); tests find it with palisade_testkit::cache. Idempotent: installs only what is
+# missing.
 set -euo pipefail
 
 need_apt=()
 for pair in docker-registry:docker-registry htpasswd:apache2-utils skopeo:skopeo umoci:umoci \
-    debootstrap:debootstrap busybox:busybox-static rpm:rpm rpmbuild:rpm; do
+    debootstrap:debootstrap busybox:busybox-static rpm:rpm rpmbuild:rpm npm:npm; do
     bin="${pair%%:*}"
     pkg="${pair##*:}"
     if ! command -v "$bin" >/dev/null 2>&1 && ! dpkg -s "$pkg" >/dev/null 2>&1; then
@@ -37,7 +40,7 @@ fi
 # The Debian package starts a registry service on :5000 where an init system runs; tests start
 # their own instances on free loopback ports, so a running system instance is not needed.
 
-CACHE="${PALISADE_TEST_CACHE:-/var/cache/palisade-test}"
+CACHE="${PALISADE_TEST_CACHE:-$HOME/.cache/palisade-test}"
 mkdir -p "$CACHE"
 
 # Python tools for SBOM schema validation.
@@ -45,6 +48,13 @@ VENV="$CACHE/sbom-venv"
 if [ ! -x "$VENV/bin/pyspdxtools" ] || ! "$VENV/bin/python" -c 'import cyclonedx.schema' 2>/dev/null; then
     python3 -m venv "$VENV"
     "$VENV/bin/pip" install -q --disable-pip-version-check 'cyclonedx-python-lib[json-validation]>=8' 'spdx-tools>=0.8'
+fi
+
+# A real npm package, installed by npm as an application would have it (node_modules/semver).
+NPM_DIR="$CACHE/npm"
+if [ ! -f "$NPM_DIR/node_modules/semver/package.json" ]; then
+    mkdir -p "$NPM_DIR"
+    (cd "$NPM_DIR" && npm install --no-audit --no-fund --silent --no-save semver@7.6.3 >/dev/null)
 fi
 
 # A real Debian rootfs (minbase bookworm), built once per machine.

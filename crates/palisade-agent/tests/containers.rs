@@ -33,7 +33,13 @@ fn shell_exec_in_a_container_alerts_with_that_container() {
     let pid = a["process"]["pid"].as_u64().unwrap();
     assert!(pid > 1);
     assert_ne!(a["process"]["vpid"], 1, "not the entrypoint");
-    // The entrypoint `sleep` is not a shell and never alerted.
+    // The entrypoint `sleep` is not a shell and never alerted, nor is the shell's `sleep`: a
+    // second shell, run after it, is alerted only once the agent has judged every earlier exec.
+    c.exec(&["sh", "-c", "sleep 1; echo marker"]);
+    agent.wait_record(WAIT, "the marker shell", |v| {
+        is_alert(v, "shell-in-container", &c.id)
+            && v["process"]["args"][2] == "sleep 1; echo marker"
+    });
     assert!(
         !agent
             .records()
@@ -99,7 +105,7 @@ fn reverse_shell_with_socket_stdio_is_detected() {
     let c = Container::run(&unique("revsh"), &[], &["sleep", "300"]);
     let agent = TestAgent::start("");
     c.exec_detached(&["nc", "-l", "-p", "5555", "-e", "sh"]);
-    std::thread::sleep(Duration::from_millis(500));
+    c.wait_listening(5555, WAIT);
     // The shell must outlive the agent's read of /proc: a shell told only `exit` can be gone
     // before its exec event is handled (seen in CI). `sleep` keeps it waiting for 2 s, and
     // the client holds the connection open until then.
@@ -204,8 +210,12 @@ fn baseline_learned_then_locked_flags_a_new_process_and_survives_restart() {
         is_alert(v, "baseline-anomaly", &c.id) && v["process"]["name"] == "cat"
     });
     assert_eq!(a["baseline"], key.as_str());
-    // Known programs are not anomalies.
-    std::thread::sleep(Duration::from_secs(1));
+    // Known programs are not anomalies: once a later new program (`tail`, started after the
+    // loop's `sleep`s) is flagged, the agent has judged every one of those `sleep`s.
+    c.exec(&["sh", "-c", "/bin/sleep 1 | /bin/tail"]);
+    agent.wait_record(WAIT, "anomaly marker", |v| {
+        is_alert(v, "baseline-anomaly", &c.id) && v["process"]["name"] == "tail"
+    });
     assert!(
         !agent
             .records()
@@ -264,8 +274,15 @@ fn flows_and_connect_rules_from_a_pods_sockets() {
     assert_eq!(a["connection"]["remote"], "127.0.0.1:10250");
     assert_eq!(a["connection"]["direction"], "outbound");
     assert_eq!(a["process"]["name"], "nc");
-    // Each distinct flow is written once.
-    std::thread::sleep(Duration::from_secs(1));
+    // Each distinct flow is written once. A connection opened now (to port 8081) is written by
+    // a later scan than the 8080 flow, so once it is in the file, so is everything that scan
+    // of the 8080 connection wrote.
+    c.exec_detached(&["sh", "-c", "sleep 300 | nc -l -p 8081 >/dev/null"]);
+    c.wait_listening(8081, WAIT);
+    c.exec_detached(&["sh", "-c", "sleep 300 | nc 127.0.0.1 8081 >/dev/null"]);
+    common::wait_jsonl(&agent.flows_path(), WAIT, "flow to 8081", |f| {
+        f["port"] == 8081 && f["src"]["pod"] == pod.as_str()
+    });
     let n = common::read_jsonl(&agent.flows_path())
         .iter()
         .filter(|f| f["port"] == 8080 && f["src"]["pod"] == pod.as_str())

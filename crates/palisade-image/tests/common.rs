@@ -2,7 +2,6 @@
 
 #![allow(dead_code)]
 
-use std::path::Path;
 use std::process::Command;
 
 /// Runs a command and returns stdout, failing the test with its stderr otherwise.
@@ -22,11 +21,6 @@ pub fn run(cmd: &mut Command) -> String {
 pub fn host_file(path: &str) -> Vec<u8> {
     std::fs::read(path)
         .unwrap_or_else(|e| panic!("{path}: {e}; run scripts/test (scripts/setup/20-registry.sh)"))
-}
-
-/// The machine-wide test cache (debootstrap rootfs, Python venv).
-pub fn cache_dir() -> &'static Path {
-    Path::new("/var/cache/palisade-test")
 }
 
 /// (name, version) of installed packages according to dpkg-query on `admindir`.

@@ -8,7 +8,7 @@ mod common;
 
 use std::collections::BTreeSet;
 use std::io::Write;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::process::Command;
 
 use common::*;
@@ -16,6 +16,7 @@ use palisade_image::builder::{ImageSpec, LayerBuilder, OciLayoutWriter};
 use palisade_image::source::NoProgress;
 use palisade_image::{ImageScan, Limits, scan_archive, scan_oci_layout, scan_rootfs};
 use palisade_model::{Ecosystem, Package};
+use palisade_testkit::cache;
 use serde_json::json;
 
 fn jar(entries: &[(&str, &[u8])]) -> Vec<u8> {
@@ -41,11 +42,16 @@ fn first_half_of_status(status: &str) -> String {
     paras[..paras.len() / 2].join("\n\n") + "\n"
 }
 
+/// `package.json` of semver as npm installed it (scripts/setup/20-registry.sh).
+fn semver_package_json() -> PathBuf {
+    cache::npm_package("semver").join("package.json")
+}
+
 fn build_host_image(dir: &Path, zstd_app_layer: bool) -> (String, String) {
     let status = String::from_utf8(host_file("/var/lib/dpkg/status")).unwrap();
     let os_release = host_file("/usr/lib/os-release");
     let registry_bin = host_file("/usr/bin/docker-registry");
-    let site = cache_dir().join("sbom-venv/lib/python3.11/site-packages");
+    let site = cache::sbom_venv().site_packages();
     let click = std::fs::read_dir(&site)
         .expect("python venv from scripts/setup/20-registry.sh")
         .filter_map(Result::ok)
@@ -55,7 +61,7 @@ fn build_host_image(dir: &Path, zstd_app_layer: bool) -> (String, String) {
         })
         .expect("click dist-info in the venv");
     let click_meta = std::fs::read(click.path().join("METADATA")).unwrap();
-    let semver_json = host_file("/usr/lib/node_modules/npm/node_modules/semver/package.json");
+    let semver_json = std::fs::read(semver_package_json()).unwrap();
     let cargo_lock =
         std::fs::read(concat!(env!("CARGO_MANIFEST_DIR"), "/../../Cargo.lock")).unwrap();
     let inner_jar = jar(&[(
@@ -222,10 +228,8 @@ fn assert_host_image(scan: &ImageScan, base_layer: &str, app_layer: &str) {
             .unwrap()
             .contains(&format!("click-{}.dist-info", click.version))
     );
-    let semver_json: serde_json::Value = serde_json::from_slice(&host_file(
-        "/usr/lib/node_modules/npm/node_modules/semver/package.json",
-    ))
-    .unwrap();
+    let semver_json: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(semver_package_json()).unwrap()).unwrap();
     assert_eq!(
         find(scan, Ecosystem::Npm, "semver").version,
         semver_json["version"].as_str().unwrap()
@@ -356,12 +360,7 @@ fn docker_archives_written_by_skopeo_are_read() {
 
 #[test]
 fn debootstrap_rootfs_matches_dpkg_query() {
-    let root = cache_dir().join("debian-bookworm-minbase");
-    assert!(
-        root.join(".complete").exists(),
-        "{} missing: run scripts/test (scripts/setup/20-registry.sh builds it)",
-        root.display()
-    );
+    let root = cache::debian_rootfs();
     let scan = scan_rootfs(&root, Limits::default()).unwrap();
     let expected = dpkg_query_installed(&root.join("var/lib/dpkg").display().to_string());
     let got: BTreeSet<(String, String)> = scan

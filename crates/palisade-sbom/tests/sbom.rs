@@ -8,19 +8,13 @@ use std::process::Command;
 
 use palisade_model::{Ecosystem, Package};
 use palisade_sbom::{SbomFormat, SbomInput, cyclonedx, read, spdx};
+use palisade_testkit::{cache, tool};
 use serde_json::Value;
 
-fn venv() -> PathBuf {
-    let v = PathBuf::from("/var/cache/palisade-test/sbom-venv");
-    assert!(
-        v.join("bin/pyspdxtools").exists(),
-        "SBOM tools missing: run scripts/test (scripts/setup/20-registry.sh)"
-    );
-    v
-}
-
 fn schema_dir() -> PathBuf {
-    venv().join("lib/python3.11/site-packages/cyclonedx/schema/_res")
+    cache::sbom_venv()
+        .site_packages()
+        .join("cyclonedx/schema/_res")
 }
 
 struct LocalSchemas(PathBuf);
@@ -36,7 +30,18 @@ impl jsonschema::Retrieve for LocalSchemas {
     }
 }
 
-fn validate_cyclonedx(doc: &Value, dir: &Path) {
+/// What a validator that ran said about a document. A validator that cannot run (missing, or
+/// crashing) fails the test instead: it is never taken for a rejection.
+#[derive(Debug, PartialEq)]
+enum Verdict {
+    Valid,
+    /// Rejected, with the validator's report.
+    Invalid(String),
+}
+
+/// The official CycloneDX 1.6 JSON schema (as cyclonedx-python-lib ships it), checked with the
+/// `jsonschema` crate; a rejection lists up to ten errors with their instance paths.
+fn cyclonedx_schema_verdict(doc: &Value) -> Verdict {
     let schema: Value = serde_json::from_slice(
         &std::fs::read(schema_dir().join("bom-1.6.SNAPSHOT.schema.json")).unwrap(),
     )
@@ -50,42 +55,64 @@ fn validate_cyclonedx(doc: &Value, dir: &Path) {
         .map(|e| format!("{} at {}", e, e.instance_path()))
         .take(10)
         .collect();
-    assert!(errors.is_empty(), "CycloneDX schema errors: {errors:#?}");
-    // The CycloneDX project's own validator.
+    if errors.is_empty() {
+        Verdict::Valid
+    } else {
+        Verdict::Invalid(format!("{errors:#?}"))
+    }
+}
+
+/// The CycloneDX project's own validator (cyclonedx-python-lib's strict JSON validator). The
+/// script exits 3 on a rejection, so a Python failure (exit 1) is not mistaken for one.
+fn cyclonedx_lib_verdict(doc: &Value, dir: &Path) -> Verdict {
     let file = dir.join("bom.cdx.json");
     std::fs::write(&file, serde_json::to_vec(doc).unwrap()).unwrap();
-    let script = "import sys\nfrom cyclonedx.validation.json import JsonStrictValidator\nfrom cyclonedx.schema import SchemaVersion\nerr = JsonStrictValidator(SchemaVersion.V1_6).validate_str(open(sys.argv[1]).read())\nprint(err or '')\nsys.exit(1 if err else 0)\n";
-    let out = Command::new(venv().join("bin/python"))
-        .arg("-c")
-        .arg(script)
-        .arg(&file)
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "cyclonedx-python-lib: {}{}",
-        String::from_utf8_lossy(&out.stdout),
-        String::from_utf8_lossy(&out.stderr)
+    let script = "import sys\nfrom cyclonedx.validation.json import JsonStrictValidator\nfrom cyclonedx.schema import SchemaVersion\nerr = JsonStrictValidator(SchemaVersion.V1_6).validate_str(open(sys.argv[1]).read())\nprint(err or '')\nsys.exit(3 if err else 0)\n";
+    let (status, text) = tool::report(
+        Command::new(cache::sbom_venv().python())
+            .arg("-c")
+            .arg(script)
+            .arg(&file),
     );
+    match status.code() {
+        Some(0) => Verdict::Valid,
+        Some(3) => Verdict::Invalid(text),
+        _ => panic!("cyclonedx-python-lib did not run: {text}"),
+    }
+}
+
+/// The SPDX reference validator, `pyspdxtools`: exit 0 without errors is valid; exit 1 with
+/// its "The document is invalid" report is a rejection; anything else is a failure to run.
+fn pyspdxtools_verdict(doc: &Value, dir: &Path) -> Verdict {
+    let file = dir.join("bom.spdx.json");
+    std::fs::write(&file, serde_json::to_vec_pretty(doc).unwrap()).unwrap();
+    let (status, text) = tool::report(
+        Command::new(cache::sbom_venv().bin("pyspdxtools"))
+            .arg("-i")
+            .arg(&file),
+    );
+    if status.success() && !text.contains("ERROR") && !text.contains("invalid") {
+        Verdict::Valid
+    } else if status.code() == Some(1) && text.contains("The document is invalid") {
+        Verdict::Invalid(text)
+    } else {
+        panic!("pyspdxtools did not run to a verdict: {text}")
+    }
+}
+
+fn validate_cyclonedx(doc: &Value, dir: &Path) {
+    if let Verdict::Invalid(errors) = cyclonedx_schema_verdict(doc) {
+        panic!("CycloneDX schema errors: {errors}");
+    }
+    if let Verdict::Invalid(report) = cyclonedx_lib_verdict(doc, dir) {
+        panic!("cyclonedx-python-lib: {report}");
+    }
 }
 
 fn validate_spdx(doc: &Value, dir: &Path) {
-    let file = dir.join("bom.spdx.json");
-    std::fs::write(&file, serde_json::to_vec_pretty(doc).unwrap()).unwrap();
-    let out = Command::new(venv().join("bin/pyspdxtools"))
-        .arg("-i")
-        .arg(&file)
-        .output()
-        .unwrap();
-    let text = format!(
-        "{}{}",
-        String::from_utf8_lossy(&out.stdout),
-        String::from_utf8_lossy(&out.stderr)
-    );
-    assert!(
-        out.status.success() && !text.contains("ERROR") && !text.contains("invalid"),
-        "pyspdxtools: {text}"
-    );
+    if let Verdict::Invalid(report) = pyspdxtools_verdict(doc, dir) {
+        panic!("pyspdxtools: {report}");
+    }
 }
 
 fn every_ecosystem() -> Vec<Package> {
@@ -256,12 +283,8 @@ fn every_ecosystem_validates_and_round_trips() {
 
 #[test]
 fn debootstrap_rootfs_sbom_validates() {
-    let root = Path::new("/var/cache/palisade-test/debian-bookworm-minbase");
-    assert!(
-        root.join(".complete").exists(),
-        "run scripts/test (scripts/setup/20-registry.sh builds the rootfs)"
-    );
-    let scan = palisade_image::scan_rootfs(root, palisade_image::Limits::default()).unwrap();
+    let root = cache::debian_rootfs();
+    let scan = palisade_image::scan_rootfs(&root, palisade_image::Limits::default()).unwrap();
     assert!(scan.packages.len() > 50);
     let dir = tempfile::tempdir().unwrap();
     let cdx = cyclonedx::write(&input(&scan.packages));
@@ -296,16 +319,22 @@ fn the_validators_reject_broken_documents() {
     let pkgs = every_ecosystem();
     let mut cdx = cyclonedx::write(&input(&pkgs));
     cdx["components"][1]["type"] = serde_json::json!("not-a-component-type");
-    let broken = std::panic::catch_unwind(|| validate_cyclonedx(&cdx, dir.path()));
-    assert!(
-        broken.is_err(),
-        "schema validation must catch an invalid component type"
-    );
+    // Each validator ran and rejected the document for what was broken.
+    match cyclonedx_schema_verdict(&cdx) {
+        Verdict::Invalid(errors) => assert!(
+            errors.contains("not-a-component-type") && errors.contains("/components/1/type"),
+            "{errors}"
+        ),
+        Verdict::Valid => panic!("schema validation must catch an invalid component type"),
+    }
+    match cyclonedx_lib_verdict(&cdx, dir.path()) {
+        Verdict::Invalid(report) => assert!(report.contains("not-a-component-type"), "{report}"),
+        Verdict::Valid => panic!("cyclonedx-python-lib must catch an invalid component type"),
+    }
     let mut doc = spdx::write(&input(&pkgs));
     doc["packages"][2]["licenseDeclared"] = serde_json::json!("Bogus Licence Text");
-    let broken = std::panic::catch_unwind(|| validate_spdx(&doc, dir.path()));
-    assert!(
-        broken.is_err(),
-        "pyspdxtools must reject an invalid licence expression"
-    );
+    match pyspdxtools_verdict(&doc, dir.path()) {
+        Verdict::Invalid(report) => assert!(report.contains("Bogus Licence Text"), "{report}"),
+        Verdict::Valid => panic!("pyspdxtools must reject an invalid licence expression"),
+    }
 }

@@ -18,8 +18,9 @@ use rcgen::{BasicConstraints, CertificateParams, IsCa, Issuer, KeyPair};
 use rustls::pki_types::{CertificateDer, ServerName, pem::PemObject};
 use serde_json::{Value, json};
 
-#[cfg(feature = "registry-facts")]
 mod support;
+
+use support::cli::palisade;
 
 // ---------------------------------------------------------------------------------------------
 // Certificates
@@ -206,15 +207,14 @@ impl Webhook {
         let p = pki("localhost");
         let (cert, key) = write_pki(dir.path(), &p);
         std::fs::write(dir.path().join("ca.pem"), &p.ca_pem).unwrap();
-        let mut cmd = Command::new(env!("CARGO_BIN_EXE_palisade"));
-        cmd.args(["admission", "serve", "--addr", "127.0.0.1:0", "--tls-cert"])
+        let mut cmd = palisade(&["admission", "serve", "--addr", "127.0.0.1:0", "--tls-cert"])
             .arg(&cert)
             .arg("--tls-key")
             .arg(&key)
             .args(args)
             .env_remove("PALISADE_CONFIG")
-            .stdout(Stdio::null())
-            .stderr(Stdio::piped());
+            .command();
+        cmd.stdout(Stdio::null()).stderr(Stdio::piped());
         if let Some(text) = config {
             let path = dir.path().join("palisade.yaml");
             std::fs::write(&path, text).unwrap();
@@ -527,9 +527,11 @@ fn decisions_over_https() {
         "{r}"
     );
 
-    // The audit log has the denial and the break-glass event, not the dry run.
+    // The audit log has the denial and the break-glass event, not the dry run. Audit lines are
+    // written before the answer, so once the last audited request (the CEL denial, after the
+    // dry run) is in, a line for the dry run would be too.
     let deadline = Instant::now() + Duration::from_secs(10);
-    while !hook.stderr().contains("uid-glass") && Instant::now() < deadline {
+    while !hook.stderr().contains("uid-cel") && Instant::now() < deadline {
         std::thread::sleep(Duration::from_millis(20));
     }
     let log = hook.stderr();
@@ -917,8 +919,17 @@ fn sigterm_drains_open_requests_and_exits_cleanly() {
         .status()
         .expect("kill is available");
     assert!(status.success());
-    // The body arrives after the server has begun shutting down.
-    std::thread::sleep(Duration::from_millis(300));
+    // The body arrives after the server has begun shutting down, which it has once it stops
+    // accepting connections.
+    let deadline = Instant::now() + Duration::from_secs(30);
+    while TcpStream::connect(hook.addr).is_ok() {
+        assert!(
+            Instant::now() < deadline,
+            "still accepting after SIGTERM: {}",
+            hook.stderr()
+        );
+        std::thread::sleep(Duration::from_millis(20));
+    }
     tls.write_all(&body).unwrap();
     tls.flush().unwrap();
     let r = read_reply(&mut tls);
@@ -969,21 +980,19 @@ fn base64(data: &[u8]) -> String {
 fn manifests_generate_working_certificates() {
     let dir = tempfile::tempdir().unwrap();
     let certs = dir.path().join("certs");
-    let out = Command::new(env!("CARGO_BIN_EXE_palisade"))
-        .args([
-            "admission",
-            "manifests",
-            "--namespace",
-            "guard",
-            "--failure-policy",
-            "ignore",
-            "--timeout-seconds",
-            "5",
-            "--generate-certs",
-        ])
-        .arg(&certs)
-        .output()
-        .unwrap();
+    let out = palisade(&[
+        "admission",
+        "manifests",
+        "--namespace",
+        "guard",
+        "--failure-policy",
+        "ignore",
+        "--timeout-seconds",
+        "5",
+        "--generate-certs",
+    ])
+    .arg(&certs)
+    .output();
     assert!(
         out.status.success(),
         "{}",
@@ -998,11 +1007,11 @@ fn manifests_generate_working_certificates() {
     assert!(yaml.contains("values: [\"guard\"]"), "{yaml}");
 
     // The generated pair serves TLS that verifies against the CA for the Service name.
-    let mut child = Command::new(env!("CARGO_BIN_EXE_palisade"))
-        .args(["admission", "serve", "--addr", "127.0.0.1:0", "--tls-cert"])
+    let mut child = palisade(&["admission", "serve", "--addr", "127.0.0.1:0", "--tls-cert"])
         .arg(certs.join("tls.crt"))
         .arg("--tls-key")
         .arg(certs.join("tls.key"))
+        .command()
         .stderr(Stdio::piped())
         .spawn()
         .unwrap();
@@ -1024,11 +1033,9 @@ fn manifests_generate_working_certificates() {
     assert_eq!(r.status, 200);
 
     // Existing certificates are never overwritten.
-    let again = Command::new(env!("CARGO_BIN_EXE_palisade"))
-        .args(["admission", "manifests", "--generate-certs"])
+    let again = palisade(&["admission", "manifests", "--generate-certs"])
         .arg(&certs)
-        .output()
-        .unwrap();
+        .output();
     assert_eq!(again.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&again.stderr).contains("never overwritten"));
 }
@@ -1042,22 +1049,16 @@ fn review_command_decides_one_file() {
         review_body("uid-file", "CREATE", "shop", &privileged()),
     )
     .unwrap();
-    let out = Command::new(env!("CARGO_BIN_EXE_palisade"))
-        .args(["admission", "review"])
+    let out = palisade(&["admission", "review"])
         .arg(&path)
         .env_remove("PALISADE_CONFIG")
-        .output()
-        .unwrap();
+        .output();
     assert_eq!(out.status.code(), Some(1));
     let v: Value = serde_json::from_slice(&out.stdout).unwrap();
     assert_eq!(v["response"]["uid"], "uid-file");
     assert_eq!(v["response"]["status"]["code"], 403);
     std::fs::write(&path, "{").unwrap();
-    let out = Command::new(env!("CARGO_BIN_EXE_palisade"))
-        .args(["admission", "review"])
-        .arg(&path)
-        .output()
-        .unwrap();
+    let out = palisade(&["admission", "review"]).arg(&path).output();
     assert_eq!(out.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&out.stderr).contains("not a valid AdmissionReview"));
 }

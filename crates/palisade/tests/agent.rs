@@ -6,20 +6,12 @@ use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
+mod support;
+
+use support::cli::palisade;
+
 const IMAGE: &str = "localhost/palisade-cli-agent-test:busybox";
 const WAIT: Duration = Duration::from_secs(30);
-
-fn palisade(args: &[&str]) -> (i32, String, String) {
-    let out = Command::new(env!("CARGO_BIN_EXE_palisade"))
-        .args(args)
-        .output()
-        .expect("run palisade");
-    (
-        out.status.code().unwrap_or(-1),
-        String::from_utf8_lossy(&out.stdout).into_owned(),
-        String::from_utf8_lossy(&out.stderr).into_owned(),
-    )
-}
 
 fn podman(args: &[&str]) -> String {
     let out = Command::new("podman")
@@ -162,8 +154,7 @@ fn run_alert_lock_anomaly_stop_and_export_policy() {
     .unwrap();
 
     let mut agent = Agent(
-        Command::new(env!("CARGO_BIN_EXE_palisade"))
-            .args(["agent", "run", "--config"])
+        palisade(&["agent", "run", "--config"])
             .arg(&config)
             .arg("--state-dir")
             .arg(&state)
@@ -172,6 +163,7 @@ fn run_alert_lock_anomaly_stop_and_export_policy() {
             .arg("--flows")
             .arg(&flows)
             .args(["--duration", "120"])
+            .command()
             .stdout(Stdio::null())
             .stderr(Stdio::piped())
             .spawn()
@@ -203,7 +195,8 @@ fn run_alert_lock_anomaly_stop_and_export_policy() {
         &key,
         "--state-dir",
         state.to_str().unwrap(),
-    ]);
+    ])
+    .run();
     assert_eq!(code, 0, "{err}");
     assert!(out.contains("locked by the running agent"), "{out}");
     let (code, out, err) = palisade(&[
@@ -214,7 +207,8 @@ fn run_alert_lock_anomaly_stop_and_export_policy() {
         "json",
         "--state-dir",
         state.to_str().unwrap(),
-    ]);
+    ])
+    .run();
     assert_eq!(code, 0, "{err}");
     let shown: serde_json::Value = serde_json::from_str(&out).unwrap();
     let b = shown
@@ -262,7 +256,8 @@ fn run_alert_lock_anomaly_stop_and_export_policy() {
         state.to_str().unwrap(),
         "--output",
         out_file.to_str().unwrap(),
-    ]);
+    ])
+    .run();
     assert_eq!(code, 0, "{err}");
     let policy: serde_json::Value =
         serde_json::from_str(&std::fs::read_to_string(&out_file).unwrap()).unwrap();
@@ -298,7 +293,8 @@ fn run_alert_lock_anomaly_stop_and_export_policy() {
         "--all",
         "--state-dir",
         state.to_str().unwrap(),
-    ]);
+    ])
+    .run();
     assert_eq!(code, 0, "{err}");
     assert!(out.starts_with("reset "), "{out}");
     let (_, out, _) = palisade(&[
@@ -308,7 +304,8 @@ fn run_alert_lock_anomaly_stop_and_export_policy() {
         &key,
         "--state-dir",
         state.to_str().unwrap(),
-    ]);
+    ])
+    .run();
     assert!(out.contains("phase: learning"), "{out}");
 }
 
@@ -323,7 +320,8 @@ fn usage_errors_are_reported() {
         "container/none",
         "--state-dir",
         state.to_str().unwrap(),
-    ]);
+    ])
+    .run();
     assert_eq!(code, 2);
     assert!(err.contains("no baseline \"container/none\""), "{err}");
     let (code, _, err) = palisade(&[
@@ -335,7 +333,8 @@ fn usage_errors_are_reported() {
         state.to_str().unwrap(),
         "--duration",
         "1",
-    ]);
+    ])
+    .run();
     assert_eq!(code, 2);
     assert!(
         err.contains("webhook.url") && err.contains("plain HTTP"),
@@ -343,7 +342,7 @@ fn usage_errors_are_reported() {
     );
     let bad = tmp.path().join("bad.yaml");
     std::fs::write(&bad, "baseline:\n  learn_windw: 3\n").unwrap();
-    let (code, _, err) = palisade(&["agent", "run", "--config", bad.to_str().unwrap()]);
+    let (code, _, err) = palisade(&["agent", "run", "--config", bad.to_str().unwrap()]).run();
     assert_eq!(code, 2);
     assert!(
         err.contains("bad.yaml") && err.contains("learn_windw"),

@@ -5,29 +5,22 @@
 mod server;
 
 use std::io::Write;
-use std::path::{Path, PathBuf};
-use std::process::Command;
+use std::path::PathBuf;
+
+mod support;
+
+use support::cli::{Palisade, palisade};
 
 fn vulndata() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../../shared/vulndata")
 }
 
-/// Runs palisade with a controlled environment (no PALISADE_DB/XDG/HOME leaking in).
-fn palisade(args: &[&str], env: &[(&str, &Path)]) -> (i32, String, String) {
-    let mut cmd = Command::new(env!("CARGO_BIN_EXE_palisade"));
-    cmd.args(args)
+/// Palisade with a controlled environment (no PALISADE_DB/XDG/HOME leaking in).
+fn isolated(args: &[&str]) -> Palisade {
+    palisade(args)
         .env_remove("PALISADE_DB")
         .env_remove("XDG_DATA_HOME")
-        .env_remove("HOME");
-    for (k, v) in env {
-        cmd.env(k, v);
-    }
-    let out = cmd.output().expect("run palisade");
-    (
-        out.status.code().unwrap_or(-1),
-        String::from_utf8_lossy(&out.stdout).to_string(),
-        String::from_utf8_lossy(&out.stderr).to_string(),
-    )
+        .env_remove("HOME")
 }
 
 #[test]
@@ -37,17 +30,15 @@ fn import_then_status_with_db_flag_and_env() {
     let db_s = db.to_str().unwrap();
     let crates = vulndata().join("osv/crates.io");
     let dsa = vulndata().join("debian/DSA-list");
-    let (code, out, err) = palisade(
-        &[
-            "db",
-            "import",
-            "--db",
-            db_s,
-            crates.to_str().unwrap(),
-            dsa.to_str().unwrap(),
-        ],
-        &[],
-    );
+    let (code, out, err) = isolated(&[
+        "db",
+        "import",
+        "--db",
+        db_s,
+        crates.to_str().unwrap(),
+        dsa.to_str().unwrap(),
+    ])
+    .run();
     assert_eq!(code, 0, "{err}");
     assert!(out.contains("imported 6612 advisories"), "{out}");
     assert!(
@@ -56,10 +47,9 @@ fn import_then_status_with_db_flag_and_env() {
     );
 
     // The same file through PALISADE_DB, as JSON.
-    let (code, out, err) = palisade(
-        &["db", "status", "--format", "json"],
-        &[("PALISADE_DB", &db)],
-    );
+    let (code, out, err) = isolated(&["db", "status", "--format", "json"])
+        .env("PALISADE_DB", &db)
+        .run();
     assert_eq!(code, 0, "{err}");
     let status: serde_json::Value = serde_json::from_str(&out).unwrap();
     assert_eq!(status["advisories"], 6612);
@@ -67,7 +57,7 @@ fn import_then_status_with_db_flag_and_env() {
     assert_eq!(status["by_ecosystem"]["crates.io"], 1206);
     assert_eq!(status["sources"].as_array().unwrap().len(), 2);
 
-    let (code, out, _) = palisade(&["db", "status", "--db", db_s], &[]);
+    let (code, out, _) = isolated(&["db", "status", "--db", db_s]).run();
     assert_eq!(code, 0);
     assert!(
         out.contains("Advisories:   6612") && out.contains("schema 1"),
@@ -81,22 +71,20 @@ fn default_path_is_in_the_xdg_data_directory() {
     let home = dir.path().join("home");
     let xdg = dir.path().join("xdg");
     let alpine = vulndata().join("alpine/v3.11/main.yaml");
-    let (code, out, err) = palisade(
-        &["db", "import", alpine.to_str().unwrap()],
-        &[("HOME", &home), ("XDG_DATA_HOME", &xdg)],
-    );
+    let (code, out, err) = isolated(&["db", "import", alpine.to_str().unwrap()])
+        .env("HOME", &home)
+        .env("XDG_DATA_HOME", &xdg)
+        .run();
     assert_eq!(code, 0, "{err}");
     assert!(xdg.join("palisade/vuln.db").is_file(), "{out}");
-    let (code, _, err) = palisade(
-        &["db", "import", alpine.to_str().unwrap()],
-        &[("HOME", &home)],
-    );
+    let (code, _, err) = isolated(&["db", "import", alpine.to_str().unwrap()])
+        .env("HOME", &home)
+        .run();
     assert_eq!(code, 0, "{err}");
     assert!(home.join(".local/share/palisade/vuln.db").is_file());
-    let (code, _, err) = palisade(
-        &["db", "status"],
-        &[("HOME", &dir.path().join("empty-home"))],
-    );
+    let (code, _, err) = isolated(&["db", "status"])
+        .env("HOME", dir.path().join("empty-home"))
+        .run();
     assert_eq!(code, 2);
     assert!(
         err.contains("does not exist") && err.contains("palisade db import"),
@@ -116,16 +104,14 @@ fn partial_import_reports_bad_files_with_status_3() {
     .unwrap();
     std::fs::write(data.join("broken.json"), "{\"id\": \"X\", \"affected\": 3}").unwrap();
     let db = dir.path().join("v.db");
-    let (code, out, err) = palisade(
-        &[
-            "db",
-            "import",
-            "--db",
-            db.to_str().unwrap(),
-            data.to_str().unwrap(),
-        ],
-        &[],
-    );
+    let (code, out, err) = isolated(&[
+        "db",
+        "import",
+        "--db",
+        db.to_str().unwrap(),
+        data.to_str().unwrap(),
+    ])
+    .run();
     assert_eq!(code, 3, "{out}{err}");
     assert!(out.contains("imported 1 advisories"), "{out}");
     assert!(
@@ -160,38 +146,19 @@ fn update_over_https_with_ca_cert() {
     std::fs::write(&ca, pem).unwrap();
     let db = dir.path().join("v.db");
     let url = format!("https://127.0.0.1:{}/all.zip", https.port);
-    let (code, out, err) = palisade(
-        &[
-            "db",
-            "update",
-            "--db",
-            db.to_str().unwrap(),
-            "--url",
-            &url,
-            "--ca-cert",
-            ca.to_str().unwrap(),
-        ],
-        &[],
-    );
+    // `db update` of this database from `url`, with `extra` arguments.
+    let update = |url: &str, extra: &[&str]| {
+        let mut args = vec!["db", "update", "--db", db.to_str().unwrap(), "--url", url];
+        args.extend_from_slice(extra);
+        isolated(&args).run()
+    };
+    let (code, out, err) = update(&url, &["--ca-cert", ca.to_str().unwrap()]);
     assert_eq!(code, 0, "{err}");
     assert!(out.contains("imported 3 advisories"), "{out}");
-    let (code, _, err) = palisade(
-        &["db", "update", "--db", db.to_str().unwrap(), "--url", &url],
-        &[],
-    );
+    let (code, _, err) = update(&url, &[]);
     assert_eq!(code, 2);
     assert!(err.to_lowercase().contains("certificate"), "{err}");
-    let (code, _, err) = palisade(
-        &[
-            "db",
-            "update",
-            "--db",
-            db.to_str().unwrap(),
-            "--url",
-            "http://example.invalid/all.zip",
-        ],
-        &[],
-    );
+    let (code, _, err) = update("http://example.invalid/all.zip", &[]);
     assert_eq!(code, 2);
     assert!(err.contains("refusing"), "{err}");
 }

@@ -4,16 +4,12 @@
 #![cfg(feature = "image")]
 
 use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
+use std::process::Command;
 
-use palisade_testkit::{Registry, skopeo};
+mod support;
 
-fn palisade(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_palisade"))
-        .args(args)
-        .output()
-        .unwrap()
-}
+use palisade_testkit::{Registry, cache, skopeo};
+use support::cli::palisade;
 
 fn tool(cmd: &mut Command) -> String {
     let out = cmd.output().unwrap_or_else(|e| {
@@ -25,16 +21,6 @@ fn tool(cmd: &mut Command) -> String {
         String::from_utf8_lossy(&out.stderr)
     );
     String::from_utf8_lossy(&out.stdout).into_owned()
-}
-
-fn rootfs() -> PathBuf {
-    let r = PathBuf::from("/var/cache/palisade-test/debian-bookworm-minbase");
-    assert!(
-        r.join(".complete").exists(),
-        "run scripts/test (scripts/setup/20-registry.sh builds {})",
-        r.display()
-    );
-    r
 }
 
 fn expected_debs(root: &Path) -> usize {
@@ -73,7 +59,7 @@ fn umoci_layout(dir: &Path) -> PathBuf {
     tool(
         Command::new("umoci")
             .args(["insert", "--image", &image])
-            .arg(rootfs())
+            .arg(cache::debian_rootfs())
             .arg("/"),
     );
     tool(Command::new("umoci").args([
@@ -90,7 +76,7 @@ fn umoci_layout(dir: &Path) -> PathBuf {
 
 #[test]
 fn rootfs_and_umoci_layout_scans_match_dpkg_query() {
-    let root = rootfs();
+    let root = cache::debian_rootfs();
     let expected = expected_debs(&root);
     let out = palisade(&[
         "image",
@@ -99,7 +85,8 @@ fn rootfs_and_umoci_layout_scans_match_dpkg_query() {
         root.to_str().unwrap(),
         "--format",
         "json",
-    ]);
+    ])
+    .output();
     assert!(
         out.status.success(),
         "{}",
@@ -119,7 +106,8 @@ fn rootfs_and_umoci_layout_scans_match_dpkg_query() {
         "bookworm",
         "--format",
         "json",
-    ]);
+    ])
+    .output();
     assert!(
         out.status.success(),
         "{}",
@@ -132,7 +120,7 @@ fn rootfs_and_umoci_layout_scans_match_dpkg_query() {
     assert_eq!(json["facts"]["exposed_ports"][0], "8080/tcp");
     assert_eq!(json["os"]["version_id"], "12");
 
-    let table = palisade(&["image", "scan", "--rootfs", root.to_str().unwrap()]);
+    let table = palisade(&["image", "scan", "--rootfs", root.to_str().unwrap()]).output();
     let text = String::from_utf8_lossy(&table.stdout);
     assert!(
         text.contains("OS:        Debian GNU/Linux 12 (bookworm)"),
@@ -148,7 +136,7 @@ fn pull_by_reference_from_a_real_registry() {
     let layout = umoci_layout(dir.path());
     let reference = format!("{}/debian:bookworm", reg.addr);
     skopeo::copy(&layout, "bookworm", &reference, skopeo::Push::default());
-    let out = palisade(&["image", "scan", &reference, "--format", "cyclonedx"]);
+    let out = palisade(&["image", "scan", &reference, "--format", "cyclonedx"]).output();
     assert!(
         out.status.success(),
         "{}",
@@ -166,7 +154,7 @@ fn pull_by_reference_from_a_real_registry() {
                 .is_some_and(|p| p.starts_with("pkg:deb/debian/"))
         })
         .count();
-    assert_eq!(debs, expected_debs(&rootfs()));
+    assert_eq!(debs, expected_debs(&cache::debian_rootfs()));
     assert!(
         bom["metadata"]["component"]["version"]
             .as_str()
@@ -175,7 +163,7 @@ fn pull_by_reference_from_a_real_registry() {
     );
 
     // A missing tag is an input error (exit 3) with the registry's answer.
-    let out = palisade(&["image", "scan", &format!("{}/debian:missing", reg.addr)]);
+    let out = palisade(&["image", "scan", &format!("{}/debian:missing", reg.addr)]).output();
     assert_eq!(out.status.code(), Some(3));
     assert!(String::from_utf8_lossy(&out.stderr).contains("debian:missing"));
 }
@@ -188,15 +176,16 @@ fn unusable_sources_are_clear_errors() {
         "scan",
         "--oci-layout",
         dir.path().to_str().unwrap(),
-    ]);
+    ])
+    .output();
     assert_eq!(out.status.code(), Some(3));
     assert!(
         String::from_utf8_lossy(&out.stderr).contains("oci-layout"),
         "{}",
         String::from_utf8_lossy(&out.stderr)
     );
-    let out = palisade(&["image", "scan"]);
+    let out = palisade(&["image", "scan"]).output();
     assert_eq!(out.status.code(), Some(2));
-    let out = palisade(&["image", "scan", "--rootfs", "/", "--oci-layout", "/"]);
+    let out = palisade(&["image", "scan", "--rootfs", "/", "--oci-layout", "/"]).output();
     assert_eq!(out.status.code(), Some(2), "two sources conflict");
 }

@@ -2,7 +2,9 @@
 
 #![cfg(feature = "visibility")]
 
-use std::process::Command;
+mod support;
+
+use support::cli::palisade;
 
 const MANIFESTS: &str = r##"
 apiVersion: apps/v1
@@ -51,11 +53,9 @@ spec:
 fn run(format: &str) -> String {
     let dir = tempfile::tempdir().unwrap();
     std::fs::write(dir.path().join("apps.yaml"), MANIFESTS).unwrap();
-    let out = Command::new(env!("CARGO_BIN_EXE_palisade"))
-        .args(["inventory", "--format", format])
+    let out = palisade(&["inventory", "--format", format])
         .arg(dir.path())
-        .output()
-        .unwrap();
+        .output();
     assert!(
         out.status.success(),
         "{}",

@@ -4,7 +4,10 @@
 
 use std::collections::BTreeMap;
 use std::path::Path;
-use std::process::{Command, Output};
+
+mod support;
+
+use support::cli::{json, palisade, stderr, stdout};
 
 const WORKLOADS: &str = r#"
 apiVersion: v1
@@ -63,31 +66,6 @@ spec:
       ports: [{port: 8080}]
     - from: [{ipBlock: {cidr: 10.0.0.0/33}}]
 "#;
-
-fn palisade(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_palisade"))
-        .args(args)
-        .output()
-        .expect("run palisade")
-}
-
-fn stdout(o: &Output) -> String {
-    String::from_utf8_lossy(&o.stdout).into_owned()
-}
-
-fn stderr(o: &Output) -> String {
-    String::from_utf8_lossy(&o.stderr).into_owned()
-}
-
-fn json(o: &Output) -> serde_json::Value {
-    serde_json::from_slice(&o.stdout).unwrap_or_else(|e| {
-        panic!(
-            "stdout is not JSON ({e}): {}\nstderr: {}",
-            stdout(o),
-            stderr(o)
-        )
-    })
-}
 
 /// A directory with workloads.yaml and policies.yaml.
 fn cluster() -> tempfile::TempDir {
@@ -166,7 +144,7 @@ fn all_ports() -> Ports {
 #[test]
 fn reach_json_lists_allowed_connections_and_reports_bad_policies() {
     let dir = cluster();
-    let out = palisade(&["netpol", "reach", p(dir.path()), "--format", "json"]);
+    let out = palisade(&["netpol", "reach", p(dir.path()), "--format", "json"]).output();
     assert!(out.status.success(), "{}", stderr(&out));
     let v = json(&out);
     let c = connections(&v);
@@ -210,7 +188,7 @@ fn reach_json_lists_allowed_connections_and_reports_bad_policies() {
 #[test]
 fn reach_focus_and_the_text_csv_dot_svg_formats() {
     let dir = cluster();
-    let out = palisade(&["netpol", "reach", p(dir.path()), "--focus", "shop/db"]);
+    let out = palisade(&["netpol", "reach", p(dir.path()), "--focus", "shop/db"]).output();
     assert!(out.status.success());
     let text = stdout(&out);
     let lines: Vec<&str> = text.lines().filter(|l| !l.starts_with('#')).collect();
@@ -223,14 +201,14 @@ fn reach_focus_and_the_text_csv_dot_svg_formats() {
         "{text}"
     );
 
-    let out = palisade(&["netpol", "reach", p(dir.path()), "--format", "csv"]);
+    let out = palisade(&["netpol", "reach", p(dir.path()), "--format", "csv"]).output();
     let csv = stdout(&out);
     assert!(csv.starts_with("src_type,src,dst_type,dst,protocol,port_start,port_end\n"));
     assert!(
         csv.contains("workload,shop/Deployment/web,workload,shop/StatefulSet/db,TCP,5432,5432\n")
     );
 
-    let out = palisade(&["netpol", "reach", p(dir.path()), "--format", "dot"]);
+    let out = palisade(&["netpol", "reach", p(dir.path()), "--format", "dot"]).output();
     let dot = stdout(&out);
     assert!(dot.starts_with("digraph reach {"));
     assert!(dot.contains("\"shop/Deployment/web\" -> \"shop/StatefulSet/db\" [label=\"5432/TCP\""));
@@ -243,28 +221,32 @@ fn reach_focus_and_the_text_csv_dot_svg_formats() {
         "svg",
         "--focus",
         "shop/web",
-    ]);
+    ])
+    .output();
     let svg = stdout(&out);
     assert!(
         svg.starts_with("<?xml") && svg.trim_end().ends_with("</svg>"),
         "{svg}"
     );
     assert!(svg.contains(">Deployment/web</text>") && svg.contains(">StatefulSet/db</text>"));
-    let focus_rows = json(&palisade(&[
-        "netpol",
-        "reach",
-        p(dir.path()),
-        "--format",
-        "json",
-        "--focus",
-        "shop/web",
-    ]))["connections"]
+    let focus_rows = json(
+        &palisade(&[
+            "netpol",
+            "reach",
+            p(dir.path()),
+            "--format",
+            "json",
+            "--focus",
+            "shop/web",
+        ])
+        .output(),
+    )["connections"]
         .as_array()
         .unwrap()
         .len();
     assert_eq!(svg.matches("marker-end=").count(), focus_rows);
 
-    let out = palisade(&["netpol", "reach", p(dir.path()), "--max-connections", "3"]);
+    let out = palisade(&["netpol", "reach", p(dir.path()), "--max-connections", "3"]).output();
     assert_eq!(out.status.code(), Some(2));
     assert!(
         stderr(&out).contains("connections would be listed"),
@@ -272,7 +254,7 @@ fn reach_focus_and_the_text_csv_dot_svg_formats() {
         stderr(&out)
     );
 
-    let out = palisade(&["netpol", "reach", p(dir.path()), "--focus", "shop/nothing"]);
+    let out = palisade(&["netpol", "reach", p(dir.path()), "--focus", "shop/nothing"]).output();
     assert_eq!(out.status.code(), Some(2));
     assert!(
         stderr(&out).contains("no workload shop/nothing"),
@@ -291,7 +273,8 @@ fn can_answers_with_exit_code_and_the_responsible_rule() {
         "shop/db",
         "5432/TCP",
         p(dir.path()),
-    ]);
+    ])
+    .output();
     assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
     let text = stdout(&out);
     assert!(text.starts_with("allowed: shop/Deployment/web -> shop/StatefulSet/db on 5432/TCP"));
@@ -309,7 +292,8 @@ fn can_answers_with_exit_code_and_the_responsible_rule() {
         p(dir.path()),
         "--format",
         "json",
-    ]);
+    ])
+    .output();
     assert_eq!(out.status.code(), Some(1));
     let v = json(&out);
     assert_eq!(v["allowed"], false);
@@ -324,7 +308,8 @@ fn can_answers_with_exit_code_and_the_responsible_rule() {
         "shop/web",
         "8080/tcp",
         p(dir.path()),
-    ]);
+    ])
+    .output();
     assert_eq!(out.status.code(), Some(0));
     let out = palisade(&[
         "netpol",
@@ -333,7 +318,8 @@ fn can_answers_with_exit_code_and_the_responsible_rule() {
         "shop/web",
         "8080",
         p(dir.path()),
-    ]);
+    ])
+    .output();
     assert_eq!(out.status.code(), Some(1));
 
     let out = palisade(&[
@@ -343,7 +329,8 @@ fn can_answers_with_exit_code_and_the_responsible_rule() {
         "shop/db",
         "80/ICMP",
         p(dir.path()),
-    ]);
+    ])
+    .output();
     assert_eq!(out.status.code(), Some(2));
     assert!(stderr(&out).contains("ICMP"));
 }
@@ -351,7 +338,7 @@ fn can_answers_with_exit_code_and_the_responsible_rule() {
 #[test]
 fn exposure_reports_isolation_blast_radius_and_publication() {
     let dir = cluster();
-    let out = palisade(&["netpol", "exposure", p(dir.path()), "--format", "json"]);
+    let out = palisade(&["netpol", "exposure", p(dir.path()), "--format", "json"]).output();
     assert!(out.status.success());
     let v = json(&out);
     let web = v["workloads"]
@@ -366,7 +353,7 @@ fn exposure_reports_isolation_blast_radius_and_publication() {
     assert_eq!(web["can_reach_workloads"], 2);
     assert_eq!(web["published"][0]["kind"], "LoadBalancer");
     assert_eq!(web["published"][0]["admitted_by_policy"], true);
-    let out = palisade(&["netpol", "exposure", p(dir.path())]);
+    let out = palisade(&["netpol", "exposure", p(dir.path())]).output();
     assert!(stdout(&out).contains("dev/Deployment/tester"));
 }
 
@@ -388,7 +375,8 @@ fn diff_shows_what_a_policy_change_adds_and_removes() {
         p(new.path()),
         "--format",
         "json",
-    ]);
+    ])
+    .output();
     assert!(out.status.success(), "{}", stderr(&out));
     let v = json(&out);
     let changes = v["changes"].as_array().unwrap();
@@ -399,7 +387,7 @@ fn diff_shows_what_a_policy_change_adds_and_removes() {
             .iter()
             .all(|c| c["change"] == "removed" && c["dst"]["name"] == "tester")
     );
-    let out = palisade(&["netpol", "diff", p(old.path()), p(new.path())]);
+    let out = palisade(&["netpol", "diff", p(old.path()), p(new.path())]).output();
     assert!(
         stdout(&out).starts_with("# 0 added, 5 removed, 0 changed\n"),
         "{}",
@@ -432,7 +420,8 @@ fn generate_then_reach_allows_exactly_the_observed_flows() {
         "--default-deny",
         "--no-dns",
         p(&manifests),
-    ]);
+    ])
+    .output();
     assert!(out.status.success(), "{}", stderr(&out));
     assert!(
         stderr(&out).contains("flows.jsonl:5: warning: flow skipped"),
@@ -448,7 +437,8 @@ fn generate_then_reach_allows_exactly_the_observed_flows() {
         p(&generated),
         "--format",
         "json",
-    ]);
+    ])
+    .output();
     assert!(out.status.success(), "{}", stderr(&out));
     let v = json(&out);
     assert_eq!(v["diagnostics"].as_array().unwrap().len(), 0);
@@ -489,7 +479,7 @@ fn malformed_flows_are_an_error_naming_file_and_line() {
         "{\"timestamp\":\"t\",\"src\":{\"ip\":\"1.2.3.4\"},\"dst\":{\"ip\":\"5.6.7.8\"},\"port\":1,\"protocol\":\"TCP\"}\n{\"port\": \"eighty\"}\n",
     )
     .unwrap();
-    let out = palisade(&["netpol", "generate", "--flows", p(&flows), p(&manifests)]);
+    let out = palisade(&["netpol", "generate", "--flows", p(&flows), p(&manifests)]).output();
     assert_eq!(out.status.code(), Some(2));
     assert!(
         stderr(&out).contains("bad.jsonl:2: not a flow record"),

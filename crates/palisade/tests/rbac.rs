@@ -2,8 +2,9 @@
 
 #![cfg(feature = "visibility")]
 
-use std::path::Path;
-use std::process::{Command, Output};
+mod support;
+
+use support::cli::{json, palisade};
 
 const MANIFESTS: &str = r#"
 apiVersion: rbac.authorization.k8s.io/v1
@@ -47,39 +48,20 @@ spec:
       containers: [{name: c, image: "ci/runner:1"}]
 "#;
 
-fn palisade(args: &[&str], dir: &Path) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_palisade"))
-        .args(args)
-        .arg(dir)
-        .output()
-        .expect("run palisade")
-}
-
 fn setup() -> tempfile::TempDir {
     let dir = tempfile::tempdir().unwrap();
     std::fs::write(dir.path().join("rbac.yaml"), MANIFESTS).unwrap();
     dir
 }
 
-fn json(out: &Output) -> serde_json::Value {
-    serde_json::from_slice(&out.stdout).unwrap_or_else(|e| {
-        panic!(
-            "stdout is not JSON ({e}): {}\nstderr: {}",
-            String::from_utf8_lossy(&out.stdout),
-            String::from_utf8_lossy(&out.stderr)
-        )
-    })
-}
-
 #[test]
 fn who_can_lists_subjects_with_their_bindings() {
     let dir = setup();
-    let out = palisade(
-        &[
-            "rbac", "who-can", "get", "pods/log", "-n", "default", "--format", "json",
-        ],
-        dir.path(),
-    );
+    let out = palisade(&[
+        "rbac", "who-can", "get", "pods/log", "-n", "default", "--format", "json",
+    ])
+    .arg(dir.path())
+    .output();
     assert!(out.status.success());
     let v = json(&out);
     let subjects: Vec<(String, String, String)> = v["subjects"]
@@ -120,10 +102,9 @@ fn who_can_lists_subjects_with_their_bindings() {
     );
 
     // In another namespace only the cluster-wide grant remains; the table names it.
-    let out = palisade(
-        &["rbac", "who-can", "get", "pods/log", "-n", "prod"],
-        dir.path(),
-    );
+    let out = palisade(&["rbac", "who-can", "get", "pods/log", "-n", "prod"])
+        .arg(dir.path())
+        .output();
     let text = String::from_utf8_lossy(&out.stdout);
     assert!(
         text.contains("ServiceAccount ci/deployer") && !text.contains("jane"),
@@ -134,10 +115,9 @@ fn who_can_lists_subjects_with_their_bindings() {
 #[test]
 fn can_answers_with_exit_code_and_granting_binding() {
     let dir = setup();
-    let out = palisade(
-        &["rbac", "can", "User:jane", "list", "pods", "-n", "default"],
-        dir.path(),
-    );
+    let out = palisade(&["rbac", "can", "User:jane", "list", "pods", "-n", "default"])
+        .arg(dir.path())
+        .output();
     assert_eq!(out.status.code(), Some(0));
     let text = String::from_utf8_lossy(&out.stdout);
     assert!(
@@ -145,33 +125,31 @@ fn can_answers_with_exit_code_and_granting_binding() {
         "{text}"
     );
 
-    let out = palisade(
-        &[
-            "rbac",
-            "can",
-            "User:jane",
-            "create",
-            "pods/exec",
-            "-n",
-            "default",
-        ],
-        dir.path(),
-    );
+    let out = palisade(&[
+        "rbac",
+        "can",
+        "User:jane",
+        "create",
+        "pods/exec",
+        "-n",
+        "default",
+    ])
+    .arg(dir.path())
+    .output();
     assert_eq!(out.status.code(), Some(1));
     assert!(String::from_utf8_lossy(&out.stdout).starts_with("no"));
 
-    let out = palisade(
-        &[
-            "rbac",
-            "can",
-            "ServiceAccount:ci:deployer",
-            "escalate",
-            "clusterroles",
-            "--format",
-            "json",
-        ],
-        dir.path(),
-    );
+    let out = palisade(&[
+        "rbac",
+        "can",
+        "ServiceAccount:ci:deployer",
+        "escalate",
+        "clusterroles",
+        "--format",
+        "json",
+    ])
+    .arg(dir.path())
+    .output();
     assert_eq!(out.status.code(), Some(0));
     let v = json(&out);
     assert_eq!(v["allowed"], true);
@@ -182,10 +160,14 @@ fn can_answers_with_exit_code_and_granting_binding() {
 #[test]
 fn bad_subject_or_resource_is_a_clear_error() {
     let dir = setup();
-    let out = palisade(&["rbac", "can", "Robot:r2", "get", "pods"], dir.path());
+    let out = palisade(&["rbac", "can", "Robot:r2", "get", "pods"])
+        .arg(dir.path())
+        .output();
     assert_eq!(out.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&out.stderr).contains("ServiceAccount:NAMESPACE:NAME"));
-    let out = palisade(&["rbac", "who-can", "get", "widgets"], dir.path());
+    let out = palisade(&["rbac", "who-can", "get", "widgets"])
+        .arg(dir.path())
+        .output();
     assert_eq!(out.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&out.stderr).contains("RESOURCE.GROUP"));
 }
@@ -193,7 +175,9 @@ fn bad_subject_or_resource_is_a_clear_error() {
 #[test]
 fn risky_names_the_workloads_that_inherit_the_power() {
     let dir = setup();
-    let out = palisade(&["rbac", "risky", "--format", "json"], dir.path());
+    let out = palisade(&["rbac", "risky", "--format", "json"])
+        .arg(dir.path())
+        .output();
     assert!(out.status.success());
     let v = json(&out);
     let risky = v["risky"].as_array().unwrap();
@@ -206,7 +190,7 @@ fn risky_names_the_workloads_that_inherit_the_power() {
     assert_eq!(wildcard["workloads"][0]["name"], "pipeline");
     // jane's pod/log reader grant is not risky.
     assert!(risky.iter().all(|g| g["subject"]["name"] != "jane"));
-    let out = palisade(&["rbac", "risky"], dir.path());
+    let out = palisade(&["rbac", "risky"]).arg(dir.path()).output();
     let text = String::from_utf8_lossy(&out.stdout);
     assert!(text.contains("Deployment ci/pipeline"), "{text}");
 }

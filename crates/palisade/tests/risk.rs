@@ -2,7 +2,9 @@
 
 #![cfg(feature = "visibility")]
 
-use std::process::Command;
+mod support;
+
+use support::cli::palisade;
 
 const MANIFESTS: &str = r#"
 apiVersion: apps/v1
@@ -52,11 +54,9 @@ spec:
 fn risk_ranks_and_explains() {
     let dir = tempfile::tempdir().unwrap();
     std::fs::write(dir.path().join("all.yaml"), MANIFESTS).unwrap();
-    let out = Command::new(env!("CARGO_BIN_EXE_palisade"))
-        .args(["risk", "--format", "json"])
+    let out = palisade(&["risk", "--format", "json"])
         .arg(dir.path())
-        .output()
-        .unwrap();
+        .output();
     assert!(
         out.status.success(),
         "{}",
@@ -96,11 +96,7 @@ fn risk_ranks_and_explains() {
         assert_eq!(sum, w["score"].as_i64().unwrap());
     }
 
-    let out = Command::new(env!("CARGO_BIN_EXE_palisade"))
-        .args(["risk", "--top", "1"])
-        .arg(dir.path())
-        .output()
-        .unwrap();
+    let out = palisade(&["risk", "--top", "1"]).arg(dir.path()).output();
     let text = String::from_utf8_lossy(&out.stdout);
     assert!(
         text.contains("DaemonSet/ops/agent") && !text.contains("shop/web"),
@@ -116,10 +112,7 @@ fn risk_ranks_and_explains() {
 #[test]
 fn demo_cluster_network_factors_follow_its_policies() {
     let demo = concat!(env!("CARGO_MANIFEST_DIR"), "/../../examples/demo-cluster");
-    let out = Command::new(env!("CARGO_BIN_EXE_palisade"))
-        .args(["risk", demo, "--format", "json"])
-        .output()
-        .unwrap();
+    let out = palisade(&["risk", demo, "--format", "json"]).output();
     assert!(
         out.status.success(),
         "{}",

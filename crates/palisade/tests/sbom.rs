@@ -1,24 +1,16 @@
 //! `palisade sbom scan` reads back the SBOMs `palisade image scan` writes.
 #![cfg(feature = "image")]
 
-use std::process::Command;
+mod support;
 
-fn palisade(args: &[&str]) -> std::process::Output {
-    Command::new(env!("CARGO_BIN_EXE_palisade"))
-        .args(args)
-        .output()
-        .unwrap()
-}
+use support::cli::palisade;
 
 #[test]
 fn cyclonedx_and_spdx_round_trip_through_the_cli() {
-    let root = "/var/cache/palisade-test/debian-bookworm-minbase";
-    assert!(
-        std::path::Path::new(root).join(".complete").exists(),
-        "run scripts/test (scripts/setup/20-registry.sh)"
-    );
+    let root = palisade_testkit::cache::debian_rootfs();
+    let root = root.to_str().unwrap();
     let dir = tempfile::tempdir().unwrap();
-    let scan = palisade(&["image", "scan", "--rootfs", root, "--format", "json"]);
+    let scan = palisade(&["image", "scan", "--rootfs", root, "--format", "json"]).output();
     let scan: serde_json::Value = serde_json::from_slice(&scan.stdout).unwrap();
     let mut expected: Vec<String> = scan["packages"]
         .as_array()
@@ -38,13 +30,14 @@ fn cyclonedx_and_spdx_round_trip_through_the_cli() {
             format,
             "-o",
             file.to_str().unwrap(),
-        ]);
+        ])
+        .output();
         assert!(
             out.status.success(),
             "{}",
             String::from_utf8_lossy(&out.stderr)
         );
-        let out = palisade(&["sbom", "scan", file.to_str().unwrap(), "--format", "json"]);
+        let out = palisade(&["sbom", "scan", file.to_str().unwrap(), "--format", "json"]).output();
         assert!(
             out.status.success(),
             "{}",
@@ -70,7 +63,7 @@ fn cyclonedx_and_spdx_round_trip_through_the_cli() {
     }
     let bad = dir.path().join("bad.json");
     std::fs::write(&bad, "{\"not\": \"an sbom\"}").unwrap();
-    let out = palisade(&["sbom", "scan", bad.to_str().unwrap()]);
+    let out = palisade(&["sbom", "scan", bad.to_str().unwrap()]).output();
     assert_eq!(out.status.code(), Some(3));
     assert!(String::from_utf8_lossy(&out.stderr).contains("bad.json"));
 }

@@ -1,21 +1,17 @@
 //! End-to-end tests of `palisade scan` and `palisade checks` through the real binary.
 
-use std::io::Write;
 use std::path::{Path, PathBuf};
-use std::process::{Command, Output, Stdio};
+use std::process::Command;
 
-fn bin() -> Command {
-    let mut c = Command::new(env!("CARGO_BIN_EXE_palisade"));
-    c.env_remove("NO_COLOR").env_remove("PALISADE_CONFIG");
-    c
-}
+mod support;
 
-fn run(args: &[&str]) -> Output {
-    bin().args(args).output().expect("run palisade")
-}
+use support::cli::{Palisade, palisade, stdout};
 
-fn stdout(o: &Output) -> String {
-    String::from_utf8_lossy(&o.stdout).into_owned()
+/// The binary with neither colour nor configuration preferences inherited.
+fn bin(args: &[&str]) -> Palisade {
+    palisade(args)
+        .env_remove("NO_COLOR")
+        .env_remove("PALISADE_CONFIG")
 }
 
 fn write(dir: &Path, name: &str, text: &str) -> PathBuf {
@@ -72,41 +68,53 @@ fn exit_status_follows_fail_on_and_input_errors() {
     let dir = tempfile::tempdir().unwrap();
     let insecure = write(dir.path(), "insecure.yaml", INSECURE);
     let p = insecure.to_str().unwrap();
-    assert_eq!(run(&["scan", p]).status.code(), Some(0));
+    assert_eq!(bin(&["scan", p]).output().status.code(), Some(0));
     assert_eq!(
-        run(&["scan", p, "--fail-on", "critical"]).status.code(),
+        bin(&["scan", p, "--fail-on", "critical"])
+            .output()
+            .status
+            .code(),
         Some(1)
     );
     let hardened = write(dir.path(), "ok.yaml", HARDENED);
     let h = hardened.to_str().unwrap();
     // The hardened pod's namespace has no NetworkPolicy (a medium finding), nothing worse.
     assert_eq!(
-        run(&["scan", h, "--fail-on", "high"]).status.code(),
+        bin(&["scan", h, "--fail-on", "high"])
+            .output()
+            .status
+            .code(),
         Some(0)
     );
     assert_eq!(
-        run(&["scan", h, "--fail-on", "medium"]).status.code(),
+        bin(&["scan", h, "--fail-on", "medium"])
+            .output()
+            .status
+            .code(),
         Some(1)
     );
     let broken = write(dir.path(), "broken.yaml", "kind: [\n");
-    let o = run(&["scan", p, broken.to_str().unwrap(), "--fail-on", "critical"]);
+    let o = bin(&["scan", p, broken.to_str().unwrap(), "--fail-on", "critical"]).output();
     assert_eq!(o.status.code(), Some(3), "input errors win over findings");
     assert!(
         stdout(&o).contains("broken.yaml:"),
         "diagnostic names the file"
     );
     assert_eq!(
-        run(&["scan", p, "--check", "PAL-999"]).status.code(),
+        bin(&["scan", p, "--check", "PAL-999"])
+            .output()
+            .status
+            .code(),
         Some(2)
     );
-    assert_eq!(run(&["scan"]).status.code(), Some(2));
+    assert_eq!(bin(&["scan"]).output().status.code(), Some(2));
 }
 
 #[test]
 fn json_report_has_the_documented_fields_and_no_secret_values() {
     let dir = tempfile::tempdir().unwrap();
     let p = write(dir.path(), "insecure.yaml", INSECURE);
-    let o = run(&["scan", p.to_str().unwrap(), "--format", "json"]);
+    let o = bin(&["scan", p.to_str().unwrap(), "--format", "json"]).output();
     let text = stdout(&o);
     assert!(
         !text.contains("AKIAZZZZEXAMPLE00001"),
@@ -148,19 +156,9 @@ fn json_report_has_the_documented_fields_and_no_secret_values() {
 
 #[test]
 fn stdin_is_read_with_dash() {
-    let mut child = bin()
-        .args(["scan", "-", "--format", "json", "--check", "PAL-001"])
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .spawn()
-        .unwrap();
-    child
-        .stdin
-        .take()
-        .unwrap()
-        .write_all(INSECURE.as_bytes())
-        .unwrap();
-    let o = child.wait_with_output().unwrap();
+    let o = bin(&["scan", "-", "--format", "json", "--check", "PAL-001"])
+        .stdin(INSECURE)
+        .output();
     let doc: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
     let f = &doc["findings"][0];
     assert_eq!(f["check_id"], "PAL-001");
@@ -174,13 +172,11 @@ fn colour_only_when_allowed() {
     let p = write(dir.path(), "insecure.yaml", INSECURE);
     let p = p.to_str().unwrap();
     // Not a TTY: no colour by default.
-    assert!(!stdout(&run(&["scan", p])).contains('\u{1b}'));
-    assert!(stdout(&run(&["scan", p, "--color", "always"])).contains('\u{1b}'));
-    let o = bin()
-        .args(["scan", p, "--color", "always"])
+    assert!(!stdout(&bin(&["scan", p]).output()).contains('\u{1b}'));
+    assert!(stdout(&bin(&["scan", p, "--color", "always"]).output()).contains('\u{1b}'));
+    let o = bin(&["scan", p, "--color", "always"])
         .env("NO_COLOR", "1")
-        .output()
-        .unwrap();
+        .output();
     assert!(!stdout(&o).contains('\u{1b}'), "NO_COLOR wins");
 }
 
@@ -188,13 +184,12 @@ fn colour_only_when_allowed() {
 fn table_rows_wrap_to_columns_off_a_terminal() {
     let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("../..");
     let widest = |columns: Option<&str>| {
-        let mut c = bin();
-        c.current_dir(&root).args(["scan", "examples/demo-cluster"]);
-        match columns {
+        let c = bin(&["scan", "examples/demo-cluster"]).current_dir(&root);
+        let o = match columns {
             Some(n) => c.env("COLUMNS", n),
             None => c.env_remove("COLUMNS"),
-        };
-        let o = c.output().unwrap();
+        }
+        .output();
         let text = stdout(&o);
         assert!(text.contains("SEVERITY"), "{text}");
         let widest = text.lines().map(|l| l.chars().count()).max().unwrap();
@@ -236,20 +231,20 @@ fn control_characters_from_the_input_never_reach_the_terminal() {
         vec!["risk", p],
         vec!["inventory", p],
     ] {
-        let o = run(&args);
+        let o = bin(&args).output();
         let (out, err) = (stdout(&o), String::from_utf8_lossy(&o.stderr).into_owned());
         assert_eq!(raw_controls(&out), 0, "{args:?} stdout: {out:?}");
         assert_eq!(raw_controls(&err), 0, "{args:?} stderr: {err:?}");
         assert!(out.contains("evil\\u{1b}[2J"), "{args:?}: {out}");
     }
     // The unreadable file is named, escaped: in the table, and on stderr beside JSON.
-    assert!(stdout(&run(&["scan", p, bad])).contains("bad\\u{1b}[31m.yaml"));
-    let o = run(&["scan", p, bad, "--format", "json"]);
+    assert!(stdout(&bin(&["scan", p, bad]).output()).contains("bad\\u{1b}[31m.yaml"));
+    let o = bin(&["scan", p, bad, "--format", "json"]).output();
     let err = String::from_utf8_lossy(&o.stderr);
     assert!(err.contains("bad\\u{1b}[31m.yaml"), "{err}");
     assert_eq!(raw_controls(&err), 0, "{err:?}");
     // With colour, the only escape sequences are our own SGR colours.
-    let o = run(&["scan", p, "--color", "always"]);
+    let o = bin(&["scan", p, "--color", "always"]).output();
     let out = stdout(&o);
     let mut rest = out.as_str();
     while let Some(i) = rest.find('\u{1b}') {
@@ -263,7 +258,7 @@ fn control_characters_from_the_input_never_reach_the_terminal() {
         rest = &seq[end + 1..];
     }
     // Machine formats keep the exact value (JSON escapes it its own way).
-    let o = run(&["scan", p, "--format", "json"]);
+    let o = bin(&["scan", p, "--format", "json"]).output();
     let doc: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
     assert!(
         doc["findings"]
@@ -284,14 +279,15 @@ fn junit_is_well_formed_xml() {
         &format!("{INSECURE}---\nkind: [\n"),
     );
     let out = dir.path().join("report.xml");
-    let o = run(&[
+    let o = bin(&[
         "scan",
         p.to_str().unwrap(),
         "--format",
         "junit",
         "-o",
         out.to_str().unwrap(),
-    ]);
+    ])
+    .output();
     assert_eq!(o.status.code(), Some(3));
     // A real XML parser (Python's expat-based ElementTree) must accept it.
     let check = Command::new("python3")
@@ -315,39 +311,16 @@ fn junit_is_well_formed_xml() {
     assert!(nums[1] > 0 && nums[2] == 1, "{nums:?}");
 }
 
-/// The SARIF validator: Microsoft's SARIF Multitool (npm @microsoft/sarif-multitool), which
-/// checks the log against the SARIF 2.1.0 JSON schema and the spec's rules. scripts/test
-/// installs it.
-fn sarif_multitool() -> PathBuf {
-    if let Ok(p) = std::env::var("PALISADE_SARIF_MULTITOOL") {
-        return PathBuf::from(p);
-    }
-    let cache = std::env::var("PALISADE_TEST_CACHE")
-        .map(PathBuf::from)
-        .unwrap_or_else(|_| {
-            PathBuf::from(std::env::var("HOME").unwrap_or_default()).join(".cache/palisade-test")
-        });
-    cache.join("sarif/node_modules/@microsoft/sarif-multitool-linux/Sarif.Multitool")
-}
-
 #[test]
 fn sarif_validates_against_the_schema() {
-    let tool = sarif_multitool();
-    assert!(
-        tool.exists(),
-        "SARIF validator missing at {}: run scripts/test (it installs @microsoft/sarif-multitool)",
-        tool.display()
-    );
     let dir = tempfile::tempdir().unwrap();
     write(dir.path(), "insecure.yaml", INSECURE);
     write(dir.path(), "broken.yaml", "a: [\n");
     let out = dir.path().join("r.sarif");
     // Relative paths, as CI runs it.
-    let o = bin()
+    let o = bin(&["scan", ".", "--format", "sarif", "-o", "r.sarif"])
         .current_dir(dir.path())
-        .args(["scan", ".", "--format", "sarif", "-o", "r.sarif"])
-        .output()
-        .unwrap();
+        .output();
     assert_eq!(o.status.code(), Some(3));
     let doc: serde_json::Value =
         serde_json::from_str(&std::fs::read_to_string(&out).unwrap()).unwrap();
@@ -361,17 +334,8 @@ fn sarif_validates_against_the_schema() {
         r["locations"][0]["physicalLocation"]["region"]["startLine"],
         1
     );
-    let v = Command::new(&tool)
-        .args(["validate", out.to_str().unwrap()])
-        .current_dir(dir.path())
-        .output()
-        .unwrap();
-    let text = format!("{}{}", stdout(&v), String::from_utf8_lossy(&v.stderr));
-    assert!(v.status.success(), "{text}");
-    assert!(
-        !text.contains("error SARIF") && !text.contains("error JSON"),
-        "{text}"
-    );
+    // Microsoft's SARIF Multitool: the SARIF 2.1.0 schema and the spec's rules.
+    support::sarif::validate(&out);
 }
 
 #[test]
@@ -389,7 +353,7 @@ fn exceptions_by_annotation_and_config_with_expiry() {
             args.extend_from_slice(&["--today", "2026-06-01"]);
         }
         args.extend_from_slice(extra);
-        let o = run(&args);
+        let o = bin(&args).output();
         serde_json::from_slice(&o.stdout)
             .unwrap_or_else(|e| panic!("{e}: {}", String::from_utf8_lossy(&o.stderr)))
     };
@@ -432,12 +396,13 @@ fn exceptions_by_annotation_and_config_with_expiry() {
         "bad.yaml",
         "exceptions:\n- checks: [PAL-001]\n  reason: x\n  expires: next week\n",
     );
-    let o = run(&["scan", p, "--config", bad.to_str().unwrap()]);
+    let o = bin(&["scan", p, "--config", bad.to_str().unwrap()]).output();
     assert_eq!(o.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&o.stderr).contains("exceptions[0]"));
     let typo = write(dir.path(), "typo.yaml", "exeptions: []\n");
     assert_eq!(
-        run(&["scan", p, "--config", typo.to_str().unwrap()])
+        bin(&["scan", p, "--config", typo.to_str().unwrap()])
+            .output()
             .status
             .code(),
         Some(2)
@@ -449,16 +414,17 @@ fn baseline_reports_only_new_findings() {
     let dir = tempfile::tempdir().unwrap();
     let p = write(dir.path(), "a.yaml", INSECURE);
     let base = dir.path().join("base.json");
-    run(&[
+    bin(&[
         "scan",
         p.to_str().unwrap(),
         "--format",
         "json",
         "-o",
         base.to_str().unwrap(),
-    ]);
+    ])
+    .output();
     let doc: serde_json::Value = serde_json::from_slice(
-        &run(&[
+        &bin(&[
             "scan",
             p.to_str().unwrap(),
             "--format",
@@ -466,6 +432,7 @@ fn baseline_reports_only_new_findings() {
             "--baseline",
             base.to_str().unwrap(),
         ])
+        .output()
         .stdout,
     )
     .unwrap();
@@ -477,7 +444,7 @@ fn baseline_reports_only_new_findings() {
         &INSECURE.replace("privileged: true", "privileged: true, runAsUser: 0"),
     );
     let doc: serde_json::Value = serde_json::from_slice(
-        &run(&[
+        &bin(&[
             "scan",
             p.to_str().unwrap(),
             "--format",
@@ -485,6 +452,7 @@ fn baseline_reports_only_new_findings() {
             "--baseline",
             base.to_str().unwrap(),
         ])
+        .output()
         .stdout,
     )
     .unwrap();
@@ -499,7 +467,7 @@ fn baseline_reports_only_new_findings() {
 
 #[test]
 fn checks_list_json_has_the_catalog_with_references() {
-    let o = run(&["checks", "list", "--format", "json"]);
+    let o = bin(&["checks", "list", "--format", "json"]).output();
     let checks: Vec<serde_json::Value> = serde_json::from_slice(&o.stdout).unwrap();
     assert!(checks.len() >= 80, "{}", checks.len());
     let p1 = checks.iter().find(|c| c["id"] == "PAL-001").unwrap();
@@ -517,7 +485,7 @@ fn checks_list_json_has_the_catalog_with_references() {
 
 #[test]
 fn docs_checks_md_is_generated_from_the_catalog() {
-    let generated = stdout(&run(&["checks", "list", "--format", "markdown"]));
+    let generated = stdout(&bin(&["checks", "list", "--format", "markdown"]).output());
     let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../docs/checks.md");
     let on_disk = std::fs::read_to_string(&path).unwrap_or_default();
     assert!(
@@ -533,7 +501,7 @@ fn help_has_examples() {
         vec!["scan", "--help"],
         vec!["checks", "list", "--help"],
     ] {
-        let o = run(&args);
+        let o = bin(&args).output();
         assert!(o.status.success());
         assert!(stdout(&o).contains("Examples:"), "{args:?}");
     }
@@ -548,7 +516,7 @@ fn custom_cel_checks_from_config() {
         "palisade.yaml",
         "custom_checks:\n- id: ACME-001\n  title: Team label required\n  severity: high\n  kinds: [Deployment, Pod]\n  expression: \"has(object.metadata.labels) && 'team' in object.metadata.labels\"\n  message: workload has no team label\n- id: ACME-002\n  title: Images from our registry\n  severity: medium\n  kinds: [Deployment]\n  expression: \"object.spec.template.spec.containers.all(c, c.image.startsWith('registry.example.com/'))\"\n  message: image from an unapproved registry\n",
     );
-    let o = run(&[
+    let o = bin(&[
         "scan",
         p.to_str().unwrap(),
         "--config",
@@ -557,7 +525,8 @@ fn custom_cel_checks_from_config() {
         "json",
         "--check",
         "ACME-001,ACME-002",
-    ]);
+    ])
+    .output();
     let doc: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
     let hits: Vec<(String, String)> = doc["findings"]
         .as_array()
@@ -579,12 +548,13 @@ fn custom_cel_checks_from_config() {
         "bad.yaml",
         "custom_checks:\n- id: X-1\n  title: t\n  severity: low\n  expression: \"object.(\"\n  message: m\n",
     );
-    let o = run(&[
+    let o = bin(&[
         "scan",
         p.to_str().unwrap(),
         "--config",
         bad.to_str().unwrap(),
-    ]);
+    ])
+    .output();
     assert_eq!(o.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&o.stderr).contains("custom_checks[0]"));
     let clash = write(
@@ -593,12 +563,13 @@ fn custom_cel_checks_from_config() {
         "custom_checks:\n- id: PAL-001\n  title: t\n  severity: low\n  expression: \"true\"\n  message: m\n",
     );
     assert_eq!(
-        run(&[
+        bin(&[
             "scan",
             p.to_str().unwrap(),
             "--config",
             clash.to_str().unwrap()
         ])
+        .output()
         .status
         .code(),
         Some(2)

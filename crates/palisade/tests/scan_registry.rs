@@ -7,7 +7,6 @@
 #![cfg(feature = "registry-facts")]
 
 use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
 
 use palisade_trust::KeyAlgorithm;
 use palisade_trust::private::{ScryptParams, generate_key_pair};
@@ -15,19 +14,18 @@ use serde_json::Value;
 
 mod support;
 
+use support::cli::{Palisade, palisade};
 use support::registry::{Registry, push};
 
-fn palisade(home: &Path, args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_palisade"))
-        .args(args)
+/// The binary with `home` as its whole environment of credentials, keys and databases.
+fn in_home(home: &Path, args: &[&str]) -> Palisade {
+    palisade(args)
         .env("DOCKER_CONFIG", home.join("docker"))
         .env("HOME", home)
         .env("XDG_DATA_HOME", home.join("data"))
         .env("COSIGN_PASSWORD", "test-password")
         .env("NO_COLOR", "1")
         .env_remove("PALISADE_DB")
-        .output()
-        .unwrap()
 }
 
 fn vulndata() -> PathBuf {
@@ -80,7 +78,7 @@ fn registry_facts_drive_signature_and_vulnerability_checks() {
     std::fs::write(h.join("cosign.key"), &pair.private_pem).unwrap();
     std::fs::write(h.join("cosign.pub"), &pair.public_pem).unwrap();
     let key = h.join("cosign.key");
-    let out = palisade(h, &["image", "sign", &web, "--key", key.to_str().unwrap()]);
+    let out = in_home(h, &["image", "sign", &web, "--key", key.to_str().unwrap()]).output();
     assert!(
         out.status.success(),
         "sign: {}",
@@ -90,7 +88,7 @@ fn registry_facts_drive_signature_and_vulnerability_checks() {
     // The vulnerability database: the Debian security tracker lists.
     let db = h.join("vuln.db");
     let data = vulndata();
-    let out = palisade(
+    let out = in_home(
         h,
         &[
             "db",
@@ -99,7 +97,8 @@ fn registry_facts_drive_signature_and_vulnerability_checks() {
             db.to_str().unwrap(),
             data.join("debian/DSA-list").to_str().unwrap(),
         ],
-    );
+    )
+    .output();
     assert!(
         out.status.success(),
         "db import: {}",
@@ -134,7 +133,7 @@ fn registry_facts_drive_signature_and_vulnerability_checks() {
             "PAL-094,PAL-095,PAL-096",
         ];
         args.extend_from_slice(extra);
-        let out = palisade(h, &args);
+        let out = in_home(h, &args).output();
         let report: Value = serde_json::from_slice(&out.stdout)
             .unwrap_or_else(|e| panic!("{e}: {}", String::from_utf8_lossy(&out.stderr)));
         (out, report)

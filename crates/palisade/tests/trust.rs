@@ -14,6 +14,7 @@ use palisade_trust::private::{ScryptParams, generate_key_pair};
 
 mod support;
 
+use support::cli::{palisade, stderr, stdout};
 use support::registry::Registry;
 
 /// A one-file image (`/etc/marker`) pushed to `dest`; its manifest digest.
@@ -36,16 +37,17 @@ impl Env {
         self.home.path().join(name)
     }
 
-    fn palisade(&self, args: &[&str], password: Option<&str>) -> Output {
-        let mut cmd = Command::new(env!("CARGO_BIN_EXE_palisade"));
-        cmd.args(args)
+    /// Runs palisade with this home's registry credentials and `password` for keys.
+    fn run(&self, args: &[&str], password: Option<&str>) -> Output {
+        let cmd = palisade(args)
             .env("DOCKER_CONFIG", self.path("docker"))
             .env_remove("COSIGN_PASSWORD")
             .env("NO_COLOR", "1");
-        if let Some(p) = password {
-            cmd.env("COSIGN_PASSWORD", p);
+        match password {
+            Some(p) => cmd.env("COSIGN_PASSWORD", p),
+            None => cmd,
         }
-        cmd.output().unwrap()
+        .output()
     }
 
     /// A cosign key pair under `name.key` / `name.pub`; returns the fingerprint.
@@ -66,14 +68,6 @@ impl Env {
     }
 }
 
-fn stdout(o: &Output) -> String {
-    String::from_utf8_lossy(&o.stdout).into_owned()
-}
-
-fn stderr(o: &Output) -> String {
-    String::from_utf8_lossy(&o.stderr).into_owned()
-}
-
 fn s(p: &Path) -> &str {
     p.to_str().unwrap()
 }
@@ -91,7 +85,7 @@ fn sign_then_verify_every_verdict_through_the_binary() {
     let (alice_key, alice_pub) = (env.path("alice.key"), env.path("alice.pub"));
 
     // Sign (cosign's encrypted key, password from COSIGN_PASSWORD).
-    let out = env.palisade(
+    let out = env.run(
         &["image", "sign", &signed, "--key", s(&alice_key)],
         Some("alice-pw"),
     );
@@ -100,7 +94,7 @@ fn sign_then_verify_every_verdict_through_the_binary() {
     assert!(stdout(&out).contains(&signature_tag(&signed_digest).unwrap()));
 
     // Wrong password: a usage error naming the cause.
-    let out = env.palisade(
+    let out = env.run(
         &["image", "sign", &signed, "--key", s(&alice_key)],
         Some("nope"),
     );
@@ -108,7 +102,7 @@ fn sign_then_verify_every_verdict_through_the_binary() {
     assert!(stderr(&out).contains("wrong password"), "{}", stderr(&out));
 
     // Signed + right key: exit 0 with the signer's fingerprint.
-    let out = env.palisade(&["image", "verify", &signed, "--key", s(&alice_pub)], None);
+    let out = env.run(&["image", "verify", &signed, "--key", s(&alice_pub)], None);
     assert_eq!(
         out.status.code(),
         Some(0),
@@ -122,7 +116,7 @@ fn sign_then_verify_every_verdict_through_the_binary() {
         stdout(&out)
     );
     assert!(stdout(&out).contains(&format!("signer:  {alice_fp}")));
-    let out = env.palisade(
+    let out = env.run(
         &[
             "image",
             "verify",
@@ -145,7 +139,7 @@ fn sign_then_verify_every_verdict_through_the_binary() {
     assert_eq!(v["verification"]["checks"][0]["layout"], "classic");
 
     // Wrong key.
-    let out = env.palisade(
+    let out = env.run(
         &[
             "image",
             "verify",
@@ -163,7 +157,7 @@ fn sign_then_verify_every_verdict_through_the_binary() {
         stdout(&out)
     );
     // Either of two keys is enough.
-    let out = env.palisade(
+    let out = env.run(
         &[
             "image",
             "verify",
@@ -178,7 +172,7 @@ fn sign_then_verify_every_verdict_through_the_binary() {
     assert_eq!(out.status.code(), Some(0), "{}", stdout(&out));
 
     // Unsigned.
-    let out = env.palisade(
+    let out = env.run(
         &["image", "verify", &unsigned, "--key", s(&alice_pub)],
         None,
     );
@@ -232,7 +226,7 @@ fn sign_then_verify_every_verdict_through_the_binary() {
         classic::OCI_MANIFEST,
     )
     .unwrap();
-    let out = env.palisade(
+    let out = env.run(
         &["image", "verify", &unsigned, "--key", s(&alice_pub)],
         None,
     );
@@ -260,7 +254,7 @@ fn sign_then_verify_every_verdict_through_the_binary() {
         classic::OCI_MANIFEST,
     )
     .unwrap();
-    let out = env.palisade(
+    let out = env.run(
         &[
             "image",
             "verify",
@@ -281,7 +275,7 @@ fn sign_then_verify_every_verdict_through_the_binary() {
     );
 
     // Signing again appends to the (now forged) manifest instead of replacing it.
-    let out = env.palisade(
+    let out = env.run(
         &[
             "image",
             "sign",
@@ -297,7 +291,7 @@ fn sign_then_verify_every_verdict_through_the_binary() {
     let layers =
         signatures_in_manifest(&repo.manifest_by_tag(&tag).unwrap().unwrap().bytes).unwrap();
     assert_eq!(layers.len(), 2);
-    let out = env.palisade(&["image", "verify", &signed, "--key", s(&alice_pub)], None);
+    let out = env.run(&["image", "verify", &signed, "--key", s(&alice_pub)], None);
     assert_eq!(out.status.code(), Some(0), "{}", stdout(&out));
     assert!(
         stdout(&out).contains("failed: signature in"),
@@ -311,7 +305,7 @@ fn sign_then_verify_every_verdict_through_the_binary() {
         .local_addr()
         .unwrap()
         .port();
-    let out = env.palisade(
+    let out = env.run(
         &[
             "image",
             "verify",
@@ -325,7 +319,7 @@ fn sign_then_verify_every_verdict_through_the_binary() {
     assert!(!stderr(&out).is_empty());
 
     // No key at all: usage error.
-    let out = env.palisade(&["image", "verify", &signed], None);
+    let out = env.run(&["image", "verify", &signed], None);
     assert_eq!(out.status.code(), Some(2));
 }
 
@@ -338,7 +332,7 @@ fn bundles_and_policy_through_the_binary() {
     let digest = push_image(&image, "api");
 
     // Bundle via referrers (docker-registry 2.8: tag-schema fallback).
-    let out = env.palisade(
+    let out = env.run(
         &[
             "image",
             "sign",
@@ -355,7 +349,7 @@ fn bundles_and_policy_through_the_binary() {
         "{}",
         stdout(&out)
     );
-    let out = env.palisade(
+    let out = env.run(
         &[
             "image",
             "verify",
@@ -381,7 +375,7 @@ fn bundles_and_policy_through_the_binary() {
     )
     .unwrap();
     let config = env.path("palisade.yaml");
-    let out = env.palisade(&["image", "verify", &image, "--config", s(&config)], None);
+    let out = env.run(&["image", "verify", &image, "--config", s(&config)], None);
     assert_eq!(
         out.status.code(),
         Some(0),
@@ -393,7 +387,7 @@ fn bundles_and_policy_through_the_binary() {
     // Untrusted registry: the repository is outside images.allowed_registries.
     let elsewhere = format!("{}/random/tool:1", reg.addr);
     push_image(&elsewhere, "tool");
-    let out = env.palisade(
+    let out = env.run(
         &["image", "verify", &elsewhere, "--config", s(&config)],
         None,
     );
@@ -414,7 +408,7 @@ fn bundles_and_policy_through_the_binary() {
         "images:\n  signatures:\n    - images: \"registry.example.com/*\"\n      keys: [ci.pub]\n",
     )
     .unwrap();
-    let out = env.palisade(
+    let out = env.run(
         &[
             "image",
             "verify",

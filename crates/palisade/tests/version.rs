@@ -1,30 +1,9 @@
 //! `palisade version cmp` end to end with the real binary.
 #![cfg(feature = "vuln")]
 
-use std::io::Write;
-use std::process::{Command, Stdio};
+mod support;
 
-fn palisade(args: &[&str], stdin: Option<&str>) -> (i32, String, String) {
-    let mut child = Command::new(env!("CARGO_BIN_EXE_palisade"))
-        .args(args)
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("run palisade");
-    {
-        let mut input = child.stdin.take().unwrap();
-        if let Some(s) = stdin {
-            input.write_all(s.as_bytes()).unwrap();
-        }
-    }
-    let out = child.wait_with_output().unwrap();
-    (
-        out.status.code().unwrap_or(-1),
-        String::from_utf8_lossy(&out.stdout).to_string(),
-        String::from_utf8_lossy(&out.stderr).to_string(),
-    )
-}
+use support::cli::palisade;
 
 #[test]
 fn single_comparisons_per_ecosystem() {
@@ -46,7 +25,7 @@ fn single_comparisons_per_ecosystem() {
         ("Maven", "1.0-SNAPSHOT", "1.0", "<"),
         ("Maven", "1.0.RELEASE", "1", "="),
     ] {
-        let (code, out, err) = palisade(&["version", "cmp", eco, a, b], None);
+        let (code, out, err) = palisade(&["version", "cmp", eco, a, b]).run();
         assert_eq!(code, 0, "{eco} {a} {b}: {err}");
         assert_eq!(out, format!("{want}\n"), "{eco} {a} {b}");
     }
@@ -55,13 +34,14 @@ fn single_comparisons_per_ecosystem() {
 #[test]
 fn batch_mode_answers_line_by_line() {
     let input = "1.0~rc1 1.0\n\n1:0.1 9.9\n1.0 1.0-0\n";
-    let (code, out, err) = palisade(&["version", "cmp", "Debian", "--batch"], Some(input));
+    let (code, out, err) = palisade(&["version", "cmp", "Debian", "--batch"])
+        .stdin(input)
+        .run();
     assert_eq!(code, 0, "{err}");
     assert_eq!(out, "<\n>\n=\n");
-    let (code, out, err) = palisade(
-        &["version", "cmp", "npm", "--batch"],
-        Some("1.0.0 2.0.0\n1.0 1.0.0\nonly-one\n2.0.0 1.0.0\n"),
-    );
+    let (code, out, err) = palisade(&["version", "cmp", "npm", "--batch"])
+        .stdin("1.0.0 2.0.0\n1.0 1.0.0\nonly-one\n2.0.0 1.0.0\n")
+        .run();
     assert_eq!(code, 2);
     assert_eq!(out, "<\n?\n?\n>\n");
     assert!(err.contains("line 2") && err.contains("\"1.0\""), "{err}");
@@ -73,15 +53,15 @@ fn batch_mode_answers_line_by_line() {
 
 #[test]
 fn errors_are_clear() {
-    let (code, _, err) = palisade(&["version", "cmp", "Hex", "1", "2"], None);
+    let (code, _, err) = palisade(&["version", "cmp", "Hex", "1", "2"]).run();
     assert_eq!(code, 2);
     assert!(
         err.contains("unknown ecosystem") && err.contains("crates.io"),
         "{err}"
     );
-    let (code, _, err) = palisade(&["version", "cmp", "Alpine", "1.0-1", "1.0-r1"], None);
+    let (code, _, err) = palisade(&["version", "cmp", "Alpine", "1.0-1", "1.0-r1"]).run();
     assert_eq!(code, 2);
     assert!(err.contains("invalid Alpine version \"1.0-1\""), "{err}");
-    let (code, _, _) = palisade(&["version", "cmp", "Debian", "1.0"], None);
+    let (code, _, _) = palisade(&["version", "cmp", "Debian", "1.0"]).run();
     assert_eq!(code, 2, "one version without --batch is a usage error");
 }

@@ -15,29 +15,26 @@ use std::sync::OnceLock;
 
 use serde_json::Value;
 
+mod support;
+
+use support::cli::{Palisade, palisade, stderr};
+
 fn vulndata() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../../shared/vulndata")
 }
 
 /// The binary with a clean environment for the database default (no PALISADE_DB, a HOME
 /// without a database).
-fn palisade(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_palisade"))
-        .args(args)
+fn isolated(args: &[&str]) -> Palisade {
+    palisade(args)
         .env_remove("PALISADE_DB")
         .env_remove("XDG_DATA_HOME")
         .env("HOME", empty_home())
-        .output()
-        .unwrap()
 }
 
 fn empty_home() -> &'static Path {
     static HOME: OnceLock<tempfile::TempDir> = OnceLock::new();
     HOME.get_or_init(|| tempfile::tempdir().unwrap()).path()
-}
-
-fn stderr(o: &Output) -> String {
-    String::from_utf8_lossy(&o.stderr).into_owned()
 }
 
 fn json_of(o: &Output) -> Value {
@@ -186,7 +183,7 @@ fn database() -> &'static Path {
         ];
         args.extend(paths.iter().map(|p| p.display().to_string()));
         let args: Vec<&str> = args.iter().map(String::as_str).collect();
-        let out = palisade(&args);
+        let out = isolated(&args).output();
         assert!(out.status.success(), "db import: {}", stderr(&out));
         (dir, db)
     });
@@ -206,7 +203,7 @@ fn scan_json(source_flag: &str, source: &Path, extra: &[&str]) -> (Output, Value
         "json",
     ];
     args.extend_from_slice(extra);
-    let out = palisade(&args);
+    let out = isolated(&args).output();
     let v = json_of(&out);
     (out, v)
 }
@@ -467,14 +464,15 @@ fn debian_image_reports_each_vulnerability_once_with_its_fix() {
 
     // Table: the severity, score and notorious name are shown.
     let db = database().display().to_string();
-    let out = palisade(&[
+    let out = isolated(&[
         "image",
         "scan",
         "--rootfs",
         root.to_str().unwrap(),
         "--db",
         &db,
-    ]);
+    ])
+    .output();
     let text = String::from_utf8_lossy(&out.stdout);
     assert!(out.status.success());
     assert!(
@@ -588,7 +586,7 @@ fn missing_database_is_reported_not_fatal() {
             "json",
         ];
         a.extend_from_slice(extra);
-        palisade(&a)
+        isolated(&a).output()
     };
     let out = args(&["--db", missing.to_str().unwrap()]);
     assert_eq!(out.status.code(), Some(0));
@@ -611,42 +609,6 @@ fn missing_database_is_reported_not_fatal() {
         stderr(&out).contains(".local/share/palisade/vuln.db"),
         "{}",
         stderr(&out)
-    );
-}
-
-/// The SARIF validator (see tests/scan.rs): Microsoft's SARIF Multitool.
-fn sarif_multitool() -> PathBuf {
-    if let Ok(p) = std::env::var("PALISADE_SARIF_MULTITOOL") {
-        return PathBuf::from(p);
-    }
-    let cache = std::env::var("PALISADE_TEST_CACHE")
-        .map(PathBuf::from)
-        .unwrap_or_else(|_| {
-            PathBuf::from(std::env::var("HOME").unwrap_or_default()).join(".cache/palisade-test")
-        });
-    cache.join("sarif/node_modules/@microsoft/sarif-multitool-linux/Sarif.Multitool")
-}
-
-fn validate_sarif(file: &Path) {
-    let tool = sarif_multitool();
-    assert!(
-        tool.exists(),
-        "SARIF validator missing at {}: run scripts/test (it installs @microsoft/sarif-multitool)",
-        tool.display()
-    );
-    let v = Command::new(&tool)
-        .args(["validate", file.to_str().unwrap()])
-        .output()
-        .unwrap();
-    let text = format!(
-        "{}{}",
-        String::from_utf8_lossy(&v.stdout),
-        String::from_utf8_lossy(&v.stderr)
-    );
-    assert!(v.status.success(), "{text}");
-    assert!(
-        !text.contains("error SARIF") && !text.contains("error JSON"),
-        "{text}"
     );
 }
 
@@ -674,7 +636,7 @@ fn sarif_and_sbom_scan() {
     debian_rootfs(&root);
     let db = database().display().to_string();
     let sarif = dir.path().join("image.sarif");
-    let out = palisade(&[
+    let out = isolated(&[
         "image",
         "scan",
         "--rootfs",
@@ -685,9 +647,10 @@ fn sarif_and_sbom_scan() {
         "sarif",
         "-o",
         sarif.to_str().unwrap(),
-    ]);
+    ])
+    .output();
     assert!(out.status.success(), "{}", stderr(&out));
-    validate_sarif(&sarif);
+    support::sarif::validate(&sarif);
     let doc: Value = serde_json::from_str(&std::fs::read_to_string(&sarif).unwrap()).unwrap();
     let (results, rules) = check_rules(&doc);
     // 11 vulnerabilities (see the Debian test), 10 ids: DLA-3105-1 affects two packages.
@@ -708,7 +671,7 @@ fn sarif_and_sbom_scan() {
     // The CycloneDX SBOM of the image, scanned: the same vulnerabilities of the same packages.
     let (_, from_image) = scan_json("--rootfs", &root, &[]);
     let bom = dir.path().join("bom.cdx.json");
-    let out = palisade(&[
+    let out = isolated(&[
         "image",
         "scan",
         "--rootfs",
@@ -717,10 +680,11 @@ fn sarif_and_sbom_scan() {
         "cyclonedx",
         "-o",
         bom.to_str().unwrap(),
-    ]);
+    ])
+    .output();
     assert!(out.status.success(), "{}", stderr(&out));
     assert!(stderr(&out).is_empty(), "SBOM output does no matching");
-    let out = palisade(&[
+    let out = isolated(&[
         "sbom",
         "scan",
         bom.to_str().unwrap(),
@@ -728,7 +692,8 @@ fn sarif_and_sbom_scan() {
         &db,
         "--format",
         "json",
-    ]);
+    ])
+    .output();
     assert!(out.status.success(), "{}", stderr(&out));
     let v = json_of(&out);
     // PyPI names are case-insensitive (PEP 503); the purl in the SBOM spells them in lower case.
@@ -740,7 +705,7 @@ fn sarif_and_sbom_scan() {
     };
     assert_eq!(lower(&v), lower(&from_image));
     assert!(v["packages"].as_array().unwrap().len() >= 6);
-    let out = palisade(&[
+    let out = isolated(&[
         "sbom",
         "scan",
         bom.to_str().unwrap(),
@@ -748,10 +713,11 @@ fn sarif_and_sbom_scan() {
         &db,
         "--fail-on",
         "critical",
-    ]);
+    ])
+    .output();
     assert_eq!(out.status.code(), Some(1), "notorious CVE-2021-3156");
     let sbom_sarif = dir.path().join("sbom.sarif");
-    let out = palisade(&[
+    let out = isolated(&[
         "sbom",
         "scan",
         bom.to_str().unwrap(),
@@ -761,9 +727,10 @@ fn sarif_and_sbom_scan() {
         "sarif",
         "-o",
         sbom_sarif.to_str().unwrap(),
-    ]);
+    ])
+    .output();
     assert!(out.status.success(), "{}", stderr(&out));
-    validate_sarif(&sbom_sarif);
+    support::sarif::validate(&sbom_sarif);
     let doc: Value = serde_json::from_str(&std::fs::read_to_string(&sbom_sarif).unwrap()).unwrap();
     assert_eq!(check_rules(&doc).0, 11);
     let uri = doc["runs"][0]["results"][0]["locations"][0]["physicalLocation"]["artifactLocation"]

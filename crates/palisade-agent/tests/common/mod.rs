@@ -192,6 +192,26 @@ impl Container {
         podman(&["inspect", "--format", "{{.State.Status}}", &self.id])
     }
 
+    /// Waits (up to `timeout`) until a TCP socket listens on `port` in the container's network
+    /// namespace, as its socket tables (`/proc/PID/net/tcp`, `tcp6`) show.
+    pub fn wait_listening(&self, port: u16, timeout: Duration) {
+        let pid = self.pid();
+        let local = format!(":{port:04X}");
+        wait_until(timeout, &format!("a listener on port {port}"), || {
+            ["tcp", "tcp6"].iter().any(|table| {
+                std::fs::read_to_string(format!("/proc/{pid}/net/{table}"))
+                    .unwrap_or_default()
+                    .lines()
+                    .skip(1)
+                    .any(|l| {
+                        let cols: Vec<&str> = l.split_whitespace().collect();
+                        // local_address is column 1, the state column 3 (0A: LISTEN).
+                        cols.len() > 3 && cols[1].ends_with(&local) && cols[3] == "0A"
+                    })
+            })
+        });
+    }
+
     /// PID of the container's first process on the host.
     pub fn pid(&self) -> u32 {
         podman(&["inspect", "--format", "{{.State.Pid}}", &self.id])

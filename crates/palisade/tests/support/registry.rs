@@ -1,5 +1,5 @@
 //! Test support shared by the CLI tests that need a real registry.
-#![allow(dead_code)]
+#![allow(dead_code, unused_imports)]
 
 use palisade_image::builder::{ImageSpec, LayerBuilder, OciLayoutWriter};
 
