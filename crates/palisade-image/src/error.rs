@@ -163,6 +163,15 @@ impl ImageError {
         }
     }
 
+    /// A file that `palisade_fs` would not open or read (I/O error, not a regular file, too
+    /// large), named by `what`.
+    pub fn open(what: impl Into<String>, e: palisade_fs::OpenError) -> Self {
+        match e {
+            palisade_fs::OpenError::Io(e) => ImageError::io(what, e),
+            other => ImageError::format(what, other.to_string()),
+        }
+    }
+
     /// An [`ImageError::Format`] for `what`.
     pub fn format(what: impl Into<String>, message: impl Into<String>) -> Self {
         ImageError::Format {
