@@ -66,7 +66,7 @@ fn a_fifo_as_index_json_is_refused_without_blocking() {
     let dir = tempfile::tempdir().unwrap();
     layout(dir.path());
     mkfifo(&dir.path().join("index.json"));
-    let err = scan(dir.path()).err().expect("must fail");
+    let err = scan(dir.path()).expect_err("must fail");
     let text = err.to_string();
     assert!(
         text.contains("index.json") && text.contains("not a regular file (a FIFO)"),
@@ -79,7 +79,7 @@ fn a_fifo_as_a_layer_blob_is_refused_without_blocking() {
     let dir = tempfile::tempdir().unwrap();
     let layer = layout(dir.path());
     mkfifo(&dir.path().join("blobs/sha256").join(&layer));
-    let err = scan(dir.path()).err().expect("must fail");
+    let err = scan(dir.path()).expect_err("must fail");
     let text = err.to_string();
     assert!(
         text.contains(&layer) && text.contains("not a regular file (a FIFO)"),
@@ -96,7 +96,7 @@ fn an_oversized_index_json_is_refused_before_it_is_read_whole() {
     big.push_str(&"a".repeat(5 << 20));
     big.push_str("\"}}");
     std::fs::write(dir.path().join("index.json"), big).unwrap();
-    let text = scan(dir.path()).err().expect("must fail").to_string();
+    let text = scan(dir.path()).expect_err("must fail").to_string();
     assert!(
         text.contains("index.json") && text.contains("larger than the limit of 4194304 bytes"),
         "{text}"
@@ -123,7 +123,7 @@ fn an_index_of_many_platforms_gives_a_short_error() {
         serde_json::to_vec(&index).unwrap(),
     )
     .unwrap();
-    let text = scan(dir.path()).err().expect("must fail").to_string();
+    let text = scan(dir.path()).expect_err("must fail").to_string();
     assert!(text.len() < 1_000, "{} bytes: {text}", text.len());
     assert!(
         text.contains("plan9/arch0") && text.contains("and 19990 more"),
