@@ -27,7 +27,7 @@ use std::sync::Arc;
 use palisade_model::Inventory;
 pub use palisade_model::diagnostic::{Diagnostic, DiagnosticLevel};
 
-pub use discover::discover_files;
+pub use discover::{FoundFile, discover_files};
 
 /// Limits that keep memory bounded on untrusted input.
 #[derive(Debug, Clone, Copy)]
@@ -175,7 +175,7 @@ pub fn ingest_value(name: &str, value: serde_json::Value) -> Ingested {
 }
 
 enum Job<'a> {
-    File(PathBuf),
+    File(FoundFile),
     Bytes(&'a str, &'a [u8]),
 }
 
@@ -190,9 +190,9 @@ struct FileResult {
 impl Job<'_> {
     fn run(&self, limits: &Limits) -> FileResult {
         match self {
-            Job::File(path) => {
-                let name: Arc<str> = Arc::from(path.display().to_string());
-                match discover::read_bounded(path, limits.max_file_bytes) {
+            Job::File(file) => {
+                let name: Arc<str> = Arc::from(file.path.display().to_string());
+                match discover::read_found(file, limits.max_file_bytes) {
                     Ok(data) => parse_file(name, &data, limits),
                     Err(message) => FileResult {
                         diagnostics: vec![Diagnostic::input(

@@ -391,3 +391,87 @@ fn raw_objects_are_dropped_on_request_except_for_kinds_read_raw() {
         "500m"
     );
 }
+
+/// A FIFO named like a manifest (or a symlink to one) would block `open()` forever; dangling
+/// links and link loops were skipped silently. Each is now a warning naming the entry, the
+/// walk goes on, and nothing blocks (the walk runs on a thread with a deadline).
+#[test]
+fn fifos_devices_dangling_links_and_loops_in_a_walked_directory_are_warnings() {
+    let dir = tempfile::tempdir().unwrap();
+    let root = dir.path().to_path_buf();
+    fs::write(root.join("good.yaml"), DEPLOY).unwrap();
+    let fifo = root.join("fifo.yaml");
+    assert!(
+        std::process::Command::new("mkfifo")
+            .arg(&fifo)
+            .status()
+            .unwrap()
+            .success()
+    );
+    std::os::unix::fs::symlink(&fifo, root.join("to-fifo.yaml")).unwrap();
+    std::os::unix::fs::symlink("/dev/zero", root.join("zero.yaml")).unwrap();
+    std::os::unix::fs::symlink(root.join("missing.yaml"), root.join("dangling.yaml")).unwrap();
+    std::os::unix::fs::symlink(root.join("loop-b.yaml"), root.join("loop-a.yaml")).unwrap();
+    std::os::unix::fs::symlink(root.join("loop-a.yaml"), root.join("loop-b.yaml")).unwrap();
+
+    let (tx, rx) = std::sync::mpsc::channel();
+    let walked = root.clone();
+    std::thread::spawn(move || {
+        let _ = tx.send(ingest_paths(&[walked], &Limits::default()));
+    });
+    let r = rx
+        .recv_timeout(std::time::Duration::from_secs(20))
+        .expect("the scan blocked on a special file");
+
+    assert_eq!(
+        r.inventory.workloads.len(),
+        1,
+        "the good file is still read"
+    );
+    let warning = |name: &str| {
+        r.diagnostics
+            .iter()
+            .find(|d| d.file().ends_with(name))
+            .unwrap_or_else(|| panic!("no diagnostic for {name}: {:?}", r.diagnostics))
+    };
+    for (name, text) in [
+        ("fifo.yaml", "not a regular file (a FIFO); not read"),
+        ("to-fifo.yaml", "symlink to a FIFO; not read"),
+        ("zero.yaml", "symlink to a character device; not read"),
+        (
+            "dangling.yaml",
+            "dangling symlink (its target does not exist); not read",
+        ),
+        ("loop-a.yaml", "symlink loop; not read"),
+        ("loop-b.yaml", "symlink loop; not read"),
+    ] {
+        let d = warning(name);
+        assert_eq!(d.level, DiagnosticLevel::Warning, "{name}");
+        assert_eq!(d.message, text, "{name}");
+    }
+    assert!(!r.has_errors(), "warnings only: {:?}", r.diagnostics);
+}
+
+/// A path the user names may be a pipe (`palisade scan <(helm template …)`); with no writer it
+/// reads as empty instead of blocking.
+#[test]
+fn a_named_pipe_is_read_and_never_blocks() {
+    let dir = tempfile::tempdir().unwrap();
+    let fifo = dir.path().join("rendered");
+    assert!(
+        std::process::Command::new("mkfifo")
+            .arg(&fifo)
+            .status()
+            .unwrap()
+            .success()
+    );
+    let (tx, rx) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        let _ = tx.send(ingest_paths(&[fifo], &Limits::default()));
+    });
+    let r = rx
+        .recv_timeout(std::time::Duration::from_secs(20))
+        .expect("reading a named pipe without a writer blocked");
+    assert_eq!(r.files, 1);
+    assert!(!r.has_errors(), "{:?}", r.diagnostics);
+}

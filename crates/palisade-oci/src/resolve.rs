@@ -46,16 +46,39 @@ pub fn choose_from_index<'i>(
     }
     Err(ImageError::NoMatchingPlatform {
         wanted: wanted.to_string(),
-        available: images
-            .iter()
-            .map(|d| {
-                d.platform
-                    .as_ref()
-                    .map_or_else(|| "(unspecified)".to_string(), ToString::to_string)
-            })
-            .collect::<Vec<_>>()
-            .join(", "),
+        available: list_for_message(images.iter().map(|d| {
+            d.platform
+                .as_ref()
+                .map_or_else(|| "(unspecified)".to_string(), ToString::to_string)
+        })),
     })
+}
+
+/// Most distinct items a message lists; an index of a million entries must not become a
+/// 15 MB error line.
+const MESSAGE_LIST_MAX: usize = 10;
+
+/// The distinct items, in order, joined with commas: at most [`MESSAGE_LIST_MAX`], then how
+/// many more there were.
+fn list_for_message(items: impl Iterator<Item = String>) -> String {
+    let mut seen = std::collections::HashSet::new();
+    let mut shown = Vec::new();
+    let mut more = 0usize;
+    for item in items {
+        if !seen.insert(item.clone()) {
+            continue;
+        }
+        if shown.len() < MESSAGE_LIST_MAX {
+            shown.push(item);
+        } else {
+            more += 1;
+        }
+    }
+    let mut text = shown.join(", ");
+    if more > 0 {
+        text.push_str(&format!(" and {more} more"));
+    }
+    text
 }
 
 /// Resolves a manifest-or-index document (already fetched) down to one image manifest and its

@@ -9,7 +9,7 @@ use serde::Serialize;
 
 use crate::{DbError, VulnDb, store};
 
-/// Advisories written per transaction.
+/// Advisories written per batch (all batches of an import share one transaction).
 const BATCH: usize = 2000;
 /// Largest single data file read (loose or inside a zip), in bytes.
 pub(crate) const MAX_FILE_BYTES: u64 = 64 * 1024 * 1024;
@@ -36,7 +36,8 @@ pub struct ImportReport {
 }
 
 impl ImportReport {
-    fn add(&mut self, other: ImportReport) {
+    /// Adds another report's counts; errors are kept up to the report's limit.
+    pub(crate) fn add(&mut self, other: ImportReport) {
         self.files += other.files;
         self.skipped_files += other.skipped_files;
         self.records += other.records;
@@ -52,8 +53,14 @@ impl ImportReport {
     }
 }
 
+/// One import: everything it writes goes into one transaction, committed by [`Importer::commit`]
+/// only after the last record and the source's row are written. A killed or failed import
+/// changes nothing (SQLite rolls back an uncommitted transaction when the file is next opened),
+/// so `db status` always describes what is stored.
 struct Importer<'a> {
     db: &'a VulnDb,
+    /// The open transaction; taken by [`Importer::commit`], rolled back on drop otherwise.
+    tx: Option<sqlx::Transaction<'static, sqlx::Sqlite>>,
     /// Whole records (OSV), written in batches.
     pending: Vec<(Advisory, String)>,
     /// Records merged by id (secdb, tracker lists), merged in memory and written at the end.
@@ -63,11 +70,24 @@ struct Importer<'a> {
     report: ImportReport,
 }
 
+impl Drop for Importer<'_> {
+    /// An import that ends without [`Importer::commit`] (an error) leaves nothing behind.
+    fn drop(&mut self) {
+        if let Some(tx) = self.tx.take() {
+            let _ = self.db.block_on(tx.rollback());
+        }
+    }
+}
+
 impl<'a> Importer<'a> {
     fn new(db: &'a VulnDb) -> Result<Self, DbError> {
-        let stored = db.block_on(store::stored_keys(db.pool(), db.path()))?;
+        let mut tx = db
+            .block_on(db.pool().begin())
+            .map_err(|e| store::sql_err(db.path())(e))?;
+        let stored = db.block_on(store::stored_keys(&mut tx, db.path()))?;
         Ok(Importer {
             db,
+            tx: Some(tx),
             pending: Vec::new(),
             merging: HashMap::new(),
             stored,
@@ -87,8 +107,12 @@ impl<'a> Importer<'a> {
             return Ok(());
         }
         let batch = std::mem::take(&mut self.pending);
+        let tx = self
+            .tx
+            .as_mut()
+            .expect("the transaction is open until commit");
         let written = self.db.block_on(store::write_batch(
-            self.db.pool(),
+            tx,
             self.db.path(),
             batch,
             &mut self.stored,
@@ -113,6 +137,28 @@ impl<'a> Importer<'a> {
             self.pending = rest;
         }
         Ok(())
+    }
+
+    /// Advisories parsed so far (merged records counted once per file they came from).
+    fn parsed(&self) -> u64 {
+        self.report.by_source_kind.values().sum()
+    }
+
+    /// Writes what is still held, records each source with the number of advisories parsed
+    /// from it, and commits the whole import.
+    fn commit(mut self, sources: &[(String, u64)]) -> Result<ImportReport, DbError> {
+        self.finish()?;
+        let db = self.db;
+        let mut tx = self
+            .tx
+            .take()
+            .expect("the transaction is open until commit");
+        for (name, parsed) in sources {
+            db.block_on(store::record_source(&mut tx, db.path(), name, *parsed))?;
+        }
+        db.block_on(tx.commit())
+            .map_err(|e| store::sql_err(db.path())(e))?;
+        Ok(std::mem::take(&mut self.report))
     }
 
     /// Parses one data file's bytes (not a zip).
@@ -141,12 +187,29 @@ impl<'a> Importer<'a> {
         Ok(())
     }
 
-    fn zip<R: Read + Seek>(&mut self, reader: R, origin: &str) -> Result<(), DbError> {
-        let mut archive = zip::ZipArchive::new(reader).map_err(|e| DbError::Zip {
-            origin: origin.to_string(),
-            reason: e.to_string(),
-        })?;
-        for i in 0..archive.len() {
+    /// Imports the data files of a zip archive. An archive that cannot be opened is a failed
+    /// file of the report (like a data file that does not parse), not the end of the import.
+    /// What is inflated in total is bounded by [`inflation_budget`]: entries that overlap in
+    /// the archive (a zip bomb) would otherwise inflate gigabytes from a few kilobytes.
+    fn zip<R: Read + Seek>(&mut self, mut reader: R, origin: &str) -> Result<(), DbError> {
+        let archive_bytes = match reader.seek(std::io::SeekFrom::End(0)) {
+            Ok(n) => n,
+            Err(e) => {
+                self.error(format!("{origin}: {e}"));
+                return Ok(());
+            }
+        };
+        let mut archive = match zip::ZipArchive::new(reader) {
+            Ok(a) => a,
+            Err(e) => {
+                self.error(format!("{origin}: invalid zip archive: {e}"));
+                return Ok(());
+            }
+        };
+        let budget = inflation_budget(archive_bytes);
+        let mut inflated = 0u64;
+        let entries = archive.len();
+        for i in 0..entries {
             let mut entry = match archive.by_index(i) {
                 Ok(e) => e,
                 Err(e) => {
@@ -176,14 +239,22 @@ impl<'a> Importer<'a> {
                 ));
                 continue;
             }
-            let mut bytes = Vec::with_capacity(entry.size() as usize);
-            // The declared size may lie: never read more than the limit.
-            if let Err(e) = (&mut entry)
-                .take(MAX_FILE_BYTES + 1)
-                .read_to_end(&mut bytes)
-            {
+            let mut bytes = Vec::with_capacity(entry.size().min(MAX_FILE_BYTES) as usize);
+            // The declared size may lie: never read more than the limit, nor past the budget.
+            let allowed = (MAX_FILE_BYTES + 1).min(budget - inflated + 1);
+            if let Err(e) = (&mut entry).take(allowed).read_to_end(&mut bytes) {
                 self.error(format!("{entry_origin}: {e}"));
                 continue;
+            }
+            inflated += bytes.len() as u64;
+            if inflated > budget {
+                self.error(format!(
+                    "{origin}: inflates to more than {budget} bytes ({archive_bytes} byte archive); \
+                     the rest of the archive ({} of {} entries) is not read",
+                    entries - i,
+                    entries
+                ));
+                return Ok(());
             }
             if bytes.len() as u64 > MAX_FILE_BYTES {
                 self.error(format!(
@@ -250,6 +321,12 @@ impl<'a> Importer<'a> {
     }
 }
 
+/// Most bytes one zip archive may inflate to, in total: 100 times its own size (OSV's
+/// archives of JSON records inflate about 10 to 20 times), at least 256 MiB, at most 64 GiB.
+fn inflation_budget(archive_bytes: u64) -> u64 {
+    archive_bytes.saturating_mul(100).clamp(256 << 20, 64 << 30)
+}
+
 /// Names that may hold OSV records or secdb files.
 fn is_candidate_name(name: &str) -> bool {
     let lower = name.to_ascii_lowercase();
@@ -269,25 +346,24 @@ fn starts_like_tracker_list(path: &Path) -> bool {
     palisade_vuln::debian::looks_like_tracker_list(&head[..n])
 }
 
-/// Imports paths; each top-level path is recorded as a source.
+/// Imports paths, all in one transaction; each top-level path is recorded as a source.
 pub(crate) fn import_paths(db: &VulnDb, paths: &[PathBuf]) -> Result<ImportReport, DbError> {
-    let mut total = ImportReport::default();
+    let mut importer = Importer::new(db)?;
+    let mut sources = Vec::new();
     for path in paths {
-        let mut importer = Importer::new(db)?;
+        let before = importer.parsed();
         importer.path(path, 0)?;
-        importer.finish()?;
-        let parsed: u64 = importer.report.by_source_kind.values().sum();
+        let parsed = importer.parsed() - before;
         let name = std::fs::canonicalize(path)
             .unwrap_or_else(|_| path.clone())
             .display()
             .to_string();
-        db.block_on(store::record_source(db.pool(), db.path(), &name, parsed))?;
-        total.add(importer.report);
+        sources.push((name, parsed));
     }
-    Ok(total)
+    importer.commit(&sources)
 }
 
-/// Imports an in-memory file or zip archive recorded as source `origin`.
+/// Imports an in-memory file or zip archive recorded as source `origin`, in one transaction.
 pub(crate) fn import_bytes(
     db: &VulnDb,
     origin: &str,
@@ -300,13 +376,11 @@ pub(crate) fn import_bytes(
     } else {
         importer.data_file(file_name, bytes, origin)?;
     }
-    importer.finish()?;
-    let parsed: u64 = importer.report.by_source_kind.values().sum();
-    db.block_on(store::record_source(db.pool(), db.path(), origin, parsed))?;
-    Ok(importer.report)
+    let parsed = importer.parsed();
+    importer.commit(&[(origin.to_string(), parsed)])
 }
 
-/// Imports a zip archive from a file on disk, recorded as source `origin`.
+/// Imports a zip archive from a file on disk, recorded as source `origin`, in one transaction.
 pub(crate) fn import_zip_file(
     db: &VulnDb,
     origin: &str,
@@ -314,8 +388,6 @@ pub(crate) fn import_zip_file(
 ) -> Result<ImportReport, DbError> {
     let mut importer = Importer::new(db)?;
     importer.zip(std::io::BufReader::new(file), origin)?;
-    importer.finish()?;
-    let parsed: u64 = importer.report.by_source_kind.values().sum();
-    db.block_on(store::record_source(db.pool(), db.path(), origin, parsed))?;
-    Ok(importer.report)
+    let parsed = importer.parsed();
+    importer.commit(&[(origin.to_string(), parsed)])
 }

@@ -108,14 +108,6 @@ pub enum DbError {
         /// Why.
         reason: String,
     },
-    /// An unreadable zip archive.
-    #[error("{origin}: invalid zip archive: {reason}")]
-    Zip {
-        /// The archive.
-        origin: String,
-        /// What is wrong.
-        reason: String,
-    },
 }
 
 /// One imported source as recorded in the database.

@@ -4,14 +4,14 @@ use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
 use std::path::Path;
 
 use palisade_vuln::{Advisory, PackageKey, SourceKind};
-use sqlx::{AssertSqlSafe, QueryBuilder, Row, Sqlite, SqlitePool};
+use sqlx::{AssertSqlSafe, QueryBuilder, Row, Sqlite, SqliteConnection, SqlitePool};
 
 use crate::{DbError, DbStatus, SourceInfo};
 
 /// Names per query of an `IN (…)` list (SQLite allows 32766 parameters; keep statements small).
 const IN_CHUNK: usize = 400;
 
-fn sql_err(path: &Path) -> impl Fn(sqlx::Error) -> DbError + '_ {
+pub(crate) fn sql_err(path: &Path) -> impl Fn(sqlx::Error) -> DbError + '_ {
     move |source| DbError::Sql {
         path: path.to_path_buf(),
         source,
@@ -37,13 +37,13 @@ const INSERT_ROWS: usize = 150;
 
 /// The `(source, id)` keys already stored.
 pub(crate) async fn stored_keys(
-    pool: &SqlitePool,
+    conn: &mut SqliteConnection,
     path: &Path,
 ) -> Result<HashSet<(String, String)>, DbError> {
     let err = sql_err(path);
     let mut keys = HashSet::new();
     for row in sqlx::query("SELECT source, id FROM advisories")
-        .fetch_all(pool)
+        .fetch_all(&mut *conn)
         .await
         .map_err(&err)?
     {
@@ -55,10 +55,11 @@ pub(crate) async fn stored_keys(
     Ok(keys)
 }
 
-/// Writes advisories (with the source they came from) in one transaction. `stored` holds the
-/// keys already in the database and is updated: only those need merging and old rows deleted.
+/// Writes advisories (with the source they came from) inside the import's transaction.
+/// `stored` holds the keys already in the database and is updated: only those need merging and
+/// old rows deleted.
 pub(crate) async fn write_batch(
-    pool: &SqlitePool,
+    tx: &mut SqliteConnection,
     path: &Path,
     batch: Vec<(Advisory, String)>,
     stored: &mut HashSet<(String, String)>,
@@ -79,7 +80,6 @@ pub(crate) async fn write_batch(
         }
     }
     let batch = unique;
-    let mut tx = pool.begin().await.map_err(&err)?;
     let mut rows: Vec<(&'static str, String, Option<String>, String, String)> =
         Vec::with_capacity(batch.len());
     let mut affected_rows: Vec<(&'static str, String, String, String)> = Vec::new();
@@ -160,13 +160,12 @@ pub(crate) async fn write_batch(
         });
         qb.build().execute(&mut *tx).await.map_err(&err)?;
     }
-    tx.commit().await.map_err(&err)?;
     Ok(written)
 }
 
 /// Records an import of a source.
 pub(crate) async fn record_source(
-    pool: &SqlitePool,
+    conn: &mut SqliteConnection,
     path: &Path,
     name: &str,
     records: u64,
@@ -177,12 +176,12 @@ pub(crate) async fn record_source(
         .bind(name)
         .bind(i64::try_from(records).unwrap_or(i64::MAX))
         .bind(&now)
-        .execute(pool)
+        .execute(&mut *conn)
         .await
         .map_err(&err)?;
     sqlx::query("INSERT OR REPLACE INTO meta (key, value) VALUES ('last_import_at', ?)")
         .bind(&now)
-        .execute(pool)
+        .execute(&mut *conn)
         .await
         .map_err(&err)?;
     Ok(())

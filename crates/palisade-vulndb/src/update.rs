@@ -251,20 +251,9 @@ pub(crate) fn update(
             })?;
             crate::import::import_bytes(db, url, &file_name, &bytes)?
         };
-        merge(&mut total, report);
+        total.add(report);
     }
     Ok(total)
-}
-
-fn merge(total: &mut ImportReport, other: ImportReport) {
-    total.files += other.files;
-    total.skipped_files += other.skipped_files;
-    total.records += other.records;
-    for (k, v) in other.by_source_kind {
-        *total.by_source_kind.entry(k).or_default() += v;
-    }
-    total.error_count += other.error_count;
-    total.errors.extend(other.errors);
 }
 
 #[cfg(test)]

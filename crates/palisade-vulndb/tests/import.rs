@@ -216,8 +216,35 @@ fn clear_errors_for_missing_corrupt_and_newer_databases() {
     assert!(err.contains("does-not-exist"), "{err}");
     let bad_zip = dir.path().join("bad.zip");
     std::fs::write(&bad_zip, b"PK\x03\x04 truncated").unwrap();
-    let err = db.import_paths(&[bad_zip]).unwrap_err().to_string();
+    // A broken archive is a failed input of the report (the CLI exits 3, input unreadable),
+    // like a data file that does not parse, not an error that ends the import.
+    let report = db.import_paths(&[bad_zip]).unwrap();
+    assert_eq!(report.error_count, 1);
+    let err = &report.errors[0];
     assert!(err.contains("bad.zip") && err.contains("zip"), "{err}");
+}
+
+/// A zip whose central directory lists the same compressed member many times (entries
+/// overlapping in the archive) inflates far more than its size; the import stops at the
+/// archive's inflation budget and says so instead of inflating gigabytes.
+#[test]
+fn overlapping_zip_entries_stop_at_the_inflation_budget() {
+    let bomb = common::overlapping_zip(8 << 20, 200);
+    assert!(bomb.len() < 100_000, "{} bytes", bomb.len());
+    let dir = tempfile::tempdir().unwrap();
+    let db = VulnDb::open_or_create(&dir.path().join("v.db")).unwrap();
+    let started = std::time::Instant::now();
+    let report = db.import_bytes("bomb.zip", "bomb.zip", &bomb).unwrap();
+    let message = report
+        .errors
+        .iter()
+        .find(|e| e.contains("inflates to more than 268435456 bytes"))
+        .unwrap_or_else(|| panic!("no budget error: {:?}", report.errors));
+    assert!(message.starts_with("bomb.zip: "), "{message}");
+    // 200 entries × 8 MiB = 1.6 GiB; the budget (256 MiB) is reached after 33 of them.
+    assert!(message.contains("of 200 entries"), "{message}");
+    assert_eq!(report.records, 0);
+    eprintln!("stopped after {:?}", started.elapsed());
 }
 
 #[test]

@@ -119,7 +119,7 @@ fn main() -> ExitCode {
     match result {
         Ok(code) => code,
         Err(e) => {
-            eprintln_safe!("palisade: error: {e:#}");
+            eprintln_safe!("palisade: error: {}", output::error_chain(&e));
             exit::code(exit::USAGE)
         }
     }

@@ -120,3 +120,45 @@ pub fn with_newline(text: String) -> String {
 pub fn stderr_line(message: &str) {
     eprintln!("{}", palisade_model::terminal::escape_keep_lines(message));
 }
+
+/// An error with its causes, each said once: `outer: cause: root cause`, leaving out a cause
+/// whose text the message already contains (many errors print their source in their own
+/// message, so anyhow's `{:#}` said "file is not a database" three times).
+pub fn error_chain(error: &anyhow::Error) -> String {
+    let mut text = error.to_string();
+    for cause in error.chain().skip(1) {
+        let cause = cause.to_string();
+        if !text.contains(&cause) {
+            text.push_str(": ");
+            text.push_str(&cause);
+        }
+    }
+    text
+}
+
+#[cfg(test)]
+mod tests {
+    use super::error_chain;
+
+    #[test]
+    fn causes_already_in_the_message_are_not_repeated() {
+        /// An error that prints its source in its own message, as thiserror's `{source}` does.
+        #[derive(Debug)]
+        struct Wrapper(std::io::Error);
+        impl std::fmt::Display for Wrapper {
+            fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                write!(f, "/x: {}", self.0)
+            }
+        }
+        impl std::error::Error for Wrapper {
+            fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+                Some(&self.0)
+            }
+        }
+        let io = std::io::Error::new(std::io::ErrorKind::NotFound, "no such file");
+        let e = anyhow::Error::new(Wrapper(io)).context("reading config");
+        assert_eq!(error_chain(&e), "reading config: /x: no such file");
+        let plain = anyhow::anyhow!("inner").context("outer");
+        assert_eq!(error_chain(&plain), "outer: inner");
+    }
+}

@@ -35,12 +35,17 @@ struct LegacyEntry {
 
 const MAX_MEMBERS: usize = 1_000_000;
 
+/// Opens the archive: a regular file only (a FIFO would block and cannot be seeked).
+fn open_archive(path: &Path, what: &str) -> Result<File, ImageError> {
+    palisade_fs::open(path, palisade_fs::Special::Refuse).map_err(|e| crate::source::open_error(what, e))
+}
+
 impl DockerArchive {
     /// Indexes the archive's members (following member symlinks, as legacy archives use them
     /// for shared layers).
     pub fn open(path: &Path) -> Result<DockerArchive, ImageError> {
         let what = path.display().to_string();
-        let file = File::open(path).map_err(|e| ImageError::io(&what, e))?;
+        let file = open_archive(path, &what)?;
         let mut archive = tar::Archive::new(std::io::BufReader::new(file));
         let mut entries = HashMap::new();
         let mut links = Vec::new();
@@ -99,7 +104,7 @@ impl DockerArchive {
             .entries
             .get(name)
             .ok_or_else(|| ImageError::NotFound(what.clone()))?;
-        let mut file = File::open(&self.path).map_err(|e| ImageError::io(&what, e))?;
+        let mut file = open_archive(&self.path, &what)?;
         file.seek(SeekFrom::Start(offset))
             .map_err(|e| ImageError::io(&what, e))?;
         Ok(Box::new(std::io::BufReader::with_capacity(

@@ -101,3 +101,12 @@ impl<R: Read> Read for ProgressReader<'_, R> {
         Ok(n)
     }
 }
+
+/// A file that `palisade_fs` would not open or read (I/O error, not a regular file, too
+/// large), as an image error naming it.
+pub(crate) fn open_error(what: impl Into<String>, e: palisade_fs::OpenError) -> ImageError {
+    match e {
+        palisade_fs::OpenError::Io(e) => ImageError::io(what, e),
+        other => ImageError::format(what, other.to_string()),
+    }
+}

@@ -1,6 +1,5 @@
 //! An OCI image layout directory (`oci-layout`, `index.json`, `blobs/<alg>/<hex>`).
 
-use std::fs::File;
 use std::io::Read;
 use std::path::{Path, PathBuf};
 
@@ -8,6 +7,16 @@ use crate::ImageError;
 use crate::digest::Digest;
 use crate::oci::{Descriptor, Index, ManifestOrIndex, Platform};
 use crate::source::{BlobSource, ResolvedImage, resolve};
+
+/// Largest `oci-layout` marker read (it holds one short JSON object).
+const MAX_MARKER_BYTES: u64 = 64 << 10;
+
+/// Reads a small file of the layout (marker, `index.json`): a regular file only, so a FIFO in
+/// its place cannot block, and at most `max` bytes.
+fn read_layout_file(path: &Path, max: u64) -> Result<Vec<u8>, ImageError> {
+    palisade_fs::read_bounded(path, max, palisade_fs::Special::Refuse)
+        .map_err(|e| crate::source::open_error(path.display().to_string(), e))
+}
 
 /// A layout directory.
 pub struct OciLayout {
@@ -18,9 +27,8 @@ impl OciLayout {
     /// Opens a layout, checking its `oci-layout` marker.
     pub fn open(root: &Path) -> Result<OciLayout, ImageError> {
         let marker = root.join("oci-layout");
-        let text = std::fs::read_to_string(&marker)
-            .map_err(|e| ImageError::io(marker.display().to_string(), e))?;
-        let v: serde_json::Value = serde_json::from_str(&text)
+        let text = read_layout_file(&marker, MAX_MARKER_BYTES)?;
+        let v: serde_json::Value = serde_json::from_slice(&text)
             .map_err(|e| ImageError::json(marker.display().to_string(), e))?;
         if v.get("imageLayoutVersion")
             .and_then(|v| v.as_str())
@@ -39,8 +47,7 @@ impl OciLayout {
     /// The top-level index.
     pub fn index(&self) -> Result<Index, ImageError> {
         let path = self.root.join("index.json");
-        let bytes =
-            std::fs::read(&path).map_err(|e| ImageError::io(path.display().to_string(), e))?;
+        let bytes = read_layout_file(&path, crate::source::MAX_MANIFEST_BYTES)?;
         serde_json::from_slice(&bytes).map_err(|e| ImageError::json(path.display().to_string(), e))
     }
 
@@ -90,7 +97,8 @@ impl BlobSource for OciLayout {
             crate::digest::Algorithm::Sha512 => "sha512",
         };
         let path = self.root.join("blobs").join(alg).join(digest.hex());
-        let file = File::open(&path).map_err(|e| ImageError::io(path.display().to_string(), e))?;
+        let file = palisade_fs::open(&path, palisade_fs::Special::Refuse)
+            .map_err(|e| crate::source::open_error(path.display().to_string(), e))?;
         Ok(Box::new(std::io::BufReader::with_capacity(
             256 * 1024,
             file,

@@ -1,7 +1,7 @@
 //! A root filesystem directory on the host (an unpacked image, a debootstrap tree), read
 //! without following symlinks, into the same [`ImageFs`] view as a one-layer image.
 
-use std::fs::{self, File};
+use std::fs;
 use std::os::unix::fs::{FileTypeExt, PermissionsExt};
 use std::path::Path;
 
@@ -99,7 +99,9 @@ pub fn read_rootfs(root: &Path, limits: Limits) -> Result<ImageFs, ImageError> {
                 {
                     None
                 } else {
-                    match File::open(&host) {
+                    // Opened without blocking and checked again on the descriptor: a file
+                    // swapped for a FIFO after the listing cannot stall the scan.
+                    match palisade_fs::open(&host, palisade_fs::Special::Refuse) {
                         Ok(mut f) => {
                             collect_content(&mut view, &path, mode, size, &mut f, 0, &limits)
                                 .map_err(|e| ImageError::io(host.display().to_string(), e))?

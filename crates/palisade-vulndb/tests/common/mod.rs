@@ -42,3 +42,47 @@ pub fn first_files(dir: &Path, n: usize) -> Vec<PathBuf> {
     v.truncate(n);
     v
 }
+
+/// A zip bomb of overlapping entries: one deflated member of `size` zero-ish bytes named
+/// `0.json`, listed `copies` times in the central directory (as `<i>.json`), every entry
+/// pointing at the same local header. A few kilobytes that inflate to `size × copies`.
+pub fn overlapping_zip(size: usize, copies: usize) -> Vec<u8> {
+    let one = {
+        let mut buf = std::io::Cursor::new(Vec::new());
+        let mut w = zip::ZipWriter::new(&mut buf);
+        let opts = zip::write::SimpleFileOptions::default()
+            .compression_method(zip::CompressionMethod::Deflated);
+        w.start_file("0.json", opts).unwrap();
+        w.write_all(&vec![b' '; size]).unwrap();
+        w.finish().unwrap();
+        buf.into_inner()
+    };
+    // End of central directory: the last 22 bytes (no comment).
+    let eocd = one.len() - 22;
+    assert_eq!(&one[eocd..eocd + 4], b"PK\x05\x06");
+    let cd_size = u32::from_le_bytes(one[eocd + 12..eocd + 16].try_into().unwrap()) as usize;
+    let cd_offset = u32::from_le_bytes(one[eocd + 16..eocd + 20].try_into().unwrap()) as usize;
+    let entry = &one[cd_offset..cd_offset + cd_size];
+    assert_eq!(&entry[..4], b"PK\x01\x02");
+    let name_len = u16::from_le_bytes(entry[28..30].try_into().unwrap()) as usize;
+    assert_eq!(&entry[46..46 + name_len], b"0.json");
+    let mut out = one[..cd_offset].to_vec();
+    let mut directory = Vec::new();
+    for i in 0..copies {
+        let name = format!("{i}.json");
+        let mut e = entry[..46].to_vec();
+        e[28..30].copy_from_slice(&(name.len() as u16).to_le_bytes());
+        e.extend_from_slice(name.as_bytes());
+        e.extend_from_slice(&entry[46 + name_len..]);
+        directory.extend_from_slice(&e);
+    }
+    let new_offset = out.len() as u32;
+    out.extend_from_slice(&directory);
+    let mut end = one[eocd..].to_vec();
+    end[8..10].copy_from_slice(&(copies as u16).to_le_bytes());
+    end[10..12].copy_from_slice(&(copies as u16).to_le_bytes());
+    end[12..16].copy_from_slice(&(directory.len() as u32).to_le_bytes());
+    end[16..20].copy_from_slice(&new_offset.to_le_bytes());
+    out.extend_from_slice(&end);
+    out
+}

@@ -110,7 +110,7 @@ pub fn run_verify(args: VerifyArgs) -> anyhow::Result<ExitCode> {
     if let Some(path) = &args.config {
         let config = match crate::config_file::load_config(Some(path), &Catalog::builtin()) {
             Ok(c) => c,
-            Err(e) => return usage(format!("{e:#}")),
+            Err(e) => return usage(crate::output::error_chain(&e)),
         };
         let images = &config.images;
         if !images.allowed_registries.is_empty()

@@ -46,7 +46,7 @@ pub fn run(command: Command) -> anyhow::Result<ExitCode> {
     let bytes = match std::fs::read(&file).with_context(|| format!("reading {}", file.display())) {
         Ok(b) => b,
         Err(e) => {
-            eprintln_safe!("palisade: error: {e:#}");
+            eprintln_safe!("palisade: error: {}", crate::output::error_chain(&e));
             return Ok(exit::code(exit::INPUT_ERRORS));
         }
     };
