@@ -5,7 +5,9 @@ use std::collections::{BTreeMap, HashSet};
 use std::sync::Arc;
 
 use palisade_checks::{Catalog, Engine, EngineOptions, Exception, Suppressed};
-use palisade_model::{Diagnostic, DiagnosticLevel, Finding, RegistryFactsTable, Inventory, Severity};
+use palisade_model::{
+    Diagnostic, DiagnosticLevel, Finding, Inventory, RegistryFactsTable, Severity,
+};
 use palisade_risk::{RiskContext, TopRisk, WorkloadRisk};
 
 use crate::risk_inputs::RiskInputs;

@@ -4,8 +4,8 @@
 use std::collections::BTreeMap;
 
 use palisade_model::Inventory;
-use palisade_rbac::RbacIndex;
 use palisade_model::WorkloadId;
+use palisade_rbac::RbacIndex;
 use palisade_risk::{ExternalFacts, NetworkFacts};
 
 /// The RBAC index and the external facts of one inventory.

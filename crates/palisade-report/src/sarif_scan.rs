@@ -91,7 +91,11 @@ pub fn write_sarif(r: &ScanReport<'_>, out: &mut dyn std::io::Write) -> std::io:
                 DiagnosticLevel::Info => Level::Note,
             },
             message: Message::new(d.message.clone()),
-            locations: vec![location(d.file(), Region::at(d.line(), d.column()), Vec::new())],
+            locations: vec![location(
+                d.file(),
+                Region::at(d.line(), d.column()),
+                Vec::new(),
+            )],
         })
         .collect();
     let invocations = [Invocation {

@@ -1,4 +1,6 @@
-//! `palisade db import|status|update` end to end with the real binary and real data.
+//! `palisade db import|status|update` end to end with the real binary and real data, and
+//! against hostile or unlucky input: a truncated zip, a file that is not a database, and an
+//! import killed with SIGKILL half-way (which must change nothing).
 #![cfg(feature = "vuln")]
 
 #[path = "../../palisade-vulndb/tests/common/server.rs"]
@@ -6,6 +8,8 @@ mod server;
 
 use std::io::Write;
 use std::path::PathBuf;
+use std::process::Stdio;
+use std::time::{Duration, Instant};
 
 mod support;
 
@@ -161,4 +165,93 @@ fn update_over_https_with_ca_cert() {
     let (code, _, err) = update("http://example.invalid/all.zip", &[]);
     assert_eq!(code, 2);
     assert!(err.contains("refusing"), "{err}");
+}
+
+#[test]
+fn a_truncated_zip_is_unreadable_input_exit_3_and_a_non_database_is_named_once() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("v.db");
+    let zip = dir.path().join("osv.zip");
+    std::fs::write(&zip, b"PK\x03\x04 cut short").unwrap();
+    let (code, _, err) = isolated(&[
+        "db",
+        "import",
+        "--db",
+        db.to_str().unwrap(),
+        zip.to_str().unwrap(),
+    ])
+    .run();
+    assert_eq!(code, 3, "{err}");
+    assert!(err.contains("osv.zip: invalid zip archive"), "{err}");
+
+    let not_db = dir.path().join("notes.db");
+    std::fs::write(&not_db, "these are notes, not SQLite\n".repeat(100)).unwrap();
+    let (code, _, err) = palisade(&["db", "status", "--db", not_db.to_str().unwrap()]).run();
+    assert_eq!(code, 2, "{err}");
+    assert_eq!(
+        err.matches("file is not a database").count(),
+        1,
+        "the cause is said once: {err}"
+    );
+}
+
+#[test]
+fn a_killed_import_changes_nothing() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("v.db");
+    let db_arg = db.to_str().unwrap().to_string();
+    let alpine = vulndata().join("alpine");
+    let (code, _, err) =
+        palisade(&["db", "import", "--db", &db_arg, alpine.to_str().unwrap()]).run();
+    assert_eq!(code, 0, "{err}");
+    let status = || {
+        let (code, out, err) =
+            palisade(&["db", "status", "--db", &db_arg, "--format", "json"]).run();
+        assert_eq!(code, 0, "{err}");
+        out
+    };
+    let before = status();
+
+    // The OSV import takes seconds; SQLite keeps a rollback journal beside the file while a
+    // write transaction is open. Kill the import while its journal exists, well after it began
+    // writing (batches of 2,000 records: an import that committed per batch would have
+    // committed some by then).
+    let journal = dir.path().join("v.db-journal");
+    let osv = vulndata().join("osv");
+    let mut child = palisade(&["db", "import", "--db", &db_arg, osv.to_str().unwrap()])
+        .command()
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let deadline = Instant::now() + Duration::from_secs(60);
+    while !journal.exists() {
+        assert!(
+            Instant::now() < deadline,
+            "the import never started writing"
+        );
+        assert!(
+            child.try_wait().unwrap().is_none(),
+            "the import ended early"
+        );
+        std::thread::sleep(Duration::from_millis(2));
+    }
+    let began = Instant::now();
+    // Half-way through: 5,000 of the 8,158 records are parsed after about this long here; the
+    // journal check below proves the import was still in its transaction when killed.
+    while began.elapsed() < Duration::from_millis(1200) && child.try_wait().unwrap().is_none() {
+        std::thread::sleep(Duration::from_millis(5));
+    }
+    assert!(
+        journal.exists() && child.try_wait().unwrap().is_none(),
+        "the import finished before it could be killed; give it more data"
+    );
+    child.kill().unwrap();
+    child.wait().unwrap();
+
+    assert_eq!(status(), before, "a killed import changed the database");
+    // The database is intact: the same import now runs to the end.
+    let (code, _, err) = palisade(&["db", "import", "--db", &db_arg, osv.to_str().unwrap()]).run();
+    assert_eq!(code, 0, "{err}");
+    assert!(status().contains("\"osv\": 8158"), "{}", status());
 }

@@ -37,7 +37,8 @@ const MAX_MEMBERS: usize = 1_000_000;
 
 /// Opens the archive: a regular file only (a FIFO would block and cannot be seeked).
 fn open_archive(path: &Path, what: &str) -> Result<File, ImageError> {
-    palisade_fs::open(path, palisade_fs::Special::Refuse).map_err(|e| crate::source::open_error(what, e))
+    palisade_fs::open(path, palisade_fs::Special::Refuse)
+        .map_err(|e| crate::source::open_error(what, e))
 }
 
 impl DockerArchive {
