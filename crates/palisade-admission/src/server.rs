@@ -22,6 +22,7 @@ use hyper::body::Incoming;
 use hyper::{Method, Request, Response, StatusCode, header};
 use hyper_util::rt::{TokioExecutor, TokioIo, TokioTimer};
 use hyper_util::server::graceful::GracefulShutdown;
+use palisade_model::time::{Clock, Date};
 use tokio::net::{TcpListener, TcpStream};
 use tokio::sync::Semaphore;
 use tokio_rustls::TlsAcceptor;
@@ -102,8 +103,8 @@ pub enum ServerError {
     },
 }
 
-/// Builds the policy for a date (`YYYY-MM-DD`), to refresh exception expiry daily.
-pub type PolicyBuilder = Arc<dyn Fn(&str) -> Result<Admission, PolicyError> + Send + Sync>;
+/// Builds the policy for a day, to refresh exception expiry daily.
+pub type PolicyBuilder = Arc<dyn Fn(Date) -> Result<Admission, PolicyError> + Send + Sync>;
 
 /// Receives audit records of notable decisions (never for dry-run requests).
 pub type AuditSink = Arc<dyn Fn(&AuditRecord) + Send + Sync>;
@@ -132,7 +133,7 @@ pub struct Server {
     store: Arc<CertStore>,
     tls: Arc<rustls::ServerConfig>,
     listener: TcpListener,
-    refresh: Option<(PolicyBuilder, fn() -> String)>,
+    refresh: Option<(PolicyBuilder, Arc<dyn Clock>)>,
 }
 
 /// Writes an audit record as one JSON line on stderr, in a single write (stderr is
@@ -205,9 +206,9 @@ impl Server {
         self
     }
 
-    /// Rebuilds the policy with `build` whenever `today()` changes (checked every minute).
-    pub fn with_daily_refresh(mut self, build: PolicyBuilder, today: fn() -> String) -> Server {
-        self.refresh = Some((build, today));
+    /// Rebuilds the policy with `build` whenever `clock`'s day changes (checked every minute).
+    pub fn with_daily_refresh(mut self, build: PolicyBuilder, clock: Arc<dyn Clock>) -> Server {
+        self.refresh = Some((build, clock));
         self
     }
 
@@ -231,8 +232,8 @@ impl Server {
             store.clone(),
             state.clone(),
         )));
-        if let Some((build, today)) = refresh {
-            background.push(tokio::spawn(refresh_policy(state.clone(), build, today)));
+        if let Some((build, clock)) = refresh {
+            background.push(tokio::spawn(refresh_policy(state.clone(), build, clock)));
         }
         let graceful = GracefulShutdown::new();
         let slots = Arc::new(Semaphore::new(state.options.max_connections.max(1)));
@@ -569,16 +570,16 @@ async fn watch_certificates(store: Arc<CertStore>, state: Arc<Webhook>) {
     }
 }
 
-async fn refresh_policy(state: Arc<Webhook>, build: PolicyBuilder, today: fn() -> String) {
-    let mut current = today();
+async fn refresh_policy(state: Arc<Webhook>, build: PolicyBuilder, clock: Arc<dyn Clock>) {
+    let mut current = clock.today();
     let mut tick = tokio::time::interval(Duration::from_secs(60));
     loop {
         tick.tick().await;
-        let now = today();
+        let now = clock.today();
         if now == current {
             continue;
         }
-        match build(&now) {
+        match build(now) {
             Ok(policy) => {
                 *state.policy.write().unwrap_or_else(|p| p.into_inner()) = Arc::new(policy);
                 current = now;
@@ -617,8 +618,8 @@ pub struct ServeConfig {
     pub options: ServerOptions,
     /// The policy for today.
     pub policy: Admission,
-    /// Rebuilds the policy when the date changes.
-    pub refresh: Option<(PolicyBuilder, fn() -> String)>,
+    /// Rebuilds the policy when the clock's day changes.
+    pub refresh: Option<(PolicyBuilder, Arc<dyn Clock>)>,
     /// Image facts source, if registry access is configured.
     pub facts: Option<Arc<dyn ImageFactsSource>>,
     /// Worker threads (default: one per core).
@@ -642,8 +643,8 @@ pub fn serve_until_signal(
         if let Some(source) = config.facts {
             server = server.with_image_facts(source);
         }
-        if let Some((build, today)) = config.refresh {
-            server = server.with_daily_refresh(build, today);
+        if let Some((build, clock)) = config.refresh {
+            server = server.with_daily_refresh(build, clock);
         }
         let addr = server.local_addr().map_err(|source| ServerError::Bind {
             addr: SocketAddr::from(([0, 0, 0, 0], 0)),

@@ -4,10 +4,10 @@
 //! [`Inventory`] by the ingest crates; analyzers read it and return plain Rust values such as
 //! [`Finding`]s; only sinks know output formats.
 //!
-//! This crate is pure: it performs no file, network or clock access.
+//! This crate is pure: it performs no file or network access, and reads the clock only in
+//! [`time::SystemClock`], which edge crates alone call.
 
 pub mod api;
-pub mod calendar;
 pub mod diagnostic;
 pub mod finding;
 pub mod flow;
@@ -19,6 +19,7 @@ pub mod ownership;
 pub mod package;
 pub mod selector;
 pub mod terminal;
+pub mod time;
 
 pub use diagnostic::{Diagnostic, DiagnosticLevel};
 pub use finding::{Finding, Severity};

@@ -14,6 +14,7 @@ use palisade_admission::server::{ServeConfig, ServerOptions};
 use palisade_admission::{Admission, AdmissionReviewResponse, parse_review};
 use palisade_checks::Catalog;
 use palisade_config::Config;
+use palisade_model::time::SystemClock;
 
 use crate::exit;
 
@@ -176,7 +177,7 @@ pub struct ReviewArgs {
     pub config: Option<PathBuf>,
     /// Date used for exception expiry (YYYY-MM-DD; default: today, UTC).
     #[arg(long, value_name = "DATE", hide = true)]
-    pub today: Option<String>,
+    pub today: Option<palisade_model::time::Date>,
 }
 
 fn seconds(s: &str) -> Result<f64, String> {
@@ -212,14 +213,12 @@ fn load_config(path: Option<&Path>, catalog: &Catalog) -> anyhow::Result<Config>
 fn serve(a: ServeArgs) -> anyhow::Result<ExitCode> {
     let catalog = Catalog::builtin();
     let config = load_config(a.config.as_deref(), &catalog)?;
-    let today = crate::cmd::today_utc();
-    let policy = Admission::new(&config, catalog, Some(today))
+    let policy = Admission::new(&config, catalog, Some(crate::cmd::today_or(None)))
         .with_context(|| "building the admission policy")?;
     let active = policy.active_checks().len();
     let build_config = config.clone();
-    let build: palisade_admission::server::PolicyBuilder = Arc::new(move |day: &str| {
-        Admission::new(&build_config, Catalog::builtin(), Some(day.to_string()))
-    });
+    let build: palisade_admission::server::PolicyBuilder =
+        Arc::new(move |day| Admission::new(&build_config, Catalog::builtin(), Some(day)));
     let facts = image_facts(&a, &config)?;
     let secs = Duration::from_secs_f64;
     let options = ServerOptions {
@@ -240,7 +239,7 @@ fn serve(a: ServeArgs) -> anyhow::Result<ExitCode> {
         ServeConfig {
             options,
             policy,
-            refresh: Some((build, crate::cmd::today_utc)),
+            refresh: Some((build, Arc::new(SystemClock))),
             facts,
             workers: a.workers,
         },
@@ -385,8 +384,7 @@ fn write_certs(
 fn review(a: ReviewArgs) -> anyhow::Result<ExitCode> {
     let catalog = Catalog::builtin();
     let config = load_config(a.config.as_deref(), &catalog)?;
-    let today = a.today.unwrap_or_else(crate::cmd::today_utc);
-    let policy = Admission::new(&config, catalog, Some(today))?;
+    let policy = Admission::new(&config, catalog, Some(crate::cmd::today_or(a.today)))?;
     let mut body = Vec::new();
     if a.path == "-" {
         std::io::stdin()

@@ -10,10 +10,10 @@ use anyhow::{Context, bail};
 use palisade_agent::AgentConfig;
 use palisade_agent::state::{ControlRequest, StateDir};
 use palisade_model::Severity;
+use palisade_model::time::Timestamp;
 use palisade_runtime::alert::Alert;
 use palisade_runtime::baseline::{BaselineSettings, Phase, Selector};
 use palisade_runtime::policy::{ExportOptions, export_policy};
-use palisade_runtime::time::rfc3339_ms;
 
 /// `palisade agent …`
 #[derive(clap::Subcommand, Debug)]
@@ -235,9 +235,15 @@ fn show(state: &StateArgs, key: Option<&str>, format: Format) -> anyhow::Result<
             for b in &selected {
                 let phase = match b.phase {
                     Phase::Learning { until_ms } => {
-                        format!("learning→{}", &rfc3339_ms(until_ms)[..19])
+                        format!(
+                            "learning→{}",
+                            &Timestamp::from_unix_ms(until_ms).rfc3339_ms()[..19]
+                        )
                     }
-                    Phase::Locked { since_ms } => format!("locked {}", &rfc3339_ms(since_ms)[..19]),
+                    Phase::Locked { since_ms } => format!(
+                        "locked {}",
+                        &Timestamp::from_unix_ms(since_ms).rfc3339_ms()[..19]
+                    ),
                 };
                 if key.is_some() {
                     let _ = writeln!(

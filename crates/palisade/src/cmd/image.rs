@@ -11,6 +11,7 @@ use clap::ValueEnum;
 use palisade_image::oci::Platform;
 use palisade_image::source::{NoProgress, Progress};
 use palisade_image::{ImageScan, Limits};
+use palisade_model::time::{Clock, SystemClock};
 use palisade_registry::{AuthSource, PullOptions, RemoteImage};
 use palisade_sbom::SbomInput;
 
@@ -323,7 +324,7 @@ pub fn run(command: Command) -> anyhow::Result<ExitCode> {
             serde_json::to_string_pretty(&doc)? + "\n"
         }
         Format::Cyclonedx | Format::Spdx => {
-            let created = now_rfc3339();
+            let created = SystemClock.now().rfc3339();
             let os = scan.os.as_ref().map(|o| {
                 (
                     o.id.clone(),
@@ -355,20 +356,4 @@ pub fn run(command: Command) -> anyhow::Result<ExitCode> {
     return Ok(vulnerability_exit(vulns.as_ref()));
     #[cfg(not(feature = "vuln"))]
     Ok(ExitCode::SUCCESS)
-}
-
-/// The current UTC time as `YYYY-MM-DDThh:mm:ssZ`.
-fn now_rfc3339() -> String {
-    let secs = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map(|d| d.as_secs())
-        .unwrap_or(0);
-    let date = crate::cmd::today_utc();
-    let rem = secs % 86_400;
-    format!(
-        "{date}T{:02}:{:02}:{:02}Z",
-        rem / 3600,
-        rem % 3600 / 60,
-        rem % 60
-    )
 }
