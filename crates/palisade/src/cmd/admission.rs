@@ -220,6 +220,18 @@ fn serve(a: ServeArgs) -> anyhow::Result<ExitCode> {
     let build: palisade_admission::server::PolicyBuilder =
         Arc::new(move |day| Admission::new(&build_config, Catalog::builtin(), Some(day)));
     let facts = image_facts(&a, &config)?;
+    let summary = StartupSummary {
+        config: a
+            .config
+            .as_ref()
+            .map_or_else(|| "(built-in defaults)".into(), |p| p.display().to_string()),
+        cert: a.tls_cert.display().to_string(),
+        client_ca: a.client_ca.as_ref().map(|p| p.display().to_string()),
+        checks: active,
+        exceptions: config.exceptions.len(),
+        custom_checks: config.custom_checks.len(),
+        image_facts: facts.is_some(),
+    };
     let secs = Duration::from_secs_f64;
     let options = ServerOptions {
         addr: a.addr,
@@ -243,14 +255,40 @@ fn serve(a: ServeArgs) -> anyhow::Result<ExitCode> {
             facts,
             workers: a.workers,
         },
-        |addr| {
-            eprintln_safe!(
-                "palisade admission: serving https://{addr}/validate ({active} checks on single objects)"
-            );
-        },
+        |addr| summary.log(addr),
     )?;
-    eprintln_safe!("palisade admission: stopped");
+    tracing::info!("palisade admission: stopped");
     Ok(ExitCode::SUCCESS)
+}
+
+/// What the webhook logs when it starts: where it listens and with which configuration
+/// (file paths and counts, never key material or secret values).
+struct StartupSummary {
+    config: String,
+    cert: String,
+    client_ca: Option<String>,
+    checks: usize,
+    exceptions: usize,
+    custom_checks: usize,
+    image_facts: bool,
+}
+
+impl StartupSummary {
+    fn log(&self, addr: SocketAddr) {
+        tracing::info!(
+            %addr,
+            tls = true,
+            cert = %self.cert,
+            client_auth = self.client_ca.as_deref().unwrap_or("none"),
+            config = %self.config,
+            checks = self.checks,
+            exceptions = self.exceptions,
+            custom_checks = self.custom_checks,
+            image_facts = self.image_facts,
+            "palisade admission: serving https://{addr}/validate ({} checks on single objects)",
+            self.checks
+        );
+    }
 }
 
 /// The image-facts source for `--registry` (the same collector `palisade scan --registry` uses).
@@ -271,8 +309,8 @@ fn image_facts(
         .ok()
         .and_then(|p| palisade_vulndb::VulnDb::open_existing(&p).ok());
     if db.is_none() {
-        eprintln_safe!(
-            "palisade admission: warning: no vulnerability database; images are not matched (run `palisade db import`)"
+        tracing::warn!(
+            "palisade admission: no vulnerability database; images are not matched (run `palisade db import`)"
         );
     }
     let access = crate::imagefacts::RegistryAccess {
