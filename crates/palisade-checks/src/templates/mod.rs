@@ -159,226 +159,49 @@ pub(crate) enum Scope {
     Cluster,
 }
 
-use Scope::{Cluster, Object};
-
-const fn t(name: &'static str, run: RunFn, scope: Scope, reads_network_facts: bool) -> Template {
-    Template {
-        name,
-        run,
-        scope,
-        reads_network_facts,
-    }
+/// Builds [`TEMPLATES`] from groups `(scope, reads network facts) module::{function [as
+/// name], …};` (a template is named after its function unless `as` names it).
+macro_rules! templates {
+    ($(($scope:ident, $facts:literal) $module:ident::{$($f:ident $(as $name:ident)?),+};)+) => {
+        &[$($(Template {
+            name: templates!(@name $f $($name)?),
+            run: $module::$f,
+            scope: Scope::$scope,
+            reads_network_facts: $facts,
+        },)+)+]
+    };
+    (@name $f:ident) => { stringify!($f) };
+    (@name $f:ident $name:ident) => { stringify!($name) };
 }
 
-/// Every template: name, function, scope, whether it reads NetworkPolicy facts.
-pub(crate) const TEMPLATES: &[Template] = &[
-    t("privileged", container::privileged, Object, false),
-    t(
-        "privilege_escalation",
-        container::privilege_escalation,
-        Object,
-        false,
-    ),
-    t("run_as_root", container::run_as_root, Object, false),
-    t(
-        "run_as_user_zero",
-        container::run_as_user_zero,
-        Object,
-        false,
-    ),
-    t(
-        "read_only_root_fs",
-        container::read_only_root_fs,
-        Object,
-        false,
-    ),
-    t(
-        "capabilities_added",
-        container::capabilities_added,
-        Object,
-        false,
-    ),
-    t(
-        "capabilities_not_dropped",
-        container::capabilities_not_dropped,
-        Object,
-        false,
-    ),
-    t("proc_mount", container::proc_mount, Object, false),
-    t("seccomp", container::seccomp, Object, false),
-    t("apparmor", container::apparmor, Object, false),
-    t("selinux", container::selinux, Object, false),
-    t("host_namespace", pod::host_namespace, Object, false),
-    t("host_path", pod::host_path, Object, false),
-    t("host_port", pod::host_port, Object, false),
-    t("privileged_port", pod::privileged_port, Object, false),
-    t("unsafe_sysctls", pod::unsafe_sysctls, Object, false),
-    t("automount_token", pod::automount_token, Cluster, false),
-    t(
-        "default_service_account",
-        pod::default_service_account,
-        Object,
-        false,
-    ),
-    t(
-        "missing_service_account",
-        pod::missing_service_account,
-        Cluster,
-        false,
-    ),
-    t("namespace_name", pod::namespace_name, Object, false),
-    t(
-        "secret_volume_writable",
-        pod::secret_volume_writable,
-        Object,
-        false,
-    ),
-    t("ssh_port", pod::ssh_port, Object, false),
-    t("env_secret_ref", env::env_secret_ref, Object, false),
-    t("env_secret_literal", env::env_secret_literal, Object, false),
-    t("env_duplicate", env::env_duplicate, Object, false),
-    t(
-        "resource_missing",
-        resources::resource_missing,
-        Cluster,
-        false,
-    ),
-    t("probe_missing", resources::probe_missing, Object, false),
-    t(
-        "probe_port_unknown",
-        resources::probe_port_unknown,
-        Object,
-        false,
-    ),
-    t("image_tag", image::image_tag, Object, false),
-    t("image_digest", image::image_digest, Object, false),
-    t("image_registry", image::image_registry, Object, false),
-    t("image_signature", image::image_signature, Object, false),
-    t(
-        "image_vulnerabilities",
-        image::image_vulnerabilities,
-        Object,
-        false,
-    ),
-    t("image_notorious", image::image_notorious, Object, false),
-    t("image_pull_policy", image::image_pull_policy, Object, false),
-    t(
-        "namespace_without_netpol",
-        network::namespace_without_netpol,
-        Cluster,
-        false,
-    ),
-    t("dangling_netpol", network::dangling_netpol, Cluster, false),
-    t("service_type", service::service_type, Object, false),
-    t(
-        "dangling_service",
-        service::dangling_service,
-        Cluster,
-        false,
-    ),
-    t(
-        "service_port_mismatch",
-        service::service_port_mismatch,
-        Cluster,
-        false,
-    ),
-    t(
-        "dangling_ingress",
-        service::dangling_ingress,
-        Cluster,
-        false,
-    ),
-    t("deprecated_api", service::deprecated_api, Object, false),
-    t("rbac_wildcard", rbac::wildcard, Object, false),
-    t("rbac_binding_to_role", rbac::binding_to_role, Object, false),
-    t(
-        "rbac_binding_to_group",
-        rbac::binding_to_group,
-        Object,
-        false,
-    ),
-    t("rbac_grants", rbac::grants, Object, false),
-    t("custom", custom_placeholder, Object, false),
-    t(
-        "rbac_binding_to_service_account",
-        rbac::binding_to_service_account,
-        Object,
-        false,
-    ),
-    t(
-        "rbac_binding_missing_role",
-        rbac::binding_missing_role,
-        Cluster,
-        false,
-    ),
-    t(
-        "windows_host_process",
-        container::windows_host_process,
-        Object,
-        false,
-    ),
-    t("sudo_in_command", container::sudo_in_command, Object, false),
-    t(
-        "share_process_namespace",
-        pod::share_process_namespace,
-        Object,
-        false,
-    ),
-    t("host_users", pod::host_users, Object, false),
-    t("node_name", pod::node_name, Object, false),
-    t("single_replica", pod::single_replica, Cluster, false),
-    t("missing_owner", pod::missing_owner, Cluster, false),
-    t(
-        "workload_selector_mismatch",
-        pod::workload_selector_mismatch,
-        Object,
-        false,
-    ),
-    t("known_image", pod::known_image, Object, false),
-    t(
-        "service_external_ips",
-        service::service_external_ips,
-        Object,
-        false,
-    ),
-    t(
-        "loadbalancer_open",
-        service::loadbalancer_open,
-        Object,
-        false,
-    ),
-    t(
-        "ingress_without_tls",
-        service::ingress_without_tls,
-        Object,
-        false,
-    ),
-    t("netpol_broad", network::netpol_broad, Object, true),
-    t(
-        "netpol_no_default_deny",
-        network::netpol_no_default_deny,
-        Cluster,
-        true,
-    ),
-    t(
-        "netpol_unprotected",
-        network::netpol_unprotected,
-        Cluster,
-        true,
-    ),
-    t(
-        "legacy_sa_token_secret",
-        objects::legacy_sa_token_secret,
-        Object,
-        false,
-    ),
-    t(
-        "configmap_sensitive_key",
-        objects::configmap_sensitive_key,
-        Object,
-        false,
-    ),
-];
+/// Every template, grouped by (scope, whether it reads NetworkPolicy facts). Why each
+/// cluster-scoped template needs the cluster is documented in [`crate::scope`].
+pub(crate) const TEMPLATES: &[Template] = templates! {
+    (Object, false) container::{privileged, privilege_escalation, run_as_root, run_as_user_zero,
+        read_only_root_fs, capabilities_added, capabilities_not_dropped, proc_mount, seccomp,
+        apparmor, selinux, windows_host_process, sudo_in_command};
+    (Object, false) pod::{host_namespace, host_path, host_port, privileged_port, unsafe_sysctls,
+        default_service_account, namespace_name, secret_volume_writable, ssh_port,
+        share_process_namespace, host_users, node_name, workload_selector_mismatch, known_image};
+    (Cluster, false) pod::{automount_token, missing_service_account, single_replica, missing_owner};
+    (Object, false) env::{env_secret_ref, env_secret_literal, env_duplicate};
+    (Object, false) resources::{probe_missing, probe_port_unknown};
+    (Cluster, false) resources::{resource_missing};
+    (Object, false) image::{image_tag, image_digest, image_registry, image_signature,
+        image_vulnerabilities, image_notorious, image_pull_policy};
+    (Object, true) network::{netpol_broad};
+    (Cluster, false) network::{namespace_without_netpol, dangling_netpol};
+    (Cluster, true) network::{netpol_no_default_deny, netpol_unprotected};
+    (Object, false) service::{service_type, deprecated_api, service_external_ips, loadbalancer_open,
+        ingress_without_tls};
+    (Cluster, false) service::{dangling_service, service_port_mismatch, dangling_ingress};
+    (Object, false) rbac::{wildcard as rbac_wildcard, binding_to_role as rbac_binding_to_role,
+        binding_to_group as rbac_binding_to_group, grants as rbac_grants,
+        binding_to_service_account as rbac_binding_to_service_account};
+    (Cluster, false) rbac::{binding_missing_role as rbac_binding_missing_role};
+    (Object, false) objects::{legacy_sa_token_secret, configmap_sensitive_key};
+    (Object, false) marker::{custom};
+};
 
 /// The template called `name`.
 pub(crate) fn template(name: &str) -> Option<&'static Template> {
@@ -387,8 +210,12 @@ pub(crate) fn template(name: &str) -> Option<&'static Template> {
 
 /// Custom checks are evaluated by the engine with their predicate; the template name only
 /// marks them.
-fn custom_placeholder(_: &CheckDef, _: &Ctx<'_>, _: &mut Hits) -> Result<(), String> {
-    Ok(())
+mod marker {
+    use super::{CheckDef, Ctx, Hits};
+
+    pub(super) fn custom(_: &CheckDef, _: &Ctx<'_>, _: &mut Hits) -> Result<(), String> {
+        Ok(())
+    }
 }
 
 /// Validates a check definition against its template (unknown template, bad params).
