@@ -19,7 +19,8 @@ use ::time::macros::format_description;
 use ::time::{OffsetDateTime, UtcOffset};
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
 
-/// A calendar day (proleptic Gregorian, years 0000–9999), written `YYYY-MM-DD`.
+/// A calendar day (proleptic Gregorian, the `time` crate's years -9999 to 9999), written
+/// `YYYY-MM-DD`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub struct Date(::time::Date);
 
@@ -62,12 +63,6 @@ impl Date {
             })
     }
 
-    /// The day `days` days after 1970-01-01 (before it when negative), saturating at the
-    /// ends of the supported range.
-    pub fn from_unix_days(days: i64) -> Date {
-        Timestamp::from_unix_ms(i128::from(days) * 86_400_000).date()
-    }
-
     /// The day as `(year, month 1–12, day 1–31)`.
     pub fn ymd(self) -> (i32, u8, u8) {
         (self.0.year(), u8::from(self.0.month()), self.0.day())
@@ -76,11 +71,6 @@ impl Date {
     /// The first instant of the day (00:00:00 UTC).
     pub fn midnight_utc(self) -> Timestamp {
         Timestamp(self.0.midnight().assume_utc())
-    }
-
-    /// The `time` crate's value, for libraries that take it (certificate validity).
-    pub fn to_time(self) -> ::time::Date {
-        self.0
     }
 }
 
@@ -112,14 +102,11 @@ impl<'de> Deserialize<'de> for Date {
     }
 }
 
-/// An instant, in UTC, with nanosecond precision (years 0000–9999).
+/// An instant, in UTC, with nanosecond precision (years -9999 to 9999).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub struct Timestamp(OffsetDateTime);
 
 impl Timestamp {
-    /// The Unix epoch, 1970-01-01T00:00:00Z.
-    pub const UNIX_EPOCH: Timestamp = Timestamp(OffsetDateTime::UNIX_EPOCH);
-
     /// Milliseconds since the Unix epoch (signed or not), saturating at the ends of the
     /// supported range.
     pub fn from_unix_ms(ms: impl Into<i128>) -> Timestamp {
@@ -156,7 +143,7 @@ impl Timestamp {
 
     /// Whole milliseconds since the Unix epoch (rounded towards the past).
     pub fn unix_ms(self) -> i64 {
-        // Years 0000–9999 are well within i64 milliseconds.
+        // Years -9999 to 9999 are well within i64 milliseconds.
         i64::try_from(self.0.unix_timestamp_nanos().div_euclid(1_000_000)).unwrap_or(i64::MAX)
     }
 
@@ -244,7 +231,7 @@ mod tests {
         ] {
             let d = Date::parse(text).unwrap();
             assert_eq!(d.to_string(), text);
-            assert_eq!(Date::from_unix_days(days), d);
+            assert_eq!(Timestamp::from_unix_secs(days * 86_400).date(), d);
         }
         assert_eq!(Date::parse("2000-02-29").unwrap().ymd(), (2000, 2, 29));
         for bad in [
