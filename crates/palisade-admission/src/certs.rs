@@ -1,9 +1,10 @@
 //! A self-signed CA and a serving certificate for the webhook Service (rcgen), for
 //! `palisade admission manifests --generate-certs DIR` and for tests.
 
+use palisade_model::time::{Clock, Date, SystemClock};
 use rcgen::{
     BasicConstraints, CertificateParams, DnType, ExtendedKeyUsagePurpose, IsCa, Issuer, KeyPair,
-    KeyUsagePurpose, date_time_ymd,
+    KeyUsagePurpose,
 };
 
 /// A CA certificate plus a serving certificate and key it signed, all PEM.
@@ -26,12 +27,12 @@ pub struct CertError(pub String);
 /// `days` days, at most ten years), both starting on `today` (`YYYY-MM-DD`, UTC).
 pub fn generate(dns_names: &[String], today: &str, days: u32) -> Result<GeneratedCerts, CertError> {
     let err = |e: rcgen::Error| CertError(e.to_string());
-    let (y, m, d) = parse_date(today)?;
+    let today = Date::parse(today).map_err(|e| CertError(e.to_string()))?;
     if dns_names.is_empty() {
         return Err(CertError("at least one DNS name is needed".into()));
     }
     let days = days.clamp(1, 3650);
-    let not_before = date_time_ymd(y, m, d);
+    let not_before = today.midnight_utc().to_time();
     let ca_key = KeyPair::generate().map_err(err)?;
     let mut ca = CertificateParams::new(Vec::<String>::new()).map_err(err)?;
     ca.is_ca = IsCa::Ca(BasicConstraints::Constrained(0));
@@ -65,33 +66,12 @@ pub fn generate(dns_names: &[String], today: &str, days: u32) -> Result<Generate
 
 /// [`generate`] starting today (UTC, from the system clock).
 pub fn generate_today(dns_names: &[String], days: u32) -> Result<GeneratedCerts, CertError> {
-    let secs = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map(|d| d.as_secs())
-        .unwrap_or(0);
-    generate(
-        dns_names,
-        &palisade_model::calendar::iso_date((secs / 86_400) as i64),
-        days,
-    )
-}
-
-fn parse_date(s: &str) -> Result<(i32, u8, u8), CertError> {
-    let bad = || CertError(format!("date {s:?} is not YYYY-MM-DD"));
-    let mut parts = s.splitn(3, '-');
-    let y: i32 = parts.next().and_then(|p| p.parse().ok()).ok_or_else(bad)?;
-    let m: u8 = parts.next().and_then(|p| p.parse().ok()).ok_or_else(bad)?;
-    let d: u8 = parts.next().and_then(|p| p.parse().ok()).ok_or_else(bad)?;
-    if !(1..=12).contains(&m) || !(1..=31).contains(&d) {
-        return Err(bad());
-    }
-    Ok((y, m, d.min(28)))
+    generate(dns_names, &SystemClock.today().to_string(), days)
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-    use palisade_model::calendar::civil_from_days;
 
     #[test]
     fn certificates_are_pem_and_dates_are_checked() {
@@ -102,8 +82,11 @@ mod tests {
         assert_ne!(c.ca_pem, c.cert_pem);
         assert!(generate(&["a".into()], "29.11.2026", 1).is_err());
         assert!(generate(&[], "2026-11-29", 1).is_err());
-        assert_eq!(civil_from_days(0), (1970, 1, 1));
-        assert_eq!(civil_from_days(11_016), (2000, 2, 29));
+        // A day that does not exist is refused, not clamped.
+        let e = generate(&["a".into()], "2026-02-30", 1).unwrap_err();
+        assert!(e.0.contains("invalid date \"2026-02-30\""), "{e}");
+        let c = generate(&["leap.ns.svc".into()], "2028-02-29", 1).unwrap();
+        assert!(c.cert_pem.starts_with("-----BEGIN CERTIFICATE-----"));
         assert!(generate_today(&["x.y.svc".into()], 30).is_ok());
     }
 }

@@ -8,6 +8,7 @@ use globset::{Glob, GlobSet, GlobSetBuilder};
 use palisade_checks::{Catalog, Engine, EngineOptions, ScanOutcome, cluster_context_checks};
 use palisade_config::Config;
 use palisade_config::admission::{AdmissionSection, Mode};
+use palisade_model::time::Date;
 use palisade_model::{Finding, Inventory, ObjectRef, RegistryFactsTable};
 use serde::Serialize;
 use serde_json::Value;
@@ -184,12 +185,11 @@ pub struct Admission {
 impl Admission {
     /// Builds the policy from a validated configuration, exactly as `palisade scan` builds its
     /// engine, minus the checks that need cluster context (see
-    /// [`palisade_checks::needs_cluster_context`]). `today` (`YYYY-MM-DD`) enforces exception
-    /// expiry.
+    /// [`palisade_checks::needs_cluster_context`]). `today` enforces exception expiry.
     pub fn new(
         config: &Config,
         catalog: Catalog,
-        today: Option<String>,
+        today: Option<Date>,
     ) -> Result<Admission, PolicyError> {
         let mut options = config.engine_options(today);
         options.skip.extend(cluster_context_checks(&catalog));

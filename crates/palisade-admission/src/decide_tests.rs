@@ -4,6 +4,7 @@
 
 use palisade_checks::Catalog;
 use palisade_config::Config;
+use palisade_model::time::Date;
 use serde_json::{Value, json};
 
 use crate::review::parse_review;
@@ -12,7 +13,8 @@ use crate::{Admission, Decision, Outcome, Prepared, StaticRegistryFacts};
 fn admission(config_yaml: &str) -> Admission {
     let catalog = Catalog::builtin();
     let config = Config::from_yaml(config_yaml, &catalog).expect("test config is valid");
-    Admission::new(&config, catalog, Some("2026-01-15".into())).expect("policy builds")
+    Admission::new(&config, catalog, Some(Date::parse("2026-01-15").unwrap()))
+        .expect("policy builds")
 }
 
 fn review(operation: &str, namespace: &str, object: Value) -> Vec<u8> {

@@ -22,6 +22,7 @@ use hyper::body::Incoming;
 use hyper::{Method, Request, Response, StatusCode, header};
 use hyper_util::rt::{TokioExecutor, TokioIo, TokioTimer};
 use hyper_util::server::graceful::GracefulShutdown;
+use palisade_model::time::{Clock, Date};
 use tokio::net::{TcpListener, TcpStream};
 use tokio::sync::Semaphore;
 use tokio_rustls::TlsAcceptor;
@@ -102,8 +103,8 @@ pub enum ServerError {
     },
 }
 
-/// Builds the policy for a date (`YYYY-MM-DD`), to refresh exception expiry daily.
-pub type PolicyBuilder = Arc<dyn Fn(&str) -> Result<Admission, PolicyError> + Send + Sync>;
+/// Builds the policy for a day, to refresh exception expiry daily.
+pub type PolicyBuilder = Arc<dyn Fn(Date) -> Result<Admission, PolicyError> + Send + Sync>;
 
 /// Receives audit records of notable decisions (never for dry-run requests).
 pub type AuditSink = Arc<dyn Fn(&AuditRecord) + Send + Sync>;
@@ -132,7 +133,7 @@ pub struct Server {
     store: Arc<CertStore>,
     tls: Arc<rustls::ServerConfig>,
     listener: TcpListener,
-    refresh: Option<(PolicyBuilder, fn() -> String)>,
+    refresh: Option<(PolicyBuilder, Arc<dyn Clock>)>,
 }
 
 /// Writes an audit record as one JSON line on stderr, in a single write (stderr is
@@ -205,9 +206,9 @@ impl Server {
         self
     }
 
-    /// Rebuilds the policy with `build` whenever `today()` changes (checked every minute).
-    pub fn with_daily_refresh(mut self, build: PolicyBuilder, today: fn() -> String) -> Server {
-        self.refresh = Some((build, today));
+    /// Rebuilds the policy with `build` whenever `clock`'s day changes (checked every minute).
+    pub fn with_daily_refresh(mut self, build: PolicyBuilder, clock: Arc<dyn Clock>) -> Server {
+        self.refresh = Some((build, clock));
         self
     }
 
@@ -231,8 +232,8 @@ impl Server {
             store.clone(),
             state.clone(),
         )));
-        if let Some((build, today)) = refresh {
-            background.push(tokio::spawn(refresh_policy(state.clone(), build, today)));
+        if let Some((build, clock)) = refresh {
+            background.push(tokio::spawn(refresh_policy(state.clone(), build, clock)));
         }
         let graceful = GracefulShutdown::new();
         let slots = Arc::new(Semaphore::new(state.options.max_connections.max(1)));
@@ -247,7 +248,7 @@ impl Server {
                 Ok(a) => a,
                 Err(e) => {
                     // Out of descriptors and the like: back off briefly instead of spinning.
-                    eprintln!("palisade admission: accept failed: {e}");
+                    tracing::error!(error = %e, "accept failed");
                     tokio::time::sleep(Duration::from_millis(50)).await;
                     continue;
                 }
@@ -267,12 +268,16 @@ impl Server {
         state.ready.store(false, Ordering::SeqCst);
         drop(listener);
         let grace = state.options.shutdown_grace;
+        tracing::info!(
+            grace_secs = grace.as_secs_f64(),
+            "shutting down: no new connections, draining open ones"
+        );
         if tokio::time::timeout(grace, graceful.shutdown())
             .await
             .is_err()
         {
-            eprintln!(
-                "palisade admission: connections still open after the {}s grace period; closing",
+            tracing::warn!(
+                "connections still open after the {}s grace period; closing",
                 grace.as_secs()
             );
         }
@@ -291,9 +296,14 @@ async fn serve_connection(
 ) {
     state.metrics.connection(true);
     let opts = &state.options;
+    let peer = tcp.peer_addr().ok();
     let tls = match tokio::time::timeout(opts.handshake_timeout, acceptor.accept(tcp)).await {
         Ok(Ok(s)) => s,
-        _ => {
+        failed => {
+            match failed {
+                Ok(Err(e)) => tracing::warn!(peer = ?peer, error = %e, "TLS handshake failed"),
+                _ => tracing::warn!(peer = ?peer, "TLS handshake timed out"),
+            }
             state.metrics.tls_handshake_failure();
             state.metrics.connection(false);
             return;
@@ -365,10 +375,15 @@ async fn handle(state: &Webhook, client: Client, req: Request<Incoming>) -> Resp
     );
     let needs_identity = matches!(path.as_str(), "/validate" | "/metrics");
     let response = match (req.method(), path.as_str()) {
-        _ if needs_identity && client == Client::Anonymous => text(
-            StatusCode::UNAUTHORIZED,
-            format!("{path} requires a client certificate issued by the configured client CA\n"),
-        ),
+        _ if needs_identity && client == Client::Anonymous => {
+            tracing::warn!(%path, "request without a client certificate refused");
+            text(
+                StatusCode::UNAUTHORIZED,
+                format!(
+                    "{path} requires a client certificate issued by the configured client CA\n"
+                ),
+            )
+        }
         (&Method::POST, "/validate") => validate(state, req).await,
         (&Method::GET | &Method::HEAD, "/healthz") => text(StatusCode::OK, "ok\n"),
         (&Method::GET | &Method::HEAD, "/readyz") => {
@@ -413,6 +428,13 @@ async fn handle(state: &Webhook, client: Client, req: Request<Incoming>) -> Resp
     response
 }
 
+/// An error answer to a review request, logged: its text is Palisade's own (sizes, timeouts,
+/// which envelope field is malformed), never the reviewed object's values.
+fn rejected(code: StatusCode, message: String) -> Response<Body> {
+    tracing::warn!(status = code.as_u16(), "review request rejected: {message}");
+    text(code, message + "\n")
+}
+
 async fn validate(state: &Webhook, req: Request<Incoming>) -> Response<Body> {
     let start = Instant::now();
     let limit = state.options.max_body_bytes;
@@ -420,9 +442,9 @@ async fn validate(state: &Webhook, req: Request<Incoming>) -> Response<Body> {
         let what = size.map_or("request body".to_string(), |n| {
             format!("request body of {n} bytes")
         });
-        text(
+        rejected(
             StatusCode::PAYLOAD_TOO_LARGE,
-            format!("{what} exceeds the limit of {limit} bytes (--max-body-bytes)\n"),
+            format!("{what} exceeds the limit of {limit} bytes (--max-body-bytes)"),
         )
     };
     if let Some(len) = req
@@ -437,10 +459,10 @@ async fn validate(state: &Webhook, req: Request<Incoming>) -> Response<Body> {
     let body = Limited::new(req.into_body(), limit);
     let bytes = match tokio::time::timeout(state.options.body_timeout, body.collect()).await {
         Err(_) => {
-            return text(
+            return rejected(
                 StatusCode::REQUEST_TIMEOUT,
                 format!(
-                    "request body not received within {}s\n",
+                    "request body not received within {}s",
                     state.options.body_timeout.as_secs_f64()
                 ),
             );
@@ -451,13 +473,13 @@ async fn validate(state: &Webhook, req: Request<Incoming>) -> Response<Body> {
             {
                 return too_large(None);
             }
-            return text(StatusCode::BAD_REQUEST, format!("reading the body: {e}\n"));
+            return rejected(StatusCode::BAD_REQUEST, format!("reading the body: {e}"));
         }
         Ok(Ok(collected)) => collected.to_bytes(),
     };
     let request = match parse_review(&bytes) {
         Ok(r) => r,
-        Err(e) => return text(StatusCode::BAD_REQUEST, format!("{e}\n")),
+        Err(e) => return rejected(StatusCode::BAD_REQUEST, e.to_string()),
     };
     let policy = state.policy();
     let decision = match tokio::time::timeout(
@@ -468,16 +490,17 @@ async fn validate(state: &Webhook, req: Request<Incoming>) -> Response<Body> {
     {
         Ok(Some(d)) => d,
         Ok(None) => {
+            tracing::error!("the review task failed (panicked or was cancelled)");
             return text(
                 StatusCode::INTERNAL_SERVER_ERROR,
                 "the review failed internally; see the server log\n",
             );
         }
         Err(_) => {
-            return text(
+            return rejected(
                 StatusCode::GATEWAY_TIMEOUT,
                 format!(
-                    "no decision within {}s (image facts too slow?)\n",
+                    "no decision within {}s (image facts too slow?)",
                     state.options.review_timeout.as_secs_f64()
                 ),
             );
@@ -557,33 +580,38 @@ async fn watch_certificates(store: Arc<CertStore>, state: Arc<Webhook>) {
             Ok(false) => {}
             Ok(true) => {
                 state.metrics.tls_reload(true);
-                eprintln!("palisade admission: serving certificate reloaded");
+                tracing::info!(
+                    cert = %state.options.cert.display(),
+                    "serving certificate reloaded"
+                );
             }
             Err(e) => {
                 state.metrics.tls_reload(false);
-                eprintln!(
-                    "palisade admission: certificate reload failed, keeping the previous one: {e}"
+                tracing::warn!(
+                    cert = %state.options.cert.display(),
+                    "certificate reload failed, keeping the previous one: {e}"
                 );
             }
         }
     }
 }
 
-async fn refresh_policy(state: Arc<Webhook>, build: PolicyBuilder, today: fn() -> String) {
-    let mut current = today();
+async fn refresh_policy(state: Arc<Webhook>, build: PolicyBuilder, clock: Arc<dyn Clock>) {
+    let mut current = clock.today();
     let mut tick = tokio::time::interval(Duration::from_secs(60));
     loop {
         tick.tick().await;
-        let now = today();
+        let now = clock.today();
         if now == current {
             continue;
         }
-        match build(&now) {
+        match build(now) {
             Ok(policy) => {
                 *state.policy.write().unwrap_or_else(|p| p.into_inner()) = Arc::new(policy);
                 current = now;
+                tracing::info!(day = %now, "policy rebuilt for the new day (exception expiry)");
             }
-            Err(e) => eprintln!("palisade admission: rebuilding the policy for {now}: {e}"),
+            Err(e) => tracing::error!(day = %now, "rebuilding the policy failed: {e}"),
         }
     }
 }
@@ -617,8 +645,8 @@ pub struct ServeConfig {
     pub options: ServerOptions,
     /// The policy for today.
     pub policy: Admission,
-    /// Rebuilds the policy when the date changes.
-    pub refresh: Option<(PolicyBuilder, fn() -> String)>,
+    /// Rebuilds the policy when the clock's day changes.
+    pub refresh: Option<(PolicyBuilder, Arc<dyn Clock>)>,
     /// Image facts source, if registry access is configured.
     pub facts: Option<Arc<dyn RegistryFactsSource>>,
     /// Worker threads (default: one per core).
@@ -642,8 +670,8 @@ pub fn serve_until_signal(
         if let Some(source) = config.facts {
             server = server.with_image_facts(source);
         }
-        if let Some((build, today)) = config.refresh {
-            server = server.with_daily_refresh(build, today);
+        if let Some((build, clock)) = config.refresh {
+            server = server.with_daily_refresh(build, clock);
         }
         let addr = server.local_addr().map_err(|source| ServerError::Bind {
             addr: SocketAddr::from(([0, 0, 0, 0], 0)),

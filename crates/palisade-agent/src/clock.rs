@@ -1,12 +1,10 @@
 //! Clocks: wall time for records, the monotonic clock the proc connector stamps events with.
 
-use std::time::{SystemTime, UNIX_EPOCH};
+use palisade_model::time::{Clock, SystemClock};
 
-/// Milliseconds since the Unix epoch.
+/// Milliseconds since the Unix epoch, from the workspace's one wall clock.
 pub fn now_ms() -> u64 {
-    SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .map_or(0, |d| d.as_millis() as u64)
+    SystemClock.now().unix_ms_unsigned().unwrap_or(0)
 }
 
 /// `CLOCK_MONOTONIC` in nanoseconds: the clock of the proc connector's `timestamp_ns`.

@@ -15,12 +15,12 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use palisade_model::flow::FlowEndpoint;
+use palisade_model::time::Timestamp;
 use palisade_runtime::event::{Connection, ContainerInfo, Event, Protocol};
 use palisade_runtime::flows::{
     FlowKey, ObservedConnection, connections, container_endpoint, flow_for, flow_key,
     parse_socket_table,
 };
-use palisade_runtime::time::rfc3339_ms;
 
 use crate::clock::{BootClock, now_ms};
 use crate::output::{Output, OutputSender};
@@ -185,7 +185,12 @@ impl NetMonitor {
                 if self.flows_enabled {
                     let local = container_endpoint(owner);
                     let resolve = |ip: IpAddr| peers.get(&ip).cloned();
-                    let flow = flow_for(&c.connection, &local, &resolve, rfc3339_ms(now));
+                    let flow = flow_for(
+                        &c.connection,
+                        &local,
+                        &resolve,
+                        Timestamp::from_unix_ms(now).rfc3339_ms(),
+                    );
                     let key = flow_key(&flow);
                     let due = self
                         .emitted

@@ -16,6 +16,7 @@ use std::sync::mpsc::{Receiver, RecvTimeoutError, SyncSender, TrySendError};
 use std::time::{Duration, Instant};
 
 use palisade_model::Severity;
+use palisade_model::time::Timestamp;
 use palisade_runtime::alert::{Alert, BASELINE_RULE_ID, ResponseRecord, ResponseStatus};
 use palisade_runtime::attribution::CgroupAttribution;
 use palisade_runtime::baseline::{BaselineSettings, BaselineStore, Observation, Selector};
@@ -23,7 +24,6 @@ use palisade_runtime::event::{ContainerInfo, Event};
 use palisade_runtime::policy::FindingsSummary;
 use palisade_runtime::response::{Action, Decision, ResponseGuard, ResponseRequest};
 use palisade_runtime::rules::RuleSet;
-use palisade_runtime::time::rfc3339_ms;
 
 use crate::clock::{monotonic_ns, now_ms};
 use crate::net::SharedRegistry;
@@ -274,7 +274,7 @@ impl Processor {
                     Stats::inc(&self.stats.responses_skipped);
                     self.out.send(Output::Response(Box::new(ResponseRecord {
                         record: "response".into(),
-                        time: rfc3339_ms(now_ms()),
+                        time: Timestamp::from_unix_ms(now_ms()).rfc3339_ms(),
                         rule: rule.clone(),
                         action,
                         request: None,

@@ -8,10 +8,10 @@ use std::sync::Arc;
 use std::sync::mpsc::{Receiver, SyncSender, TrySendError};
 use std::time::Duration;
 
+use palisade_model::time::Timestamp;
 use palisade_runtime::alert::{ResponseRecord, ResponseStatus};
 use palisade_runtime::event::ContainerRuntime;
 use palisade_runtime::response::ResponseRequest;
-use palisade_runtime::time::rfc3339_ms;
 
 use crate::clock::now_ms;
 use crate::config::{KubernetesConfig, ResponseConfig};
@@ -61,7 +61,7 @@ fn record(job: &ResponseJob, status: ResponseStatus, detail: String) -> Response
     };
     ResponseRecord {
         record: "response".into(),
-        time: rfc3339_ms(now_ms()),
+        time: Timestamp::from_unix_ms(now_ms()).rfc3339_ms(),
         rule: job.rule.clone(),
         action: job.request.action(),
         request: Some(job.request.clone()),

@@ -22,9 +22,9 @@ pub struct EngineOptions {
     pub annotation_exceptions: bool,
     /// Scoped exceptions from configuration.
     pub exceptions: Vec<Exception>,
-    /// Today's date (`YYYY-MM-DD`) for exception expiry; the caller supplies it because the
-    /// engine reads no clock. `None`: expiry dates are not enforced.
-    pub today: Option<String>,
+    /// Today's date for exception expiry; the caller supplies it because the engine reads no
+    /// clock. `None`: expiry dates are not enforced.
+    pub today: Option<palisade_model::time::Date>,
     /// Run only these checks (IDs or names); empty = all.
     pub only: Vec<String>,
     /// Never run these checks (IDs or names).
@@ -107,7 +107,7 @@ impl Engine {
     pub fn run(&self, inv: &Inventory) -> ScanOutcome {
         let ctx = Ctx::with_images(inv, &self.options.images);
         let mut outcome = ScanOutcome::default();
-        let today = self.options.today.as_deref();
+        let today = self.options.today;
         let (active, expired): (Vec<&Exception>, Vec<&Exception>) = self
             .options
             .exceptions

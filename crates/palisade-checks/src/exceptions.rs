@@ -2,6 +2,7 @@
 
 use globset::{Glob, GlobMatcher};
 use palisade_model::Finding;
+use palisade_model::time::Date;
 use serde::{Deserialize, Serialize};
 
 /// Annotation listing check IDs or names to ignore on an object (comma-separated, or `*`).
@@ -29,9 +30,10 @@ pub struct Exception {
     pub image: Option<String>,
     /// Why the risk is accepted (required: auditors ask).
     pub reason: String,
-    /// Last day the exception is valid (`YYYY-MM-DD`); after it, it stops suppressing.
+    /// Last day the exception is valid (`YYYY-MM-DD`, a day of the calendar); after it, it
+    /// stops suppressing.
     #[serde(default)]
-    pub expires: Option<String>,
+    pub expires: Option<Date>,
 }
 
 /// Whether an exception is still in force on a given day.
@@ -45,29 +47,22 @@ pub enum ExceptionStatus {
 }
 
 impl Exception {
-    /// Status on `today` (`YYYY-MM-DD`; ISO dates compare as strings). Without a date the
+    /// Status on `today`: expired from the day after `expires` on. Without either date the
     /// exception counts as active.
-    pub fn status(&self, today: Option<&str>) -> ExceptionStatus {
-        match (&self.expires, today) {
-            (Some(exp), Some(today)) if today > exp.as_str() => ExceptionStatus::Expired,
+    pub fn status(&self, today: Option<Date>) -> ExceptionStatus {
+        match (self.expires, today) {
+            (Some(exp), Some(today)) if today > exp => ExceptionStatus::Expired,
             _ => ExceptionStatus::Active,
         }
     }
 
-    /// Checks the globs and the date format.
+    /// Checks the globs, the reason and the check list (the date was checked when parsed).
     pub fn validate(&self) -> Result<(), String> {
         for g in [&self.namespace, &self.name, &self.image]
             .into_iter()
             .flatten()
         {
             Glob::new(g).map_err(|e| format!("invalid glob {g:?}: {e}"))?;
-        }
-        if let Some(d) = &self.expires
-            && !is_iso_date(d)
-        {
-            return Err(format!(
-                "expires {d:?} is not a date of the form YYYY-MM-DD"
-            ));
         }
         if self.reason.trim().is_empty() {
             return Err("reason must not be empty".into());
@@ -113,16 +108,6 @@ pub fn glob_match(pattern: &str, value: &str) -> bool {
 
 fn matcher(p: &str) -> Option<GlobMatcher> {
     Glob::new(p).ok().map(|g| g.compile_matcher())
-}
-
-fn is_iso_date(d: &str) -> bool {
-    let b = d.as_bytes();
-    b.len() == 10
-        && b[4] == b'-'
-        && b[7] == b'-'
-        && b.iter()
-            .enumerate()
-            .all(|(i, c)| i == 4 || i == 7 || c.is_ascii_digit())
 }
 
 /// Parses the ignore annotation value into check IDs/names.

@@ -25,6 +25,6 @@ pub use exceptions::{
     ANNOTATION_IGNORE, ANNOTATION_IGNORE_REASON, Exception, ExceptionStatus, glob_match,
 };
 pub use images::ImagePolicy;
-pub use scope::{CLUSTER_CONTEXT_TEMPLATES, cluster_context_checks, needs_cluster_context};
+pub use scope::{cluster_context_checks, cluster_context_templates, needs_cluster_context};
 
 pub use palisade_model::{Finding, Inventory, Severity};

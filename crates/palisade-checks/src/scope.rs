@@ -27,32 +27,25 @@
 //! Every other built-in template reads only the object it reports on (its pod template, its
 //! own rules, ports, annotations or images, plus image facts handed to the engine), and so do
 //! custom CEL checks (`object` is the one object). `netpol_broad` inspects the rules of the
-//! policy itself. New templates are object-local unless listed here; a unit test fails when a
-//! catalog template is in neither list, so every new template gets a deliberate decision.
+//! policy itself. The classification is the `scope` column of the one template table
+//! (`templates::TEMPLATES`): a new template cannot be added without deciding it.
 
 use crate::catalog::{Catalog, CheckDef};
+use crate::templates::{Scope, TEMPLATES, template};
 
-/// Templates whose checks read objects other than the one they report on.
-pub const CLUSTER_CONTEXT_TEMPLATES: &[&str] = &[
-    "namespace_without_netpol",
-    "dangling_netpol",
-    "netpol_no_default_deny",
-    "netpol_unprotected",
-    "dangling_service",
-    "service_port_mismatch",
-    "dangling_ingress",
-    "missing_service_account",
-    "automount_token",
-    "rbac_binding_missing_role",
-    "single_replica",
-    "missing_owner",
-    "resource_missing",
-];
+/// Names of the templates whose checks read objects other than the one they report on, in
+/// table order.
+pub fn cluster_context_templates() -> impl Iterator<Item = &'static str> {
+    TEMPLATES
+        .iter()
+        .filter(|t| t.scope == Scope::Cluster)
+        .map(|t| t.name)
+}
 
 /// Whether `check` needs objects other than the one it reports on to decide (so it must not
 /// run on a single admitted object).
 pub fn needs_cluster_context(check: &CheckDef) -> bool {
-    CLUSTER_CONTEXT_TEMPLATES.contains(&check.template.as_str())
+    template(&check.template).is_some_and(|t| t.scope == Scope::Cluster)
 }
 
 /// IDs of the checks of `catalog` that need cluster context, in catalog order; pass them to
@@ -71,75 +64,35 @@ mod tests {
     use super::*;
     use crate::{Engine, EngineOptions};
 
-    /// Templates reviewed as object-local (see the module documentation).
-    const OBJECT_LOCAL_TEMPLATES: &[&str] = &[
-        "privileged",
-        "privilege_escalation",
-        "run_as_root",
-        "run_as_user_zero",
-        "read_only_root_fs",
-        "capabilities_added",
-        "capabilities_not_dropped",
-        "proc_mount",
-        "seccomp",
-        "apparmor",
-        "selinux",
-        "host_namespace",
-        "host_path",
-        "host_port",
-        "privileged_port",
-        "unsafe_sysctls",
-        "default_service_account",
-        "namespace_name",
-        "secret_volume_writable",
-        "ssh_port",
-        "env_secret_ref",
-        "env_secret_literal",
-        "env_duplicate",
-        "probe_missing",
-        "probe_port_unknown",
-        "image_tag",
-        "image_digest",
-        "image_pull_policy",
-        // The image policy checks read the image reference and the image facts the edge
-        // gathered for it (registry, signature, vulnerabilities): nothing else in the cluster.
-        "image_registry",
-        "image_signature",
-        "image_vulnerabilities",
-        "image_notorious",
-        "service_type",
-        "deprecated_api",
-        "rbac_wildcard",
-        "rbac_binding_to_role",
-        "rbac_binding_to_group",
-        "rbac_grants",
-        "rbac_binding_to_service_account",
-        "windows_host_process",
-        "sudo_in_command",
-        "share_process_namespace",
-        "host_users",
-        "node_name",
-        "workload_selector_mismatch",
-        "known_image",
-        "service_external_ips",
-        "loadbalancer_open",
-        "ingress_without_tls",
-        "netpol_broad",
-        "legacy_sa_token_secret",
-        "configmap_sensitive_key",
-        "custom",
-    ];
-
+    /// The templates that need cluster context, pinned: moving one changes what the
+    /// admission webhook enforces, so it must be a visible decision here too.
     #[test]
-    fn every_builtin_template_is_classified_once() {
+    fn the_cluster_context_templates_are_the_documented_ones() {
+        let mut cluster: Vec<&str> = cluster_context_templates().collect();
+        cluster.sort_unstable();
+        let mut documented = [
+            "namespace_without_netpol",
+            "dangling_netpol",
+            "netpol_no_default_deny",
+            "netpol_unprotected",
+            "dangling_service",
+            "service_port_mismatch",
+            "dangling_ingress",
+            "missing_service_account",
+            "automount_token",
+            "rbac_binding_missing_role",
+            "single_replica",
+            "missing_owner",
+            "resource_missing",
+        ];
+        documented.sort_unstable();
+        assert_eq!(cluster, documented);
         for check in Catalog::builtin().checks() {
-            let t = check.template.as_str();
-            let local = OBJECT_LOCAL_TEMPLATES.contains(&t);
-            let cluster = CLUSTER_CONTEXT_TEMPLATES.contains(&t);
             assert!(
-                local ^ cluster,
-                "{} uses template {t:?}: classify it in scope.rs (local: {local}, cluster: {cluster})",
-                check.id
+                template(&check.template).is_some(),
+                "{} uses template {:?}, which is not in the table",
+                check.id,
+                check.template
             );
         }
     }

@@ -38,6 +38,7 @@ use std::sync::Arc;
 
 use palisade_checks::{Catalog, CheckDef, CustomCheck, EngineOptions, Exception, ObjectPredicate};
 use palisade_model::Severity;
+use palisade_model::time::Date;
 use serde::Deserialize;
 
 /// Check selection and severity overrides.
@@ -138,6 +139,32 @@ pub enum ConfigError {
     Invalid(String),
 }
 
+/// Names the entry and field of an expiry date that is no calendar day
+/// (`exceptions[0].expires: invalid date "2027-99-99" …`), which the typed parse below could
+/// only report by line and column. Documents of another shape are left to that parse.
+fn check_expiry_dates(text: &str) -> Result<(), ConfigError> {
+    #[derive(Deserialize)]
+    struct Dates {
+        #[serde(default)]
+        exceptions: Vec<Expiry>,
+    }
+    #[derive(Deserialize)]
+    struct Expiry {
+        #[serde(default)]
+        expires: Option<String>,
+    }
+    let Ok(dates) = serde_saphyr::from_str::<Dates>(text) else {
+        return Ok(());
+    };
+    for (i, e) in dates.exceptions.iter().enumerate() {
+        if let Some(text) = &e.expires {
+            Date::parse(text)
+                .map_err(|e| ConfigError::Invalid(format!("exceptions[{i}].expires: {e}")))?;
+        }
+    }
+    Ok(())
+}
+
 impl Config {
     /// Parses and validates a configuration document against `catalog` (check IDs and names
     /// must exist).
@@ -145,6 +172,7 @@ impl Config {
         if text.trim().is_empty() {
             return Ok(Config::default());
         }
+        check_expiry_dates(text)?;
         let config: Config =
             serde_saphyr::from_str(text).map_err(|e| ConfigError::Parse(e.to_string()))?;
         config.validate(catalog)?;
@@ -230,8 +258,8 @@ impl Config {
             .collect()
     }
 
-    /// Engine options for this configuration; `today` (`YYYY-MM-DD`) enforces expiry dates.
-    pub fn engine_options(&self, today: Option<String>) -> EngineOptions {
+    /// Engine options for this configuration; `today` enforces expiry dates.
+    pub fn engine_options(&self, today: Option<Date>) -> EngineOptions {
         let mut severity_overrides = self.checks.severity.clone();
         // `images.require_digest` makes an unpinned image a high finding (PAL-036), unless
         // the check's severity is set explicitly.
@@ -258,5 +286,56 @@ impl Config {
                 facts: Default::default(),
             },
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use palisade_checks::ExceptionStatus;
+
+    fn parse(text: &str) -> Result<Config, ConfigError> {
+        Config::from_yaml(text, &Catalog::builtin())
+    }
+
+    fn exception(expires: &str) -> String {
+        format!("exceptions:\n- checks: [PAL-001]\n  reason: accepted\n  expires: {expires}\n")
+    }
+
+    #[test]
+    fn expiry_dates_are_calendar_days_named_by_field() {
+        for bad in ["2027-99-99", "2027-02-30", "2027-3-31", "next week"] {
+            let e = parse(&exception(bad)).unwrap_err().to_string();
+            assert!(
+                e.contains(&format!("exceptions[0].expires: invalid date {bad:?}")),
+                "{bad}: {e}"
+            );
+        }
+        let e = parse(&format!(
+            "{}{}",
+            exception("2027-03-31"),
+            "- checks: [PAL-002]\n  reason: r\n  expires: \"2027-13-01\"\n"
+        ))
+        .unwrap_err()
+        .to_string();
+        assert!(
+            e.contains("exceptions[1].expires: invalid date \"2027-13-01\""),
+            "{e}"
+        );
+    }
+
+    #[test]
+    fn expiry_compares_days_not_strings() {
+        let config = parse(&exception("2027-03-31")).unwrap();
+        let e = &config.exceptions[0];
+        let day = |s: &str| Some(Date::parse(s).unwrap());
+        assert_eq!(e.status(day("2027-03-31")), ExceptionStatus::Active);
+        assert_eq!(e.status(day("2027-04-01")), ExceptionStatus::Expired);
+        assert_eq!(e.status(day("2026-12-31")), ExceptionStatus::Active);
+        assert_eq!(e.status(None), ExceptionStatus::Active);
+        assert_eq!(
+            config.engine_options(day("2027-04-01")).today,
+            day("2027-04-01")
+        );
     }
 }

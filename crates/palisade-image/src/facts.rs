@@ -5,6 +5,7 @@
 
 use std::collections::BTreeMap;
 
+use palisade_model::time::Timestamp;
 use serde::Serialize;
 
 use crate::config::ImageConfig;
@@ -180,7 +181,11 @@ pub fn facts(config: &ImageConfig, fs: &ImageFs) -> ImageContentFacts {
         cmd: rc.cmd.unwrap_or_default(),
         working_dir: rc.working_dir.filter(|w| !w.is_empty()),
         labels: rc.labels.unwrap_or_default(),
-        created_unix: config.created.as_deref().and_then(parse_rfc3339),
+        created_unix: config
+            .created
+            .as_deref()
+            .and_then(|c| Timestamp::parse_rfc3339(c).ok())
+            .map(Timestamp::unix_secs),
         created: config.created.clone(),
         history: config.history.iter().map(classify_history).collect(),
         secret_files: secret_files(fs),
@@ -415,63 +420,9 @@ fn tools(fs: &ImageFs) -> Vec<Tool> {
     out
 }
 
-/// Parses an RFC 3339 timestamp (`2024-01-02T03:04:05.123456789Z`, offsets allowed) into
-/// seconds since the Unix epoch.
-pub fn parse_rfc3339(s: &str) -> Option<i64> {
-    let s = s.trim();
-    let b = s.as_bytes();
-    if b.len() < 20 || b[4] != b'-' || b[7] != b'-' || !matches!(b[10], b'T' | b't' | b' ') {
-        return None;
-    }
-    let num = |r: std::ops::Range<usize>| s.get(r)?.parse::<i64>().ok();
-    let (y, mo, d) = (num(0..4)?, num(5..7)?, num(8..10)?);
-    let (h, mi, se) = (num(11..13)?, num(14..16)?, num(17..19)?);
-    if !(1..=12).contains(&mo) || !(1..=31).contains(&d) || h > 23 || mi > 59 || se > 60 {
-        return None;
-    }
-    let mut rest = &s[19..];
-    if let Some(frac) = rest.strip_prefix('.') {
-        let digits = frac.bytes().take_while(u8::is_ascii_digit).count();
-        rest = &frac[digits..];
-    }
-    let offset = match rest {
-        "Z" | "z" => 0,
-        _ => {
-            let sign = match rest.as_bytes().first()? {
-                b'+' => 1,
-                b'-' => -1,
-                _ => return None,
-            };
-            let oh = rest.get(1..3)?.parse::<i64>().ok()?;
-            let om = rest.get(4..6)?.parse::<i64>().ok()?;
-            sign * (oh * 3600 + om * 60)
-        }
-    };
-    // Days from civil date (Howard Hinnant's algorithm).
-    let y2 = if mo <= 2 { y - 1 } else { y };
-    let era = y2.div_euclid(400);
-    let yoe = y2 - era * 400;
-    let mp = (mo + 9) % 12;
-    let doy = (153 * mp + 2) / 5 + d - 1;
-    let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-    let days = era * 146_097 + doe - 719_468;
-    Some(days * 86_400 + h * 3600 + mi * 60 + se - offset)
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn rfc3339_to_unix() {
-        assert_eq!(parse_rfc3339("1970-01-01T00:00:00Z"), Some(0));
-        assert_eq!(parse_rfc3339("2000-03-01T00:00:00Z"), Some(951_868_800));
-        assert_eq!(
-            parse_rfc3339("2024-01-15T10:30:00.123456789+01:00"),
-            Some(1_705_311_000)
-        );
-        assert_eq!(parse_rfc3339("not a date"), None);
-    }
 
     #[test]
     fn env_secrets_are_flagged_without_values() {

@@ -4,10 +4,10 @@
 //! [`Inventory`] by the ingest crates; analyzers read it and return plain Rust values such as
 //! [`Finding`]s; only sinks know output formats.
 //!
-//! This crate is pure: it performs no file, network or clock access.
+//! This crate is pure: it performs no file or network access, and reads the clock only in
+//! [`time::SystemClock`], which edge crates alone call.
 
 pub mod api;
-pub mod calendar;
 pub mod diagnostic;
 pub mod ecosystem;
 pub mod finding;
@@ -21,6 +21,7 @@ pub mod purl;
 pub mod registry_facts;
 pub mod selector;
 pub mod terminal;
+pub mod time;
 pub mod workload_id;
 
 pub use diagnostic::{Diagnostic, DiagnosticLevel, Location};

@@ -16,7 +16,7 @@ use crate::event::{Connection, ContainerInfo, Event, EventKind, ProcessInfo, Pro
 use crate::redact::redact_args;
 use crate::response::{Action, ResponseRequest};
 use crate::rules::Rule;
-use crate::time::rfc3339_ms;
+use palisade_model::time::Timestamp;
 
 /// The rule ID of alerts raised by a locked process baseline.
 pub const BASELINE_RULE_ID: &str = "baseline-anomaly";
@@ -88,7 +88,7 @@ impl Alert {
     ) -> Alert {
         Alert {
             record: "alert".into(),
-            time: rfc3339_ms(event.time_ms),
+            time: Timestamp::from_unix_ms(event.time_ms).rfc3339_ms(),
             rule: rule.to_string(),
             severity,
             description: description.to_string(),

@@ -21,7 +21,6 @@ pub mod policy;
 pub mod redact;
 pub mod response;
 pub mod rules;
-pub mod time;
 
 pub use alert::{Alert, ResponseRecord, ResponseStatus};
 pub use event::{

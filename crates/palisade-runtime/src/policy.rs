@@ -46,7 +46,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::alert::Alert;
 use crate::baseline::{Baseline, BaselineProcess, BaselineStore, Phase};
-use crate::time::{parse_rfc3339_ms, rfc3339_ms};
+use palisade_model::time::Timestamp;
 
 /// `apiVersion` of runtime policy documents.
 pub const POLICY_API_VERSION: &str = "palisade.dev/v1alpha1";
@@ -127,9 +127,14 @@ impl FindingsSummary {
 
     /// Counts an alert read back from a JSON-lines file, using its own `time`.
     pub fn record_logged(&mut self, alert: &Alert) {
-        let t = parse_rfc3339_ms(&alert.time).unwrap_or(0);
+        let t = parse_ms(&alert.time).unwrap_or(0);
         self.record(alert, t);
     }
+}
+
+/// Milliseconds since the epoch of an RFC 3339 time (`None` if unreadable or before 1970).
+fn parse_ms(text: &str) -> Option<u64> {
+    Timestamp::parse_rfc3339(text).ok()?.unix_ms_unsigned()
 }
 
 /// Whether an image is to be blocked or only reported.
@@ -231,7 +236,7 @@ impl ProcessAllowlist {
             container: self.container.clone(),
             image: self.image.clone(),
             phase: Phase::Locked {
-                since_ms: parse_rfc3339_ms(&self.locked_at).unwrap_or(now_ms),
+                since_ms: parse_ms(&self.locked_at).unwrap_or(now_ms),
             },
             created_ms: now_ms,
             processes,
@@ -316,8 +321,8 @@ pub fn export_policy(
                     severity: t.severity,
                     tags: t.tags.clone(),
                     count: t.count,
-                    first_seen: rfc3339_ms(t.first_seen_ms),
-                    last_seen: rfc3339_ms(t.last_seen_ms),
+                    first_seen: Timestamp::from_unix_ms(t.first_seen_ms).rfc3339_ms(),
+                    last_seen: Timestamp::from_unix_ms(t.last_seen_ms).rfc3339_ms(),
                     example: t.example.clone(),
                 })
                 .collect();
@@ -343,7 +348,7 @@ pub fn export_policy(
             container: b.container.clone(),
             image: b.image.clone(),
             locked_at: match b.phase {
-                Phase::Locked { since_ms } => rfc3339_ms(since_ms),
+                Phase::Locked { since_ms } => Timestamp::from_unix_ms(since_ms).rfc3339_ms(),
                 Phase::Learning { .. } => String::new(),
             },
             processes: b
@@ -359,7 +364,7 @@ pub fn export_policy(
     RuntimePolicy {
         api_version: POLICY_API_VERSION.into(),
         kind: POLICY_KIND.into(),
-        generated: rfc3339_ms(now_ms),
+        generated: Timestamp::from_unix_ms(now_ms).rfc3339_ms(),
         images,
         process_allowlists,
     }

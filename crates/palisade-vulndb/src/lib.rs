@@ -27,7 +27,6 @@ mod import;
 mod paths;
 mod schema;
 mod store;
-mod time;
 mod update;
 
 pub use import::ImportReport;

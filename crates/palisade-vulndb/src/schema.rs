@@ -5,6 +5,8 @@ use std::path::Path;
 use sqlx::SqlitePool;
 use sqlx::migrate::{Migration, MigrationType, Migrator};
 
+use palisade_model::time::{Clock, SystemClock};
+
 use crate::{DbError, SCHEMA_VERSION};
 
 fn migrator() -> Migrator {
@@ -56,7 +58,7 @@ pub(crate) async fn prepare(pool: &SqlitePool, path: &Path) -> Result<(), DbErro
         .await
         .map_err(sql_err)?;
     sqlx::query("INSERT OR IGNORE INTO meta (key, value) VALUES ('created_at', ?)")
-        .bind(crate::time::now_rfc3339())
+        .bind(SystemClock.now().rfc3339())
         .execute(pool)
         .await
         .map_err(sql_err)?;

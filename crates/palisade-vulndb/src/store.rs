@@ -6,6 +6,8 @@ use std::path::Path;
 use palisade_vuln::{Advisory, PackageKey, SourceKind};
 use sqlx::{AssertSqlSafe, QueryBuilder, Row, Sqlite, SqliteConnection, SqlitePool};
 
+use palisade_model::time::{Clock, SystemClock};
+
 use crate::{DbError, DbStatus, SourceInfo};
 
 /// Names per query of an `IN (…)` list (SQLite allows 32766 parameters; keep statements small).
@@ -171,7 +173,7 @@ pub(crate) async fn record_source(
     records: u64,
 ) -> Result<(), DbError> {
     let err = sql_err(path);
-    let now = crate::time::now_rfc3339();
+    let now = SystemClock.now().rfc3339();
     sqlx::query("INSERT OR REPLACE INTO sources (name, records, imported_at) VALUES (?, ?, ?)")
         .bind(name)
         .bind(i64::try_from(records).unwrap_or(i64::MAX))

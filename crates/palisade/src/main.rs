@@ -19,6 +19,7 @@ mod exit;
 #[cfg(feature = "registry-facts")]
 mod imagefacts;
 mod input;
+mod logging;
 mod output;
 #[cfg(feature = "image")]
 mod registry_args;
@@ -39,11 +40,26 @@ static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
     name = "palisade",
     version,
     about = "Kubernetes security from build to runtime: misconfigurations, network exposure, RBAC, images, runtime.",
-    after_help = "Examples:\n  palisade scan examples/demo-cluster\n  kubectl get deploy,svc,netpol -A -o yaml | palisade scan - --format sarif > palisade.sarif\n  palisade checks list --format json\n\nExit status: 0 success; 1 findings at or above --fail-on; 2 usage or configuration error; 3 some input could not be read."
+    after_help = "Examples:\n  palisade scan examples/demo-cluster\n  kubectl get deploy,svc,netpol -A -o yaml | palisade scan - --format sarif > palisade.sarif\n  palisade checks list --format json\n\nExit status: 0 success; 1 findings at or above --fail-on; 2 usage or configuration error; 3 some input could not be read.\n\nLogs go to stderr (reports to stdout): warnings by default, start-up, reloads and failures too for the servers (`admission serve`, `agent run`, as JSON lines); -v/-q or RUST_LOG change the level, --log-format the format."
 )]
 struct Cli {
     #[command(subcommand)]
     command: Command,
+    #[command(flatten)]
+    log: logging::LogArgs,
+}
+
+impl Command {
+    /// Whether this is a long-running server (info-level JSON logs by default).
+    fn is_server(&self) -> bool {
+        match self {
+            #[cfg(feature = "admission")]
+            Command::Admission(cmd::admission::Command::Serve(_)) => true,
+            #[cfg(all(feature = "agent", target_os = "linux"))]
+            Command::Agent(cmd::agent::Command::Run(_)) => true,
+            _ => false,
+        }
+    }
 }
 
 #[derive(Subcommand, Debug)]
@@ -92,6 +108,7 @@ enum Command {
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
+    logging::init(&cli.log, cli.command.is_server());
     let result = match cli.command {
         Command::Scan(args) => cmd::scan::run(args),
         Command::Checks(c) => cmd::checks::run(c),

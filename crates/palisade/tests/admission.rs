@@ -895,6 +895,38 @@ fn certificate_files_are_hot_reloaded() {
     drop(first);
 }
 
+/// The server's start-up reaches the log collector: one JSON line on stderr with the address,
+/// TLS and a configuration summary, and no key material.
+#[test]
+fn start_up_is_logged_as_json_on_stderr() {
+    let hook = Webhook::start(&[]);
+    let deadline = Instant::now() + Duration::from_secs(10);
+    let line = loop {
+        let found = hook
+            .stderr()
+            .lines()
+            .filter_map(|l| serde_json::from_str::<Value>(l).ok())
+            .find(|v| {
+                v["message"]
+                    .as_str()
+                    .is_some_and(|m| m.contains("serving https://"))
+            });
+        match found {
+            Some(line) => break line,
+            None if Instant::now() < deadline => std::thread::sleep(Duration::from_millis(20)),
+            None => panic!("no JSON start-up line on stderr: {}", hook.stderr()),
+        }
+    };
+    assert_eq!(line["level"], "INFO", "{line}");
+    assert_eq!(line["addr"], hook.addr.to_string(), "{line}");
+    assert_eq!(line["tls"], true, "{line}");
+    assert_eq!(line["client_auth"], "none", "{line}");
+    assert!(line["checks"].as_u64().unwrap() > 0, "{line}");
+    let time = line["timestamp"].as_str().unwrap();
+    assert!(time.len() == 24 && time.ends_with('Z'), "{line}");
+    assert!(!hook.stderr().contains("PRIVATE KEY"));
+}
+
 #[cfg(unix)]
 #[test]
 fn sigterm_drains_open_requests_and_exits_cleanly() {

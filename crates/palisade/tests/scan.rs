@@ -409,6 +409,35 @@ fn exceptions_by_annotation_and_config_with_expiry() {
     );
 }
 
+/// An expiry date that is no day of the calendar is a configuration error naming the file and
+/// the field (it used to be accepted and never expire); so is such a `--today`.
+#[test]
+fn impossible_dates_are_configuration_errors() {
+    let dir = tempfile::tempdir().unwrap();
+    let p = write(dir.path(), "a.yaml", INSECURE);
+    let p = p.to_str().unwrap();
+    let cfg = write(
+        dir.path(),
+        "palisade.yaml",
+        "exceptions:\n- checks: [PAL-001]\n  reason: vendor appliance\n  expires: 2027-99-99\n",
+    );
+    let o = bin(&["scan", p, "--config", cfg.to_str().unwrap()]).output();
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert_eq!(o.status.code(), Some(2), "{err}");
+    assert!(err.contains(cfg.to_str().unwrap()), "{err}");
+    assert!(
+        err.contains("exceptions[0].expires: invalid date \"2027-99-99\""),
+        "{err}"
+    );
+    assert!(o.stdout.is_empty());
+
+    let o = bin(&["scan", p, "--today", "2026-02-30"]).output();
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert_eq!(o.status.code(), Some(2), "{err}");
+    assert!(err.contains("--today"), "{err}");
+    assert!(err.contains("invalid date \"2026-02-30\""), "{err}");
+}
+
 #[test]
 fn baseline_reports_only_new_findings() {
     let dir = tempfile::tempdir().unwrap();

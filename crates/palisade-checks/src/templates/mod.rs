@@ -137,88 +137,90 @@ pub(crate) fn params<T: DeserializeOwned + Default + Send + Sync + 'static>(
 
 type RunFn = fn(&CheckDef, &Ctx<'_>, &mut Hits) -> Result<(), String>;
 
-/// Every template by name.
-fn lookup(name: &str) -> Option<RunFn> {
-    Some(match name {
-        "privileged" => container::privileged,
-        "privilege_escalation" => container::privilege_escalation,
-        "run_as_root" => container::run_as_root,
-        "run_as_user_zero" => container::run_as_user_zero,
-        "read_only_root_fs" => container::read_only_root_fs,
-        "capabilities_added" => container::capabilities_added,
-        "capabilities_not_dropped" => container::capabilities_not_dropped,
-        "proc_mount" => container::proc_mount,
-        "seccomp" => container::seccomp,
-        "apparmor" => container::apparmor,
-        "selinux" => container::selinux,
-        "host_namespace" => pod::host_namespace,
-        "host_path" => pod::host_path,
-        "host_port" => pod::host_port,
-        "privileged_port" => pod::privileged_port,
-        "unsafe_sysctls" => pod::unsafe_sysctls,
-        "automount_token" => pod::automount_token,
-        "default_service_account" => pod::default_service_account,
-        "missing_service_account" => pod::missing_service_account,
-        "namespace_name" => pod::namespace_name,
-        "secret_volume_writable" => pod::secret_volume_writable,
-        "ssh_port" => pod::ssh_port,
-        "env_secret_ref" => env::env_secret_ref,
-        "env_secret_literal" => env::env_secret_literal,
-        "env_duplicate" => env::env_duplicate,
-        "resource_missing" => resources::resource_missing,
-        "probe_missing" => resources::probe_missing,
-        "probe_port_unknown" => resources::probe_port_unknown,
-        "image_tag" => image::image_tag,
-        "image_digest" => image::image_digest,
-        "image_registry" => image::image_registry,
-        "image_signature" => image::image_signature,
-        "image_vulnerabilities" => image::image_vulnerabilities,
-        "image_notorious" => image::image_notorious,
-        "image_pull_policy" => image::image_pull_policy,
-        "namespace_without_netpol" => network::namespace_without_netpol,
-        "dangling_netpol" => network::dangling_netpol,
-        "service_type" => service::service_type,
-        "dangling_service" => service::dangling_service,
-        "service_port_mismatch" => service::service_port_mismatch,
-        "dangling_ingress" => service::dangling_ingress,
-        "deprecated_api" => service::deprecated_api,
-        "rbac_wildcard" => rbac::wildcard,
-        "rbac_binding_to_role" => rbac::binding_to_role,
-        "rbac_binding_to_group" => rbac::binding_to_group,
-        "rbac_grants" => rbac::grants,
-        "custom" => custom_placeholder,
-        "rbac_binding_to_service_account" => rbac::binding_to_service_account,
-        "rbac_binding_missing_role" => rbac::binding_missing_role,
-        "windows_host_process" => container::windows_host_process,
-        "sudo_in_command" => container::sudo_in_command,
-        "share_process_namespace" => pod::share_process_namespace,
-        "host_users" => pod::host_users,
-        "node_name" => pod::node_name,
-        "single_replica" => pod::single_replica,
-        "missing_owner" => pod::missing_owner,
-        "workload_selector_mismatch" => pod::workload_selector_mismatch,
-        "known_image" => pod::known_image,
-        "service_external_ips" => service::service_external_ips,
-        "loadbalancer_open" => service::loadbalancer_open,
-        "ingress_without_tls" => service::ingress_without_tls,
-        "netpol_broad" => network::netpol_broad,
-        "netpol_no_default_deny" => network::netpol_no_default_deny,
-        "netpol_unprotected" => network::netpol_unprotected,
-        "legacy_sa_token_secret" => objects::legacy_sa_token_secret,
-        "configmap_sensitive_key" => objects::configmap_sensitive_key,
-        _ => return None,
-    })
+/// One template: its name in the catalog, its function, and the two facts the engine and the
+/// admission webhook schedule by. Every answer about a template derives from [`TEMPLATES`].
+pub(crate) struct Template {
+    /// The name catalog entries give in `template:`.
+    pub name: &'static str,
+    /// Evaluates one check of the template.
+    pub run: RunFn,
+    /// Whether the template's checks decide on the object alone (see [`crate::scope`]).
+    pub scope: Scope,
+    /// Whether the template reads the NetworkPolicy facts ([`Ctx::netpol`]).
+    pub reads_network_facts: bool,
+}
+
+/// What a template's checks read besides the object they report on.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Scope {
+    /// Only the object it reports on (plus image facts handed to the engine).
+    Object,
+    /// Other objects of the cluster: must not run on a single admitted object.
+    Cluster,
+}
+
+/// Builds [`TEMPLATES`] from groups `(scope, reads network facts) module::{function [as
+/// name], …};` (a template is named after its function unless `as` names it).
+macro_rules! templates {
+    ($(($scope:ident, $facts:literal) $module:ident::{$($f:ident $(as $name:ident)?),+};)+) => {
+        &[$($(Template {
+            name: templates!(@name $f $($name)?),
+            run: $module::$f,
+            scope: Scope::$scope,
+            reads_network_facts: $facts,
+        },)+)+]
+    };
+    (@name $f:ident) => { stringify!($f) };
+    (@name $f:ident $name:ident) => { stringify!($name) };
+}
+
+/// Every template, grouped by (scope, whether it reads NetworkPolicy facts). Why each
+/// cluster-scoped template needs the cluster is documented in [`crate::scope`].
+pub(crate) const TEMPLATES: &[Template] = templates! {
+    (Object, false) container::{privileged, privilege_escalation, run_as_root, run_as_user_zero,
+        read_only_root_fs, capabilities_added, capabilities_not_dropped, proc_mount, seccomp,
+        apparmor, selinux, windows_host_process, sudo_in_command};
+    (Object, false) pod::{host_namespace, host_path, host_port, privileged_port, unsafe_sysctls,
+        default_service_account, namespace_name, secret_volume_writable, ssh_port,
+        share_process_namespace, host_users, node_name, workload_selector_mismatch, known_image};
+    (Cluster, false) pod::{automount_token, missing_service_account, single_replica, missing_owner};
+    (Object, false) env::{env_secret_ref, env_secret_literal, env_duplicate};
+    (Object, false) resources::{probe_missing, probe_port_unknown};
+    (Cluster, false) resources::{resource_missing};
+    (Object, false) image::{image_tag, image_digest, image_registry, image_signature,
+        image_vulnerabilities, image_notorious, image_pull_policy};
+    (Object, true) network::{netpol_broad};
+    (Cluster, false) network::{namespace_without_netpol, dangling_netpol};
+    (Cluster, true) network::{netpol_no_default_deny, netpol_unprotected};
+    (Object, false) service::{service_type, deprecated_api, service_external_ips, loadbalancer_open,
+        ingress_without_tls};
+    (Cluster, false) service::{dangling_service, service_port_mismatch, dangling_ingress};
+    (Object, false) rbac::{wildcard as rbac_wildcard, binding_to_role as rbac_binding_to_role,
+        binding_to_group as rbac_binding_to_group, grants as rbac_grants,
+        binding_to_service_account as rbac_binding_to_service_account};
+    (Cluster, false) rbac::{binding_missing_role as rbac_binding_missing_role};
+    (Object, false) objects::{legacy_sa_token_secret, configmap_sensitive_key};
+    (Object, false) marker::{custom};
+};
+
+/// The template called `name`.
+pub(crate) fn template(name: &str) -> Option<&'static Template> {
+    TEMPLATES.iter().find(|t| t.name == name)
 }
 
 /// Custom checks are evaluated by the engine with their predicate; the template name only
 /// marks them.
-fn custom_placeholder(_: &CheckDef, _: &Ctx<'_>, _: &mut Hits) -> Result<(), String> {
-    Ok(())
+mod marker {
+    use super::{CheckDef, Ctx, Hits};
+
+    pub(super) fn custom(_: &CheckDef, _: &Ctx<'_>, _: &mut Hits) -> Result<(), String> {
+        Ok(())
+    }
 }
 
 /// Validates a check definition against its template (unknown template, bad params).
 pub(crate) fn validate(check: &CheckDef) -> Result<(), CatalogError> {
-    let Some(run_fn) = lookup(&check.template) else {
+    let Some(template) = template(&check.template) else {
         return Err(CatalogError::UnknownTemplate {
             id: check.id.clone(),
             template: check.template.clone(),
@@ -227,24 +229,21 @@ pub(crate) fn validate(check: &CheckDef) -> Result<(), CatalogError> {
     // Run on an empty inventory: parameter errors surface without objects.
     let inv = palisade_model::Inventory::default();
     let ctx = Ctx::new(&inv);
-    run_fn(check, &ctx, &mut Hits::new(&ctx)).map_err(|message| CatalogError::Params {
+    (template.run)(check, &ctx, &mut Hits::new(&ctx)).map_err(|message| CatalogError::Params {
         id: check.id.clone(),
         message,
     })
 }
 
 /// Whether a template reads the NetworkPolicy facts ([`Ctx::netpol`]).
-pub(crate) fn uses_network_facts(template: &str) -> bool {
-    matches!(
-        template,
-        "netpol_no_default_deny" | "netpol_unprotected" | "netpol_broad"
-    )
+pub(crate) fn uses_network_facts(name: &str) -> bool {
+    template(name).is_some_and(|t| t.reads_network_facts)
 }
 
 /// Runs one check. Parameter errors were caught at catalog validation.
 pub(crate) fn run(check: &CheckDef, ctx: &Ctx<'_>, hits: &mut Hits) {
-    if let Some(f) = lookup(&check.template) {
-        let _ = f(check, ctx, hits);
+    if let Some(t) = template(&check.template) {
+        let _ = (t.run)(check, ctx, hits);
     }
 }
 
@@ -272,6 +271,15 @@ impl Hits<'_> {
 mod tests {
     use super::*;
     use crate::Catalog;
+
+    #[test]
+    fn template_names_are_unique() {
+        let mut names: Vec<&str> = TEMPLATES.iter().map(|t| t.name).collect();
+        names.sort_unstable();
+        let before = names.len();
+        names.dedup();
+        assert_eq!(names.len(), before, "a template is listed twice");
+    }
 
     /// The engine schedules the checks that read NetworkPolicy facts after deriving them; a
     /// template that reads them without being listed would still be right, only slower, and

@@ -14,6 +14,7 @@ use palisade_admission::server::{ServeConfig, ServerOptions};
 use palisade_admission::{Admission, AdmissionReviewResponse, parse_review};
 use palisade_checks::Catalog;
 use palisade_config::Config;
+use palisade_model::time::SystemClock;
 
 use crate::config_file::{load_config, load_config_text};
 use crate::exit;
@@ -177,7 +178,7 @@ pub struct ReviewArgs {
     pub config: Option<PathBuf>,
     /// Date used for exception expiry (YYYY-MM-DD; default: today, UTC).
     #[arg(long, value_name = "DATE", hide = true)]
-    pub today: Option<String>,
+    pub today: Option<palisade_model::time::Date>,
 }
 
 fn seconds(s: &str) -> Result<f64, String> {
@@ -202,15 +203,25 @@ pub fn run(command: Command) -> anyhow::Result<ExitCode> {
 fn serve(a: ServeArgs) -> anyhow::Result<ExitCode> {
     let catalog = Catalog::builtin();
     let config = load_config(a.config.as_deref(), &catalog)?;
-    let today = crate::cmd::today_utc();
-    let policy = Admission::new(&config, catalog, Some(today))
+    let policy = Admission::new(&config, catalog, Some(crate::cmd::today_or(None)))
         .with_context(|| "building the admission policy")?;
     let active = policy.active_checks().len();
     let build_config = config.clone();
-    let build: palisade_admission::server::PolicyBuilder = Arc::new(move |day: &str| {
-        Admission::new(&build_config, Catalog::builtin(), Some(day.to_string()))
-    });
+    let build: palisade_admission::server::PolicyBuilder =
+        Arc::new(move |day| Admission::new(&build_config, Catalog::builtin(), Some(day)));
     let facts = image_facts(&a, &config)?;
+    let summary = StartupSummary {
+        config: a
+            .config
+            .as_ref()
+            .map_or_else(|| "(built-in defaults)".into(), |p| p.display().to_string()),
+        cert: a.tls_cert.display().to_string(),
+        client_ca: a.client_ca.as_ref().map(|p| p.display().to_string()),
+        checks: active,
+        exceptions: config.exceptions.len(),
+        custom_checks: config.custom_checks.len(),
+        image_facts: facts.is_some(),
+    };
     let secs = Duration::from_secs_f64;
     let options = ServerOptions {
         addr: a.addr,
@@ -230,18 +241,44 @@ fn serve(a: ServeArgs) -> anyhow::Result<ExitCode> {
         ServeConfig {
             options,
             policy,
-            refresh: Some((build, crate::cmd::today_utc)),
+            refresh: Some((build, Arc::new(SystemClock))),
             facts,
             workers: a.workers,
         },
-        |addr| {
-            eprintln_safe!(
-                "palisade admission: serving https://{addr}/validate ({active} checks on single objects)"
-            );
-        },
+        |addr| summary.log(addr),
     )?;
-    eprintln_safe!("palisade admission: stopped");
+    tracing::info!("palisade admission: stopped");
     Ok(ExitCode::SUCCESS)
+}
+
+/// What the webhook logs when it starts: where it listens and with which configuration
+/// (file paths and counts, never key material or secret values).
+struct StartupSummary {
+    config: String,
+    cert: String,
+    client_ca: Option<String>,
+    checks: usize,
+    exceptions: usize,
+    custom_checks: usize,
+    image_facts: bool,
+}
+
+impl StartupSummary {
+    fn log(&self, addr: SocketAddr) {
+        tracing::info!(
+            %addr,
+            tls = true,
+            cert = %self.cert,
+            client_auth = self.client_ca.as_deref().unwrap_or("none"),
+            config = %self.config,
+            checks = self.checks,
+            exceptions = self.exceptions,
+            custom_checks = self.custom_checks,
+            image_facts = self.image_facts,
+            "palisade admission: serving https://{addr}/validate ({} checks on single objects)",
+            self.checks
+        );
+    }
 }
 
 /// The image-facts source for `--registry` (the same collector `palisade scan --registry` uses).
@@ -262,8 +299,8 @@ fn image_facts(
         .ok()
         .and_then(|p| palisade_vulndb::VulnDb::open_existing(&p).ok());
     if db.is_none() {
-        eprintln_safe!(
-            "palisade admission: warning: no vulnerability database; images are not matched (run `palisade db import`)"
+        tracing::warn!(
+            "palisade admission: no vulnerability database; images are not matched (run `palisade db import`)"
         );
     }
     let access = crate::registry_args::RegistryArgs {
@@ -370,8 +407,7 @@ fn write_certs(
 fn review(a: ReviewArgs) -> anyhow::Result<ExitCode> {
     let catalog = Catalog::builtin();
     let config = load_config(a.config.as_deref(), &catalog)?;
-    let today = a.today.unwrap_or_else(crate::cmd::today_utc);
-    let policy = Admission::new(&config, catalog, Some(today))?;
+    let policy = Admission::new(&config, catalog, Some(crate::cmd::today_or(a.today)))?;
     let mut body = Vec::new();
     if a.path == "-" {
         std::io::stdin()

@@ -10,10 +10,10 @@ use anyhow::{Context, bail};
 use palisade_agent::AgentConfig;
 use palisade_agent::state::{ControlRequest, StateDir};
 use palisade_model::Severity;
+use palisade_model::time::Timestamp;
 use palisade_runtime::alert::Alert;
 use palisade_runtime::baseline::{BaselineSettings, Phase, Selector};
 use palisade_runtime::policy::{ExportOptions, export_policy};
-use palisade_runtime::time::rfc3339_ms;
 
 /// `palisade agent …`
 #[derive(clap::Subcommand, Debug)]
@@ -189,13 +189,32 @@ fn run_agent(a: RunArgs) -> anyhow::Result<ExitCode> {
     if let Some(f) = a.flows {
         cfg.flows = Some(f);
     }
-    let handle = palisade_agent::start(cfg, None)?;
-    eprintln_safe!("palisade agent: running ({} source)", handle.source());
+    // Paths, counts and switches only: the webhook's URL and headers may carry tokens.
+    tracing::info!(
+        state_dir = %cfg.state_dir.display(),
+        alerts = %cfg.alerts,
+        flows = %cfg
+            .flows
+            .as_deref()
+            .map_or_else(|| "off".into(), |p| p.display().to_string()),
+        webhook = cfg.webhook.url.is_some(),
+        rules_files = cfg.rules_files.len(),
+        builtin_rules = cfg.builtin_rules,
+        "palisade agent: starting"
+    );
+    let handle = palisade_agent::start(cfg, None).inspect_err(|e| {
+        tracing::error!("palisade agent: start failed: {e}");
+    })?;
+    tracing::info!(
+        source = handle.source(),
+        "palisade agent: running ({} source)",
+        handle.source()
+    );
     let stats =
         palisade_agent::agent::run_until_signal(handle, a.duration.map(Duration::from_secs))?;
-    eprintln_safe!(
-        "palisade agent: stopped; counters: {}",
-        serde_json::to_string(&stats)?
+    tracing::info!(
+        counters = %serde_json::to_string(&stats)?,
+        "palisade agent: stopped"
     );
     Ok(ExitCode::SUCCESS)
 }
@@ -235,9 +254,15 @@ fn show(state: &StateArgs, key: Option<&str>, format: Format) -> anyhow::Result<
             for b in &selected {
                 let phase = match b.phase {
                     Phase::Learning { until_ms } => {
-                        format!("learning→{}", &rfc3339_ms(until_ms)[..19])
+                        format!(
+                            "learning→{}",
+                            &Timestamp::from_unix_ms(until_ms).rfc3339_ms()[..19]
+                        )
                     }
-                    Phase::Locked { since_ms } => format!("locked {}", &rfc3339_ms(since_ms)[..19]),
+                    Phase::Locked { since_ms } => format!(
+                        "locked {}",
+                        &Timestamp::from_unix_ms(since_ms).rfc3339_ms()[..19]
+                    ),
                 };
                 if key.is_some() {
                     let _ = writeln!(

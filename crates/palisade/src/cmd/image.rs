@@ -10,6 +10,7 @@ use anyhow::bail;
 use palisade_image::oci::Platform;
 use palisade_image::source::{NoProgress, Progress};
 use palisade_image::{ImageScan, Limits};
+use palisade_model::time::{Clock, SystemClock};
 use palisade_registry::RemoteImage;
 
 use crate::exit;
@@ -253,7 +254,7 @@ pub fn run(command: Command) -> anyhow::Result<ExitCode> {
         Format::Cyclonedx | Format::Spdx => None,
         _ => vulnerability_report(&args.vulns, &scan.packages),
     };
-    let created = now_rfc3339();
+    let created = SystemClock.now().rfc3339();
     let report = ImageReport {
         scan: &scan,
         #[cfg(feature = "vuln")]
@@ -266,20 +267,4 @@ pub fn run(command: Command) -> anyhow::Result<ExitCode> {
     return Ok(vulnerability_exit(vulns.as_ref()));
     #[cfg(not(feature = "vuln"))]
     Ok(ExitCode::SUCCESS)
-}
-
-/// The current UTC time as `YYYY-MM-DDThh:mm:ssZ`.
-fn now_rfc3339() -> String {
-    let secs = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map(|d| d.as_secs())
-        .unwrap_or(0);
-    let date = crate::cmd::today_utc();
-    let rem = secs % 86_400;
-    format!(
-        "{date}T{:02}:{:02}:{:02}Z",
-        rem / 3600,
-        rem % 3600 / 60,
-        rem % 60
-    )
 }

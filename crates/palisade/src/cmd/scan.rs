@@ -79,7 +79,7 @@ pub struct Args {
     pub color: ColorChoice,
     /// Date used for exception expiry (YYYY-MM-DD; default: today, UTC).
     #[arg(long, value_name = "DATE", hide = true)]
-    pub today: Option<String>,
+    pub today: Option<palisade_model::time::Date>,
     /// Reach image registries: resolve each image's digest, verify the signatures the config's
     /// `images.signatures` require, and match image packages against the vulnerability
     /// database (when one exists). Off by default: a scan of manifests stays offline.
@@ -107,8 +107,7 @@ pub struct Args {
 pub fn run(args: Args) -> anyhow::Result<ExitCode> {
     let catalog = Catalog::builtin();
     let config = load_config(args.config.as_deref(), &catalog)?;
-    let today = args.today.clone().unwrap_or_else(crate::cmd::today_utc);
-    let mut engine = config.engine_options(Some(today));
+    let mut engine = config.engine_options(Some(crate::cmd::today_or(args.today)));
     for id in args.only.iter().chain(&args.skip) {
         if catalog.get(id).is_none() && !config.custom_checks.iter().any(|c| &c.id == id) {
             anyhow::bail!("unknown check {id:?} (see `palisade checks list`)");
