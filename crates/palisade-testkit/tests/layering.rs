@@ -74,8 +74,10 @@ const CRATES: &[(&str, Role, &[&str])] = &[
         ],
     ),
     // --- edges: inputs, sinks, network, database, kernel, servers ---
+    // Opens files of untrusted trees safely (regular files only, bounded reads).
+    ("palisade-fs", Edge, &[]),
     // Reads manifests from files and stdin.
-    ("palisade-ingest", Edge, &["palisade-model"]),
+    ("palisade-ingest", Edge, &["palisade-model", "palisade-fs"]),
     // Sinks: table, JSON, SARIF, JUnit (typed top risks come from risk or analysis).
     (
         "palisade-report",
@@ -88,7 +90,11 @@ const CRATES: &[(&str, Role, &[&str])] = &[
         ],
     ),
     // Opens image files and unpacks layers (tar, gzip, zstd).
-    ("palisade-image", Edge, &["palisade-model", "palisade-oci"]),
+    (
+        "palisade-image",
+        Edge,
+        &["palisade-model", "palisade-oci", "palisade-fs"],
+    ),
     // The OCI distribution client: needs only the OCI types, not the unpacker.
     ("palisade-registry", Edge, &["palisade-oci"]),
     // Pure signature core; the `registry` feature (default) adds the registry edge.
