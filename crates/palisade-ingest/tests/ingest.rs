@@ -392,6 +392,15 @@ fn raw_objects_are_dropped_on_request_except_for_kinds_read_raw() {
     );
 }
 
+/// Makes a FIFO (named pipe) at `path` with the system's `mkfifo`.
+fn mkfifo(path: &std::path::Path) {
+    let status = std::process::Command::new("mkfifo")
+        .arg(path)
+        .status()
+        .unwrap();
+    assert!(status.success(), "mkfifo {}", path.display());
+}
+
 /// A FIFO named like a manifest (or a symlink to one) would block `open()` forever; dangling
 /// links and link loops were skipped silently. Each is now a warning naming the entry, the
 /// walk goes on, and nothing blocks (the walk runs on a thread with a deadline).
@@ -401,13 +410,7 @@ fn fifos_devices_dangling_links_and_loops_in_a_walked_directory_are_warnings() {
     let root = dir.path().to_path_buf();
     fs::write(root.join("good.yaml"), DEPLOY).unwrap();
     let fifo = root.join("fifo.yaml");
-    assert!(
-        std::process::Command::new("mkfifo")
-            .arg(&fifo)
-            .status()
-            .unwrap()
-            .success()
-    );
+    mkfifo(&fifo);
     std::os::unix::fs::symlink(&fifo, root.join("to-fifo.yaml")).unwrap();
     std::os::unix::fs::symlink("/dev/zero", root.join("zero.yaml")).unwrap();
     std::os::unix::fs::symlink(root.join("missing.yaml"), root.join("dangling.yaml")).unwrap();
@@ -458,13 +461,7 @@ fn fifos_devices_dangling_links_and_loops_in_a_walked_directory_are_warnings() {
 fn a_named_pipe_is_read_and_never_blocks() {
     let dir = tempfile::tempdir().unwrap();
     let fifo = dir.path().join("rendered");
-    assert!(
-        std::process::Command::new("mkfifo")
-            .arg(&fifo)
-            .status()
-            .unwrap()
-            .success()
-    );
+    mkfifo(&fifo);
     let (tx, rx) = std::sync::mpsc::channel();
     std::thread::spawn(move || {
         let _ = tx.send(ingest_paths(&[fifo], &Limits::default()));

@@ -78,16 +78,11 @@ const CRATES: &[(&str, Role, &[&str])] = &[
     ("palisade-fs", Edge, &[]),
     // Reads manifests from files and stdin.
     ("palisade-ingest", Edge, &["palisade-model", "palisade-fs"]),
-    // Sinks: table, JSON, SARIF, JUnit (typed top risks come from risk or analysis).
+    // Sinks: table, JSON, SARIF, JUnit (the typed top risks are palisade-risk's).
     (
         "palisade-report",
         Edge,
-        &[
-            "palisade-model",
-            "palisade-checks",
-            "palisade-risk",
-            "palisade-analysis",
-        ],
+        &["palisade-model", "palisade-checks", "palisade-risk"],
     ),
     // Opens image files and unpacks layers (tar, gzip, zstd).
     (
