@@ -126,7 +126,10 @@ impl AuditRecord {
             (&mut self.enforced, ids(enforced)),
             (&mut self.warned, ids(warned)),
             (&mut self.audited, ids(audited)),
-            (&mut self.suppressed, capped(suppressed.iter().map(String::as_str))),
+            (
+                &mut self.suppressed,
+                capped(suppressed.iter().map(String::as_str)),
+            ),
         ] {
             *slot = list;
             truncated |= cut;

@@ -63,7 +63,12 @@ where
         if buf.len() + data.remaining() > limit {
             if drain {
                 let seen = (buf.len() + data.remaining()) as u64;
-                discard(&mut body, drain_budget(limit).saturating_sub(seen), deadline).await;
+                discard(
+                    &mut body,
+                    drain_budget(limit).saturating_sub(seen),
+                    deadline,
+                )
+                .await;
             }
             return Err(BodyError::TooLarge(None));
         }

@@ -39,9 +39,7 @@ pub mod server;
 mod tls;
 
 pub use audit::{AuditCounts, AuditRecord, MAX_AUDIT_IDS};
-pub use decide::{
-    Admission, Decision, Evaluation, ModeCounts, Outcome, PolicyError, Prepared,
-};
+pub use decide::{Admission, Decision, Evaluation, ModeCounts, Outcome, PolicyError, Prepared};
 pub use facts::{NoRegistryFacts, RegistryFactsSource, StaticRegistryFacts};
 pub use review::{
     AdmissionRequest, AdmissionResponse, AdmissionReviewResponse, ReviewError, parse_review,

@@ -473,7 +473,10 @@ async fn validate(state: &Webhook, req: Request<Incoming>) -> Response<Body> {
     let facts = state.facts.clone();
     let decided = tokio::time::timeout_at(deadline, async {
         let facts_needed = facts.is_some();
-        match thread.run(move || first_pass(&policy, &bytes, facts_needed)).await? {
+        match thread
+            .run(move || first_pass(&policy, &bytes, facts_needed))
+            .await?
+        {
             FirstPass::NeedsFacts(policy, ev) => {
                 let source = facts?;
                 let images = ev.images().to_vec();
@@ -482,14 +485,10 @@ async fn validate(state: &Webhook, req: Request<Incoming>) -> Response<Body> {
                     .ok()?;
                 let thread = state.pool.thread(&place).await;
                 thread
-                    .run(move || {
-                        Ok(Answer::new(
-                            policy.evaluate(*ev, Some(Arc::new(table))),
-                        ))
-                    })
+                    .run(move || Ok(Answer::new(policy.evaluate(*ev, Some(Arc::new(table))))))
                     .await
             }
-            FirstPass::Done(answer) => Some(answer),
+            FirstPass::Done(answer) => Some(*answer),
         }
     })
     .await;
@@ -562,7 +561,7 @@ impl Answer {
 /// What the first pass on a decision thread produced.
 enum FirstPass {
     /// Answered (or the body is not a review).
-    Done(Result<Answer, crate::review::ReviewError>),
+    Done(Box<Result<Answer, crate::review::ReviewError>>),
     /// The engine must run with image facts, which may take network time: they are gathered
     /// off the decision threads.
     NeedsFacts(Arc<Admission>, Box<Evaluation>),
@@ -572,14 +571,14 @@ enum FirstPass {
 fn first_pass(policy: &Arc<Admission>, body: &[u8], facts: bool) -> FirstPass {
     let request = match parse_review(body) {
         Ok(r) => r,
-        Err(e) => return FirstPass::Done(Err(e)),
+        Err(e) => return FirstPass::Done(Box::new(Err(e))),
     };
     let decision = match policy.prepare(request) {
         Prepared::Done(d) => *d,
         Prepared::Evaluate(ev) if facts => return FirstPass::NeedsFacts(policy.clone(), ev),
         Prepared::Evaluate(ev) => policy.evaluate(*ev, None),
     };
-    FirstPass::Done(Ok(Answer::new(decision)))
+    FirstPass::Done(Box::new(Ok(Answer::new(decision))))
 }
 
 async fn watch_certificates(store: Arc<CertStore>, state: Arc<Webhook>) {

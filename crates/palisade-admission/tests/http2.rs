@@ -302,12 +302,12 @@ impl hyper::body::Body for Unsized {
 /// full), none times out reading its body, and `/healthz` answers while the burst runs.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn heavy_http2_burst_keeps_reading_bodies_and_probes_answer() {
-    const REVIEWS: usize = 12;
-    const CONTAINERS: usize = 2500;
-    // Bodies must arrive within 3 s while the decisions take several seconds in all; the review
+    const REVIEWS: usize = 16;
+    const CONTAINERS: usize = 3000;
+    // Bodies must arrive within 2 s while the decisions take several seconds in all; the review
     // deadline is generous so a loaded test machine does not turn slow decisions into 504s.
     let served = Served::start(|o| {
-        o.body_timeout = std::time::Duration::from_secs(3);
+        o.body_timeout = std::time::Duration::from_secs(2);
         o.review_timeout = std::time::Duration::from_secs(60);
     });
     let sender = served.h2().await;
@@ -362,10 +362,7 @@ async fn heavy_http2_burst_keeps_reading_bodies_and_probes_answer() {
                     assert_eq!(v["response"]["allowed"], false, "{v}");
                 }
                 503 => assert!(retry_after.is_some(), "503 without Retry-After"),
-                other => panic!(
-                    "review {i}: {other} {}",
-                    String::from_utf8_lossy(&body)
-                ),
+                other => panic!("review {i}: {other} {}", String::from_utf8_lossy(&body)),
             }
             status.as_u16()
         }));
