@@ -149,6 +149,22 @@ impl Metrics {
         fn family(text: &mut String, name: &str, kind: &str, help: &str) {
             let _ = writeln!(text, "# HELP {name} {help}\n# TYPE {name} {kind}");
         }
+        /// A counter family with one label: HELP, TYPE and one sample per label value.
+        fn counters<'a>(
+            text: &mut String,
+            (name, label): (&str, &str),
+            help: &str,
+            samples: impl Iterator<Item = (&'a str, &'a AtomicU64)>,
+        ) {
+            family(text, name, "counter", help);
+            for (value, counter) in samples {
+                let _ = writeln!(
+                    text,
+                    "{name}{{{label}=\"{value}\"}} {}",
+                    counter.load(Relaxed)
+                );
+            }
+        }
         let mut text = String::with_capacity(4096);
         family(
             &mut text,
@@ -169,20 +185,12 @@ impl Metrics {
                 );
             }
         }
-        family(
+        counters(
             &mut text,
-            "palisade_admission_decisions_total",
-            "counter",
+            ("palisade_admission_decisions_total", "decision"),
             "Admission decisions by outcome.",
+            Outcome::ALL.iter().map(|o| o.as_str()).zip(&self.decisions),
         );
-        for (i, o) in Outcome::ALL.iter().enumerate() {
-            let _ = writeln!(
-                text,
-                "palisade_admission_decisions_total{{decision=\"{}\"}} {}",
-                o.as_str(),
-                self.decisions[i].load(Relaxed)
-            );
-        }
         family(
             &mut text,
             "palisade_admission_dry_run_reviews_total",
@@ -194,33 +202,18 @@ impl Metrics {
             "palisade_admission_dry_run_reviews_total {}",
             self.dry_run.load(Relaxed)
         );
-        family(
+        counters(
             &mut text,
-            "palisade_admission_overload_rejections_total",
-            "counter",
+            ("palisade_admission_overload_rejections_total", "reason"),
             "Reviews answered 503 (with Retry-After) because the decision pool could not take them.",
+            Overload::ALL.iter().map(|o| o.label()).zip(&self.overloads),
         );
-        for (i, why) in Overload::ALL.iter().enumerate() {
-            let _ = writeln!(
-                text,
-                "palisade_admission_overload_rejections_total{{reason=\"{}\"}} {}",
-                why.label(),
-                self.overloads[i].load(Relaxed)
-            );
-        }
-        family(
+        counters(
             &mut text,
-            "palisade_admission_findings_total",
-            "counter",
+            ("palisade_admission_findings_total", "mode"),
             "Findings on admitted objects by mode.",
+            ["enforce", "warn", "audit"].into_iter().zip(&self.findings),
         );
-        for (i, mode) in ["enforce", "warn", "audit"].iter().enumerate() {
-            let _ = writeln!(
-                text,
-                "palisade_admission_findings_total{{mode=\"{mode}\"}} {}",
-                self.findings[i].load(Relaxed)
-            );
-        }
         family(
             &mut text,
             "palisade_admission_review_duration_seconds",

@@ -15,30 +15,37 @@ use palisade_admission::server::{Server, ServerOptions};
 use rustls::pki_types::{CertificateDer, ServerName, pem::PemObject};
 use serde_json::{Value, json};
 
-fn review(uid: &str, privileged: bool) -> Vec<u8> {
+/// An AdmissionReview v1 of a CREATE in namespace `shop` of `object`, as `(group, version,
+/// kind, resource)`.
+fn envelope(uid: &str, gvkr: [&str; 4], object: Value) -> Vec<u8> {
+    let [group, version, kind, resource] = gvkr;
     json!({
         "apiVersion": "admission.k8s.io/v1",
         "kind": "AdmissionReview",
         "request": {
             "uid": uid,
-            "kind": {"group": "", "version": "v1", "kind": "Pod"},
-            "resource": {"group": "", "version": "v1", "resource": "pods"},
+            "kind": {"group": group, "version": version, "kind": kind},
+            "resource": {"group": group, "version": version, "resource": resource},
             "namespace": "shop",
             "operation": "CREATE",
-            "object": {
-                "apiVersion": "v1", "kind": "Pod",
-                "metadata": {"name": "p", "namespace": "shop"},
-                "spec": {"containers": [{"name": "c", "image": "registry.example.com/c:1.0",
-                    "securityContext": if privileged {
-                        json!({"privileged": true})
-                    } else {
-                        json!({"allowPrivilegeEscalation": false})
-                    }}]}
-            }
+            "object": object
         }
     })
     .to_string()
     .into_bytes()
+}
+
+fn review(uid: &str, privileged: bool) -> Vec<u8> {
+    let security = if privileged {
+        json!({"privileged": true})
+    } else {
+        json!({"allowPrivilegeEscalation": false})
+    };
+    let container =
+        json!({"name": "c", "image": "registry.example.com/c:1.0", "securityContext": security});
+    let pod = json!({"apiVersion": "v1", "kind": "Pod", "metadata": {"name": "p", "namespace": "shop"},
+        "spec": {"containers": [container]}});
+    envelope(uid, ["", "v1", "Pod", "pods"], pod)
 }
 
 async fn tls_connect(
@@ -65,8 +72,13 @@ async fn tls_connect(
         .unwrap()
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn reviews_over_http2_and_http1_then_graceful_shutdown() {
+/// Options for a server on 127.0.0.1 (any port) with a fresh certificate for
+/// `webhook.test.svc`, written into the returned directory.
+fn loopback_options() -> (
+    tempfile::TempDir,
+    palisade_admission::certs::GeneratedCerts,
+    ServerOptions,
+) {
     let dir = tempfile::tempdir().unwrap();
     let certs = generate_today(&["webhook.test.svc".into()], 30).unwrap();
     let cert = dir.path().join("tls.crt");
@@ -79,6 +91,12 @@ async fn reviews_over_http2_and_http1_then_graceful_shutdown() {
         key,
         ..ServerOptions::default()
     };
+    (dir, certs, options)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn reviews_over_http2_and_http1_then_graceful_shutdown() {
+    let (_dir, certs, options) = loopback_options();
     let audited = Arc::new(AtomicUsize::new(0));
     let counter = audited.clone();
     let server = Server::bind(options, Admission::builtin())
@@ -168,26 +186,15 @@ fn heavy_review(uid: &str, containers: usize) -> Vec<u8> {
                 "securityContext": {"privileged": true}})
         })
         .collect();
-    json!({
-        "apiVersion": "admission.k8s.io/v1",
-        "kind": "AdmissionReview",
-        "request": {
-            "uid": uid,
-            "kind": {"group": "apps", "version": "v1", "kind": "Deployment"},
-            "resource": {"group": "apps", "version": "v1", "resource": "deployments"},
-            "namespace": "shop",
-            "operation": "CREATE",
-            "object": {
-                "apiVersion": "apps/v1", "kind": "Deployment",
-                "metadata": {"name": "big", "namespace": "shop"},
-                "spec": {"selector": {"matchLabels": {"app": "big"}},
-                    "template": {"metadata": {"labels": {"app": "big"}},
-                        "spec": {"containers": containers}}}
-            }
-        }
-    })
-    .to_string()
-    .into_bytes()
+    let template =
+        json!({"metadata": {"labels": {"app": "big"}}, "spec": {"containers": containers}});
+    let deployment = json!({
+        "apiVersion": "apps/v1",
+        "kind": "Deployment",
+        "metadata": {"name": "big", "namespace": "shop"},
+        "spec": {"selector": {"matchLabels": {"app": "big"}}, "template": template}
+    });
+    envelope(uid, ["apps", "v1", "Deployment", "deployments"], deployment)
 }
 
 /// A server on its own single-worker runtime (as `palisade admission serve --workers 1` in
@@ -202,18 +209,7 @@ struct Served {
 
 impl Served {
     fn start(configure: impl FnOnce(&mut ServerOptions)) -> Served {
-        let dir = tempfile::tempdir().unwrap();
-        let certs = generate_today(&["webhook.test.svc".into()], 30).unwrap();
-        let cert = dir.path().join("tls.crt");
-        let key = dir.path().join("tls.key");
-        std::fs::write(&cert, &certs.cert_pem).unwrap();
-        std::fs::write(&key, &certs.key_pem).unwrap();
-        let mut options = ServerOptions {
-            addr: "127.0.0.1:0".parse().unwrap(),
-            cert,
-            key,
-            ..ServerOptions::default()
-        };
+        let (dir, certs, mut options) = loopback_options();
         configure(&mut options);
         let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
         let (bound, addr) = std::sync::mpsc::channel();

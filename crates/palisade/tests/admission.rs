@@ -1419,14 +1419,10 @@ fn audit_records_are_capped_and_the_audit_file_rotates_by_size() {
     );
 
     // Many denials: the file is rotated, one old file kept, each under the bound.
-    for i in 0..40 {
-        let r = hook.review(&review_body(
-            &format!("uid-{i}"),
-            "CREATE",
-            "shop",
-            &privileged(),
-        ));
-        assert_eq!(r["allowed"], false);
+    let uids: Vec<String> = (0..40).map(|i| format!("uid-{i}")).collect();
+    for uid in &uids {
+        let denied = review_body(uid, "CREATE", "shop", &privileged());
+        assert_eq!(hook.review(&denied)["allowed"], false, "{uid}");
     }
     for name in ["audit.jsonl", "audit.jsonl.1"] {
         let size = std::fs::metadata(logs.path().join(name)).unwrap().len();
