@@ -13,6 +13,7 @@ use palisade_model::{Finding, Inventory, ObjectRef, RegistryFactsTable};
 use serde::Serialize;
 use serde_json::Value;
 
+use crate::audit::{AuditRecord, Subject};
 use crate::message;
 use crate::review::{AdmissionRequest, AdmissionResponse, Operation, Status};
 
@@ -63,38 +64,6 @@ impl Outcome {
             Outcome::Invalid => "invalid",
         }
     }
-}
-
-/// A record of a notable decision (denial, break-glass, audit-mode findings, invalid request),
-/// for the server's audit log. The server does not write it for dry-run requests.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-pub struct AuditRecord {
-    /// Request UID.
-    pub uid: String,
-    /// Operation.
-    pub operation: &'static str,
-    /// `Kind namespace/name`.
-    pub object: String,
-    /// Requesting user.
-    pub user: String,
-    /// Outcome.
-    pub outcome: Outcome,
-    /// Whether the request was a dry run.
-    pub dry_run: bool,
-    /// Break-glass reason, when the annotation admitted the object.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub break_glass: Option<String>,
-    /// Check IDs of enforced violations.
-    pub enforced: Vec<String>,
-    /// Check IDs of warned findings.
-    pub warned: Vec<String>,
-    /// Check IDs of audit-mode findings.
-    pub audited: Vec<String>,
-    /// Check IDs suppressed by exceptions (`ID:by`).
-    pub suppressed: Vec<String>,
-    /// Why the request was invalid, when it was.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub error: Option<String>,
 }
 
 /// Findings on the admitted object per mode.
@@ -528,19 +497,19 @@ impl Admission {
         }
 
         let notable = matches!(result, Outcome::Denied | Outcome::BreakGlass) || !audit.is_empty();
-        let record = notable.then(|| AuditRecord {
-            uid: ev.uid.clone(),
-            operation: ev.operation.as_str(),
-            object: ev.display.clone(),
-            user: ev.user.clone(),
-            outcome: result,
-            dry_run: ev.dry_run,
-            break_glass: granted,
-            enforced: enforce.iter().map(|f| f.check_id.to_string()).collect(),
-            warned: warn.iter().map(|f| f.check_id.to_string()).collect(),
-            audited: audit.iter().map(|f| f.check_id.to_string()).collect(),
-            suppressed,
-            error: None,
+        let record = notable.then(|| {
+            AuditRecord::new(
+                Subject {
+                    uid: &ev.uid,
+                    operation: ev.operation.as_str(),
+                    object: &ev.display,
+                    user: &ev.user,
+                    dry_run: ev.dry_run,
+                },
+                result,
+            )
+            .with_break_glass(granted)
+            .with_findings(&enforce, &warn, &audit, &suppressed)
         });
         Decision {
             response: AdmissionResponse {
@@ -559,6 +528,12 @@ impl Admission {
 
     fn invalid(&self, req: &AdmissionRequest, error: String) -> Prepared {
         let error = message::truncate(&error, message::MAX_MESSAGE_BYTES);
+        let object = format!(
+            "{} {}/{}",
+            req.kind.kind,
+            req.namespace.as_deref().unwrap_or(""),
+            req.name.as_deref().unwrap_or("")
+        );
         Prepared::Done(Box::new(Decision {
             response: AdmissionResponse {
                 uid: req.uid.clone(),
@@ -578,25 +553,19 @@ impl Admission {
             outcome: Outcome::Invalid,
             dry_run: req.is_dry_run(),
             counts: ModeCounts::default(),
-            record: Some(AuditRecord {
-                uid: req.uid.clone(),
-                operation: req.operation.as_str(),
-                object: format!(
-                    "{} {}/{}",
-                    req.kind.kind,
-                    req.namespace.as_deref().unwrap_or(""),
-                    req.name.as_deref().unwrap_or("")
-                ),
-                user: req.user_info.username.clone(),
-                outcome: Outcome::Invalid,
-                dry_run: req.is_dry_run(),
-                break_glass: None,
-                enforced: Vec::new(),
-                warned: Vec::new(),
-                audited: Vec::new(),
-                suppressed: Vec::new(),
-                error: Some(error),
-            }),
+            record: Some(
+                AuditRecord::new(
+                    Subject {
+                        uid: &req.uid,
+                        operation: req.operation.as_str(),
+                        object: &object,
+                        user: &req.user_info.username,
+                        dry_run: req.is_dry_run(),
+                    },
+                    Outcome::Invalid,
+                )
+                .with_error(&error),
+            ),
         }))
     }
 

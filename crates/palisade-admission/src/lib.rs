@@ -15,6 +15,7 @@
 //!   `/metrics`, certificate hot reload, body limits, timeouts and graceful shutdown, plus
 //!   self-signed certificate generation for `palisade admission manifests --generate-certs`.
 
+mod audit;
 mod decide;
 mod facts;
 pub mod manifests;
@@ -23,17 +24,22 @@ pub mod message;
 pub mod review;
 
 #[cfg(feature = "server")]
+mod audit_sink;
+#[cfg(feature = "server")]
+mod body;
+#[cfg(feature = "server")]
 pub mod certs;
 #[cfg(feature = "server")]
 pub mod metrics;
+#[cfg(feature = "server")]
+mod pool;
 #[cfg(feature = "server")]
 pub mod server;
 #[cfg(feature = "server")]
 mod tls;
 
-pub use decide::{
-    Admission, AuditRecord, Decision, Evaluation, ModeCounts, Outcome, PolicyError, Prepared,
-};
+pub use audit::{AuditCounts, AuditRecord, MAX_AUDIT_IDS};
+pub use decide::{Admission, Decision, Evaluation, ModeCounts, Outcome, PolicyError, Prepared};
 pub use facts::{NoRegistryFacts, RegistryFactsSource, StaticRegistryFacts};
 pub use review::{
     AdmissionRequest, AdmissionResponse, AdmissionReviewResponse, ReviewError, parse_review,

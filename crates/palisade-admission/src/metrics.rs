@@ -16,12 +16,44 @@ pub const BUCKETS: [f64; 14] = [
     0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5,
 ];
 
+/// Why a review was turned away with 503 before being decided.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Overload {
+    /// Every decision thread busy and the queue full.
+    QueueFull,
+    /// The review deadline passed while it waited for a decision thread.
+    QueueTimeout,
+}
+
+impl Overload {
+    /// Both reasons, in metrics order.
+    pub const ALL: [Overload; 2] = [Overload::QueueFull, Overload::QueueTimeout];
+
+    /// The metrics label.
+    pub fn label(self) -> &'static str {
+        match self {
+            Overload::QueueFull => "queue_full",
+            Overload::QueueTimeout => "queue_timeout",
+        }
+    }
+
+    /// A sentence for the 503 body.
+    pub fn describe(self) -> &'static str {
+        match self {
+            Overload::QueueFull => "every decision thread is busy and the decision queue is full",
+            Overload::QueueTimeout => "no decision thread was free before the review deadline",
+        }
+    }
+}
+
 /// Every counter and gauge of the webhook.
 #[derive(Debug, Default)]
 pub struct Metrics {
     requests: [[AtomicU64; CODES.len() + 1]; PATHS.len()],
     decisions: [AtomicU64; Outcome::ALL.len()],
     dry_run: AtomicU64,
+    overloads: [AtomicU64; Overload::ALL.len()],
+    in_flight: AtomicI64,
     findings: [AtomicU64; 3],
     latency_buckets: [AtomicU64; BUCKETS.len()],
     latency_count: AtomicU64,
@@ -65,6 +97,17 @@ impl Metrics {
         self.latency(elapsed);
     }
 
+    /// Counts a review turned away with 503.
+    pub fn overload(&self, why: Overload) {
+        let i = Overload::ALL.iter().position(|o| *o == why).unwrap_or(0);
+        self.overloads[i].fetch_add(1, Relaxed);
+    }
+
+    /// Sets the number of reviews being decided or waiting for a decision thread.
+    pub fn set_in_flight(&self, n: usize) {
+        self.in_flight.store(n as i64, Relaxed);
+    }
+
     /// Records one review's latency.
     pub fn latency(&self, elapsed: Duration) {
         let secs = elapsed.as_secs_f64();
@@ -106,6 +149,22 @@ impl Metrics {
         fn family(text: &mut String, name: &str, kind: &str, help: &str) {
             let _ = writeln!(text, "# HELP {name} {help}\n# TYPE {name} {kind}");
         }
+        /// A counter family with one label: HELP, TYPE and one sample per label value.
+        fn counters<'a>(
+            text: &mut String,
+            (name, label): (&str, &str),
+            help: &str,
+            samples: impl Iterator<Item = (&'a str, &'a AtomicU64)>,
+        ) {
+            family(text, name, "counter", help);
+            for (value, counter) in samples {
+                let _ = writeln!(
+                    text,
+                    "{name}{{{label}=\"{value}\"}} {}",
+                    counter.load(Relaxed)
+                );
+            }
+        }
         let mut text = String::with_capacity(4096);
         family(
             &mut text,
@@ -126,20 +185,12 @@ impl Metrics {
                 );
             }
         }
-        family(
+        counters(
             &mut text,
-            "palisade_admission_decisions_total",
-            "counter",
+            ("palisade_admission_decisions_total", "decision"),
             "Admission decisions by outcome.",
+            Outcome::ALL.iter().map(|o| o.as_str()).zip(&self.decisions),
         );
-        for (i, o) in Outcome::ALL.iter().enumerate() {
-            let _ = writeln!(
-                text,
-                "palisade_admission_decisions_total{{decision=\"{}\"}} {}",
-                o.as_str(),
-                self.decisions[i].load(Relaxed)
-            );
-        }
         family(
             &mut text,
             "palisade_admission_dry_run_reviews_total",
@@ -151,19 +202,18 @@ impl Metrics {
             "palisade_admission_dry_run_reviews_total {}",
             self.dry_run.load(Relaxed)
         );
-        family(
+        counters(
             &mut text,
-            "palisade_admission_findings_total",
-            "counter",
-            "Findings on admitted objects by mode.",
+            ("palisade_admission_overload_rejections_total", "reason"),
+            "Reviews answered 503 (with Retry-After) because the decision pool could not take them.",
+            Overload::ALL.iter().map(|o| o.label()).zip(&self.overloads),
         );
-        for (i, mode) in ["enforce", "warn", "audit"].iter().enumerate() {
-            let _ = writeln!(
-                text,
-                "palisade_admission_findings_total{{mode=\"{mode}\"}} {}",
-                self.findings[i].load(Relaxed)
-            );
-        }
+        counters(
+            &mut text,
+            ("palisade_admission_findings_total", "mode"),
+            "Findings on admitted objects by mode.",
+            ["enforce", "warn", "audit"].into_iter().zip(&self.findings),
+        );
         family(
             &mut text,
             "palisade_admission_review_duration_seconds",
@@ -223,6 +273,12 @@ impl Metrics {
                 "counter",
                 "Connections refused at the connection limit.",
                 self.connections_refused.load(Relaxed) as i64,
+            ),
+            (
+                "palisade_admission_reviews_in_flight",
+                "gauge",
+                "Reviews being decided or waiting for a decision thread.",
+                self.in_flight.load(Relaxed),
             ),
             (
                 "palisade_admission_connections_open",

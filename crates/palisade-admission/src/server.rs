@@ -2,7 +2,10 @@
 //!
 //! Bounded at every step: a TLS handshake deadline, an HTTP/1 header read deadline, a body read
 //! deadline and size limit, a per-review deadline and a connection limit, so slow or hostile
-//! clients cost a task and a socket for a bounded time, never a worker. The policy
+//! clients cost a task and a socket for a bounded time, never a worker. The reactor threads only
+//! do I/O: parsing and deciding a review run on the bounded decision pool ([`crate::pool`]),
+//! whose queue, when full, turns reviews away with 503 and `Retry-After`; probes never wait
+//! for decisions. The policy
 //! ([`Admission`]) is built once and shared; it is rebuilt only when the date changes (exception
 //! expiry). The serving certificate is reloaded when its files change or on SIGHUP. On SIGTERM
 //! or Ctrl-C the server reports not-ready, stops accepting, and lets open requests finish within
@@ -17,7 +20,7 @@ use std::sync::{Arc, RwLock};
 use std::time::{Duration, Instant};
 
 use bytes::Bytes;
-use http_body_util::{BodyExt, Full, Limited};
+use http_body_util::Full;
 use hyper::body::Incoming;
 use hyper::{Method, Request, Response, StatusCode, header};
 use hyper_util::rt::{TokioExecutor, TokioIo, TokioTimer};
@@ -27,9 +30,12 @@ use tokio::net::{TcpListener, TcpStream};
 use tokio::sync::Semaphore;
 use tokio_rustls::TlsAcceptor;
 
-use crate::decide::{Admission, AuditRecord, Decision, PolicyError, Prepared};
+pub use crate::audit_sink::{AuditSink, file_audit_sink, stderr_audit_sink};
+use crate::body::BodyError;
+use crate::decide::{Admission, Decision, Evaluation, PolicyError, Prepared};
 use crate::facts::RegistryFactsSource;
-use crate::metrics::Metrics;
+use crate::metrics::{Metrics, Overload};
+use crate::pool::DecisionPool;
 use crate::review::{AdmissionReviewResponse, parse_review};
 use crate::tls::CertStore;
 
@@ -50,8 +56,14 @@ pub struct ServerOptions {
     pub header_timeout: Duration,
     /// Deadline for reading a request body (408 beyond).
     pub body_timeout: Duration,
-    /// Deadline for answering a review once its body is read (504 beyond).
+    /// Deadline for answering a review once its body is read: 503 when it passes before a
+    /// decision thread was free, 504 when the decision itself is too slow.
     pub review_timeout: Duration,
+    /// Reviews decided at once, each on its own blocking thread (not the I/O threads).
+    pub decision_threads: usize,
+    /// Reviews waiting for a decision thread at most; more are answered 503 with
+    /// `Retry-After` at once.
+    pub decision_queue: usize,
     /// How often the certificate files are checked for changes.
     pub cert_reload_interval: Duration,
     /// How long open requests may take to finish after a shutdown signal.
@@ -76,6 +88,8 @@ impl Default for ServerOptions {
             header_timeout: Duration::from_secs(10),
             body_timeout: Duration::from_secs(10),
             review_timeout: Duration::from_secs(8),
+            decision_threads: std::thread::available_parallelism().map_or(2, |n| n.get()),
+            decision_queue: 32,
             cert_reload_interval: Duration::from_secs(10),
             shutdown_grace: Duration::from_secs(15),
             max_connections: 1024,
@@ -106,13 +120,11 @@ pub enum ServerError {
 /// Builds the policy for a day, to refresh exception expiry daily.
 pub type PolicyBuilder = Arc<dyn Fn(Date) -> Result<Admission, PolicyError> + Send + Sync>;
 
-/// Receives audit records of notable decisions (never for dry-run requests).
-pub type AuditSink = Arc<dyn Fn(&AuditRecord) + Send + Sync>;
-
 struct Webhook {
     policy: RwLock<Arc<Admission>>,
     facts: Option<Arc<dyn RegistryFactsSource>>,
     metrics: Metrics,
+    pool: DecisionPool,
     ready: AtomicBool,
     options: ServerOptions,
     audit: AuditSink,
@@ -136,28 +148,6 @@ pub struct Server {
     refresh: Option<(PolicyBuilder, Arc<dyn Clock>)>,
 }
 
-/// Writes an audit record as one JSON line on stderr, in a single write (stderr is
-/// unbuffered: formatting straight into it would cost a system call per JSON fragment, and
-/// concurrent records could interleave).
-pub fn stderr_audit_sink() -> AuditSink {
-    Arc::new(|record: &AuditRecord| {
-        #[derive(serde::Serialize)]
-        struct Line<'a> {
-            event: &'static str,
-            record: &'a AuditRecord,
-        }
-        let Ok(mut line) = serde_json::to_vec(&Line {
-            event: "palisade.admission",
-            record,
-        }) else {
-            return;
-        };
-        line.push(b'\n');
-        use std::io::Write;
-        let _ = std::io::stderr().lock().write_all(&line);
-    })
-}
-
 impl Server {
     /// Loads the certificate and binds the address.
     pub async fn bind(options: ServerOptions, policy: Admission) -> Result<Server, ServerError> {
@@ -179,6 +169,7 @@ impl Server {
                 policy: RwLock::new(Arc::new(policy)),
                 facts: None,
                 metrics: Metrics::default(),
+                pool: DecisionPool::new(options.decision_threads, options.decision_queue),
                 ready: AtomicBool::new(false),
                 options,
                 audit: stderr_audit_sink(),
@@ -394,6 +385,7 @@ async fn handle(state: &Webhook, client: Client, req: Request<Incoming>) -> Resp
             }
         }
         (&Method::GET, "/metrics") => {
+            state.metrics.set_in_flight(state.pool.in_flight());
             let mut r = text(StatusCode::OK, state.metrics.render());
             r.headers_mut().insert(
                 header::CONTENT_TYPE,
@@ -437,58 +429,72 @@ fn rejected(code: StatusCode, message: String) -> Response<Body> {
 
 async fn validate(state: &Webhook, req: Request<Incoming>) -> Response<Body> {
     let start = Instant::now();
-    let limit = state.options.max_body_bytes;
-    let too_large = |size: Option<u64>| {
-        let what = size.map_or("request body".to_string(), |n| {
-            format!("request body of {n} bytes")
-        });
-        rejected(
-            StatusCode::PAYLOAD_TOO_LARGE,
-            format!("{what} exceeds the limit of {limit} bytes (--max-body-bytes)"),
-        )
-    };
-    if let Some(len) = req
+    let opts = &state.options;
+    let limit = opts.max_body_bytes;
+    let announced = req
         .headers()
         .get(header::CONTENT_LENGTH)
         .and_then(|v| v.to_str().ok())
-        .and_then(|v| v.parse::<u64>().ok())
-        && len > limit as u64
-    {
-        return too_large(Some(len));
-    }
-    let body = Limited::new(req.into_body(), limit);
-    let bytes = match tokio::time::timeout(state.options.body_timeout, body.collect()).await {
-        Err(_) => {
+        .and_then(|v| v.parse::<u64>().ok());
+    let drain = req.version() == hyper::Version::HTTP_2;
+    let deadline = tokio::time::Instant::now() + opts.body_timeout;
+    let bytes = match crate::body::read(req.into_body(), announced, limit, deadline, drain).await {
+        Ok(bytes) => bytes,
+        Err(BodyError::TooLarge(size)) => {
+            let what = size.map_or("request body".to_string(), |n| {
+                format!("request body of {n} bytes")
+            });
+            return rejected(
+                StatusCode::PAYLOAD_TOO_LARGE,
+                format!("{what} exceeds the limit of {limit} bytes (--max-body-bytes)"),
+            );
+        }
+        Err(BodyError::Timeout) => {
             return rejected(
                 StatusCode::REQUEST_TIMEOUT,
                 format!(
                     "request body not received within {}s",
-                    state.options.body_timeout.as_secs_f64()
+                    opts.body_timeout.as_secs_f64()
                 ),
             );
         }
-        Ok(Err(e)) => {
-            if e.downcast_ref::<http_body_util::LengthLimitError>()
-                .is_some()
-            {
-                return too_large(None);
-            }
+        Err(BodyError::Read(e)) => {
             return rejected(StatusCode::BAD_REQUEST, format!("reading the body: {e}"));
         }
-        Ok(Ok(collected)) => collected.to_bytes(),
     };
-    let request = match parse_review(&bytes) {
-        Ok(r) => r,
-        Err(e) => return rejected(StatusCode::BAD_REQUEST, e.to_string()),
+    let Some(place) = state.pool.admit() else {
+        return overloaded(state, Overload::QueueFull);
+    };
+    let deadline = tokio::time::Instant::now() + opts.review_timeout;
+    let Ok(thread) = tokio::time::timeout_at(deadline, state.pool.thread(&place)).await else {
+        return overloaded(state, Overload::QueueTimeout);
     };
     let policy = state.policy();
-    let decision = match tokio::time::timeout(
-        state.options.review_timeout,
-        decide(policy, state.facts.clone(), request),
-    )
-    .await
-    {
-        Ok(Some(d)) => d,
+    let facts = state.facts.clone();
+    let decided = tokio::time::timeout_at(deadline, async {
+        let facts_needed = facts.is_some();
+        match thread
+            .run(move || first_pass(&policy, &bytes, facts_needed))
+            .await?
+        {
+            FirstPass::NeedsFacts(policy, ev) => {
+                let source = facts?;
+                let images = ev.images().to_vec();
+                let table = tokio::task::spawn_blocking(move || source.facts(&images))
+                    .await
+                    .ok()?;
+                let thread = state.pool.thread(&place).await;
+                thread
+                    .run(move || Ok(Answer::new(policy.evaluate(*ev, Some(Arc::new(table))))))
+                    .await
+            }
+            FirstPass::Done(answer) => Some(*answer),
+        }
+    })
+    .await;
+    let answer = match decided {
+        Ok(Some(Ok(answer))) => answer,
+        Ok(Some(Err(e))) => return rejected(StatusCode::BAD_REQUEST, e.to_string()),
         Ok(None) => {
             tracing::error!("the review task failed (panicked or was cancelled)");
             return text(
@@ -501,19 +507,20 @@ async fn validate(state: &Webhook, req: Request<Incoming>) -> Response<Body> {
                 StatusCode::GATEWAY_TIMEOUT,
                 format!(
                     "no decision within {}s (image facts too slow?)",
-                    state.options.review_timeout.as_secs_f64()
+                    opts.review_timeout.as_secs_f64()
                 ),
             );
         }
     };
+    drop(place);
+    let decision = answer.decision;
     state.metrics.decision(&decision, start.elapsed());
     if !decision.dry_run
         && let Some(record) = &decision.record
     {
         (state.audit)(record);
     }
-    let body = AdmissionReviewResponse::new(decision.response).to_json();
-    let mut r = Response::new(Full::new(Bytes::from(body)));
+    let mut r = Response::new(Full::new(Bytes::from(answer.body)));
     r.headers_mut().insert(
         header::CONTENT_TYPE,
         header::HeaderValue::from_static("application/json"),
@@ -521,27 +528,57 @@ async fn validate(state: &Webhook, req: Request<Incoming>) -> Response<Body> {
     r
 }
 
-/// Runs the decision. Without an image-facts source it runs inline (tens of microseconds of
-/// CPU); with one, on a blocking thread, since the source may reach registries.
-async fn decide(
-    policy: Arc<Admission>,
-    facts: Option<Arc<dyn RegistryFactsSource>>,
-    request: crate::review::AdmissionRequest,
-) -> Option<Decision> {
-    let prepared = policy.prepare(request);
-    let ev = match prepared {
-        Prepared::Done(d) => return Some(*d),
-        Prepared::Evaluate(ev) => ev,
-    };
-    match facts {
-        None => Some(policy.evaluate(*ev, None)),
-        Some(source) => tokio::task::spawn_blocking(move || {
-            let table = source.facts(ev.images());
-            policy.evaluate(*ev, Some(Arc::new(table)))
-        })
-        .await
-        .ok(),
+/// 503 with `Retry-After`: the decision pool cannot take the review in time.
+fn overloaded(state: &Webhook, why: Overload) -> Response<Body> {
+    state.metrics.overload(why);
+    let mut r = rejected(
+        StatusCode::SERVICE_UNAVAILABLE,
+        format!(
+            "overloaded: {} (--decision-threads {}, --decision-queue {}); retry shortly",
+            why.describe(),
+            state.options.decision_threads.max(1),
+            state.options.decision_queue
+        ),
+    );
+    r.headers_mut()
+        .insert(header::RETRY_AFTER, header::HeaderValue::from_static("1"));
+    r
+}
+
+/// A decision and its serialized answer, made on a decision thread.
+struct Answer {
+    decision: Decision,
+    body: Vec<u8>,
+}
+
+impl Answer {
+    fn new(decision: Decision) -> Answer {
+        let body = AdmissionReviewResponse::new(decision.response.clone()).to_json();
+        Answer { decision, body }
     }
+}
+
+/// What the first pass on a decision thread produced.
+enum FirstPass {
+    /// Answered (or the body is not a review).
+    Done(Box<Result<Answer, crate::review::ReviewError>>),
+    /// The engine must run with image facts, which may take network time: they are gathered
+    /// off the decision threads.
+    NeedsFacts(Arc<Admission>, Box<Evaluation>),
+}
+
+/// Parses the review and decides it, unless the decision needs image facts.
+fn first_pass(policy: &Arc<Admission>, body: &[u8], facts: bool) -> FirstPass {
+    let request = match parse_review(body) {
+        Ok(r) => r,
+        Err(e) => return FirstPass::Done(Box::new(Err(e))),
+    };
+    let decision = match policy.prepare(request) {
+        Prepared::Done(d) => *d,
+        Prepared::Evaluate(ev) if facts => return FirstPass::NeedsFacts(policy.clone(), ev),
+        Prepared::Evaluate(ev) => policy.evaluate(*ev, None),
+    };
+    FirstPass::Done(Box::new(Ok(Answer::new(decision))))
 }
 
 async fn watch_certificates(store: Arc<CertStore>, state: Arc<Webhook>) {
@@ -649,6 +686,8 @@ pub struct ServeConfig {
     pub refresh: Option<(PolicyBuilder, Arc<dyn Clock>)>,
     /// Image facts source, if registry access is configured.
     pub facts: Option<Arc<dyn RegistryFactsSource>>,
+    /// Where audit records go (default: stderr).
+    pub audit: Option<AuditSink>,
     /// Worker threads (default: one per core).
     pub workers: Option<usize>,
 }
@@ -669,6 +708,9 @@ pub fn serve_until_signal(
         let mut server = Server::bind(config.options, config.policy).await?;
         if let Some(source) = config.facts {
             server = server.with_image_facts(source);
+        }
+        if let Some(sink) = config.audit {
+            server = server.with_audit_sink(sink);
         }
         if let Some((build, clock)) = config.refresh {
             server = server.with_daily_refresh(build, clock);

@@ -1296,3 +1296,156 @@ fn a_client_ca_gates_validate_and_metrics_but_not_probes() {
         std::thread::sleep(Duration::from_millis(50));
     }
 }
+
+// ---------------------------------------------------------------------------------------------
+// Overload and a bounded audit log (issue 24, items 3 and 4)
+
+/// A Deployment with `n` privileged containers: each one a finding of several checks.
+fn crowded(n: usize) -> Value {
+    let mut d = privileged();
+    let one = d["spec"]["template"]["spec"]["containers"][0].clone();
+    d["spec"]["template"]["spec"]["containers"] = (0..n)
+        .map(|i| {
+            let mut c = one.clone();
+            c["name"] = json!(format!("c{i}"));
+            c
+        })
+        .collect();
+    d
+}
+
+/// Waits until `metric` reaches `value` (polling /metrics).
+fn await_metric(hook: &Webhook, series: &str, value: f64) {
+    let deadline = Instant::now() + Duration::from_secs(60);
+    while hook.metric(series) < value {
+        assert!(Instant::now() < deadline, "{series} never reached {value}");
+        std::thread::sleep(Duration::from_millis(5));
+    }
+}
+
+#[test]
+fn a_full_decision_queue_answers_503_with_retry_after() {
+    let hook = Arc::new(Webhook::start(&[
+        "--decision-threads",
+        "1",
+        "--decision-queue",
+        "0",
+        "--review-timeout",
+        "300",
+    ]));
+    let heavy = review_body("uid-heavy", "CREATE", "shop", &crowded(5000));
+    let busy = {
+        let hook = hook.clone();
+        std::thread::spawn(move || hook.post(&heavy))
+    };
+    // The heavy review holds the only decision thread; nothing may wait.
+    await_metric(&hook, "palisade_admission_reviews_in_flight", 1.0);
+    let r = hook.post(&review_body(
+        "uid-turned-away",
+        "CREATE",
+        "shop",
+        &hardened(),
+    ));
+    assert_eq!(r.status, 503, "{}", r.text());
+    assert_eq!(r.header("retry-after"), Some("1"));
+    assert!(r.text().contains("decision queue is full"), "{}", r.text());
+    // Probes are answered meanwhile.
+    assert_eq!(hook.get("/healthz").status, 200);
+    let heavy = busy.join().unwrap();
+    assert_eq!(heavy.status, 200, "{}", heavy.text());
+    assert_eq!(heavy.json()["response"]["allowed"], false);
+    assert_eq!(
+        hook.metric("palisade_admission_overload_rejections_total{reason=\"queue_full\"}"),
+        1.0
+    );
+    assert_eq!(
+        hook.metric("palisade_admission_http_requests_total{path=\"/validate\",code=\"503\"}"),
+        1.0
+    );
+    // Once the thread is free, reviews are decided again.
+    assert_eq!(
+        hook.review(&review_body("uid-after", "CREATE", "shop", &hardened()))["allowed"],
+        true
+    );
+}
+
+#[test]
+fn audit_records_are_capped_and_the_audit_file_rotates_by_size() {
+    let logs = tempfile::tempdir().unwrap();
+    let path = logs.path().join("audit.jsonl");
+    let hook = Webhook::start(&[
+        "--audit-file",
+        path.to_str().unwrap(),
+        "--audit-max-bytes",
+        "4096",
+        "--audit-max-files",
+        "1",
+        "--review-timeout",
+        "300",
+    ]);
+    let lines = |name: &str| -> Vec<Value> {
+        std::fs::read_to_string(logs.path().join(name))
+            .unwrap_or_default()
+            .lines()
+            .map(|l| serde_json::from_str(l).unwrap_or_else(|e| panic!("{e}: {l}")))
+            .collect()
+    };
+
+    // A review with thousands of violations: one short record with counts. The record is
+    // written before the answer is sent.
+    let r = hook.review(&review_body("uid-huge", "CREATE", "shop", &crowded(3000)));
+    assert_eq!(r["allowed"], false);
+    let text = std::fs::read_to_string(&path).unwrap();
+    assert!(text.len() < 2048, "record of {} bytes: {text}", text.len());
+    let record = &lines("audit.jsonl")[0]["record"];
+    assert_eq!(record["uid"], "uid-huge");
+    assert!(
+        record["counts"]["enforced"].as_u64().unwrap() >= 3000,
+        "{record}"
+    );
+    assert!(
+        record["enforced"].as_array().unwrap().len() <= 20,
+        "{record}"
+    );
+    assert!(
+        record["enforced"]
+            .as_array()
+            .unwrap()
+            .contains(&json!("PAL-001"))
+    );
+    assert!(
+        !hook.stderr().contains("uid-huge"),
+        "audit records went to stderr"
+    );
+
+    // Many denials: the file is rotated, one old file kept, each under the bound.
+    let uids: Vec<String> = (0..40).map(|i| format!("uid-{i}")).collect();
+    for uid in &uids {
+        let denied = review_body(uid, "CREATE", "shop", &privileged());
+        assert_eq!(hook.review(&denied)["allowed"], false, "{uid}");
+    }
+    for name in ["audit.jsonl", "audit.jsonl.1"] {
+        let size = std::fs::metadata(logs.path().join(name)).unwrap().len();
+        assert!(size <= 4096, "{name}: {size} bytes");
+        assert!(
+            lines(name)
+                .iter()
+                .all(|l| l["event"] == "palisade.admission")
+        );
+    }
+    assert!(!logs.path().join("audit.jsonl.2").exists());
+    let newest = lines("audit.jsonl");
+    assert_eq!(newest.last().unwrap()["record"]["uid"], "uid-39");
+
+    // The flags are documented.
+    let (_, help, _) = palisade(&["admission", "serve", "--help"]).run();
+    for flag in [
+        "--audit-file",
+        "--audit-max-bytes",
+        "--audit-max-files",
+        "--decision-threads",
+        "--decision-queue",
+    ] {
+        assert!(help.contains(flag), "{flag} missing from --help");
+    }
+}

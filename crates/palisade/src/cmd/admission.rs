@@ -68,9 +68,30 @@ pub struct ServeArgs {
     /// Seconds a TLS handshake may take.
     #[arg(long, value_name = "SECONDS", default_value_t = 5.0, value_parser = seconds)]
     pub handshake_timeout: f64,
-    /// Seconds to decide one review once its body is read (504 beyond).
+    /// Seconds to decide one review once its body is read: 503 (with Retry-After) when no
+    /// decision thread was free in time, 504 when the decision itself took longer.
     #[arg(long, value_name = "SECONDS", default_value_t = 8.0, value_parser = seconds)]
     pub review_timeout: f64,
+    /// Reviews decided at once, each on its own thread apart from the I/O threads, so probes
+    /// and body reads never wait for decisions (default: one per core).
+    #[arg(long, value_name = "N")]
+    pub decision_threads: Option<usize>,
+    /// Reviews that may wait for a decision thread; beyond that a review is answered 503 with
+    /// Retry-After at once (counted in palisade_admission_overload_rejections_total).
+    #[arg(long, value_name = "N", default_value_t = 32)]
+    pub decision_queue: usize,
+    /// Write audit records (JSON lines) to FILE instead of stderr, rotated by size.
+    #[arg(long, value_name = "FILE")]
+    pub audit_file: Option<PathBuf>,
+    /// With --audit-file: largest size of the file; before a record would cross it the file
+    /// is renamed FILE.1 (FILE.1 to FILE.2, …) and a new one started. Records are capped
+    /// (counts plus the first 20 distinct check IDs per mode), so one is a few hundred bytes.
+    #[arg(long, value_name = "BYTES", default_value_t = 16 * 1024 * 1024, requires = "audit_file", value_parser = clap::value_parser!(u64).range(4096..))]
+    pub audit_max_bytes: u64,
+    /// With --audit-file: rotated files kept (FILE.1 … FILE.N); 0 keeps none. The audit log
+    /// never holds more than (N + 1) × --audit-max-bytes.
+    #[arg(long, value_name = "N", default_value_t = 2, requires = "audit_file")]
+    pub audit_max_files: usize,
     /// Seconds between checks of the certificate files for changes.
     #[arg(long, value_name = "SECONDS", default_value_t = 10.0, value_parser = seconds)]
     pub cert_reload_interval: f64,
@@ -232,17 +253,30 @@ fn serve(a: ServeArgs) -> anyhow::Result<ExitCode> {
         header_timeout: secs(a.read_timeout),
         body_timeout: secs(a.read_timeout),
         review_timeout: secs(a.review_timeout),
+        decision_threads: a
+            .decision_threads
+            .unwrap_or(ServerOptions::default().decision_threads),
+        decision_queue: a.decision_queue,
         cert_reload_interval: secs(a.cert_reload_interval),
         shutdown_grace: secs(a.shutdown_grace),
         max_connections: a.max_connections,
         client_ca: a.client_ca,
     };
+    let audit = a
+        .audit_file
+        .as_deref()
+        .map(|path| {
+            palisade_admission::server::file_audit_sink(path, a.audit_max_bytes, a.audit_max_files)
+                .with_context(|| format!("opening the audit log {}", path.display()))
+        })
+        .transpose()?;
     palisade_admission::server::serve_until_signal(
         ServeConfig {
             options,
             policy,
             refresh: Some((build, Arc::new(SystemClock))),
             facts,
+            audit,
             workers: a.workers,
         },
         |addr| summary.log(addr),
