@@ -129,25 +129,81 @@ fn absolute_paths_stay_inside_the_image_root() {
 }
 
 #[test]
-fn escaping_symlinks_are_refused() {
+fn symlinks_climbing_above_the_root_stay_inside_it_as_in_a_chroot() {
+    // `..` at the root is the root (the kernel's rule in a chroot): such a link is harmless
+    // and resolves inside the image instead of refusing it.
     let layer = LayerBuilder::new()
+        .file("host/etc/shadow", 0o640, b"in the image")
         .symlink("etc/evil", "../../../../host/etc/shadow")
         .gzip();
-    let err = apply(&[layer], Limits::default()).unwrap_err();
-    assert!(
-        matches!(err, ImageError::SymlinkEscape { ref path, .. } if path == "etc/evil"),
-        "{err}"
-    );
+    let fs = apply(&[layer], Limits::default()).unwrap();
+    assert_eq!(fs.resolve("etc/evil", true).unwrap(), "host/etc/shadow");
     // Writing through a symlink that points above the root (made of individually harmless
-    // links) is refused as well.
+    // links) writes at the root of the image.
     let a = LayerBuilder::new()
         .dir("a")
         .symlink("a/up", "..")
         .symlink("a/esc", "up/..")
         .gzip();
     let b = LayerBuilder::new().file("a/esc/x", 0o644, b"x").gzip();
-    let err = apply(&[a, b], Limits::default()).unwrap_err();
-    assert!(matches!(err, ImageError::SymlinkEscape { .. }), "{err}");
+    let fs = apply(&[a, b], Limits::default()).unwrap();
+    assert_eq!(fs.resolve("a/esc", true).unwrap(), "");
+    assert!(
+        fs.node("x").is_some_and(|n| n.is_file()),
+        "written at the root"
+    );
+    assert!(fs.node("a/esc/x").is_none());
+}
+
+#[test]
+fn a_library_link_climbing_above_the_root_resolves_inside_it_and_is_inventoried() {
+    // Issue 20: `usr/lib/libx.so -> ../../../lib/libx.so` climbs one level above the root; in a
+    // chroot that `..` stays at the root, so the link is `lib/libx.so`. The image used to be
+    // refused whole.
+    let layer = LayerBuilder::new()
+        .file("lib/libx.so", 0o755, b"not really ELF")
+        .symlink("usr/lib/libx.so", "../../../lib/libx.so")
+        .file(
+            "usr/lib/os-release",
+            0o644,
+            b"ID=alpine\nVERSION_ID=3.19.1\n",
+        )
+        .symlink("etc/os-release", "../../../../usr/lib/os-release")
+        .gzip();
+    let fs = apply(&[layer], Limits::default()).unwrap();
+    assert_eq!(fs.resolve("usr/lib/libx.so", true).unwrap(), "lib/libx.so");
+    assert_eq!(fs.stat("usr/lib/libx.so").map(|n| n.size), Some(14));
+    // The content behind a climbing link is inventoried (the detector reads etc/os-release
+    // first, through the link).
+    let scan = palisade_image::analyze("test".into(), None, &fs);
+    let os = scan.os.expect("os-release read through the climbing link");
+    assert_eq!(
+        (
+            os.id.as_str(),
+            os.version_id.as_deref(),
+            os.source_file.as_str()
+        ),
+        ("alpine", Some("3.19.1"), "etc/os-release")
+    );
+}
+
+#[test]
+fn absolute_links_that_look_like_escapes_are_rooted_at_the_image_root() {
+    let layer = LayerBuilder::new()
+        .file("etc/shadow", 0o640, b"image's own")
+        .symlink("app/shadow", "/../../../etc/shadow")
+        .symlink("app/root", "/")
+        .gzip();
+    let upper = LayerBuilder::new()
+        .file("app/root/etc/written", 0o644, b"x")
+        .gzip();
+    let fs = apply(&[layer, upper], Limits::default()).unwrap();
+    assert_eq!(fs.resolve("app/shadow", true).unwrap(), "etc/shadow");
+    assert_eq!(fs.stat("app/shadow").map(|n| n.size), Some(11));
+    assert!(
+        fs.node("etc/written").is_some(),
+        "written through / at the image root"
+    );
 }
 
 #[test]
@@ -160,6 +216,32 @@ fn symlink_cycles_are_refused() {
     let err = apply(&[layer], Limits::default()).unwrap_err();
     assert!(
         matches!(err, ImageError::SymlinkLoop { hops: 40, .. }),
+        "{err}"
+    );
+}
+
+#[test]
+fn a_cycle_is_reported_on_a_looping_link_not_on_an_innocent_one_leading_to_it() {
+    // `aaa/innocent` sorts first and only points into the cycle; the message must name a
+    // member of the cycle, whichever link the check meets first.
+    let layer = LayerBuilder::new()
+        .symlink("aaa/innocent", "../loop/a")
+        .symlink("loop/a", "b")
+        .symlink("loop/b", "a")
+        .gzip();
+    let err = apply(std::slice::from_ref(&layer), Limits::default()).unwrap_err();
+    let ImageError::SymlinkLoop { ref path, .. } = err else {
+        panic!("expected a loop, got {err}");
+    };
+    assert!(path == "loop/a" || path == "loop/b", "{err}");
+    assert!(!err.to_string().contains("innocent"), "{err}");
+    // The same when an entry is written through the innocent link while unpacking.
+    let upper = LayerBuilder::new()
+        .file("aaa/innocent/x", 0o644, b"x")
+        .gzip();
+    let err = apply(&[layer, upper], Limits::default()).unwrap_err();
+    assert!(
+        matches!(err, ImageError::SymlinkLoop { ref path, .. } if path.starts_with("loop/")),
         "{err}"
     );
 }
