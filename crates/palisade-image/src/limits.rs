@@ -42,7 +42,7 @@ impl Default for Limits {
             max_kept_file_size: 256 << 20,
             max_jar_depth: 2,
             max_path_depth: 1024,
-            max_path_steps: 64 << 20,
+            max_path_steps: 16 << 20,
         }
     }
 }
