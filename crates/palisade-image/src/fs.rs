@@ -2,7 +2,7 @@
 //! and the layer that last wrote it; contents only for the files analysers need. Layers are
 //! applied in order with OCI whiteout semantics; nothing is ever written to the host.
 
-use std::collections::{BTreeMap, VecDeque};
+use std::collections::{BTreeMap, HashMap};
 use std::ops::Bound;
 use std::sync::Arc;
 
@@ -125,6 +125,10 @@ pub struct FileNote {
 #[derive(Debug, Default, Clone)]
 pub struct ImageFs {
     nodes: BTreeMap<String, Node>,
+    links: LinkTree,
+    /// Bumped whenever a symlink is added or removed: resolutions made at the same version
+    /// are still valid (nothing else changes where a path leads).
+    links_version: u64,
     layers: Vec<LayerInfo>,
     snapshots: Vec<DbSnapshot>,
     diagnostics: Vec<FileNote>,
@@ -202,39 +206,62 @@ impl ImageFs {
         });
     }
 
-    /// Resolves `path` through symlinks, component by component, rooted at the image root.
-    /// With `follow_last` false a final symlink is not followed. Errors on an escape above the
-    /// root and on more than [`MAX_SYMLINK_HOPS`] hops.
+    /// Resolves `path` through symlinks, component by component, rooted at the image root as
+    /// the kernel does in a chroot: absolute targets start again at the root and `..` at the
+    /// root stays at the root, so no path resolves outside the image. With `follow_last` false
+    /// a final symlink is not followed. Errors on more than [`MAX_SYMLINK_HOPS`] hops, naming
+    /// the link that went over (a member of the cycle).
     pub fn resolve(&self, path: &str, follow_last: bool) -> Result<String, ImageError> {
-        let mut done: Vec<String> = Vec::new();
-        let mut todo: VecDeque<String> = path
-            .split('/')
-            .filter(|c| !c.is_empty())
-            .map(str::to_string)
-            .collect();
+        self.walk(path, follow_last).map(|w| w.path)
+    }
+
+    /// Changes whenever a symlink is added or removed; a resolution stays valid while it does
+    /// not change.
+    pub(crate) fn links_version(&self) -> u64 {
+        self.links_version
+    }
+
+    /// [`ImageFs::resolve`] with the work it took. Each component costs one step and a hash
+    /// lookup of that component alone (symlink paths are kept as a tree of components), so
+    /// resolving is linear in the length of the path and of the targets followed.
+    pub(crate) fn walk(&self, path: &str, follow_last: bool) -> Result<Walked, ImageError> {
+        let mut todo: Vec<&str> = components_reversed(path).collect();
+        // The resolved path, and for each of its components where it starts in `out` and the
+        // symlink-tree node at that component (None once off the tree: no symlink below).
+        let mut out = String::with_capacity(path.len());
+        let mut ends: Vec<(usize, Option<&LinkTree>)> = Vec::new();
         let mut hops = 0usize;
-        let mut last_link: Option<(String, String, usize)> = None;
-        while let Some(comp) = todo.pop_front() {
-            match comp.as_str() {
-                "." => continue,
+        let mut steps = 0u64;
+        while let Some(comp) = todo.pop() {
+            steps += 1;
+            match comp {
+                "." => {}
                 ".." => {
-                    if done.pop().is_none() {
-                        let (link, target, layer) =
-                            last_link.unwrap_or((path.to_string(), path.to_string(), 0));
-                        return Err(ImageError::SymlinkEscape {
-                            layer: self.layer_label(layer),
-                            path: link,
-                            target,
-                        });
+                    // At the root, `..` is the root itself (chroot semantics).
+                    if let Some((start, _)) = ends.pop() {
+                        out.truncate(start);
                     }
                 }
-                _ => {
-                    done.push(comp);
-                    let current = done.join("/");
-                    let Some(node) = self.nodes.get(&current) else {
+                name => {
+                    let start = out.len();
+                    if !out.is_empty() {
+                        out.push('/');
+                    }
+                    out.push_str(name);
+                    let here = ends
+                        .last()
+                        .map_or(Some(&self.links), |e| e.1)
+                        .and_then(|tree| tree.children.get(name));
+                    ends.push((start, here));
+                    if !here.is_some_and(|t| t.link) {
                         continue;
-                    };
-                    let NodeKind::Symlink(target) = &node.kind else {
+                    }
+                    let Some(Node {
+                        kind: NodeKind::Symlink(target),
+                        layer,
+                        ..
+                    }) = self.nodes.get(out.as_str())
+                    else {
                         continue;
                     };
                     if todo.is_empty() && !follow_last {
@@ -243,22 +270,26 @@ impl ImageFs {
                     hops += 1;
                     if hops > MAX_SYMLINK_HOPS {
                         return Err(ImageError::SymlinkLoop {
-                            path: path.to_string(),
+                            layer: self.layer_label(*layer),
+                            path: out,
                             hops: MAX_SYMLINK_HOPS,
                         });
                     }
-                    done.pop();
+                    ends.pop();
+                    out.truncate(start);
                     if target.starts_with('/') {
-                        done.clear();
+                        ends.clear();
+                        out.clear();
                     }
-                    for c in target.split('/').rev().filter(|c| !c.is_empty()) {
-                        todo.push_front(c.to_string());
-                    }
-                    last_link = Some((current, target.clone(), node.layer));
+                    todo.extend(components_reversed(target));
                 }
             }
         }
-        Ok(done.join("/"))
+        Ok(Walked {
+            depth: ends.len(),
+            path: out,
+            steps,
+        })
     }
 
     /// A display label for a layer index.
@@ -271,22 +302,24 @@ impl ImageFs {
 
     /// Puts a node at a path whose parent has already been resolved. Missing parents become
     /// directories; a non-directory replacing a directory removes the directory's subtree.
-    pub(crate) fn put(&mut self, path: &str, node: Node) {
-        self.ensure_parents(path, node.layer);
+    /// Returns the work done (paths created or removed besides the node itself).
+    pub(crate) fn put(&mut self, path: &str, node: Node) -> u64 {
+        let mut work = self.ensure_parents(path, node.layer);
         if let Some(existing) = self.nodes.get_mut(path) {
             if existing.kind == NodeKind::Dir && node.kind == NodeKind::Dir {
                 existing.mode = node.mode;
                 existing.layer = node.layer;
-                return;
+                return work;
             }
             if existing.kind == NodeKind::Dir {
-                self.remove_descendants(path, None);
+                work += self.remove_descendants(path, None);
             }
         }
-        self.nodes.insert(path.to_string(), node);
+        self.insert(path.to_string(), node);
+        work
     }
 
-    fn ensure_parents(&mut self, path: &str, layer: usize) {
+    fn ensure_parents(&mut self, path: &str, layer: usize) -> u64 {
         let mut dir = vpath::parent(path);
         let mut missing = Vec::new();
         while !dir.is_empty() {
@@ -296,32 +329,67 @@ impl ImageFs {
             }
             dir = vpath::parent(dir);
         }
+        let work = missing.len() as u64;
         for d in missing.into_iter().rev() {
-            self.nodes.insert(d, Node::dir(0o755, layer));
+            self.insert(d, Node::dir(0o755, layer));
+        }
+        work
+    }
+
+    /// Inserts or replaces the node at `path`, keeping the symlink tree in step.
+    fn insert(&mut self, path: String, node: Node) {
+        let is_link = matches!(node.kind, NodeKind::Symlink(_));
+        let was_link = self
+            .nodes
+            .get(&path)
+            .is_some_and(|n| matches!(n.kind, NodeKind::Symlink(_)));
+        if is_link {
+            self.links.mark(&path);
+            self.links_version += 1;
+        } else if was_link {
+            self.links.unmark(&path);
+            self.links_version += 1;
+        }
+        self.nodes.insert(path, node);
+    }
+
+    /// Removes the node at `path`, keeping the symlink tree in step.
+    fn remove(&mut self, path: &str) {
+        if let Some(Node {
+            kind: NodeKind::Symlink(_),
+            ..
+        }) = self.nodes.remove(path)
+        {
+            self.links.unmark(path);
+            self.links_version += 1;
         }
     }
 
     /// Applies `.wh.<name>` found in `dir` by layer `layer`: hides `dir/name` and its subtree
-    /// as far as they come from lower layers.
-    pub(crate) fn whiteout(&mut self, dir: &str, name: &str, layer: usize) {
+    /// as far as they come from lower layers. Returns the work done (paths visited).
+    pub(crate) fn whiteout(&mut self, dir: &str, name: &str, layer: usize) -> u64 {
         let target = vpath::join(dir, name);
         if self.nodes.get(&target).is_some_and(|n| n.layer < layer) {
-            self.nodes.remove(&target);
+            self.remove(&target);
         }
-        self.remove_descendants(&target, Some(layer));
+        1 + self.remove_descendants(&target, Some(layer))
     }
 
     /// Applies `.wh..wh..opq` found in `dir` by layer `layer`: hides every lower-layer child.
-    pub(crate) fn opaque(&mut self, dir: &str, layer: usize) {
-        self.ensure_parents(&vpath::join(dir, "x"), layer);
-        self.remove_descendants(dir, Some(layer));
+    /// Returns the work done (paths created or visited).
+    pub(crate) fn opaque(&mut self, dir: &str, layer: usize) -> u64 {
+        self.ensure_parents(&vpath::join(dir, "x"), layer)
+            + self.remove_descendants(dir, Some(layer))
     }
 
     /// Removes the descendants of `dir` (all of them, or those from layers below `below`).
-    fn remove_descendants(&mut self, dir: &str, below: Option<usize>) {
+    /// Returns the number of paths visited.
+    fn remove_descendants(&mut self, dir: &str, below: Option<usize>) -> u64 {
+        let mut visited = 0u64;
         let keys: Vec<String> = if dir.is_empty() {
             self.nodes
                 .iter()
+                .inspect(|_| visited += 1)
                 .filter(|(_, n)| below.is_none_or(|l| n.layer < l))
                 .map(|(k, _)| k.clone())
                 .collect()
@@ -330,24 +398,89 @@ impl ImageFs {
             let end = format!("{dir}0");
             self.nodes
                 .range::<String, _>((Bound::Included(&start), Bound::Excluded(&end)))
+                .inspect(|_| visited += 1)
                 .filter(|(_, n)| below.is_none_or(|l| n.layer < l))
                 .map(|(k, _)| k.clone())
                 .collect()
         };
         for k in keys {
-            self.nodes.remove(&k);
+            self.remove(&k);
         }
+        visited
     }
 
-    /// Checks every symlink: none may resolve above the root or loop. Called once all layers
-    /// are applied.
+    /// Checks every symlink: none may loop. Called once all layers are applied.
     pub fn validate_symlinks(&self) -> Result<(), ImageError> {
+        self.validate_symlinks_within(&mut 0, u64::MAX)
+    }
+
+    /// [`ImageFs::validate_symlinks`] charging each resolution to a work budget (`used` of
+    /// `limit` steps).
+    pub(crate) fn validate_symlinks_within(
+        &self,
+        used: &mut u64,
+        limit: u64,
+    ) -> Result<(), ImageError> {
         for (path, node) in &self.nodes {
             if let NodeKind::Symlink(_) = node.kind {
-                self.resolve(path, true)?;
+                *used += self.walk(path, true)?.steps;
+                if *used > limit {
+                    return Err(ImageError::PathWorkLimit {
+                        layer: self.layer_label(node.layer),
+                        path: vpath::shorten(path),
+                        limit,
+                    });
+                }
             }
         }
         Ok(())
+    }
+}
+
+/// A path resolved by [`ImageFs::walk`].
+#[derive(Debug, Clone)]
+pub(crate) struct Walked {
+    /// The resolved path.
+    pub path: String,
+    /// Its number of components.
+    pub depth: usize,
+    /// Components walked to get there (those of the path and of every target followed).
+    pub steps: u64,
+}
+
+/// The non-empty components of a path, last first (a stack whose top is the first).
+fn components_reversed(path: &str) -> impl Iterator<Item = &str> {
+    path.rsplit('/').filter(|c| !c.is_empty())
+}
+
+/// The paths that hold symlinks, as a tree of components: resolution asks "is this prefix a
+/// symlink?" with one lookup of the last component instead of a lookup of the whole prefix.
+#[derive(Debug, Default, Clone)]
+struct LinkTree {
+    /// Whether the path ending here is a symlink.
+    link: bool,
+    /// Next components on the way to symlinks.
+    children: HashMap<Box<str>, LinkTree>,
+}
+
+impl LinkTree {
+    fn mark(&mut self, path: &str) {
+        let mut here = self;
+        for comp in path.split('/') {
+            here = here.children.entry(comp.into()).or_default();
+        }
+        here.link = true;
+    }
+
+    fn unmark(&mut self, path: &str) {
+        let mut here = self;
+        for comp in path.split('/') {
+            match here.children.get_mut(comp) {
+                Some(next) => here = next,
+                None => return,
+            }
+        }
+        here.link = false;
     }
 }
 
@@ -402,20 +535,41 @@ mod tests {
     }
 
     #[test]
-    fn refuses_cycles_and_escapes() {
+    fn refuses_cycles_naming_a_member_and_keeps_dotdot_at_the_root() {
         let mut fs = ImageFs::new();
         fs.put("a", link("b", 0));
         fs.put("b", link("a", 0));
-        assert!(matches!(
-            fs.resolve("a", true),
-            Err(ImageError::SymlinkLoop { .. })
-        ));
+        fs.put("0-innocent", link("a", 0));
+        match fs.resolve("0-innocent", true) {
+            Err(ImageError::SymlinkLoop { path, .. }) => assert!(path == "a" || path == "b"),
+            other => panic!("expected a loop, got {other:?}"),
+        }
         let mut fs = ImageFs::new();
         fs.put("etc/up", link("../..", 0));
-        assert!(matches!(
-            fs.resolve("etc/up/passwd", true),
-            Err(ImageError::SymlinkEscape { .. })
-        ));
+        assert_eq!(fs.resolve("etc/up/passwd", true).unwrap(), "passwd");
+        assert_eq!(fs.resolve("../../etc/./up/..", true).unwrap(), "");
+        fs.validate_symlinks().unwrap();
+    }
+
+    #[test]
+    fn removed_or_replaced_symlinks_no_longer_redirect() {
+        let mut fs = ImageFs::new();
+        fs.put("usr/lib/x", file(0));
+        fs.put("lib", link("usr/lib", 0));
+        let before = fs.links_version();
+        assert_eq!(fs.resolve("lib/x", true).unwrap(), "usr/lib/x");
+        fs.put("lib", Node::dir(0o755, 1));
+        assert_ne!(fs.links_version(), before);
+        assert_eq!(fs.resolve("lib/x", true).unwrap(), "lib/x");
+        fs.put("opt/l", link("/usr", 0));
+        assert_eq!(fs.resolve("opt/l/lib/x", true).unwrap(), "usr/lib/x");
+        fs.whiteout("", "opt", 1);
+        assert_eq!(fs.resolve("opt/l/lib/x", true).unwrap(), "opt/l/lib/x");
+        let walked = fs.walk("a/./b/../c", true).unwrap();
+        assert_eq!(
+            (walked.path.as_str(), walked.depth, walked.steps),
+            ("a/c", 2, 5)
+        );
     }
 
     #[test]

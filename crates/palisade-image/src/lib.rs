@@ -6,11 +6,12 @@
 //! language packages ([`inventory`]) and derive facts for policy ([`facts`]).
 //!
 //! Safety invariants of unpacking: nothing is written to the host; entry names containing
-//! `..` are refused and absolute names are rooted at the image root; parents are resolved through symlinks inside the
-//! root only; symlinks that escape the root or loop are refused; hardlinks must point at an
-//! existing regular file of the image; total size, entry count, file size and decompression
-//! ratio are capped ([`Limits`]); blob digests and diff_ids are verified. Every violation is
-//! an [`ImageError`] variant.
+//! `..` are refused and absolute names are rooted at the image root; symlinks are resolved as
+//! in a chroot (absolute targets start at the image root, `..` at the root stays there), so
+//! nothing resolves outside the image; symlink loops are refused naming a link of the loop;
+//! hardlinks must point at an existing regular file of the image; total size, entry count,
+//! file size, decompression ratio, path depth and path work are capped ([`Limits`]); blob
+//! digests and diff_ids are verified. Every violation is an [`ImageError`] variant.
 
 pub mod builder;
 pub mod compression;

@@ -21,6 +21,14 @@ pub struct Limits {
     pub max_kept_file_size: u64,
     /// Nesting depth of jars inside jars that is still inspected.
     pub max_jar_depth: usize,
+    /// Components of one path in the view, after symlink resolution (Linux's `PATH_MAX` of
+    /// 4096 bytes allows at most 2048 one-letter components; real images stay below 100).
+    pub max_path_depth: usize,
+    /// Work budget of one image: path components walked while resolving entry names, hardlink
+    /// and symlink targets, plus paths visited when whiteouts or replaced directories remove a
+    /// subtree and parents created implicitly. Bounds the time a crafted image can take
+    /// whatever its shape; real images use a few steps per entry.
+    pub max_path_steps: u64,
 }
 
 impl Default for Limits {
@@ -33,6 +41,8 @@ impl Default for Limits {
             ratio_grace_bytes: 16 << 20,
             max_kept_file_size: 256 << 20,
             max_jar_depth: 2,
+            max_path_depth: 1024,
+            max_path_steps: 16 << 20,
         }
     }
 }

@@ -8,7 +8,7 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use crate::compression::{self, LimitReader};
 use crate::digest::{Algorithm, Digest, Hasher};
 use crate::error::from_io;
-use crate::fs::{Content, DbSnapshot, ImageFs, LayerInfo, Node, NodeKind};
+use crate::fs::{Content, DbSnapshot, ImageFs, LayerInfo, Node, NodeKind, Walked};
 use crate::select::{self, Interest};
 use crate::vpath::{self, PathProblem};
 use crate::{ImageError, Limits};
@@ -24,6 +24,12 @@ pub struct Unpacker {
     limits: Limits,
     total_uncompressed: u64,
     entries: u64,
+    /// Path work done so far, against [`Limits::max_path_steps`].
+    steps: u64,
+    /// The last directory resolved, as `(normalised name, links version, resolution)`: tar
+    /// streams list siblings together and children right after their directory, so most
+    /// entries reuse it instead of walking their parent again.
+    last_dir: Option<(String, u64, Walked)>,
 }
 
 /// What is expected of one layer blob.
@@ -61,6 +67,8 @@ impl Unpacker {
             limits,
             total_uncompressed: 0,
             entries: 0,
+            steps: 0,
+            last_dir: None,
         }
     }
 
@@ -187,35 +195,43 @@ impl Unpacker {
                 continue;
             }
             // Parents are resolved through symlinks already in the view (as an extracting
-            // runtime would), never above the root.
-            let dir = self.fs.resolve(vpath::parent(&path), true)?;
+            // runtime would), inside the root.
+            let parent = self.parent_of(&path)?;
+            self.charge(parent.steps, label, &raw_path)?;
+            let depth = parent.depth + 1;
+            if depth > self.limits.max_path_depth {
+                return Err(ImageError::PathDepthLimit {
+                    layer: label.to_string(),
+                    path: vpath::shorten(&raw_path),
+                    depth,
+                    limit: self.limits.max_path_depth,
+                });
+            }
+            let dir = parent.path.clone();
             let name = vpath::file_name(&path);
             if name == OPAQUE_WHITEOUT {
-                self.fs.opaque(&dir, layer);
+                let work = self.fs.opaque(&dir, layer);
+                self.charge(work, label, &raw_path)?;
                 continue;
             }
             if let Some(hidden) = name.strip_prefix(WHITEOUT_PREFIX) {
                 if !hidden.starts_with(".wh.") && !hidden.is_empty() {
-                    self.fs.whiteout(&dir, hidden, layer);
+                    let work = self.fs.whiteout(&dir, hidden, layer);
+                    self.charge(work, label, &raw_path)?;
                 }
                 continue;
             }
             let target_path = vpath::join(&dir, name);
             use tar::EntryType as T;
-            match entry_type {
+            let work = match entry_type {
                 T::Directory => self.fs.put(&target_path, Node::dir(mode, layer)),
                 T::Symlink => {
                     let target = entry
                         .link_name_bytes()
                         .map(|b| String::from_utf8_lossy(&b).into_owned())
                         .unwrap_or_default();
-                    if vpath::lexical_target(&dir, &target).is_none() {
-                        return Err(ImageError::SymlinkEscape {
-                            layer: label.to_string(),
-                            path: target_path,
-                            target,
-                        });
-                    }
+                    // Relative targets climbing above the root stay at the root and absolute
+                    // ones start at the image root, as in a chroot: nothing to refuse here.
                     self.fs.put(
                         &target_path,
                         Node {
@@ -225,15 +241,15 @@ impl Unpacker {
                             layer,
                             content: None,
                         },
-                    );
+                    )
                 }
                 T::Link => {
                     let target = entry
                         .link_name_bytes()
                         .map(|b| String::from_utf8_lossy(&b).into_owned())
                         .unwrap_or_default();
-                    let node = self.hardlink(&target_path, &target, layer, label)?;
-                    self.fs.put(&target_path, node);
+                    let (node, steps) = self.hardlink(&target_path, &target, layer, label)?;
+                    steps + self.fs.put(&target_path, node)
                 }
                 T::Regular | T::Continuous | T::GNUSparse => {
                     if size > self.limits.max_file_size {
@@ -263,7 +279,7 @@ impl Unpacker {
                             layer,
                             content,
                         },
-                    );
+                    )
                 }
                 T::Char | T::Block | T::Fifo => self.fs.put(
                     &target_path,
@@ -275,7 +291,23 @@ impl Unpacker {
                         content: None,
                     },
                 ),
-                _ => {}
+                _ => 0,
+            };
+            self.charge(work, label, &raw_path)?;
+            if entry_type == T::Directory {
+                // Its children, which usually follow, resolve to paths below it.
+                let resolved = Walked {
+                    path: target_path,
+                    depth,
+                    steps: 0,
+                };
+                self.last_dir = Some((path, self.fs.links_version(), resolved));
+            } else {
+                self.last_dir = Some((
+                    vpath::parent(&path).to_string(),
+                    self.fs.links_version(),
+                    Walked { steps: 0, ..parent },
+                ));
             }
         }
         // Hash the end-of-archive blocks and any padding too: diff_ids cover the whole stream.
@@ -284,13 +316,44 @@ impl Unpacker {
         Ok(count)
     }
 
+    /// Resolves the parent directory of the normalised entry name `path`, reusing the last
+    /// resolution when it is the same directory and no symlink changed since.
+    fn parent_of(&self, path: &str) -> Result<Walked, ImageError> {
+        let parent = vpath::parent(path);
+        if let Some((name, version, resolved)) = &self.last_dir
+            && name == parent
+            && *version == self.fs.links_version()
+        {
+            return Ok(Walked {
+                steps: 0,
+                ..resolved.clone()
+            });
+        }
+        self.fs.walk(parent, true)
+    }
+
+    /// Adds `work` to the image's path work and refuses the entry `raw_path` once over budget.
+    fn charge(&mut self, work: u64, label: &str, raw_path: &str) -> Result<(), ImageError> {
+        self.steps += work;
+        if self.steps > self.limits.max_path_steps {
+            return Err(ImageError::PathWorkLimit {
+                layer: label.to_string(),
+                path: vpath::shorten(raw_path),
+                limit: self.limits.max_path_steps,
+            });
+        }
+        Ok(())
+    }
+
+    /// The node a hardlink entry gets (its target's, written by `layer`) and the path work its
+    /// resolution took.
     fn hardlink(
         &self,
         path: &str,
         target: &str,
         layer: usize,
         label: &str,
-    ) -> Result<Node, ImageError> {
+    ) -> Result<(Node, u64), ImageError> {
         let refuse = |reason| ImageError::HardlinkTarget {
             layer: label.to_string(),
             path: path.to_string(),
@@ -302,8 +365,8 @@ impl Unpacker {
         if normalized.is_empty() {
             return Err(refuse("target is the image root"));
         }
-        let dir = self.fs.resolve(vpath::parent(&normalized), true)?;
-        let resolved = vpath::join(&dir, vpath::file_name(&normalized));
+        let dir = self.fs.walk(vpath::parent(&normalized), true)?;
+        let resolved = vpath::join(&dir.path, vpath::file_name(&normalized));
         let node = self
             .fs
             .node(&resolved)
@@ -311,16 +374,20 @@ impl Unpacker {
         if !node.is_file() {
             return Err(refuse("target is not a regular file"));
         }
-        Ok(Node {
-            layer,
-            ..node.clone()
-        })
+        Ok((
+            Node {
+                layer,
+                ..node.clone()
+            },
+            dir.steps,
+        ))
     }
 
-    /// The filesystem after all layers, once every symlink has been checked for escapes and
-    /// cycles.
-    pub fn finish(self) -> Result<ImageFs, ImageError> {
-        self.fs.validate_symlinks()?;
+    /// The filesystem after all layers, once every symlink has been checked for cycles (within
+    /// the same path work budget).
+    pub fn finish(mut self) -> Result<ImageFs, ImageError> {
+        self.fs
+            .validate_symlinks_within(&mut self.steps, self.limits.max_path_steps)?;
         Ok(self.fs)
     }
 }

@@ -49,7 +49,8 @@ pub(crate) fn join(dir: &str, name: &str) -> String {
 }
 
 /// Lexically resolves a symlink target against the directory holding the link. Returns `None`
-/// when the target climbs above the root. Absolute targets are rooted at the image root.
+/// when the target climbs above the root. Absolute targets are rooted at the image root. Used
+/// for the members of a docker archive (a file, not an image root).
 pub(crate) fn lexical_target(link_dir: &str, target: &str) -> Option<String> {
     let mut stack: Vec<&str> = if target.starts_with('/') {
         Vec::new()
@@ -66,6 +67,22 @@ pub(crate) fn lexical_target(link_dir: &str, target: &str) -> Option<String> {
         }
     }
     Some(stack.join("/"))
+}
+
+/// Longest path written whole into an error message.
+const SHOWN_PATH_BYTES: usize = 200;
+
+/// A path for an error message: whole when short, else its first bytes and its length (a
+/// crafted entry name can be megabytes long).
+pub(crate) fn shorten(path: &str) -> String {
+    if path.len() <= SHOWN_PATH_BYTES {
+        return path.to_string();
+    }
+    let mut end = SHOWN_PATH_BYTES;
+    while !path.is_char_boundary(end) {
+        end -= 1;
+    }
+    format!("{}… ({} bytes)", &path[..end], path.len())
 }
 
 #[cfg(test)]
@@ -99,5 +116,15 @@ mod tests {
         );
         assert_eq!(lexical_target("usr", "../../etc"), None);
         assert_eq!(lexical_target("", ".."), None);
+    }
+
+    #[test]
+    fn long_paths_are_shortened_for_messages() {
+        assert_eq!(shorten("etc/passwd"), "etc/passwd");
+        let long = "d/".repeat(500);
+        let shown = shorten(&long);
+        assert!(shown.starts_with("d/d/"), "{shown}");
+        assert!(shown.ends_with("… (1000 bytes)"), "{shown}");
+        assert!(shorten(&"é".repeat(200)).ends_with("(400 bytes)"));
     }
 }

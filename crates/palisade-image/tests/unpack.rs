@@ -129,25 +129,57 @@ fn absolute_paths_stay_inside_the_image_root() {
 }
 
 #[test]
-fn escaping_symlinks_are_refused() {
-    let layer = LayerBuilder::new()
-        .symlink("etc/evil", "../../../../host/etc/shadow")
-        .gzip();
-    let err = apply(&[layer], Limits::default()).unwrap_err();
-    assert!(
-        matches!(err, ImageError::SymlinkEscape { ref path, .. } if path == "etc/evil"),
-        "{err}"
-    );
-    // Writing through a symlink that points above the root (made of individually harmless
-    // links) is refused as well.
-    let a = LayerBuilder::new()
-        .dir("a")
+fn symlinks_climbing_above_the_root_stay_inside_it_as_in_a_chroot() {
+    // Issue 20: `..` at the root is the root (the kernel's rule in a chroot), so
+    // `usr/lib/libx.so -> ../../../lib/libx.so`, which climbs one level above the root, is
+    // `lib/libx.so`; the image used to be refused whole. Absolute targets start at the image
+    // root, however many `..` follow.
+    let base = LayerBuilder::new()
+        .file("lib/libx.so", 0o755, b"not really ELF")
+        .symlink("usr/lib/libx.so", "../../../lib/libx.so")
+        .file("etc/shadow", 0o640, b"image's own")
+        .symlink("etc/evil", "../../../../etc/shadow")
+        .symlink("app/shadow", "/../../../etc/shadow")
+        .symlink("app/root", "/")
+        .file(
+            "usr/lib/os-release",
+            0o644,
+            b"ID=alpine\nVERSION_ID=3.19.1\n",
+        )
+        .symlink("etc/os-release", "../../../../usr/lib/os-release")
+        // Individually harmless links whose combination points above the root.
         .symlink("a/up", "..")
         .symlink("a/esc", "up/..")
         .gzip();
-    let b = LayerBuilder::new().file("a/esc/x", 0o644, b"x").gzip();
-    let err = apply(&[a, b], Limits::default()).unwrap_err();
-    assert!(matches!(err, ImageError::SymlinkEscape { .. }), "{err}");
+    // Writing through such links writes inside the image, at its root.
+    let upper = LayerBuilder::new()
+        .file("a/esc/x", 0o644, b"x")
+        .file("app/root/etc/written", 0o644, b"x")
+        .gzip();
+    let fs = apply(&[base, upper], Limits::default()).unwrap();
+    let resolved = |p: &str| fs.resolve(p, true).unwrap();
+    assert_eq!(resolved("usr/lib/libx.so"), "lib/libx.so");
+    assert_eq!(fs.stat("usr/lib/libx.so").map(|n| n.size), Some(14));
+    assert_eq!(resolved("etc/evil"), "etc/shadow");
+    assert_eq!(resolved("app/shadow"), "etc/shadow");
+    assert_eq!(fs.stat("app/shadow").map(|n| n.size), Some(11));
+    assert_eq!(resolved("a/esc"), "");
+    assert!(fs.node("x").is_some_and(|n| n.is_file()), "a/esc/x");
+    assert!(fs.node("a/esc/x").is_none());
+    assert!(fs.node("etc/written").is_some(), "app/root/etc/written");
+    // The content behind a climbing link is inventoried (the detector reads etc/os-release
+    // first, through the link).
+    let scan = palisade_image::analyze("test".into(), None, &fs);
+    let os = scan.os.expect("os-release read through the climbing link");
+    let os = (os.id, os.version_id, os.source_file);
+    assert_eq!(
+        os,
+        (
+            "alpine".into(),
+            Some("3.19.1".into()),
+            "etc/os-release".into()
+        )
+    );
 }
 
 #[test]
@@ -160,6 +192,32 @@ fn symlink_cycles_are_refused() {
     let err = apply(&[layer], Limits::default()).unwrap_err();
     assert!(
         matches!(err, ImageError::SymlinkLoop { hops: 40, .. }),
+        "{err}"
+    );
+}
+
+#[test]
+fn a_cycle_is_reported_on_a_looping_link_not_on_an_innocent_one_leading_to_it() {
+    // `aaa/innocent` sorts first and only points into the cycle; the message must name a
+    // member of the cycle, whichever link the check meets first.
+    let layer = LayerBuilder::new()
+        .symlink("aaa/innocent", "../loop/a")
+        .symlink("loop/a", "b")
+        .symlink("loop/b", "a")
+        .gzip();
+    let err = apply(std::slice::from_ref(&layer), Limits::default()).unwrap_err();
+    let ImageError::SymlinkLoop { ref path, .. } = err else {
+        panic!("expected a loop, got {err}");
+    };
+    assert!(path == "loop/a" || path == "loop/b", "{err}");
+    assert!(!err.to_string().contains("innocent"), "{err}");
+    // The same when an entry is written through the innocent link while unpacking.
+    let upper = LayerBuilder::new()
+        .file("aaa/innocent/x", 0o644, b"x")
+        .gzip();
+    let err = apply(&[layer, upper], Limits::default()).unwrap_err();
+    assert!(
+        matches!(err, ImageError::SymlinkLoop { ref path, .. } if path.starts_with("loop/")),
         "{err}"
     );
 }

@@ -37,12 +37,42 @@ pub enum ImageError {
         target: String,
     },
     /// Symlink resolution went through more hops than allowed (a cycle or a chain too long).
-    #[error("symlink cycle or more than {hops} symlink hops resolving {path:?}")]
+    #[error(
+        "layer {layer}: symlink {path:?} is part of a cycle or of a chain of more than {hops} symlinks"
+    )]
     SymlinkLoop {
-        /// The path being resolved.
+        /// The layer that wrote the looping symlink.
+        layer: String,
+        /// The symlink whose hop went over the limit (a member of the cycle, not a link that
+        /// merely leads into it).
         path: String,
         /// The hop limit.
         hops: usize,
+    },
+    /// A path nested deeper than allowed (counted in components after symlink resolution).
+    #[error("layer {layer}: entry {path:?} is {depth} directories deep, over the limit of {limit}")]
+    PathDepthLimit {
+        /// The layer.
+        layer: String,
+        /// The entry (shortened when very long).
+        path: String,
+        /// Its depth in components.
+        depth: usize,
+        /// The limit.
+        limit: usize,
+    },
+    /// Unpacking an image walked more path components (resolving names and symlinks, removing
+    /// subtrees) than its work budget allows.
+    #[error(
+        "layer {layer}: entry {path:?} exhausted the image's path work budget of {limit} steps (paths too deep or too many symlink hops)"
+    )]
+    PathWorkLimit {
+        /// The layer being read when the budget ran out.
+        layer: String,
+        /// The entry being applied (shortened when very long).
+        path: String,
+        /// The budget in steps.
+        limit: u64,
     },
     /// A hardlink whose target is outside the root, unknown, or not a regular file.
     #[error("layer {layer}: hardlink {path:?} -> {target:?}: {reason}")]
