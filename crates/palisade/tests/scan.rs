@@ -110,6 +110,26 @@ fn exit_status_follows_fail_on_and_input_errors() {
     assert_eq!(bin(&["scan"]).output().status.code(), Some(2));
 }
 
+/// A JSON manifest repeating a key is unreadable input (exit 3), as the same YAML is, with the
+/// file, line and key named in YAML's words.
+#[test]
+fn a_json_manifest_with_a_duplicate_key_is_an_input_error() {
+    let dir = tempfile::tempdir().unwrap();
+    let dup = write(
+        dir.path(),
+        "dup.json",
+        "{\"apiVersion\": \"v1\", \"kind\": \"Pod\",\n \"metadata\": {\"name\": \"p\"},\n \"spec\": {\"hostNetwork\": true,\n          \"hostNetwork\": false, \"containers\": []}}\n",
+    );
+    let (code, out, err) = bin(&["scan", dup.to_str().unwrap()]).run();
+    assert_eq!(code, 3, "{out}{err}");
+    let text = format!("{out}{err}");
+    assert!(
+        text.contains("dup.json:4:")
+            && text.contains("invalid JSON: duplicate mapping key \"hostNetwork\""),
+        "{text}"
+    );
+}
+
 #[test]
 fn json_report_has_the_documented_fields_and_no_secret_values() {
     let dir = tempfile::tempdir().unwrap();
