@@ -112,11 +112,19 @@ pub struct AdmissionRequest {
     /// Who asks.
     #[serde(default)]
     pub user_info: UserInfo,
-    /// The new object (CREATE, UPDATE, CONNECT).
-    #[serde(default)]
+    /// The new object (CREATE, UPDATE, CONNECT). A key twice in one of its mappings is refused
+    /// (the API server never sends one; "last value wins" would let a crafted object show one
+    /// reader a field another does not see).
+    #[serde(
+        default,
+        deserialize_with = "palisade_ingest::json::deserialize_option"
+    )]
     pub object: Option<serde_json::Value>,
-    /// The existing object (UPDATE, DELETE).
-    #[serde(default)]
+    /// The existing object (UPDATE, DELETE), with keys unique as in `object`.
+    #[serde(
+        default,
+        deserialize_with = "palisade_ingest::json::deserialize_option"
+    )]
     pub old_object: Option<serde_json::Value>,
     /// Whether this is a dry run: the webhook must have no side effects.
     #[serde(default)]
@@ -230,7 +238,9 @@ pub enum ReviewError {
     NoUid,
 }
 
-/// Parses a request body into an [`AdmissionRequest`]. Errors name the offending field.
+/// Parses a request body into an [`AdmissionRequest`]. Errors name the offending field. A field
+/// of the envelope given twice, or a key given twice in one mapping of `object` or `oldObject`,
+/// is malformed.
 pub fn parse_review(body: &[u8]) -> Result<AdmissionRequest, ReviewError> {
     let review: AdmissionReviewRequest = match serde_json::from_slice(body) {
         Ok(r) => r,
@@ -364,5 +374,47 @@ mod tests {
             Err(ReviewError::Malformed(_))
         ));
         assert!(matches!(parse_review(b""), Err(ReviewError::Malformed(_))));
+    }
+
+    /// "Last value wins" would let a crafted review show the policy one value of a field while
+    /// another reader of the same bytes takes the other: a repeated key is refused, in the
+    /// envelope and at any depth of the objects.
+    #[test]
+    fn duplicate_keys_are_refused() {
+        let with = |object: &str| {
+            format!(
+                r#"{{"apiVersion":"admission.k8s.io/v1","kind":"AdmissionReview","request":{{"uid":"u","kind":{{}},"resource":{{}},"operation":"UPDATE",{object}}}}}"#
+            )
+        };
+        let privileged = r#"{"spec":{"containers":[{"name":"c","securityContext":{"privileged":true,"privileged":false}}]}}"#;
+        for body in [
+            with(&format!(r#""object":{privileged}"#)),
+            with(&format!(r#""object":{{}},"oldObject":{privileged}"#)),
+        ] {
+            let e = parse_review(body.as_bytes()).unwrap_err();
+            assert!(matches!(e, ReviewError::Malformed(_)), "{e}");
+            assert!(
+                e.to_string()
+                    .contains("duplicate mapping key \"privileged\""),
+                "{e}"
+            );
+        }
+        let e = parse_review(with(r#""object":{"kind":"Pod","kind":"ConfigMap"}"#).as_bytes())
+            .unwrap_err();
+        assert!(
+            e.to_string().contains("duplicate mapping key \"kind\""),
+            "{e}"
+        );
+        // The envelope's own fields (serde refuses a repeated struct field).
+        let e = parse_review(with(r#""uid":"v""#).as_bytes()).unwrap_err();
+        assert!(e.to_string().contains("duplicate field `uid`"), "{e}");
+        // Unique keys, the same key in different objects, and null objects still parse.
+        let r = parse_review(
+            with(r#""object":{"metadata":{"name":"a"},"spec":{"name":"b"}},"oldObject":null"#)
+                .as_bytes(),
+        )
+        .expect("valid");
+        assert_eq!(r.object.unwrap()["spec"]["name"], "b");
+        assert!(r.old_object.is_none());
     }
 }

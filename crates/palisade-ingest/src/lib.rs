@@ -16,6 +16,7 @@
 mod convert;
 mod discover;
 mod documents;
+pub mod json;
 mod parse;
 mod redact;
 mod yaml;

@@ -1,5 +1,6 @@
-//! Parsing one document into JSON values (YAML through serde-saphyr with a budget, JSON through
-//! serde_json), expanding `kind: List`, and locating field paths for error messages.
+//! Parsing one document into JSON values (YAML from granit-parser's events with a budget, JSON
+//! through serde_json refusing duplicate keys as YAML does), expanding `kind: List`, and
+//! locating field paths for error messages.
 
 use serde::Deserialize;
 use serde::de::{self, Deserializer, MapAccess, SeqAccess, Visitor};
@@ -8,7 +9,7 @@ use serde_saphyr::{Budget, Options, Spanned};
 
 use crate::Limits;
 use crate::documents::Document;
-use crate::yaml;
+use crate::{json, yaml};
 
 /// A document-level parse error with a position in the file.
 #[derive(Debug)]
@@ -61,7 +62,7 @@ pub(crate) fn parse_document(doc: &Document<'_>, limits: &Limits) -> Result<Vec<
 }
 
 fn parse_json(doc: &Document<'_>) -> Result<(Value, u32), ParseError> {
-    let value: Value = serde_json::from_str(doc.text).map_err(|e| ParseError {
+    let value = json::from_str(doc.text).map_err(|e| ParseError {
         line: doc.first_line + e.line().saturating_sub(1) as u32,
         column: e.column() as u32,
         message: format!("invalid JSON: {}", strip_position(&e.to_string())),

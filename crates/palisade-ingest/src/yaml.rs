@@ -307,7 +307,7 @@ impl Builder {
     fn set_key(&mut self, span: &Span, key: String) -> Result<(), YamlError> {
         if let Some(Frame::Map { map, key: slot, .. }) = self.stack.last_mut() {
             if map.contains_key(&key) {
-                return Err(error_at(span, format!("duplicate mapping key {key:?}")));
+                return Err(error_at(span, crate::json::duplicate_key_message(&key)));
             }
             *slot = Some(key);
         }

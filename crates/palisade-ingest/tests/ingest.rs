@@ -472,3 +472,76 @@ fn a_named_pipe_is_read_and_never_blocks() {
     assert_eq!(r.files, 1);
     assert!(!r.has_errors(), "{:?}", r.diagnostics);
 }
+
+/// A key twice in one object is an error in JSON as in YAML (which value would the cluster
+/// keep?), at any depth, naming the file, the line and the key; the other documents survive.
+#[test]
+fn duplicate_keys_are_errors_in_json_as_in_yaml() {
+    let dir = tempfile::tempdir().unwrap();
+    fs::write(
+        dir.path().join("top.json"),
+        "{\"apiVersion\": \"v1\",\n \"kind\": \"Pod\",\n \"kind\": \"ConfigMap\",\n \"metadata\": {\"name\": \"p\"}}\n",
+    )
+    .unwrap();
+    let nested = r#"{
+  "apiVersion": "v1",
+  "kind": "Pod",
+  "metadata": {"name": "p", "namespace": "shop"},
+  "spec": {"containers": [{"name": "c", "image": "busybox:1.36",
+    "securityContext": {"privileged": true,
+                        "privileged": false}}]}
+}
+"#;
+    fs::write(dir.path().join("nested.json"), nested).unwrap();
+    fs::write(
+        dir.path().join("nested.yaml"),
+        "apiVersion: v1\nkind: Pod\nmetadata: {name: p, namespace: shop}\nspec:\n  containers:\n  - name: c\n    image: busybox:1.36\n    securityContext:\n      privileged: true\n      privileged: false\n",
+    )
+    .unwrap();
+    // The same key in different objects is not a duplicate.
+    fs::write(
+        dir.path().join("ok.json"),
+        r#"{"apiVersion": "v1", "kind": "ServiceAccount", "metadata": {"name": "name", "labels": {"name": "x"}}}"#,
+    )
+    .unwrap();
+    let r = ingest_paths(&[dir.path()], &Limits::default());
+    assert_eq!(r.inventory.service_accounts.len(), 1, "{:?}", r.diagnostics);
+    assert!(
+        r.inventory.workloads.is_empty(),
+        "{:?}",
+        r.inventory.workloads
+    );
+    let found: Vec<(String, u32, String)> = r
+        .diagnostics
+        .iter()
+        .map(|d| {
+            assert_eq!(d.level, DiagnosticLevel::Error, "{d}");
+            let file = d.to_string().split(':').next().unwrap_or("").to_string();
+            let file = file.rsplit('/').next().unwrap_or("").to_string();
+            (file, d.line(), d.message.clone())
+        })
+        .collect();
+    assert_eq!(
+        found,
+        [
+            (
+                "nested.json".to_string(),
+                7,
+                "invalid JSON: duplicate mapping key \"privileged\"".to_string()
+            ),
+            (
+                "nested.yaml".to_string(),
+                10,
+                "invalid YAML: duplicate mapping key \"privileged\"".to_string()
+            ),
+            (
+                "top.json".to_string(),
+                3,
+                "invalid JSON: duplicate mapping key \"kind\"".to_string()
+            ),
+        ]
+    );
+    // A column is given for JSON too.
+    let shown = r.diagnostics[0].to_string();
+    assert!(shown.contains("nested.json:7:"), "{shown}");
+}

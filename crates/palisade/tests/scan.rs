@@ -110,6 +110,29 @@ fn exit_status_follows_fail_on_and_input_errors() {
     assert_eq!(bin(&["scan"]).output().status.code(), Some(2));
 }
 
+/// A Pod whose `spec.hostNetwork` (line 4) is given twice.
+const DUPLICATE_KEY_JSON: &str = r#"{"apiVersion": "v1", "kind": "Pod",
+ "metadata": {"name": "p"},
+ "spec": {"hostNetwork": true,
+          "hostNetwork": false, "containers": []}}
+"#;
+
+/// A JSON manifest repeating a key is unreadable input (exit 3), as the same YAML is, with the
+/// file, line and key named in YAML's words.
+#[test]
+fn a_json_manifest_with_a_duplicate_key_is_an_input_error() {
+    let dir = tempfile::tempdir().unwrap();
+    let dup = write(dir.path(), "dup.json", DUPLICATE_KEY_JSON);
+    let (code, out, err) = bin(&["scan", dup.to_str().unwrap()]).run();
+    assert_eq!(code, 3, "{out}{err}");
+    let text = format!("{out}{err}");
+    assert!(
+        text.contains("dup.json:4:")
+            && text.contains("invalid JSON: duplicate mapping key \"hostNetwork\""),
+        "{text}"
+    );
+}
+
 #[test]
 fn json_report_has_the_documented_fields_and_no_secret_values() {
     let dir = tempfile::tempdir().unwrap();
