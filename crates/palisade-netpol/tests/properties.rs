@@ -18,7 +18,8 @@ use palisade_model::flow::{Flow, FlowEndpoint};
 use palisade_model::selector::{LabelSelector, LabelSelectorRequirement};
 use palisade_model::{Inventory, SourceLocation};
 use palisade_netpol::{
-    Analysis, Endpoint, GenerateOptions, IpInterval, PortSet, Protocol, Target, generate,
+    Analysis, Connection, Endpoint, GenerateOptions, IpInterval, Listing, PortSet, Protocol,
+    Target, generate,
 };
 use proptest::prelude::*;
 use support::{deployment_object, ns_object, policy_object};
@@ -318,6 +319,52 @@ proptest! {
             let v = a.can(s, d, p, proto).unwrap();
             let by_class = a.allowed_ports(&reach, s, d).contains(proto, p);
             prop_assert_eq!(v.allowed, by_class, "{:?} -> {:?} {}/{}: {:#?}", s, d, p, proto, v);
+        }
+    }
+
+    #[test]
+    fn the_streamed_listing_is_the_sorted_connectivity_list(
+        ns_labels in prop::collection::vec(namespace_labels(), 3),
+        workloads in prop::collection::vec(workload(), 1..7),
+        policies in prop::collection::vec(policy(), 0..4),
+    ) {
+        let inv = build(&ns_labels, &workloads, &policies);
+        let a = Analysis::new(&inv);
+        let reach = a.reachability();
+        let focuses = std::iter::once(None).chain((0..a.universe().members.len()).map(Some));
+        for focus in focuses {
+            let listing = Listing::new(&a, &reach, focus);
+            let mut streamed = Vec::new();
+            listing
+                .for_each_row(|r| {
+                    streamed.push(Connection {
+                        src: listing.endpoint(r.src),
+                        dst: listing.endpoint(r.dst),
+                        ports: listing.port_set(r.ports).clone(),
+                    });
+                    Ok::<(), ()>(())
+                })
+                .unwrap();
+            prop_assert_eq!(streamed.len() as u64, listing.row_count());
+            prop_assert_eq!(&streamed, &a.connectivity(&reach, focus).connections);
+            if focus.is_none() {
+                // The grouped listing covers the same rows, each once.
+                let mut expanded = Vec::new();
+                listing
+                    .for_each_class_pair(|p| {
+                        for &s in p.src {
+                            for &d in p.dst {
+                                expanded.push((s, d, p.ports));
+                            }
+                        }
+                        Ok::<(), ()>(())
+                    })
+                    .unwrap();
+                expanded.sort_unstable();
+                let mut rows = Vec::new();
+                listing.for_each_row(|r| { rows.push((r.src, r.dst, r.ports)); Ok::<(), ()>(()) }).unwrap();
+                prop_assert_eq!(expanded, rows);
+            }
         }
     }
 
