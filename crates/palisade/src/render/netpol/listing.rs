@@ -1,0 +1,387 @@
+//! `palisade netpol reach` written row by row from a [`Listing`]: endpoint names and port sets
+//! are formatted once each, then every row is a handful of byte copies into a buffer that goes
+//! to the output a chunk at a time. Memory does not depend on the number of rows; the bytes are
+//! those of the collected rendering ([`super::reach`] of [`Analysis::connectivity`], with text
+//! escaped as `output::emit_text` does).
+//!
+//! [`Analysis::connectivity`]: palisade_netpol::Analysis::connectivity
+
+use std::io::{self, Write};
+
+use palisade_model::terminal::escape_keep_lines;
+use palisade_netpol::{Connectivity, Endpoint, Listing, PortSet};
+use serde::Serialize;
+
+use super::{GraphFormat, kind, reach_header};
+use crate::render::csv;
+
+/// Bytes gathered before one write to the output.
+const CHUNK: usize = 1 << 20;
+
+/// The top-level member of the JSON document the rows replace (with an empty list).
+const CONNECTIONS_MEMBER: &str = "\n  \"connections\": []";
+
+/// A buffered output that writes whole chunks.
+struct Out<'w> {
+    w: &'w mut dyn Write,
+    buf: Vec<u8>,
+}
+
+impl<'w> Out<'w> {
+    fn new(w: &'w mut dyn Write) -> Self {
+        Out {
+            w,
+            buf: Vec::with_capacity(CHUNK + 64 * 1024),
+        }
+    }
+
+    /// Appends the parts of one row.
+    fn row(&mut self, parts: &[&[u8]]) -> io::Result<()> {
+        for p in parts {
+            self.buf.extend_from_slice(p);
+        }
+        if self.buf.len() >= CHUNK {
+            self.w.write_all(&self.buf)?;
+            self.buf.clear();
+        }
+        Ok(())
+    }
+
+    fn finish(self) -> io::Result<()> {
+        self.w.write_all(&self.buf)
+    }
+}
+
+/// Writes the `txt`, `csv` or `json` listing (other formats draw graphs: see [`super::reach`]).
+/// `head` is [`Analysis::connectivity_head`] for the same focus.
+///
+/// [`Analysis::connectivity_head`]: palisade_netpol::Analysis::connectivity_head
+pub fn reach(
+    listing: &Listing<'_, '_>,
+    head: &Connectivity,
+    format: GraphFormat,
+    w: &mut dyn Write,
+) -> io::Result<()> {
+    let endpoints = || (0..listing.endpoint_count()).map(|r| listing.endpoint(r));
+    let port_sets = || (0..listing.port_set_count()).map(|i| listing.port_set(i));
+    let mut out = Out::new(w);
+    match format {
+        GraphFormat::Txt => {
+            let count = listing.row_count();
+            out.row(&[reach_header(head, count).as_bytes()])?;
+            if count == 0 {
+                out.row(&[b"no connection is allowed\n"])?;
+            }
+            let names: Vec<String> = endpoints().map(|e| text(&e.to_string())).collect();
+            let ports: Vec<String> = port_sets().map(|p| text(&p.to_string())).collect();
+            listing.for_each_row(|r| {
+                out.row(&[
+                    names[r.src].as_bytes(),
+                    b" -> ",
+                    names[r.dst].as_bytes(),
+                    b" : ",
+                    ports[r.ports].as_bytes(),
+                    b"\n",
+                ])
+            })?;
+        }
+        GraphFormat::Csv => {
+            out.row(&[b"src_type,src,dst_type,dst,protocol,port_start,port_end\n"])?;
+            let names: Vec<String> = endpoints()
+                .map(|e| format!("{},{}", kind(&e), csv::field(&e.to_string())))
+                .collect();
+            let ranges: Vec<Vec<String>> = port_sets()
+                .map(|p| {
+                    p.ranges()
+                        .map(|r| format!(",{},{},{}\n", r.protocol, r.start, r.end))
+                        .collect()
+                })
+                .collect();
+            listing.for_each_row(|r| {
+                for range in &ranges[r.ports] {
+                    let (s, d) = (names[r.src].as_bytes(), names[r.dst].as_bytes());
+                    out.row(&[s, b",", d, range.as_bytes()])?;
+                }
+                Ok::<(), io::Error>(())
+            })?;
+        }
+        GraphFormat::Json => {
+            let (before, after) = json_head(head)?;
+            out.row(&[before.as_bytes(), b"\n  \"connections\": "])?;
+            if listing.row_count() == 0 {
+                out.row(&[b"[]"])?;
+            } else {
+                // Values inside a connection are indented by three levels.
+                let names = endpoints()
+                    .map(|e| pretty(&e, 6))
+                    .collect::<io::Result<Vec<_>>>()?;
+                let ports = port_sets()
+                    .map(|p| pretty(p, 6))
+                    .collect::<io::Result<Vec<_>>>()?;
+                let mut first = true;
+                listing.for_each_row(|r| {
+                    let open: &[u8] = if first { b"[\n    {" } else { b",\n    {" };
+                    first = false;
+                    out.row(&[
+                        open,
+                        b"\n      \"src\": ",
+                        names[r.src].as_bytes(),
+                        b",\n      \"dst\": ",
+                        names[r.dst].as_bytes(),
+                        b",\n      \"ports\": ",
+                        ports[r.ports].as_bytes(),
+                        b"\n    }",
+                    ])
+                })?;
+                out.row(&[b"\n  ]"])?;
+            }
+            out.row(&[after.as_bytes(), b"\n"])?;
+        }
+        GraphFormat::Dot | GraphFormat::Svg => {
+            return Err(io::Error::other("graphs are drawn from the collected list"));
+        }
+    }
+    out.finish()
+}
+
+/// One allowed class pair of the grouped JSON listing.
+#[derive(Serialize)]
+struct PairView<'a> {
+    src: Vec<&'a Endpoint>,
+    dst: Vec<&'a Endpoint>,
+    ports: &'a PortSet,
+    connections: u64,
+}
+
+/// Writes the listing grouped by class pair (`--group classes`): one line (`txt`) or one
+/// `class_pairs` entry (`json`) per pair of reach classes, with their members.
+pub fn reach_grouped(
+    listing: &Listing<'_, '_>,
+    head: &Connectivity,
+    format: GraphFormat,
+    w: &mut dyn Write,
+) -> io::Result<()> {
+    let endpoints: Vec<Endpoint> = (0..listing.endpoint_count())
+        .map(|r| listing.endpoint(r))
+        .collect();
+    let mut out = Out::new(w);
+    match format {
+        GraphFormat::Txt => {
+            let pairs = listing.class_pair_count();
+            let header = reach_header(head, listing.row_count());
+            let header = format!("{} in {pairs} class pairs\n", header.trim_end());
+            out.row(&[header.as_bytes()])?;
+            if pairs == 0 {
+                out.row(&[b"no connection is allowed\n"])?;
+            }
+            let names: Vec<String> = endpoints.iter().map(|e| text(&e.to_string())).collect();
+            let list = |ranks: &[usize]| {
+                let items: Vec<&str> = ranks.iter().map(|&r| names[r].as_str()).collect();
+                format!("[{}]", items.join(", "))
+            };
+            listing.for_each_class_pair(|p| {
+                let ports = text(&listing.port_set(p.ports).to_string());
+                let line = format!("{} -> {} : {ports}\n", list(p.src), list(p.dst));
+                out.row(&[line.as_bytes()])
+            })?;
+        }
+        GraphFormat::Json => {
+            let (before, after) = json_head(head)?;
+            out.row(&[before.as_bytes(), b"\n  \"class_pairs\": "])?;
+            let mut first = true;
+            listing.for_each_class_pair(|p| {
+                let view = PairView {
+                    src: p.src.iter().map(|&r| &endpoints[r]).collect(),
+                    dst: p.dst.iter().map(|&r| &endpoints[r]).collect(),
+                    ports: listing.port_set(p.ports),
+                    connections: (p.src.len() * p.dst.len()) as u64,
+                };
+                let open: &[u8] = if first { b"[\n    " } else { b",\n    " };
+                first = false;
+                out.row(&[open, pretty(&view, 4)?.as_bytes()])
+            })?;
+            out.row(&[if first { b"[]" } else { b"\n  ]" }])?;
+            out.row(&[after.as_bytes(), b"\n"])?;
+        }
+        GraphFormat::Csv | GraphFormat::Dot | GraphFormat::Svg => {
+            return Err(io::Error::other("--group classes writes txt or json"));
+        }
+    }
+    out.finish()
+}
+
+/// Text for people, with control and bidirectional-override characters escaped.
+fn text(s: &str) -> String {
+    escape_keep_lines(s).into_owned()
+}
+
+/// The pretty JSON of `value` as it appears `indent` spaces deep (serde_json's pretty printer
+/// never puts a line break inside a string, so every line break starts a line of the value).
+fn pretty(value: &impl Serialize, indent: usize) -> io::Result<String> {
+    let text = serde_json::to_string_pretty(value)?;
+    Ok(text.replace('\n', &format!("\n{:indent$}", "")))
+}
+
+/// The pretty JSON document of `head` (no connections) split where its connection list goes.
+fn json_head(head: &Connectivity) -> io::Result<(String, String)> {
+    let doc = serde_json::to_string_pretty(head)?;
+    let (before, after) = doc
+        .split_once(CONNECTIONS_MEMBER)
+        .ok_or_else(|| io::Error::other("the JSON head lacks its connection list"))?;
+    Ok((before.to_string(), after.to_string()))
+}
+
+#[cfg(test)]
+mod tests {
+    use palisade_netpol::Analysis;
+
+    use super::*;
+
+    /// Workloads whose names need escaping in every format (a control character, a comma, a
+    /// quote), policies with ipBlocks (external ranges on both sides), named and
+    /// numbered ports, and an unselected namespace (rows with every port).
+    const CLUSTER: &str = r#"
+apiVersion: apps/v1
+kind: Deployment
+metadata: {name: "web\u001b[2J", namespace: shop}
+spec:
+  template:
+    metadata: {labels: {app: web}}
+    spec: {containers: [{name: c, image: x, ports: [{name: http, containerPort: 8080}]}]}
+---
+apiVersion: apps/v1
+kind: StatefulSet
+metadata: {name: "db,\"main\"", namespace: shop}
+spec:
+  template:
+    metadata: {labels: {app: db}}
+    spec: {containers: [{name: c, image: x, ports: [{name: pg, containerPort: 5432}]}]}
+---
+apiVersion: apps/v1
+kind: Deployment
+metadata: {name: "=cmd", namespace: dev}
+spec:
+  template:
+    metadata: {labels: {app: tool}}
+    spec: {containers: [{name: c, image: x}]}
+---
+apiVersion: apps/v1
+kind: Deployment
+metadata: {name: batch, namespace: dev}
+spec:
+  template:
+    metadata: {labels: {app: tool}}
+    spec: {containers: [{name: c, image: x}]}
+---
+apiVersion: networking.k8s.io/v1
+kind: NetworkPolicy
+metadata: {name: db, namespace: shop}
+spec:
+  podSelector: {matchLabels: {app: db}}
+  ingress: [{from: [{podSelector: {matchLabels: {app: web}}}], ports: [{port: pg}]}]
+---
+apiVersion: networking.k8s.io/v1
+kind: NetworkPolicy
+metadata: {name: web, namespace: shop}
+spec:
+  podSelector: {matchLabels: {app: web}}
+  policyTypes: [Ingress, Egress]
+  ingress: [{from: [{ipBlock: {cidr: 0.0.0.0/0, except: [10.0.0.0/8]}}], ports: [{port: 443}, {port: 80, endPort: 90}]}]
+  egress: [{to: [{podSelector: {}}, {ipBlock: {cidr: "2001:db8::/32"}}]}]
+"#;
+
+    fn streamed(
+        f: fn(&Listing<'_, '_>, &Connectivity, GraphFormat, &mut dyn Write) -> io::Result<()>,
+        a: &Analysis<'_>,
+        focus: Option<usize>,
+        format: GraphFormat,
+    ) -> String {
+        let reach = a.reachability();
+        let listing = Listing::new(a, &reach, focus);
+        let mut out = Vec::new();
+        f(&listing, &a.connectivity_head(focus), format, &mut out).unwrap();
+        String::from_utf8(out).unwrap()
+    }
+
+    #[test]
+    fn the_streamed_listing_has_the_bytes_of_the_collected_one_in_every_format() {
+        let ingested = palisade_ingest::ingest_str("cluster.yaml", CLUSTER);
+        assert!(!ingested.has_errors(), "{:?}", ingested.diagnostics);
+        let a = Analysis::new(&ingested.inventory);
+        let reach = a.reachability();
+        let focuses = std::iter::once(None).chain((0..a.universe().members.len()).map(Some));
+        for focus in focuses {
+            let collected = a.connectivity(&reach, focus);
+            assert!(collected.connections.len() > 3, "{focus:?}");
+            for format in [GraphFormat::Txt, GraphFormat::Csv, GraphFormat::Json] {
+                let mut want = super::super::reach(&collected, format).unwrap();
+                if format == GraphFormat::Txt {
+                    want = escape_keep_lines(&want).into_owned();
+                }
+                let got = streamed(reach_listing, &a, focus, format);
+                assert_eq!(got, want, "{format:?}, focus {focus:?}");
+            }
+        }
+        // The escapes the formats need are exercised.
+        let txt = streamed(reach_listing, &a, None, GraphFormat::Txt);
+        assert!(txt.contains("web\\u{1b}[2J"), "{txt}");
+        let csv = streamed(reach_listing, &a, None, GraphFormat::Csv);
+        assert!(
+            csv.contains("\"shop/StatefulSet/db,\"\"main\"\"\""),
+            "{csv}"
+        );
+    }
+
+    #[test]
+    fn an_empty_listing_has_the_bytes_of_the_collected_one() {
+        let deny = format!(
+            "{CLUSTER}---\napiVersion: networking.k8s.io/v1\nkind: NetworkPolicy\nmetadata: {{name: deny, namespace: dev}}\nspec: {{podSelector: {{}}, policyTypes: [Ingress, Egress]}}\n"
+        );
+        let ingested = palisade_ingest::ingest_str("cluster.yaml", &deny);
+        let a = Analysis::new(&ingested.inventory);
+        let reach = a.reachability();
+        let dev = a.universe().find_workload("dev/batch").unwrap();
+        let collected = a.connectivity(&reach, Some(dev));
+        assert!(collected.connections.is_empty());
+        for format in [GraphFormat::Txt, GraphFormat::Csv, GraphFormat::Json] {
+            let want = super::super::reach(&collected, format).unwrap();
+            assert_eq!(streamed(reach_listing, &a, Some(dev), format), want);
+        }
+    }
+
+    #[test]
+    fn grouped_listing_has_one_line_per_class_pair_covering_every_connection() {
+        let ingested = palisade_ingest::ingest_str("cluster.yaml", CLUSTER);
+        let a = Analysis::new(&ingested.inventory);
+        let reach = a.reachability();
+        let rows = a.connectivity(&reach, None).connections.len();
+        let txt = streamed(reach_grouped, &a, None, GraphFormat::Txt);
+        let lines: Vec<&str> = txt.lines().collect();
+        assert_eq!(lines.len() - 1, reach.edge_count(), "{txt}");
+        assert!(
+            lines[0].ends_with(&format!(
+                "; {rows} connections in {} class pairs",
+                reach.edge_count()
+            )),
+            "{txt}"
+        );
+        // The two dev workloads are one class: one line lists both.
+        assert!(
+            lines.iter().any(|l| l
+                .starts_with("[dev/Deployment/=cmd, dev/Deployment/batch] -> [dev/Deployment/=cmd, dev/Deployment/batch] : all")),
+            "{txt}"
+        );
+        let json: serde_json::Value =
+            serde_json::from_str(&streamed(reach_grouped, &a, None, GraphFormat::Json)).unwrap();
+        let pairs = json["class_pairs"].as_array().unwrap();
+        assert_eq!(pairs.len(), reach.edge_count());
+        let covered: u64 = pairs
+            .iter()
+            .map(|p| p["connections"].as_u64().unwrap())
+            .sum();
+        assert_eq!(covered, rows as u64);
+        assert_eq!(json["stats"]["workloads"], 4);
+    }
+
+    use super::reach as reach_listing;
+}
