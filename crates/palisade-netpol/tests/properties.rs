@@ -303,14 +303,28 @@ fn probes(a: &Analysis<'_>) -> Vec<(Target, Target, u16, Protocol)> {
     out
 }
 
+/// Namespace labels, workloads and policies, as [`build`] takes them.
+type ClusterParts = (
+    Vec<(Option<usize>, bool)>,
+    Vec<WorkloadSpec>,
+    Vec<(usize, NetworkPolicySpec)>,
+);
+
+/// Three namespaces, one to six workloads and up to three policies.
+fn cluster() -> impl Strategy<Value = ClusterParts> {
+    (
+        prop::collection::vec(namespace_labels(), 3),
+        prop::collection::vec(workload(), 1..7),
+        prop::collection::vec(policy(), 0..4),
+    )
+}
+
 proptest! {
     #![proptest_config(ProptestConfig { cases: 512, ..ProptestConfig::default() })]
 
     #[test]
     fn class_reachability_agrees_with_direct_evaluation(
-        ns_labels in prop::collection::vec(namespace_labels(), 3),
-        workloads in prop::collection::vec(workload(), 1..7),
-        policies in prop::collection::vec(policy(), 0..4),
+        (ns_labels, workloads, policies) in cluster(),
     ) {
         let inv = build(&ns_labels, &workloads, &policies);
         let a = Analysis::new(&inv);
@@ -324,11 +338,8 @@ proptest! {
 
     #[test]
     fn the_streamed_listing_is_the_sorted_connectivity_list(
-        ns_labels in prop::collection::vec(namespace_labels(), 3),
-        workloads in prop::collection::vec(workload(), 1..7),
-        policies in prop::collection::vec(policy(), 0..4),
+        inv in cluster().prop_map(|(ns_labels, workloads, policies)| build(&ns_labels, &workloads, &policies)),
     ) {
-        let inv = build(&ns_labels, &workloads, &policies);
         let a = Analysis::new(&inv);
         let reach = a.reachability();
         let focuses = std::iter::once(None).chain((0..a.universe().members.len()).map(Some));

@@ -491,8 +491,8 @@ fn malformed_flows_are_an_error_naming_file_and_line() {
 #[test]
 fn reach_group_classes_lists_one_line_per_class_pair_with_its_members() {
     let dir = cluster();
-    let (code, text, err) =
-        palisade(&["netpol", "reach", p(dir.path()), "--group", "classes"]).run();
+    let reach = |extra: &[&str]| palisade(&[&["netpol", "reach", p(dir.path())], extra].concat());
+    let (code, text, err) = reach(&["--group", "classes"]).run();
     assert_eq!(code, 0, "{err}");
     let header = text.lines().next().unwrap();
     assert!(
@@ -505,19 +505,9 @@ fn reach_group_classes_lists_one_line_per_class_pair_with_its_members() {
         "{text}"
     );
 
-    let listed = json(&palisade(&["netpol", "reach", p(dir.path()), "--format", "json"]).output());
-    let grouped = json(
-        &palisade(&[
-            "netpol",
-            "reach",
-            p(dir.path()),
-            "--group",
-            "classes",
-            "--format",
-            "json",
-        ])
-        .output(),
-    );
+    let listed = json(&reach(&["--format", "json"]).output());
+    let grouped = json(&reach(&["--group", "classes", "--format", "json"]).output());
+    assert_eq!(grouped["stats"], listed["stats"]);
     // Expanding every class pair gives exactly the listed connections.
     let mut expanded = BTreeMap::new();
     for pair in grouped["class_pairs"].as_array().unwrap() {
@@ -538,40 +528,16 @@ fn reach_group_classes_lists_one_line_per_class_pair_with_its_members() {
         .unwrap()
         .iter()
         .map(|c| {
-            (
-                (endpoint(&c["src"]), endpoint(&c["dst"])),
-                c["ports"].clone(),
-            )
+            let key = (endpoint(&c["src"]), endpoint(&c["dst"]));
+            (key, c["ports"].clone())
         })
         .collect();
     assert_eq!(expanded, listed);
-    assert_eq!(
-        grouped["stats"],
-        json(&palisade(&["netpol", "reach", p(dir.path()), "--format", "json"]).output())["stats"]
-    );
 
-    let (code, _, err) = palisade(&[
-        "netpol",
-        "reach",
-        p(dir.path()),
-        "--group",
-        "classes",
-        "--format",
-        "csv",
-    ])
-    .run();
+    let (code, _, err) = reach(&["--group", "classes", "--format", "csv"]).run();
     assert_eq!(code, 2);
     assert!(err.contains("--group classes writes txt or json"), "{err}");
-    let (code, _, err) = palisade(&[
-        "netpol",
-        "reach",
-        p(dir.path()),
-        "--group",
-        "classes",
-        "--focus",
-        "shop/web",
-    ])
-    .run();
+    let (code, _, err) = reach(&["--group", "classes", "--focus", "shop/web"]).run();
     assert_eq!(code, 2, "{err}");
 }
 

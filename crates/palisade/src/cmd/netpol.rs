@@ -159,13 +159,15 @@ pub fn run(args: NetpolArgs) -> anyhow::Result<ExitCode> {
             let reach = analysis.reachability();
             let listing = Listing::new(&analysis, &reach, focus);
             let head = analysis.connectivity_head(focus);
+            let writer = render::listing::Reach {
+                listing: &listing,
+                head: &head,
+            };
             if a.group == Some(Grouping::Classes) {
                 if !matches!(a.format, GraphFormat::Txt | GraphFormat::Json) {
                     bail!("--group classes writes txt or json");
                 }
-                output::emit_with(None, |w| {
-                    render::listing::reach_grouped(&listing, &head, a.format, w)
-                })?;
+                output::emit_with(None, |w| writer.write_grouped(a.format, w))?;
                 return Ok(finish(input_errors, ExitCode::SUCCESS));
             }
             let rows = listing.row_count();
@@ -177,9 +179,7 @@ pub fn run(args: NetpolArgs) -> anyhow::Result<ExitCode> {
             }
             match a.format {
                 GraphFormat::Txt | GraphFormat::Csv | GraphFormat::Json => {
-                    output::emit_with(None, |w| {
-                        render::listing::reach(&listing, &head, a.format, w)
-                    })?;
+                    output::emit_with(None, |w| writer.write(a.format, w))?;
                 }
                 GraphFormat::Dot | GraphFormat::Svg => {
                     let connectivity = analysis.connectivity(&reach, focus);

@@ -52,16 +52,32 @@ impl<'w> Out<'w> {
     }
 }
 
-/// Writes the `txt`, `csv` or `json` listing (other formats draw graphs: see [`super::reach`]).
-/// `head` is [`Analysis::connectivity_head`] for the same focus.
-///
-/// [`Analysis::connectivity_head`]: palisade_netpol::Analysis::connectivity_head
-pub fn reach(
-    listing: &Listing<'_, '_>,
-    head: &Connectivity,
-    format: GraphFormat,
-    w: &mut dyn Write,
-) -> io::Result<()> {
+/// The `reach` listing of one analysis, ready to be written.
+pub struct Reach<'r, 'l, 'a> {
+    /// The rows.
+    pub listing: &'r Listing<'l, 'a>,
+    /// [`Analysis::connectivity_head`] for the listing's focus.
+    ///
+    /// [`Analysis::connectivity_head`]: palisade_netpol::Analysis::connectivity_head
+    pub head: &'r Connectivity,
+}
+
+impl Reach<'_, '_, '_> {
+    /// Writes the `txt`, `csv` or `json` listing (other formats draw graphs: see
+    /// [`super::reach`]).
+    pub fn write(&self, format: GraphFormat, w: &mut dyn Write) -> io::Result<()> {
+        write_rows(self, format, w)
+    }
+
+    /// Writes the listing grouped by class pair (`--group classes`): one line (`txt`) or one
+    /// `class_pairs` entry (`json`) per pair of reach classes, with their members.
+    pub fn write_grouped(&self, format: GraphFormat, w: &mut dyn Write) -> io::Result<()> {
+        write_class_pairs(self, format, w)
+    }
+}
+
+fn write_rows(r: &Reach, format: GraphFormat, w: &mut dyn Write) -> io::Result<()> {
+    let (listing, head) = (r.listing, r.head);
     let endpoints = || (0..listing.endpoint_count()).map(|r| listing.endpoint(r));
     let port_sets = || (0..listing.port_set_count()).map(|i| listing.port_set(i));
     let mut out = Out::new(w);
@@ -72,38 +88,32 @@ pub fn reach(
             if count == 0 {
                 out.row(&[b"no connection is allowed\n"])?;
             }
-            let names: Vec<String> = endpoints().map(|e| text(&e.to_string())).collect();
-            let ports: Vec<String> = port_sets().map(|p| text(&p.to_string())).collect();
-            listing.for_each_row(|r| {
-                out.row(&[
-                    names[r.src].as_bytes(),
-                    b" -> ",
-                    names[r.dst].as_bytes(),
-                    b" : ",
-                    ports[r.ports].as_bytes(),
-                    b"\n",
-                ])
-            })?;
+            let rows = Rows {
+                names: endpoints().map(|e| text(&e.to_string())).collect(),
+                between: " -> ",
+                tails: port_sets()
+                    .map(|p| vec![format!(" : {}\n", text(&p.to_string()))])
+                    .collect(),
+            };
+            rows.write(listing, &mut out, "", "")?;
         }
         GraphFormat::Csv => {
             out.row(&[b"src_type,src,dst_type,dst,protocol,port_start,port_end\n"])?;
-            let names: Vec<String> = endpoints()
-                .map(|e| format!("{},{}", kind(&e), csv::field(&e.to_string())))
-                .collect();
-            let ranges: Vec<Vec<String>> = port_sets()
-                .map(|p| {
-                    p.ranges()
-                        .map(|r| format!(",{},{},{}\n", r.protocol, r.start, r.end))
-                        .collect()
-                })
-                .collect();
-            listing.for_each_row(|r| {
-                for range in &ranges[r.ports] {
-                    let (s, d) = (names[r.src].as_bytes(), names[r.dst].as_bytes());
-                    out.row(&[s, b",", d, range.as_bytes()])?;
-                }
-                Ok::<(), io::Error>(())
-            })?;
+            let rows = Rows {
+                names: endpoints()
+                    .map(|e| format!("{},{}", kind(&e), csv::field(&e.to_string())))
+                    .collect(),
+                between: ",",
+                // One line per port range.
+                tails: port_sets()
+                    .map(|p| {
+                        p.ranges()
+                            .map(|r| format!(",{},{},{}\n", r.protocol, r.start, r.end))
+                            .collect()
+                    })
+                    .collect(),
+            };
+            rows.write(listing, &mut out, "", "")?;
         }
         GraphFormat::Json => {
             let (before, after) = json_head(head)?;
@@ -112,27 +122,22 @@ pub fn reach(
                 out.row(&[b"[]"])?;
             } else {
                 // Values inside a connection are indented by three levels.
-                let names = endpoints()
-                    .map(|e| pretty(&e, 6))
-                    .collect::<io::Result<Vec<_>>>()?;
-                let ports = port_sets()
-                    .map(|p| pretty(p, 6))
-                    .collect::<io::Result<Vec<_>>>()?;
-                let mut first = true;
-                listing.for_each_row(|r| {
-                    let open: &[u8] = if first { b"[\n    {" } else { b",\n    {" };
-                    first = false;
-                    out.row(&[
-                        open,
-                        b"\n      \"src\": ",
-                        names[r.src].as_bytes(),
-                        b",\n      \"dst\": ",
-                        names[r.dst].as_bytes(),
-                        b",\n      \"ports\": ",
-                        ports[r.ports].as_bytes(),
-                        b"\n    }",
-                    ])
-                })?;
+                let rows = Rows {
+                    names: endpoints()
+                        .map(|e| pretty(&e, 6))
+                        .collect::<io::Result<_>>()?,
+                    between: ",\n      \"dst\": ",
+                    tails: port_sets()
+                        .map(|p| {
+                            Ok(vec![format!(
+                                ",\n      \"ports\": {}\n    }}",
+                                pretty(p, 6)?
+                            )])
+                        })
+                        .collect::<io::Result<_>>()?,
+                };
+                let open = "\n    {\n      \"src\": ";
+                rows.write(listing, &mut out, &format!("[{open}"), &format!(",{open}"))?;
                 out.row(&[b"\n  ]"])?;
             }
             out.row(&[after.as_bytes(), b"\n"])?;
@@ -144,6 +149,37 @@ pub fn reach(
     out.finish()
 }
 
+/// The pieces of a row, formatted once: a row is `open`, the source's name, `between`, the
+/// destination's name and the tail of its port set; a port set with several tails (CSV: one
+/// per range) makes as many lines.
+struct Rows {
+    names: Vec<String>,
+    between: &'static str,
+    tails: Vec<Vec<String>>,
+}
+
+impl Rows {
+    /// Writes every row of `listing`, opening the first with `first` and the others with
+    /// `open`.
+    fn write(
+        &self,
+        listing: &Listing<'_, '_>,
+        out: &mut Out<'_>,
+        first: &str,
+        open: &str,
+    ) -> io::Result<()> {
+        let mut opening = first.as_bytes();
+        listing.for_each_row(|r| {
+            let (src, dst) = (self.names[r.src].as_bytes(), self.names[r.dst].as_bytes());
+            for tail in &self.tails[r.ports] {
+                out.row(&[opening, src, self.between.as_bytes(), dst, tail.as_bytes()])?;
+                opening = open.as_bytes();
+            }
+            Ok(())
+        })
+    }
+}
+
 /// One allowed class pair of the grouped JSON listing.
 #[derive(Serialize)]
 struct PairView<'a> {
@@ -153,14 +189,8 @@ struct PairView<'a> {
     connections: u64,
 }
 
-/// Writes the listing grouped by class pair (`--group classes`): one line (`txt`) or one
-/// `class_pairs` entry (`json`) per pair of reach classes, with their members.
-pub fn reach_grouped(
-    listing: &Listing<'_, '_>,
-    head: &Connectivity,
-    format: GraphFormat,
-    w: &mut dyn Write,
-) -> io::Result<()> {
+fn write_class_pairs(r: &Reach, format: GraphFormat, w: &mut dyn Write) -> io::Result<()> {
+    let (listing, head) = (r.listing, r.head);
     let endpoints: Vec<Endpoint> = (0..listing.endpoint_count())
         .map(|r| listing.endpoint(r))
         .collect();
@@ -241,38 +271,6 @@ mod tests {
     /// quote), policies with ipBlocks (external ranges on both sides), named and
     /// numbered ports, and an unselected namespace (rows with every port).
     const CLUSTER: &str = r#"
-apiVersion: apps/v1
-kind: Deployment
-metadata: {name: "web\u001b[2J", namespace: shop}
-spec:
-  template:
-    metadata: {labels: {app: web}}
-    spec: {containers: [{name: c, image: x, ports: [{name: http, containerPort: 8080}]}]}
----
-apiVersion: apps/v1
-kind: StatefulSet
-metadata: {name: "db,\"main\"", namespace: shop}
-spec:
-  template:
-    metadata: {labels: {app: db}}
-    spec: {containers: [{name: c, image: x, ports: [{name: pg, containerPort: 5432}]}]}
----
-apiVersion: apps/v1
-kind: Deployment
-metadata: {name: "=cmd", namespace: dev}
-spec:
-  template:
-    metadata: {labels: {app: tool}}
-    spec: {containers: [{name: c, image: x}]}
----
-apiVersion: apps/v1
-kind: Deployment
-metadata: {name: batch, namespace: dev}
-spec:
-  template:
-    metadata: {labels: {app: tool}}
-    spec: {containers: [{name: c, image: x}]}
----
 apiVersion: networking.k8s.io/v1
 kind: NetworkPolicy
 metadata: {name: db, namespace: shop}
@@ -288,18 +286,36 @@ spec:
   policyTypes: [Ingress, Egress]
   ingress: [{from: [{ipBlock: {cidr: 0.0.0.0/0, except: [10.0.0.0/8]}}], ports: [{port: 443}, {port: 80, endPort: 90}]}]
   egress: [{to: [{podSelector: {}}, {ipBlock: {cidr: "2001:db8::/32"}}]}]
+---
+{apiVersion: apps/v1, kind: Deployment, metadata: {name: "web\u001b[2J", namespace: shop}, spec: {template: {metadata: {labels: {app: web}}, spec: {containers: [{name: c, image: x, ports: [{name: http, containerPort: 8080}]}]}}}}
+---
+{apiVersion: apps/v1, kind: StatefulSet, metadata: {name: "db,\"main\"", namespace: shop}, spec: {template: {metadata: {labels: {app: db}}, spec: {containers: [{name: c, image: x, ports: [{name: pg, containerPort: 5432}]}]}}}}
+---
+{apiVersion: apps/v1, kind: Deployment, metadata: {name: "=cmd", namespace: dev}, spec: {template: {metadata: {labels: {app: tool}}, spec: {containers: [{name: c, image: x}]}}}}
+---
+{apiVersion: apps/v1, kind: Deployment, metadata: {name: batch, namespace: dev}, spec: {template: {metadata: {labels: {app: tool}}, spec: {containers: [{name: c, image: x}]}}}}
 "#;
 
+    /// The listing as [`Reach::write`] (`grouped: false`) or [`Reach::write_grouped`] writes it.
     fn streamed(
-        f: fn(&Listing<'_, '_>, &Connectivity, GraphFormat, &mut dyn Write) -> io::Result<()>,
+        grouped: bool,
         a: &Analysis<'_>,
         focus: Option<usize>,
         format: GraphFormat,
     ) -> String {
         let reach = a.reachability();
         let listing = Listing::new(a, &reach, focus);
+        let head = a.connectivity_head(focus);
+        let writer = Reach {
+            listing: &listing,
+            head: &head,
+        };
         let mut out = Vec::new();
-        f(&listing, &a.connectivity_head(focus), format, &mut out).unwrap();
+        if grouped {
+            writer.write_grouped(format, &mut out).unwrap();
+        } else {
+            writer.write(format, &mut out).unwrap();
+        }
         String::from_utf8(out).unwrap()
     }
 
@@ -318,14 +334,14 @@ spec:
                 if format == GraphFormat::Txt {
                     want = escape_keep_lines(&want).into_owned();
                 }
-                let got = streamed(reach_listing, &a, focus, format);
+                let got = streamed(false, &a, focus, format);
                 assert_eq!(got, want, "{format:?}, focus {focus:?}");
             }
         }
         // The escapes the formats need are exercised.
-        let txt = streamed(reach_listing, &a, None, GraphFormat::Txt);
+        let txt = streamed(false, &a, None, GraphFormat::Txt);
         assert!(txt.contains("web\\u{1b}[2J"), "{txt}");
-        let csv = streamed(reach_listing, &a, None, GraphFormat::Csv);
+        let csv = streamed(false, &a, None, GraphFormat::Csv);
         assert!(
             csv.contains("\"shop/StatefulSet/db,\"\"main\"\"\""),
             "{csv}"
@@ -345,7 +361,7 @@ spec:
         assert!(collected.connections.is_empty());
         for format in [GraphFormat::Txt, GraphFormat::Csv, GraphFormat::Json] {
             let want = super::super::reach(&collected, format).unwrap();
-            assert_eq!(streamed(reach_listing, &a, Some(dev), format), want);
+            assert_eq!(streamed(false, &a, Some(dev), format), want);
         }
     }
 
@@ -355,7 +371,7 @@ spec:
         let a = Analysis::new(&ingested.inventory);
         let reach = a.reachability();
         let rows = a.connectivity(&reach, None).connections.len();
-        let txt = streamed(reach_grouped, &a, None, GraphFormat::Txt);
+        let txt = streamed(true, &a, None, GraphFormat::Txt);
         let lines: Vec<&str> = txt.lines().collect();
         assert_eq!(lines.len() - 1, reach.edge_count(), "{txt}");
         assert!(
@@ -372,7 +388,7 @@ spec:
             "{txt}"
         );
         let json: serde_json::Value =
-            serde_json::from_str(&streamed(reach_grouped, &a, None, GraphFormat::Json)).unwrap();
+            serde_json::from_str(&streamed(true, &a, None, GraphFormat::Json)).unwrap();
         let pairs = json["class_pairs"].as_array().unwrap();
         assert_eq!(pairs.len(), reach.edge_count());
         let covered: u64 = pairs
@@ -382,6 +398,4 @@ spec:
         assert_eq!(covered, rows as u64);
         assert_eq!(json["stats"]["workloads"], 4);
     }
-
-    use super::reach as reach_listing;
 }
