@@ -9,6 +9,8 @@
 //!
 //! [`WorkloadId`]: palisade_model::WorkloadId
 
+use std::ops::Range;
+
 use crate::analysis::Analysis;
 use crate::connectivity::Endpoint;
 use crate::evaluate::{Node, Reachability};
@@ -118,7 +120,46 @@ impl<'l, 'a> Listing<'l, 'a> {
 
     /// Calls `f` for every row in output order (sorted by source, then destination); stops at
     /// the first error `f` returns.
-    pub fn for_each_row<E>(&self, mut f: impl FnMut(Row) -> Result<(), E>) -> Result<(), E> {
+    pub fn for_each_row<E>(&self, f: impl FnMut(Row) -> Result<(), E>) -> Result<(), E> {
+        self.for_each_row_in(0..self.endpoint_count(), f)
+    }
+
+    /// Consecutive ranges of source ranks that cover every source, each with the number of rows
+    /// it produces: at most `max_rows`, unless one source alone has more (it gets a range of its
+    /// own). Rows of the ranges in order are the rows of [`Listing::for_each_row`], so the
+    /// ranges can be formatted in parallel and written in order.
+    pub fn source_blocks(&self, max_rows: u64) -> Vec<(Range<usize>, u64)> {
+        let n = self.endpoint_count();
+        if self.focus.is_some() {
+            return vec![(0..n, self.row_count())];
+        }
+        let mut per_node: Vec<Option<u64>> = vec![None; self.node_ranks.len()];
+        let mut blocks = Vec::new();
+        let (mut start, mut rows) = (0, 0);
+        for (src, &node) in self.node_of_rank.iter().enumerate() {
+            let slot = &mut per_node[self.node_index(node)];
+            let here = *slot.get_or_insert_with(|| {
+                let row = self.reach.edges_from(node);
+                row.map(|(d, _)| self.ranks(d).len() as u64).sum()
+            });
+            if src > start && rows + here > max_rows {
+                blocks.push((start..src, rows));
+                (start, rows) = (src, 0);
+            }
+            rows += here;
+        }
+        if start < n {
+            blocks.push((start..n, rows));
+        }
+        blocks
+    }
+
+    /// [`Listing::for_each_row`] for the sources whose ranks are in `sources`.
+    pub fn for_each_row_in<E>(
+        &self,
+        sources: Range<usize>,
+        mut f: impl FnMut(Row) -> Result<(), E>,
+    ) -> Result<(), E> {
         let focus = self.focus.map(|m| {
             let rank = self.node_ranks[self.analysis.classes.class_of[m]]
                 .iter()
@@ -129,7 +170,10 @@ impl<'l, 'a> Listing<'l, 'a> {
         });
         let mut row: Vec<(usize, usize)> = Vec::new();
         let mut row_node = None;
-        for (src, &node) in self.node_of_rank.iter().enumerate() {
+        for (src, &node) in self.node_of_rank.iter().enumerate().skip(sources.start) {
+            if src >= sources.end {
+                break;
+            }
             if let Some((focus_rank, focus_node)) = focus
                 && src != focus_rank
             {
@@ -198,9 +242,14 @@ impl<'l, 'a> Listing<'l, 'a> {
     }
 
     fn ranks(&self, n: Node) -> &[usize] {
+        &self.node_ranks[self.node_index(n)]
+    }
+
+    /// Index of a node in `node_ranks`: classes first, then cells.
+    fn node_index(&self, n: Node) -> usize {
         match n {
-            Node::Class(c) => &self.node_ranks[c],
-            Node::Cell(c) => &self.node_ranks[self.analysis.classes.members.len() + c],
+            Node::Class(c) => c,
+            Node::Cell(c) => self.analysis.classes.members.len() + c,
         }
     }
 }

@@ -357,6 +357,21 @@ proptest! {
                 })
                 .unwrap();
             prop_assert_eq!(streamed.len() as u64, listing.row_count());
+            // Blocks of sources, in order, give the same rows.
+            let mut by_blocks = 0;
+            for (sources, rows) in listing.source_blocks(3) {
+                let mut n = 0;
+                listing
+                    .for_each_row_in(sources, |r| {
+                        prop_assert_eq!(&streamed[by_blocks + n].src, &listing.endpoint(r.src));
+                        prop_assert_eq!(&streamed[by_blocks + n].dst, &listing.endpoint(r.dst));
+                        n += 1;
+                        Ok(())
+                    })?;
+                prop_assert_eq!(n as u64, rows);
+                by_blocks += n;
+            }
+            prop_assert_eq!(by_blocks, streamed.len());
             prop_assert_eq!(&streamed, &a.connectivity(&reach, focus).connections);
             if focus.is_none() {
                 // The grouped listing covers the same rows, each once.

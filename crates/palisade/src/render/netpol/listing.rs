@@ -6,7 +6,9 @@
 //!
 //! [`Analysis::connectivity`]: palisade_netpol::Analysis::connectivity
 
+use std::convert::Infallible;
 use std::io::{self, Write};
+use std::ops::Range;
 
 use palisade_model::terminal::escape_keep_lines;
 use palisade_netpol::{Connectivity, Endpoint, Listing, PortSet};
@@ -17,6 +19,9 @@ use crate::render::csv;
 
 /// Bytes gathered before one write to the output.
 const CHUNK: usize = 1 << 20;
+
+/// Rows formatted by one thread at a time (8 MB of JSON, under 1 MB of text).
+const BLOCK_ROWS: u64 = 8192;
 
 /// The top-level member of the JSON document the rows replace (with an empty list).
 const CONNECTIONS_MEMBER: &str = "\n  \"connections\": []";
@@ -45,6 +50,13 @@ impl<'w> Out<'w> {
             self.buf.clear();
         }
         Ok(())
+    }
+
+    /// Writes what is buffered, then `text`.
+    fn block(&mut self, text: &[u8]) -> io::Result<()> {
+        self.w.write_all(&self.buf)?;
+        self.buf.clear();
+        self.w.write_all(text)
     }
 
     fn finish(self) -> io::Result<()> {
@@ -160,7 +172,8 @@ struct Rows {
 
 impl Rows {
     /// Writes every row of `listing`, opening the first with `first` and the others with
-    /// `open`.
+    /// `open`. Blocks of sources are formatted on all cores, a window of blocks at a time, and
+    /// written in order.
     fn write(
         &self,
         listing: &Listing<'_, '_>,
@@ -168,15 +181,56 @@ impl Rows {
         first: &str,
         open: &str,
     ) -> io::Result<()> {
+        let blocks = listing.source_blocks(BLOCK_ROWS);
+        let first_block = blocks.iter().position(|(_, rows)| *rows > 0);
+        let threads = std::thread::available_parallelism().map_or(1, |n| n.get());
+        let format = |i: usize| {
+            let opening = if Some(i) == first_block { first } else { open };
+            self.block(listing, blocks[i].0.clone(), opening, open)
+        };
+        let indexes: Vec<usize> = (0..blocks.len()).collect();
+        for window in indexes.chunks(threads) {
+            let texts: Vec<Vec<u8>> = std::thread::scope(|scope| {
+                let helpers: Vec<_> = window[1..]
+                    .iter()
+                    .map(|&i| scope.spawn(move || format(i)))
+                    .collect();
+                let mut texts = vec![format(window[0])];
+                texts.extend(
+                    helpers
+                        .into_iter()
+                        .map(|h| h.join().expect("formatting rows")),
+                );
+                texts
+            });
+            for text in &texts {
+                out.block(text)?;
+            }
+        }
+        Ok(())
+    }
+
+    /// The rows of the sources in `sources`, the first opened with `first`.
+    fn block(
+        &self,
+        listing: &Listing<'_, '_>,
+        sources: Range<usize>,
+        first: &str,
+        open: &str,
+    ) -> Vec<u8> {
+        let mut text = Vec::new();
         let mut opening = first.as_bytes();
-        listing.for_each_row(|r| {
+        let _ = listing.for_each_row_in(sources, |r| {
             let (src, dst) = (self.names[r.src].as_bytes(), self.names[r.dst].as_bytes());
             for tail in &self.tails[r.ports] {
-                out.row(&[opening, src, self.between.as_bytes(), dst, tail.as_bytes()])?;
+                for part in [opening, src, self.between.as_bytes(), dst, tail.as_bytes()] {
+                    text.extend_from_slice(part);
+                }
                 opening = open.as_bytes();
             }
-            Ok(())
-        })
+            Ok::<(), Infallible>(())
+        });
+        text
     }
 }
 
@@ -322,7 +376,7 @@ spec:
     #[test]
     fn the_streamed_listing_has_the_bytes_of_the_collected_one_in_every_format() {
         let ingested = palisade_ingest::ingest_str("cluster.yaml", CLUSTER);
-        assert!(!ingested.has_errors(), "{:?}", ingested.diagnostics);
+        assert!(!ingested.has_errors(), "{:?}", ingested.diagnostics.first());
         let a = Analysis::new(&ingested.inventory);
         let reach = a.reachability();
         let focuses = std::iter::once(None).chain((0..a.universe().members.len()).map(Some));
@@ -346,6 +400,35 @@ spec:
             csv.contains("\"shop/StatefulSet/db,\"\"main\"\"\""),
             "{csv}"
         );
+    }
+
+    #[test]
+    fn a_listing_formatted_in_many_blocks_has_the_bytes_of_the_collected_one() {
+        // 300 workloads of two kinds (two classes under one policy): 90,000 rows, 11 blocks.
+        let mut yaml = String::from(
+            "apiVersion: networking.k8s.io/v1\nkind: NetworkPolicy\nmetadata: {name: p, namespace: a}\nspec: {podSelector: {matchLabels: {k: x}}, ingress: [{ports: [{port: 80}]}]}\n",
+        );
+        for i in 0..300 {
+            let labels = if i % 3 == 0 { "{k: x}" } else { "{k: z}" };
+            yaml.push_str(&format!(
+                "---\n{{apiVersion: v1, kind: Pod, metadata: {{name: p{i}, namespace: a, labels: {labels}}}, spec: {{containers: [{{name: c, image: x}}]}}}}\n"
+            ));
+        }
+        let ingested = palisade_ingest::ingest_str("many.yaml", &yaml);
+        assert!(!ingested.has_errors(), "{:?}", ingested.diagnostics.first());
+        let a = Analysis::new(&ingested.inventory);
+        let reach = a.reachability();
+        assert!(
+            Listing::new(&a, &reach, None)
+                .source_blocks(BLOCK_ROWS)
+                .len()
+                > 5
+        );
+        let collected = a.connectivity(&reach, None);
+        for format in [GraphFormat::Txt, GraphFormat::Csv, GraphFormat::Json] {
+            let want = super::super::reach(&collected, format).unwrap();
+            assert!(streamed(false, &a, None, format) == want, "{format:?}");
+        }
     }
 
     #[test]
