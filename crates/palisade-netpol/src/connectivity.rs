@@ -180,11 +180,22 @@ impl Analysis<'_> {
         }
     }
 
-    /// The sorted connectivity list (optionally restricted to one workload).
+    /// The sorted connectivity list (optionally restricted to one workload). It holds every
+    /// row in memory; [`crate::Listing`] streams the same rows in the same order.
     pub fn connectivity(&self, reach: &Reachability, focus: Option<usize>) -> Connectivity {
         let mut connections = Vec::new();
         self.for_each_connection(reach, focus, |c| connections.push(c));
         connections.sort_by(|a, b| (&a.src, &a.dst).cmp(&(&b.src, &b.dst)));
+        Connectivity {
+            connections,
+            ..self.connectivity_head(focus)
+        }
+    }
+
+    /// [`Analysis::connectivity`] without its connections (empty): statistics, workloads,
+    /// external ranges and diagnostics, for writers that stream the rows from a
+    /// [`crate::Listing`].
+    pub fn connectivity_head(&self, focus: Option<usize>) -> Connectivity {
         let mut workloads: Vec<WorkloadSummary> = (0..self.universe.members.len())
             .filter(|&m| focus.is_none_or(|f| f == m))
             .map(|m| WorkloadSummary {
@@ -198,7 +209,7 @@ impl Analysis<'_> {
             stats: self.stats(),
             workloads,
             external_ranges: (0..self.cells.len()).map(|c| self.cells.cell(c)).collect(),
-            connections,
+            connections: Vec::new(),
             diagnostics: self.diagnostics.clone(),
         }
     }

@@ -289,11 +289,7 @@ impl Reachability {
 
     /// Allowed ports from `src` to `dst` (empty when none).
     pub fn ports(&self, src: Node, dst: Node) -> &PortSet {
-        let key = (self.id(src), self.id(dst));
-        match self.edges.binary_search_by(|e| (e.0, e.1).cmp(&key)) {
-            Ok(i) => &self.port_sets[self.edges[i].2 as usize],
-            Err(_) => &self.port_sets[EMPTY as usize],
-        }
+        &self.port_sets[self.port_id(src, dst)]
     }
 
     /// Every allowed (source, destination, ports) between nodes, sorted by source then
@@ -307,5 +303,37 @@ impl Reachability {
     /// Number of allowed node pairs.
     pub fn edge_count(&self) -> usize {
         self.edges.len()
+    }
+
+    /// Port-set id of "no port" (see [`Reachability::port_id`]).
+    pub(crate) const EMPTY_ID: usize = EMPTY as usize;
+
+    /// Id of the allowed port set from `src` to `dst` ([`Reachability::EMPTY_ID`] when none).
+    pub(crate) fn port_id(&self, src: Node, dst: Node) -> usize {
+        let key = (self.id(src), self.id(dst));
+        match self.edges.binary_search_by(|e| (e.0, e.1).cmp(&key)) {
+            Ok(i) => self.edges[i].2 as usize,
+            Err(_) => Self::EMPTY_ID,
+        }
+    }
+
+    /// Allowed (destination, port-set id) of one source node, by destination node.
+    pub(crate) fn edges_from(&self, src: Node) -> impl Iterator<Item = (Node, usize)> + '_ {
+        let s = self.id(src);
+        let start = self.edges.partition_point(|e| e.0 < s);
+        self.edges[start..]
+            .iter()
+            .take_while(move |e| e.0 == s)
+            .map(|&(_, d, p)| (self.node(d), p as usize))
+    }
+
+    /// The port set of id `id`.
+    pub(crate) fn port_set(&self, id: usize) -> &PortSet {
+        &self.port_sets[id]
+    }
+
+    /// Number of port-set ids.
+    pub(crate) fn port_set_count(&self) -> usize {
+        self.port_sets.len()
     }
 }

@@ -24,6 +24,7 @@ mod exposure;
 mod facts;
 mod generate;
 pub mod ipspace;
+mod listing;
 mod policy;
 pub mod ports;
 mod selectors;
@@ -41,6 +42,7 @@ pub use generate::{
     generate,
 };
 pub use ipspace::{IpInterval, IpPartition};
+pub use listing::{ClassPair, Listing, Row};
 pub use policy::Direction;
 pub use ports::{PortRange, PortSet, Protocol};
 pub use universe::{LookupError, Member, NamedPorts, NamespaceInfo, Universe};

@@ -18,7 +18,8 @@ use palisade_model::flow::{Flow, FlowEndpoint};
 use palisade_model::selector::{LabelSelector, LabelSelectorRequirement};
 use palisade_model::{Inventory, SourceLocation};
 use palisade_netpol::{
-    Analysis, Endpoint, GenerateOptions, IpInterval, PortSet, Protocol, Target, generate,
+    Analysis, Connection, Endpoint, GenerateOptions, IpInterval, Listing, PortSet, Protocol,
+    Target, generate,
 };
 use proptest::prelude::*;
 use support::{deployment_object, ns_object, policy_object};
@@ -302,14 +303,28 @@ fn probes(a: &Analysis<'_>) -> Vec<(Target, Target, u16, Protocol)> {
     out
 }
 
+/// Namespace labels, workloads and policies, as [`build`] takes them.
+type ClusterParts = (
+    Vec<(Option<usize>, bool)>,
+    Vec<WorkloadSpec>,
+    Vec<(usize, NetworkPolicySpec)>,
+);
+
+/// Three namespaces, one to six workloads and up to three policies.
+fn cluster() -> impl Strategy<Value = ClusterParts> {
+    (
+        prop::collection::vec(namespace_labels(), 3),
+        prop::collection::vec(workload(), 1..7),
+        prop::collection::vec(policy(), 0..4),
+    )
+}
+
 proptest! {
     #![proptest_config(ProptestConfig { cases: 512, ..ProptestConfig::default() })]
 
     #[test]
     fn class_reachability_agrees_with_direct_evaluation(
-        ns_labels in prop::collection::vec(namespace_labels(), 3),
-        workloads in prop::collection::vec(workload(), 1..7),
-        policies in prop::collection::vec(policy(), 0..4),
+        (ns_labels, workloads, policies) in cluster(),
     ) {
         let inv = build(&ns_labels, &workloads, &policies);
         let a = Analysis::new(&inv);
@@ -318,6 +333,64 @@ proptest! {
             let v = a.can(s, d, p, proto).unwrap();
             let by_class = a.allowed_ports(&reach, s, d).contains(proto, p);
             prop_assert_eq!(v.allowed, by_class, "{:?} -> {:?} {}/{}: {:#?}", s, d, p, proto, v);
+        }
+    }
+
+    #[test]
+    fn the_streamed_listing_is_the_sorted_connectivity_list(
+        inv in cluster().prop_map(|(ns_labels, workloads, policies)| build(&ns_labels, &workloads, &policies)),
+    ) {
+        let a = Analysis::new(&inv);
+        let reach = a.reachability();
+        let focuses = std::iter::once(None).chain((0..a.universe().members.len()).map(Some));
+        for focus in focuses {
+            let listing = Listing::new(&a, &reach, focus);
+            let mut streamed = Vec::new();
+            listing
+                .for_each_row(|r| {
+                    streamed.push(Connection {
+                        src: listing.endpoint(r.src),
+                        dst: listing.endpoint(r.dst),
+                        ports: listing.port_set(r.ports).clone(),
+                    });
+                    Ok::<(), ()>(())
+                })
+                .unwrap();
+            prop_assert_eq!(streamed.len() as u64, listing.row_count());
+            // Blocks of sources, in order, give the same rows.
+            let mut by_blocks = 0;
+            for (sources, rows) in listing.source_blocks(3) {
+                let mut n = 0;
+                listing
+                    .for_each_row_in(sources, |r| {
+                        prop_assert_eq!(&streamed[by_blocks + n].src, &listing.endpoint(r.src));
+                        prop_assert_eq!(&streamed[by_blocks + n].dst, &listing.endpoint(r.dst));
+                        n += 1;
+                        Ok(())
+                    })?;
+                prop_assert_eq!(n as u64, rows);
+                by_blocks += n;
+            }
+            prop_assert_eq!(by_blocks, streamed.len());
+            prop_assert_eq!(&streamed, &a.connectivity(&reach, focus).connections);
+            if focus.is_none() {
+                // The grouped listing covers the same rows, each once.
+                let mut expanded = Vec::new();
+                listing
+                    .for_each_class_pair(|p| {
+                        for &s in p.src {
+                            for &d in p.dst {
+                                expanded.push((s, d, p.ports));
+                            }
+                        }
+                        Ok::<(), ()>(())
+                    })
+                    .unwrap();
+                expanded.sort_unstable();
+                let mut rows = Vec::new();
+                listing.for_each_row(|r| { rows.push((r.src, r.dst, r.ports)); Ok::<(), ()>(()) }).unwrap();
+                prop_assert_eq!(expanded, rows);
+            }
         }
     }
 

@@ -12,7 +12,7 @@ use std::process::ExitCode;
 use anyhow::{Context, bail};
 use clap::{Args, Subcommand};
 use palisade_model::flow::Flow;
-use palisade_netpol::{Analysis, DnsTarget, GenerateOptions, Protocol, Target};
+use palisade_netpol::{Analysis, DnsTarget, GenerateOptions, Listing, Protocol, Target};
 
 use crate::exit::{self, finish};
 use crate::input::load_inventory;
@@ -59,9 +59,21 @@ pub struct ReachArgs {
     /// Only connections from or to this workload (NAMESPACE/NAME or NAMESPACE/KIND/NAME).
     #[arg(long, value_name = "NAMESPACE/NAME")]
     pub focus: Option<String>,
-    /// Refuse to list more connections than this (bounds memory; use --focus on big clusters).
+    /// Refuse to list more connections than this (use --focus or --group classes on big
+    /// clusters).
     #[arg(long, value_name = "N", default_value_t = 2_000_000)]
     pub max_connections: u64,
+    /// `classes`: one line per pair of reach classes with their members (txt or json), for
+    /// clusters whose connections are too many to read one by one.
+    #[arg(long, value_enum, value_name = "HOW", conflicts_with = "focus")]
+    pub group: Option<Grouping>,
+}
+
+/// How `reach --group` groups the listing.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum Grouping {
+    /// One line per pair of reach classes (workloads every policy treats alike).
+    Classes,
 }
 
 /// `palisade netpol can`.
@@ -145,16 +157,35 @@ pub fn run(args: NetpolArgs) -> anyhow::Result<ExitCode> {
                 None => None,
             };
             let reach = analysis.reachability();
-            let rows = analysis.connection_count(&reach, focus);
+            let listing = Listing::new(&analysis, &reach, focus);
+            let head = analysis.connectivity_head(focus);
+            let writer = render::listing::Reach {
+                listing: &listing,
+                head: &head,
+            };
+            if a.group == Some(Grouping::Classes) {
+                if !matches!(a.format, GraphFormat::Txt | GraphFormat::Json) {
+                    bail!("--group classes writes txt or json");
+                }
+                output::emit_with(None, |w| writer.write_grouped(a.format, w))?;
+                return Ok(finish(input_errors, ExitCode::SUCCESS));
+            }
+            let rows = listing.row_count();
             if rows > a.max_connections {
                 bail!(
                     "{rows} connections would be listed (more than --max-connections {}); narrow the output with --focus NAMESPACE/NAME or raise the limit",
                     a.max_connections
                 );
             }
-            let connectivity = analysis.connectivity(&reach, focus);
-            let for_people = a.format == GraphFormat::Txt;
-            output::emit_for(&render::reach(&connectivity, a.format)?, None, for_people)?;
+            match a.format {
+                GraphFormat::Txt | GraphFormat::Csv | GraphFormat::Json => {
+                    output::emit_with(None, |w| writer.write(a.format, w))?;
+                }
+                GraphFormat::Dot | GraphFormat::Svg => {
+                    let connectivity = analysis.connectivity(&reach, focus);
+                    output::emit(&render::reach(&connectivity, a.format)?, None)?;
+                }
+            }
             Ok(finish(input_errors, ExitCode::SUCCESS))
         }
         NetpolCommand::Can(a) => {

@@ -11,6 +11,8 @@ use palisade_netpol::{
 
 use crate::render::csv;
 
+pub mod listing;
+
 /// Output format of `reach` and `diff`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
 pub enum GraphFormat {
@@ -40,16 +42,7 @@ pub fn reach(c: &Connectivity, format: GraphFormat) -> anyhow::Result<String> {
     Ok(match format {
         GraphFormat::Json => serde_json::to_string_pretty(c)? + "\n",
         GraphFormat::Txt => {
-            let s = &c.stats;
-            let mut out = format!(
-                "# {} workloads in {} namespaces, {} NetworkPolicies; {} reach classes, {} external ranges; {} connections\n",
-                s.workloads,
-                s.namespaces,
-                s.policies,
-                s.reach_classes,
-                s.ip_cells,
-                c.connections.len()
-            );
+            let mut out = reach_header(c, c.connections.len() as u64);
             if c.connections.is_empty() {
                 out.push_str("no connection is allowed\n");
             }
@@ -96,6 +89,15 @@ pub fn reach(c: &Connectivity, format: GraphFormat) -> anyhow::Result<String> {
             }
         }
     })
+}
+
+/// The first line of the `reach` text listing: problem sizes and the number of rows.
+fn reach_header(c: &Connectivity, connections: u64) -> String {
+    let s = &c.stats;
+    format!(
+        "# {} workloads in {} namespaces, {} NetworkPolicies; {} reach classes, {} external ranges; {connections} connections\n",
+        s.workloads, s.namespaces, s.policies, s.reach_classes, s.ip_cells,
+    )
 }
 
 /// `palisade netpol diff` output.
