@@ -209,31 +209,37 @@ impl Analysis<'_> {
             })
             .collect();
 
+        // Destinations whose ingress admits everything (not isolated, and every cell), ascending.
+        let open: Vec<usize> = (0..nn).filter(|&d| ingress_base[d] == ALL).collect();
+
+        // Rows are sparse: only the destinations a source's rules touch are visited (and reset
+        // afterwards), so a source costs its rules and its edges, not one step per destination
+        // (a dense pass over all destinations made the whole walk grow with classes squared).
         let mut edges = Vec::new();
         let mut e_row = vec![EMPTY; nn];
-        let mut i_row = vec![EMPTY; nn];
+        let mut i_row = ingress_base;
+        let mut e_touched: Vec<usize> = Vec::new();
+        let mut i_touched: Vec<usize> = Vec::new();
+        let mut candidates: Vec<usize> = Vec::new();
         for s in 0..nn {
             let from_cell = s >= nc;
-            // Egress row.
-            if from_cell || self.egress_policies[s].is_empty() {
-                e_row.fill(ALL);
-            } else {
-                e_row.fill(EMPTY);
+            // Egress row: every destination when s is not isolated for egress.
+            let egress_open = from_cell || self.egress_policies[s].is_empty();
+            if !egress_open {
                 for &pi in &self.egress_policies[s] {
                     for &ri in &egress_rules_of_policy[pi] {
                         each(self.classes.rule_pods[ri].as_ref(), nc, |d| {
                             let p = res.ports(ri, res.class_sig[d], &mut interner);
-                            e_row[d] = interner.union(e_row[d], p);
+                            widen(&mut e_row, &mut e_touched, &mut interner, d, p);
                         });
                         each(self.classes.rule_cells[ri].as_ref(), ncell, |c| {
                             let p = res.ports(ri, u32::MAX, &mut interner);
-                            e_row[nc + c] = interner.union(e_row[nc + c], p);
+                            widen(&mut e_row, &mut e_touched, &mut interner, nc + c, p);
                         });
                     }
                 }
             }
             // Ingress row: what each destination's ingress admits from s.
-            i_row.copy_from_slice(&ingress_base);
             let (specific, any) = if from_cell {
                 (&ingress_by_cell[s - nc], &ingress_any_cell)
             } else {
@@ -242,16 +248,33 @@ impl Analysis<'_> {
             for &ri in specific.iter().chain(any.iter()) {
                 for &d in &self.classes.selected[rules[ri].policy] {
                     let p = res.ports(ri, res.class_sig[d], &mut interner);
-                    i_row[d] = interner.union(i_row[d], p);
+                    widen(&mut i_row, &mut i_touched, &mut interner, d, p);
                 }
             }
-            // Combine. External sources only reach classes (no external-to-external traffic).
+            // Combine, over the destinations both rows may admit. External sources only reach
+            // classes (no external-to-external traffic).
             let limit = if from_cell { nc } else { nn };
-            for d in 0..limit {
-                let a = interner.intersect(e_row[d], i_row[d]);
+            candidates.clear();
+            if egress_open {
+                // Destinations with a base of ALL never enter `i_touched`: the two are disjoint.
+                candidates.extend(open.iter().copied().take_while(|&d| d < limit));
+                candidates.extend(i_touched.iter().copied().filter(|&d| d < limit));
+            } else {
+                candidates.extend(e_touched.iter().copied().filter(|&d| d < limit));
+            }
+            candidates.sort_unstable();
+            for &d in &candidates {
+                let e = if egress_open { ALL } else { e_row[d] };
+                let a = interner.intersect(e, i_row[d]);
                 if a != EMPTY {
                     edges.push((s as u32, d as u32, a));
                 }
+            }
+            for d in e_touched.drain(..) {
+                e_row[d] = EMPTY;
+            }
+            for d in i_touched.drain(..) {
+                i_row[d] = EMPTY;
             }
         }
         Reachability {
@@ -259,6 +282,16 @@ impl Analysis<'_> {
             port_sets: interner.sets,
             edges,
         }
+    }
+}
+
+/// Adds ports `p` to `row[d]`, noting `d` in `touched` when it stops being empty (a union never
+/// empties a set, so each destination is noted at most once per row).
+fn widen(row: &mut [u32], touched: &mut Vec<usize>, interner: &mut Interner, d: usize, p: u32) {
+    let was = row[d];
+    row[d] = interner.union(was, p);
+    if was == EMPTY && row[d] != EMPTY {
+        touched.push(d);
     }
 }
 
