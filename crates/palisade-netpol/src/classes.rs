@@ -132,7 +132,7 @@ impl<'u, 'a> Index<'u, 'a> {
                 .filter(move |&ci| pods.is_none_or(|s| s.matches(self.classes[ci].labels)))
         };
         match scope {
-            Scope::One(ns) => out.extend(ns.into_iter().flat_map(|&ns| in_ns(ns))),
+            Scope::One(ns) => out.extend(ns.iter().flat_map(|&ns| in_ns(ns))),
             Scope::Mask(mask) => {
                 for (ns, on) in mask.iter().enumerate() {
                     if *on {
