@@ -117,6 +117,16 @@ impl<'u, 'a> Index<'u, 'a> {
                         .map_or(&[][..], Vec::as_slice)
                 })
                 .min_by_key(|l| l.len());
+            // In one namespace, its own classes may be fewer than the pair's across the cluster
+            // (`app: web` in every namespace): take the shorter list.
+            let own = match scope {
+                Scope::One(Some(ns)) => Some(self.by_ns[*ns].as_slice()),
+                _ => None,
+            };
+            let shortest = match (shortest, own) {
+                (Some(pair), Some(own)) if own.len() < pair.len() => Some(own),
+                (shortest, _) => shortest,
+            };
             if let Some(cands) = shortest {
                 out.extend(cands.iter().copied().filter(|&ci| {
                     let c = &self.classes[ci];
