@@ -174,8 +174,20 @@ impl Analysis<'_> {
         let mut res = PortResolver::new(self, &mut interner);
         let rules = &self.classes.rules;
 
-        // Ingress rules per source class / cell (rules whose peers are "any" apply to all).
-        let mut ingress_by_class: Vec<Vec<usize>> = vec![Vec::new(); nc];
+        // Ingress rules per source class / cell (rules whose peers are "any" apply to all). The
+        // per-class lists are built when a class first needs them: where every class is isolated
+        // for egress with nothing allowed out (a default deny everywhere), no ingress row is
+        // needed, and the lists would hold rules x classes entries.
+        let ingress_rules_by_class = || {
+            let mut by_class: Vec<Vec<usize>> = vec![Vec::new(); nc];
+            for (ri, r) in rules.iter().enumerate() {
+                if let (Direction::Ingress, Some(b)) = (r.dir, &self.classes.rule_pods[ri]) {
+                    b.iter().for_each(|c| by_class[c].push(ri));
+                }
+            }
+            by_class
+        };
+        let mut ingress_by_class: Option<Vec<Vec<usize>>> = None;
         let mut ingress_by_cell: Vec<Vec<usize>> = vec![Vec::new(); ncell];
         let mut ingress_any_pod = Vec::new();
         let mut ingress_any_cell = Vec::new();
@@ -183,9 +195,8 @@ impl Analysis<'_> {
             if r.dir != Direction::Ingress {
                 continue;
             }
-            match &self.classes.rule_pods[ri] {
-                None => ingress_any_pod.push(ri),
-                Some(b) => b.iter().for_each(|c| ingress_by_class[c].push(ri)),
+            if self.classes.rule_pods[ri].is_none() {
+                ingress_any_pod.push(ri);
             }
             match &self.classes.rule_cells[ri] {
                 None => ingress_any_cell.push(ri),
@@ -239,11 +250,15 @@ impl Analysis<'_> {
                     }
                 }
             }
+            if !egress_open && e_touched.is_empty() {
+                continue; // nothing may leave s
+            }
             // Ingress row: what each destination's ingress admits from s.
             let (specific, any) = if from_cell {
                 (&ingress_by_cell[s - nc], &ingress_any_cell)
             } else {
-                (&ingress_by_class[s], &ingress_any_pod)
+                let by_class = ingress_by_class.get_or_insert_with(ingress_rules_by_class);
+                (&by_class[s], &ingress_any_pod)
             };
             for &ri in specific.iter().chain(any.iter()) {
                 for &d in &self.classes.selected[rules[ri].policy] {
