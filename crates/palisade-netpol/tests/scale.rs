@@ -86,9 +86,14 @@ fn exposure_counts_equal_direct_evaluation_pair_by_pair() {
     let members = &a.universe().members;
     assert_eq!(members.len(), NAMESPACES * PER_NAMESPACE);
     let can = |s: usize, d: usize| {
-        a.can(Target::Workload(s), Target::Workload(d), 8080, Protocol::Tcp)
-            .expect("valid query")
-            .allowed
+        a.can(
+            Target::Workload(s),
+            Target::Workload(d),
+            8080,
+            Protocol::Tcp,
+        )
+        .expect("valid query")
+        .allowed
     };
     let mut some_reach = false;
     for (m, member) in members.iter().enumerate() {
