@@ -39,6 +39,9 @@ pub struct Ctx<'a> {
     pub namespaces_with_service_accounts: HashSet<&'a str>,
     /// `(kind, namespace, name)` of every workload, to find owners quickly.
     workload_keys: HashSet<(&'a str, &'a str, &'a str)>,
+    /// Metadata of every Namespace by name and of every NetworkPolicy by `(namespace, name)`
+    /// (the first of duplicates), so [`Ctx::meta_of`] is a look-up, not a scan per finding.
+    metas: HashMap<(&'static str, &'a str, &'a str), &'a ObjectMeta>,
     /// NetworkPolicy facts from the network engine, computed on first use.
     netpol: OnceLock<palisade_netpol::PolicyFacts>,
     /// The reference findings carry for each inventory object, keyed by the object's address:
@@ -131,6 +134,19 @@ impl<'a> Ctx<'a> {
             .iter()
             .filter_map(|sa| sa.namespace())
             .collect();
+        let mut metas = HashMap::with_capacity(inv.namespaces.len() + inv.network_policies.len());
+        for ns in &inv.namespaces {
+            metas
+                .entry(("Namespace", "", ns.meta.name.as_str()))
+                .or_insert(&ns.meta);
+        }
+        for p in &inv.network_policies {
+            if let Some(ns) = p.namespace() {
+                metas
+                    .entry(("NetworkPolicy", ns, p.meta.name.as_str()))
+                    .or_insert(&p.meta);
+            }
+        }
         let mut references = HashMap::with_capacity(inv.object_count());
         fn add<S>(to: &mut HashMap<usize, Arc<ObjectRef>>, items: &[Resource<S>]) {
             for r in items {
@@ -160,6 +176,7 @@ impl<'a> Ctx<'a> {
             service_account_automount,
             namespaces_with_service_accounts,
             workload_keys,
+            metas,
             netpol: OnceLock::new(),
             images,
         }
@@ -205,13 +222,11 @@ impl<'a> Ctx<'a> {
     pub fn meta_of(&self, r: &palisade_model::ObjectRef) -> Option<&'a palisade_model::ObjectMeta> {
         let ns = r.namespace.as_deref().unwrap_or(DEFAULT_NAMESPACE);
         match r.kind.as_str() {
-            "Namespace" => self.inv.namespace(&r.name).map(|n| &n.meta),
+            "Namespace" => self.metas.get(&("Namespace", "", r.name.as_str())).copied(),
             "NetworkPolicy" => self
-                .inv
-                .network_policies
-                .iter()
-                .find(|p| p.namespace() == Some(ns) && p.meta.name == r.name)
-                .map(|p| &p.meta),
+                .metas
+                .get(&("NetworkPolicy", ns, r.name.as_str()))
+                .copied(),
             _ => self
                 .workloads_in(ns)
                 .iter()

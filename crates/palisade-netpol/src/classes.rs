@@ -104,8 +104,8 @@ impl<'u, 'a> Index<'u, 'a> {
         }
     }
 
-    /// Label classes in the namespaces of `ns_mask` whose pods match `pods` (None = all).
-    fn pods_in(&self, ns_mask: &[bool], pods: Option<&Selector>, out: &mut Vec<usize>) {
+    /// Label classes in the namespaces `scope` covers whose pods match `pods` (None = all).
+    fn pods_in(&self, scope: &Scope, pods: Option<&Selector>, out: &mut Vec<usize>) {
         if let Some(sel) = pods {
             // Use the rarest matchLabels pair as the candidate list.
             let shortest = sel
@@ -117,49 +117,97 @@ impl<'u, 'a> Index<'u, 'a> {
                         .map_or(&[][..], Vec::as_slice)
                 })
                 .min_by_key(|l| l.len());
+            // In one namespace, its own classes may be fewer than the pair's across the cluster
+            // (`app: web` in every namespace): take the shorter list.
+            let own = match scope {
+                Scope::One(Some(ns)) => Some(self.by_ns[*ns].as_slice()),
+                _ => None,
+            };
+            let shortest = match (shortest, own) {
+                (Some(pair), Some(own)) if own.len() < pair.len() => Some(own),
+                (shortest, _) => shortest,
+            };
             if let Some(cands) = shortest {
                 out.extend(cands.iter().copied().filter(|&ci| {
                     let c = &self.classes[ci];
-                    ns_mask[c.ns] && sel.matches(c.labels)
+                    scope.covers(c.ns) && sel.matches(c.labels)
                 }));
                 return;
             }
         }
-        for (ns, on) in ns_mask.iter().enumerate() {
-            if !on {
-                continue;
+        let in_ns = |ns: usize| {
+            self.by_ns[ns]
+                .iter()
+                .copied()
+                .filter(move |&ci| pods.is_none_or(|s| s.matches(self.classes[ci].labels)))
+        };
+        match scope {
+            Scope::One(ns) => out.extend(ns.iter().flat_map(|&ns| in_ns(ns))),
+            Scope::Mask(mask) => {
+                for (ns, on) in mask.iter().enumerate() {
+                    if *on {
+                        out.extend(in_ns(ns));
+                    }
+                }
             }
-            out.extend(
-                self.by_ns[ns]
-                    .iter()
-                    .copied()
-                    .filter(|&ci| pods.is_none_or(|s| s.matches(self.classes[ci].labels))),
-            );
         }
     }
 
-    fn own_namespace_mask(&self, name: &str) -> Vec<bool> {
-        let mut mask = vec![false; self.universe.namespaces.len()];
-        if let Some(i) = self.universe.find_namespace(name) {
-            mask[i] = true;
-        }
-        mask
+    /// The policy's own namespace (a look-up, not a mask over every namespace).
+    fn own_namespace(&self, name: &str) -> Scope {
+        Scope::One(self.universe.find_namespace(name))
     }
 
     fn peer_classes(&self, peer: &Peer, out: &mut Vec<usize>) {
         if let Peer::Pods { namespaces, pods } = peer {
-            let mask = match namespaces {
-                NamespaceScope::Own(ns) => self.own_namespace_mask(ns),
-                NamespaceScope::Matching(sel) => self
-                    .universe
-                    .namespaces
-                    .iter()
-                    .map(|n| sel.matches(&n.labels))
-                    .collect(),
+            let scope = match namespaces {
+                NamespaceScope::Own(ns) => self.own_namespace(ns),
+                NamespaceScope::Matching(sel) => Scope::Mask(
+                    self.universe
+                        .namespaces
+                        .iter()
+                        .map(|n| sel.matches(&n.labels))
+                        .collect(),
+                ),
             };
-            self.pods_in(&mask, pods.as_ref(), out);
+            self.pods_in(&scope, pods.as_ref(), out);
         }
     }
+}
+
+/// The namespaces a selection looks in.
+enum Scope {
+    /// One namespace (`None`: a namespace no workload or Namespace object has).
+    One(Option<usize>),
+    /// The namespaces whose entry is true.
+    Mask(Vec<bool>),
+}
+
+impl Scope {
+    fn covers(&self, ns: usize) -> bool {
+        match self {
+            Scope::One(one) => *one == Some(ns),
+            Scope::Mask(mask) => mask[ns],
+        }
+    }
+}
+
+/// What a rule's pod peers are, as a key: rules with equal keys cover the same label classes,
+/// so their atom is evaluated once and shared (many policies admit the same peers, e.g. one
+/// team's namespaces; evaluating each again made the atoms grow with rules × classes).
+type PeersKey<'p> = Vec<(Option<&'p str>, Option<&'p Selector>, Option<&'p Selector>)>;
+
+fn peers_key(peers: &[Peer]) -> PeersKey<'_> {
+    peers
+        .iter()
+        .filter_map(|peer| match peer {
+            Peer::Pods { namespaces, pods } => Some(match namespaces {
+                NamespaceScope::Own(ns) => (Some(ns.as_str()), None, pods.as_ref()),
+                NamespaceScope::Matching(sel) => (None, Some(sel), pods.as_ref()),
+            }),
+            Peer::IpBlock { .. } | Peer::Nothing => None,
+        })
+        .collect()
 }
 
 /// Port names that any policy refers to.
@@ -191,12 +239,13 @@ pub(crate) fn build(universe: &Universe<'_>, policies: &[Policy], cells: &IpPart
     for p in policies {
         buf.clear();
         if let Some(sel) = &p.selector {
-            index.pods_in(&index.own_namespace_mask(&p.namespace), Some(sel), &mut buf);
+            index.pods_in(&index.own_namespace(&p.namespace), Some(sel), &mut buf);
         }
         atom_members.push(sorted_unique(&mut buf));
     }
     let mut rules = Vec::new();
     let mut rule_atom: Vec<Option<usize>> = Vec::new();
+    let mut atom_of_peers: HashMap<PeersKey<'_>, usize> = HashMap::new();
     for (pi, p) in policies.iter().enumerate() {
         for dir in [Direction::Ingress, Direction::Egress] {
             for (ri, rule) in p.rules(dir).into_iter().flatten().enumerate() {
@@ -208,12 +257,16 @@ pub(crate) fn build(universe: &Universe<'_>, policies: &[Policy], cells: &IpPart
                 match &rule.peers {
                     Peers::Any => rule_atom.push(None),
                     Peers::List(peers) => {
-                        buf.clear();
-                        for peer in peers {
-                            index.peer_classes(peer, &mut buf);
+                        let next = atom_members.len();
+                        let atom = *atom_of_peers.entry(peers_key(peers)).or_insert(next);
+                        if atom == next {
+                            buf.clear();
+                            for peer in peers {
+                                index.peer_classes(peer, &mut buf);
+                            }
+                            atom_members.push(sorted_unique(&mut buf));
                         }
-                        rule_atom.push(Some(atom_members.len()));
-                        atom_members.push(sorted_unique(&mut buf));
+                        rule_atom.push(Some(atom));
                     }
                 }
             }
@@ -257,15 +310,22 @@ pub(crate) fn build(universe: &Universe<'_>, policies: &[Policy], cells: &IpPart
         .iter()
         .map(|m| to_reach(m))
         .collect();
+    // Reach classes of each rule's atom, built once per atom (rules share atoms).
+    let mut atom_pods: HashMap<usize, BitSet> = HashMap::new();
     let rule_pods: Vec<Option<BitSet>> = rule_atom
         .iter()
         .map(|a| {
             a.map(|ai| {
-                let mut b = BitSet::new(nrc);
-                for rc in to_reach(&atom_members[ai]) {
-                    b.insert(rc);
-                }
-                b
+                atom_pods
+                    .entry(ai)
+                    .or_insert_with(|| {
+                        let mut b = BitSet::new(nrc);
+                        for rc in to_reach(&atom_members[ai]) {
+                            b.insert(rc);
+                        }
+                        b
+                    })
+                    .clone()
             })
         })
         .collect();

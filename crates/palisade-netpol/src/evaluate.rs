@@ -174,8 +174,20 @@ impl Analysis<'_> {
         let mut res = PortResolver::new(self, &mut interner);
         let rules = &self.classes.rules;
 
-        // Ingress rules per source class / cell (rules whose peers are "any" apply to all).
-        let mut ingress_by_class: Vec<Vec<usize>> = vec![Vec::new(); nc];
+        // Ingress rules per source class / cell (rules whose peers are "any" apply to all). The
+        // per-class lists are built when a class first needs them: where every class is isolated
+        // for egress with nothing allowed out (a default deny everywhere), no ingress row is
+        // needed, and the lists would hold rules x classes entries.
+        let ingress_rules_by_class = || {
+            let mut by_class: Vec<Vec<usize>> = vec![Vec::new(); nc];
+            for (ri, r) in rules.iter().enumerate() {
+                if let (Direction::Ingress, Some(b)) = (r.dir, &self.classes.rule_pods[ri]) {
+                    b.iter().for_each(|c| by_class[c].push(ri));
+                }
+            }
+            by_class
+        };
+        let mut ingress_by_class: Option<Vec<Vec<usize>>> = None;
         let mut ingress_by_cell: Vec<Vec<usize>> = vec![Vec::new(); ncell];
         let mut ingress_any_pod = Vec::new();
         let mut ingress_any_cell = Vec::new();
@@ -183,9 +195,8 @@ impl Analysis<'_> {
             if r.dir != Direction::Ingress {
                 continue;
             }
-            match &self.classes.rule_pods[ri] {
-                None => ingress_any_pod.push(ri),
-                Some(b) => b.iter().for_each(|c| ingress_by_class[c].push(ri)),
+            if self.classes.rule_pods[ri].is_none() {
+                ingress_any_pod.push(ri);
             }
             match &self.classes.rule_cells[ri] {
                 None => ingress_any_cell.push(ri),
@@ -209,49 +220,76 @@ impl Analysis<'_> {
             })
             .collect();
 
+        // Destinations whose ingress admits everything (not isolated, and every cell), ascending.
+        let open: Vec<usize> = (0..nn).filter(|&d| ingress_base[d] == ALL).collect();
+
+        // Rows are sparse: only the destinations a source's rules touch are visited (and reset
+        // afterwards), so a source costs its rules and its edges, not one step per destination
+        // (a dense pass over all destinations made the whole walk grow with classes squared).
         let mut edges = Vec::new();
         let mut e_row = vec![EMPTY; nn];
-        let mut i_row = vec![EMPTY; nn];
+        let mut i_row = ingress_base;
+        let mut e_touched: Vec<usize> = Vec::new();
+        let mut i_touched: Vec<usize> = Vec::new();
+        let mut candidates: Vec<usize> = Vec::new();
         for s in 0..nn {
             let from_cell = s >= nc;
-            // Egress row.
-            if from_cell || self.egress_policies[s].is_empty() {
-                e_row.fill(ALL);
-            } else {
-                e_row.fill(EMPTY);
+            // Egress row: every destination when s is not isolated for egress.
+            let egress_open = from_cell || self.egress_policies[s].is_empty();
+            if !egress_open {
                 for &pi in &self.egress_policies[s] {
                     for &ri in &egress_rules_of_policy[pi] {
                         each(self.classes.rule_pods[ri].as_ref(), nc, |d| {
                             let p = res.ports(ri, res.class_sig[d], &mut interner);
-                            e_row[d] = interner.union(e_row[d], p);
+                            widen(&mut e_row, &mut e_touched, &mut interner, d, p);
                         });
                         each(self.classes.rule_cells[ri].as_ref(), ncell, |c| {
                             let p = res.ports(ri, u32::MAX, &mut interner);
-                            e_row[nc + c] = interner.union(e_row[nc + c], p);
+                            widen(&mut e_row, &mut e_touched, &mut interner, nc + c, p);
                         });
                     }
                 }
             }
+            if !egress_open && e_touched.is_empty() {
+                continue; // nothing may leave s
+            }
             // Ingress row: what each destination's ingress admits from s.
-            i_row.copy_from_slice(&ingress_base);
             let (specific, any) = if from_cell {
                 (&ingress_by_cell[s - nc], &ingress_any_cell)
             } else {
-                (&ingress_by_class[s], &ingress_any_pod)
+                let by_class = ingress_by_class.get_or_insert_with(ingress_rules_by_class);
+                (&by_class[s], &ingress_any_pod)
             };
             for &ri in specific.iter().chain(any.iter()) {
                 for &d in &self.classes.selected[rules[ri].policy] {
                     let p = res.ports(ri, res.class_sig[d], &mut interner);
-                    i_row[d] = interner.union(i_row[d], p);
+                    widen(&mut i_row, &mut i_touched, &mut interner, d, p);
                 }
             }
-            // Combine. External sources only reach classes (no external-to-external traffic).
+            // Combine, over the destinations both rows may admit. External sources only reach
+            // classes (no external-to-external traffic).
             let limit = if from_cell { nc } else { nn };
-            for d in 0..limit {
-                let a = interner.intersect(e_row[d], i_row[d]);
+            candidates.clear();
+            if egress_open {
+                // Destinations with a base of ALL never enter `i_touched`: the two are disjoint.
+                candidates.extend(open.iter().copied().take_while(|&d| d < limit));
+                candidates.extend(i_touched.iter().copied().filter(|&d| d < limit));
+            } else {
+                candidates.extend(e_touched.iter().copied().filter(|&d| d < limit));
+            }
+            candidates.sort_unstable();
+            for &d in &candidates {
+                let e = if egress_open { ALL } else { e_row[d] };
+                let a = interner.intersect(e, i_row[d]);
                 if a != EMPTY {
                     edges.push((s as u32, d as u32, a));
                 }
+            }
+            for d in e_touched.drain(..) {
+                e_row[d] = EMPTY;
+            }
+            for d in i_touched.drain(..) {
+                i_row[d] = EMPTY;
             }
         }
         Reachability {
@@ -259,6 +297,16 @@ impl Analysis<'_> {
             port_sets: interner.sets,
             edges,
         }
+    }
+}
+
+/// Adds ports `p` to `row[d]`, noting `d` in `touched` when it stops being empty (a union never
+/// empties a set, so each destination is noted at most once per row).
+fn widen(row: &mut [u32], touched: &mut Vec<usize>, interner: &mut Interner, d: usize, p: u32) {
+    let was = row[d];
+    row[d] = interner.union(was, p);
+    if was == EMPTY && row[d] != EMPTY {
+        touched.push(d);
     }
 }
 

@@ -82,26 +82,77 @@ struct Reach {
     namespaces: usize,
 }
 
+impl Reach {
+    const NONE: Reach = Reach {
+        workloads: 0,
+        namespaces: 0,
+    };
+}
+
+/// Workloads per namespace, summed over some classes; cleared in time proportional to the
+/// namespaces it touched, so it can be reused for every class.
+struct NamespaceTally {
+    per_ns: Vec<usize>,
+    touched: Vec<usize>,
+    workloads: usize,
+}
+
+impl NamespaceTally {
+    fn new(namespaces: usize) -> NamespaceTally {
+        NamespaceTally {
+            per_ns: vec![0; namespaces],
+            touched: Vec::new(),
+            workloads: 0,
+        }
+    }
+
+    fn clear(&mut self) {
+        for ns in self.touched.drain(..) {
+            self.per_ns[ns] = 0;
+        }
+        self.workloads = 0;
+    }
+
+    fn add(&mut self, ns: usize, n: usize) {
+        if self.per_ns[ns] == 0 && n > 0 {
+            self.touched.push(ns);
+        }
+        self.per_ns[ns] += n;
+        self.workloads += n;
+    }
+
+    fn count(&self, ns: usize) -> usize {
+        self.per_ns[ns]
+    }
+
+    /// `(namespace, workloads)` of the namespaces with workloads, in order of first addition.
+    fn entries(&self) -> impl Iterator<Item = (usize, usize)> + '_ {
+        self.touched.iter().map(|&ns| (ns, self.per_ns[ns]))
+    }
+
+    /// Namespaces with at least one workload.
+    fn namespaces(&self) -> usize {
+        self.touched.len()
+    }
+}
+
 impl Analysis<'_> {
     /// Exposure of every workload.
     pub fn exposure(&self, reach: &Reachability) -> Exposure {
         let nc = self.classes.members.len();
         let nns = self.universe.namespaces.len();
-        // Per class: how many members per namespace.
+        // Per class: how many members per namespace, in order of first appearance.
+        let mut tally = NamespaceTally::new(nns);
         let ns_counts: Vec<Vec<(usize, usize)>> = self
             .classes
             .members
             .iter()
             .map(|m| {
-                let mut counts: Vec<(usize, usize)> = Vec::new();
+                tally.clear();
                 for &e in m {
-                    let ns = self.universe.members[e].namespace;
-                    match counts.iter_mut().find(|(n, _)| *n == ns) {
-                        Some(c) => c.1 += 1,
-                        None => counts.push((ns, 1)),
-                    }
+                    tally.add(self.universe.members[e].namespace, 1);
                 }
-                counts
+                tally.entries().collect()
             })
             .collect();
         let mut incoming: Vec<Vec<usize>> = vec![Vec::new(); nc];
@@ -125,31 +176,37 @@ impl Analysis<'_> {
                 (Node::Cell(_), Node::Cell(_)) => {}
             }
         }
-        let count = |own: usize, others: &[usize], member: usize| -> Reach {
-            let mut per_ns = vec![0usize; nns];
-            let mut workloads = 0;
-            for &c in others {
-                for &(ns, n) in &ns_counts[c] {
-                    per_ns[ns] += n;
-                    workloads += n;
+        // Counts are summed once per class into a reused per-namespace tally, then read for each
+        // member (a tally allocated per workload made this grow with workloads × namespaces).
+        let mut from_of = Vec::with_capacity(self.universe.members.len());
+        let mut to_of = Vec::with_capacity(self.universe.members.len());
+        from_of.resize_with(self.universe.members.len(), || Reach::NONE);
+        to_of.resize_with(self.universe.members.len(), || Reach::NONE);
+        for (c, members) in self.classes.members.iter().enumerate() {
+            for (others, out) in [(&incoming[c], &mut from_of), (&outgoing[c], &mut to_of)] {
+                tally.clear();
+                for &o in others {
+                    for &(ns, n) in &ns_counts[o] {
+                        tally.add(ns, n);
+                    }
+                }
+                // The workload itself does not count as "another workload".
+                let own = others.contains(&c);
+                for &m in members {
+                    let ns = self.universe.members[m].namespace;
+                    let alone = own && tally.count(ns) == 1;
+                    out[m] = Reach {
+                        workloads: tally.workloads - usize::from(own),
+                        namespaces: tally.namespaces() - usize::from(alone),
+                    };
                 }
             }
-            // The workload itself does not count as "another workload".
-            if others.contains(&own) {
-                workloads -= 1;
-                per_ns[self.universe.members[member].namespace] -= 1;
-            }
-            Reach {
-                workloads,
-                namespaces: per_ns.iter().filter(|&&n| n > 0).count(),
-            }
-        };
+        }
         let by_namespace = ByNamespace::new(self.inventory);
         let mut workloads: Vec<WorkloadExposure> = (0..self.universe.members.len())
             .map(|m| {
                 let c = self.classes.class_of[m];
-                let from = count(c, &incoming[c], m);
-                let to = count(c, &outgoing[c], m);
+                let (from, to) = (&from_of[m], &to_of[m]);
                 WorkloadExposure {
                     workload: self.universe.members[m].id.clone(),
                     ingress_isolated: self.is_isolated(m, Direction::Ingress),

@@ -1,8 +1,10 @@
 //! Simple facts for `scan` findings: namespaces without default isolation, workloads not
 //! isolated, and rules that open a policy to every namespace, every peer, 0.0.0.0/0 or ::/0.
 
+use std::collections::HashMap;
+
 use palisade_model::inventory::DEFAULT_NAMESPACE;
-use palisade_model::{Diagnostic, Inventory, ObjectRef, SourceLocation};
+use palisade_model::{Diagnostic, Inventory, Namespace, ObjectRef, SourceLocation};
 use serde::Serialize;
 
 use crate::analysis::Analysis;
@@ -88,35 +90,46 @@ pub fn facts(inventory: &Inventory) -> PolicyFacts {
 impl Analysis<'_> {
     /// Facts for the check engine.
     pub fn facts(&self) -> PolicyFacts {
+        // One pass over workloads and one over policies, grouped by namespace index: a scan of
+        // every policy and workload per namespace grew with namespaces × (policies + workloads).
+        let nns = self.universe.namespaces.len();
+        let mut workloads = vec![0usize; nns];
+        for m in &self.universe.members {
+            workloads[m.namespace] += 1;
+        }
+        let mut deny_ingress: Vec<Vec<ObjectRef>> = vec![Vec::new(); nns];
+        let mut deny_egress: Vec<Vec<ObjectRef>> = vec![Vec::new(); nns];
+        for p in &self.policies {
+            let Some(ni) = self.universe.find_namespace(&p.namespace) else {
+                continue;
+            };
+            if !p.selector.as_ref().is_some_and(|s| s.is_empty()) {
+                continue;
+            }
+            if p.rules(Direction::Ingress).is_some() {
+                deny_ingress[ni].push(p.object.clone());
+            }
+            if p.rules(Direction::Egress).is_some() {
+                deny_egress[ni].push(p.object.clone());
+            }
+        }
+        let declared = self.declared_namespaces();
         let mut namespaces: Vec<NamespaceIsolation> = self
             .universe
             .namespaces
             .iter()
-            .enumerate()
-            .map(|(ni, ns)| {
-                let deny = |dir: Direction| -> Vec<ObjectRef> {
-                    self.policies
-                        .iter()
-                        .filter(|p| {
-                            p.namespace == ns.name
-                                && p.rules(dir).is_some()
-                                && p.selector.as_ref().is_some_and(|s| s.is_empty())
-                        })
-                        .map(|p| p.object.clone())
-                        .collect()
-                };
-                NamespaceIsolation {
-                    namespace: self.namespace_ref(&ns.name),
-                    workloads: self
-                        .universe
-                        .members
-                        .iter()
-                        .filter(|m| m.namespace == ni)
-                        .count(),
-                    default_deny_ingress: deny(Direction::Ingress),
-                    default_deny_egress: deny(Direction::Egress),
-                }
-            })
+            .zip(workloads)
+            .zip(deny_ingress.into_iter().zip(deny_egress))
+            .map(
+                |((ns, workloads), (default_deny_ingress, default_deny_egress))| {
+                    NamespaceIsolation {
+                        namespace: namespace_ref(&declared, &ns.name),
+                        workloads,
+                        default_deny_ingress,
+                        default_deny_egress,
+                    }
+                },
+            )
             .collect();
         namespaces.sort_by(|a, b| a.namespace.name.cmp(&b.namespace.name));
 
@@ -189,20 +202,31 @@ impl Analysis<'_> {
         }
     }
 
-    fn namespace_ref(&self, name: &str) -> ObjectRef {
-        match self.inventory.namespace(name) {
-            Some(ns) => ns.object_ref(),
-            None => ObjectRef {
-                api_version: "v1".into(),
-                kind: "Namespace".into(),
-                namespace: None,
-                name: if name.is_empty() {
-                    DEFAULT_NAMESPACE.into()
-                } else {
-                    name.into()
-                },
-                source: SourceLocation::new("<implied>", 0),
-            },
+    /// Declared Namespace objects by name (the first of duplicates, as
+    /// [`Inventory::namespace`](palisade_model::Inventory::namespace) finds).
+    fn declared_namespaces(&self) -> HashMap<&str, &Namespace> {
+        let mut by_name = HashMap::with_capacity(self.inventory.namespaces.len());
+        for ns in &self.inventory.namespaces {
+            by_name.entry(ns.meta.name.as_str()).or_insert(ns);
         }
+        by_name
+    }
+}
+
+/// The reference of the namespace called `name`: its object when declared, else an implied one.
+fn namespace_ref(declared: &HashMap<&str, &Namespace>, name: &str) -> ObjectRef {
+    match declared.get(name) {
+        Some(ns) => ns.object_ref(),
+        None => ObjectRef {
+            api_version: "v1".into(),
+            kind: "Namespace".into(),
+            namespace: None,
+            name: if name.is_empty() {
+                DEFAULT_NAMESPACE.into()
+            } else {
+                name.into()
+            },
+            source: SourceLocation::new("<implied>", 0),
+        },
     }
 }
