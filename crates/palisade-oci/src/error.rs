@@ -26,16 +26,6 @@ pub enum ImageError {
         /// The entry path as written in the tar.
         path: String,
     },
-    /// A symlink whose target resolves above the image root.
-    #[error("layer {layer}: symlink {path:?} -> {target:?} points outside the image root")]
-    SymlinkEscape {
-        /// The layer that holds the symlink (or the resolution that found the escape).
-        layer: String,
-        /// The symlink path.
-        path: String,
-        /// Its target as written.
-        target: String,
-    },
     /// Symlink resolution went through more hops than allowed (a cycle or a chain too long).
     #[error(
         "layer {layer}: symlink {path:?} is part of a cycle or of a chain of more than {hops} symlinks"
