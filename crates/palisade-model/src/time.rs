@@ -185,6 +185,21 @@ impl fmt::Display for Timestamp {
     }
 }
 
+impl Serialize for Timestamp {
+    /// RFC 3339 with milliseconds (`2026-12-06T10:24:47.123Z`), as [`Timestamp::rfc3339_ms`].
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.serialize_str(&self.rfc3339_ms())
+    }
+}
+
+impl<'de> Deserialize<'de> for Timestamp {
+    /// Any RFC 3339 timestamp ([`Timestamp::parse_rfc3339`]).
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Timestamp, D::Error> {
+        let text = String::deserialize(deserializer)?;
+        Timestamp::parse_rfc3339(&text).map_err(serde::de::Error::custom)
+    }
+}
+
 /// Where "now" comes from. Pure code takes a [`Timestamp`] instead; code that must ask (a
 /// server refreshing its policy at midnight) takes a `&dyn Clock` so tests can pass a fixed one.
 pub trait Clock: Send + Sync {
@@ -322,5 +337,17 @@ mod tests {
         let fixed = FixedClock(Timestamp::from_unix_ms(951_827_696_789_i64));
         assert_eq!(fixed.today().to_string(), "2000-02-29");
         assert!(SystemClock.today() > Date::parse("2025-01-01").unwrap());
+    }
+
+    #[test]
+    fn timestamps_travel_as_rfc3339_with_milliseconds() {
+        let t = Timestamp::from_unix_ms(951_827_696_789_i64);
+        let json = serde_json::to_string(&t).unwrap();
+        assert_eq!(json, "\"2000-02-29T12:34:56.789Z\"");
+        assert_eq!(serde_json::from_str::<Timestamp>(&json).unwrap(), t);
+        let offset: Timestamp = serde_json::from_str("\"2000-02-29T13:34:56.789+01:00\"").unwrap();
+        assert_eq!(offset, t);
+        let err = serde_json::from_str::<Timestamp>("\"2000-02-30T00:00:00Z\"").unwrap_err();
+        assert!(err.to_string().contains("2000-02-30"), "{err}");
     }
 }

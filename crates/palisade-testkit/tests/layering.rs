@@ -38,6 +38,7 @@ const CRATES: &[(&str, Role, &[&str])] = &[
     // --- pure core: the vocabulary and the analyses ---
     ("palisade-model", Pure, &[]),
     ("palisade-oci", Pure, &[]),
+    ("palisade-api", Pure, &["palisade-model"]),
     ("palisade-cel", Pure, &[]),
     ("palisade-version", Pure, &["palisade-model"]),
     (
