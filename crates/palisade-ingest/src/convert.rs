@@ -114,6 +114,18 @@ pub(crate) fn add_object(
         .and_then(Value::as_str)
         .unwrap_or("")
         .to_string();
+    if kind.is_empty() && api_version.is_empty() {
+        // Configuration files that share the .yaml extension (CI pipelines, compose files,
+        // tool settings): not an input error, but never dropped without a word.
+        diags.push(Diagnostic::input(
+            DiagnosticLevel::Info,
+            file.clone(),
+            item.line,
+            0,
+            "not a Kubernetes object (no apiVersion or kind); skipped",
+        ));
+        return;
+    }
     if kind.is_empty() || api_version.is_empty() {
         let missing = if kind.is_empty() {
             "kind"

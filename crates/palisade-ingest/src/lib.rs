@@ -19,6 +19,7 @@ mod documents;
 pub mod json;
 mod parse;
 mod redact;
+mod render;
 mod yaml;
 mod yaml_fast;
 
@@ -28,7 +29,7 @@ use std::sync::Arc;
 use palisade_model::Inventory;
 pub use palisade_model::diagnostic::{Diagnostic, DiagnosticLevel};
 
-pub use discover::{FoundFile, discover_files};
+pub use discover::{Discovered, FoundFile, RenderDir, WalkOptions, discover_files};
 
 /// Limits that keep memory bounded on untrusted input.
 #[derive(Debug, Clone, Copy)]
@@ -98,20 +99,28 @@ pub enum Input {
 /// Reads every input into one inventory. Directories are walked recursively; files are parsed
 /// in parallel; results keep the input order.
 pub fn ingest(inputs: &[Input], limits: &Limits) -> Ingested {
+    ingest_walking(inputs, limits, &WalkOptions::default())
+}
+
+/// [`ingest`], walking directories with `walk` (exclusions, Helm values). Helm charts and
+/// Kustomize roots found are rendered with `helm template` and `kubectl kustomize` when those
+/// are installed, and reported otherwise.
+pub fn ingest_walking(inputs: &[Input], limits: &Limits, walk: &WalkOptions) -> Ingested {
     let mut out = Ingested::default();
     let mut jobs: Vec<Job> = Vec::new();
     for input in inputs {
         match input {
             Input::Path(p) => {
-                let (files, diags) = discover_files(p);
-                out.diagnostics.extend(diags);
-                jobs.extend(files.into_iter().map(Job::File));
+                let found = discover_files(p, walk);
+                out.diagnostics.extend(found.diagnostics);
+                jobs.extend(found.files.into_iter().map(Job::File));
+                jobs.extend(found.renders.into_iter().map(Job::Render));
             }
             Input::Bytes { name, data } => jobs.push(Job::Bytes(name, data)),
         }
     }
     use rayon::prelude::*;
-    let results: Vec<FileResult> = jobs.par_iter().map(|j| j.run(limits)).collect();
+    let results: Vec<FileResult> = jobs.par_iter().map(|j| j.run(limits, walk)).collect();
     for r in results {
         out.files += 1;
         out.documents += r.documents;
@@ -178,6 +187,7 @@ pub fn ingest_value(name: &str, value: serde_json::Value) -> Ingested {
 enum Job<'a> {
     File(FoundFile),
     Bytes(&'a str, &'a [u8]),
+    Render(RenderDir),
 }
 
 /// What one file produced.
@@ -189,8 +199,30 @@ struct FileResult {
 }
 
 impl Job<'_> {
-    fn run(&self, limits: &Limits) -> FileResult {
+    fn run(&self, limits: &Limits, walk: &WalkOptions) -> FileResult {
         match self {
+            Job::Render(dir) => {
+                let path = match dir {
+                    RenderDir::Helm(p) | RenderDir::Kustomize(p) => p,
+                };
+                let problem = |level, message| FileResult {
+                    diagnostics: vec![Diagnostic::input(
+                        level,
+                        path.display().to_string(),
+                        0,
+                        0,
+                        message,
+                    )],
+                    ..Default::default()
+                };
+                match render::render(dir, walk, limits.max_file_bytes) {
+                    render::Rendered::Manifests { name, data } => {
+                        parse_file(Arc::from(name), &data, limits)
+                    }
+                    render::Rendered::Unavailable(m) => problem(DiagnosticLevel::Warning, m),
+                    render::Rendered::Failed(m) => problem(DiagnosticLevel::Error, m),
+                }
+            }
             Job::File(file) => {
                 let name: Arc<str> = Arc::from(file.path.display().to_string());
                 match discover::read_found(file, limits.max_file_bytes) {
@@ -261,13 +293,19 @@ fn parse_file(file: Arc<str>, data: &[u8], limits: &Limits) -> FileResult {
                 message: "internal parser failure on this document (reported, not fatal)".into(),
             }),
         };
+        // `helm template` output names each document's template: findings point there.
+        let doc_file = render::helm_source(doc.text).map(Arc::<str>::from);
         match parsed {
             Ok(values) => {
-                for item in values {
+                for mut item in values {
+                    if doc_file.is_some() {
+                        // Lines of the rendered stream are not lines of the template.
+                        item.line = 0;
+                    }
                     convert::add_object(
                         &mut result.inventory,
                         &mut result.diagnostics,
-                        &file,
+                        doc_file.as_ref().unwrap_or(&file),
                         &doc,
                         item,
                         limits,

@@ -140,15 +140,61 @@ fn expand_list(
     let Some(Value::Array(items)) = map.remove("items") else {
         return Vec::new();
     };
+    let item_type = ItemType::of_list(&map);
     items
         .into_iter()
         .enumerate()
-        .map(|(i, value)| Item {
-            value,
-            line: lines.get(i).copied().unwrap_or(list_line),
-            list_index: Some(i),
+        .map(|(i, mut value)| {
+            item_type.fill_in(&mut value);
+            Item {
+                value,
+                line: lines.get(i).copied().unwrap_or(list_line),
+                list_index: Some(i),
+            }
         })
         .collect()
+}
+
+/// The kind and apiVersion the items of a typed list (`PodList`, `DeploymentList`) have. The
+/// API server's list responses (`kubectl get --raw`) and many exports omit them on each item:
+/// the list's kind minus `List`, in the list's group and version. A plain `kind: List` says
+/// nothing about its items.
+struct ItemType {
+    kind: Option<String>,
+    api_version: Option<String>,
+}
+
+impl ItemType {
+    fn of_list(list: &serde_json::Map<String, Value>) -> ItemType {
+        let kind = list
+            .get("kind")
+            .and_then(Value::as_str)
+            .and_then(|k| k.strip_suffix("List"))
+            .filter(|k| !k.is_empty())
+            .map(str::to_string);
+        let api_version = kind.as_ref().and_then(|_| {
+            list.get("apiVersion")
+                .and_then(Value::as_str)
+                .map(str::to_string)
+        });
+        ItemType { kind, api_version }
+    }
+
+    /// Sets what `item` lacks (an item's own kind or apiVersion always wins).
+    fn fill_in(&self, item: &mut Value) {
+        let Value::Object(map) = item else { return };
+        for (key, value) in [("kind", &self.kind), ("apiVersion", &self.api_version)] {
+            let has_own = map
+                .get(key)
+                .and_then(Value::as_str)
+                .is_some_and(|s| !s.is_empty());
+            if let Some(value) = value
+                && !has_own
+            {
+                map.insert(key.to_string(), Value::String(value.clone()));
+            }
+        }
+    }
 }
 
 /// A path segment of a field path.

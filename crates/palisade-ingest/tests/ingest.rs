@@ -168,11 +168,40 @@ fn a_broken_document_does_not_hide_the_others() {
 
 #[test]
 fn documents_without_kind_or_not_mappings_are_reported() {
-    let r = ingest_str("x.yaml", "foo: bar\n---\n- 1\n- 2\n---\njust a string\n");
-    assert_eq!(r.diagnostics.len(), 3, "{:?}", r.diagnostics);
+    let r = ingest_str(
+        "x.yaml",
+        "apiVersion: v1\nfoo: bar\n---\n- 1\n- 2\n---\njust a string\n---\nkind: Pod\n",
+    );
+    assert_eq!(r.diagnostics.len(), 4, "{:?}", r.diagnostics);
     assert!(r.diagnostics[0].message.contains("no kind"));
     assert!(r.diagnostics[1].message.contains("found a sequence"));
     assert!(r.diagnostics[2].message.contains("found a string"));
+    assert!(r.diagnostics[3].message.contains("no apiVersion"));
+    assert!(
+        r.diagnostics
+            .iter()
+            .all(|d| d.level == DiagnosticLevel::Error)
+    );
+}
+
+/// A mapping with neither apiVersion nor kind is some other tool's configuration (a CI
+/// pipeline, a compose file): noted and skipped, not an input error.
+#[test]
+fn configuration_that_is_not_a_kubernetes_object_is_noted_not_an_error() {
+    let r = ingest_str(
+        "ci.yaml",
+        "steps:\n- run: make\n---\napiVersion: v1\nkind: Namespace\nmetadata: {name: a}\n",
+    );
+    assert!(!r.has_errors(), "{:?}", r.diagnostics);
+    assert_eq!(r.diagnostics.len(), 1);
+    assert_eq!(r.diagnostics[0].level, DiagnosticLevel::Info);
+    assert_eq!(r.diagnostics[0].line(), 1);
+    assert!(
+        r.diagnostics[0].message.contains("not a Kubernetes object"),
+        "{}",
+        r.diagnostics[0]
+    );
+    assert_eq!(r.inventory.namespaces.len(), 1);
 }
 
 #[test]

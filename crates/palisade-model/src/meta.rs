@@ -30,8 +30,14 @@ impl SourceLocation {
 }
 
 impl fmt::Display for SourceLocation {
+    /// `file:line`, or `file` when the line is unknown (0: objects of rendered Helm templates,
+    /// of AdmissionReviews).
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "{}:{}", self.file, self.line)
+        if self.line == 0 {
+            f.write_str(&self.file)
+        } else {
+            write!(f, "{}:{}", self.file, self.line)
+        }
     }
 }
 

@@ -31,6 +31,9 @@ pub struct TableOptions {
     pub width: Option<u16>,
     /// Grouping.
     pub grouping: Grouping,
+    /// List info-level diagnostics (inputs skipped as not Kubernetes manifests) one by one;
+    /// without it the summary line counts them.
+    pub notes: bool,
 }
 
 /// SGR foreground colour per severity.
@@ -63,7 +66,7 @@ fn severity_cell(s: Severity) -> Cell<'static> {
 }
 
 fn location(f: &Finding) -> String {
-    format!("{}:{}", f.object.source.file, f.object.source.line)
+    f.object.source.to_string()
 }
 
 /// Severity and check ID never wrap; the other columns share what is left.
@@ -95,10 +98,14 @@ pub fn write_table(
     out: &mut dyn std::io::Write,
 ) -> std::io::Result<()> {
     let mut head = String::new();
-    for d in r.diagnostics {
+    let listed = r
+        .diagnostics
+        .iter()
+        .filter(|d| opts.notes || d.level != palisade_model::DiagnosticLevel::Info);
+    for d in listed.clone() {
         let _ = writeln!(head, "{d}");
     }
-    if !r.diagnostics.is_empty() {
+    if listed.count() > 0 {
         head.push('\n');
     }
     let total = opts.width.map(usize::from);
@@ -226,6 +233,17 @@ pub fn summary_line(r: &ScanReport<'_>) -> String {
         .count();
     if errors > 0 {
         let _ = write!(s, "; {errors} input(s) could not be read");
+    }
+    let skipped = r
+        .diagnostics
+        .iter()
+        .filter(|d| d.level == palisade_model::DiagnosticLevel::Info)
+        .count();
+    if skipped > 0 {
+        let _ = write!(
+            s,
+            "; {skipped} input(s) skipped as not Kubernetes manifests"
+        );
     }
     s.push('\n');
     s

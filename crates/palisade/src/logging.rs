@@ -32,6 +32,13 @@ pub struct LogArgs {
     log_format: Option<LogFormat>,
 }
 
+impl LogArgs {
+    /// Whether `-v` was given at least once.
+    pub fn verbose(&self) -> bool {
+        self.verbose > 0
+    }
+}
+
 /// How log events are written.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
 pub enum LogFormat {

@@ -47,6 +47,8 @@ struct Cli {
     command: Command,
     #[command(flatten)]
     log: logging::LogArgs,
+    #[command(flatten)]
+    walk: input::WalkArgs,
 }
 
 impl Command {
@@ -109,6 +111,7 @@ enum Command {
 fn main() -> ExitCode {
     let cli = Cli::parse();
     logging::init(&cli.log, cli.command.is_server());
+    input::init(cli.walk, cli.log.verbose());
     let result = match cli.command {
         Command::Scan(args) => cmd::scan::run(args),
         Command::Checks(c) => cmd::checks::run(c),

@@ -187,10 +187,8 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
             analysis.findings.len()
         );
     }
-    if args.format != Format::Table && !ingested.diagnostics.is_empty() {
-        for d in &ingested.diagnostics {
-            eprintln_safe!("{d}");
-        }
+    if args.format != Format::Table {
+        crate::input::print_diagnostics(&ingested.diagnostics);
     }
 
     let code = if analysis.input_errors {
@@ -219,6 +217,7 @@ fn write_report(args: &Args, report: &ScanReport<'_>, top_table: &str) -> anyhow
             GroupBy::Severity => Grouping::Severity,
             GroupBy::Object => Grouping::Object,
         },
+        notes: crate::input::notes_listed(),
     };
     output::emit_with(args.output.as_ref(), |w| {
         if args.format == Format::Table && !top_table.is_empty() {
