@@ -38,7 +38,7 @@ static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
 #[derive(Parser, Debug)]
 #[command(
     name = "palisade",
-    version,
+    version = concat!(env!("CARGO_PKG_VERSION"), " (", env!("PALISADE_COMMIT"), ")"),
     about = "Kubernetes security from build to runtime: misconfigurations, network exposure, RBAC, images, runtime.",
     after_help = "Examples:\n  palisade scan examples/demo-cluster\n  kubectl get deploy,svc,netpol -A -o yaml | palisade scan - --format sarif > palisade.sarif\n  palisade checks list --format json\n\nExit status: 0 success; 1 findings at or above --fail-on; 2 usage or configuration error; 3 some input could not be read.\n\nLogs go to stderr (reports to stdout): warnings by default, start-up, reloads and failures too for the servers (`admission serve`, `agent run`, as JSON lines); -v/-q or RUST_LOG change the level, --log-format the format."
 )]
@@ -83,10 +83,15 @@ enum Command {
     /// NetworkPolicies: who can reach whom, why, exposure and blast radius, diff, generation.
     #[cfg(feature = "netpol")]
     Netpol(cmd::netpol::NetpolArgs),
-    /// Compare versions by an ecosystem's ordering rules.
+    /// Print version, commit, build date, features and the vulnerability database's state.
+    Version(cmd::about::Args),
+    /// Compare two versions by an ecosystem's ordering rules; prints <, = or >.
     #[cfg(feature = "vuln")]
-    #[command(subcommand)]
-    Version(cmd::version::Command),
+    Vercmp(cmd::vercmp::CmpArgs),
+    /// Shell completion script for bash, zsh, fish, elvish or PowerShell.
+    Completion(cmd::completion::CompletionArgs),
+    /// Man pages, generated from the command-line definition.
+    Man(cmd::completion::ManArgs),
     /// The offline vulnerability database: import, status, update.
     #[cfg(feature = "vuln")]
     Db(cmd::db::Args),
@@ -123,8 +128,11 @@ fn main() -> ExitCode {
         Command::Inventory(a) => cmd::inventory::run(a),
         #[cfg(feature = "netpol")]
         Command::Netpol(a) => cmd::netpol::run(a),
+        Command::Version(a) => cmd::about::run(a),
         #[cfg(feature = "vuln")]
-        Command::Version(c) => cmd::version::run(c),
+        Command::Vercmp(a) => cmd::vercmp::run(a),
+        Command::Completion(a) => cmd::completion::completion(a),
+        Command::Man(a) => cmd::completion::man(a),
         #[cfg(feature = "vuln")]
         Command::Db(a) => cmd::db::run(a),
         #[cfg(feature = "image")]

@@ -1,10 +1,12 @@
 //! One module per subcommand.
 
+pub mod about;
 #[cfg(feature = "admission")]
 pub mod admission;
 #[cfg(all(feature = "agent", target_os = "linux"))]
 pub mod agent;
 pub mod checks;
+pub mod completion;
 
 use palisade_model::time::{Clock, Date, SystemClock};
 #[cfg(feature = "vuln")]
@@ -25,7 +27,7 @@ pub mod risk;
 pub mod sbom;
 pub mod scan;
 #[cfg(feature = "vuln")]
-pub mod version;
+pub mod vercmp;
 
 /// The day exceptions expire against: `--today` if given (clap validated it as a calendar
 /// day), else today in UTC from the system clock.

@@ -1,4 +1,4 @@
-//! `palisade version cmp ECOSYSTEM A B`: version ordering by an ecosystem's rules.
+//! `palisade vercmp ECOSYSTEM A B`: version ordering by an ecosystem's rules.
 
 use std::io::{BufRead, Write};
 use std::process::ExitCode;
@@ -8,21 +8,14 @@ use palisade_model::Ecosystem;
 
 use crate::exit;
 
-/// `palisade version …`
-#[derive(clap::Subcommand, Debug)]
-pub enum Command {
-    /// Compare two versions; prints `<`, `=` or `>`.
-    #[command(
-        after_help = format!("Ecosystems (OSV names): {}.\n\n{CMP_EXAMPLES}", names().join(", "))
-    )]
-    Cmp(CmpArgs),
-}
+/// The examples of `vercmp --help`, after the list of ecosystems.
+const CMP_EXAMPLES: &str = "Examples:\n  palisade vercmp Debian 1:1.2-1 1.3-1        # >\n  palisade vercmp PyPI 2.7 2.7.0              # =\n  printf '1.0~rc1 1.0\\n1.0 1.0-0\\n' | palisade vercmp Debian --batch\n\nWith --batch, each input line holds `A B`; each output line is `<`, `=`, `>`, or `?` for a line that could not be compared (the error goes to stderr and the exit status is 2).";
 
-/// The examples of `version cmp --help`, after the list of ecosystems.
-const CMP_EXAMPLES: &str = "Examples:\n  palisade version cmp Debian 1:1.2-1 1.3-1        # >\n  palisade version cmp PyPI 2.7 2.7.0              # =\n  printf '1.0~rc1 1.0\\n1.0 1.0-0\\n' | palisade version cmp Debian --batch\n\nWith --batch, each input line holds `A B`; each output line is `<`, `=`, `>`, or `?` for a line that could not be compared (the error goes to stderr and the exit status is 2).";
-
-/// Arguments of `version cmp`.
+/// `palisade vercmp`: compare two versions; prints `<`, `=` or `>`.
 #[derive(clap::Args, Debug)]
+#[command(
+    after_help = format!("Ecosystems (OSV names): {}.\n\n{CMP_EXAMPLES}", names().join(", "))
+)]
 pub struct CmpArgs {
     /// Ecosystem whose ordering applies (OSV name, case-insensitive).
     #[arg(value_name = "ECOSYSTEM")]
@@ -46,7 +39,7 @@ pub struct CmpArgs {
     pub batch: bool,
 }
 
-/// The ecosystems `version cmp` accepts (those with a version ordering), by OSV name.
+/// The ecosystems `vercmp` accepts (those with a version ordering), by OSV name.
 fn names() -> Vec<&'static str> {
     palisade_model::ECOSYSTEMS
         .iter()
@@ -73,9 +66,8 @@ fn symbol(o: std::cmp::Ordering) -> &'static str {
     }
 }
 
-/// Runs `palisade version …`.
-pub fn run(command: Command) -> anyhow::Result<ExitCode> {
-    let Command::Cmp(args) = command;
+/// Runs `palisade vercmp …`.
+pub fn run(args: CmpArgs) -> anyhow::Result<ExitCode> {
     let eco = ecosystem(&args.ecosystem)?;
     if !args.batch {
         let (Some(a), Some(b)) = (args.a, args.b) else {

@@ -1,4 +1,4 @@
-//! `palisade version cmp` end to end with the real binary.
+//! `palisade vercmp` end to end with the real binary.
 #![cfg(feature = "vuln")]
 
 mod support;
@@ -25,7 +25,7 @@ fn single_comparisons_per_ecosystem() {
         ("Maven", "1.0-SNAPSHOT", "1.0", "<"),
         ("Maven", "1.0.RELEASE", "1", "="),
     ] {
-        let (code, out, err) = palisade(&["version", "cmp", eco, a, b]).run();
+        let (code, out, err) = palisade(&["vercmp", eco, a, b]).run();
         assert_eq!(code, 0, "{eco} {a} {b}: {err}");
         assert_eq!(out, format!("{want}\n"), "{eco} {a} {b}");
     }
@@ -34,12 +34,12 @@ fn single_comparisons_per_ecosystem() {
 #[test]
 fn batch_mode_answers_line_by_line() {
     let input = "1.0~rc1 1.0\n\n1:0.1 9.9\n1.0 1.0-0\n";
-    let (code, out, err) = palisade(&["version", "cmp", "Debian", "--batch"])
+    let (code, out, err) = palisade(&["vercmp", "Debian", "--batch"])
         .stdin(input)
         .run();
     assert_eq!(code, 0, "{err}");
     assert_eq!(out, "<\n>\n=\n");
-    let (code, out, err) = palisade(&["version", "cmp", "npm", "--batch"])
+    let (code, out, err) = palisade(&["vercmp", "npm", "--batch"])
         .stdin("1.0.0 2.0.0\n1.0 1.0.0\nonly-one\n2.0.0 1.0.0\n")
         .run();
     assert_eq!(code, 2);
@@ -53,15 +53,15 @@ fn batch_mode_answers_line_by_line() {
 
 #[test]
 fn errors_are_clear() {
-    let (code, _, err) = palisade(&["version", "cmp", "Hex", "1", "2"]).run();
+    let (code, _, err) = palisade(&["vercmp", "Hex", "1", "2"]).run();
     assert_eq!(code, 2);
     assert!(
         err.contains("unknown ecosystem") && err.contains("crates.io"),
         "{err}"
     );
-    let (code, _, err) = palisade(&["version", "cmp", "Alpine", "1.0-1", "1.0-r1"]).run();
+    let (code, _, err) = palisade(&["vercmp", "Alpine", "1.0-1", "1.0-r1"]).run();
     assert_eq!(code, 2);
     assert!(err.contains("invalid Alpine version \"1.0-1\""), "{err}");
-    let (code, _, _) = palisade(&["version", "cmp", "Debian", "1.0"]).run();
+    let (code, _, _) = palisade(&["vercmp", "Debian", "1.0"]).run();
     assert_eq!(code, 2, "one version without --batch is a usage error");
 }

@@ -1,0 +1,196 @@
+//! What a user asks of any CLI (issue 19 §2): `palisade version` (plain and JSON), shell
+//! completion that a real bash loads and completes with, man pages that a real `man` renders.
+
+use std::path::PathBuf;
+use std::process::Command;
+
+mod support;
+
+use support::cli::palisade;
+
+fn git_head() -> String {
+    let out = Command::new("git")
+        .args(["rev-parse", "--short=12", "HEAD"])
+        .current_dir(env!("CARGO_MANIFEST_DIR"))
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "the tests run in a git checkout");
+    String::from_utf8(out.stdout).unwrap().trim().to_string()
+}
+
+#[test]
+fn version_names_the_build_and_the_database() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("vuln.db");
+    let (code, out, err) = palisade(&["version", "--format", "json"])
+        .env("PALISADE_DB", &db)
+        .run();
+    assert_eq!(code, 0, "{err}");
+    let v: serde_json::Value = serde_json::from_str(&out).unwrap();
+    assert_eq!(v["version"], env!("CARGO_PKG_VERSION"));
+    // The binary was built from this checkout (the build script reruns when HEAD moves).
+    assert_eq!(v["commit"], git_head().as_str());
+    assert!(
+        palisade_model::time::Timestamp::parse_rfc3339(v["build_date"].as_str().unwrap()).is_ok(),
+        "{v}"
+    );
+    let features: Vec<&str> = v["features"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| f.as_str().unwrap())
+        .collect();
+    assert!(features.contains(&"netpol"), "{features:?}");
+    assert_eq!(v["vulnerability_db"]["status"], "missing");
+    assert_eq!(v["vulnerability_db"]["path"], db.to_str().unwrap());
+
+    #[cfg(feature = "vuln")]
+    {
+        let data = PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+            .join("../../../shared/vulndata/osv/crates.io");
+        let (code, _, err) = palisade(&["db", "import", data.to_str().unwrap()])
+            .env("PALISADE_DB", &db)
+            .run();
+        assert_eq!(code, 0, "{err}");
+        let (code, out, err) = palisade(&["version"]).env("PALISADE_DB", &db).run();
+        assert_eq!(code, 0, "{err}");
+        assert!(
+            out.starts_with(&format!("palisade {}\n", env!("CARGO_PKG_VERSION"))),
+            "{out}"
+        );
+        assert!(
+            out.contains(&format!("commit:      {}", git_head())),
+            "{out}"
+        );
+        assert!(
+            out.contains("vuln db:")
+                && out.contains("1206 advisories, last import ")
+                && out.contains("(0 days ago)"),
+            "{out}"
+        );
+    }
+    let (_, out, _) = palisade(&["--version"]).run();
+    assert_eq!(
+        out.trim(),
+        format!("palisade {} ({})", env!("CARGO_PKG_VERSION"), git_head())
+    );
+}
+
+/// The bash script loads in a real bash and completes subcommands and flags.
+#[test]
+fn bash_completion_completes_commands_and_flags() {
+    let (code, script, err) = palisade(&["completion", "bash"]).run();
+    assert_eq!(code, 0, "{err}");
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("palisade.bash");
+    std::fs::write(&path, script).unwrap();
+    let complete = |words: &str| {
+        let program = format!(
+            "source {}; COMP_WORDS=({words}); COMP_CWORD=$((${{#COMP_WORDS[@]}} - 1)); COMP_LINE=\"{words}\"; COMP_POINT=${{#COMP_LINE}}; _palisade palisade \"${{COMP_WORDS[COMP_CWORD]}}\" \"${{COMP_WORDS[COMP_CWORD-1]}}\"; printf '%s\\n' \"${{COMPREPLY[@]}}\"",
+            path.display()
+        );
+        let out = Command::new("bash")
+            .args(["-c", &program])
+            .output()
+            .unwrap();
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        String::from_utf8(out.stdout).unwrap()
+    };
+    let commands = complete("palisade ve");
+    assert!(commands.lines().any(|l| l == "version"), "{commands}");
+    assert!(commands.lines().any(|l| l == "vercmp"), "{commands}");
+    let flags = complete("palisade scan --ex");
+    assert_eq!(flags.trim(), "--exclude", "{flags}");
+    for shell in ["zsh", "fish", "powershell", "elvish"] {
+        let (code, script, err) = palisade(&["completion", shell]).run();
+        assert_eq!(code, 0, "{err}");
+        assert!(script.contains("palisade"), "{shell}");
+    }
+    let (code, _, err) = palisade(&["completion", "tcsh"]).run();
+    assert_eq!(code, 2);
+    assert!(err.contains("possible values"), "{err}");
+}
+
+/// Pages for every command, rendered by the real man (groff) without warnings.
+#[test]
+fn man_pages_render() {
+    let dir = tempfile::tempdir().unwrap();
+    let (code, _, err) = palisade(&["man", "--dir", dir.path().to_str().unwrap()]).run();
+    assert_eq!(code, 0, "{err}");
+    let scan = dir.path().join("palisade-scan.1");
+    assert!(scan.is_file());
+    let pages = std::fs::read_dir(dir.path()).unwrap().count();
+    assert!(pages > 30, "{pages} pages");
+    let out = Command::new("man")
+        .args(["--warnings", "-E", "UTF-8", "-l"])
+        .arg(&scan)
+        .env("MANWIDTH", "100")
+        .env("MAN_KEEP_FORMATTING", "0")
+        .output()
+        .unwrap();
+    // Bold and underline arrive as overstrikes (`c\x08c`): keep the last character of each.
+    let mut text = String::new();
+    for c in String::from_utf8_lossy(&out.stdout).chars() {
+        if c == '\u{8}' {
+            text.pop();
+        } else {
+            text.push(c);
+        }
+    }
+    let text = text.replace('\u{2010}', "-");
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(
+        out.stderr.is_empty(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(text.contains("--exclude <GLOB>"), "{text}");
+    let (code, page, _) = palisade(&["man"]).run();
+    assert_eq!(code, 0);
+    assert!(page.contains(".TH palisade 1"), "{page}");
+}
+
+/// Linked as `kubectl-palisade` anywhere on PATH, the binary is a kubectl plugin: the real
+/// kubectl finds it and passes the arguments through.
+#[cfg(unix)]
+#[test]
+fn works_as_a_kubectl_plugin() {
+    let dir = tempfile::tempdir().unwrap();
+    std::os::unix::fs::symlink(
+        env!("CARGO_BIN_EXE_palisade"),
+        dir.path().join("kubectl-palisade"),
+    )
+    .unwrap();
+    let path = format!("{}:/usr/local/bin:/usr/bin:/bin", dir.path().display());
+    let out = Command::new("kubectl")
+        .args(["palisade", "version", "--format", "json"])
+        .env("PATH", &path)
+        .env("KUBECONFIG", dir.path().join("none"))
+        .output()
+        .expect("kubectl is installed by scripts/setup/60-kubectl.sh");
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(v["version"], env!("CARGO_PKG_VERSION"));
+    let list = Command::new("kubectl")
+        .args(["plugin", "list"])
+        .env("PATH", &path)
+        .output()
+        .unwrap();
+    assert!(
+        String::from_utf8_lossy(&list.stdout).contains("kubectl-palisade"),
+        "{}",
+        String::from_utf8_lossy(&list.stderr)
+    );
+}
