@@ -27,6 +27,7 @@ pub mod range;
 pub mod record;
 pub mod release;
 pub mod report;
+pub mod suppress;
 #[cfg(test)]
 mod test_support;
 
@@ -35,6 +36,7 @@ pub use matching::{CandidateSet, MatchStats, PackageKey, VulnMatch, match_packag
 pub use policy::{PolicyVerdict, VulnPolicy};
 pub use record::{Advisory, SourceKind};
 pub use report::{ReportedVuln, ScanStatus, VulnReport};
+pub use suppress::{Suppression, Suppressions};
 
 /// A record that could not be parsed; names the file (or other origin) and the problem.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]

@@ -8,11 +8,44 @@
 
 use std::collections::BTreeMap;
 
+use palisade_model::time::Date;
 use palisade_model::{Package, Severity};
 use serde::Serialize;
 
 use crate::matching::{MatchStats, VulnMatch};
 use crate::policy::{self, PolicyVerdict, VulnPolicy};
+use crate::suppress::{IgnoreRule, Suppression, Suppressions};
+
+/// What the command line asks of a report.
+#[derive(Debug, Clone)]
+pub struct ReportOptions<'a> {
+    /// `--fail-on`.
+    pub fail_on: Option<Severity>,
+    /// `--fixable-only`.
+    pub fixable_only: bool,
+    /// `--min-severity`: hide vulnerabilities below it (and those of unknown severity);
+    /// notorious ones are always shown.
+    pub min_severity: Option<Severity>,
+    /// Accepted vulnerabilities (`--ignore-file`, `--vex`).
+    pub suppressions: &'a Suppressions,
+    /// The day ignore entries expire against.
+    pub today: Date,
+}
+
+/// A match left out because it was accepted, with the reason.
+#[derive(Debug, Clone, Serialize)]
+pub struct SuppressedVuln {
+    /// Vulnerability id.
+    pub id: String,
+    /// Package.
+    pub package: String,
+    /// Installed version.
+    pub installed_version: String,
+    /// Severity.
+    pub severity: Option<Severity>,
+    /// Why.
+    pub suppressed: Suppression,
+}
 
 /// Whether matching ran.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
@@ -50,10 +83,19 @@ pub struct VulnReport {
     pub fail_on: Option<Severity>,
     /// `--fixable-only`.
     pub fixable_only: bool,
+    /// `--min-severity`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub min_severity: Option<Severity>,
     /// Vulnerabilities shown.
     pub shown: usize,
-    /// Vulnerabilities left out by `--fixable-only`.
+    /// Vulnerabilities left out by `--fixable-only` or `--min-severity`.
     pub hidden: usize,
+    /// Vulnerabilities accepted by the ignore file or VEX statements, with the reason.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub suppressed: Vec<SuppressedVuln>,
+    /// Ignore-file entries past their expiry (no longer applied).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub expired_ignores: Vec<IgnoreRule>,
     /// Shown vulnerabilities by severity name ([`severity_name`]; `unknown` when the data
     /// names none).
     pub counts: BTreeMap<&'static str, usize>,
@@ -124,16 +166,40 @@ impl VulnReport {
         matches: &[VulnMatch],
         stats: MatchStats,
         packages: &[Package],
-        fail_on: Option<Severity>,
-        fixable_only: bool,
+        options: &ReportOptions<'_>,
     ) -> VulnReport {
-        let policy = cli_policy(fail_on, fixable_only);
-        let mut shown: Vec<VulnMatch> = policy::visible(&policy, matches)
+        let policy = cli_policy(options.fail_on, options.fixable_only);
+        let mut suppressed = Vec::new();
+        let accepted: Vec<VulnMatch> = matches
+            .iter()
+            .filter(|m| match options.suppressions.why(m, options.today) {
+                Some(why) => {
+                    suppressed.push(SuppressedVuln {
+                        id: m.id.clone(),
+                        package: m.package.clone(),
+                        installed_version: m.installed_version.clone(),
+                        severity: m.severity,
+                        suppressed: why,
+                    });
+                    false
+                }
+                None => true,
+            })
+            .cloned()
+            .collect();
+        let severe_enough = |m: &VulnMatch| {
+            m.notorious
+                || options
+                    .min_severity
+                    .is_none_or(|t| m.severity.is_some_and(|s| s >= t))
+        };
+        let mut shown: Vec<VulnMatch> = policy::visible(&policy, &accepted)
             .into_iter()
+            .filter(|m| severe_enough(m))
             .cloned()
             .collect();
         shown.sort_by(report_order);
-        let verdict = fail_on.map(|_| policy::evaluate(&policy, &shown));
+        let verdict = options.fail_on.map(|_| policy::evaluate(&policy, &shown));
         let mut counts: BTreeMap<&'static str, usize> =
             SEVERITY_NAMES.into_iter().map(|k| (k, 0)).collect();
         for m in &shown {
@@ -154,10 +220,17 @@ impl VulnReport {
             status: ScanStatus::Matched,
             database: Some(database),
             reason: None,
-            fail_on,
-            fixable_only,
-            hidden: matches.len() - shown.len(),
+            fail_on: options.fail_on,
+            fixable_only: options.fixable_only,
+            min_severity: options.min_severity,
+            hidden: accepted.len() - shown.len(),
             shown: shown.len(),
+            suppressed,
+            expired_ignores: options
+                .suppressions
+                .expired(options.today)
+                .cloned()
+                .collect(),
             counts,
             notorious: shown.iter().filter(|m| m.notorious).count(),
             failed: verdict.as_ref().is_some_and(|v| v.failed),
@@ -186,8 +259,11 @@ impl VulnReport {
             reason: Some(reason),
             fail_on,
             fixable_only,
+            min_severity: None,
             shown: 0,
             hidden: 0,
+            suppressed: Vec::new(),
+            expired_ignores: Vec::new(),
             counts: BTreeMap::new(),
             notorious: 0,
             failed: false,
@@ -208,6 +284,18 @@ mod tests {
     use super::*;
     use crate::test_support::vuln_match;
 
+    fn options(fail_on: Option<Severity>, fixable_only: bool) -> ReportOptions<'static> {
+        static NONE: std::sync::LazyLock<Suppressions> =
+            std::sync::LazyLock::new(Suppressions::default);
+        ReportOptions {
+            fail_on,
+            fixable_only,
+            min_severity: None,
+            suppressions: &NONE,
+            today: Date::parse("2026-12-06").unwrap(),
+        }
+    }
+
     #[test]
     fn fixable_only_hides_unfixed_except_notorious_and_orders_by_severity() {
         let matches = [
@@ -222,8 +310,7 @@ mod tests {
             &matches,
             MatchStats::default(),
             &[],
-            Some(Severity::Critical),
-            true,
+            &options(Some(Severity::Critical), true),
         );
         let ids: Vec<&str> = r.vulnerabilities.iter().map(|v| v.m.id.as_str()).collect();
         assert_eq!(ids, ["CRIT-1", "LOW-1", "LOG-1", "NONE-1"]);
@@ -244,12 +331,58 @@ mod tests {
             &matches,
             MatchStats::default(),
             &[],
-            None,
-            false,
+            &options(None, false),
         );
         assert!(!r.failed && r.verdict.is_none());
         let u = VulnReport::unavailable(None, "no db".into(), Some(Severity::High), false);
         assert!(u.fail_on_unanswered() && !u.failed);
         assert!(!VulnReport::unavailable(None, "no db".into(), None, false).fail_on_unanswered());
+    }
+
+    #[test]
+    fn min_severity_hides_below_and_suppressed_matches_are_listed_with_their_reason() {
+        let matches = [
+            vuln_match("LOW-1", "a", Some(Severity::Low), Some("2"), None),
+            vuln_match("NONE-1", "b", None, Some("2"), None),
+            vuln_match("HIGH-1", "c", Some(Severity::High), None, None),
+            vuln_match("CRIT-1", "d", Some(Severity::Critical), Some("2"), None),
+            vuln_match("LOG-1", "e", None, None, Some("Log4Shell")),
+        ];
+        let suppressions = Suppressions {
+            ignores: crate::suppress::parse_ignore_file(
+                "vulnerabilities:\n- id: CRIT-1\n  reason: compensating control\n  expires: 2027-01-01\n- id: HIGH-1\n  reason: old\n  expires: 2026-01-01\n",
+            )
+            .unwrap(),
+            vex: Vec::new(),
+        };
+        let r = VulnReport::matched(
+            "db".into(),
+            &matches,
+            MatchStats::default(),
+            &[],
+            &ReportOptions {
+                min_severity: Some(Severity::High),
+                suppressions: &suppressions,
+                ..options(Some(Severity::Critical), false)
+            },
+        );
+        let ids: Vec<&str> = r.vulnerabilities.iter().map(|v| v.m.id.as_str()).collect();
+        assert_eq!(
+            ids,
+            ["HIGH-1", "LOG-1"],
+            "the expired entry no longer hides HIGH-1"
+        );
+        assert_eq!((r.shown, r.hidden), (2, 2));
+        assert_eq!(r.suppressed.len(), 1);
+        assert_eq!(r.suppressed[0].id, "CRIT-1");
+        assert_eq!(r.expired_ignores.len(), 1);
+        assert!(r.failed, "Log4Shell is notorious");
+        let json = serde_json::to_value(&r).unwrap();
+        assert_eq!(json["suppressed"][0]["suppressed"]["by"], "ignore_file");
+        assert_eq!(
+            json["suppressed"][0]["suppressed"]["reason"],
+            "compensating control"
+        );
+        assert_eq!(json["expired_ignores"][0]["id"], "HIGH-1");
     }
 }

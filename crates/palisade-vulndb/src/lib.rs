@@ -31,7 +31,10 @@ mod update;
 
 pub use import::ImportReport;
 pub use paths::{DB_ENV, DB_FILE_NAME, default_path_from, resolve_db_path};
-pub use update::{NoProgress, UpdateOptions, UpdateProgress, check_url_allowed};
+pub use update::{
+    DEFAULT_ECOSYSTEMS, DEFAULT_MIRROR, NoProgress, UpdateOptions, UpdateProgress,
+    check_url_allowed, ecosystem_urls,
+};
 
 /// Version of the database schema this build reads and writes.
 pub const SCHEMA_VERSION: i64 = 1;

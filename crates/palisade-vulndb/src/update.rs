@@ -50,6 +50,39 @@ pub struct NoProgress;
 
 impl UpdateProgress for NoProgress {}
 
+/// Where `db update` downloads from when no URL is given: osv.dev's public bucket, one
+/// `all.zip` per ecosystem (<https://google.github.io/osv.dev/data/#data-dumps>).
+pub const DEFAULT_MIRROR: &str = "https://osv-vulnerabilities.storage.googleapis.com";
+
+/// The ecosystems `db update` fetches by default (OSV names): the distributions and language
+/// ecosystems whose packages Palisade inventories in images and SBOMs.
+pub const DEFAULT_ECOSYSTEMS: [&str; 11] = [
+    "Alpine",
+    "Debian",
+    "Ubuntu",
+    "PyPI",
+    "npm",
+    "Go",
+    "crates.io",
+    "Maven",
+    "RubyGems",
+    "NuGet",
+    "Packagist",
+];
+
+/// The `all.zip` URL of each ecosystem under `mirror` (a base URL laid out as osv.dev's
+/// bucket: `MIRROR/ECOSYSTEM/all.zip`).
+pub fn ecosystem_urls(mirror: &str, ecosystems: &[&str]) -> Vec<String> {
+    let base = mirror.trim_end_matches('/');
+    ecosystems
+        .iter()
+        .map(|e| {
+            let segment: String = url::form_urlencoded::byte_serialize(e.as_bytes()).collect();
+            format!("{base}/{}/all.zip", segment.replace('+', "%20"))
+        })
+        .collect()
+}
+
 /// Checks that a URL may be fetched: `https`, or `http` to a loopback host.
 pub fn check_url_allowed(url: &str) -> Result<Url, DbError> {
     let refused = |reason: &str| DbError::UrlRefused {

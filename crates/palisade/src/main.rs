@@ -24,6 +24,8 @@ mod output;
 #[cfg(feature = "image")]
 mod registry_args;
 mod render;
+#[cfg(feature = "vuln")]
+mod vuln_db;
 
 use std::process::ExitCode;
 

@@ -194,3 +194,83 @@ fn works_as_a_kubectl_plugin() {
         String::from_utf8_lossy(&list.stderr)
     );
 }
+
+/// `palisade.yaml` (or `.palisade.yaml`) in the working directory is used when no --config is
+/// given; `PALISADE_*` variables set the common flags.
+#[test]
+fn configuration_is_discovered_and_flags_come_from_the_environment() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(
+        dir.path().join("pod.yaml"),
+        "apiVersion: v1\nkind: Pod\nmetadata: {name: p, namespace: x}\nspec:\n  containers:\n  - {name: c, image: nginx:1.27, securityContext: {privileged: true}}\n",
+    )
+    .unwrap();
+    let checks = |extra: &[(&str, &str)], args: &[&str]| -> (i32, Vec<String>, String) {
+        let mut all = vec!["scan", "pod.yaml", "--format", "json"];
+        all.extend_from_slice(args);
+        let out = palisade(&all)
+            .current_dir(dir.path())
+            .env_remove("PALISADE_CONFIG")
+            .envs(extra.iter().copied())
+            .output();
+        let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+        let ids = v["findings"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|f| f["check_id"].as_str().unwrap().to_string())
+            .collect();
+        (
+            out.status.code().unwrap(),
+            ids,
+            String::from_utf8_lossy(&out.stderr).into_owned(),
+        )
+    };
+    let (_, all, _) = checks(&[], &[]);
+    assert!(all.iter().any(|c| c == "PAL-001"), "privileged: {all:?}");
+
+    std::fs::write(
+        dir.path().join(".palisade.yaml"),
+        "checks:\n  skip: [PAL-001]\n",
+    )
+    .unwrap();
+    let (_, hidden, _) = checks(&[], &[]);
+    assert!(!hidden.iter().any(|c| c == "PAL-001"), "{hidden:?}");
+    assert_eq!(hidden.len(), all.len() - 1);
+    // palisade.yaml comes first; -v says which file was used.
+    std::fs::write(
+        dir.path().join("palisade.yaml"),
+        "checks:\n  only: [PAL-001]\n",
+    )
+    .unwrap();
+    let (_, only, err) = checks(&[], &["-v"]);
+    assert_eq!(only, ["PAL-001"]);
+    assert!(err.contains("palisade.yaml"), "{err}");
+    std::fs::write(dir.path().join("other.yaml"), "checks: {}\n").unwrap();
+    let (_, explicit, _) = checks(&[("PALISADE_CONFIG", "other.yaml")], &[]);
+    assert_eq!(explicit, all);
+
+    let (code, _, _) = checks(&[("PALISADE_FAIL_ON", "critical")], &[]);
+    assert_eq!(
+        code, 1,
+        "PALISADE_FAIL_ON=critical fails on the privileged container"
+    );
+    std::fs::remove_file(dir.path().join("palisade.yaml")).unwrap();
+    std::fs::remove_file(dir.path().join(".palisade.yaml")).unwrap();
+    let (_, critical, _) = checks(&[("PALISADE_MIN_SEVERITY", "critical")], &[]);
+    assert!(
+        !critical.is_empty() && critical.len() < all.len(),
+        "{critical:?}"
+    );
+    let (_, flag_wins, _) = checks(
+        &[("PALISADE_MIN_SEVERITY", "critical")],
+        &["--min-severity", "info"],
+    );
+    assert_eq!(flag_wins, all);
+    let out = palisade(&["scan", "pod.yaml"])
+        .current_dir(dir.path())
+        .env("PALISADE_FORMAT", "sarif")
+        .output();
+    let sarif: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(sarif["version"], "2.1.0");
+}

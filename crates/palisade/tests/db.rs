@@ -165,6 +165,50 @@ fn update_over_https_with_ca_cert() {
     let (code, _, err) = update("http://example.invalid/all.zip", &[]);
     assert_eq!(code, 2);
     assert!(err.contains("refusing"), "{err}");
+
+    // Without --url: every default ecosystem's all.zip under the mirror (osv.dev's layout),
+    // or the ecosystems asked for.
+    let mirror = format!("https://127.0.0.1:{}", https.port);
+    https.paths.lock().unwrap().clear();
+    let (code, out, err) = isolated(&[
+        "db",
+        "update",
+        "--db",
+        db.to_str().unwrap(),
+        "--mirror",
+        &mirror,
+        "--ca-cert",
+        ca.to_str().unwrap(),
+    ])
+    .run();
+    assert_eq!(code, 0, "{err}");
+    assert!(out.contains("imported 33 advisories"), "{out}");
+    let asked = std::mem::take(&mut *https.paths.lock().unwrap());
+    assert_eq!(
+        asked,
+        [
+            "Alpine",
+            "Debian",
+            "Ubuntu",
+            "PyPI",
+            "npm",
+            "Go",
+            "crates.io",
+            "Maven",
+            "RubyGems",
+            "NuGet",
+            "Packagist"
+        ]
+        .map(|e| format!("/{e}/all.zip"))
+    );
+    let (code, _, err) = isolated(&["db", "update", "--db", db.to_str().unwrap()])
+        .args(["--ecosystem", "crates.io", "--ecosystem", "Rocky Linux"])
+        .args(["--ca-cert", ca.to_str().unwrap()])
+        .env("PALISADE_DB_MIRROR", &mirror)
+        .run();
+    assert_eq!(code, 0, "{err}");
+    let asked = std::mem::take(&mut *https.paths.lock().unwrap());
+    assert_eq!(asked, ["/crates.io/all.zip", "/Rocky%20Linux/all.zip"]);
 }
 
 #[test]

@@ -742,3 +742,168 @@ fn sarif_and_sbom_scan() {
         "{uri}"
     );
 }
+
+/// A CycloneDX SBOM with one old Werkzeug: its vulnerabilities under `--min-severity`, an
+/// ignore file (one live entry, one expired) and an OpenVEX `not_affected` statement. Accepted
+/// vulnerabilities leave the list and the verdict but are reported with their reason.
+#[test]
+fn min_severity_ignore_file_and_openvex() {
+    let dir = tempfile::tempdir().unwrap();
+    let bom = dir.path().join("bom.cdx.json");
+    std::fs::write(
+        &bom,
+        r#"{"bomFormat":"CycloneDX","specVersion":"1.6","version":1,"components":[
+            {"type":"library","name":"werkzeug","version":"0.14","purl":"pkg:pypi/werkzeug@0.14"}]}"#,
+    )
+    .unwrap();
+    let db = database().display().to_string();
+    let sbom = |extra: &[&str]| {
+        let mut args = vec![
+            "sbom",
+            "scan",
+            bom.to_str().unwrap(),
+            "--db",
+            &db,
+            "--format",
+            "json",
+        ];
+        args.extend_from_slice(extra);
+        let out = isolated(&args).output();
+        (json_of(&out), stderr(&out))
+    };
+    let (all, _) = sbom(&[]);
+    let ids = |v: &Value| -> Vec<String> {
+        v["vulnerabilities"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|m| m["id"].as_str().unwrap().to_string())
+            .collect()
+    };
+    let every = ids(&all);
+    assert!(every.len() >= 4, "{every:?}");
+    let severity_of = |id: &str| {
+        all["vulnerabilities"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|m| m["id"] == id)
+            .unwrap()["severity"]
+            .as_str()
+            .map(String::from)
+    };
+
+    // --min-severity high keeps exactly the high and critical ones.
+    let (high, _) = sbom(&["--min-severity", "high"]);
+    let want: Vec<String> = every
+        .iter()
+        .filter(|id| matches!(severity_of(id).as_deref(), Some("high" | "critical")))
+        .cloned()
+        .collect();
+    assert_eq!(ids(&high), want);
+    assert_eq!(
+        high["vulnerability_scan"]["hidden"].as_u64().unwrap() as usize,
+        every.len() - want.len()
+    );
+
+    // One entry accepted until 2099, one that expired in 2020.
+    let (first, second, third) = (&every[0], &every[1], &every[2]);
+    let ignore = dir.path().join("ignore.yaml");
+    std::fs::write(
+        &ignore,
+        format!(
+            "vulnerabilities:\n- id: {first}\n  reason: only trusted hosts reach the debugger\n  expires: 2099-12-31\n  package: werkzeug\n- id: {third}\n  reason: was accepted once\n  expires: 2020-01-01\n"
+        ),
+    )
+    .unwrap();
+    let vex = dir.path().join("werkzeug.openvex.json");
+    std::fs::write(
+        &vex,
+        format!(
+            r#"{{"@context":"https://openvex.dev/ns/v0.2.0","@id":"https://example.com/vex/werkzeug-1",
+               "author":"Shop security","timestamp":"2026-12-01T00:00:00Z","version":1,
+               "statements":[{{"vulnerability":{{"name":"{second}"}},
+                 "products":[{{"@id":"pkg:pypi/werkzeug"}}],
+                 "status":"not_affected","justification":"vulnerable_code_not_in_execute_path",
+                 "impact_statement":"the affected helper is never imported"}}]}}"#
+        ),
+    )
+    .unwrap();
+    let (v, err) = sbom(&[
+        "--ignore-file",
+        ignore.to_str().unwrap(),
+        "--vex",
+        vex.to_str().unwrap(),
+    ]);
+    let shown = ids(&v);
+    assert!(
+        !shown.contains(first) && !shown.contains(second),
+        "{shown:?}"
+    );
+    assert!(shown.contains(third), "expired entries no longer apply");
+    assert_eq!(shown.len(), every.len() - 2);
+    let suppressed = v["vulnerability_scan"]["suppressed"].as_array().unwrap();
+    assert_eq!(suppressed.len(), 2, "{suppressed:?}");
+    let by_id = |id: &str| suppressed.iter().find(|s| s["id"] == id).unwrap()["suppressed"].clone();
+    assert_eq!(by_id(first)["by"], "ignore_file");
+    assert_eq!(
+        by_id(first)["reason"],
+        "only trusted hosts reach the debugger"
+    );
+    assert_eq!(by_id(second)["by"], "vex");
+    assert_eq!(
+        by_id(second)["justification"],
+        "vulnerable_code_not_in_execute_path"
+    );
+    assert_eq!(
+        v["vulnerability_scan"]["expired_ignores"][0]["id"],
+        third.as_str()
+    );
+    assert!(
+        err.contains(&format!("ignore entry for {third} expired on 2020-01-01")),
+        "{err}"
+    );
+
+    // The table lists what was accepted and why.
+    let out = isolated(&[
+        "sbom",
+        "scan",
+        bom.to_str().unwrap(),
+        "--db",
+        &db,
+        "--vex",
+        vex.to_str().unwrap(),
+    ])
+    .output();
+    let table = String::from_utf8_lossy(&out.stdout);
+    assert!(table.contains("1 accepted (listed below)"), "{table}");
+    assert!(
+        table.contains("VEX not_affected")
+            && table.contains(
+                "vulnerable_code_not_in_execute_path: the affected helper is never imported"
+            ),
+        "{table}"
+    );
+
+    // A reasonless entry is a usage error naming the file, before anything is matched.
+    std::fs::write(
+        &ignore,
+        "vulnerabilities:\n- id: X\n  reason: ' '\n  expires: 2099-01-01\n",
+    )
+    .unwrap();
+    let (code, _, err) = isolated(&[
+        "sbom",
+        "scan",
+        bom.to_str().unwrap(),
+        "--db",
+        &db,
+        "--ignore-file",
+        ignore.to_str().unwrap(),
+    ])
+    .run();
+    assert_eq!(code, 2, "{err}");
+    assert!(
+        err.contains("ignore.yaml") && err.contains("a reason is required"),
+        "{err}"
+    );
+}

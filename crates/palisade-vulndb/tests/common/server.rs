@@ -1,11 +1,12 @@
-//! A small real HTTP(S) server on 127.0.0.1 for the update tests: serves `/all.zip` (the given
-//! body), `/redirect-plain` (a redirect to a non-loopback plain-http URL) and 404 otherwise.
+//! A small real HTTP(S) server on 127.0.0.1 for the update tests: serves `/all.zip` and any
+//! `/…/all.zip` (the given body, as osv.dev's bucket lays out ecosystems), `/redirect-plain` (a
+//! redirect to a non-loopback plain-http URL) and 404 otherwise; records the paths asked for.
 #![allow(dead_code)]
 
 use std::io::{Read, Write};
 use std::net::{TcpListener, TcpStream};
-use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex};
 use std::thread::JoinHandle;
 use std::time::Duration;
 
@@ -15,6 +16,8 @@ pub struct TestServer {
     pub port: u16,
     /// Requests answered so far.
     pub requests: Arc<AtomicUsize>,
+    /// The paths asked for, in order.
+    pub paths: Arc<Mutex<Vec<String>>>,
     stop: Arc<AtomicBool>,
     thread: Option<JoinHandle<()>>,
 }
@@ -31,7 +34,7 @@ pub fn self_signed() -> (String, Vec<u8>, Vec<u8>) {
     )
 }
 
-fn respond(stream: &mut dyn ReadWrite, body: &[u8]) {
+fn respond(stream: &mut dyn ReadWrite, body: &[u8], paths: &Mutex<Vec<String>>) {
     let mut req = Vec::new();
     let mut buf = [0u8; 1024];
     while !req.windows(4).any(|w| w == b"\r\n\r\n") && req.len() < 16 * 1024 {
@@ -42,8 +45,9 @@ fn respond(stream: &mut dyn ReadWrite, body: &[u8]) {
     }
     let line = String::from_utf8_lossy(&req);
     let path = line.split_whitespace().nth(1).unwrap_or("/").to_string();
+    paths.lock().unwrap().push(path.clone());
     let response: Vec<u8> = match path.as_str() {
-        "/all.zip" => {
+        p if p.ends_with("/all.zip") => {
             let mut r = format!(
                 "HTTP/1.1 200 OK\r\nContent-Type: application/zip\r\nContent-Length: {}\r\nConnection: close\r\n\r\n",
                 body.len()
@@ -83,7 +87,8 @@ impl TestServer {
                     .unwrap(),
             )
         });
-        let (stop2, requests2) = (stop.clone(), requests.clone());
+        let paths = Arc::new(Mutex::new(Vec::new()));
+        let (stop2, requests2, paths2) = (stop.clone(), requests.clone(), paths.clone());
         let thread = std::thread::spawn(move || {
             for conn in listener.incoming() {
                 if stop2.load(Ordering::SeqCst) {
@@ -98,13 +103,13 @@ impl TestServer {
                             continue;
                         };
                         let mut tls = rustls::StreamOwned::new(server, tcp);
-                        respond(&mut tls, &body);
+                        respond(&mut tls, &body, &paths2);
                         tls.conn.send_close_notify();
                         let _ = tls.flush();
                     }
                     None => {
                         let mut tcp = tcp;
-                        respond(&mut tcp, &body);
+                        respond(&mut tcp, &body, &paths2);
                     }
                 }
             }
@@ -112,6 +117,7 @@ impl TestServer {
         TestServer {
             port,
             requests,
+            paths,
             stop,
             thread: Some(thread),
         }

@@ -21,7 +21,7 @@ pub enum Format {
 /// `palisade db …`
 #[derive(clap::Args, Debug)]
 #[command(
-    after_help = "The database file is --db FILE, else $PALISADE_DB, else $XDG_DATA_HOME/palisade/vuln.db (~/.local/share/palisade/vuln.db); every command that matches vulnerabilities uses the same default.\n\nExamples:\n  palisade db import ../shared/vulndata\n  palisade db import PyPI-all.zip advisories/\n  palisade db update --url https://mirror.example/osv/PyPI/all.zip --ca-cert mirror-ca.pem\n  palisade db status --format json"
+    after_help = "The database file is --db FILE, else $PALISADE_DB, else $XDG_DATA_HOME/palisade/vuln.db (~/.local/share/palisade/vuln.db); every command that matches vulnerabilities uses the same default.\n\nExamples:\n  palisade db import ../shared/vulndata\n  palisade db import PyPI-all.zip advisories/\n  palisade db update                                   # osv.dev, default ecosystems\n  palisade db update --ecosystem PyPI --ecosystem npm\n  palisade db update --mirror https://osv.internal.example --ca-cert mirror-ca.pem\n  palisade db update --url https://mirror.example/osv/PyPI/all.zip\n  palisade db status --format json"
 )]
 pub struct Args {
     /// Database file.
@@ -47,12 +47,21 @@ pub enum DbCommand {
         #[arg(long, short = 'f', value_enum, default_value_t = Format::Table)]
         format: Format,
     },
-    /// Download OSV zips (or single data files) over HTTPS and import them.
+    /// Download OSV zips (or single data files) over HTTPS and import them. Without --url:
+    /// osv.dev's all.zip of every default ecosystem (or those given with --ecosystem).
     Update {
         /// URL to download (repeatable). Plain http is accepted only for loopback hosts; a URL
         /// with credentials is refused (they would be stored as the source name and shown).
-        #[arg(long = "url", required = true, value_name = "URL")]
+        #[arg(long = "url", value_name = "URL", conflicts_with_all = ["mirror", "ecosystems"])]
         urls: Vec<String>,
+        /// Base URL laid out as osv.dev's bucket (MIRROR/ECOSYSTEM/all.zip) [default:
+        /// https://osv-vulnerabilities.storage.googleapis.com].
+        #[arg(long, value_name = "URL", env = "PALISADE_DB_MIRROR")]
+        mirror: Option<String>,
+        /// Ecosystem to fetch (OSV name, repeatable) [default: Alpine, Debian, Ubuntu, PyPI,
+        /// npm, Go, crates.io, Maven, RubyGems, NuGet, Packagist].
+        #[arg(long = "ecosystem", value_name = "NAME")]
+        ecosystems: Vec<String>,
         /// PEM file of CA certificates to trust (private mirrors), besides the system roots.
         #[arg(long, value_name = "FILE")]
         ca_cert: Option<PathBuf>,
@@ -161,9 +170,24 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
         }
         DbCommand::Update {
             urls,
+            mirror,
+            ecosystems,
             ca_cert,
             max_mib,
         } => {
+            let urls = if urls.is_empty() {
+                let chosen: Vec<&str> = if ecosystems.is_empty() {
+                    palisade_vulndb::DEFAULT_ECOSYSTEMS.to_vec()
+                } else {
+                    ecosystems.iter().map(String::as_str).collect()
+                };
+                palisade_vulndb::ecosystem_urls(
+                    mirror.as_deref().unwrap_or(palisade_vulndb::DEFAULT_MIRROR),
+                    &chosen,
+                )
+            } else {
+                urls
+            };
             for url in &urls {
                 palisade_vulndb::check_url_allowed(url)?;
             }

@@ -80,14 +80,46 @@ pub struct VulnArgs {
     pub db: Option<PathBuf>,
     /// Exit with status 1 when a shown vulnerability has this severity or higher, or is on the
     /// notorious list (info, low, medium, high, critical).
-    #[arg(long, value_name = "SEVERITY")]
+    #[arg(long, value_name = "SEVERITY", env = "PALISADE_FAIL_ON")]
     pub fail_on: Option<palisade_model::Severity>,
     /// Show only vulnerabilities that have a fixed version (notorious ones are always shown).
     #[arg(long)]
     pub fixable_only: bool,
+    /// Show only vulnerabilities of this severity or higher (notorious ones are always shown);
+    /// those of unknown severity are hidden too.
+    #[arg(long, value_name = "SEVERITY", env = "PALISADE_MIN_SEVERITY")]
+    pub min_severity: Option<palisade_model::Severity>,
+    /// Accepted vulnerabilities: a YAML file of entries with `id`, `reason`, `expires` and an
+    /// optional `package`; expired entries stop applying and are reported.
+    #[arg(long, value_name = "FILE", env = "PALISADE_IGNORE_FILE")]
+    pub ignore_file: Option<PathBuf>,
+    /// OpenVEX document (JSON); its `not_affected` and `fixed` statements suppress the
+    /// vulnerabilities they name, with their justification shown. Repeatable.
+    #[arg(long, value_name = "FILE")]
+    pub vex: Vec<PathBuf>,
     /// List packages only: do not match vulnerabilities.
-    #[arg(long, conflicts_with_all = ["fail_on", "fixable_only"])]
+    #[arg(long, conflicts_with_all = ["fail_on", "fixable_only", "min_severity", "ignore_file", "vex"])]
     pub no_vulns: bool,
+}
+
+/// The ignore file and VEX documents named by `args`, read and parsed.
+#[cfg(feature = "vuln")]
+pub fn suppressions(args: &VulnArgs) -> anyhow::Result<palisade_vuln::Suppressions> {
+    use anyhow::Context;
+    use palisade_vuln::suppress::{parse_ignore_file, parse_openvex};
+    let read = |path: &std::path::Path| {
+        std::fs::read_to_string(path).with_context(|| format!("reading {}", path.display()))
+    };
+    let mut s = palisade_vuln::Suppressions::default();
+    if let Some(path) = &args.ignore_file {
+        s.ignores =
+            parse_ignore_file(&read(path)?).with_context(|| format!("{}", path.display()))?;
+    }
+    for path in &args.vex {
+        s.vex
+            .extend(parse_openvex(&read(path)?).with_context(|| format!("{}", path.display()))?);
+    }
+    Ok(s)
 }
 
 /// Matches packages against the database under the options; `None` with `--no-vulns`. A
@@ -95,9 +127,11 @@ pub struct VulnArgs {
 #[cfg(feature = "vuln")]
 pub fn vulnerability_report(
     args: &VulnArgs,
+    suppressions: &palisade_vuln::Suppressions,
     packages: &[palisade_model::Package],
 ) -> Option<palisade_vuln::VulnReport> {
     use palisade_vuln::VulnReport;
+    use palisade_vuln::report::ReportOptions;
     if args.no_vulns {
         return None;
     }
@@ -117,25 +151,35 @@ pub fn vulnerability_report(
             args.fixable_only,
         )
     };
-    let path = match palisade_vulndb::resolve_db_path(args.db.as_deref()) {
-        Ok(p) => p,
-        Err(e) => return Some(unavailable(None, e.to_string())),
+    let (path, db) = match crate::vuln_db::open_for_matching(args.db.as_deref()) {
+        Ok(opened) => opened,
+        Err(e) => return Some(unavailable(e.path.as_deref(), e.reason)),
     };
-    let db = match palisade_vulndb::VulnDb::open_existing(&path) {
-        Ok(db) => db,
-        Err(e) => return Some(unavailable(Some(&path), e.to_string())),
+    let options = ReportOptions {
+        fail_on: args.fail_on,
+        fixable_only: args.fixable_only,
+        min_severity: args.min_severity,
+        suppressions,
+        today: SystemClock.today(),
     };
-    match db.match_packages(packages) {
-        Ok(outcome) => Some(VulnReport::matched(
+    let report = match db.match_packages(packages) {
+        Ok(outcome) => VulnReport::matched(
             path.display().to_string(),
             &outcome.matches,
             outcome.stats,
             packages,
-            args.fail_on,
-            args.fixable_only,
-        )),
-        Err(e) => Some(unavailable(Some(&path), e.to_string())),
+            &options,
+        ),
+        Err(e) => return Some(unavailable(Some(&path), e.to_string())),
+    };
+    for rule in &report.expired_ignores {
+        eprintln_safe!(
+            "palisade: warning: ignore entry for {} expired on {}; it no longer applies",
+            rule.id,
+            rule.expires
+        );
     }
+    Some(report)
 }
 
 /// The exit status after a vulnerability report: 1 when `--fail-on` fails, 3 when `--fail-on`
@@ -201,6 +245,9 @@ pub fn run(command: Command) -> anyhow::Result<ExitCode> {
         Command::Sign(args) => return crate::cmd::image_trust::run_sign(args),
     };
     let platform = args.platform.as_deref().map(Platform::parse).transpose()?;
+    // Read before the image: a bad ignore file or VEX document is a usage error, found early.
+    #[cfg(feature = "vuln")]
+    let suppressions = suppressions(&args.vulns)?;
     let limits = Limits {
         max_total_uncompressed: args.max_size_mib.saturating_mul(1 << 20),
         ..Limits::default()
@@ -252,7 +299,7 @@ pub fn run(command: Command) -> anyhow::Result<ExitCode> {
     #[cfg(feature = "vuln")]
     let vulns = match args.format {
         Format::Cyclonedx | Format::Spdx => None,
-        _ => vulnerability_report(&args.vulns, &scan.packages),
+        _ => vulnerability_report(&args.vulns, &suppressions, &scan.packages),
     };
     let created = SystemClock.now().rfc3339();
     let report = ImageReport {

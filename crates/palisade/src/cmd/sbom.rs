@@ -43,6 +43,8 @@ pub fn run(command: Command) -> anyhow::Result<ExitCode> {
         #[cfg(feature = "vuln")]
         vulns,
     } = command;
+    #[cfg(feature = "vuln")]
+    let suppressions = crate::cmd::image::suppressions(&vulns)?;
     let bytes = match std::fs::read(&file).with_context(|| format!("reading {}", file.display())) {
         Ok(b) => b,
         Err(e) => {
@@ -59,7 +61,7 @@ pub fn run(command: Command) -> anyhow::Result<ExitCode> {
         }
     };
     #[cfg(feature = "vuln")]
-    let vulns = crate::cmd::image::vulnerability_report(&vulns, &sbom.packages);
+    let vulns = crate::cmd::image::vulnerability_report(&vulns, &suppressions, &sbom.packages);
     let report = SbomReport {
         source: &name,
         packages: &sbom.packages,

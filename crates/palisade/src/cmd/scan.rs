@@ -48,18 +48,19 @@ pub struct Args {
     #[arg(required = true, value_name = "PATH")]
     pub paths: Vec<String>,
     /// Output format.
-    #[arg(long, short = 'f', value_enum, default_value_t = Format::Table)]
+    #[arg(long, short = 'f', value_enum, default_value_t = Format::Table, env = "PALISADE_FORMAT")]
     pub format: Format,
     /// Write the report to FILE instead of stdout.
     #[arg(long, short = 'o', value_name = "FILE")]
     pub output: Option<PathBuf>,
     /// Exit with status 1 when a finding has this severity or higher.
-    #[arg(long, value_name = "SEVERITY")]
+    #[arg(long, value_name = "SEVERITY", env = "PALISADE_FAIL_ON")]
     pub fail_on: Option<Severity>,
     /// Report only findings of this severity or higher.
-    #[arg(long, value_name = "SEVERITY")]
+    #[arg(long, value_name = "SEVERITY", env = "PALISADE_MIN_SEVERITY")]
     pub min_severity: Option<Severity>,
-    /// Policy configuration (check selection, severities, exceptions).
+    /// Policy configuration (check selection, severities, exceptions) [default: ./palisade.yaml
+    /// or ./.palisade.yaml when present].
     #[arg(long, short = 'c', value_name = "FILE", env = "PALISADE_CONFIG")]
     pub config: Option<PathBuf>,
     /// Run only these checks (IDs or names; repeatable or comma-separated).
@@ -106,7 +107,8 @@ pub struct Args {
 /// (palisade-analysis), then the report.
 pub fn run(args: Args) -> anyhow::Result<ExitCode> {
     let catalog = Catalog::builtin();
-    let config = load_config(args.config.as_deref(), &catalog)?;
+    let config_path = crate::config_file::discover(args.config.as_deref());
+    let config = load_config(config_path.as_deref(), &catalog)?;
     let mut engine = config.engine_options(Some(crate::cmd::today_or(args.today)));
     for id in args.only.iter().chain(&args.skip) {
         if catalog.get(id).is_none() && !config.custom_checks.iter().any(|c| &c.id == id) {
@@ -257,18 +259,13 @@ fn collect_image_facts(
         .as_deref()
         .and_then(std::path::Path::parent)
         .unwrap_or(std::path::Path::new("."));
-    let db = match palisade_vulndb::resolve_db_path(args.db.as_deref()) {
-        Ok(path) => match palisade_vulndb::VulnDb::open_existing(&path) {
-            Ok(db) => Some(db),
-            Err(e) => {
-                eprintln_safe!(
-                    "palisade: warning: no vulnerability matching ({e}); run `palisade db import` first"
-                );
-                None
-            }
-        },
+    let db = match crate::vuln_db::open_for_matching(args.db.as_deref()) {
+        Ok((_, db)) => Some(db),
         Err(e) => {
-            eprintln_safe!("palisade: warning: no vulnerability matching ({e})");
+            eprintln_safe!(
+                "palisade: warning: no vulnerability matching ({}); run `palisade db import` first",
+                e.reason
+            );
             None
         }
     };

@@ -11,7 +11,12 @@
 //!   "database": "/path/vuln.db",           // when a path was resolved
 //!   "reason": "…",                         // only when unavailable
 //!   "fail_on": "high", "fixable_only": false,
-//!   "shown": 9, "hidden": 1,               // hidden = left out by --fixable-only
+//!   "min_severity": "high",               // when given
+//!   "shown": 9, "hidden": 1,               // hidden = left out by --fixable-only/--min-severity
+//!   "suppressed": [ {"id", "package", "installed_version", "severity",
+//!                    "suppressed": {"by": "ignore_file", "reason", "expires"}
+//!                                | {"by": "vex", "status", "justification", "impact_statement", "document"}} ],
+//!   "expired_ignores": [ {"id", "reason", "expires", "package"} ],   // no longer applied
 //!   "counts": {"critical": 0, "high": 3, "medium": 0, "low": 0, "info": 0, "unknown": 6},
 //!   "notorious": 1, "failed": true,        // failed = exit status 1 under --fail-on
 //!   "stats": { …matcher counters… }
@@ -148,20 +153,73 @@ pub fn table(report: &VulnReport) -> String {
         let _ = write!(out, ", {} notorious", report.notorious);
     }
     if report.hidden > 0 {
-        let _ = write!(
-            out,
-            "; {} without a fix not shown (--fixable-only)",
-            report.hidden
-        );
+        let why = match (report.fixable_only, report.min_severity) {
+            (true, Some(s)) => {
+                format!("without a fix or below {s} (--fixable-only, --min-severity)")
+            }
+            (false, Some(s)) => format!("below {s} (--min-severity)"),
+            _ => "without a fix (--fixable-only)".into(),
+        };
+        let _ = write!(out, "; {} {why} not shown", report.hidden);
+    }
+    if !report.suppressed.is_empty() {
+        let _ = write!(out, "; {} accepted (listed below)", report.suppressed.len());
     }
     let _ = writeln!(
         out,
         "   [database {}]",
         report.database.as_deref().unwrap_or("?")
     );
-    if report.vulnerabilities.is_empty() {
-        return out;
+    if !report.vulnerabilities.is_empty() {
+        out.push_str(&shown_table(report));
     }
+    if !report.suppressed.is_empty() {
+        out.push_str(&suppressed_table(report));
+    }
+    out
+}
+
+/// The accepted vulnerabilities, each with who accepted it and why.
+fn suppressed_table(report: &VulnReport) -> String {
+    use palisade_vuln::Suppression;
+    let mut rows: Vec<Vec<String>> = vec![
+        ["ACCEPTED", "PACKAGE", "INSTALLED", "BY", "WHY"]
+            .map(String::from)
+            .to_vec(),
+    ];
+    for s in &report.suppressed {
+        let (by, why) = match &s.suppressed {
+            Suppression::IgnoreFile { reason, expires } => {
+                (format!("ignore file (until {expires})"), reason.clone())
+            }
+            Suppression::Vex {
+                status,
+                justification,
+                impact_statement,
+                ..
+            } => (
+                format!("VEX {}", status.as_str()),
+                [justification.as_deref(), impact_statement.as_deref()]
+                    .into_iter()
+                    .flatten()
+                    .collect::<Vec<_>>()
+                    .join(": "),
+            ),
+        };
+        rows.push(vec![
+            s.id.clone(),
+            s.package.clone(),
+            s.installed_version.clone(),
+            by,
+            why,
+        ]);
+    }
+    columns(&rows)
+}
+
+/// The shown vulnerabilities.
+fn shown_table(report: &VulnReport) -> String {
+    let mut out = String::new();
     let any_notorious = report.notorious > 0;
     let mut rows: Vec<Vec<String>> = Vec::new();
     let mut header: Vec<String> = ["SEVERITY", "ID", "PACKAGE", "INSTALLED", "FIXED", "ALIASES"]
