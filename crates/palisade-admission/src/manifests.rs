@@ -12,11 +12,11 @@ use serde::Serialize;
 
 use crate::manifests_k8s::{
     Capabilities, ClientConfig, ConfigMapVolume, Container, ContainerPort,
-    ContainerSecurityContext, Data, DeploymentSpec, Empty, HttpGet, Labels, Metadata,
-    NamespaceSelector, Noted, Object, PodMetadata, PodSecurityContext, PodSpec, PodTemplate, Probe,
-    Quantities, Requirement, Resources, Rule, SeccompProfile, SecretVolume, Selector,
-    ServiceAccount, ServicePort, ServiceReference, ServiceSpec, Spec, Volume, VolumeMount, Webhook,
-    Webhooks, flow,
+    ContainerSecurityContext, Data, DeploymentSpec, EgressRule, Empty, HttpGet, IngressRule,
+    Labels, Metadata, NamespaceLabels, NamespaceSelector, NetworkPolicySpec, Noted, Object, Peer,
+    PodMetadata, PodSecurityContext, PodSpec, PodTemplate, PolicyPort, Probe, Quantities,
+    Requirement, Resources, Rule, SeccompProfile, SecretVolume, Selector, ServiceAccount,
+    ServicePort, ServiceReference, ServiceSpec, Spec, Volume, VolumeMount, Webhook, Webhooks, flow,
 };
 
 /// `failurePolicy` of the webhook.
@@ -94,6 +94,8 @@ pub struct ManifestOptions {
     pub config: Option<String>,
     /// More namespaces to exclude through the namespaceSelector.
     pub exclude_namespaces: Vec<String>,
+    /// The team that runs the webhook (`palisade.dev/owner` on its namespace and objects).
+    pub owner: String,
 }
 
 impl Default for ManifestOptions {
@@ -110,6 +112,7 @@ impl Default for ManifestOptions {
             tls: None,
             config: None,
             exclude_namespaces: Vec::new(),
+            owner: "platform-security".into(),
         }
     }
 }
@@ -153,20 +156,26 @@ pub fn render(o: &ManifestOptions) -> Result<String, ManifestError> {
     let b64 = |s: &str| base64::engine::general_purpose::STANDARD.encode(s.as_bytes());
     let tls_secret = format!("{}-tls", o.name);
     let config_map = format!("{}-config", o.name);
+    if o.owner.trim().is_empty() {
+        return Err(ManifestError("owner must not be empty".into()));
+    }
     let labels = Labels {
         name: Some(&o.name),
         component: Some("admission-webhook"),
         part_of: Some("palisade"),
+        owner: Some(&o.owner),
     };
     let by_name = Labels {
         name: Some(&o.name),
         component: None,
         part_of: None,
+        owner: None,
     };
     let metadata = |name| Metadata {
         name,
         namespace: Some(&o.namespace),
         labels,
+        annotations: BTreeMap::new(),
     };
     let mut docs: Vec<Document<'_>> = vec![
         Document::Namespace(Object {
@@ -179,7 +188,9 @@ pub fn render(o: &ManifestOptions) -> Result<String, ManifestError> {
                     name: None,
                     component: None,
                     part_of: Some("palisade"),
+                    owner: Some(&o.owner),
                 },
+                annotations: BTreeMap::new(),
             },
             body: Empty {},
         }),
@@ -267,6 +278,7 @@ pub fn render(o: &ManifestOptions) -> Result<String, ManifestError> {
             spec: PodSpec {
                 service_account_name: &o.name,
                 automount_service_account_token: false,
+                host_users: false,
                 security_context: PodSecurityContext {
                     run_as_non_root: true,
                     run_as_user: 65532,
@@ -328,6 +340,89 @@ pub fn render(o: &ManifestOptions) -> Result<String, ManifestError> {
         metadata(&o.name),
         Spec { spec: service },
     )));
+    // Ingress: the webhook port only, from anywhere (the API server's address is not known
+    // inside the cluster). Egress: DNS in kube-system, and HTTPS when a configuration may ask
+    // for registry facts (digests, signatures); nothing else.
+    let mut egress = vec![EgressRule {
+        to: vec![Peer {
+            namespace_selector: NamespaceLabels {
+                match_labels: BTreeMap::from([("kubernetes.io/metadata.name", "kube-system")]),
+            },
+        }],
+        ports: vec![
+            PolicyPort {
+                protocol: "UDP",
+                port: 53,
+            },
+            PolicyPort {
+                protocol: "TCP",
+                port: 53,
+            },
+        ],
+    }];
+    if o.config.is_some() {
+        egress.push(EgressRule {
+            to: Vec::new(),
+            ports: vec![PolicyPort {
+                protocol: "TCP",
+                port: 443,
+            }],
+        });
+    }
+    let everything = Labels {
+        name: None,
+        component: None,
+        part_of: None,
+        owner: None,
+    };
+    docs.push(Document::NetworkPolicy(Object::new(
+        "networking.k8s.io/v1",
+        "NetworkPolicy",
+        metadata("default-deny"),
+        Spec {
+            spec: NetworkPolicySpec {
+                pod_selector: Selector {
+                    match_labels: everything,
+                },
+                policy_types: serde_saphyr::FlowSeq(["Ingress", "Egress"]),
+                ingress: Vec::new(),
+                egress: Vec::new(),
+            },
+        },
+    )));
+    docs.push(Document::NetworkPolicy(Object::new(
+        "networking.k8s.io/v1",
+        "NetworkPolicy",
+        Metadata {
+            annotations: BTreeMap::from([
+                ("palisade.dev/ignore", "PAL-069"),
+                (
+                    "palisade.dev/ignore-reason",
+                    if o.config.is_some() {
+                        "the API server calls the webhook from the control plane, outside the pod network, at an address the cluster does not know (only the webhook port is open); image policies need HTTPS to registries wherever they are (only port 443)"
+                    } else {
+                        "the API server calls the webhook from the control plane, outside the pod network, at an address the cluster does not know; only the webhook port is open"
+                    },
+                ),
+            ]),
+            ..metadata(&o.name)
+        },
+        Spec {
+            spec: NetworkPolicySpec {
+                pod_selector: Selector {
+                    match_labels: by_name,
+                },
+                policy_types: serde_saphyr::FlowSeq(["Ingress", "Egress"]),
+                ingress: vec![IngressRule {
+                    ports: vec![PolicyPort {
+                        protocol: "TCP",
+                        port: o.port,
+                    }],
+                }],
+                egress,
+            },
+        },
+    )));
     let excluded = std::iter::once(o.namespace.as_str())
         .chain(o.exclude_namespaces.iter().map(String::as_str));
     docs.push(Document::Webhook(Object {
@@ -337,6 +432,7 @@ pub fn render(o: &ManifestOptions) -> Result<String, ManifestError> {
             name: &o.name,
             namespace: None,
             labels,
+            annotations: BTreeMap::new(),
         },
         body: Webhooks {
             webhooks: vec![Webhook {
@@ -399,6 +495,7 @@ enum Document<'a> {
     Data(Object<'a, Data>),
     Deployment(Object<'a, Spec<DeploymentSpec<'a>>>),
     Service(Object<'a, Spec<ServiceSpec<'a>>>),
+    NetworkPolicy(Object<'a, Spec<NetworkPolicySpec<'a>>>),
     Webhook(Object<'a, Webhooks<'a>>),
 }
 
@@ -441,6 +538,7 @@ mod tests {
         out.extend(inv.config_maps.iter().map(|o| (*o.raw).clone()));
         out.extend(inv.workloads.iter().map(|o| (*o.raw).clone()));
         out.extend(inv.services.iter().map(|o| (*o.raw).clone()));
+        out.extend(inv.network_policies.iter().map(|o| (*o.raw).clone()));
         out.extend(inv.others.iter().map(|o| (*o.raw).clone()));
         out
     }
@@ -576,6 +674,73 @@ mod tests {
             .map(|f| format!("{} {}", f.check_id, f.message))
             .collect();
         assert!(serious.is_empty(), "{serious:?}");
+    }
+
+    /// Every finding of the default manifests, pinned by digest: none but the one reasoned
+    /// exception (the webhook port open to the control plane), with or without a config.
+    #[test]
+    fn pinned_manifests_have_no_findings_and_egress_only_as_needed() {
+        for config in [None, Some("checks: {}\n".to_string())] {
+            let text = render(&ManifestOptions {
+                image: "registry.example/palisade@sha256:0000000000000000000000000000000000000000000000000000000000000000".into(),
+                config: config.clone(),
+                ..ManifestOptions::default()
+            })
+            .unwrap();
+            let inv = palisade_ingest::ingest_str("manifests.yaml", &text).inventory;
+            let outcome = Engine::builtin().run(&inv);
+            let all: Vec<_> = outcome
+                .findings
+                .iter()
+                .map(|f| format!("{} {}", f.check_id, f.message))
+                .collect();
+            assert!(all.is_empty(), "{all:?}");
+            let suppressed: Vec<_> = outcome
+                .suppressed
+                .iter()
+                .map(|s| s.finding.check_id.to_string())
+                .collect();
+            // The ingress rule, and with a configuration the HTTPS egress rule.
+            let want: &[&str] = if config.is_some() {
+                &["PAL-069", "PAL-069"]
+            } else {
+                &["PAL-069"]
+            };
+            assert_eq!(suppressed, want);
+            let docs = docs(&text);
+            let webhook_policy = docs
+                .iter()
+                .find(|d| {
+                    d["kind"] == "NetworkPolicy" && d["metadata"]["name"] == "palisade-admission"
+                })
+                .unwrap();
+            let egress_ports: Vec<u64> = webhook_policy["spec"]["egress"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .flat_map(|r| {
+                    r["ports"]
+                        .as_array()
+                        .unwrap()
+                        .iter()
+                        .map(|p| p["port"].as_u64().unwrap())
+                })
+                .collect();
+            let want: &[u64] = if config.is_some() {
+                &[53, 53, 443]
+            } else {
+                &[53, 53]
+            };
+            assert_eq!(egress_ports, want);
+            assert_eq!(
+                find(&docs, "Deployment")["spec"]["template"]["spec"]["hostUsers"],
+                false
+            );
+            assert_eq!(
+                find(&docs, "Namespace")["metadata"]["labels"]["palisade.dev/owner"],
+                "platform-security"
+            );
+        }
     }
 
     #[test]

@@ -72,6 +72,9 @@ pub(crate) struct Metadata<'a> {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub namespace: Option<&'a str>,
     pub labels: Labels<'a>,
+    /// Annotations (reasoned exceptions of our own checks).
+    #[serde(skip_serializing_if = "BTreeMap::is_empty")]
+    pub annotations: BTreeMap<&'static str, &'static str>,
 }
 
 /// The `app.kubernetes.io/*` labels the objects carry.
@@ -92,6 +95,9 @@ pub(crate) struct Labels<'a> {
         skip_serializing_if = "Option::is_none"
     )]
     pub part_of: Option<&'static str>,
+    /// The team that runs it (`palisade.dev/owner`).
+    #[serde(rename = "palisade.dev/owner", skip_serializing_if = "Option::is_none")]
+    pub owner: Option<&'a str>,
 }
 
 /// The body of a Namespace.
@@ -153,6 +159,8 @@ pub(crate) struct PodMetadata<'a> {
 pub(crate) struct PodSpec<'a> {
     pub service_account_name: &'a str,
     pub automount_service_account_token: bool,
+    /// `false`: the pod runs in its own user namespace (root inside is not root outside).
+    pub host_users: bool,
     pub security_context: PodSecurityContext,
     pub containers: Vec<Container<'a>>,
     pub volumes: Vec<Volume<'a>>,
@@ -358,4 +366,49 @@ pub(crate) struct Rule<'a> {
     pub operations: FlowSeq<[&'static str; 2]>,
     pub resources: Flow<'a>,
     pub scope: &'static str,
+}
+
+/// The body of a NetworkPolicy.
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+pub(crate) struct NetworkPolicySpec<'a> {
+    pub pod_selector: Selector<'a>,
+    pub policy_types: FlowSeq<[&'static str; 2]>,
+    pub ingress: Vec<IngressRule>,
+    pub egress: Vec<EgressRule<'a>>,
+}
+
+/// An ingress rule from any source to these ports.
+#[derive(Serialize)]
+pub(crate) struct IngressRule {
+    pub ports: Vec<PolicyPort>,
+}
+
+/// An egress rule: to these peers (none: anywhere) on these ports.
+#[derive(Serialize)]
+pub(crate) struct EgressRule<'a> {
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub to: Vec<Peer<'a>>,
+    pub ports: Vec<PolicyPort>,
+}
+
+/// A peer selected by namespace.
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+pub(crate) struct Peer<'a> {
+    pub namespace_selector: NamespaceLabels<'a>,
+}
+
+/// `matchLabels` of a namespace selector.
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+pub(crate) struct NamespaceLabels<'a> {
+    pub match_labels: BTreeMap<&'static str, &'a str>,
+}
+
+/// A port of a rule.
+#[derive(Serialize)]
+pub(crate) struct PolicyPort {
+    pub protocol: &'static str,
+    pub port: u16,
 }

@@ -157,6 +157,10 @@ pub struct ManifestArgs {
     /// Namespaces the webhook never sees (repeatable; its own namespace always).
     #[arg(long = "exclude-namespace", value_name = "NAMESPACE")]
     pub exclude_namespaces: Vec<String>,
+    /// The team that runs the webhook: the `palisade.dev/owner` label of its namespace and
+    /// objects.
+    #[arg(long, value_name = "TEAM", default_value = "platform-security")]
+    pub owner: String,
     /// PEM CA certificate for caBundle (the CA that signed the serving certificate).
     #[arg(long, value_name = "FILE", conflicts_with = "generate_certs")]
     pub ca_bundle: Option<PathBuf>,
@@ -384,6 +388,7 @@ fn print_manifests(a: ManifestArgs) -> anyhow::Result<ExitCode> {
         },
         config,
         exclude_namespaces: a.exclude_namespaces,
+        owner: a.owner,
     };
     if let Some(dir) = &a.generate_certs {
         let dns = manifests::service_dns_name(&options.name, &options.namespace);
