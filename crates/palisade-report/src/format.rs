@@ -9,6 +9,7 @@ use crate::{ScanReport, TableOptions};
 #[cfg_attr(feature = "clap", derive(clap::ValueEnum))]
 pub enum Format {
     /// Human-readable table.
+    #[cfg_attr(feature = "clap", value(alias = "text", alias = "txt"))]
     Table,
     /// JSON (schema palisade.dev/scan-report/v1, see docs/output.md).
     Json,

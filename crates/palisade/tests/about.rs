@@ -274,3 +274,44 @@ fn configuration_is_discovered_and_flags_come_from_the_environment() {
     let sarif: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
     assert_eq!(sarif["version"], "2.1.0");
 }
+
+/// Every command that prints a report takes `-f/--format` (the human format is `table`
+/// everywhere, `txt` and `text` accepted) and `-o/--output FILE`, which writes exactly what
+/// stdout would have shown.
+#[test]
+fn every_report_command_takes_format_and_output() {
+    let demo = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../examples/demo-cluster");
+    let demo = demo.to_str().unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let commands: Vec<Vec<&str>> = vec![
+        vec!["scan", demo],
+        vec!["rbac", "who-can", "get", "secrets", demo],
+        vec!["rbac", "risky", demo],
+        vec!["risk", demo],
+        vec!["inventory", demo],
+        vec!["netpol", "reach", demo],
+        vec!["netpol", "exposure", demo],
+        vec!["checks", "list"],
+        vec!["version"],
+    ];
+    for command in commands {
+        for format in ["table", "txt", "text", "json"] {
+            let mut args = command.clone();
+            args.extend(["--format", format]);
+            let (code, stdout, err) = palisade(&args).env("NO_COLOR", "1").run();
+            assert!(code == 0 || code == 1, "{args:?}: {err}");
+            let file = dir.path().join("out");
+            let mut to_file = args.clone();
+            to_file.extend(["-o", file.to_str().unwrap()]);
+            let (code2, nothing, err) = palisade(&to_file).env("NO_COLOR", "1").run();
+            assert_eq!(code2, code, "{to_file:?}: {err}");
+            assert_eq!(nothing, "", "{to_file:?} writes the file, not stdout");
+            let written = std::fs::read_to_string(&file).unwrap();
+            assert_eq!(written, stdout, "{to_file:?}");
+            if format == "json" {
+                serde_json::from_str::<serde_json::Value>(&written)
+                    .unwrap_or_else(|e| panic!("{args:?}: {e}"));
+            }
+        }
+    }
+}

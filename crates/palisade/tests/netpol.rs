@@ -536,7 +536,10 @@ fn reach_group_classes_lists_one_line_per_class_pair_with_its_members() {
 
     let (code, _, err) = reach(&["--group", "classes", "--format", "csv"]).run();
     assert_eq!(code, 2);
-    assert!(err.contains("--group classes writes txt or json"), "{err}");
+    assert!(
+        err.contains("--group classes writes table or json"),
+        "{err}"
+    );
     let (code, _, err) = reach(&["--group", "classes", "--focus", "shop/web"]).run();
     assert_eq!(code, 2, "{err}");
 }

@@ -11,6 +11,7 @@ use serde::Serialize;
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
 pub enum Format {
     /// Lines of text.
+    #[value(alias = "text", alias = "txt")]
     Table,
     /// JSON.
     Json,
@@ -25,6 +26,9 @@ pub struct Args {
     /// Output format.
     #[arg(long, short = 'f', value_enum, default_value_t = Format::Table)]
     pub format: Format,
+    /// Write to FILE instead of stdout.
+    #[arg(long, short = 'o', value_name = "FILE")]
+    pub output: Option<std::path::PathBuf>,
     /// Vulnerability database to describe (default: as every command finds it).
     #[cfg(feature = "vuln")]
     #[arg(long, value_name = "FILE", env = "PALISADE_DB")]
@@ -171,8 +175,11 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
         vulnerability_db,
     };
     match args.format {
-        Format::Table => crate::output::emit_text(&render(&about), None)?,
-        Format::Json => println!("{}", serde_json::to_string_pretty(&about)?),
+        Format::Table => crate::output::emit_text(&render(&about), args.output.as_ref())?,
+        Format::Json => crate::output::emit(
+            &(serde_json::to_string_pretty(&about)? + "\n"),
+            args.output.as_ref(),
+        )?,
     }
     Ok(ExitCode::SUCCESS)
 }

@@ -117,7 +117,8 @@ pub struct ChangeArgs {
 /// Output formats.
 #[derive(clap::ValueEnum, Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Format {
-    /// Human-readable text.
+    /// Human-readable text (`text` and `txt` are accepted too).
+    #[value(name = "table", alias = "text", alias = "txt")]
     Text,
     /// JSON.
     Json,

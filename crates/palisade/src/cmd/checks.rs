@@ -10,6 +10,7 @@ use palisade_checks::{Catalog, CheckDef};
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
 pub enum Format {
     /// Table for terminals.
+    #[value(alias = "text", alias = "txt")]
     Table,
     /// JSON array of check definitions.
     Json,
@@ -28,36 +29,45 @@ pub enum Command {
         /// Output format.
         #[arg(long, short = 'f', value_enum, default_value_t = Format::Table)]
         format: Format,
+        /// Write to FILE instead of stdout.
+        #[arg(long, short = 'o', value_name = "FILE")]
+        output: Option<std::path::PathBuf>,
     },
     /// Show one check in full.
     Show {
         /// Check ID or name.
         id: String,
+        /// Write to FILE instead of stdout.
+        #[arg(long, short = 'o', value_name = "FILE")]
+        output: Option<std::path::PathBuf>,
     },
 }
 
 /// Runs `palisade checks`.
 pub fn run(cmd: Command) -> anyhow::Result<ExitCode> {
     let catalog = Catalog::builtin();
-    let text = match cmd {
-        Command::List { format } => match format {
-            Format::Json => {
-                let mut s = serde_json::to_string_pretty(catalog.checks())?;
-                s.push('\n');
-                s
-            }
-            Format::Markdown => markdown(&catalog),
-            Format::Table => table(&catalog),
-        },
-        Command::Show { id } => {
+    let (text, output) = match cmd {
+        Command::List { format, output } => {
+            let text = match format {
+                Format::Json => {
+                    let mut s = serde_json::to_string_pretty(catalog.checks())?;
+                    s.push('\n');
+                    s
+                }
+                Format::Markdown => markdown(&catalog),
+                Format::Table => table(&catalog),
+            };
+            (text, output)
+        }
+        Command::Show { id, output } => {
             let Some(c) = catalog.get(&id) else {
                 anyhow::bail!("unknown check {id:?} (see `palisade checks list`)");
             };
-            show(c)
+            (show(c), output)
         }
     };
     // The built-in catalog only: our own text.
-    crate::output::emit(&text, None)?;
+    crate::output::emit(&text, output.as_ref())?;
     Ok(ExitCode::SUCCESS)
 }
 

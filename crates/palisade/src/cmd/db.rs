@@ -13,6 +13,7 @@ use crate::exit;
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
 pub enum Format {
     /// Human-readable text.
+    #[value(alias = "text", alias = "txt")]
     Table,
     /// JSON.
     Json,
@@ -46,6 +47,9 @@ pub enum DbCommand {
         /// Output format.
         #[arg(long, short = 'f', value_enum, default_value_t = Format::Table)]
         format: Format,
+        /// Write to FILE instead of stdout.
+        #[arg(long, short = 'o', value_name = "FILE")]
+        output: Option<PathBuf>,
     },
     /// Download OSV zips (or single data files) over HTTPS and import them. Without --url:
     /// osv.dev's all.zip of every default ecosystem (or those given with --ecosystem).
@@ -159,12 +163,17 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
             crate::output::emit_text(&text, None)?;
             Ok(finish(&report))
         }
-        DbCommand::Status { format } => {
+        DbCommand::Status { format, output } => {
             let db = VulnDb::open_existing(&path)?;
             let status = db.status()?;
             match format {
-                Format::Table => crate::output::emit_text(&render_status(&status), None)?,
-                Format::Json => println!("{}", serde_json::to_string_pretty(&status)?),
+                Format::Table => {
+                    crate::output::emit_text(&render_status(&status), output.as_ref())?
+                }
+                Format::Json => crate::output::emit(
+                    &(serde_json::to_string_pretty(&status)? + "\n"),
+                    output.as_ref(),
+                )?,
             }
             Ok(ExitCode::SUCCESS)
         }

@@ -17,6 +17,7 @@ use crate::exit;
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
 pub enum Format {
     /// Human-readable summary.
+    #[value(alias = "text", alias = "txt")]
     Table,
     /// JSON document.
     Json,
@@ -40,6 +41,9 @@ pub struct VerifyArgs {
     /// Output format.
     #[arg(long, short = 'f', value_enum, default_value_t = Format::Table)]
     pub format: Format,
+    /// Write to FILE instead of stdout.
+    #[arg(long, short = 'o', value_name = "FILE")]
+    pub output: Option<PathBuf>,
     /// Registry access.
     #[command(flatten)]
     pub registry: crate::registry_args::RegistryArgs,
@@ -66,6 +70,9 @@ pub struct SignArgs {
     /// Output format.
     #[arg(long, short = 'f', value_enum, default_value_t = Format::Table)]
     pub format: Format,
+    /// Write to FILE instead of stdout.
+    #[arg(long, short = 'o', value_name = "FILE")]
+    pub output: Option<PathBuf>,
     /// Registry access.
     #[command(flatten)]
     pub registry: crate::registry_args::RegistryArgs,
@@ -170,7 +177,7 @@ pub fn run_verify(args: VerifyArgs) -> anyhow::Result<ExitCode> {
         Format::Json => serde_json::to_string_pretty(&report)? + "\n",
         Format::Table => verify_table(&report),
     };
-    crate::output::emit_for(&text, None, args.format == Format::Table)?;
+    crate::output::emit_for(&text, args.output.as_ref(), args.format == Format::Table)?;
     Ok(if verified {
         ExitCode::SUCCESS
     } else {
@@ -266,13 +273,16 @@ pub fn run_sign(args: SignArgs) -> anyhow::Result<ExitCode> {
         }
     };
     match args.format {
-        Format::Json => println!("{}", serde_json::to_string_pretty(&outcome)?),
+        Format::Json => crate::output::emit(
+            &(serde_json::to_string_pretty(&outcome)? + "\n"),
+            args.output.as_ref(),
+        )?,
         Format::Table => crate::output::emit_text(
             &format!(
                 "signed {}@{} with key {} ({})\n",
                 outcome.repository, outcome.digest, outcome.key_fingerprint, outcome.location
             ),
-            None,
+            args.output.as_ref(),
         )?,
     }
     Ok(ExitCode::SUCCESS)

@@ -1,6 +1,7 @@
 //! `palisade inventory`: every workload with its images, service account, exposure, owner and
 //! deploy-and-forget signals, plus counts per namespace and registry.
 
+use std::path::PathBuf;
 use std::process::ExitCode;
 
 use clap::Args;
@@ -21,6 +22,9 @@ pub struct InventoryArgs {
     /// Output format.
     #[arg(long, short = 'f', value_enum, default_value_t = Format::Table)]
     pub format: Format,
+    /// Write to FILE instead of stdout.
+    #[arg(long, short = 'o', value_name = "FILE")]
+    pub output: Option<PathBuf>,
 }
 
 /// Runs `palisade inventory`.
@@ -29,6 +33,6 @@ pub fn run(args: InventoryArgs) -> anyhow::Result<ExitCode> {
     let report = inventory_report(&inv, &ExternalFacts::default());
     let text = render::render(&report, args.format)?;
     let for_people = args.format == Format::Table;
-    crate::output::emit_for(&with_newline(text), None, for_people)?;
+    crate::output::emit_for(&with_newline(text), args.output.as_ref(), for_people)?;
     Ok(finish(input_errors, ExitCode::SUCCESS))
 }

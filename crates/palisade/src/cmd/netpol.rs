@@ -7,6 +7,7 @@
 //! invalid part (see docs/network-policy.md).
 
 use std::io::{BufRead, Read};
+use std::path::PathBuf;
 use std::process::ExitCode;
 
 use anyhow::{Context, bail};
@@ -56,6 +57,9 @@ pub struct ReachArgs {
     /// Output format.
     #[arg(long, short = 'f', value_enum, default_value_t = GraphFormat::Txt)]
     pub format: GraphFormat,
+    /// Write to FILE instead of stdout.
+    #[arg(long, short = 'o', value_name = "FILE")]
+    pub output: Option<PathBuf>,
     /// Only connections from or to this workload (NAMESPACE/NAME or NAMESPACE/KIND/NAME).
     #[arg(long, value_name = "NAMESPACE/NAME")]
     pub focus: Option<String>,
@@ -92,6 +96,9 @@ pub struct CanArgs {
     /// Output format.
     #[arg(long, short = 'f', value_enum, default_value_t = Format::Txt)]
     pub format: Format,
+    /// Write to FILE instead of stdout.
+    #[arg(long, short = 'o', value_name = "FILE")]
+    pub output: Option<PathBuf>,
 }
 
 /// `palisade netpol exposure`.
@@ -103,6 +110,9 @@ pub struct ExposureArgs {
     /// Output format.
     #[arg(long, short = 'f', value_enum, default_value_t = Format::Txt)]
     pub format: Format,
+    /// Write to FILE instead of stdout.
+    #[arg(long, short = 'o', value_name = "FILE")]
+    pub output: Option<PathBuf>,
 }
 
 /// `palisade netpol diff`.
@@ -115,6 +125,9 @@ pub struct DiffArgs {
     /// Output format.
     #[arg(long, short = 'f', value_enum, default_value_t = GraphFormat::Txt)]
     pub format: GraphFormat,
+    /// Write to FILE instead of stdout.
+    #[arg(long, short = 'o', value_name = "FILE")]
+    pub output: Option<PathBuf>,
     /// Refuse to list more changed connections than this (bounds memory).
     #[arg(long, value_name = "N", default_value_t = 2_000_000)]
     pub max_changes: u64,
@@ -132,6 +145,9 @@ pub struct GenerateArgs {
     /// Do not add the egress rule to the cluster DNS (kube-system, k8s-app=kube-dns, port 53).
     #[arg(long)]
     pub no_dns: bool,
+    /// Write to FILE instead of stdout.
+    #[arg(long, short = 'o', value_name = "FILE")]
+    pub output: Option<PathBuf>,
     /// Files or directories with the workloads the flows refer to; `-` = stdin.
     #[arg(required = true, value_name = "PATH")]
     pub paths: Vec<String>,
@@ -165,9 +181,9 @@ pub fn run(args: NetpolArgs) -> anyhow::Result<ExitCode> {
             };
             if a.group == Some(Grouping::Classes) {
                 if !matches!(a.format, GraphFormat::Txt | GraphFormat::Json) {
-                    bail!("--group classes writes txt or json");
+                    bail!("--group classes writes table or json");
                 }
-                output::emit_with(None, |w| writer.write_grouped(a.format, w))?;
+                output::emit_with(a.output.as_ref(), |w| writer.write_grouped(a.format, w))?;
                 return Ok(finish(input_errors, ExitCode::SUCCESS));
             }
             let rows = listing.row_count();
@@ -179,11 +195,11 @@ pub fn run(args: NetpolArgs) -> anyhow::Result<ExitCode> {
             }
             match a.format {
                 GraphFormat::Txt | GraphFormat::Csv | GraphFormat::Json => {
-                    output::emit_with(None, |w| writer.write(a.format, w))?;
+                    output::emit_with(a.output.as_ref(), |w| writer.write(a.format, w))?;
                 }
                 GraphFormat::Dot | GraphFormat::Svg => {
                     let connectivity = analysis.connectivity(&reach, focus);
-                    output::emit(&render::reach(&connectivity, a.format)?, None)?;
+                    output::emit(&render::reach(&connectivity, a.format)?, a.output.as_ref())?;
                 }
             }
             Ok(finish(input_errors, ExitCode::SUCCESS))
@@ -201,7 +217,7 @@ pub fn run(args: NetpolArgs) -> anyhow::Result<ExitCode> {
                 .with_context(|| format!("DST {}", a.dst))?;
             let verdict = analysis.can(src, dst, port, protocol)?;
             let text = with_newline(render::can(&verdict, a.format)?);
-            output::emit_for(&text, None, a.format == Format::Txt)?;
+            output::emit_for(&text, a.output.as_ref(), a.format == Format::Txt)?;
             let status = if verdict.allowed {
                 ExitCode::SUCCESS
             } else {
@@ -216,7 +232,7 @@ pub fn run(args: NetpolArgs) -> anyhow::Result<ExitCode> {
             let reach = analysis.reachability();
             let exposure = analysis.exposure(&reach);
             let text = with_newline(render::exposure(&exposure, a.format)?);
-            output::emit_for(&text, None, a.format == Format::Txt)?;
+            output::emit_for(&text, a.output.as_ref(), a.format == Format::Txt)?;
             Ok(finish(input_errors, ExitCode::SUCCESS))
         }
         NetpolCommand::Diff(a) => {
@@ -226,7 +242,7 @@ pub fn run(args: NetpolArgs) -> anyhow::Result<ExitCode> {
             print_diagnostics(&d.old_diagnostics);
             print_diagnostics(&d.new_diagnostics);
             let for_people = a.format == GraphFormat::Txt;
-            output::emit_for(&render::diff(&d, a.format)?, None, for_people)?;
+            output::emit_for(&render::diff(&d, a.format)?, a.output.as_ref(), for_people)?;
             Ok(finish(old_errors || new_errors, ExitCode::SUCCESS))
         }
         NetpolCommand::Generate(a) => {
@@ -251,7 +267,7 @@ pub fn run(args: NetpolArgs) -> anyhow::Result<ExitCode> {
                     names.join(", ")
                 );
             }
-            output::emit(&render::generated(&generated)?, None)?;
+            output::emit(&render::generated(&generated)?, a.output.as_ref())?;
             Ok(finish(input_errors, ExitCode::SUCCESS))
         }
     }

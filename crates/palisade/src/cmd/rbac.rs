@@ -7,6 +7,7 @@
 //! Without `-n`, the question is asked cluster-wide (cluster-scoped resources, or all namespaces
 //! at once), which only ClusterRoleBindings answer — as `kubectl auth can-i --all-namespaces`.
 
+use std::path::PathBuf;
 use std::process::ExitCode;
 
 use anyhow::Context;
@@ -84,6 +85,9 @@ pub struct WhoCanArgs {
     /// Output format.
     #[arg(long, short = 'f', value_enum, default_value_t = Format::Table)]
     pub format: Format,
+    /// Write to FILE instead of stdout.
+    #[arg(long, short = 'o', value_name = "FILE")]
+    pub output: Option<PathBuf>,
 }
 
 /// `palisade rbac can`.
@@ -101,6 +105,9 @@ pub struct CanArgs {
     /// Output format.
     #[arg(long, short = 'f', value_enum, default_value_t = Format::Table)]
     pub format: Format,
+    /// Write to FILE instead of stdout.
+    #[arg(long, short = 'o', value_name = "FILE")]
+    pub output: Option<PathBuf>,
 }
 
 /// `palisade rbac risky`.
@@ -113,6 +120,9 @@ pub struct RiskyArgs {
     /// Output format.
     #[arg(long, short = 'f', value_enum, default_value_t = Format::Table)]
     pub format: Format,
+    /// Write to FILE instead of stdout.
+    #[arg(long, short = 'o', value_name = "FILE")]
+    pub output: Option<PathBuf>,
 }
 
 fn print_rbac_diagnostics(idx: &RbacIndex) {
@@ -140,7 +150,7 @@ pub fn run(args: RbacArgs) -> anyhow::Result<ExitCode> {
             let access = idx.who_can(&request);
             output::emit_for(
                 &with_newline(render::who_can(&request, &access, &idx, a.format)?),
-                None,
+                a.output.as_ref(),
                 a.format == Format::Table,
             )?;
             Ok(finish(input_errors, ExitCode::SUCCESS))
@@ -156,7 +166,7 @@ pub fn run(args: RbacArgs) -> anyhow::Result<ExitCode> {
                 &with_newline(render::can(
                     &a.subject, &principal, &request, &verdict, &idx, a.format,
                 )?),
-                None,
+                a.output.as_ref(),
                 a.format == Format::Table,
             )?;
             let status = if verdict.allowed {
@@ -172,7 +182,7 @@ pub fn run(args: RbacArgs) -> anyhow::Result<ExitCode> {
             print_rbac_diagnostics(&idx);
             let risky = idx.risky(&inv);
             let text = with_newline(render::risky(&risky, &idx, a.format)?);
-            output::emit_for(&text, None, a.format == Format::Table)?;
+            output::emit_for(&text, a.output.as_ref(), a.format == Format::Table)?;
             Ok(finish(input_errors, ExitCode::SUCCESS))
         }
     }

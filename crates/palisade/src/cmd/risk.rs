@@ -7,6 +7,7 @@
 //! `ExternalFacts::with_image_facts`). The checks, RBAC and network analyses and the ranking are
 //! palisade-analysis's pipeline, the same `palisade scan` runs.
 
+use std::path::PathBuf;
 use std::process::ExitCode;
 
 use clap::Args;
@@ -30,6 +31,9 @@ pub struct RiskArgs {
     /// Output format.
     #[arg(long, short = 'f', value_enum, default_value_t = Format::Table)]
     pub format: Format,
+    /// Write to FILE instead of stdout.
+    #[arg(long, short = 'o', value_name = "FILE")]
+    pub output: Option<PathBuf>,
 }
 
 /// Runs `palisade risk`.
@@ -54,7 +58,7 @@ pub fn run(args: RiskArgs) -> anyhow::Result<ExitCode> {
     }
     crate::output::emit_for(
         &with_newline(render::ranking(&ranked, args.format)?),
-        None,
+        args.output.as_ref(),
         args.format == Format::Table,
     )?;
     let status = finish(input_errors, ExitCode::SUCCESS);

@@ -11,6 +11,7 @@ use palisade_sbom::SbomInput;
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
 pub enum Format {
     /// Human-readable summary and package table.
+    #[value(alias = "text", alias = "txt")]
     Table,
     /// The full scan as JSON (packages, facts, layers, diagnostics, vulnerabilities).
     Json,

@@ -8,6 +8,7 @@ use crate::render::table::{keep_whole, new_table};
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
 pub enum Format {
     /// Tables for people.
+    #[value(alias = "text", alias = "txt")]
     Table,
     /// One JSON document (workloads, namespace and registry counts).
     Json,

@@ -16,7 +16,8 @@ pub mod listing;
 /// Output format of `reach` and `diff`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
 pub enum GraphFormat {
-    /// One line per connection.
+    /// One line per connection (`txt` and `text` are accepted too).
+    #[value(name = "table", alias = "txt", alias = "text")]
     Txt,
     /// JSON document (format in docs/network-policy.md).
     Json,
@@ -31,7 +32,8 @@ pub enum GraphFormat {
 /// Output format of `can` and `exposure`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
 pub enum Format {
-    /// Text for people.
+    /// Text for people (`txt` and `text` are accepted too).
+    #[value(name = "table", alias = "txt", alias = "text")]
     Txt,
     /// JSON document.
     Json,

@@ -7,6 +7,7 @@ use serde::Serialize;
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
 pub enum Format {
     /// Package table (and vulnerability table).
+    #[value(alias = "text", alias = "txt")]
     Table,
     /// `{"source", "packages", "vulnerability_scan", "vulnerabilities"}` (packages are
     /// palisade-model `Package` objects).

@@ -27,6 +27,7 @@ pub fn keep_whole(t: &mut Table, columns: &[usize]) {
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
 pub enum TableOrJson {
     /// Human-readable table.
+    #[value(alias = "text", alias = "txt")]
     Table,
     /// JSON document.
     Json,

@@ -288,7 +288,7 @@ fn write_class_pairs(r: &Reach, format: GraphFormat, w: &mut dyn Write) -> io::R
             out.row(&[after.as_bytes(), b"\n"])?;
         }
         GraphFormat::Csv | GraphFormat::Dot | GraphFormat::Svg => {
-            return Err(io::Error::other("--group classes writes txt or json"));
+            return Err(io::Error::other("--group classes writes table or json"));
         }
     }
     out.finish()
