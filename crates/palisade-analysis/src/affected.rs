@@ -72,18 +72,30 @@ impl Analyses {
 ///   checks and the ranking (Services and Ingresses also give the ranking's exposure);
 /// - Role, ClusterRole, RoleBinding, ClusterRoleBinding, ServiceAccount: the RBAC index, hence the
 ///   ranking (which also reads a ServiceAccount's token automounting);
-/// - Secret, ConfigMap and every other kind: nothing more.
+/// - Secret, ConfigMap, LimitRange, HorizontalPodAutoscaler, PodDisruptionBudget: nothing more;
+/// - any other kind may hold a pod template (custom resources are analysed as workloads when
+///   they do): what a workload touches.
 pub fn affected_by(kind: &str) -> Analyses {
     let checks = Analyses::OBJECT_CHECKS | Analyses::CLUSTER_CHECKS;
+    let workload = Analyses::NETWORK_FACTS | Analyses::RISK | Analyses::IMAGE_FACTS;
     let more = if WorkloadKind::from_kind(kind).is_some() {
-        Analyses::NETWORK_FACTS | Analyses::RISK | Analyses::IMAGE_FACTS
+        workload
     } else {
         match kind {
-            "Namespace" | "Service" | "Ingress" | "NetworkPolicy" => Analyses::NETWORK_FACTS,
+            // A Knative Service is a workload as well.
+            "Service" => Analyses::NETWORK_FACTS | workload,
+            "Namespace" | "Ingress" | "NetworkPolicy" => Analyses::NETWORK_FACTS,
             "Role" | "ClusterRole" | "RoleBinding" | "ClusterRoleBinding" | "ServiceAccount" => {
                 Analyses::RBAC
             }
-            _ => Analyses::empty(),
+            "Secret"
+            | "ConfigMap"
+            | "LimitRange"
+            | "HorizontalPodAutoscaler"
+            | "PodDisruptionBudget"
+            | "ResourceQuota"
+            | "PriorityClass" => Analyses::empty(),
+            _ => workload,
         }
     };
     (checks | more).with_dependents()
@@ -104,8 +116,16 @@ mod tests {
                 "{kind}"
             );
         }
-        for kind in ["NetworkPolicy", "Namespace", "Service", "Ingress"] {
+        for kind in ["NetworkPolicy", "Namespace", "Ingress"] {
             assert_eq!(affected_by(kind), checks | network, "{kind}");
+        }
+        // Custom resources may embed pod templates (DeploymentConfig, Rollout, Knative Service).
+        for kind in ["Service", "DeploymentConfig", "Rollout", "Foo"] {
+            assert_eq!(
+                affected_by(kind),
+                checks | network | Analyses::IMAGE_FACTS,
+                "{kind}"
+            );
         }
         for kind in [
             "Role",
@@ -125,7 +145,6 @@ mod tests {
             "ConfigMap",
             "LimitRange",
             "HorizontalPodAutoscaler",
-            "Foo",
         ] {
             assert_eq!(affected_by(kind), checks, "{kind}");
         }

@@ -108,6 +108,9 @@ pub struct Analysis {
     pub top_risks: Option<Vec<TopRisk>>,
     /// Some input could not be read (an error-level diagnostic).
     pub input_errors: bool,
+    /// Kinds of the input that no built-in check analyses (custom resources and other kinds
+    /// Palisade does not model), with their object counts, by kind: never dropped silently.
+    pub unanalysed_kinds: Vec<(String, usize)>,
 }
 
 impl Analysis {
@@ -184,5 +187,20 @@ pub fn analyze_observed(
             .diagnostics
             .iter()
             .any(|d| d.level == DiagnosticLevel::Error),
+        unanalysed_kinds: unanalysed_kinds(inv),
     }
+}
+
+/// The kinds among `inv.others` that no built-in check reads, with object counts, by kind.
+fn unanalysed_kinds(inv: &Inventory) -> Vec<(String, usize)> {
+    let mut counts: BTreeMap<&str, usize> = BTreeMap::new();
+    for o in &inv.others {
+        if !palisade_checks::OTHER_KINDS_READ.contains(&o.kind.as_str()) {
+            *counts.entry(o.kind.as_str()).or_default() += 1;
+        }
+    }
+    counts
+        .into_iter()
+        .map(|(k, n)| (k.to_string(), n))
+        .collect()
 }

@@ -3,6 +3,11 @@
 use std::collections::{BTreeMap, HashMap, HashSet};
 use std::sync::{Arc, OnceLock};
 
+/// The kinds of [`palisade_model::Inventory::others`] that built-in checks read (besides the
+/// API-version checks, which read every object). Objects of other kinds there are analysed by
+/// custom checks only, and a scan says so.
+pub const OTHER_KINDS_READ: [&str; 2] = ["LimitRange", "HorizontalPodAutoscaler"];
+
 use palisade_model::api::{Container, ContainerKind};
 use palisade_model::inventory::{DEFAULT_NAMESPACE, Resource};
 use palisade_model::{Inventory, ObjectMeta, ObjectRef, Workload};

@@ -18,7 +18,7 @@ mod scope;
 mod templates;
 
 pub use catalog::{Catalog, CatalogError, CheckDef, References};
-pub use context::Ctx;
+pub use context::{Ctx, OTHER_KINDS_READ};
 pub use custom::{CustomCheck, ObjectPredicate};
 pub use engine::{Engine, EngineOptions, ScanOutcome, Suppressed};
 pub use exceptions::{

@@ -144,7 +144,21 @@ pub(crate) fn add_object(
     }
     let source = SourceLocation::new(file.clone(), item.line);
     let raw = Arc::new(value);
+    let workloads_before = inv.workloads.len();
     let result = build(inv, &kind, &api_version, &raw, source, limits.keep_raw);
+    if inv.workloads.len() > workloads_before
+        && inv.workloads[workloads_before].spec.kind == WorkloadKind::PodTemplate
+    {
+        diags.push(Diagnostic::input(
+            DiagnosticLevel::Info,
+            file.clone(),
+            item.line,
+            0,
+            format!(
+                "{kind} ({api_version}) is not a kind Palisade knows; its spec.template is a pod template, so it is analysed as a workload"
+            ),
+        ));
+    }
     let value = &*raw;
     if let Err(e) = result {
         let mut full_path = Vec::new();
@@ -204,11 +218,31 @@ fn build(
         raw,
         keep_raw,
     };
-    if let Some(wk) = WorkloadKind::from_kind(kind) {
+    let workload_kind = WorkloadKind::from_type(api_version, kind)
+        .or_else(|| WorkloadKind::from_custom_type(api_version, kind));
+    if let Some(wk) = workload_kind {
         let spec = workload_spec(wk, value, &meta)?;
         inv.workloads.push(header.make(spec));
         return Ok(());
     }
+    // Built-in kinds are read as such only in their own API group: a Calico `NetworkPolicy`
+    // (projectcalico.org) or a CRD named `Service` has other semantics.
+    let group = api_version.rsplit_once('/').map_or("", |(g, _)| g);
+    let kind = match (group, kind) {
+        ("", "Namespace" | "Service" | "ServiceAccount" | "Secret" | "ConfigMap")
+        | ("networking.k8s.io" | "extensions", "Ingress")
+        | ("networking.k8s.io" | "extensions", "NetworkPolicy")
+        | (
+            "rbac.authorization.k8s.io",
+            "Role" | "ClusterRole" | "RoleBinding" | "ClusterRoleBinding",
+        ) => kind,
+        _ if has_pod_template(value) => {
+            let spec = workload_spec(WorkloadKind::PodTemplate, value, &meta)?;
+            inv.workloads.push(header.make(spec));
+            return Ok(());
+        }
+        _ => "",
+    };
     match kind {
         "Namespace" => inv
             .namespaces
@@ -306,6 +340,13 @@ impl Header<'_> {
     }
 }
 
+/// Whether `spec.template` of an object is a pod template (has a `spec.containers` list).
+fn has_pod_template(value: &Value) -> bool {
+    value
+        .pointer("/spec/template/spec/containers")
+        .is_some_and(Value::is_array)
+}
+
 fn keys_of(value: &Value, fields: &[&str]) -> Vec<String> {
     let mut keys: Vec<String> = fields
         .iter()
@@ -356,8 +397,21 @@ fn workload_spec(
     })?;
     let selector = match spec.selector {
         None | Some(Value::Null) => None,
-        Some(v) if kind == WorkloadKind::ReplicationController => {
-            // A ReplicationController selector is a plain label map.
+        Some(v) if kind == WorkloadKind::PodTemplate => {
+            serde_json::from_value(v.clone()).ok().or_else(|| {
+                serde_json::from_value(v)
+                    .ok()
+                    .map(LabelSelector::from_labels)
+            })
+        }
+        Some(_) if kind == WorkloadKind::KnativeService => None,
+        Some(v)
+            if matches!(
+                kind,
+                WorkloadKind::ReplicationController | WorkloadKind::DeploymentConfig
+            ) =>
+        {
+            // A ReplicationController's or DeploymentConfig's selector is a plain label map.
             let labels = serde_json::from_value(v).map_err(|e| FieldError {
                 path: vec![Segment::Key("spec".into()), Segment::Key("selector".into())],
                 message: scrub_serde_message(&e.to_string()),

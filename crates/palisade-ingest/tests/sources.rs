@@ -288,3 +288,58 @@ fn which(program: &str) -> bool {
     std::env::var_os("PATH")
         .is_some_and(|paths| std::env::split_paths(&paths).any(|dir| dir.join(program).is_file()))
 }
+
+/// Pod-template kinds beyond the built-in ones are workloads (issue 20 §1): OpenShift
+/// DeploymentConfig, Argo Rollout, Knative Service, and any custom resource whose
+/// `spec.template` is a pod template (with a note). Built-in kind names in other API groups keep
+/// their own meaning: a Calico NetworkPolicy is not a Kubernetes NetworkPolicy.
+#[test]
+fn pod_template_kinds_are_workloads_and_api_groups_are_respected() {
+    let template = "  template:\n    metadata: {labels: {app: x}}\n    spec:\n      containers:\n      - name: c\n        image: nginx\n        securityContext: {privileged: true}\n";
+    let text = format!(
+        "apiVersion: apps.openshift.io/v1\nkind: DeploymentConfig\nmetadata: {{name: dc, namespace: a}}\nspec:\n  replicas: 2\n  selector: {{app: x}}\n{template}---\n\
+         apiVersion: argoproj.io/v1alpha1\nkind: Rollout\nmetadata: {{name: ro, namespace: a}}\nspec:\n  selector: {{matchLabels: {{app: x}}}}\n{template}---\n\
+         apiVersion: serving.knative.dev/v1\nkind: Service\nmetadata: {{name: kn, namespace: a}}\nspec:\n{template}---\n\
+         apiVersion: example.com/v1\nkind: Worker\nmetadata: {{name: wk, namespace: a}}\nspec:\n{template}---\n\
+         apiVersion: projectcalico.org/v3\nkind: NetworkPolicy\nmetadata: {{name: calico, namespace: a}}\nspec: {{selector: all(), types: [Ingress]}}\n---\n\
+         apiVersion: example.com/v1\nkind: Deployment\nmetadata: {{name: not-apps, namespace: a}}\nspec: {{size: 3}}\n"
+    );
+    let r = ingest_str("crds.yaml", &text);
+    let kinds: Vec<(String, String)> = r
+        .inventory
+        .workloads
+        .iter()
+        .map(|w| (w.kind.clone(), w.spec.kind.to_string()))
+        .collect();
+    assert_eq!(
+        kinds,
+        [
+            ("DeploymentConfig".into(), "DeploymentConfig".into()),
+            ("Rollout".into(), "Rollout".into()),
+            ("Service".into(), "Service (Knative)".into()),
+            ("Worker".into(), "pod-template resource".into()),
+        ]
+    );
+    let dc = &r.inventory.workloads[0];
+    assert_eq!(dc.spec.replicas, Some(2));
+    assert!(dc.spec.selector.is_some());
+    assert!(dc.spec.pod.containers[0].security_context.is_some());
+    assert!(
+        r.inventory.services.is_empty(),
+        "a Knative Service is no core Service"
+    );
+    assert!(
+        r.inventory.network_policies.is_empty(),
+        "Calico's semantics differ"
+    );
+    let others: Vec<&str> = r.inventory.others.iter().map(|o| o.kind.as_str()).collect();
+    assert_eq!(others, ["NetworkPolicy", "Deployment"]);
+    let notes = messages(&r, DiagnosticLevel::Info);
+    assert_eq!(notes.len(), 1, "{notes:?}");
+    assert!(
+        notes[0].contains("Worker (example.com/v1)") && notes[0].contains("analysed as a workload"),
+        "{}",
+        notes[0]
+    );
+    assert!(messages(&r, DiagnosticLevel::Error).is_empty());
+}

@@ -112,6 +112,15 @@ pub enum WorkloadKind {
     CronJob,
     /// core/v1 ReplicationController.
     ReplicationController,
+    /// OpenShift `apps.openshift.io/v1` DeploymentConfig.
+    DeploymentConfig,
+    /// Argo Rollouts `argoproj.io/v1alpha1` Rollout.
+    Rollout,
+    /// Knative `serving.knative.dev/v1` Service.
+    KnativeService,
+    /// Any other kind whose `spec.template` is a pod template (`spec.template.spec.containers`):
+    /// analysed as a generic workload.
+    PodTemplate,
 }
 
 impl WorkloadKind {
@@ -126,6 +135,33 @@ impl WorkloadKind {
             "Job" => WorkloadKind::Job,
             "CronJob" => WorkloadKind::CronJob,
             "ReplicationController" => WorkloadKind::ReplicationController,
+            _ => return None,
+        })
+    }
+
+    /// The workload kind of an object of this `apiVersion` and `kind`: the built-in workload
+    /// kinds in their API groups (`apps`, `extensions`, `batch`, core), and the custom resources
+    /// known to embed a standard pod template (OpenShift DeploymentConfig, Argo Rollout, Knative
+    /// Service). A `Deployment` of another API group is not a built-in Deployment. Other kinds
+    /// with a pod template become [`WorkloadKind::PodTemplate`] where they are read.
+    pub fn from_type(api_version: &str, kind: &str) -> Option<WorkloadKind> {
+        let group = api_version.rsplit_once('/').map_or("", |(g, _)| g);
+        let builtin = WorkloadKind::from_kind(kind)?;
+        let groups: &[&str] = match builtin {
+            WorkloadKind::Pod | WorkloadKind::ReplicationController => &[""],
+            WorkloadKind::Job | WorkloadKind::CronJob => &["batch"],
+            _ => &["apps", "extensions"],
+        };
+        groups.contains(&group).then_some(builtin)
+    }
+
+    /// [`WorkloadKind::from_type`] for the custom resources that embed a pod template.
+    pub fn from_custom_type(api_version: &str, kind: &str) -> Option<WorkloadKind> {
+        let group = api_version.rsplit_once('/').map_or("", |(g, _)| g);
+        Some(match (group, kind) {
+            ("apps.openshift.io", "DeploymentConfig") => WorkloadKind::DeploymentConfig,
+            ("argoproj.io", "Rollout") => WorkloadKind::Rollout,
+            ("serving.knative.dev", "Service") => WorkloadKind::KnativeService,
             _ => return None,
         })
     }
@@ -150,6 +186,10 @@ impl WorkloadKind {
             WorkloadKind::Job => "Job",
             WorkloadKind::CronJob => "CronJob",
             WorkloadKind::ReplicationController => "ReplicationController",
+            WorkloadKind::DeploymentConfig => "DeploymentConfig",
+            WorkloadKind::Rollout => "Rollout",
+            WorkloadKind::KnativeService => "Service (Knative)",
+            WorkloadKind::PodTemplate => "pod-template resource",
         }
     }
 }

@@ -90,6 +90,9 @@ struct Summary {
     by_severity: BTreeMap<&'static str, usize>,
     suppressed: usize,
     diagnostics: usize,
+    /// Kinds no built-in check analyses, with their object counts.
+    #[serde(skip_serializing_if = "BTreeMap::is_empty")]
+    unanalysed_kinds: BTreeMap<String, usize>,
 }
 
 /// Writes the report as pretty-printed JSON (members in schema order; findings formatted in
@@ -106,6 +109,7 @@ pub fn write_json(r: &ScanReport<'_>, out: &mut dyn Write) -> std::io::Result<()
             .collect(),
         suppressed: r.suppressed.len(),
         diagnostics: r.diagnostics.len(),
+        unanalysed_kinds: r.unanalysed_kinds.iter().cloned().collect(),
     };
     let mut doc = ObjectWriter::begin(out)?;
     doc.member("schema", JSON_SCHEMA_ID)?;

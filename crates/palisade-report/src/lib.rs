@@ -43,6 +43,8 @@ pub struct ScanReport<'a> {
     pub catalog: &'a Catalog,
     /// Number of objects scanned.
     pub objects: usize,
+    /// Kinds no built-in check analyses, with object counts (shown in the summary).
+    pub unanalysed_kinds: &'a [(String, usize)],
     /// Number of files read.
     pub files: usize,
     /// Tool version.

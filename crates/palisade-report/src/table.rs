@@ -47,6 +47,18 @@ fn severity_color(s: Severity) -> &'static str {
     }
 }
 
+/// [`summary_line`] wrapped between words to `width` columns, when there is one.
+fn wrapped_summary(r: &ScanReport<'_>, width: Option<usize>) -> String {
+    let line = summary_line(r);
+    let Some(width) = width else { return line };
+    let mut out = String::with_capacity(line.len() + 8);
+    for part in crate::grid::wrap(line.trim_end(), width) {
+        out.push_str(part.trim_end());
+        out.push('\n');
+    }
+    out
+}
+
 /// Upper-case severity names, borrowed by the cells.
 fn severity_label(s: Severity) -> &'static str {
     match s {
@@ -112,7 +124,7 @@ pub fn write_table(
     if r.findings.is_empty() {
         head.push_str("No findings.\n");
         out.write_all(head.as_bytes())?;
-        return out.write_all(summary_line(r).as_bytes());
+        return out.write_all(wrapped_summary(r, total).as_bytes());
     }
     match opts.grouping {
         Grouping::Severity => {
@@ -194,7 +206,7 @@ pub fn write_table(
             out.write_all(text.as_bytes())?;
         }
     }
-    out.write_all(summary_line(r).as_bytes())
+    out.write_all(wrapped_summary(r, total).as_bytes())
 }
 
 /// One-line summary: counts per severity, objects, files, suppressed, unreadable inputs.
@@ -246,5 +258,17 @@ pub fn summary_line(r: &ScanReport<'_>) -> String {
         );
     }
     s.push('\n');
+    if !r.unanalysed_kinds.is_empty() {
+        let kinds: Vec<String> = r
+            .unanalysed_kinds
+            .iter()
+            .map(|(k, n)| format!("{} {n}", escape(k)))
+            .collect();
+        let _ = writeln!(
+            s,
+            "Kinds no built-in check analyses (custom and API-version checks still read them): {}",
+            kinds.join(", ")
+        );
+    }
     s
 }

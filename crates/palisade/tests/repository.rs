@@ -234,3 +234,36 @@ fn charts_render_with_helm_and_findings_name_templates() {
         "{stdout}"
     );
 }
+
+/// A privileged OpenShift DeploymentConfig is found like a Deployment, and kinds no built-in
+/// check reads are named in the summary (issue 20 §1: no silent misses).
+#[test]
+fn openshift_workloads_are_checked_and_unknown_kinds_are_named() {
+    let dir = tempfile::tempdir().unwrap();
+    write(
+        dir.path(),
+        "app.yaml",
+        "apiVersion: apps.openshift.io/v1\nkind: DeploymentConfig\nmetadata: {name: legacy, namespace: shop}\nspec:\n  selector: {app: legacy}\n  template:\n    metadata: {labels: {app: legacy}}\n    spec:\n      containers:\n      - name: c\n        image: nginx:1.27\n        securityContext: {privileged: true}\n---\napiVersion: cert-manager.io/v1\nkind: Certificate\nmetadata: {name: web, namespace: shop}\nspec: {secretName: web-tls}\n",
+    );
+    let (code, out, err) = palisade(&["scan", "app.yaml", "--format", "json"])
+        .current_dir(dir.path())
+        .run();
+    assert_eq!(code, 0, "{err}");
+    let report: serde_json::Value = serde_json::from_str(&out).unwrap();
+    let privileged: Vec<&serde_json::Value> = report["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|f| f["check_id"] == "PAL-001")
+        .collect();
+    assert_eq!(privileged.len(), 1, "{report:#}");
+    assert_eq!(privileged[0]["object"]["kind"], "DeploymentConfig");
+    assert_eq!(report["summary"]["unanalysed_kinds"]["Certificate"], 1);
+    let (_, table, _) = palisade(&["scan", "app.yaml"])
+        .current_dir(dir.path())
+        .run();
+    assert!(
+        table.contains("Kinds no built-in check analyses (custom and API-version checks still read them): Certificate 1"),
+        "{table}"
+    );
+}

@@ -171,6 +171,7 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
         expired_exceptions: &analysis.expired_exceptions,
         catalog: &options.catalog,
         objects: ingested.inventory.object_count(),
+        unanalysed_kinds: &analysis.unanalysed_kinds,
         files: ingested.files,
         version: env!("CARGO_PKG_VERSION"),
         top_risks: analysis.top_risks.as_deref(),
