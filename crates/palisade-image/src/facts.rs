@@ -214,33 +214,13 @@ fn runs_as_root(user: Option<&str>, fs: &ImageFs) -> bool {
         .unwrap_or(false)
 }
 
-const SECRET_NAME_PARTS: &[&str] = &[
-    "PASSWORD",
-    "PASSWD",
-    "SECRET",
-    "TOKEN",
-    "API_KEY",
-    "APIKEY",
-    "ACCESS_KEY",
-    "PRIVATE_KEY",
-    "CREDENTIAL",
-    "AUTH",
-];
-
-/// Classifies `KEY=value`.
+/// Classifies `KEY=value` ([`palisade_model::secrets`] decides what is a credential).
 pub fn classify_env(entry: &str) -> EnvVar {
     let (name, value) = entry.split_once('=').unwrap_or((entry, ""));
-    let upper = name.to_ascii_uppercase();
-    let refers_to_file = ["_FILE", "_PATH", "_DIR", "_URL"]
-        .iter()
-        .any(|s| upper.ends_with(s));
     let mut secret = None;
     if let Some(kind) = secret_value_kind(value) {
         secret = Some(format!("value looks like {kind}"));
-    } else if !value.is_empty()
-        && !refers_to_file
-        && SECRET_NAME_PARTS.iter().any(|p| upper.contains(p))
-    {
+    } else if !value.is_empty() && palisade_model::secrets::is_credential_name(name) {
         secret = Some("name suggests a secret".to_string());
     }
     EnvVar {
@@ -250,33 +230,10 @@ pub fn classify_env(entry: &str) -> EnvVar {
     }
 }
 
-/// Recognises well-known credential formats in a value.
+/// Recognises well-known credential formats in a value
+/// ([`palisade_model::secrets::credential_value_kind`]).
 pub fn secret_value_kind(v: &str) -> Option<&'static str> {
-    let is_aws_key = |s: &str| {
-        s.len() >= 20
-            && (s.starts_with("AKIA") || s.starts_with("ASIA"))
-            && s[..20]
-                .bytes()
-                .all(|b| b.is_ascii_uppercase() || b.is_ascii_digit())
-    };
-    if v.contains("-----BEGIN") && v.contains("PRIVATE KEY") {
-        Some("a private key")
-    } else if v
-        .split(|c: char| !c.is_ascii_alphanumeric())
-        .any(is_aws_key)
-    {
-        Some("an AWS access key id")
-    } else if v.starts_with("ghp_") || v.starts_with("github_pat_") || v.starts_with("gho_") {
-        Some("a GitHub token")
-    } else if v.starts_with("glpat-") {
-        Some("a GitLab token")
-    } else if v.starts_with("xoxb-") || v.starts_with("xoxp-") {
-        Some("a Slack token")
-    } else if v.starts_with("sk_live_") {
-        Some("a Stripe key")
-    } else {
-        None
-    }
+    palisade_model::secrets::credential_value_kind(v)
 }
 
 fn classify_history(h: &crate::config::History) -> HistoryStep {
@@ -385,7 +342,7 @@ fn secret_files(fs: &ImageFs) -> Vec<SecretFile> {
             Some("Kubernetes credentials")
         } else if text
             .split(|c: char| !c.is_ascii_alphanumeric())
-            .any(|w| secret_value_kind(w) == Some("an AWS access key id"))
+            .any(|w| secret_value_kind(w) == Some("an AWS access key ID"))
         {
             Some("AWS access key id")
         } else {

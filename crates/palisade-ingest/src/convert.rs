@@ -298,7 +298,20 @@ fn build(
         }
         "ConfigMap" => {
             let keys = keys_of(value, &["data", "binaryData"]);
-            inv.config_maps.push(header.make(ConfigMapSpec { keys }));
+            let credential_values = value
+                .get("data")
+                .and_then(Value::as_object)
+                .into_iter()
+                .flatten()
+                .filter_map(|(k, v)| {
+                    let kind = palisade_model::secrets::credential_value_kind(v.as_str()?)?;
+                    Some((k.clone(), kind.to_string()))
+                })
+                .collect();
+            inv.config_maps.push(header.make(ConfigMapSpec {
+                keys,
+                credential_values,
+            }));
         }
         // Analyses of other kinds read their raw fields (LimitRange, HPA, CRDs): always kept.
         _ => inv.others.push(

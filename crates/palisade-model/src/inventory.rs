@@ -352,6 +352,9 @@ pub type Secret = Resource<SecretSpec>;
 pub struct ConfigMapSpec {
     /// Key names from `data` and `binaryData`.
     pub keys: Vec<String>,
+    /// Keys of `data` whose value has the form of a credential, with the kind
+    /// ([`crate::secrets::credential_value_kind`]); the values themselves are not kept.
+    pub credential_values: Vec<(String, String)>,
 }
 
 /// A ConfigMap.

@@ -19,6 +19,7 @@ pub mod ownership;
 pub mod package;
 pub mod purl;
 pub mod registry_facts;
+pub mod secrets;
 pub mod selector;
 pub mod terminal;
 pub mod time;

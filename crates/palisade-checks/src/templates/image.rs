@@ -64,18 +64,20 @@ pub(crate) fn image_digest(check: &CheckDef, ctx: &Ctx<'_>, hits: &mut Hits) -> 
         let Some(image) = c.container.image.as_deref() else {
             continue;
         };
-        if let Ok(r) = ImageRef::parse(image)
-            && !r.is_pinned()
-        {
-            hits.container(
-                &c,
-                "image",
-                format!(
-                    "container {} image {image} is not pinned by digest",
-                    c.container.name
-                ),
-            );
-        }
+        let problem = match ImageRef::parse(image) {
+            Ok(r) if !r.is_pinned() => "is not pinned by digest",
+            Ok(_) => continue,
+            // An unreadable reference with an `@` holds a digest that is not one
+            // (`sha256:` and 64 lower-case hex digits): it pins nothing. PAL-035 says why the
+            // reference is invalid; this check says the image is not pinned.
+            Err(_) if image.contains('@') => "is not pinned: its digest is malformed",
+            Err(_) => continue,
+        };
+        hits.container(
+            &c,
+            "image",
+            format!("container {} image {image} {problem}", c.container.name),
+        );
     }
     Ok(())
 }

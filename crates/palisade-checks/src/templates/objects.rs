@@ -1,7 +1,5 @@
 //! Templates over Secrets and ConfigMaps (metadata and key names only).
 
-use serde::Deserialize;
-
 use super::{Hits, params};
 use crate::catalog::CheckDef;
 use crate::context::Ctx;
@@ -28,32 +26,35 @@ pub(crate) fn legacy_sa_token_secret(check: &CheckDef, ctx: &Ctx<'_>, hits: &mut
     Ok(())
 }
 
-#[derive(Deserialize, Default)]
-#[serde(deny_unknown_fields)]
-struct KeyParams {
-    markers: Vec<String>,
-}
-
 pub(crate) fn configmap_sensitive_key(check: &CheckDef, ctx: &Ctx<'_>, hits: &mut Hits) -> R {
-    let p: std::sync::Arc<KeyParams> = params(check)?;
+    params::<serde_json::Value>(check)?;
     for cm in &ctx.inv.config_maps {
-        let sensitive: Vec<&str> = cm
+        let named: Vec<&str> = cm
             .spec
             .keys
             .iter()
-            .filter(|k| {
-                let l = k.to_ascii_lowercase();
-                p.markers.iter().any(|m| l.contains(m.as_str()))
-            })
+            .filter(|k| palisade_model::secrets::is_credential_name(k))
             .map(String::as_str)
             .collect();
-        if !sensitive.is_empty() {
+        if !named.is_empty() {
             hits.object(
                 cm,
                 Some("data".into()),
                 format!(
                     "ConfigMap has credential-like keys {} (ConfigMaps are not access-controlled or encrypted like Secrets)",
-                    sensitive.join(", ")
+                    named.join(", ")
+                ),
+            );
+        }
+        for (key, kind) in &cm.spec.credential_values {
+            if named.contains(&key.as_str()) {
+                continue;
+            }
+            hits.object(
+                cm,
+                Some(format!("data.{key}")),
+                format!(
+                    "ConfigMap key {key} holds a value with the form of {kind} (value not shown; ConfigMaps are not access-controlled or encrypted like Secrets)"
                 ),
             );
         }
