@@ -83,7 +83,12 @@ const CRATES: &[(&str, Role, &[&str])] = &[
     (
         "palisade-report",
         Edge,
-        &["palisade-model", "palisade-checks", "palisade-risk"],
+        &[
+            "palisade-model",
+            "palisade-api",
+            "palisade-checks",
+            "palisade-risk",
+        ],
     ),
     // Opens image files and unpacks layers (tar, gzip, zstd).
     (
@@ -111,6 +116,8 @@ const CRATES: &[(&str, Role, &[&str])] = &[
         Edge,
         &["palisade-model", "palisade-runtime"],
     ),
+    // TLS for the HTTPS servers: certificate reload and generated certificates.
+    ("palisade-tls", Edge, &["palisade-model"]),
     // The admission webhook server.
     (
         "palisade-admission",
@@ -120,6 +127,7 @@ const CRATES: &[(&str, Role, &[&str])] = &[
             "palisade-checks",
             "palisade-config",
             "palisade-ingest",
+            "palisade-tls",
         ],
     ),
     // The binary: may use every library.
@@ -148,6 +156,8 @@ const CRATES: &[(&str, Role, &[&str])] = &[
             "palisade-vulndb",
             "palisade-agent",
             "palisade-admission",
+            "palisade-api",
+            "palisade-tls",
         ],
     ),
     // The synthetic-cluster generator for benchmarks.
