@@ -110,6 +110,8 @@ const CRATES: &[(&str, Role, &[&str])] = &[
         Edge,
         &["palisade-model", "palisade-vuln"],
     ),
+    // Central's durable store (SQLite or PostgreSQL).
+    ("palisade-store", Edge, &["palisade-model", "palisade-api"]),
     // The Linux runtime agent (proc connector, /proc, responses).
     (
         "palisade-agent",

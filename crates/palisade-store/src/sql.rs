@@ -1,0 +1,160 @@
+//! A statement built from fixed fragments and bound values, numbering placeholders `$1`, `$2`,
+//! … as both back ends read them (sqlx's SQLite driver binds `$N` by its number, like
+//! PostgreSQL; sqlx's `QueryBuilder<Any>` would write `?`, which PostgreSQL refuses).
+//!
+//! Only fragments written in this crate enter the text; every value is bound.
+
+use sqlx::any::{AnyArguments, AnyRow};
+use sqlx::{Any, Arguments, AssertSqlSafe, Encode, Executor, Type};
+
+use crate::error::{Result, StoreError};
+
+/// A statement under construction.
+#[derive(Default)]
+pub(crate) struct Sql {
+    text: String,
+    args: AnyArguments,
+}
+
+impl Sql {
+    /// Starts with `text`.
+    pub(crate) fn new(text: &str) -> Sql {
+        Sql {
+            text: text.to_string(),
+            args: AnyArguments::default(),
+        }
+    }
+
+    /// Appends a fixed fragment.
+    pub(crate) fn push(&mut self, fragment: &str) -> &mut Sql {
+        self.text.push_str(fragment);
+        self
+    }
+
+    /// Binds `value` and appends its placeholder.
+    pub(crate) fn bind<'t, T>(&mut self, value: T) -> &mut Sql
+    where
+        T: Encode<'t, Any> + Type<Any> + 't,
+    {
+        let placeholder = self.arg(value);
+        self.text.push_str(&placeholder);
+        self
+    }
+
+    /// Binds `value` and returns its placeholder without appending it (for a value used in a
+    /// fragment the caller formats itself).
+    pub(crate) fn arg<'t, T>(&mut self, value: T) -> String
+    where
+        T: Encode<'t, Any> + Type<Any> + 't,
+    {
+        // Encoding into AnyArguments only copies the value; it cannot fail for the plain types
+        // (integers, text, options) this crate binds.
+        self.args
+            .add(value)
+            .expect("binding a plain value to AnyArguments");
+        format!("${}", self.args.len())
+    }
+
+    /// The statement text so far.
+    #[cfg(test)]
+    pub(crate) fn text(&self) -> &str {
+        &self.text
+    }
+
+    /// Runs it; returns the rows affected.
+    pub(crate) async fn execute<'c, E>(self, executor: E) -> Result<u64>
+    where
+        E: Executor<'c, Database = Any>,
+    {
+        let done = sqlx::query_with(AssertSqlSafe(self.text), self.args)
+            .execute(executor)
+            .await
+            .map_err(StoreError::from)?;
+        Ok(done.rows_affected())
+    }
+
+    /// Runs it; returns every row.
+    pub(crate) async fn fetch_all<'c, E>(self, executor: E) -> Result<Vec<AnyRow>>
+    where
+        E: Executor<'c, Database = Any>,
+    {
+        sqlx::query_with(AssertSqlSafe(self.text), self.args)
+            .fetch_all(executor)
+            .await
+            .map_err(StoreError::from)
+    }
+
+    /// Runs it; returns the first row, if any.
+    pub(crate) async fn fetch_optional<'c, E>(self, executor: E) -> Result<Option<AnyRow>>
+    where
+        E: Executor<'c, Database = Any>,
+    {
+        sqlx::query_with(AssertSqlSafe(self.text), self.args)
+            .fetch_optional(executor)
+            .await
+            .map_err(StoreError::from)
+    }
+}
+
+/// Most values one statement binds: under SQLite's 32,766 and PostgreSQL's 65,535.
+pub(crate) const MAX_BINDS: usize = 30_000;
+
+/// Rows per multi-row `INSERT` for rows of `columns` values.
+pub(crate) fn rows_per_insert(columns: usize) -> usize {
+    (MAX_BINDS / columns.max(1)).max(1)
+}
+
+/// One row of a multi-row `INSERT`: binds its values between parentheses.
+pub(crate) struct Row<'a> {
+    sql: &'a mut Sql,
+    first: bool,
+}
+
+impl Row<'_> {
+    /// Binds the next column's value.
+    pub(crate) fn v<'t, T>(&mut self, value: T) -> &mut Self
+    where
+        T: Encode<'t, Any> + Type<Any> + 't,
+    {
+        if !self.first {
+            self.sql.push(",");
+        }
+        self.first = false;
+        self.sql.bind(value);
+        self
+    }
+}
+
+/// Inserts `rows` with as few statements as the bind limits allow: `head` is
+/// `INSERT INTO t (a, b, c) VALUES `, `tail` what follows the values (`ON CONFLICT …` or
+/// empty), `columns` the values each row binds through `bind`. Returns the rows affected.
+pub(crate) async fn insert_rows<T, F>(
+    conn: &mut sqlx::AnyConnection,
+    head: &str,
+    tail: &str,
+    columns: usize,
+    rows: &[T],
+    mut bind: F,
+) -> Result<u64>
+where
+    F: FnMut(&mut Row<'_>, &T),
+{
+    let mut affected = 0;
+    for chunk in rows.chunks(rows_per_insert(columns)) {
+        let mut sql = Sql::new(head);
+        for (i, item) in chunk.iter().enumerate() {
+            sql.push(if i == 0 { "(" } else { ",(" });
+            bind(
+                &mut Row {
+                    sql: &mut sql,
+                    first: true,
+                },
+                item,
+            );
+            sql.push(")");
+        }
+        sql.push(tail);
+        affected += sql.execute(&mut *conn).await?;
+    }
+    Ok(affected)
+}
