@@ -120,6 +120,20 @@ const CRATES: &[(&str, Role, &[&str])] = &[
     ),
     // TLS for the HTTPS servers: certificate reload and generated certificates.
     ("palisade-tls", Edge, &["palisade-model"]),
+    // Central: the HTTPS API over the store, with the netpol and RBAC engines for graph queries.
+    (
+        "palisade-central",
+        Edge,
+        &[
+            "palisade-model",
+            "palisade-api",
+            "palisade-store",
+            "palisade-tls",
+            "palisade-ingest",
+            "palisade-netpol",
+            "palisade-rbac",
+        ],
+    ),
     // The admission webhook server.
     (
         "palisade-admission",
@@ -160,6 +174,8 @@ const CRATES: &[(&str, Role, &[&str])] = &[
             "palisade-admission",
             "palisade-api",
             "palisade-tls",
+            "palisade-store",
+            "palisade-central",
         ],
     ),
     // The synthetic-cluster generator for benchmarks.

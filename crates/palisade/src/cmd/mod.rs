@@ -4,6 +4,8 @@
 pub mod admission;
 #[cfg(all(feature = "agent", target_os = "linux"))]
 pub mod agent;
+#[cfg(feature = "central")]
+pub mod central;
 pub mod checks;
 
 use palisade_model::time::{Clock, Date, SystemClock};

@@ -1,0 +1,73 @@
+//! Request bodies and query strings, parsed strictly: a bad field is a 400 naming its JSON path
+//! (`workloads[3].id.name`), an unknown query parameter a 400 naming it, a body over the limit a
+//! 413 (the limit applies after gzip decoding, so a small compressed bomb is refused too).
+
+use axum::body::Bytes;
+use axum::extract::{FromRequest, FromRequestParts, Request};
+use axum::http::StatusCode;
+use axum::http::request::Parts;
+use serde::de::DeserializeOwned;
+
+use crate::error::ApiError;
+
+/// A JSON body of type `T`.
+#[derive(Debug)]
+pub struct Body<T>(pub T);
+
+impl<S: Send + Sync, T: DeserializeOwned> FromRequest<S> for Body<T> {
+    type Rejection = ApiError;
+
+    async fn from_request(req: Request, state: &S) -> Result<Self, ApiError> {
+        let bytes = Bytes::from_request(req, state).await.map_err(|e| {
+            let status = e.status();
+            if status == StatusCode::PAYLOAD_TOO_LARGE {
+                ApiError::new(status, "request body is larger than the limit")
+            } else {
+                ApiError::new(status, format!("reading the request body: {e}"))
+            }
+        })?;
+        parse_json(&bytes).map(Body)
+    }
+}
+
+/// Parses `bytes` as JSON `T`; the error names the field's path.
+pub fn parse_json<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, ApiError> {
+    let mut de = serde_json::Deserializer::from_slice(bytes);
+    let value: T = serde_path_to_error::deserialize(&mut de).map_err(|e| {
+        let path = e.path().to_string();
+        let inner = e.into_inner();
+        ApiError::bad_field(format!("invalid request body: {inner}"), path)
+    })?;
+    de.end()
+        .map_err(|e| ApiError::bad_field(format!("invalid request body: {e}"), "."))?;
+    Ok(value)
+}
+
+/// Query-string parameters of type `T` (a struct with `deny_unknown_fields`).
+#[derive(Debug)]
+pub struct Query<T>(pub T);
+
+impl<S: Send + Sync, T: DeserializeOwned> FromRequestParts<S> for Query<T> {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, _state: &S) -> Result<Self, ApiError> {
+        parse_query(parts.uri.query().unwrap_or("")).map(Query)
+    }
+}
+
+/// Parses a query string into `T`: an unknown parameter or a bad value is a 400 naming the
+/// parameter.
+pub fn parse_query<T: DeserializeOwned>(query: &str) -> Result<T, ApiError> {
+    let de = serde_urlencoded::Deserializer::new(form_urlencoded::parse(query.as_bytes()));
+    serde_path_to_error::deserialize(de).map_err(|e| {
+        let path = e.path().to_string();
+        let message = e.into_inner().to_string();
+        // serde names an unknown field as "unknown field `name`, expected …".
+        let field = message
+            .strip_prefix("unknown field `")
+            .and_then(|rest| rest.split('`').next())
+            .map(str::to_string)
+            .unwrap_or(path);
+        ApiError::bad_field(format!("invalid query parameter: {message}"), field)
+    })
+}
