@@ -47,9 +47,12 @@ impl Store {
         }
         sql.push(" ORDER BY id DESC LIMIT ").bind(limit + 1);
         let rows = sql.fetch_all(self.pool()).await?;
-        let mut items = rows
-            .iter()
-            .map(|row| {
+        cursor::page(
+            &rows,
+            limit,
+            "audit",
+            |row| Ok(vec![row.int("id")?.into()]),
+            |row| {
                 Ok(AuditEntry {
                     id: row.int("id")?,
                     time: ts(row.int("time_ms")?),
@@ -58,27 +61,7 @@ impl Store {
                     target: row.text("target")?,
                     detail: from_json(&row.text("detail")?)?,
                 })
-            })
-            .collect::<Result<Vec<_>>>()?;
-        let next = page_next(&mut items, limit, |e| {
-            cursor::encode("audit", vec![e.id.into()])
-        });
-        Ok(Page { items, next })
-    }
-}
-
-/// Cuts `items` (fetched with one row more than `limit`) to the page and returns the cursor of
-/// the next page, made from the page's last row by `key`, when there is one.
-pub(crate) fn page_next<T>(
-    items: &mut Vec<T>,
-    limit: i64,
-    key: impl Fn(&T) -> String,
-) -> Option<String> {
-    let limit = usize::try_from(limit).unwrap_or(usize::MAX);
-    if items.len() > limit {
-        items.truncate(limit);
-        items.last().map(key)
-    } else {
-        None
+            },
+        )
     }
 }

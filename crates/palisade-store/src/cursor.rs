@@ -3,7 +3,9 @@
 
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use palisade_api::Page;
 use serde_json::Value;
+use sqlx::any::AnyRow;
 
 use crate::error::{Result, StoreError};
 
@@ -40,4 +42,26 @@ pub(crate) fn int(key: &[Value], i: usize) -> Result<i64> {
     key.get(i)
         .and_then(Value::as_i64)
         .ok_or_else(|| StoreError::invalid("cursor", "not a cursor of this query"))
+}
+
+/// The page of `rows` (fetched with one row more than `limit`): each row made a `T` by
+/// `view`, and the cursor of the next page (the sort key of the page's last row, by `key`)
+/// when the extra row came back.
+pub(crate) fn page<T>(
+    rows: &[AnyRow],
+    limit: i64,
+    tag: &str,
+    key: impl Fn(&AnyRow) -> Result<Vec<Value>>,
+    view: impl Fn(&AnyRow) -> Result<T>,
+) -> Result<Page<T>> {
+    let limit = usize::try_from(limit).unwrap_or(usize::MAX);
+    let shown = &rows[..rows.len().min(limit)];
+    let next = match shown.last() {
+        Some(last) if rows.len() > limit => Some(encode(tag, key(last)?)),
+        _ => None,
+    };
+    Ok(Page {
+        items: shown.iter().map(view).collect::<Result<Vec<T>>>()?,
+        next,
+    })
 }

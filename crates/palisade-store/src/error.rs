@@ -25,9 +25,6 @@ pub enum StoreError {
     /// Anything else (a bug, a corrupt database, a failed migration).
     #[error("store error: {0}")]
     Other(String),
-    /// Not implemented yet in this build of the store.
-    #[error("not supported yet: {0}")]
-    Unsupported(&'static str),
 }
 
 impl StoreError {

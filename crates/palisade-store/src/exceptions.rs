@@ -2,36 +2,154 @@
 
 use palisade_api::{ExceptionCreate, ExceptionView};
 use palisade_model::time::Timestamp;
+use sqlx::any::AnyRow;
 
-use crate::Store;
 use crate::error::{Result, StoreError};
+use crate::sql::Sql;
+use crate::values::{Get, day, ms, parse_day, ts};
+use crate::{Store, audit};
+
+const COLUMNS: &str = "id, cluster, check_id, namespace, name, fingerprint, reason, expires, \
+                       created_by, created_ms, revoked_ms, revoked_by";
+
+fn view(row: &AnyRow) -> Result<ExceptionView> {
+    Ok(ExceptionView {
+        id: row.int("id")?,
+        spec: ExceptionCreate {
+            cluster: row.opt_text("cluster")?,
+            check: row.opt_text("check_id")?,
+            namespace: row.opt_text("namespace")?,
+            name: row.opt_text("name")?,
+            fingerprint: row.opt_text("fingerprint")?,
+            reason: row.text("reason")?,
+            expires: parse_day(&row.text("expires")?)?,
+        },
+        created_by: row.text("created_by")?,
+        created_at: ts(row.int("created_ms")?),
+        revoked_at: row.opt_int("revoked_ms")?.map(ts),
+        revoked_by: row.opt_text("revoked_by")?,
+    })
+}
+
+/// A matcher given as an empty string would match nothing (or, worse, be read as absent).
+fn validate(req: &ExceptionCreate) -> Result<()> {
+    if req.reason.trim().is_empty() {
+        return Err(StoreError::invalid("reason", "must not be empty"));
+    }
+    let matchers = [
+        ("cluster", &req.cluster),
+        ("check", &req.check),
+        ("namespace", &req.namespace),
+        ("name", &req.name),
+        ("fingerprint", &req.fingerprint),
+    ];
+    for (field, value) in matchers {
+        if value.as_deref().is_some_and(|v| v.trim().is_empty()) {
+            return Err(StoreError::invalid(field, "must not be empty when given"));
+        }
+    }
+    if matchers[1..].iter().all(|(_, v)| v.is_none()) {
+        return Err(StoreError::invalid(
+            "check",
+            "give at least one of check, namespace, name or fingerprint",
+        ));
+    }
+    Ok(())
+}
 
 impl Store {
     /// Creates an exception (audited as `actor`): the reason must not be empty and at least
-    /// one of check, namespace, name or fingerprint must be given.
+    /// one of check, namespace, name or fingerprint must be given. It suppresses matching
+    /// open findings through its `expires` day (UTC).
     pub async fn create_exception(
         &self,
         req: &ExceptionCreate,
         actor: &str,
         now: Timestamp,
     ) -> Result<ExceptionView> {
-        let _ = (req, actor, now);
-        Err(StoreError::Unsupported("create_exception"))
+        validate(req)?;
+        let mut tx = self.pool().begin().await?;
+        let mut sql = Sql::new(
+            "INSERT INTO exceptions (cluster, check_id, namespace, name, fingerprint, reason, \
+             expires, created_by, created_ms) VALUES (",
+        );
+        sql.bind(req.cluster.clone())
+            .push(",")
+            .bind(req.check.clone());
+        sql.push(",").bind(req.namespace.clone()).push(",");
+        sql.bind(req.name.clone())
+            .push(",")
+            .bind(req.fingerprint.clone());
+        sql.push(",").bind(req.reason.clone()).push(",");
+        sql.bind(day(req.expires)).push(",").bind(actor.to_string());
+        sql.push(",").bind(ms(now));
+        sql.push(&format!(") RETURNING {COLUMNS}"));
+        let row = sql
+            .fetch_optional(&mut *tx)
+            .await?
+            .ok_or_else(|| StoreError::Other("no exception returned".into()))?;
+        let created = view(&row)?;
+        let target = created.id.to_string();
+        audit::record(
+            &mut tx,
+            now,
+            actor,
+            "exception.create",
+            &target,
+            &serde_json::to_value(req).unwrap_or_default(),
+        )
+        .await?;
+        tx.commit().await?;
+        Ok(created)
     }
 
     /// Every exception (revoked and expired ones included), newest first.
     pub async fn exceptions(&self) -> Result<Vec<ExceptionView>> {
-        Err(StoreError::Unsupported("exceptions"))
+        Sql::new(&format!(
+            "SELECT {COLUMNS} FROM exceptions ORDER BY id DESC"
+        ))
+        .fetch_all(self.pool())
+        .await?
+        .iter()
+        .map(view)
+        .collect()
     }
 
-    /// Revokes exception `id` (audited as `actor`).
+    /// Revokes exception `id` (audited as `actor`); revoking it again is a conflict.
     pub async fn revoke_exception(
         &self,
         id: i64,
         actor: &str,
         now: Timestamp,
     ) -> Result<ExceptionView> {
-        let _ = (id, actor, now);
-        Err(StoreError::Unsupported("revoke_exception"))
+        let mut tx = self.pool().begin().await?;
+        let mut sql = Sql::new("UPDATE exceptions SET revoked_ms = ");
+        sql.bind(ms(now))
+            .push(", revoked_by = ")
+            .bind(actor.to_string());
+        sql.push(" WHERE revoked_ms IS NULL AND id = ").bind(id);
+        let changed = sql.execute(&mut *tx).await?;
+        let mut sql = Sql::new(&format!("SELECT {COLUMNS} FROM exceptions WHERE id = "));
+        sql.bind(id);
+        let Some(row) = sql.fetch_optional(&mut *tx).await? else {
+            return Err(StoreError::NotFound(format!("exception {id}")));
+        };
+        if changed == 0 {
+            return Err(StoreError::Conflict(format!(
+                "exception {id} is already revoked"
+            )));
+        }
+        let target = id.to_string();
+        audit::record(
+            &mut tx,
+            now,
+            actor,
+            "exception.revoke",
+            &target,
+            &serde_json::Value::Null,
+        )
+        .await?;
+        tx.commit().await?;
+        view(&row)
     }
 }

@@ -23,6 +23,7 @@ pub mod error;
 mod audit;
 mod cursor;
 mod exceptions;
+mod findings;
 mod open;
 mod queries;
 mod retention;

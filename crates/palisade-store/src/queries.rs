@@ -1,54 +1,297 @@
-//! Queries over the clusters' current state and finding history.
+//! Queries over the clusters' current state: clusters, workloads, images, objects,
+//! diagnostics.
+
+use std::collections::BTreeMap;
 
 use palisade_api::{
-    ClusterView, FindingQuery, FindingView, ImageQuery, ImageView, Page, WorkloadQuery,
+    ClusterView, ImageQuery, ImageView, Page, VulnerabilityRecord, WorkloadQuery, WorkloadSort,
     WorkloadView,
 };
+use palisade_model::WorkloadId;
+use palisade_model::finding::Severity;
 use palisade_model::time::Timestamp;
+use serde_json::Value;
+use sqlx::any::AnyRow;
 
-use crate::Store;
 use crate::error::{Result, StoreError};
+use crate::findings::matching_exception;
+use crate::sql::Sql;
+use crate::values::{Get, day, from_json, page_size, sev_rank, severity, ts};
+use crate::{Store, cursor};
+
+/// The workloads' sort keys: a leading expression (absent for name order), then identity.
+fn workload_order(sort: WorkloadSort) -> (&'static str, &'static str) {
+    match sort {
+        WorkloadSort::Name => ("workloads-name", ""),
+        WorkloadSort::Risk => ("workloads-risk", "0 - w.risk_score"),
+        WorkloadSort::Findings => ("workloads-findings", "0 - w.open_findings"),
+    }
+}
+
+const WORKLOAD_ID: &str = "w.cluster, w.namespace, w.kind, w.name";
+
+fn workload_view(row: &AnyRow) -> Result<WorkloadView> {
+    Ok(WorkloadView {
+        cluster: row.text("cluster")?,
+        id: WorkloadId::new(row.text("namespace")?, row.text("kind")?, row.text("name")?),
+        labels: from_json(&row.text("labels")?)?,
+        service_account: row.opt_text("service_account")?,
+        images: from_json(&row.text("images")?)?,
+        risk_score: u32::try_from(row.int("risk_score")?).unwrap_or(0),
+        risk_rank: row
+            .opt_int("risk_rank")?
+            .and_then(|r| u32::try_from(r).ok()),
+        risk_factors: from_json(&row.text("risk_factors")?)?,
+        owner: row.opt_text("owner")?,
+        open_findings: u64::try_from(row.int("open_findings")?).unwrap_or(0),
+    })
+}
 
 impl Store {
-    /// Every cluster with the summary of its current state; open findings exclude those an
-    /// exception active at `now` suppresses.
+    /// Every cluster, by name, with the summary of its current state; open findings exclude
+    /// those an exception active at `now` suppresses.
     pub async fn clusters(&self, now: Timestamp) -> Result<Vec<ClusterView>> {
-        let _ = now;
-        Err(StoreError::Unsupported("clusters"))
+        let rows = Sql::new(
+            "SELECT c.name, c.last_scanned_ms, \
+             (SELECT COUNT(*) FROM workloads w WHERE w.cluster = c.name) AS workloads \
+             FROM clusters c ORDER BY c.name",
+        )
+        .fetch_all(self.pool())
+        .await?;
+        let mut sql = Sql::new("");
+        let today = sql.arg(day(now.date()));
+        sql.push(&format!(
+            "SELECT f.cluster, f.severity, COUNT(*) AS n FROM findings f \
+             WHERE f.resolved_ms IS NULL AND {} IS NULL GROUP BY f.cluster, f.severity",
+            matching_exception(&today)
+        ));
+        let mut open: BTreeMap<String, BTreeMap<Severity, u64>> = BTreeMap::new();
+        for row in sql.fetch_all(self.pool()).await? {
+            let n = u64::try_from(row.int("n")?).unwrap_or(0);
+            open.entry(row.text("cluster")?)
+                .or_default()
+                .insert(severity(&row.text("severity")?)?, n);
+        }
+        rows.iter()
+            .map(|row| {
+                let name = row.text("name")?;
+                let counts = open.remove(&name).unwrap_or_default();
+                Ok(ClusterView {
+                    last_snapshot_at: row.opt_int("last_scanned_ms")?.map(ts),
+                    workloads: u64::try_from(row.int("workloads")?).unwrap_or(0),
+                    open_findings: Severity::ALL
+                        .into_iter()
+                        .map(|s| (s, counts.get(&s).copied().unwrap_or(0)))
+                        .collect(),
+                    name,
+                })
+            })
+            .collect()
     }
 
     /// Workloads of the clusters' current state, filtered, sorted and paginated.
     pub async fn workloads(&self, query: &WorkloadQuery) -> Result<Page<WorkloadView>> {
-        let _ = query;
-        Err(StoreError::Unsupported("workloads"))
+        let limit = page_size(query.limit);
+        let (tag, lead) = workload_order(query.sort.unwrap_or_default());
+        let order = if lead.is_empty() {
+            WORKLOAD_ID.to_string()
+        } else {
+            format!("{lead}, {WORKLOAD_ID}")
+        };
+        let position = self.backend().dialect().position_fn;
+        let mut sql = Sql::new("SELECT w.* FROM workloads w WHERE 1 = 1");
+        if let Some(cluster) = &query.cluster {
+            sql.push(" AND w.cluster = ").bind(cluster.clone());
+        }
+        if let Some(namespace) = &query.namespace {
+            sql.push(" AND w.namespace = ").bind(namespace.clone());
+        }
+        if let Some(min) = query.min_risk {
+            sql.push(" AND w.risk_score >= ").bind(i64::from(min));
+        }
+        let same_workload = "x.cluster = w.cluster AND x.namespace = w.namespace \
+                             AND x.kind = w.kind AND x.name = w.name";
+        if let Some(image) = &query.image {
+            let needle = sql.arg(image.clone());
+            sql.push(&format!(
+                " AND EXISTS (SELECT 1 FROM workload_images x WHERE {same_workload} \
+                 AND {position}(x.image, {needle}) > 0)"
+            ));
+        }
+        if let Some(label) = &query.label {
+            let (key, value) = match label.split_once('=') {
+                Some((k, v)) => (k, Some(v)),
+                None => (label.as_str(), None),
+            };
+            sql.push(&format!(
+                " AND EXISTS (SELECT 1 FROM workload_labels x WHERE {same_workload} AND x.label_key = "
+            ));
+            sql.bind(key.to_string());
+            if let Some(value) = value {
+                sql.push(" AND x.label_value = ").bind(value.to_string());
+            }
+            sql.push(")");
+        }
+        let key_len = if lead.is_empty() { 4 } else { 5 };
+        if let Some(c) = &query.cursor {
+            let key = cursor::decode(tag, key_len, c)?;
+            sql.push(&format!(" AND ({order}) > ("));
+            let texts = if lead.is_empty() {
+                &key[..]
+            } else {
+                sql.bind(cursor::int(&key, 0)?).push(",");
+                &key[1..]
+            };
+            for i in 0..4 {
+                if i > 0 {
+                    sql.push(",");
+                }
+                sql.bind(cursor::text(texts, i)?);
+            }
+            sql.push(")");
+        }
+        sql.push(&format!(" ORDER BY {order} LIMIT "))
+            .bind(limit + 1);
+        let rows = sql.fetch_all(self.pool()).await?;
+        let sort = query.sort.unwrap_or_default();
+        let key = |row: &AnyRow| -> Result<Vec<Value>> {
+            let mut key: Vec<Value> = Vec::with_capacity(5);
+            match sort {
+                WorkloadSort::Name => {}
+                WorkloadSort::Risk => key.push((-row.int("risk_score")?).into()),
+                WorkloadSort::Findings => key.push((-row.int("open_findings")?).into()),
+            }
+            for col in ["cluster", "namespace", "kind", "name"] {
+                key.push(row.text(col)?.into());
+            }
+            Ok(key)
+        };
+        cursor::page(&rows, limit, tag, key, workload_view)
     }
 
-    /// Findings with their history, filtered and paginated (worst first, then cluster,
-    /// namespace, kind, name, check); exceptions are those active at `now`.
-    pub async fn findings(
-        &self,
-        query: &FindingQuery,
-        now: Timestamp,
-    ) -> Result<Page<FindingView>> {
-        let _ = (query, now);
-        Err(StoreError::Unsupported("findings"))
-    }
-
-    /// Images of the current states with their vulnerabilities, by reference.
+    /// Images of the clusters' current states with their vulnerabilities, by reference.
     pub async fn images(&self, query: &ImageQuery) -> Result<Page<ImageView>> {
-        let _ = query;
-        Err(StoreError::Unsupported("images"))
+        let limit = page_size(query.limit);
+        let mut sql = Sql::new("SELECT DISTINCT i.reference FROM images i WHERE 1 = 1");
+        if let Some(cluster) = &query.cluster {
+            sql.push(" AND i.cluster = ").bind(cluster.clone());
+        }
+        if let Some(s) = query.severity {
+            sql.push(
+                " AND EXISTS (SELECT 1 FROM image_vulns v WHERE v.cluster = i.cluster \
+                 AND v.reference = i.reference AND v.sev_rank <= ",
+            );
+            sql.bind(sev_rank(s)).push(")");
+        }
+        if let Some(c) = &query.cursor {
+            let key = cursor::decode("images", 1, c)?;
+            sql.push(" AND i.reference > ").bind(cursor::text(&key, 0)?);
+        }
+        sql.push(" ORDER BY i.reference LIMIT ").bind(limit + 1);
+        let rows = sql.fetch_all(self.pool()).await?;
+        let page = cursor::page(
+            &rows,
+            limit,
+            "images",
+            |row| Ok(vec![row.text("reference")?.into()]),
+            |row| row.text("reference"),
+        )?;
+        let mut items = Vec::with_capacity(page.items.len());
+        for reference in page.items {
+            items.push(self.image(&reference, query.cluster.as_deref()).await?);
+        }
+        Ok(Page {
+            items,
+            next: page.next,
+        })
     }
 
-    /// The Kubernetes objects of `cluster`'s current snapshot, as sent.
-    pub async fn objects(&self, cluster: &str) -> Result<Vec<serde_json::Value>> {
-        let _ = cluster;
-        Err(StoreError::Unsupported("objects"))
+    /// One image across the clusters (or in `cluster`).
+    async fn image(&self, reference: &str, cluster: Option<&str>) -> Result<ImageView> {
+        let scoped = |sql: &mut Sql| {
+            if let Some(cluster) = cluster {
+                sql.push(" AND cluster = ").bind(cluster.to_string());
+            }
+        };
+        let mut sql = Sql::new("SELECT cluster, digest FROM images WHERE reference = ");
+        sql.bind(reference.to_string());
+        scoped(&mut sql);
+        sql.push(" ORDER BY cluster");
+        let mut clusters = Vec::new();
+        let mut digest = None;
+        for row in sql.fetch_all(self.pool()).await? {
+            clusters.push(row.text("cluster")?);
+            digest = digest.or(row.opt_text("digest")?);
+        }
+        let mut sql = Sql::new("SELECT COUNT(*) AS n FROM workload_images WHERE image = ");
+        sql.bind(reference.to_string());
+        scoped(&mut sql);
+        let workloads = match sql.fetch_optional(self.pool()).await? {
+            Some(row) => u64::try_from(row.int("n")?).unwrap_or(0),
+            None => 0,
+        };
+        let mut sql = Sql::new(
+            "SELECT DISTINCT vuln_id, package, version, fixed, severity, sev_rank FROM image_vulns \
+             WHERE reference = ",
+        );
+        sql.bind(reference.to_string());
+        scoped(&mut sql);
+        sql.push(" ORDER BY sev_rank, vuln_id, package, version");
+        let vulnerabilities = sql
+            .fetch_all(self.pool())
+            .await?
+            .iter()
+            .map(|row| {
+                Ok(VulnerabilityRecord {
+                    id: row.text("vuln_id")?,
+                    package: row.text("package")?,
+                    version: row.text("version")?,
+                    fixed: row.opt_text("fixed")?,
+                    severity: severity(&row.text("severity")?)?,
+                })
+            })
+            .collect::<Result<Vec<_>>>()?;
+        Ok(ImageView {
+            reference: reference.to_string(),
+            digest,
+            clusters,
+            workloads,
+            vulnerabilities,
+        })
+    }
+
+    /// The Kubernetes objects of `cluster`'s current snapshot, as sent (in their order).
+    pub async fn objects(&self, cluster: &str) -> Result<Vec<Value>> {
+        self.positioned("objects", cluster).await
     }
 
     /// The diagnostics of `cluster`'s current snapshot.
     pub async fn diagnostics(&self, cluster: &str) -> Result<Vec<palisade_model::Diagnostic>> {
-        let _ = cluster;
-        Err(StoreError::Unsupported("diagnostics"))
+        self.positioned("diagnostics", cluster).await
+    }
+
+    async fn positioned<T: serde::de::DeserializeOwned>(
+        &self,
+        table: &str,
+        cluster: &str,
+    ) -> Result<Vec<T>> {
+        self.require_cluster(cluster).await?;
+        let mut sql = Sql::new(&format!("SELECT body FROM {table} WHERE cluster = "));
+        sql.bind(cluster.to_string()).push(" ORDER BY position");
+        sql.fetch_all(self.pool())
+            .await?
+            .iter()
+            .map(|row| from_json(&row.text("body")?))
+            .collect()
+    }
+
+    /// [`StoreError::NotFound`] unless `cluster` has pushed something.
+    pub(crate) async fn require_cluster(&self, cluster: &str) -> Result<()> {
+        let mut sql = Sql::new("SELECT name FROM clusters WHERE name = ");
+        sql.bind(cluster.to_string());
+        match sql.fetch_optional(self.pool()).await? {
+            Some(_) => Ok(()),
+            None => Err(StoreError::NotFound(format!("cluster {cluster:?}"))),
+        }
     }
 }
