@@ -139,7 +139,11 @@ pub fn tls_files(
     let generated = palisade_tls::certs::generate_today("palisade central CA", &names, 3650)
         .map_err(|e| CentralError::Tls(e.to_string()))?;
     // A half-written set from an interrupted start is replaced whole.
-    for path in [&files.cert, &files.key, files.ca.as_ref().expect("set above")] {
+    for path in [
+        &files.cert,
+        &files.key,
+        files.ca.as_ref().expect("set above"),
+    ] {
         let _ = std::fs::remove_file(path);
     }
     write_private(&files.key, generated.key_pem.as_bytes())?;

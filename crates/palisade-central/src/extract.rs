@@ -35,8 +35,13 @@ pub fn parse_json<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, ApiError> {
     let mut de = serde_json::Deserializer::from_slice(bytes);
     let value: T = serde_path_to_error::deserialize(&mut de).map_err(|e| {
         let path = e.path().to_string();
-        let inner = e.into_inner();
-        ApiError::bad_field(format!("invalid request body: {inner}"), path)
+        let message = e.into_inner().to_string();
+        // The path ends with an unknown field's name, except at the top level.
+        let field = match unknown_field(&message) {
+            Some(name) if path == "." => name.to_string(),
+            _ => path,
+        };
+        ApiError::bad_field(format!("invalid request body: {message}"), field)
     })?;
     de.end()
         .map_err(|e| ApiError::bad_field(format!("invalid request body: {e}"), "."))?;
@@ -62,12 +67,14 @@ pub fn parse_query<T: DeserializeOwned>(query: &str) -> Result<T, ApiError> {
     serde_path_to_error::deserialize(de).map_err(|e| {
         let path = e.path().to_string();
         let message = e.into_inner().to_string();
-        // serde names an unknown field as "unknown field `name`, expected …".
-        let field = message
-            .strip_prefix("unknown field `")
-            .and_then(|rest| rest.split('`').next())
-            .map(str::to_string)
-            .unwrap_or(path);
+        let field = unknown_field(&message).map_or(path, str::to_string);
         ApiError::bad_field(format!("invalid query parameter: {message}"), field)
     })
+}
+
+/// The name in serde's "unknown field `name`, expected …" message.
+fn unknown_field(message: &str) -> Option<&str> {
+    message
+        .strip_prefix("unknown field `")
+        .and_then(|rest| rest.split('`').next())
 }

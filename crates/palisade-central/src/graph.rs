@@ -18,19 +18,23 @@ use crate::extract::Query;
 use crate::state::AppState;
 use crate::store_error::to_api;
 
-/// The stored objects of `cluster` as one inventory (404 when the cluster has no snapshot).
+/// The stored objects of `cluster` as one inventory (404 when the cluster has no snapshot):
+/// each object through `ingest_value`, the parts merged, implicit namespaces decided once.
 async fn inventory(state: &AppState, cluster: &str) -> Result<Inventory, ApiError> {
     crate::ingest::check_cluster_name(cluster)?;
     let objects = state.store.objects(cluster).await.map_err(to_api)?;
-    if objects.is_empty() {
-        let clusters = state.store.clusters(state.now()).await.map_err(to_api)?;
-        if !clusters.iter().any(|c| c.name == cluster) {
-            return Err(ApiError::not_found(format!("no cluster named {cluster:?}")));
+    let source = format!("cluster {cluster}");
+    blocking(move || {
+        let mut inventory = Inventory::default();
+        for object in objects {
+            let mut part = palisade_ingest::ingest_value(&source, object).inventory;
+            part.namespaces.retain(|n| !n.spec.implicit);
+            inventory.extend(part);
         }
-    }
-    let list = serde_json::json!({"apiVersion": "v1", "kind": "List", "items": objects});
-    let name = format!("cluster {cluster}");
-    blocking(move || palisade_ingest::ingest_value(&name, list).inventory).await
+        inventory.finalize();
+        inventory
+    })
+    .await
 }
 
 /// Runs CPU-bound engine work off the I/O threads.
@@ -84,9 +88,8 @@ pub async fn network(
         let keep = |c: &Connection| in_namespace(&c.src, ns) || in_namespace(&c.dst, ns);
         reachability.connections.retain(keep);
         reachability.workloads.retain(|w| &w.id.namespace == ns);
-        let flow_in = |w: &Option<palisade_model::WorkloadId>| {
-            w.as_ref().is_some_and(|w| &w.namespace == ns)
-        };
+        let flow_in =
+            |w: &Option<palisade_model::WorkloadId>| w.as_ref().is_some_and(|w| &w.namespace == ns);
         flows.retain(|f| flow_in(&f.src) || flow_in(&f.dst));
     }
     Ok(Json(NetworkGraph {

@@ -28,24 +28,6 @@ pub fn check_cluster_name(cluster: &str) -> Result<(), ApiError> {
     Ok(())
 }
 
-/// Refuses a Secret that still carries `data` or `stringData` (the sender must strip them):
-/// central never stores secret values.
-fn refuse_secret_values(snapshot: &Snapshot) -> Result<(), ApiError> {
-    for (i, object) in snapshot.objects.iter().enumerate() {
-        if object.get("kind").and_then(|k| k.as_str()) == Some("Secret") {
-            for field in ["data", "stringData"] {
-                if object.get(field).is_some() {
-                    return Err(ApiError::bad_field(
-                        "a Secret must be sent without its data and stringData",
-                        format!("objects[{i}].{field}"),
-                    ));
-                }
-            }
-        }
-    }
-    Ok(())
-}
-
 /// `POST /api/v1/clusters/{cluster}/snapshots`.
 pub async fn snapshot(
     State(state): State<AppState>,
@@ -55,7 +37,6 @@ pub async fn snapshot(
 ) -> Result<Json<IngestAck>, ApiError> {
     check_cluster_name(&cluster)?;
     caller.write(&cluster, SENSOR_WRITERS)?;
-    refuse_secret_values(&snapshot)?;
     let ack = state
         .store
         .push_snapshot(&cluster, &snapshot, state.now())

@@ -144,12 +144,10 @@ pub async fn serve(
             addr: options.addr.clone(),
             source,
         })?;
-    let addr = listener
-        .local_addr()
-        .map_err(|source| CentralError::Bind {
-            addr: options.addr.clone(),
-            source,
-        })?;
+    let addr = listener.local_addr().map_err(|source| CentralError::Bind {
+        addr: options.addr.clone(),
+        source,
+    })?;
     let state = AppState {
         store: store.clone(),
         metrics: Arc::new(metrics::Metrics::new()),

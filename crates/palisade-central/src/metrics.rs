@@ -99,7 +99,9 @@ impl Metrics {
             kind: kind.to_string(),
         };
         self.accepted.get_or_create(&labels).inc_by(ack.accepted);
-        self.duplicates.get_or_create(&labels).inc_by(ack.duplicates);
+        self.duplicates
+            .get_or_create(&labels)
+            .inc_by(ack.duplicates);
     }
 
     /// The Prometheus text exposition.

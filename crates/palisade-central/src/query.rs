@@ -65,7 +65,11 @@ pub async fn findings(
 ) -> Result<Json<Page<FindingView>>, ApiError> {
     q.cluster = caller.read(q.cluster.take(), STATE_READERS)?;
     Ok(Json(
-        state.store.findings(&q, state.now()).await.map_err(to_api)?,
+        state
+            .store
+            .findings(&q, state.now())
+            .await
+            .map_err(to_api)?,
     ))
 }
 

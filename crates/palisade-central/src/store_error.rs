@@ -16,10 +16,6 @@ pub fn to_api(error: StoreError) -> ApiError {
         StoreError::Conflict(message) => ApiError::new(StatusCode::CONFLICT, message),
         StoreError::NotFound(message) => ApiError::not_found(message),
         StoreError::Invalid { field, message } => ApiError::bad_field(message, field),
-        StoreError::Unsupported(what) => ApiError::new(
-            StatusCode::NOT_IMPLEMENTED,
-            format!("{what} is not supported by this store yet"),
-        ),
         other => {
             tracing::error!(error = %other, "store error");
             ApiError::new(

@@ -91,7 +91,7 @@ fn workloads(input: &SnapshotInput<'_>) -> Vec<WorkloadRecord> {
 
 fn risk(index: usize, r: &WorkloadRisk) -> RiskRecord {
     let mut factors: Vec<_> = r.factors.iter().filter(|f| f.points > 0).collect();
-    factors.sort_by(|a, b| b.points.cmp(&a.points));
+    factors.sort_by_key(|f| std::cmp::Reverse(f.points));
     RiskRecord {
         score: r.score,
         rank: u32::try_from(index + 1).unwrap_or(u32::MAX),
@@ -175,7 +175,11 @@ fn objects(inventory: &Inventory) -> Vec<serde_json::Value> {
         }
         out.push(value);
     };
-    inventory.namespaces.iter().filter(|n| !n.spec.implicit).for_each(|o| push(&o.raw));
+    inventory
+        .namespaces
+        .iter()
+        .filter(|n| !n.spec.implicit)
+        .for_each(|o| push(&o.raw));
     inventory.workloads.iter().for_each(|o| push(&o.raw));
     inventory.services.iter().for_each(|o| push(&o.raw));
     inventory.ingresses.iter().for_each(|o| push(&o.raw));

@@ -81,7 +81,11 @@ impl Client {
     }
 
     /// `POST path` with a JSON body, as `T`.
-    pub fn post<B: Serialize, T: DeserializeOwned>(&self, path: &str, body: &B) -> anyhow::Result<T> {
+    pub fn post<B: Serialize, T: DeserializeOwned>(
+        &self,
+        path: &str,
+        body: &B,
+    ) -> anyhow::Result<T> {
         let body = serde_json::to_vec(body).context("encoding the request")?;
         let request = self
             .http

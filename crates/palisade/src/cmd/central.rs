@@ -30,7 +30,7 @@ pub enum Command {
     #[command(subcommand)]
     Token(TokenCommand),
     /// Query central's API: findings, workloads, risk, images, alerts, clusters.
-    Query(QueryArgs),
+    Query(Box<QueryArgs>),
 }
 
 /// Where the store is (shared by `serve` and `token`).
@@ -41,7 +41,12 @@ pub struct StoreArgs {
     #[arg(long, value_name = "DIR")]
     pub data: Option<PathBuf>,
     /// PostgreSQL URL (`postgres://user@host/db`) instead of SQLite in the data directory.
-    #[arg(long, value_name = "URL", env = "PALISADE_DATABASE_URL", hide_env_values = true)]
+    #[arg(
+        long,
+        value_name = "URL",
+        env = "PALISADE_DATABASE_URL",
+        hide_env_values = true
+    )]
     pub database: Option<String>,
 }
 
@@ -116,7 +121,8 @@ pub struct TokenCreateArgs {
 }
 
 fn parse_role(s: &str) -> Result<Role, String> {
-    s.parse().map_err(|e: palisade_api::token::UnknownRole| e.to_string())
+    s.parse()
+        .map_err(|e: palisade_api::token::UnknownRole| e.to_string())
 }
 
 /// Arguments of `palisade central token list`.
@@ -240,7 +246,7 @@ pub fn run(command: Command) -> anyhow::Result<ExitCode> {
             println!("revoked token {} ({})", info.id, info.name);
             Ok(ExitCode::SUCCESS)
         }
-        Command::Query(a) => query(a),
+        Command::Query(a) => query(*a),
     }
 }
 
@@ -256,7 +262,11 @@ fn serve(a: ServeArgs) -> anyhow::Result<ExitCode> {
     palisade_central::serve_until_signal(options, |started| {
         use std::io::Write as _;
         let mut out = std::io::stdout().lock();
-        let _ = writeln!(out, "palisade central listening on https://{}", started.addr);
+        let _ = writeln!(
+            out,
+            "palisade central listening on https://{}",
+            started.addr
+        );
         if let Some(ca) = &started.ca {
             let _ = writeln!(out, "CA certificate for clients: {}", ca.display());
         }
@@ -295,14 +305,13 @@ fn query(a: QueryArgs) -> anyhow::Result<ExitCode> {
     .collect();
     let text = match a.what {
         What::Findings => render::findings(&client.get("/api/v1/findings", &params)?, a.format)?,
-        What::Workloads => {
-            render::workloads(&client.get("/api/v1/workloads", &params)?, a.format)?
-        }
+        What::Workloads => render::workloads(&client.get("/api/v1/workloads", &params)?, a.format)?,
         What::Risk => render::workloads(&client.get("/api/v1/risk", &params)?, a.format)?,
         What::Images => render::images(&client.get("/api/v1/images", &params)?, a.format)?,
         What::Alerts => render::alerts(&client.get("/api/v1/alerts", &params)?, a.format)?,
         What::Clusters => {
-            let clusters: Vec<palisade_api::ClusterView> = client.get("/api/v1/clusters", &params)?;
+            let clusters: Vec<palisade_api::ClusterView> =
+                client.get("/api/v1/clusters", &params)?;
             render::clusters(&clusters, a.format)?
         }
     };

@@ -257,8 +257,8 @@ fn push(
     input: &palisade_report::snapshot::SnapshotInput<'_>,
 ) -> anyhow::Result<()> {
     let snapshot = palisade_report::snapshot::snapshot(report, input);
-    let client = crate::central_client::Client::new(url, connect)
-        .context("pushing the scan to central")?;
+    let client =
+        crate::central_client::Client::new(url, connect).context("pushing the scan to central")?;
     let path = format!(
         "/api/v1/clusters/{}/snapshots",
         percent_encoding::utf8_percent_encode(cluster, percent_encoding::NON_ALPHANUMERIC)

@@ -49,7 +49,13 @@ fn page<T: Serialize>(
 ) -> anyhow::Result<String> {
     match format {
         Format::Json => json(page),
-        Format::Table => Ok(table(headers, &page.items, page.next.as_deref(), whole, row)),
+        Format::Table => Ok(table(
+            headers,
+            &page.items,
+            page.next.as_deref(),
+            whole,
+            row,
+        )),
     }
 }
 
@@ -62,12 +68,24 @@ fn object(kind: &str, namespace: Option<&str>, name: &str) -> String {
 
 /// `query findings`.
 pub fn findings(p: &Page<FindingView>, format: Format) -> anyhow::Result<String> {
-    let headers = ["SEVERITY", "CLUSTER", "OBJECT", "CHECK", "STATUS", "FIRST SEEN", "MESSAGE"];
+    let headers = [
+        "SEVERITY",
+        "CLUSTER",
+        "OBJECT",
+        "CHECK",
+        "STATUS",
+        "FIRST SEEN",
+        "MESSAGE",
+    ];
     page(p, format, &headers, &[0, 1, 3, 4], |f| {
         vec![
             f.severity.to_string(),
             f.cluster.clone(),
-            object(&f.object.kind, f.object.namespace.as_deref(), &f.object.name),
+            object(
+                &f.object.kind,
+                f.object.namespace.as_deref(),
+                &f.object.name,
+            ),
             f.check_id.clone(),
             serde_json::to_value(f.status)
                 .ok()
@@ -96,7 +114,13 @@ pub fn workloads(p: &Page<WorkloadView>, format: Format) -> anyhow::Result<Strin
 
 /// `query images`.
 pub fn images(p: &Page<ImageView>, format: Format) -> anyhow::Result<String> {
-    let headers = ["IMAGE", "DIGEST", "CLUSTERS", "WORKLOADS", "VULNERABILITIES"];
+    let headers = [
+        "IMAGE",
+        "DIGEST",
+        "CLUSTERS",
+        "WORKLOADS",
+        "VULNERABILITIES",
+    ];
     page(p, format, &headers, &[3, 4], |i| {
         vec![
             i.reference.clone(),
@@ -153,7 +177,9 @@ pub fn tokens(tokens: &[TokenInfo], format: Format) -> anyhow::Result<String> {
     if format == Format::Json {
         return json(tokens);
     }
-    let headers = ["ID", "NAME", "ROLE", "CLUSTER", "CREATED", "EXPIRES", "REVOKED"];
+    let headers = [
+        "ID", "NAME", "ROLE", "CLUSTER", "CREATED", "EXPIRES", "REVOKED",
+    ];
     Ok(table(&headers, tokens, None, &[0, 2, 4], |t| {
         vec![
             t.id.clone(),
