@@ -18,9 +18,15 @@ use crate::extract::Query;
 use crate::state::AppState;
 use crate::store_error::to_api;
 
-/// The stored objects of `cluster` as one inventory (404 when the cluster has no snapshot):
-/// each object through `ingest_value`, the parts merged, implicit namespaces decided once.
-async fn inventory(state: &AppState, cluster: &str) -> Result<Inventory, ApiError> {
+/// The stored objects of `cluster` as one inventory, for callers who read everything (404 when
+/// the cluster has no snapshot): each object through `ingest_value`, the parts merged, implicit
+/// namespaces decided once.
+async fn inventory(
+    state: &AppState,
+    caller: &Caller,
+    cluster: &str,
+) -> Result<Inventory, ApiError> {
+    caller.require(READERS)?;
     crate::ingest::check_cluster_name(cluster)?;
     let objects = state.store.objects(cluster).await.map_err(to_api)?;
     let source = format!("cluster {cluster}");
@@ -80,8 +86,7 @@ pub async fn network(
     Path(cluster): Path<String>,
     Query(q): Query<NetworkQuery>,
 ) -> Result<Json<NetworkGraph>, ApiError> {
-    caller.require(READERS)?;
-    let inventory = inventory(&state, &cluster).await?;
+    let inventory = inventory(&state, &caller, &cluster).await?;
     let mut flows = state.store.flows(&cluster).await.map_err(to_api)?;
     let mut reachability = blocking(move || palisade_netpol::connectivity(&inventory)).await?;
     if let Some(ns) = &q.namespace {
@@ -125,15 +130,14 @@ pub struct WhoCan {
 
 /// `GET /api/v1/clusters/{cluster}/rbac/who-can`.
 pub async fn who_can(
-    State(state): State<AppState>,
     caller: Caller,
+    State(state): State<AppState>,
     Path(cluster): Path<String>,
     Query(q): Query<WhoCanQuery>,
 ) -> Result<Json<WhoCan>, ApiError> {
-    caller.require(READERS)?;
+    let inventory = inventory(&state, &caller, &cluster).await?;
     let request = Request::parse(&q.verb, &q.resource, q.namespace.as_deref(), None)
         .map_err(|e| ApiError::bad_field(e.to_string(), "resource"))?;
-    let inventory = inventory(&state, &cluster).await?;
     let (subjects, diagnostics) = blocking(move || {
         let index = RbacIndex::build(&inventory);
         (index.who_can(&request), index.diagnostics().to_vec())

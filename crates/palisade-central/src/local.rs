@@ -4,23 +4,32 @@
 //! `/api/v1/tokens` offers the same to remote admins.
 
 use palisade_api::{TokenCreate, TokenCreated, TokenInfo};
+use std::future::Future;
+
 use palisade_model::time::{Clock, SystemClock};
+use palisade_store::{Store, StoreError};
 
 use crate::{CentralError, StoreLocation};
 
 /// The actor named in the audit log for changes made with the command line.
 pub const CLI_ACTOR: &str = "cli";
 
-fn block_on<T>(work: impl std::future::Future<Output = T>) -> Result<T, CentralError> {
+/// Opens the store and runs `work` on it, on a runtime of its own.
+fn with_store<T, F, Fut>(location: &StoreLocation, work: F) -> Result<T, CentralError>
+where
+    F: FnOnce(Store) -> Fut,
+    Fut: Future<Output = Result<T, StoreError>>,
+{
     let runtime = tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()
         .map_err(|e| CentralError::Io(format!("starting the runtime: {e}")))?;
-    Ok(runtime.block_on(work))
-}
-
-fn store_error(e: palisade_store::StoreError) -> CentralError {
-    CentralError::Store(e.to_string())
+    runtime.block_on(async {
+        let store = location.open().await?;
+        work(store)
+            .await
+            .map_err(|e| CentralError::Store(e.to_string()))
+    })
 }
 
 /// Creates a token; the answer holds its secret (show it once).
@@ -34,30 +43,21 @@ pub fn create_token(
             None => e.body.error,
         })
     })?;
-    block_on(async {
-        let store = location.open().await?;
+    with_store(location, |store| async move {
         store
             .create_token(request, CLI_ACTOR, SystemClock.now())
             .await
-            .map_err(store_error)
-    })?
+    })
 }
 
 /// Every token, without secrets.
 pub fn list_tokens(location: &StoreLocation) -> Result<Vec<TokenInfo>, CentralError> {
-    block_on(async {
-        let store = location.open().await?;
-        store.list_tokens().await.map_err(store_error)
-    })?
+    with_store(location, |store| async move { store.list_tokens().await })
 }
 
 /// Revokes the token with this id.
 pub fn revoke_token(location: &StoreLocation, id: &str) -> Result<TokenInfo, CentralError> {
-    block_on(async {
-        let store = location.open().await?;
-        store
-            .revoke_token(id, CLI_ACTOR, SystemClock.now())
-            .await
-            .map_err(store_error)
-    })?
+    with_store(location, |store| async move {
+        store.revoke_token(id, CLI_ACTOR, SystemClock.now()).await
+    })
 }

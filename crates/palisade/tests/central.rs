@@ -11,78 +11,18 @@ use serde_json::{Value, json};
 use support::central::Central;
 use support::cli::palisade;
 
-/// Manifests with high findings (privileged, host network), RBAC and a NetworkPolicy.
-const MANIFESTS: &str = r#"
-apiVersion: apps/v1
-kind: Deployment
-metadata: {name: web, namespace: shop}
-spec:
-  selector: {matchLabels: {app: web}}
-  template:
-    metadata: {labels: {app: web}}
-    spec:
-      serviceAccountName: web
-      hostNetwork: true
-      containers:
-        - name: web
-          image: nginx:1.25
-          securityContext: {privileged: true}
----
-apiVersion: apps/v1
-kind: Deployment
-metadata: {name: db, namespace: shop}
-spec:
-  selector: {matchLabels: {app: db}}
-  template:
-    metadata: {labels: {app: db}}
-    spec:
-      containers:
-        - name: db
-          image: postgres:16
----
-apiVersion: networking.k8s.io/v1
-kind: NetworkPolicy
-metadata: {name: db-from-web, namespace: shop}
-spec:
-  podSelector: {matchLabels: {app: db}}
-  policyTypes: [Ingress]
-  ingress:
-    - from: [{podSelector: {matchLabels: {app: web}}}]
-      ports: [{port: 5432}]
----
-apiVersion: rbac.authorization.k8s.io/v1
-kind: Role
-metadata: {name: secret-reader, namespace: shop}
-rules:
-  - apiGroups: [""]
-    resources: [secrets]
-    verbs: [get]
----
-apiVersion: rbac.authorization.k8s.io/v1
-kind: RoleBinding
-metadata: {name: web-reads-secrets, namespace: shop}
-roleRef: {apiGroup: rbac.authorization.k8s.io, kind: Role, name: secret-reader}
-subjects:
-  - {kind: ServiceAccount, name: web, namespace: shop}
----
-apiVersion: v1
-kind: Secret
-metadata: {name: db-password, namespace: shop}
-data: {password: aHVudGVyMg==}
-"#;
-
-fn write_manifests(dir: &Path) -> std::path::PathBuf {
-    let path = dir.join("cluster.yaml");
-    std::fs::write(&path, MANIFESTS).unwrap();
-    path
-}
+/// Manifests with high findings (privileged, host network), RBAC, a NetworkPolicy and a Secret.
+const MANIFESTS: &str = concat!(
+    env!("CARGO_MANIFEST_DIR"),
+    "/tests/fixtures/central/cluster.yaml"
+);
 
 /// `palisade scan --push` with a sensor token of `cluster`.
 fn scan_push(central: &Central, dir: &Path, cluster: &str, token: &str) -> (i32, String, String) {
     let token_file = dir.join(format!("{cluster}.token"));
     std::fs::write(&token_file, token).unwrap();
     palisade(&["scan"])
-        .arg(write_manifests(dir))
+        .arg(MANIFESTS)
         .args([
             "--push",
             &central.url(),
@@ -352,26 +292,31 @@ fn security_tokens_roles_and_clusters() {
     assert!(none.json["error"].as_str().unwrap().contains("no route"));
 
     // Wrong role: 403.
-    let r = central.post_json(Some(&analyst), "/api/v1/clusters/prod/snapshots", &snapshot);
-    assert_eq!(r.status, 403, "{}", r.text);
+    central
+        .post_json(Some(&analyst), "/api/v1/clusters/prod/snapshots", &snapshot)
+        .expect(403);
     assert_eq!(central.get(Some(&sensor), "/api/v1/images").status, 403);
     assert_eq!(central.get(Some(&agent), "/api/v1/findings").status, 403);
     assert_eq!(central.get(Some(&analyst), "/api/v1/tokens").status, 403);
     assert_eq!(central.get(Some(&analyst), "/api/v1/audit").status, 403);
-    let r = central.post_json(Some(&agent), "/api/v1/clusters/prod/snapshots", &snapshot);
-    assert_eq!(r.status, 403, "{}", r.text);
+    central
+        .post_json(Some(&agent), "/api/v1/clusters/prod/snapshots", &snapshot)
+        .expect(403);
 
     // A sensor token: its own cluster only, for writes and reads.
-    let r = central.post_json(Some(&sensor), "/api/v1/clusters/prod/snapshots", &snapshot);
-    assert_eq!(r.status, 200, "{}", r.text);
-    let r = central.post_json(Some(&sensor), "/api/v1/clusters/other/snapshots", &snapshot);
-    assert_eq!(r.status, 403, "{}", r.text);
-    let r = central.post_json(
-        Some(&agent),
-        "/api/v1/clusters/other/alerts",
-        &json!({"alerts": []}),
-    );
-    assert_eq!(r.status, 403, "{}", r.text);
+    central
+        .post_json(Some(&sensor), "/api/v1/clusters/prod/snapshots", &snapshot)
+        .expect(200);
+    central
+        .post_json(Some(&sensor), "/api/v1/clusters/other/snapshots", &snapshot)
+        .expect(403);
+    central
+        .post_json(
+            Some(&agent),
+            "/api/v1/clusters/other/alerts",
+            &json!({"alerts": []}),
+        )
+        .expect(403);
     assert_eq!(
         central
             .get(Some(&sensor), "/api/v1/findings?cluster=other")
@@ -510,21 +455,19 @@ fn bad_bodies_limits_and_strict_queries() {
     // A wrong field: 400 with its JSON path; nothing stored.
     let mut bad = snapshot.clone();
     bad["workloads"][0]["id"]["name"] = json!(5);
-    let r = central.post_json(Some(&admin), path, &bad);
-    assert_eq!(r.status, 400, "{}", r.text);
+    let r = central.post_json(Some(&admin), path, &bad).expect(400);
     assert_eq!(r.json["field"], "workloads[0].id.name", "{}", r.text);
     let mut bad = snapshot.clone();
     bad["unexpected"] = json!(1);
-    let r = central.post_json(Some(&admin), path, &bad);
-    assert_eq!(r.status, 400, "{}", r.text);
+    let r = central.post_json(Some(&admin), path, &bad).expect(400);
     assert_eq!(r.json["field"], "unexpected", "{}", r.text);
-    let r = central.post(Some(&admin), path, b"{not json", false);
-    assert_eq!(r.status, 400, "{}", r.text);
+    central
+        .post(Some(&admin), path, b"{not json", false)
+        .expect(400);
     // A Secret with its values is refused.
     let mut bad = snapshot.clone();
     bad["objects"] = json!([{"apiVersion": "v1", "kind": "Secret", "metadata": {"name": "s"}, "data": {"k": "dg=="}}]);
-    let r = central.post_json(Some(&admin), path, &bad);
-    assert_eq!(r.status, 400, "{}", r.text);
+    let r = central.post_json(Some(&admin), path, &bad).expect(400);
     assert_eq!(r.json["field"], "objects[0].data");
     assert_eq!(
         central.get(Some(&admin), "/api/v1/clusters").json,
@@ -532,8 +475,9 @@ fn bad_bodies_limits_and_strict_queries() {
     );
 
     // gzip bodies are accepted.
-    let r = central.post(Some(&admin), path, snapshot.to_string().as_bytes(), true);
-    assert_eq!(r.status, 200, "{}", r.text);
+    central
+        .post(Some(&admin), path, snapshot.to_string().as_bytes(), true)
+        .expect(200);
     assert_eq!(
         central.get(Some(&admin), "/api/v1/workloads").json["items"][0]["id"]["name"],
         "web"
@@ -543,23 +487,27 @@ fn bad_bodies_limits_and_strict_queries() {
     let mut big = snapshot.clone();
     big["id"] = json!("s2");
     big["tool_version"] = json!("x".repeat(2 << 20));
-    let r = central.post_json(Some(&admin), path, &big);
-    assert_eq!(r.status, 413, "{}", r.text);
-    let r = central.post(Some(&admin), path, big.to_string().as_bytes(), true);
-    assert_eq!(r.status, 413, "{}", r.text);
+    central.post_json(Some(&admin), path, &big).expect(413);
+    central
+        .post(Some(&admin), path, big.to_string().as_bytes(), true)
+        .expect(413);
 
     // Query strings are strict.
-    let r = central.get(Some(&admin), "/api/v1/findings?severity=high&colour=red");
-    assert_eq!(r.status, 400, "{}", r.text);
+    let r = central
+        .get(Some(&admin), "/api/v1/findings?severity=high&colour=red")
+        .expect(400);
     assert_eq!(r.json["field"], "colour");
-    let r = central.get(Some(&admin), "/api/v1/findings?severity=extreme");
-    assert_eq!(r.status, 400, "{}", r.text);
+    let r = central
+        .get(Some(&admin), "/api/v1/findings?severity=extreme")
+        .expect(400);
     assert_eq!(r.json["field"], "severity");
-    let r = central.get(Some(&admin), "/api/v1/workloads?limit=ten");
-    assert_eq!(r.status, 400, "{}", r.text);
+    let r = central
+        .get(Some(&admin), "/api/v1/workloads?limit=ten")
+        .expect(400);
     assert_eq!(r.json["field"], "limit");
-    let r = central.get(Some(&admin), "/api/v1/clusters/prod/network?verb=get");
-    assert_eq!(r.status, 400, "{}", r.text);
+    let r = central
+        .get(Some(&admin), "/api/v1/clusters/prod/network?verb=get")
+        .expect(400);
     assert_eq!(r.json["field"], "verb");
 }
 

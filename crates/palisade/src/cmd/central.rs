@@ -262,11 +262,6 @@ fn serve(a: ServeArgs) -> anyhow::Result<ExitCode> {
     palisade_central::serve_until_signal(options, |started| {
         use std::io::Write as _;
         let mut out = std::io::stdout().lock();
-        let _ = writeln!(
-            out,
-            "palisade central listening on https://{}",
-            started.addr
-        );
         if let Some(ca) = &started.ca {
             let _ = writeln!(out, "CA certificate for clients: {}", ca.display());
         }
@@ -277,6 +272,12 @@ fn serve(a: ServeArgs) -> anyhow::Result<ExitCode> {
                 started.admin_token_file.display()
             );
         }
+        // Last: whoever waits for this line has seen the others.
+        let _ = writeln!(
+            out,
+            "palisade central listening on https://{}",
+            started.addr
+        );
         let _ = out.flush();
     })?;
     tracing::info!("palisade central: stopped");

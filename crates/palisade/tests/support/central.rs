@@ -55,6 +55,15 @@ fn collect(
     });
 }
 
+impl Reply {
+    /// Fails the test unless the status is `status`; returns the reply.
+    #[track_caller]
+    pub fn expect(self, status: u16) -> Reply {
+        assert_eq!(self.status, status, "{}", self.text);
+        self
+    }
+}
+
 impl Central {
     /// Starts central on `data` (SQLite inside unless `database` is given) with `extra`
     /// arguments; returns once it accepts connections.
