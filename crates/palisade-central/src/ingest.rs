@@ -30,9 +30,9 @@ pub fn check_cluster_name(cluster: &str) -> Result<(), ApiError> {
 
 /// `POST /api/v1/clusters/{cluster}/snapshots`.
 pub async fn snapshot(
+    caller: Caller,
     State(state): State<AppState>,
     Path(cluster): Path<String>,
-    caller: Caller,
     Body(snapshot): Body<Snapshot>,
 ) -> Result<Json<IngestAck>, ApiError> {
     check_cluster_name(&cluster)?;
@@ -61,9 +61,9 @@ macro_rules! batch_handler {
     ($(#[$doc:meta])* $name:ident, $batch:ty, $method:ident, $roles:expr, $kind:literal) => {
         $(#[$doc])*
         pub async fn $name(
+            caller: Caller,
             State(state): State<AppState>,
             Path(cluster): Path<String>,
-            caller: Caller,
             Body(batch): Body<$batch>,
         ) -> Result<Json<IngestAck>, ApiError> {
             check_cluster_name(&cluster)?;
