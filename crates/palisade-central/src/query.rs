@@ -4,11 +4,13 @@
 use axum::Json;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
+use palisade_api::Role;
 use palisade_api::{
     AlertQuery, AlertView, AuditEntry, ClusterView, ExceptionCreate, ExceptionView, FindingQuery,
     FindingView, ImageQuery, ImageView, Page, TokenCreate, TokenCreated, TokenInfo, WorkloadQuery,
     WorkloadSort, WorkloadView,
 };
+use palisade_store::StoreError;
 use serde::Deserialize;
 
 use crate::auth::{ADMINS, CLUSTER_READERS, Caller, EXCEPTION_WRITERS, READERS, STATE_READERS};
@@ -16,6 +18,17 @@ use crate::error::ApiError;
 use crate::extract::{Body, Query};
 use crate::state::AppState;
 use crate::store_error::to_api;
+
+/// The answer of a handler that needs one of `roles` and one store call (`work` does nothing
+/// until awaited, so the role is checked first).
+async fn answer<T>(
+    caller: &Caller,
+    roles: &[Role],
+    work: impl Future<Output = Result<T, StoreError>>,
+) -> Result<Json<T>, ApiError> {
+    caller.require(roles)?;
+    Ok(Json(work.await.map_err(to_api)?))
+}
 
 /// `GET /api/v1/clusters`: every cluster, or a cluster-bound token's own.
 pub async fn clusters(
@@ -79,8 +92,7 @@ pub async fn images(
     caller: Caller,
     Query(q): Query<ImageQuery>,
 ) -> Result<Json<Page<ImageView>>, ApiError> {
-    caller.require(READERS)?;
-    Ok(Json(state.store.images(&q).await.map_err(to_api)?))
+    answer(&caller, READERS, state.store.images(&q)).await
 }
 
 /// `GET /api/v1/alerts`.
@@ -89,8 +101,7 @@ pub async fn alerts(
     caller: Caller,
     Query(q): Query<AlertQuery>,
 ) -> Result<Json<Page<AlertView>>, ApiError> {
-    caller.require(READERS)?;
-    Ok(Json(state.store.alerts(&q).await.map_err(to_api)?))
+    answer(&caller, READERS, state.store.alerts(&q)).await
 }
 
 /// `GET /api/v1/audit` parameters.
@@ -111,14 +122,8 @@ pub async fn audit(
     caller: Caller,
     Query(q): Query<AuditQuery>,
 ) -> Result<Json<Page<AuditEntry>>, ApiError> {
-    caller.require(ADMINS)?;
-    Ok(Json(
-        state
-            .store
-            .audit(q.limit, q.cursor.as_deref())
-            .await
-            .map_err(to_api)?,
-    ))
+    let work = state.store.audit(q.limit, q.cursor.as_deref());
+    answer(&caller, ADMINS, work).await
 }
 
 /// `GET /api/v1/exceptions`.
@@ -126,8 +131,7 @@ pub async fn exceptions(
     State(state): State<AppState>,
     caller: Caller,
 ) -> Result<Json<Vec<ExceptionView>>, ApiError> {
-    caller.require(READERS)?;
-    Ok(Json(state.store.exceptions().await.map_err(to_api)?))
+    answer(&caller, READERS, state.store.exceptions()).await
 }
 
 /// `POST /api/v1/exceptions` (audited with the token's name).
@@ -155,13 +159,8 @@ pub async fn revoke_exception(
     let id: i64 = id
         .parse()
         .map_err(|_| ApiError::bad_field("an exception id is a number", "id"))?;
-    Ok(Json(
-        state
-            .store
-            .revoke_exception(id, caller.name(), state.now())
-            .await
-            .map_err(to_api)?,
-    ))
+    let work = state.store.revoke_exception(id, caller.name(), state.now());
+    answer(&caller, EXCEPTION_WRITERS, work).await
 }
 
 /// `GET /api/v1/tokens`: every token without its secret.
@@ -169,8 +168,7 @@ pub async fn tokens(
     State(state): State<AppState>,
     caller: Caller,
 ) -> Result<Json<Vec<TokenInfo>>, ApiError> {
-    caller.require(ADMINS)?;
-    Ok(Json(state.store.list_tokens().await.map_err(to_api)?))
+    answer(&caller, ADMINS, state.store.list_tokens()).await
 }
 
 /// 400 unless a cluster is given exactly for the roles bound to one.
