@@ -193,7 +193,8 @@ CREATE TABLE tokens (
     secret_hash @TEXT@ NOT NULL UNIQUE,
     created_ms BIGINT NOT NULL,
     expires @TEXT@,
-    revoked_ms BIGINT
+    revoked_ms BIGINT,
+    revoked_by @TEXT@
 );
 
 CREATE TABLE exceptions (

@@ -3,9 +3,10 @@
 use palisade_api::{AuditEntry, Page};
 use palisade_model::time::Timestamp;
 use serde_json::Value;
-use sqlx::{Any, Transaction};
+use sqlx::any::AnyRow;
+use sqlx::{Any, Encode, Transaction, Type};
 
-use crate::error::Result;
+use crate::error::{Result, StoreError};
 use crate::sql::Sql;
 use crate::values::{Get, from_json, json, ms, page_size, ts};
 use crate::{Store, cursor};
@@ -30,6 +31,46 @@ pub(crate) async fn record(
     sql.push(",").bind(json(detail)).push(")");
     sql.execute(&mut **tx).await?;
     Ok(())
+}
+
+/// Revokes row `id` of the `{noun}s` table (its `revoked_ms` and `revoked_by` columns) in one
+/// transaction with its audit entry (`{noun}.revoke`); returns the row (its `columns`) made a
+/// value by `view`. An unknown id is [`StoreError::NotFound`], a revoked one
+/// [`StoreError::Conflict`].
+pub(crate) async fn revoke<I, T>(
+    store: &Store,
+    noun: &str,
+    columns: &str,
+    id: I,
+    actor: &str,
+    now: Timestamp,
+    view: impl Fn(&AnyRow) -> Result<T>,
+) -> Result<T>
+where
+    I: for<'q> Encode<'q, Any> + Type<Any> + Clone + std::fmt::Display + Send + 'static,
+{
+    let mut tx = store.pool().begin().await?;
+    let mut sql = Sql::new(&format!("UPDATE {noun}s SET revoked_ms = "));
+    sql.bind(ms(now))
+        .push(", revoked_by = ")
+        .bind(actor.to_string());
+    sql.push(" WHERE revoked_ms IS NULL AND id = ")
+        .bind(id.clone());
+    let changed = sql.execute(&mut *tx).await?;
+    let mut sql = Sql::new(&format!("SELECT {columns} FROM {noun}s WHERE id = "));
+    sql.bind(id.clone());
+    let Some(row) = sql.fetch_optional(&mut *tx).await? else {
+        return Err(StoreError::NotFound(format!("{noun} {id}")));
+    };
+    if changed == 0 {
+        return Err(StoreError::Conflict(format!(
+            "{noun} {id} is already revoked"
+        )));
+    }
+    let action = format!("{noun}.revoke");
+    record(&mut tx, now, actor, &action, &id.to_string(), &Value::Null).await?;
+    tx.commit().await?;
+    view(&row)
 }
 
 impl Store {

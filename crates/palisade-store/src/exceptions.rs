@@ -108,11 +108,8 @@ impl Store {
         Sql::new(&format!(
             "SELECT {COLUMNS} FROM exceptions ORDER BY id DESC"
         ))
-        .fetch_all(self.pool())
-        .await?
-        .iter()
-        .map(view)
-        .collect()
+        .fetch_each(self.pool(), view)
+        .await
     }
 
     /// Revokes exception `id` (audited as `actor`); revoking it again is a conflict.
@@ -122,34 +119,6 @@ impl Store {
         actor: &str,
         now: Timestamp,
     ) -> Result<ExceptionView> {
-        let mut tx = self.pool().begin().await?;
-        let mut sql = Sql::new("UPDATE exceptions SET revoked_ms = ");
-        sql.bind(ms(now))
-            .push(", revoked_by = ")
-            .bind(actor.to_string());
-        sql.push(" WHERE revoked_ms IS NULL AND id = ").bind(id);
-        let changed = sql.execute(&mut *tx).await?;
-        let mut sql = Sql::new(&format!("SELECT {COLUMNS} FROM exceptions WHERE id = "));
-        sql.bind(id);
-        let Some(row) = sql.fetch_optional(&mut *tx).await? else {
-            return Err(StoreError::NotFound(format!("exception {id}")));
-        };
-        if changed == 0 {
-            return Err(StoreError::Conflict(format!(
-                "exception {id} is already revoked"
-            )));
-        }
-        let target = id.to_string();
-        audit::record(
-            &mut tx,
-            now,
-            actor,
-            "exception.revoke",
-            &target,
-            &serde_json::Value::Null,
-        )
-        .await?;
-        tx.commit().await?;
-        view(&row)
+        audit::revoke(self, "exception", COLUMNS, id, actor, now, view).await
     }
 }

@@ -92,21 +92,11 @@ impl Store {
              f.last_seen_ms, f.resolved_ms, f.first_seq, c.current_seq, {exception} AS exception_id \
              FROM findings f JOIN clusters c ON c.name = f.cluster WHERE 1 = 1"
         ));
-        if let Some(cluster) = &query.cluster {
-            sql.push(" AND f.cluster = ").bind(cluster.clone());
-        }
-        if let Some(namespace) = &query.namespace {
-            sql.push(" AND f.namespace = ").bind(namespace.clone());
-        }
-        if let Some(check) = &query.check {
-            sql.push(" AND f.check_id = ").bind(check.clone());
-        }
-        if let Some(s) = query.severity {
-            sql.push(" AND f.sev_rank <= ").bind(sev_rank(s));
-        }
-        if let Some(since) = query.since {
-            sql.push(" AND f.first_seen_ms >= ").bind(ms(since));
-        }
+        sql.filter(" AND f.cluster = ", query.cluster.clone());
+        sql.filter(" AND f.namespace = ", query.namespace.clone());
+        sql.filter(" AND f.check_id = ", query.check.clone());
+        sql.filter(" AND f.sev_rank <= ", query.severity.map(sev_rank));
+        sql.filter(" AND f.first_seen_ms >= ", query.since.map(ms));
         let open = format!("f.resolved_ms IS NULL AND {exception} IS NULL");
         sql.push(" AND ").push(&match query.status {
             Some(FindingStatus::Resolved) => "f.resolved_ms IS NOT NULL".to_string(),

@@ -21,6 +21,7 @@ pub mod dialect;
 pub mod error;
 
 mod audit;
+mod batches;
 mod cursor;
 mod exceptions;
 mod findings;

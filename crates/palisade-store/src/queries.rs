@@ -100,15 +100,9 @@ impl Store {
         };
         let position = self.backend().dialect().position_fn;
         let mut sql = Sql::new("SELECT w.* FROM workloads w WHERE 1 = 1");
-        if let Some(cluster) = &query.cluster {
-            sql.push(" AND w.cluster = ").bind(cluster.clone());
-        }
-        if let Some(namespace) = &query.namespace {
-            sql.push(" AND w.namespace = ").bind(namespace.clone());
-        }
-        if let Some(min) = query.min_risk {
-            sql.push(" AND w.risk_score >= ").bind(i64::from(min));
-        }
+        sql.filter(" AND w.cluster = ", query.cluster.clone());
+        sql.filter(" AND w.namespace = ", query.namespace.clone());
+        sql.filter(" AND w.risk_score >= ", query.min_risk.map(i64::from));
         let same_workload = "x.cluster = w.cluster AND x.namespace = w.namespace \
                              AND x.kind = w.kind AND x.name = w.name";
         if let Some(image) = &query.image {
@@ -173,9 +167,7 @@ impl Store {
     pub async fn images(&self, query: &ImageQuery) -> Result<Page<ImageView>> {
         let limit = page_size(query.limit);
         let mut sql = Sql::new("SELECT DISTINCT i.reference FROM images i WHERE 1 = 1");
-        if let Some(cluster) = &query.cluster {
-            sql.push(" AND i.cluster = ").bind(cluster.clone());
-        }
+        sql.filter(" AND i.cluster = ", query.cluster.clone());
         if let Some(s) = query.severity {
             sql.push(
                 " AND EXISTS (SELECT 1 FROM image_vulns v WHERE v.cluster = i.cluster \
@@ -238,10 +230,7 @@ impl Store {
         scoped(&mut sql);
         sql.push(" ORDER BY sev_rank, vuln_id, package, version");
         let vulnerabilities = sql
-            .fetch_all(self.pool())
-            .await?
-            .iter()
-            .map(|row| {
+            .fetch_each(self.pool(), |row| {
                 Ok(VulnerabilityRecord {
                     id: row.text("vuln_id")?,
                     package: row.text("package")?,
@@ -250,7 +239,7 @@ impl Store {
                     severity: severity(&row.text("severity")?)?,
                 })
             })
-            .collect::<Result<Vec<_>>>()?;
+            .await?;
         Ok(ImageView {
             reference: reference.to_string(),
             digest,
@@ -275,14 +264,25 @@ impl Store {
         table: &str,
         cluster: &str,
     ) -> Result<Vec<T>> {
+        self.of_cluster(cluster, table, "position", |row| {
+            from_json(&row.text("body")?)
+        })
+        .await
+    }
+
+    /// Every row of `table` for `cluster` (which must exist), by `order`, made a `T` by `each`.
+    pub(crate) async fn of_cluster<T>(
+        &self,
+        cluster: &str,
+        table: &str,
+        order: &str,
+        each: impl Fn(&AnyRow) -> Result<T>,
+    ) -> Result<Vec<T>> {
         self.require_cluster(cluster).await?;
-        let mut sql = Sql::new(&format!("SELECT body FROM {table} WHERE cluster = "));
-        sql.bind(cluster.to_string()).push(" ORDER BY position");
-        sql.fetch_all(self.pool())
-            .await?
-            .iter()
-            .map(|row| from_json(&row.text("body")?))
-            .collect()
+        let mut sql = Sql::new(&format!("SELECT * FROM {table} WHERE cluster = "));
+        sql.bind(cluster.to_string());
+        sql.push(&format!(" ORDER BY {order}"));
+        sql.fetch_each(self.pool(), each).await
     }
 
     /// [`StoreError::NotFound`] unless `cluster` has pushed something.

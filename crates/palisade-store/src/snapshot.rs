@@ -358,7 +358,7 @@ async fn upsert_findings(
     let findings: Vec<&FindingRecord> = by_fingerprint.into_values().collect();
     let scanned = ms(snapshot.scanned_at);
     insert_rows(
-        &mut **tx,
+        tx,
         "INSERT INTO findings (cluster, fingerprint, check_id, severity, sev_rank, title, \
          message, kind, namespace, name, container, path, first_seen_ms, last_seen_ms, \
          resolved_ms, first_seq, seen_seq) VALUES ",

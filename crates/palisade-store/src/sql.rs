@@ -5,9 +5,10 @@
 //! Only fragments written in this crate enter the text; every value is bound.
 
 use sqlx::any::{AnyArguments, AnyRow};
+use sqlx::query::Query;
 use sqlx::{Any, Arguments, AssertSqlSafe, Encode, Executor, Type};
 
-use crate::error::{Result, StoreError};
+use crate::error::Result;
 
 /// A statement under construction.
 #[derive(Default)]
@@ -41,6 +42,18 @@ impl Sql {
         self
     }
 
+    /// Appends `fragment` and binds `value` after it, when there is a value (an optional
+    /// filter: `" AND f.cluster = "`).
+    pub(crate) fn filter<'t, T>(&mut self, fragment: &str, value: Option<T>) -> &mut Sql
+    where
+        T: Encode<'t, Any> + Type<Any> + 't,
+    {
+        if let Some(value) = value {
+            self.push(fragment).bind(value);
+        }
+        self
+    }
+
     /// Binds `value` and returns its placeholder without appending it (for a value used in a
     /// fragment the caller formats itself).
     pub(crate) fn arg<'t, T>(&mut self, value: T) -> String
@@ -55,10 +68,8 @@ impl Sql {
         format!("${}", self.args.len())
     }
 
-    /// The statement text so far.
-    #[cfg(test)]
-    pub(crate) fn text(&self) -> &str {
-        &self.text
+    fn into_query(self) -> Query<'static, Any, AnyArguments> {
+        sqlx::query_with(AssertSqlSafe(self.text), self.args)
     }
 
     /// Runs it; returns the rows affected.
@@ -66,11 +77,7 @@ impl Sql {
     where
         E: Executor<'c, Database = Any>,
     {
-        let done = sqlx::query_with(AssertSqlSafe(self.text), self.args)
-            .execute(executor)
-            .await
-            .map_err(StoreError::from)?;
-        Ok(done.rows_affected())
+        Ok(self.into_query().execute(executor).await?.rows_affected())
     }
 
     /// Runs it; returns every row.
@@ -78,10 +85,19 @@ impl Sql {
     where
         E: Executor<'c, Database = Any>,
     {
-        sqlx::query_with(AssertSqlSafe(self.text), self.args)
-            .fetch_all(executor)
-            .await
-            .map_err(StoreError::from)
+        Ok(self.into_query().fetch_all(executor).await?)
+    }
+
+    /// Runs it; returns every row made a `T` by `each`.
+    pub(crate) async fn fetch_each<'c, E, T>(
+        self,
+        executor: E,
+        each: impl Fn(&AnyRow) -> Result<T>,
+    ) -> Result<Vec<T>>
+    where
+        E: Executor<'c, Database = Any>,
+    {
+        self.fetch_all(executor).await?.iter().map(each).collect()
     }
 
     /// Runs it; returns the first row, if any.
@@ -89,10 +105,7 @@ impl Sql {
     where
         E: Executor<'c, Database = Any>,
     {
-        sqlx::query_with(AssertSqlSafe(self.text), self.args)
-            .fetch_optional(executor)
-            .await
-            .map_err(StoreError::from)
+        Ok(self.into_query().fetch_optional(executor).await?)
     }
 }
 

@@ -138,41 +138,21 @@ impl Store {
         Sql::new(&format!(
             "SELECT {TOKEN_COLUMNS} FROM tokens ORDER BY created_ms, id"
         ))
-        .fetch_all(self.pool())
-        .await?
-        .iter()
-        .map(token_info)
-        .collect()
+        .fetch_each(self.pool(), token_info)
+        .await
     }
 
     /// Revokes token `id` (audited as `actor`). Revoking a revoked token is a conflict.
     pub async fn revoke_token(&self, id: &str, actor: &str, now: Timestamp) -> Result<TokenInfo> {
-        let mut tx = self.pool().begin().await?;
-        let mut sql = Sql::new("UPDATE tokens SET revoked_ms = ");
-        sql.bind(ms(now))
-            .push(" WHERE revoked_ms IS NULL AND id = ")
-            .bind(id.to_string());
-        let changed = sql.execute(&mut *tx).await?;
-        let mut sql = Sql::new(&format!("SELECT {TOKEN_COLUMNS} FROM tokens WHERE id = "));
-        sql.bind(id.to_string());
-        let Some(row) = sql.fetch_optional(&mut *tx).await? else {
-            return Err(StoreError::NotFound(format!("token {id}")));
-        };
-        if changed == 0 {
-            return Err(StoreError::Conflict(format!(
-                "token {id} is already revoked"
-            )));
-        }
-        audit::record(
-            &mut tx,
-            now,
+        audit::revoke(
+            self,
+            "token",
+            TOKEN_COLUMNS,
+            id.to_string(),
             actor,
-            "token.revoke",
-            id,
-            &serde_json::Value::Null,
+            now,
+            token_info,
         )
-        .await?;
-        tx.commit().await?;
-        token_info(&row)
+        .await
     }
 }

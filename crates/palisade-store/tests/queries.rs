@@ -22,12 +22,12 @@ async fn fill(store: &Store) {
             w.risk.as_mut().unwrap().score = (i * 7) % 11;
             w.labels.insert(
                 "tier".into(),
-                if i % 2 == 0 { "front" } else { "back" }.into(),
+                if i.is_multiple_of(2) { "front" } else { "back" }.into(),
             );
             w.images = vec![format!("registry.example/team/app{}:1", i % 4)];
             workloads.push(w);
             for (j, sev) in Severity::ALL.into_iter().enumerate() {
-                if (i as usize + j) % 3 != 0 {
+                if !(i as usize + j).is_multiple_of(3) {
                     findings.push(finding(&format!("PAL-00{j}"), sev, ns, &format!("w{i:02}")));
                 }
             }
@@ -98,7 +98,7 @@ on_both_backends! {
         };
         let got = store.workloads(&q).await.unwrap().items;
         let expected: Vec<String> = (0..37u32)
-            .filter(|i| i % 3 == 0 && (i * 7) % 11 >= 5 && i % 4 == 2 && i % 2 == 0)
+            .filter(|i| i.is_multiple_of(3) && (i * 7) % 11 >= 5 && i % 4 == 2 && i.is_multiple_of(2))
             .map(|i| format!("w{i:02}"))
             .collect();
         assert!(!expected.is_empty());
