@@ -514,3 +514,125 @@ fn scan_push_failure_exits_non_zero_with_the_reason() {
     assert!(err.contains("401"), "{err}");
     assert!(err.contains("pushing the scan to central"), "{err}");
 }
+
+#[test]
+fn exceptions_are_audited_and_runtime_data_is_queryable() {
+    let dir = tempfile::tempdir().unwrap();
+    let central = Central::start(&dir.path().join("data"), None, &[]);
+    let admin = central.admin();
+    let sensor = central.token("sensor", Some("prod"), "prod-sensor");
+    let agent = central.token("agent", Some("prod"), "prod-agent");
+    let analyst = central.token("analyst", None, "alice");
+    let (code, _, err) = scan_push(&central, dir.path(), "prod", &sensor);
+    assert_eq!(code, 0, "{err}");
+
+    // An analyst accepts a risk: the findings of that check become suppressed, the change is
+    // audited with the token's name.
+    let high = central.get(
+        Some(&analyst),
+        "/api/v1/findings?cluster=prod&severity=high",
+    );
+    let check = high.json["items"][0]["check_id"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let bad = json!({"check": check, "reason": " ", "expires": "2099-01-01"});
+    let r = central
+        .post_json(Some(&analyst), "/api/v1/exceptions", &bad)
+        .expect(400);
+    assert_eq!(r.json["field"], "reason");
+    let exception = json!({"cluster": "prod", "check": check, "reason": "accepted until the migration", "expires": "2099-01-01"});
+    central
+        .post_json(Some(&sensor), "/api/v1/exceptions", &exception)
+        .expect(403);
+    let created = central
+        .post_json(Some(&analyst), "/api/v1/exceptions", &exception)
+        .expect(201);
+    assert_eq!(created.json["created_by"], "alice");
+    let suppressed = central.get(
+        Some(&analyst),
+        &format!("/api/v1/findings?cluster=prod&check={check}&status=suppressed"),
+    );
+    assert!(
+        !suppressed.json["items"].as_array().unwrap().is_empty(),
+        "{}",
+        suppressed.text
+    );
+    let id = created.json["id"].as_i64().unwrap();
+    let revoked = central
+        .delete(Some(&analyst), &format!("/api/v1/exceptions/{id}"))
+        .expect(200);
+    assert_eq!(revoked.json["revoked_by"], "alice");
+    central
+        .delete(Some(&analyst), "/api/v1/exceptions/x")
+        .expect(400);
+    let audit = central.get(Some(&admin), "/api/v1/audit").expect(200);
+    let actions: Vec<(&str, &str)> = audit.json["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| (e["action"].as_str().unwrap(), e["actor"].as_str().unwrap()))
+        .collect();
+    assert!(
+        actions.contains(&("exception.create", "alice")),
+        "{actions:?}"
+    );
+    assert!(
+        actions.contains(&("exception.revoke", "alice")),
+        "{actions:?}"
+    );
+
+    // Runtime data from an agent: alerts (idempotent by id) and flows beside the graph.
+    let alerts = json!({"alerts": [{
+        "id": "a1", "time": "2026-12-06T10:00:00Z", "node": "n1",
+        "workload": {"namespace": "shop", "kind": "Deployment", "name": "web"},
+        "container": "web", "rule": "shell-in-container", "severity": "high",
+        "message": "sh started in web", "detail": {"pid": 42}
+    }]});
+    let ack = central
+        .post_json(Some(&agent), "/api/v1/clusters/prod/alerts", &alerts)
+        .expect(200);
+    assert_eq!(ack.json, json!({"accepted": 1, "duplicates": 0}));
+    let ack = central
+        .post_json(Some(&agent), "/api/v1/clusters/prod/alerts", &alerts)
+        .expect(200);
+    assert_eq!(ack.json, json!({"accepted": 0, "duplicates": 1}));
+    let listed = query(
+        &central,
+        &analyst,
+        &["alerts", "--cluster", "prod", "--format", "json"],
+    );
+    assert_eq!(listed["items"][0]["rule"], "shell-in-container", "{listed}");
+    let table = query(&central, &analyst, &["alerts", "--severity", "high"]);
+    assert!(
+        table.as_str().unwrap().contains("sh started in web"),
+        "{table}"
+    );
+    let flows = json!({"flows": [{
+        "src": {"namespace": "shop", "kind": "Deployment", "name": "web"},
+        "dst": {"namespace": "shop", "kind": "Deployment", "name": "db"},
+        "port": 5432, "protocol": "TCP",
+        "first_seen": "2026-12-06T10:00:00Z", "last_seen": "2026-12-06T10:05:00Z", "count": 3
+    }]});
+    central
+        .post_json(Some(&agent), "/api/v1/clusters/prod/flows", &flows)
+        .expect(200);
+    let graph = central
+        .get(
+            Some(&analyst),
+            "/api/v1/clusters/prod/network?namespace=shop",
+        )
+        .expect(200);
+    assert_eq!(graph.json["flows"][0]["count"], 3, "{}", graph.text);
+    let other = central
+        .get(
+            Some(&analyst),
+            "/api/v1/clusters/prod/network?namespace=elsewhere",
+        )
+        .expect(200);
+    assert_eq!(other.json["flows"], json!([]));
+    assert_eq!(other.json["reachability"]["connections"], json!([]));
+    central
+        .get(Some(&analyst), "/api/v1/clusters/nowhere/network")
+        .expect(404);
+}
