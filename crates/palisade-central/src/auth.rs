@@ -121,3 +121,49 @@ pub const AGENT_WRITERS: &[Role] = &[Role::Admin, Role::Agent];
 pub const EXCEPTION_WRITERS: &[Role] = &[Role::Admin, Role::Analyst];
 /// Roles that manage tokens and read the audit log.
 pub const ADMINS: &[Role] = &[Role::Admin];
+
+#[cfg(test)]
+mod tests {
+    use palisade_model::time::Timestamp;
+
+    use super::*;
+
+    fn caller(role: Role, cluster: Option<&str>) -> Caller {
+        Caller(TokenInfo {
+            id: "id".into(),
+            name: "n".into(),
+            role,
+            cluster: cluster.map(str::to_string),
+            created_at: Timestamp::from_unix_secs(0),
+            expires: None,
+            revoked_at: None,
+        })
+    }
+
+    #[test]
+    fn cluster_bound_tokens_stay_in_their_cluster() {
+        let sensor = caller(Role::Sensor, Some("prod"));
+        assert_eq!(
+            sensor.read(None, STATE_READERS).unwrap(),
+            Some("prod".into())
+        );
+        assert!(sensor.read(Some("prod".into()), STATE_READERS).is_ok());
+        let e = sensor.read(Some("dev".into()), STATE_READERS).unwrap_err();
+        assert_eq!(e.status, axum::http::StatusCode::FORBIDDEN);
+        assert!(sensor.write("prod", SENSOR_WRITERS).is_ok());
+        assert!(sensor.write("dev", SENSOR_WRITERS).is_err());
+        assert!(sensor.write("prod", AGENT_WRITERS).is_err());
+        assert!(sensor.require(READERS).is_err());
+
+        let analyst = caller(Role::Analyst, None);
+        assert_eq!(analyst.read(None, STATE_READERS).unwrap(), None);
+        assert_eq!(
+            analyst.read(Some("dev".into()), STATE_READERS).unwrap(),
+            Some("dev".into())
+        );
+        assert!(analyst.write("dev", SENSOR_WRITERS).is_err());
+        let admin = caller(Role::Admin, None);
+        assert!(admin.write("any", AGENT_WRITERS).is_ok());
+        assert!(admin.require(ADMINS).is_ok());
+    }
+}

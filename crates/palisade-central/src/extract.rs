@@ -78,3 +78,50 @@ fn unknown_field(message: &str) -> Option<&str> {
         .strip_prefix("unknown field `")
         .and_then(|rest| rest.split('`').next())
 }
+
+#[cfg(test)]
+mod tests {
+    use palisade_api::{FindingQuery, Snapshot};
+
+    use super::*;
+
+    #[test]
+    fn query_errors_name_the_parameter() {
+        let q: FindingQuery = parse_query("cluster=prod&severity=high&limit=5").unwrap();
+        assert_eq!(q.cluster.as_deref(), Some("prod"));
+        assert_eq!(q.limit, Some(5));
+        for (query, field) in [
+            ("cluster=prod&colour=red", "colour"),
+            ("severity=extreme", "severity"),
+            ("limit=-1", "limit"),
+            ("since=yesterday", "since"),
+        ] {
+            let e = parse_query::<FindingQuery>(query).unwrap_err();
+            assert_eq!(e.status, StatusCode::BAD_REQUEST, "{query}");
+            assert_eq!(
+                e.body.field.as_deref(),
+                Some(field),
+                "{query}: {:?}",
+                e.body
+            );
+        }
+        // Percent-encoding is decoded.
+        let q: FindingQuery = parse_query("cluster=a%20b").unwrap();
+        assert_eq!(q.cluster.as_deref(), Some("a b"));
+    }
+
+    #[test]
+    fn body_errors_name_the_field_path() {
+        let base = r#"{"id":"s","scanned_at":"2026-12-01T00:00:00Z","tool_version":"t","source":"m","findings":[],"workloads":"#;
+        let e = parse_json::<Snapshot>(
+            format!(r#"{base}[{{"id":{{"namespace":"a","kind":"Pod","name":5}}}}]}}"#).as_bytes(),
+        )
+        .unwrap_err();
+        assert_eq!(e.body.field.as_deref(), Some("workloads[0].id.name"));
+        let e = parse_json::<Snapshot>(format!(r#"{base}[],"extra":1}}"#).as_bytes()).unwrap_err();
+        assert_eq!(e.body.field.as_deref(), Some("extra"));
+        let e = parse_json::<Snapshot>(format!(r#"{base}[]}} trailing"#).as_bytes()).unwrap_err();
+        assert_eq!(e.status, StatusCode::BAD_REQUEST);
+        assert!(parse_json::<Snapshot>(format!("{base}[]}}").as_bytes()).is_ok());
+    }
+}

@@ -465,3 +465,51 @@ fn schema_ref(name: &str, schemas: &mut Map<String, Value>) -> Value {
     });
     json!({"$ref": format!("#/components/schemas/{key}")})
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_document_lists_every_route_once_with_its_parameters() {
+        let doc = document();
+        assert_eq!(doc["openapi"], "3.1.0");
+        let table = endpoints();
+        let documented: usize = doc["paths"]
+            .as_object()
+            .unwrap()
+            .values()
+            .map(|methods| methods.as_object().unwrap().len())
+            .sum();
+        assert_eq!(documented, table.len());
+        for e in &table {
+            let op = &doc["paths"][e.path][e.method.as_str().to_ascii_lowercase()];
+            assert!(op.is_object(), "{} {}", e.method, e.path);
+            let params = op["parameters"].as_array().unwrap();
+            for name in e.query {
+                assert!(
+                    params
+                        .iter()
+                        .any(|p| p["name"] == *name && p["in"] == "query")
+                );
+            }
+            if e.path.contains("{cluster}") {
+                assert!(
+                    params
+                        .iter()
+                        .any(|p| p["name"] == "cluster" && p["in"] == "path")
+                );
+            }
+            // Every schema referenced is defined.
+            let text = op.to_string();
+            for reference in text.split("#/components/schemas/").skip(1) {
+                let name = reference.split('"').next().unwrap();
+                assert!(doc["components"]["schemas"][name].is_object(), "{name}");
+            }
+        }
+        // Only /healthz goes without a token.
+        let open: Vec<_> = table.iter().filter(|e| e.roles == "none").collect();
+        assert_eq!(open.len(), 1);
+        assert_eq!(open[0].path, "/healthz");
+    }
+}
