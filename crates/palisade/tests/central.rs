@@ -65,6 +65,7 @@ fn push_then_query(central: &Central, dir: &Path) {
         "the scan report is still printed: {out}"
     );
     assert!(err.contains("pushed snapshot"), "{err}");
+    assert!(!err.contains(&sensor) && !out.contains(&sensor), "the token is never printed");
 
     let analyst = central.token("analyst", None, "alice");
     let table = query(
