@@ -66,8 +66,7 @@ pub async fn risk(
         ));
     }
     q.sort = Some(WorkloadSort::Risk);
-    q.cluster = caller.read(q.cluster.take(), STATE_READERS)?;
-    Ok(Json(state.store.workloads(&q).await.map_err(to_api)?))
+    workloads(State(state), caller, Query(q)).await
 }
 
 /// `GET /api/v1/findings`.

@@ -65,7 +65,10 @@ fn push_then_query(central: &Central, dir: &Path) {
         "the scan report is still printed: {out}"
     );
     assert!(err.contains("pushed snapshot"), "{err}");
-    assert!(!err.contains(&sensor) && !out.contains(&sensor), "the token is never printed");
+    assert!(
+        !err.contains(&sensor) && !out.contains(&sensor),
+        "the token is never printed"
+    );
 
     let analyst = central.token("analyst", None, "alice");
     let table = query(
@@ -142,11 +145,17 @@ fn push_then_query(central: &Central, dir: &Path) {
     assert!(!graph.text.contains("aHVudGVyMg"), "{}", graph.text);
 }
 
+/// A central on SQLite in a fresh temporary directory (its data directory is `DIR/data`).
+fn sqlite_central(extra: &[&str]) -> (tempfile::TempDir, Central) {
+    let dir = tempfile::tempdir().unwrap();
+    let central = Central::start(&dir.path().join("data"), None, extra);
+    (dir, central)
+}
+
 #[test]
 fn sqlite_push_query_and_kill_9_after_an_acknowledged_push() {
-    let dir = tempfile::tempdir().unwrap();
-    let data = dir.path().join("data");
-    let central = Central::start(&data, None, &[]);
+    let (dir, central) = sqlite_central(&[]);
+    let data = central.data.clone();
     // First start: admin token printed once, written owner-only, CA path printed.
     let admin = central.admin();
     assert!(central.printed().contains(&admin), "{}", central.printed());
@@ -236,9 +245,8 @@ fn postgres_push_query_outage_and_two_replicas() {
 
 #[test]
 fn security_tokens_roles_and_clusters() {
-    let dir = tempfile::tempdir().unwrap();
-    let data = dir.path().join("data");
-    let central = Central::start(&data, None, &[]);
+    let (_dir, central) = sqlite_central(&[]);
+    let data = central.data.clone();
     let admin = central.admin();
     let analyst = central.token("analyst", None, "alice");
     let sensor = central.token("sensor", Some("prod"), "prod-sensor");
@@ -442,8 +450,7 @@ fn security_tokens_roles_and_clusters() {
 
 #[test]
 fn bad_bodies_limits_and_strict_queries() {
-    let dir = tempfile::tempdir().unwrap();
-    let central = Central::start(&dir.path().join("data"), None, &["--max-body-mib", "1"]);
+    let (_dir, central) = sqlite_central(&["--max-body-mib", "1"]);
     let admin = central.admin();
     let path = "/api/v1/clusters/prod/snapshots";
     let snapshot = json!({
@@ -507,8 +514,7 @@ fn bad_bodies_limits_and_strict_queries() {
 
 #[test]
 fn scan_push_failure_exits_non_zero_with_the_reason() {
-    let dir = tempfile::tempdir().unwrap();
-    let central = Central::start(&dir.path().join("data"), None, &[]);
+    let (dir, central) = sqlite_central(&[]);
     let (code, out, err) = scan_push(&central, dir.path(), "prod", "pal_unknown_token");
     assert_ne!(code, 0);
     assert!(out.contains("PAL-"), "the report is printed first: {out}");
@@ -518,8 +524,7 @@ fn scan_push_failure_exits_non_zero_with_the_reason() {
 
 #[test]
 fn exceptions_are_audited_and_runtime_data_is_queryable() {
-    let dir = tempfile::tempdir().unwrap();
-    let central = Central::start(&dir.path().join("data"), None, &[]);
+    let (dir, central) = sqlite_central(&[]);
     let admin = central.admin();
     let sensor = central.token("sensor", Some("prod"), "prod-sensor");
     let agent = central.token("agent", Some("prod"), "prod-agent");
