@@ -384,6 +384,7 @@ pub fn router(state: AppState, body_limit: usize) -> Router {
     router
         .route_layer(from_fn_with_state(state.metrics.clone(), metrics::track))
         .fallback(no_route)
+        .method_not_allowed_fallback(wrong_method)
         .layer(DefaultBodyLimit::max(body_limit))
         .layer(RequestDecompressionLayer::new())
         .with_state(state)
@@ -391,6 +392,13 @@ pub fn router(state: AppState, body_limit: usize) -> Router {
 
 async fn no_route(method: Method, uri: Uri) -> ApiError {
     ApiError::not_found(format!("no route {method} {}", uri.path()))
+}
+
+async fn wrong_method(method: Method, uri: Uri) -> ApiError {
+    ApiError::new(
+        axum::http::StatusCode::METHOD_NOT_ALLOWED,
+        format!("{} does not take {method}", uri.path()),
+    )
 }
 
 /// `GET /api/v1/openapi.json`.

@@ -299,6 +299,12 @@ fn security_tokens_roles_and_clusters() {
     let none = central.get(Some(&admin), "/api/v1/nothing");
     assert_eq!(none.status, 404);
     assert!(none.json["error"].as_str().unwrap().contains("no route"));
+    let r = central.delete(Some(&admin), "/api/v1/findings").expect(405);
+    assert!(
+        r.json["error"].as_str().unwrap().contains("DELETE"),
+        "{}",
+        r.text
+    );
 
     // Wrong role: 403.
     central
