@@ -648,3 +648,50 @@ fn exceptions_are_audited_and_runtime_data_is_queryable() {
         .get(Some(&analyst), "/api/v1/clusters/nowhere/network")
         .expect(404);
 }
+
+#[test]
+fn serves_the_given_certificate_and_generates_none() {
+    let dir = tempfile::tempdir().unwrap();
+    let certs = palisade_tls::certs::generate_today(
+        "operator CA",
+        &["localhost".into(), "127.0.0.1".into()],
+        30,
+    )
+    .unwrap();
+    let (cert, key, ca) = (
+        dir.path().join("tls.crt"),
+        dir.path().join("tls.key"),
+        dir.path().join("ca.crt"),
+    );
+    std::fs::write(&cert, &certs.cert_pem).unwrap();
+    std::fs::write(&key, &certs.key_pem).unwrap();
+    std::fs::write(&ca, &certs.ca_pem).unwrap();
+    let data = dir.path().join("data");
+    let args = [
+        "--tls-cert",
+        cert.to_str().unwrap(),
+        "--tls-key",
+        key.to_str().unwrap(),
+    ];
+    let central = Central::start_trusting(&data, None, &args, &ca);
+    central.get(None, "/healthz").expect(200);
+    central.get(Some(&central.admin()), "/readyz").expect(200);
+    assert!(!data.join("tls").exists(), "no certificate generated");
+    assert!(
+        !central.printed().contains("CA certificate"),
+        "{}",
+        central.printed()
+    );
+    // A client that trusts only another CA refuses the connection.
+    let other = palisade_tls::certs::generate_today("other CA", &["localhost".into()], 1).unwrap();
+    let stranger = reqwest::blocking::Client::builder()
+        .tls_certs_only(reqwest::Certificate::from_pem_bundle(other.ca_pem.as_bytes()).unwrap())
+        .build()
+        .unwrap();
+    assert!(
+        stranger
+            .get(format!("{}/healthz", central.url()))
+            .send()
+            .is_err()
+    );
+}

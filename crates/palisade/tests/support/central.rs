@@ -68,6 +68,16 @@ impl Central {
     /// Starts central on `data` (SQLite inside unless `database` is given) with `extra`
     /// arguments; returns once it accepts connections.
     pub fn start(data: &Path, database: Option<&str>, extra: &[&str]) -> Central {
+        Central::start_trusting(data, database, extra, &data.join("tls/ca.pem"))
+    }
+
+    /// [`Central::start`] with clients trusting the CA in `ca` (for `--tls-cert`).
+    pub fn start_trusting(
+        data: &Path,
+        database: Option<&str>,
+        extra: &[&str],
+        ca: &Path,
+    ) -> Central {
         let mut cmd = palisade(&["central", "serve", "--addr", "127.0.0.1:0", "--data"])
             .arg(data)
             .args(extra)
@@ -96,7 +106,7 @@ impl Central {
                 );
             }
         };
-        let ca = std::fs::read(data.join("tls/ca.pem")).expect("generated CA");
+        let ca = std::fs::read(ca).expect("the CA clients trust");
         let client = reqwest::blocking::Client::builder()
             .tls_certs_only(reqwest::Certificate::from_pem_bundle(&ca).unwrap())
             .timeout(Duration::from_secs(120))
