@@ -6,6 +6,7 @@ use serde_json::Value;
 use sqlx::any::AnyRow;
 use sqlx::{Any, Encode, Transaction, Type};
 
+use crate::dialect::Backend;
 use crate::error::{Result, StoreError};
 use crate::sql::Sql;
 use crate::values::{Get, from_json, json, ms, page_size, ts};
@@ -14,13 +15,17 @@ use crate::{Store, cursor};
 /// Records one change inside the transaction that makes it.
 pub(crate) async fn record(
     tx: &mut Transaction<'_, Any>,
+    backend: Backend,
     now: Timestamp,
     actor: &str,
     action: &str,
     target: &str,
     detail: &Value,
 ) -> Result<()> {
-    let mut sql = Sql::new("INSERT INTO audit (time_ms, actor, action, target, detail) VALUES (");
+    let mut sql = Sql::new(
+        backend,
+        "INSERT INTO audit (time_ms, actor, action, target, detail) VALUES (",
+    );
     sql.bind(ms(now))
         .push(",")
         .bind(actor.to_string())
@@ -50,14 +55,14 @@ where
     I: for<'q> Encode<'q, Any> + Type<Any> + Clone + std::fmt::Display + Send + 'static,
 {
     let mut tx = store.pool().begin().await?;
-    let mut sql = Sql::new(&format!("UPDATE {noun}s SET revoked_ms = "));
+    let mut sql = store.sql(&format!("UPDATE {noun}s SET revoked_ms = "));
     sql.bind(ms(now))
         .push(", revoked_by = ")
         .bind(actor.to_string());
     sql.push(" WHERE revoked_ms IS NULL AND id = ")
         .bind(id.clone());
     let changed = sql.execute(&mut *tx).await?;
-    let mut sql = Sql::new(&format!("SELECT {columns} FROM {noun}s WHERE id = "));
+    let mut sql = store.sql(&format!("SELECT {columns} FROM {noun}s WHERE id = "));
     sql.bind(id.clone());
     let Some(row) = sql.fetch_optional(&mut *tx).await? else {
         return Err(StoreError::NotFound(format!("{noun} {id}")));
@@ -68,7 +73,16 @@ where
         )));
     }
     let action = format!("{noun}.revoke");
-    record(&mut tx, now, actor, &action, &id.to_string(), &Value::Null).await?;
+    record(
+        &mut tx,
+        store.backend(),
+        now,
+        actor,
+        &action,
+        &id.to_string(),
+        &Value::Null,
+    )
+    .await?;
     tx.commit().await?;
     view(&row)
 }
@@ -81,7 +95,7 @@ impl Store {
         cursor: Option<&str>,
     ) -> Result<Page<AuditEntry>> {
         let limit = page_size(limit);
-        let mut sql = Sql::new("SELECT id, time_ms, actor, action, target, detail FROM audit");
+        let mut sql = self.sql("SELECT id, time_ms, actor, action, target, detail FROM audit");
         if let Some(c) = cursor {
             let key = cursor::decode("audit", 1, c)?;
             sql.push(" WHERE id < ").bind(cursor::int(&key, 0)?);

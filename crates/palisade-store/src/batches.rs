@@ -14,7 +14,7 @@ use sha2::{Digest, Sha256};
 use crate::Store;
 use crate::error::{Result, StoreError};
 use crate::snapshot::lock_cluster;
-use crate::sql::{Row, Sql, insert_rows};
+use crate::sql::{Row, insert_rows};
 use crate::values::{json, ms, sev_rank};
 
 /// A batch whose records are stored as rows of one table with `INSERT … ON CONFLICT`, so a
@@ -222,11 +222,10 @@ impl Store {
         }
         let total = batch.len() as u64;
         let mut tx = self.pool().begin().await?;
-        lock_cluster(&mut tx, cluster, received_at).await?;
+        lock_cluster(&mut tx, self.backend(), cluster, received_at).await?;
         if let Some(digest) = batch.digest() {
-            let mut sql = Sql::new(
-                "INSERT INTO ingested_batches (cluster, kind, digest, received_ms) VALUES (",
-            );
+            let mut sql = self
+                .sql("INSERT INTO ingested_batches (cluster, kind, digest, received_ms) VALUES (");
             sql.bind(cluster.to_string()).push(",").bind(B::KIND);
             sql.push(",").bind(digest).push(",").bind(ms(received_at));
             sql.push(") ON CONFLICT (cluster, kind, digest) DO NOTHING");
@@ -238,9 +237,15 @@ impl Store {
             }
         }
         let rows = batch.rows();
-        let affected = insert_rows(&mut tx, B::HEAD, B::TAIL, B::COLUMNS, &rows, |row, item| {
-            B::bind(row, item, cluster, received_at)
-        })
+        let affected = insert_rows(
+            &mut tx,
+            self.backend(),
+            B::HEAD,
+            B::TAIL,
+            B::COLUMNS,
+            &rows,
+            |row, item| B::bind(row, item, cluster, received_at),
+        )
         .await?;
         tx.commit().await?;
         let accepted = batch.accepted(affected).min(total);

@@ -5,7 +5,6 @@ use palisade_model::time::Timestamp;
 use sqlx::any::AnyRow;
 
 use crate::error::{Result, StoreError};
-use crate::sql::Sql;
 use crate::values::{Get, day, ms, parse_day, ts};
 use crate::{Store, audit};
 
@@ -69,7 +68,7 @@ impl Store {
     ) -> Result<ExceptionView> {
         validate(req)?;
         let mut tx = self.pool().begin().await?;
-        let mut sql = Sql::new(
+        let mut sql = self.sql(
             "INSERT INTO exceptions (cluster, check_id, namespace, name, fingerprint, reason, \
              expires, created_by, created_ms) VALUES (",
         );
@@ -92,6 +91,7 @@ impl Store {
         let target = created.id.to_string();
         audit::record(
             &mut tx,
+            self.backend(),
             now,
             actor,
             "exception.create",
@@ -105,7 +105,7 @@ impl Store {
 
     /// Every exception (revoked and expired ones included), newest first.
     pub async fn exceptions(&self) -> Result<Vec<ExceptionView>> {
-        Sql::new(&format!(
+        self.sql(&format!(
             "SELECT {COLUMNS} FROM exceptions ORDER BY id DESC"
         ))
         .fetch_each(self.pool(), view)

@@ -6,7 +6,6 @@ use serde_json::Value;
 use sqlx::any::AnyRow;
 
 use crate::error::Result;
-use crate::sql::Sql;
 use crate::values::{Get, day, ms, object_key, page_size, sev_rank, severity, ts};
 use crate::{Store, cursor};
 
@@ -83,7 +82,7 @@ impl Store {
         now: Timestamp,
     ) -> Result<Page<FindingView>> {
         let limit = page_size(query.limit);
-        let mut sql = Sql::new("");
+        let mut sql = self.sql("");
         let today = sql.arg(day(now.date()));
         let exception = matching_exception(&today);
         sql.push(&format!(
@@ -97,16 +96,23 @@ impl Store {
         sql.filter(" AND f.check_id = ", query.check.clone());
         sql.filter(" AND f.sev_rank <= ", query.severity.map(sev_rank));
         sql.filter(" AND f.first_seen_ms >= ", query.since.map(ms));
-        let open = format!("f.resolved_ms IS NULL AND {exception} IS NULL");
-        sql.push(" AND ").push(&match query.status {
-            Some(FindingStatus::Resolved) => "f.resolved_ms IS NOT NULL".to_string(),
-            Some(FindingStatus::Suppressed) => {
-                format!("f.resolved_ms IS NULL AND {exception} IS NOT NULL")
-            }
-            Some(FindingStatus::New) => format!("{open} AND f.first_seq = c.current_seq"),
-            Some(FindingStatus::Open) => format!("{open} AND f.first_seq <> c.current_seq"),
-            None => open,
-        });
+        if query.status == Some(FindingStatus::Resolved) {
+            sql.push(" AND f.resolved_ms IS NOT NULL");
+        } else {
+            // Each placeholder is used once: the day is bound again for this test.
+            let today = sql.arg(day(now.date()));
+            let suppressed = query.status == Some(FindingStatus::Suppressed);
+            sql.push(&format!(
+                " AND f.resolved_ms IS NULL AND {} IS {}NULL",
+                matching_exception(&today),
+                if suppressed { "NOT " } else { "" }
+            ));
+            sql.push(match query.status {
+                Some(FindingStatus::New) => " AND f.first_seq = c.current_seq",
+                Some(FindingStatus::Open) => " AND f.first_seq <> c.current_seq",
+                _ => "",
+            });
+        }
         if let Some(c) = &query.cursor {
             let key = cursor::decode(TAG, 7, c)?;
             sql.push(&format!(" AND ({ORDER}) > ("));

@@ -2,8 +2,8 @@
 //! agents pushed, kept in one embedded SQLite file (the default) or in PostgreSQL, and the
 //! answers to central's queries, in `palisade_api`'s wire types.
 //!
-//! One set of queries serves both back ends: sqlx's `Any` driver, placeholders `$1`, `$2`, …
-//! (sqlx's SQLite driver binds `$N` by number), portable SQL (`ON CONFLICT … DO UPDATE`,
+//! One set of queries serves both back ends: sqlx's `Any` driver, placeholders numbered for
+//! PostgreSQL and anonymous for SQLite (see `sql`), portable SQL (`ON CONFLICT … DO UPDATE`,
 //! `RETURNING`, row-value comparisons) and a tiny [`dialect`] table for the schema's column
 //! types and one string function. The schema (`migrations/`) is applied at [`Store::open`].
 //!
@@ -68,7 +68,7 @@ impl Store {
 
     /// Readiness: `Ok` when the database answers a query now.
     pub async fn ping(&self) -> Result<()> {
-        sql::Sql::new("SELECT 1").fetch_optional(&self.pool).await?;
+        self.sql("SELECT 1").fetch_optional(&self.pool).await?;
         Ok(())
     }
 
@@ -79,5 +79,10 @@ impl Store {
 
     pub(crate) fn pool(&self) -> &AnyPool {
         &self.pool
+    }
+
+    /// A statement for this store's back end.
+    pub(crate) fn sql(&self, text: &str) -> sql::Sql {
+        sql::Sql::new(self.backend, text)
     }
 }

@@ -51,14 +51,15 @@ impl Store {
     /// Every cluster, by name, with the summary of its current state; open findings exclude
     /// those an exception active at `now` suppresses.
     pub async fn clusters(&self, now: Timestamp) -> Result<Vec<ClusterView>> {
-        let rows = Sql::new(
-            "SELECT c.name, c.last_scanned_ms, \
+        let rows = self
+            .sql(
+                "SELECT c.name, c.last_scanned_ms, \
              (SELECT COUNT(*) FROM workloads w WHERE w.cluster = c.name) AS workloads \
              FROM clusters c ORDER BY c.name",
-        )
-        .fetch_all(self.pool())
-        .await?;
-        let mut sql = Sql::new("");
+            )
+            .fetch_all(self.pool())
+            .await?;
+        let mut sql = self.sql("");
         let today = sql.arg(day(now.date()));
         sql.push(&format!(
             "SELECT f.cluster, f.severity, COUNT(*) AS n FROM findings f \
@@ -99,7 +100,7 @@ impl Store {
             format!("{lead}, {WORKLOAD_ID}")
         };
         let position = self.backend().dialect().position_fn;
-        let mut sql = Sql::new("SELECT w.* FROM workloads w WHERE 1 = 1");
+        let mut sql = self.sql("SELECT w.* FROM workloads w WHERE 1 = 1");
         sql.filter(" AND w.cluster = ", query.cluster.clone());
         sql.filter(" AND w.namespace = ", query.namespace.clone());
         sql.filter(" AND w.risk_score >= ", query.min_risk.map(i64::from));
@@ -166,7 +167,7 @@ impl Store {
     /// Images of the clusters' current states with their vulnerabilities, by reference.
     pub async fn images(&self, query: &ImageQuery) -> Result<Page<ImageView>> {
         let limit = page_size(query.limit);
-        let mut sql = Sql::new("SELECT DISTINCT i.reference FROM images i WHERE 1 = 1");
+        let mut sql = self.sql("SELECT DISTINCT i.reference FROM images i WHERE 1 = 1");
         sql.filter(" AND i.cluster = ", query.cluster.clone());
         if let Some(s) = query.severity {
             sql.push(
@@ -205,7 +206,7 @@ impl Store {
                 sql.push(" AND cluster = ").bind(cluster.to_string());
             }
         };
-        let mut sql = Sql::new("SELECT cluster, digest FROM images WHERE reference = ");
+        let mut sql = self.sql("SELECT cluster, digest FROM images WHERE reference = ");
         sql.bind(reference.to_string());
         scoped(&mut sql);
         sql.push(" ORDER BY cluster");
@@ -215,14 +216,14 @@ impl Store {
             clusters.push(row.text("cluster")?);
             digest = digest.or(row.opt_text("digest")?);
         }
-        let mut sql = Sql::new("SELECT COUNT(*) AS n FROM workload_images WHERE image = ");
+        let mut sql = self.sql("SELECT COUNT(*) AS n FROM workload_images WHERE image = ");
         sql.bind(reference.to_string());
         scoped(&mut sql);
         let workloads = match sql.fetch_optional(self.pool()).await? {
             Some(row) => u64::try_from(row.int("n")?).unwrap_or(0),
             None => 0,
         };
-        let mut sql = Sql::new(
+        let mut sql = self.sql(
             "SELECT DISTINCT vuln_id, package, version, fixed, severity, sev_rank FROM image_vulns \
              WHERE reference = ",
         );
@@ -279,7 +280,7 @@ impl Store {
         each: impl Fn(&AnyRow) -> Result<T>,
     ) -> Result<Vec<T>> {
         self.require_cluster(cluster).await?;
-        let mut sql = Sql::new(&format!("SELECT * FROM {table} WHERE cluster = "));
+        let mut sql = self.sql(&format!("SELECT * FROM {table} WHERE cluster = "));
         sql.bind(cluster.to_string());
         sql.push(&format!(" ORDER BY {order}"));
         sql.fetch_each(self.pool(), each).await
@@ -287,7 +288,7 @@ impl Store {
 
     /// [`StoreError::NotFound`] unless `cluster` has pushed something.
     pub(crate) async fn require_cluster(&self, cluster: &str) -> Result<()> {
-        let mut sql = Sql::new("SELECT name FROM clusters WHERE name = ");
+        let mut sql = self.sql("SELECT name FROM clusters WHERE name = ");
         sql.bind(cluster.to_string());
         match sql.fetch_optional(self.pool()).await? {
             Some(_) => Ok(()),

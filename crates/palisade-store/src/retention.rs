@@ -4,7 +4,6 @@ use palisade_model::time::Timestamp;
 
 use crate::Store;
 use crate::error::{Result, StoreError};
-use crate::sql::Sql;
 use crate::values::ms;
 
 const DAY_MS: i64 = 86_400_000;
@@ -43,19 +42,20 @@ impl Store {
         }
         let cutoff = ms(now).saturating_sub(i64::from(retention.alert_days) * DAY_MS);
         let mut tx = self.pool().begin().await?;
-        let mut sql = Sql::new(
+        let mut sql = self.sql(
             "DELETE FROM snapshots WHERE seq NOT IN (SELECT k.seq FROM snapshots k \
              WHERE k.cluster = snapshots.cluster ORDER BY k.seq DESC LIMIT ",
         );
         sql.bind(i64::from(retention.keep_snapshots_per_cluster))
             .push(")");
         let snapshots = sql.execute(&mut *tx).await?;
-        let findings = Sql::new(
-            "DELETE FROM findings WHERE resolved_ms IS NOT NULL AND resolved_ms < \
+        let findings = self
+            .sql(
+                "DELETE FROM findings WHERE resolved_ms IS NOT NULL AND resolved_ms < \
              (SELECT MIN(k.scanned_ms) FROM snapshots k WHERE k.cluster = findings.cluster)",
-        )
-        .execute(&mut *tx)
-        .await?;
+            )
+            .execute(&mut *tx)
+            .await?;
         let mut counts = [0; 3];
         for (n, (table, column)) in counts.iter_mut().zip([
             ("alerts", "time_ms"),
@@ -63,7 +63,7 @@ impl Store {
             // Digests of flow batches: a repeat older than this is counted again.
             ("ingested_batches", "received_ms"),
         ]) {
-            let mut sql = Sql::new(&format!("DELETE FROM {table} WHERE {column} < "));
+            let mut sql = self.sql(&format!("DELETE FROM {table} WHERE {column} < "));
             sql.bind(cutoff);
             *n = sql.execute(&mut *tx).await?;
         }

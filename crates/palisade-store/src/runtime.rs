@@ -10,7 +10,6 @@ use serde_json::Value;
 use sqlx::any::AnyRow;
 
 use crate::error::Result;
-use crate::sql::Sql;
 use crate::values::{Get, from_json, ms, page_size, sev_rank, severity, ts};
 use crate::{Store, cursor};
 
@@ -82,7 +81,7 @@ impl Store {
         cluster: &str,
         limit: Option<u32>,
     ) -> Result<Vec<palisade_api::AdmissionRecord>> {
-        let mut sql = Sql::new("SELECT record FROM admission WHERE cluster = ");
+        let mut sql = self.sql("SELECT record FROM admission WHERE cluster = ");
         sql.bind(cluster.to_string());
         sql.push(" ORDER BY time_ms DESC, uid LIMIT ")
             .bind(page_size(limit));
@@ -94,7 +93,7 @@ impl Store {
     pub async fn alerts(&self, query: &AlertQuery) -> Result<Page<AlertView>> {
         const ORDER: &str = "0 - a.time_ms, a.cluster, a.alert_id";
         let limit = page_size(query.limit);
-        let mut sql = Sql::new("SELECT a.* FROM alerts a WHERE 1 = 1");
+        let mut sql = self.sql("SELECT a.* FROM alerts a WHERE 1 = 1");
         sql.filter(" AND a.cluster = ", query.cluster.clone());
         sql.filter(" AND a.namespace = ", query.namespace.clone());
         sql.filter(" AND a.sev_rank <= ", query.severity.map(sev_rank));

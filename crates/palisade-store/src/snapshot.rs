@@ -9,6 +9,7 @@ use palisade_model::time::Timestamp;
 use sqlx::{Any, Transaction};
 
 use crate::Store;
+use crate::dialect::Backend;
 use crate::error::{Result, StoreError};
 use crate::sql::{Sql, insert_rows};
 use crate::values::{Get, json, ms, ns_column, sev_rank};
@@ -61,10 +62,11 @@ fn record_count(snapshot: &Snapshot) -> u64 {
 /// concurrent pushes to one cluster run one after the other (SQLite has one writer anyway).
 pub(crate) async fn lock_cluster(
     tx: &mut Transaction<'_, Any>,
+    backend: Backend,
     cluster: &str,
     now: Timestamp,
 ) -> Result<()> {
-    let mut sql = Sql::new("INSERT INTO clusters (name, created_ms) VALUES (");
+    let mut sql = Sql::new(backend, "INSERT INTO clusters (name, created_ms) VALUES (");
     sql.bind(cluster.to_string()).push(",").bind(ms(now));
     sql.push(") ON CONFLICT (name) DO UPDATE SET name = excluded.name");
     sql.execute(&mut **tx).await?;
@@ -86,9 +88,9 @@ impl Store {
         validate(cluster, snapshot)?;
         let records = record_count(snapshot);
         let mut tx = self.pool().begin().await?;
-        lock_cluster(&mut tx, cluster, received_at).await?;
+        lock_cluster(&mut tx, self.backend(), cluster, received_at).await?;
 
-        let mut sql = Sql::new("SELECT seq FROM snapshots WHERE cluster = ");
+        let mut sql = self.sql("SELECT seq FROM snapshots WHERE cluster = ");
         sql.bind(cluster.to_string()).push(" AND snapshot_id = ");
         sql.bind(snapshot.id.clone());
         if sql.fetch_optional(&mut *tx).await?.is_some() {
@@ -98,7 +100,7 @@ impl Store {
                 duplicates: records,
             });
         }
-        let mut sql = Sql::new("SELECT last_scanned_ms FROM clusters WHERE name = ");
+        let mut sql = self.sql("SELECT last_scanned_ms FROM clusters WHERE name = ");
         sql.bind(cluster.to_string());
         let current = match sql.fetch_optional(&mut *tx).await? {
             Some(row) => row.opt_int("last_scanned_ms")?,
@@ -112,7 +114,7 @@ impl Store {
             )));
         }
 
-        let mut sql = Sql::new(
+        let mut sql = self.sql(
             "INSERT INTO snapshots (cluster, snapshot_id, scanned_ms, received_ms, tool_version, \
              source, workloads, findings) VALUES (",
         );
@@ -132,14 +134,14 @@ impl Store {
             .int("seq")?;
 
         for table in STATE_TABLES {
-            let mut sql = Sql::new(&format!("DELETE FROM {table} WHERE cluster = "));
+            let mut sql = self.sql(&format!("DELETE FROM {table} WHERE cluster = "));
             sql.bind(cluster.to_string());
             sql.execute(&mut *tx).await?;
         }
-        insert_state(&mut tx, cluster, snapshot).await?;
-        upsert_findings(&mut tx, cluster, snapshot, seq).await?;
+        insert_state(self.backend(), &mut tx, cluster, snapshot).await?;
+        upsert_findings(self.backend(), &mut tx, cluster, snapshot, seq).await?;
 
-        let mut sql = Sql::new("UPDATE findings SET resolved_ms = ");
+        let mut sql = self.sql("UPDATE findings SET resolved_ms = ");
         sql.bind(scanned)
             .push(" WHERE cluster = ")
             .bind(cluster.to_string());
@@ -147,7 +149,7 @@ impl Store {
             .bind(seq);
         sql.execute(&mut *tx).await?;
 
-        let mut sql = Sql::new("UPDATE clusters SET current_seq = ");
+        let mut sql = self.sql("UPDATE clusters SET current_seq = ");
         sql.bind(seq).push(", last_scanned_ms = ").bind(scanned);
         sql.push(" WHERE name = ").bind(cluster.to_string());
         sql.execute(&mut *tx).await?;
@@ -176,6 +178,7 @@ fn open_findings(findings: &[FindingRecord]) -> HashMap<(&str, &str, &str), i64>
 /// Inserts the snapshot's workloads (with their images and labels), images (with their
 /// vulnerabilities), objects and diagnostics.
 async fn insert_state(
+    backend: Backend,
     tx: &mut Transaction<'_, Any>,
     cluster: &str,
     snapshot: &Snapshot,
@@ -184,6 +187,7 @@ async fn insert_state(
     let counts = open_findings(&snapshot.findings);
     insert_rows(
         conn,
+        backend,
         "INSERT INTO workloads (cluster, namespace, kind, name, labels, service_account, images, \
          risk_score, risk_rank, risk_factors, owner, open_findings) VALUES ",
         "",
@@ -219,6 +223,7 @@ async fn insert_state(
         .collect();
     insert_rows(
         conn,
+        backend,
         "INSERT INTO workload_images (cluster, namespace, kind, name, image) VALUES ",
         "",
         5,
@@ -239,6 +244,7 @@ async fn insert_state(
         .collect();
     insert_rows(
         conn,
+        backend,
         "INSERT INTO workload_labels (cluster, namespace, kind, name, label_key, label_value) \
          VALUES ",
         "",
@@ -254,12 +260,12 @@ async fn insert_state(
         },
     )
     .await?;
-    insert_images(conn, cluster, snapshot).await?;
+    insert_images(backend, conn, cluster, snapshot).await?;
     let objects: Vec<(usize, String)> = snapshot.objects.iter().map(json).enumerate().collect();
-    insert_positioned(conn, "objects", cluster, &objects).await?;
+    insert_positioned(backend, conn, "objects", cluster, &objects).await?;
     let diagnostics: Vec<(usize, String)> =
         snapshot.diagnostics.iter().map(json).enumerate().collect();
-    insert_positioned(conn, "diagnostics", cluster, &diagnostics).await?;
+    insert_positioned(backend, conn, "diagnostics", cluster, &diagnostics).await?;
     Ok(())
 }
 
@@ -270,6 +276,7 @@ fn dedup(items: &[String]) -> Vec<&String> {
 }
 
 async fn insert_images(
+    backend: Backend,
     conn: &mut sqlx::AnyConnection,
     cluster: &str,
     snapshot: &Snapshot,
@@ -282,6 +289,7 @@ async fn insert_images(
     let images: Vec<&ImageRecord> = by_reference.into_values().collect();
     insert_rows(
         conn,
+        backend,
         "INSERT INTO images (cluster, reference, digest) VALUES ",
         "",
         3,
@@ -299,6 +307,7 @@ async fn insert_images(
         .collect();
     insert_rows(
         conn,
+        backend,
         "INSERT INTO image_vulns (cluster, reference, vuln_id, package, version, fixed, \
          severity, sev_rank) VALUES ",
         " ON CONFLICT (cluster, reference, vuln_id, package, version) DO NOTHING",
@@ -321,6 +330,7 @@ async fn insert_images(
 
 /// Inserts JSON bodies kept in their order.
 async fn insert_positioned(
+    backend: Backend,
     conn: &mut sqlx::AnyConnection,
     table: &str,
     cluster: &str,
@@ -328,6 +338,7 @@ async fn insert_positioned(
 ) -> Result<()> {
     insert_rows(
         conn,
+        backend,
         &format!("INSERT INTO {table} (cluster, position, body) VALUES "),
         "",
         3,
@@ -346,6 +357,7 @@ async fn insert_positioned(
 /// resolved finding seen again is reopened with a new `first_seen_ms`. A fingerprint repeated
 /// in the snapshot is one finding (the last record wins).
 async fn upsert_findings(
+    backend: Backend,
     tx: &mut Transaction<'_, Any>,
     cluster: &str,
     snapshot: &Snapshot,
@@ -359,6 +371,7 @@ async fn upsert_findings(
     let scanned = ms(snapshot.scanned_at);
     insert_rows(
         tx,
+        backend,
         "INSERT INTO findings (cluster, fingerprint, check_id, severity, sev_rank, title, \
          message, kind, namespace, name, container, path, first_seen_ms, last_seen_ms, \
          resolved_ms, first_seq, seen_seq) VALUES ",

@@ -7,7 +7,6 @@ use sha2::{Digest, Sha256};
 use sqlx::any::AnyRow;
 
 use crate::error::{Result, StoreError};
-use crate::sql::Sql;
 use crate::values::{Get, day, ms, parse_day, ts};
 use crate::{Store, audit};
 
@@ -84,7 +83,7 @@ impl Store {
         let id = random_hex(ID_BYTES)?;
         let token = format!("{TOKEN_PREFIX}{id}_{}", random_hex(SECRET_BYTES)?);
         let mut tx = self.pool().begin().await?;
-        let mut sql = Sql::new(
+        let mut sql = self.sql(
             "INSERT INTO tokens (id, name, role, cluster, secret_hash, created_ms, expires) VALUES (",
         );
         sql.bind(id.clone()).push(",").bind(req.name.clone());
@@ -101,7 +100,16 @@ impl Store {
         let detail = serde_json::json!({
             "name": req.name, "role": req.role, "cluster": req.cluster, "expires": req.expires,
         });
-        audit::record(&mut tx, now, actor, "token.create", &id, &detail).await?;
+        audit::record(
+            &mut tx,
+            self.backend(),
+            now,
+            actor,
+            "token.create",
+            &id,
+            &detail,
+        )
+        .await?;
         tx.commit().await?;
         let info = TokenInfo {
             id,
@@ -121,7 +129,7 @@ impl Store {
         if !token.starts_with(TOKEN_PREFIX) {
             return Ok(None);
         }
-        let mut sql = Sql::new(&format!(
+        let mut sql = self.sql(&format!(
             "SELECT {TOKEN_COLUMNS} FROM tokens WHERE secret_hash = "
         ));
         sql.bind(secret_hash(token));
@@ -135,7 +143,7 @@ impl Store {
 
     /// Every token (revoked ones included), oldest first.
     pub async fn list_tokens(&self) -> Result<Vec<TokenInfo>> {
-        Sql::new(&format!(
+        self.sql(&format!(
             "SELECT {TOKEN_COLUMNS} FROM tokens ORDER BY created_ms, id"
         ))
         .fetch_each(self.pool(), token_info)

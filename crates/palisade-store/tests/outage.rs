@@ -1,5 +1,5 @@
 //! The database going away: calls fail with `StoreError::Unavailable` (the server's 503), and
-//! the same `Store` works again once the database is back.
+//! the same `Store` works again once the database is back; how SQLite files are opened.
 
 mod support;
 
@@ -87,4 +87,20 @@ async fn postgres_that_is_not_there_is_unavailable() {
     .await
     .unwrap_err();
     assert!(matches!(err, StoreError::Unavailable(_)), "{err:?}");
+}
+
+#[tokio::test]
+async fn sqlite_runs_in_wal_mode() {
+    let db = Db::sqlite().await;
+    db.store
+        .push_snapshot(
+            "prod",
+            &snapshot("s1", at(1), vec![workload("a", "w")], vec![]),
+            at(1),
+        )
+        .await
+        .unwrap();
+    // Write-ahead logging: commits go to the -wal file beside the database.
+    let wal = std::path::PathBuf::from(format!("{}-wal", db.url));
+    assert!(wal.exists(), "{} missing", wal.display());
 }
