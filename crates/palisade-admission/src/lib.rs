@@ -35,8 +35,6 @@ pub mod metrics;
 mod pool;
 #[cfg(feature = "server")]
 pub mod server;
-#[cfg(feature = "server")]
-mod tls;
 
 pub use audit::{AuditCounts, AuditRecord, MAX_AUDIT_IDS};
 pub use decide::{Admission, Decision, Evaluation, ModeCounts, Outcome, PolicyError, Prepared};

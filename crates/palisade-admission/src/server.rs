@@ -37,7 +37,7 @@ use crate::facts::RegistryFactsSource;
 use crate::metrics::{Metrics, Overload};
 use crate::pool::DecisionPool;
 use crate::review::{AdmissionReviewResponse, parse_review};
-use crate::tls::CertStore;
+use palisade_tls::CertStore;
 
 /// Limits and timings of the server.
 #[derive(Debug, Clone)]

@@ -5,6 +5,8 @@
 //! - [`sarif`]: the typed SARIF 2.1.0 model, its URI encoder and log writer, shared by every
 //!   SARIF output of the workspace (the command line's vulnerability reports use it too).
 //! - [`read_baseline`]: the findings of an earlier JSON report, beside the schema it reads.
+//! - [`snapshot`]: the scan as a central snapshot (`palisade_api::Snapshot`) for
+//!   `palisade scan --push`.
 
 mod baseline;
 mod format;
@@ -14,6 +16,7 @@ mod junit;
 mod pretty;
 pub mod sarif;
 mod sarif_scan;
+pub mod snapshot;
 mod table;
 
 use std::collections::BTreeMap;

@@ -5,11 +5,14 @@
 //! - [`skopeo`]: pushing OCI layouts into it with skopeo, an independent client.
 //! - [`inventory()`]: an inventory built from Kubernetes objects written as JSON, for the tests
 //!   of analyzer crates that must not depend on palisade-ingest.
+//! - [`postgres::Postgres`]: a private PostgreSQL 15 server on a free loopback port, stoppable
+//!   and restartable on the same data, for the store's and central's tests.
 //! - [`cache`]: where the files `scripts/setup/*.sh` prepare are (`$PALISADE_TEST_CACHE`).
 //! - [`tool::report`]: an independent tool's exit status and output, for validators.
 
 pub mod cache;
 pub mod inventory;
+pub mod postgres;
 mod registry;
 pub mod skopeo;
 pub mod tool;

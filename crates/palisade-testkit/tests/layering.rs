@@ -83,7 +83,12 @@ const CRATES: &[(&str, Role, &[&str])] = &[
     (
         "palisade-report",
         Edge,
-        &["palisade-model", "palisade-checks", "palisade-risk"],
+        &[
+            "palisade-model",
+            "palisade-api",
+            "palisade-checks",
+            "palisade-risk",
+        ],
     ),
     // Opens image files and unpacks layers (tar, gzip, zstd).
     (
@@ -105,11 +110,29 @@ const CRATES: &[(&str, Role, &[&str])] = &[
         Edge,
         &["palisade-model", "palisade-vuln"],
     ),
+    // Central's durable store (SQLite or PostgreSQL).
+    ("palisade-store", Edge, &["palisade-model", "palisade-api"]),
     // The Linux runtime agent (proc connector, /proc, responses).
     (
         "palisade-agent",
         Edge,
         &["palisade-model", "palisade-runtime"],
+    ),
+    // TLS for the HTTPS servers: certificate reload and generated certificates.
+    ("palisade-tls", Edge, &["palisade-model"]),
+    // Central: the HTTPS API over the store, with the netpol and RBAC engines for graph queries.
+    (
+        "palisade-central",
+        Edge,
+        &[
+            "palisade-model",
+            "palisade-api",
+            "palisade-store",
+            "palisade-tls",
+            "palisade-ingest",
+            "palisade-netpol",
+            "palisade-rbac",
+        ],
     ),
     // The admission webhook server.
     (
@@ -120,6 +143,7 @@ const CRATES: &[(&str, Role, &[&str])] = &[
             "palisade-checks",
             "palisade-config",
             "palisade-ingest",
+            "palisade-tls",
         ],
     ),
     // The binary: may use every library.
@@ -148,6 +172,10 @@ const CRATES: &[(&str, Role, &[&str])] = &[
             "palisade-vulndb",
             "palisade-agent",
             "palisade-admission",
+            "palisade-api",
+            "palisade-tls",
+            "palisade-store",
+            "palisade-central",
         ],
     ),
     // The synthetic-cluster generator for benchmarks.

@@ -2,7 +2,7 @@
 //! reports).
 //!
 //! Levels: Palisade's own crates log at `warn` (`info` for the long-running servers, `admission
-//! serve` and `agent run`), other crates one level quieter; each `-v` raises both by one, each
+//! serve`, `agent run` and `central serve`), other crates one level quieter; each `-v` raises both by one, each
 //! `-q` lowers them. `RUST_LOG` (an `EnvFilter` directive list) replaces that computation.
 //! Format: JSON lines for the servers (log collectors parse them), text otherwise;
 //! `--log-format` overrides. Timestamps come from `palisade_model::time`, RFC 3339 in UTC with
@@ -26,8 +26,8 @@ pub struct LogArgs {
     /// Less log detail on stderr, one level per -q (down to none).
     #[arg(short, long, global = true, action = ArgAction::Count, conflicts_with = "verbose")]
     quiet: u8,
-    /// Format of the logs on stderr [default: json for `admission serve` and `agent run`, text
-    /// otherwise].
+    /// Format of the logs on stderr [default: json for `admission serve`, `agent run` and
+    /// `central serve`, text otherwise].
     #[arg(long, global = true, value_enum, value_name = "FORMAT")]
     log_format: Option<LogFormat>,
 }

@@ -13,6 +13,8 @@ macro_rules! eprintln_safe {
     };
 }
 
+#[cfg(feature = "central")]
+mod central_client;
 mod cmd;
 mod config_file;
 mod exit;
@@ -42,7 +44,7 @@ static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
     name = "palisade",
     version = concat!(env!("CARGO_PKG_VERSION"), " (", env!("PALISADE_COMMIT"), ")"),
     about = "Kubernetes security from build to runtime: misconfigurations, network exposure, RBAC, images, runtime.",
-    after_help = "Examples:\n  palisade scan examples/demo-cluster\n  kubectl get deploy,svc,netpol -A -o yaml | palisade scan - --format sarif > palisade.sarif\n  palisade checks list --format json\n\nExit status: 0 success; 1 findings at or above --fail-on; 2 usage or configuration error; 3 some input could not be read.\n\nLogs go to stderr (reports to stdout): warnings by default, start-up, reloads and failures too for the servers (`admission serve`, `agent run`, as JSON lines); -v/-q or RUST_LOG change the level, --log-format the format."
+    after_help = "Examples:\n  palisade scan examples/demo-cluster\n  kubectl get deploy,svc,netpol -A -o yaml | palisade scan - --format sarif > palisade.sarif\n  palisade checks list --format json\n\nExit status: 0 success; 1 findings at or above --fail-on; 2 usage or configuration error; 3 some input could not be read.\n\nLogs go to stderr (reports to stdout): warnings by default, start-up, reloads and failures too for the servers (`admission serve`, `agent run`, `central serve`, as JSON lines); -v/-q or RUST_LOG change the level, --log-format the format."
 )]
 struct Cli {
     #[command(subcommand)]
@@ -61,6 +63,8 @@ impl Command {
             Command::Admission(cmd::admission::Command::Serve(_)) => true,
             #[cfg(all(feature = "agent", target_os = "linux"))]
             Command::Agent(cmd::agent::Command::Run(_)) => true,
+            #[cfg(feature = "central")]
+            Command::Central(cmd::central::Command::Serve(_)) => true,
             _ => false,
         }
     }
@@ -109,6 +113,11 @@ enum Command {
     #[cfg(feature = "admission")]
     #[command(subcommand)]
     Admission(cmd::admission::Command),
+    /// Central: one durable place for scans, sensors, admission and runtime; serve it, manage
+    /// its tokens, query it.
+    #[cfg(feature = "central")]
+    #[command(subcommand)]
+    Central(cmd::central::Command),
     /// Read CycloneDX / SPDX SBOMs back into packages.
     #[cfg(feature = "image")]
     #[command(subcommand)]
@@ -145,6 +154,8 @@ fn main() -> ExitCode {
         Command::Agent(c) => cmd::agent::run(c),
         #[cfg(feature = "admission")]
         Command::Admission(c) => cmd::admission::run(c),
+        #[cfg(feature = "central")]
+        Command::Central(c) => cmd::central::run(c),
     };
     match result {
         Ok(code) => code,

@@ -101,6 +101,29 @@ pub struct Args {
     /// Print how long each phase took (ingest, checks, report) to stderr.
     #[arg(long, hide = true)]
     pub timings: bool,
+    /// Also send what the scan produced to central at URL (`https://host:port`) as a snapshot
+    /// of --cluster; the report is printed as usual. A failed push exits non-zero.
+    #[cfg(feature = "central")]
+    #[arg(long, value_name = "URL", requires = "cluster")]
+    pub push: Option<String>,
+    /// With --push: the cluster the manifests describe.
+    #[cfg(feature = "central")]
+    #[arg(long, value_name = "NAME", requires = "push")]
+    pub cluster: Option<String>,
+    /// With --push: the token and the CA to trust.
+    #[cfg(feature = "central")]
+    #[command(flatten)]
+    pub central: crate::central_client::ConnectArgs,
+}
+
+impl Args {
+    /// Whether the scan is pushed to central (which needs the raw objects).
+    fn pushes(&self) -> bool {
+        #[cfg(feature = "central")]
+        return self.push.is_some();
+        #[cfg(not(feature = "central"))]
+        return false;
+    }
 }
 
 /// Runs `palisade scan`: ingest and registry facts at the edge, the analysis pipeline
@@ -119,9 +142,11 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
     engine.skip.extend(args.skip.iter().cloned());
 
     let clock = std::time::Instant::now();
-    // Raw objects are only read by custom (CEL) checks; without them, drop them early.
+    let scanned_at = palisade_model::time::Clock::now(&palisade_model::time::SystemClock);
+    // Raw objects are only read by custom (CEL) checks and sent by --push; otherwise drop them
+    // early.
     let limits = palisade_ingest::Limits {
-        keep_raw: !engine.custom.is_empty(),
+        keep_raw: !engine.custom.is_empty() || args.pushes(),
         ..Default::default()
     };
     let ingested = crate::input::ingest_with(&args.paths, limits)?;
@@ -178,6 +203,19 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
         images: image_facts.as_deref(),
     };
     write_report(&args, &report, &top_risks_table(&analysis))?;
+    #[cfg(feature = "central")]
+    if let (Some(url), Some(cluster)) = (&args.push, &args.cluster) {
+        let input = palisade_report::snapshot::SnapshotInput {
+            id: format!("scan-{}-{}", scanned_at.unix_ms(), std::process::id()),
+            scanned_at,
+            source: "manifests",
+            inventory: &ingested.inventory,
+            ranking: analysis.ranking.as_deref(),
+        };
+        push(url, cluster, &args.central, &report, &input)?;
+    }
+    #[cfg(not(feature = "central"))]
+    let _ = scanned_at;
     if args.timings {
         let t_report = clock.elapsed();
         eprintln_safe!(
@@ -208,6 +246,34 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
     std::mem::forget(ingested);
     std::mem::forget(analysis);
     Ok(code)
+}
+
+/// Sends the scan to central as a snapshot of `cluster`.
+#[cfg(feature = "central")]
+fn push(
+    url: &str,
+    cluster: &str,
+    connect: &crate::central_client::ConnectArgs,
+    report: &ScanReport<'_>,
+    input: &palisade_report::snapshot::SnapshotInput<'_>,
+) -> anyhow::Result<()> {
+    let snapshot = palisade_report::snapshot::snapshot(report, input);
+    let client =
+        crate::central_client::Client::new(url, connect).context("pushing the scan to central")?;
+    let path = format!(
+        "/api/v1/clusters/{}/snapshots",
+        percent_encoding::utf8_percent_encode(cluster, percent_encoding::NON_ALPHANUMERIC)
+    );
+    let ack: palisade_api::IngestAck = client
+        .post(&path, &snapshot)
+        .context("pushing the scan to central")?;
+    eprintln_safe!(
+        "palisade: pushed snapshot {} of cluster {cluster} to {url}: {} records stored, {} already there",
+        snapshot.id,
+        ack.accepted,
+        ack.duplicates
+    );
+    Ok(())
 }
 
 /// Writes the report in the chosen format; the table starts with the top risks (`top_table`,

@@ -1,5 +1,7 @@
 //! Renderers owned by the command line (sinks for domain results that have no library sink).
 
+#[cfg(feature = "central")]
+pub mod central;
 #[cfg(any(feature = "visibility", feature = "netpol"))]
 pub mod csv;
 #[cfg(feature = "image")]
@@ -14,7 +16,7 @@ pub mod rbac;
 pub mod risk;
 #[cfg(feature = "image")]
 pub mod sbom;
-#[cfg(feature = "visibility")]
+#[cfg(any(feature = "visibility", feature = "central"))]
 pub mod table;
 #[cfg(all(feature = "image", feature = "vuln"))]
 pub mod vuln;

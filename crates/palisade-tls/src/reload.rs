@@ -26,7 +26,7 @@ fn stamp(path: &Path) -> Stamp {
 }
 
 /// The current serving certificate and where it comes from.
-pub(crate) struct CertStore {
+pub struct CertStore {
     cert_path: PathBuf,
     key_path: PathBuf,
     provider: Arc<CryptoProvider>,

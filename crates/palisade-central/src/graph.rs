@@ -1,0 +1,151 @@
+//! Questions central answers by running Palisade's engines over a cluster's stored objects:
+//! the network graph (palisade-netpol's exact reachability, with the observed flows beside it)
+//! and RBAC who-can (palisade-rbac). The objects become an inventory through
+//! `palisade_ingest::ingest_value`, as `palisade netpol` and `palisade rbac` read files: there
+//! is no second engine.
+
+use axum::Json;
+use axum::extract::{Path, State};
+use palisade_api::FlowRecord;
+use palisade_model::{Diagnostic, Inventory};
+use palisade_netpol::{Connection, Connectivity, Endpoint};
+use palisade_rbac::{Access, RbacIndex, Request};
+use serde::{Deserialize, Serialize};
+
+use crate::auth::{Caller, READERS};
+use crate::error::ApiError;
+use crate::extract::Query;
+use crate::state::AppState;
+use crate::store_error::to_api;
+
+/// The stored objects of `cluster` as one inventory, for callers who read everything (404 when
+/// the cluster has no snapshot): each object through `ingest_value`, the parts merged, implicit
+/// namespaces decided once.
+async fn inventory(
+    state: &AppState,
+    caller: &Caller,
+    cluster: &str,
+) -> Result<Inventory, ApiError> {
+    caller.require(READERS)?;
+    crate::ingest::check_cluster_name(cluster)?;
+    let objects = state.store.objects(cluster).await.map_err(to_api)?;
+    let source = format!("cluster {cluster}");
+    blocking(move || {
+        let mut inventory = Inventory::default();
+        for object in objects {
+            let mut part = palisade_ingest::ingest_value(&source, object).inventory;
+            part.namespaces.retain(|n| !n.spec.implicit);
+            inventory.extend(part);
+        }
+        inventory.finalize();
+        inventory
+    })
+    .await
+}
+
+/// Runs CPU-bound engine work off the I/O threads.
+async fn blocking<T: Send + 'static>(
+    work: impl FnOnce() -> T + Send + 'static,
+) -> Result<T, ApiError> {
+    tokio::task::spawn_blocking(work).await.map_err(|e| {
+        ApiError::new(
+            axum::http::StatusCode::INTERNAL_SERVER_ERROR,
+            format!("analysis failed: {e}"),
+        )
+    })
+}
+
+/// `GET /api/v1/clusters/{cluster}/network` parameters.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct NetworkQuery {
+    /// Only connections from or to a workload of this namespace.
+    #[serde(default)]
+    pub namespace: Option<String>,
+}
+
+/// The network graph of a cluster.
+#[derive(Debug, Serialize)]
+pub struct NetworkGraph {
+    /// Cluster.
+    pub cluster: String,
+    /// What the NetworkPolicies allow (exact, from palisade-netpol).
+    pub reachability: Connectivity,
+    /// What agents observed.
+    pub flows: Vec<FlowRecord>,
+}
+
+fn in_namespace(endpoint: &Endpoint, namespace: &str) -> bool {
+    matches!(endpoint, Endpoint::Workload(w) if w.namespace == namespace)
+}
+
+/// `GET /api/v1/clusters/{cluster}/network`.
+pub async fn network(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(cluster): Path<String>,
+    Query(q): Query<NetworkQuery>,
+) -> Result<Json<NetworkGraph>, ApiError> {
+    let inventory = inventory(&state, &caller, &cluster).await?;
+    let mut flows = state.store.flows(&cluster).await.map_err(to_api)?;
+    let mut reachability = blocking(move || palisade_netpol::connectivity(&inventory)).await?;
+    if let Some(ns) = &q.namespace {
+        let keep = |c: &Connection| in_namespace(&c.src, ns) || in_namespace(&c.dst, ns);
+        reachability.connections.retain(keep);
+        reachability.workloads.retain(|w| &w.id.namespace == ns);
+        let flow_in =
+            |w: &Option<palisade_model::WorkloadId>| w.as_ref().is_some_and(|w| &w.namespace == ns);
+        flows.retain(|f| flow_in(&f.src) || flow_in(&f.dst));
+    }
+    Ok(Json(NetworkGraph {
+        cluster,
+        reachability,
+        flows,
+    }))
+}
+
+/// `GET /api/v1/clusters/{cluster}/rbac/who-can` parameters.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct WhoCanQuery {
+    /// Verb (`get`, `create`, …).
+    pub verb: String,
+    /// Resource (`secrets`, `deployments.apps`, `pods/exec`) or a non-resource URL (`/metrics`).
+    pub resource: String,
+    /// Namespace of the request (absent: cluster-wide).
+    #[serde(default)]
+    pub namespace: Option<String>,
+}
+
+/// The subjects granted a request.
+#[derive(Debug, Serialize)]
+pub struct WhoCan {
+    /// Cluster.
+    pub cluster: String,
+    /// Every subject granted the request, with binding, role and rule.
+    pub subjects: Vec<Access>,
+    /// Problems met reading the RBAC objects.
+    pub diagnostics: Vec<Diagnostic>,
+}
+
+/// `GET /api/v1/clusters/{cluster}/rbac/who-can`.
+pub async fn who_can(
+    caller: Caller,
+    State(state): State<AppState>,
+    Path(cluster): Path<String>,
+    Query(q): Query<WhoCanQuery>,
+) -> Result<Json<WhoCan>, ApiError> {
+    let inventory = inventory(&state, &caller, &cluster).await?;
+    let request = Request::parse(&q.verb, &q.resource, q.namespace.as_deref(), None)
+        .map_err(|e| ApiError::bad_field(e.to_string(), "resource"))?;
+    let (subjects, diagnostics) = blocking(move || {
+        let index = RbacIndex::build(&inventory);
+        (index.who_can(&request), index.diagnostics().to_vec())
+    })
+    .await?;
+    Ok(Json(WhoCan {
+        cluster,
+        subjects,
+        diagnostics,
+    }))
+}

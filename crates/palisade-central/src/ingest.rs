@@ -1,0 +1,97 @@
+//! The push endpoints (see the table in `palisade_api::ingest`): authenticated, bound to the
+//! token's cluster, acknowledged only once the store has committed.
+
+use axum::Json;
+use axum::extract::{Path, State};
+use palisade_api::{AdmissionBatch, AlertBatch, BaselineBatch, FlowBatch, IngestAck, Snapshot};
+
+use crate::auth::{AGENT_WRITERS, Caller, SENSOR_WRITERS};
+use crate::error::ApiError;
+use crate::extract::Body;
+use crate::state::AppState;
+use crate::store_error::to_api;
+
+/// The largest cluster name accepted in a path.
+const MAX_CLUSTER_NAME: usize = 253;
+
+/// 400 unless `cluster` is a usable cluster name (1–253 characters, no control characters).
+pub fn check_cluster_name(cluster: &str) -> Result<(), ApiError> {
+    if cluster.is_empty()
+        || cluster.len() > MAX_CLUSTER_NAME
+        || cluster.chars().any(char::is_control)
+    {
+        return Err(ApiError::bad_field(
+            "a cluster name has 1 to 253 characters and no control characters",
+            "cluster",
+        ));
+    }
+    Ok(())
+}
+
+/// `POST /api/v1/clusters/{cluster}/snapshots`.
+pub async fn snapshot(
+    caller: Caller,
+    State(state): State<AppState>,
+    Path(cluster): Path<String>,
+    Body(snapshot): Body<Snapshot>,
+) -> Result<Json<IngestAck>, ApiError> {
+    check_cluster_name(&cluster)?;
+    caller.write(&cluster, SENSOR_WRITERS)?;
+    let ack = state
+        .store
+        .push_snapshot(&cluster, &snapshot, state.now())
+        .await
+        .map_err(to_api)?;
+    state.metrics.ingested("snapshots", &ack);
+    tracing::info!(
+        cluster = %cluster,
+        snapshot = %snapshot.id,
+        workloads = snapshot.workloads.len(),
+        findings = snapshot.findings.len(),
+        accepted = ack.accepted,
+        duplicates = ack.duplicates,
+        "snapshot stored"
+    );
+    Ok(Json(ack))
+}
+
+/// A push handler for one batch type: name check, role and cluster check, one store call,
+/// the ingest counter.
+macro_rules! batch_handler {
+    ($(#[$doc:meta])* $name:ident, $batch:ty, $method:ident, $roles:expr, $kind:literal) => {
+        $(#[$doc])*
+        pub async fn $name(
+            caller: Caller,
+            State(state): State<AppState>,
+            Path(cluster): Path<String>,
+            Body(batch): Body<$batch>,
+        ) -> Result<Json<IngestAck>, ApiError> {
+            check_cluster_name(&cluster)?;
+            caller.write(&cluster, $roles)?;
+            let ack = state
+                .store
+                .$method(&cluster, &batch, state.now())
+                .await
+                .map_err(to_api)?;
+            state.metrics.ingested($kind, &ack);
+            Ok(Json(ack))
+        }
+    };
+}
+
+batch_handler!(
+    /// `POST /api/v1/clusters/{cluster}/alerts`.
+    alerts, AlertBatch, push_alerts, AGENT_WRITERS, "alerts"
+);
+batch_handler!(
+    /// `POST /api/v1/clusters/{cluster}/flows`.
+    flows, FlowBatch, push_flows, AGENT_WRITERS, "flows"
+);
+batch_handler!(
+    /// `POST /api/v1/clusters/{cluster}/baselines`.
+    baselines, BaselineBatch, push_baselines, AGENT_WRITERS, "baselines"
+);
+batch_handler!(
+    /// `POST /api/v1/clusters/{cluster}/admission`.
+    admission, AdmissionBatch, push_admission, SENSOR_WRITERS, "admission"
+);

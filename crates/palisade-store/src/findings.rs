@@ -1,0 +1,130 @@
+//! The findings query: filters, status (new/open/resolved/suppressed), keyset pages.
+
+use palisade_api::{FindingQuery, FindingStatus, FindingView, Page};
+use palisade_model::time::Timestamp;
+use serde_json::Value;
+use sqlx::any::AnyRow;
+
+use crate::error::Result;
+use crate::values::{Get, day, ms, object_key, page_size, sev_rank, severity, ts};
+use crate::{Store, cursor};
+
+/// The lowest id of an exception active on day `today` (a placeholder) matching finding `f`.
+pub(crate) fn matching_exception(today: &str) -> String {
+    format!(
+        "(SELECT MIN(e.id) FROM exceptions e WHERE e.revoked_ms IS NULL AND e.expires >= {today} \
+         AND (e.cluster IS NULL OR e.cluster = f.cluster) \
+         AND (e.check_id IS NULL OR e.check_id = f.check_id) \
+         AND (e.namespace IS NULL OR e.namespace = f.namespace) \
+         AND (e.name IS NULL OR e.name = f.name) \
+         AND (e.fingerprint IS NULL OR e.fingerprint = f.fingerprint))"
+    )
+}
+
+/// The sort key of findings, worst first: severity rank, cluster, namespace, kind, name,
+/// check, fingerprint (unique within a cluster).
+const ORDER: &str = "f.sev_rank, f.cluster, f.namespace, f.kind, f.name, f.check_id, f.fingerprint";
+const TAG: &str = "findings";
+
+fn key_of(row: &AnyRow) -> Result<Vec<Value>> {
+    Ok(vec![
+        row.int("sev_rank")?.into(),
+        row.text("cluster")?.into(),
+        row.text("namespace")?.into(),
+        row.text("kind")?.into(),
+        row.text("name")?.into(),
+        row.text("check_id")?.into(),
+        row.text("fingerprint")?.into(),
+    ])
+}
+
+fn view(row: &AnyRow) -> Result<FindingView> {
+    let exception_id = row.opt_int("exception_id")?;
+    let resolved = row.opt_int("resolved_ms")?;
+    let status = if resolved.is_some() {
+        FindingStatus::Resolved
+    } else if exception_id.is_some() {
+        FindingStatus::Suppressed
+    } else if row.opt_int("current_seq")? == Some(row.int("first_seq")?) {
+        FindingStatus::New
+    } else {
+        FindingStatus::Open
+    };
+    Ok(FindingView {
+        cluster: row.text("cluster")?,
+        fingerprint: row.text("fingerprint")?,
+        check_id: row.text("check_id")?,
+        severity: severity(&row.text("severity")?)?,
+        title: row.text("title")?,
+        message: row.text("message")?,
+        object: object_key(row)?,
+        container: row.opt_text("container")?,
+        path: row.opt_text("path")?,
+        status,
+        first_seen: ts(row.int("first_seen_ms")?),
+        last_seen: ts(row.int("last_seen_ms")?),
+        resolved_at: resolved.map(ts),
+        exception_id: if resolved.is_some() {
+            None
+        } else {
+            exception_id
+        },
+    })
+}
+
+impl Store {
+    /// Findings with their history, filtered and paginated (worst first, then cluster,
+    /// namespace, kind, name, check); exceptions are those active at `now`. Without a status
+    /// filter: new and open findings (not suppressed ones).
+    pub async fn findings(
+        &self,
+        query: &FindingQuery,
+        now: Timestamp,
+    ) -> Result<Page<FindingView>> {
+        let limit = page_size(query.limit);
+        let mut sql = self.sql("");
+        let today = sql.arg(day(now.date()));
+        let exception = matching_exception(&today);
+        sql.push(&format!(
+            "SELECT f.cluster, f.fingerprint, f.check_id, f.severity, f.sev_rank, f.title, \
+             f.message, f.kind, f.namespace, f.name, f.container, f.path, f.first_seen_ms, \
+             f.last_seen_ms, f.resolved_ms, f.first_seq, c.current_seq, {exception} AS exception_id \
+             FROM findings f JOIN clusters c ON c.name = f.cluster WHERE 1 = 1"
+        ));
+        sql.filter(" AND f.cluster = ", query.cluster.clone());
+        sql.filter(" AND f.namespace = ", query.namespace.clone());
+        sql.filter(" AND f.check_id = ", query.check.clone());
+        sql.filter(" AND f.sev_rank <= ", query.severity.map(sev_rank));
+        sql.filter(" AND f.first_seen_ms >= ", query.since.map(ms));
+        if query.status == Some(FindingStatus::Resolved) {
+            sql.push(" AND f.resolved_ms IS NOT NULL");
+        } else {
+            // Each placeholder is used once: the day is bound again for this test.
+            let today = sql.arg(day(now.date()));
+            let suppressed = query.status == Some(FindingStatus::Suppressed);
+            sql.push(&format!(
+                " AND f.resolved_ms IS NULL AND {} IS {}NULL",
+                matching_exception(&today),
+                if suppressed { "NOT " } else { "" }
+            ));
+            sql.push(match query.status {
+                Some(FindingStatus::New) => " AND f.first_seq = c.current_seq",
+                Some(FindingStatus::Open) => " AND f.first_seq <> c.current_seq",
+                _ => "",
+            });
+        }
+        if let Some(c) = &query.cursor {
+            let key = cursor::decode(TAG, 7, c)?;
+            sql.push(&format!(" AND ({ORDER}) > ("));
+            sql.bind(cursor::int(&key, 0)?);
+            for i in 1..7 {
+                sql.push(",").bind(cursor::text(&key, i)?);
+            }
+            sql.push(")");
+        }
+        sql.push(&format!(" ORDER BY {ORDER} LIMIT "))
+            .bind(limit + 1);
+        let rows = sql.fetch_all(self.pool()).await?;
+        cursor::page(&rows, limit, TAG, key_of, view)
+    }
+}

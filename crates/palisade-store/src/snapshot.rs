@@ -1,0 +1,412 @@
+//! Snapshot ingest: a cluster's whole state replaced in one transaction, with finding history.
+
+use std::collections::{BTreeMap, HashMap};
+
+use palisade_api::ImageRecord;
+
+use palisade_api::{FindingRecord, IngestAck, Snapshot, WorkloadRecord};
+use palisade_model::time::Timestamp;
+use sqlx::{Any, Transaction};
+
+use crate::Store;
+use crate::dialect::Backend;
+use crate::error::{Result, StoreError};
+use crate::sql::{Sql, insert_rows};
+use crate::values::{Get, json, ms, ns_column, sev_rank};
+
+/// The tables holding a cluster's current state, emptied before a snapshot's rows go in.
+const STATE_TABLES: &[&str] = &[
+    "workloads",
+    "workload_images",
+    "workload_labels",
+    "images",
+    "image_vulns",
+    "objects",
+    "diagnostics",
+];
+
+/// Refuses what central must not store: Secret values, and empty names.
+fn validate(cluster: &str, snapshot: &Snapshot) -> Result<()> {
+    if cluster.trim().is_empty() {
+        return Err(StoreError::invalid("cluster", "must not be empty"));
+    }
+    if snapshot.id.trim().is_empty() {
+        return Err(StoreError::invalid("id", "must not be empty"));
+    }
+    for (i, object) in snapshot.objects.iter().enumerate() {
+        if object.get("kind").and_then(|k| k.as_str()) == Some("Secret") {
+            for field in ["data", "stringData"] {
+                if object.get(field).is_some_and(|v| !v.is_null()) {
+                    return Err(StoreError::invalid(
+                        format!("objects[{i}].{field}"),
+                        "Secret values must be removed before sending",
+                    ));
+                }
+            }
+        }
+    }
+    Ok(())
+}
+
+/// Records in a snapshot (what its acknowledgement counts).
+fn record_count(snapshot: &Snapshot) -> u64 {
+    let n = snapshot.workloads.len()
+        + snapshot.findings.len()
+        + snapshot.images.len()
+        + snapshot.objects.len()
+        + snapshot.diagnostics.len();
+    n as u64
+}
+
+/// Makes sure the cluster row exists and, on PostgreSQL, locks it for this transaction so
+/// concurrent pushes to one cluster run one after the other (SQLite has one writer anyway).
+pub(crate) async fn lock_cluster(
+    tx: &mut Transaction<'_, Any>,
+    backend: Backend,
+    cluster: &str,
+    now: Timestamp,
+) -> Result<()> {
+    let mut sql = Sql::new(backend, "INSERT INTO clusters (name, created_ms) VALUES (");
+    sql.bind(cluster.to_string()).push(",").bind(ms(now));
+    sql.push(") ON CONFLICT (name) DO UPDATE SET name = excluded.name");
+    sql.execute(&mut **tx).await?;
+    Ok(())
+}
+
+impl Store {
+    /// Replaces `cluster`'s current workloads, images, objects and diagnostics with
+    /// `snapshot`'s and updates the finding history (first seen, last seen, resolved,
+    /// reopened). The same snapshot id again changes nothing (all duplicates); a snapshot
+    /// scanned before the current one is refused with [`StoreError::Conflict`]; a Secret object
+    /// that still carries `data` or `stringData` is refused with [`StoreError::Invalid`].
+    pub async fn push_snapshot(
+        &self,
+        cluster: &str,
+        snapshot: &Snapshot,
+        received_at: Timestamp,
+    ) -> Result<IngestAck> {
+        validate(cluster, snapshot)?;
+        let records = record_count(snapshot);
+        let mut tx = self.pool().begin().await?;
+        lock_cluster(&mut tx, self.backend(), cluster, received_at).await?;
+
+        let mut sql = self.sql("SELECT seq FROM snapshots WHERE cluster = ");
+        sql.bind(cluster.to_string()).push(" AND snapshot_id = ");
+        sql.bind(snapshot.id.clone());
+        if sql.fetch_optional(&mut *tx).await?.is_some() {
+            tx.commit().await?;
+            return Ok(IngestAck {
+                accepted: 0,
+                duplicates: records,
+            });
+        }
+        let mut sql = self.sql("SELECT last_scanned_ms FROM clusters WHERE name = ");
+        sql.bind(cluster.to_string());
+        let current = match sql.fetch_optional(&mut *tx).await? {
+            Some(row) => row.opt_int("last_scanned_ms")?,
+            None => None,
+        };
+        let scanned = ms(snapshot.scanned_at);
+        if current.is_some_and(|c| scanned < c) {
+            return Err(StoreError::Conflict(format!(
+                "snapshot {:?} was scanned before cluster {cluster:?}'s current one",
+                snapshot.id
+            )));
+        }
+
+        let mut sql = self.sql(
+            "INSERT INTO snapshots (cluster, snapshot_id, scanned_ms, received_ms, tool_version, \
+             source, workloads, findings) VALUES (",
+        );
+        sql.bind(cluster.to_string())
+            .push(",")
+            .bind(snapshot.id.clone());
+        sql.push(",").bind(scanned).push(",").bind(ms(received_at));
+        sql.push(",").bind(snapshot.tool_version.clone()).push(",");
+        sql.bind(snapshot.source.clone()).push(",");
+        sql.bind(snapshot.workloads.len() as i64).push(",");
+        sql.bind(snapshot.findings.len() as i64)
+            .push(") RETURNING seq");
+        let seq = sql
+            .fetch_optional(&mut *tx)
+            .await?
+            .ok_or_else(|| StoreError::Other("no snapshot sequence returned".into()))?
+            .int("seq")?;
+
+        for table in STATE_TABLES {
+            let mut sql = self.sql(&format!("DELETE FROM {table} WHERE cluster = "));
+            sql.bind(cluster.to_string());
+            sql.execute(&mut *tx).await?;
+        }
+        insert_state(self.backend(), &mut tx, cluster, snapshot).await?;
+        upsert_findings(self.backend(), &mut tx, cluster, snapshot, seq).await?;
+
+        let mut sql = self.sql("UPDATE findings SET resolved_ms = ");
+        sql.bind(scanned)
+            .push(" WHERE cluster = ")
+            .bind(cluster.to_string());
+        sql.push(" AND resolved_ms IS NULL AND seen_seq <> ")
+            .bind(seq);
+        sql.execute(&mut *tx).await?;
+
+        let mut sql = self.sql("UPDATE clusters SET current_seq = ");
+        sql.bind(seq).push(", last_scanned_ms = ").bind(scanned);
+        sql.push(" WHERE name = ").bind(cluster.to_string());
+        sql.execute(&mut *tx).await?;
+        tx.commit().await?;
+        Ok(IngestAck {
+            accepted: records,
+            duplicates: 0,
+        })
+    }
+}
+
+/// Open findings per workload of the snapshot (findings on the workload object itself).
+fn open_findings(findings: &[FindingRecord]) -> HashMap<(&str, &str, &str), i64> {
+    let mut counts = HashMap::new();
+    for f in findings {
+        let key = (
+            ns_column(&f.object.namespace),
+            f.object.kind.as_str(),
+            f.object.name.as_str(),
+        );
+        *counts.entry(key).or_insert(0) += 1;
+    }
+    counts
+}
+
+/// Inserts the snapshot's workloads (with their images and labels), images (with their
+/// vulnerabilities), objects and diagnostics.
+async fn insert_state(
+    backend: Backend,
+    tx: &mut Transaction<'_, Any>,
+    cluster: &str,
+    snapshot: &Snapshot,
+) -> Result<()> {
+    let conn = &mut **tx;
+    let counts = open_findings(&snapshot.findings);
+    insert_rows(
+        conn,
+        backend,
+        "INSERT INTO workloads (cluster, namespace, kind, name, labels, service_account, images, \
+         risk_score, risk_rank, risk_factors, owner, open_findings) VALUES ",
+        "",
+        12,
+        &snapshot.workloads,
+        |row, w: &WorkloadRecord| {
+            let risk = w.risk.as_ref();
+            let key = (
+                w.id.namespace.as_str(),
+                w.id.kind.as_str(),
+                w.id.name.as_str(),
+            );
+            row.v(cluster.to_string())
+                .v(w.id.namespace.clone())
+                .v(w.id.kind.clone())
+                .v(w.id.name.clone())
+                .v(json(&w.labels))
+                .v(w.service_account.clone())
+                .v(json(&w.images))
+                .v(risk.map_or(0, |r| i64::from(r.score)))
+                .v(risk.map(|r| i64::from(r.rank)))
+                .v(json(risk.map_or(&[][..], |r| &r.factors[..])))
+                .v(w.owner.clone())
+                .v(counts.get(&key).copied().unwrap_or(0));
+        },
+    )
+    .await?;
+
+    let workload_images: Vec<(&WorkloadRecord, &String)> = snapshot
+        .workloads
+        .iter()
+        .flat_map(|w| dedup(&w.images).into_iter().map(move |i| (w, i)))
+        .collect();
+    insert_rows(
+        conn,
+        backend,
+        "INSERT INTO workload_images (cluster, namespace, kind, name, image) VALUES ",
+        "",
+        5,
+        &workload_images,
+        |row, (w, image)| {
+            row.v(cluster.to_string())
+                .v(w.id.namespace.clone())
+                .v(w.id.kind.clone())
+                .v(w.id.name.clone())
+                .v((*image).clone());
+        },
+    )
+    .await?;
+    let labels: Vec<(&WorkloadRecord, &String, &String)> = snapshot
+        .workloads
+        .iter()
+        .flat_map(|w| w.labels.iter().map(move |(k, v)| (w, k, v)))
+        .collect();
+    insert_rows(
+        conn,
+        backend,
+        "INSERT INTO workload_labels (cluster, namespace, kind, name, label_key, label_value) \
+         VALUES ",
+        "",
+        6,
+        &labels,
+        |row, (w, k, v)| {
+            row.v(cluster.to_string())
+                .v(w.id.namespace.clone())
+                .v(w.id.kind.clone())
+                .v(w.id.name.clone())
+                .v((*k).clone())
+                .v((*v).clone());
+        },
+    )
+    .await?;
+    insert_images(backend, conn, cluster, snapshot).await?;
+    let objects: Vec<(usize, String)> = snapshot.objects.iter().map(json).enumerate().collect();
+    insert_positioned(backend, conn, "objects", cluster, &objects).await?;
+    let diagnostics: Vec<(usize, String)> =
+        snapshot.diagnostics.iter().map(json).enumerate().collect();
+    insert_positioned(backend, conn, "diagnostics", cluster, &diagnostics).await?;
+    Ok(())
+}
+
+/// `items` without repeats, first occurrence kept.
+fn dedup(items: &[String]) -> Vec<&String> {
+    let mut seen = std::collections::HashSet::new();
+    items.iter().filter(|i| seen.insert(i.as_str())).collect()
+}
+
+async fn insert_images(
+    backend: Backend,
+    conn: &mut sqlx::AnyConnection,
+    cluster: &str,
+    snapshot: &Snapshot,
+) -> Result<()> {
+    // The same reference twice: the later record wins.
+    let mut by_reference: BTreeMap<&str, &ImageRecord> = BTreeMap::new();
+    for image in &snapshot.images {
+        by_reference.insert(image.reference.as_str(), image);
+    }
+    let images: Vec<&ImageRecord> = by_reference.into_values().collect();
+    insert_rows(
+        conn,
+        backend,
+        "INSERT INTO images (cluster, reference, digest) VALUES ",
+        "",
+        3,
+        &images,
+        |row, image| {
+            row.v(cluster.to_string())
+                .v(image.reference.clone())
+                .v(image.digest.clone());
+        },
+    )
+    .await?;
+    let vulns: Vec<_> = images
+        .iter()
+        .flat_map(|i| i.vulnerabilities.iter().map(move |v| (i, v)))
+        .collect();
+    insert_rows(
+        conn,
+        backend,
+        "INSERT INTO image_vulns (cluster, reference, vuln_id, package, version, fixed, \
+         severity, sev_rank) VALUES ",
+        " ON CONFLICT (cluster, reference, vuln_id, package, version) DO NOTHING",
+        8,
+        &vulns,
+        |row, (image, v)| {
+            row.v(cluster.to_string())
+                .v(image.reference.clone())
+                .v(v.id.clone())
+                .v(v.package.clone())
+                .v(v.version.clone())
+                .v(v.fixed.clone())
+                .v(v.severity.as_str())
+                .v(sev_rank(v.severity));
+        },
+    )
+    .await?;
+    Ok(())
+}
+
+/// Inserts JSON bodies kept in their order.
+async fn insert_positioned(
+    backend: Backend,
+    conn: &mut sqlx::AnyConnection,
+    table: &str,
+    cluster: &str,
+    bodies: &[(usize, String)],
+) -> Result<()> {
+    insert_rows(
+        conn,
+        backend,
+        &format!("INSERT INTO {table} (cluster, position, body) VALUES "),
+        "",
+        3,
+        bodies,
+        |row, (position, body)| {
+            row.v(cluster.to_string())
+                .v(*position as i64)
+                .v(body.clone());
+        },
+    )
+    .await?;
+    Ok(())
+}
+
+/// Inserts or updates the snapshot's findings: seen now (`seen_seq`, `last_seen_ms`); a
+/// resolved finding seen again is reopened with a new `first_seen_ms`. A fingerprint repeated
+/// in the snapshot is one finding (the last record wins).
+async fn upsert_findings(
+    backend: Backend,
+    tx: &mut Transaction<'_, Any>,
+    cluster: &str,
+    snapshot: &Snapshot,
+    seq: i64,
+) -> Result<()> {
+    let mut by_fingerprint: HashMap<&str, &FindingRecord> = HashMap::new();
+    for f in &snapshot.findings {
+        by_fingerprint.insert(f.fingerprint.as_str(), f);
+    }
+    let findings: Vec<&FindingRecord> = by_fingerprint.into_values().collect();
+    let scanned = ms(snapshot.scanned_at);
+    insert_rows(
+        tx,
+        backend,
+        "INSERT INTO findings (cluster, fingerprint, check_id, severity, sev_rank, title, \
+         message, kind, namespace, name, container, path, first_seen_ms, last_seen_ms, \
+         resolved_ms, first_seq, seen_seq) VALUES ",
+        " ON CONFLICT (cluster, fingerprint) DO UPDATE SET \
+         check_id = excluded.check_id, severity = excluded.severity, \
+         sev_rank = excluded.sev_rank, title = excluded.title, message = excluded.message, \
+         kind = excluded.kind, namespace = excluded.namespace, name = excluded.name, \
+         container = excluded.container, path = excluded.path, \
+         first_seen_ms = CASE WHEN findings.resolved_ms IS NULL THEN findings.first_seen_ms \
+         ELSE excluded.first_seen_ms END, \
+         first_seq = CASE WHEN findings.resolved_ms IS NULL THEN findings.first_seq \
+         ELSE excluded.first_seq END, \
+         last_seen_ms = excluded.last_seen_ms, seen_seq = excluded.seen_seq, resolved_ms = NULL",
+        17,
+        &findings,
+        |row, f| {
+            row.v(cluster.to_string())
+                .v(f.fingerprint.clone())
+                .v(f.check_id.clone())
+                .v(f.severity.as_str())
+                .v(sev_rank(f.severity))
+                .v(f.title.clone())
+                .v(f.message.clone())
+                .v(f.object.kind.clone())
+                .v(ns_column(&f.object.namespace).to_string())
+                .v(f.object.name.clone())
+                .v(f.container.clone())
+                .v(f.path.clone())
+                .v(scanned)
+                .v(scanned)
+                .v(None::<i64>)
+                .v(seq)
+                .v(seq);
+        },
+    )
+    .await?;
+    Ok(())
+}

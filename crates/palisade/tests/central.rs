@@ -1,0 +1,697 @@
+//! `palisade central`: the real binary over HTTPS on loopback, on SQLite and on a real
+//! PostgreSQL 15 (`palisade_testkit::postgres`, after `scripts/setup/50-postgres.sh`).
+#![cfg(feature = "central")]
+
+mod support;
+
+use std::path::Path;
+
+use palisade_testkit::postgres::Postgres;
+use serde_json::{Value, json};
+use support::central::Central;
+use support::cli::palisade;
+
+/// Manifests with high findings (privileged, host network), RBAC, a NetworkPolicy and a Secret.
+const MANIFESTS: &str = concat!(
+    env!("CARGO_MANIFEST_DIR"),
+    "/tests/fixtures/central/cluster.yaml"
+);
+
+/// `palisade scan --push` with a sensor token of `cluster`.
+fn scan_push(central: &Central, dir: &Path, cluster: &str, token: &str) -> (i32, String, String) {
+    let token_file = dir.join(format!("{cluster}.token"));
+    std::fs::write(&token_file, token).unwrap();
+    palisade(&["scan"])
+        .arg(MANIFESTS)
+        .args([
+            "--push",
+            &central.url(),
+            "--cluster",
+            cluster,
+            "--token-file",
+        ])
+        .arg(&token_file)
+        .arg("--ca-cert")
+        .arg(central.ca())
+        .env_remove("PALISADE_TOKEN")
+        .run()
+}
+
+/// `palisade central query ARGS --format json` with `token`.
+fn query(central: &Central, token: &str, args: &[&str]) -> Value {
+    let (code, out, err) = palisade(&["central", "query"])
+        .args(args)
+        .args(["--url", &central.url(), "--ca-cert"])
+        .arg(central.ca())
+        .env("PALISADE_TOKEN", token)
+        .run();
+    assert_eq!(code, 0, "{out}\n{err}");
+    if args.contains(&"json") {
+        serde_json::from_str(&out).unwrap_or_else(|e| panic!("{e}: {out}"))
+    } else {
+        Value::String(out)
+    }
+}
+
+/// Push with `scan --push`, then query findings, workloads, clusters, the network graph and
+/// who-can through the API and the CLI client.
+fn push_then_query(central: &Central, dir: &Path) {
+    let sensor = central.token("sensor", Some("prod"), "prod-sensor");
+    let (code, out, err) = scan_push(central, dir, "prod", &sensor);
+    // The report is printed as before; the push is acknowledged on stderr.
+    assert_eq!(code, 0, "{out}\n{err}");
+    assert!(
+        out.contains("PAL-"),
+        "the scan report is still printed: {out}"
+    );
+    assert!(err.contains("pushed snapshot"), "{err}");
+    assert!(
+        !err.contains(&sensor) && !out.contains(&sensor),
+        "the token is never printed"
+    );
+
+    let analyst = central.token("analyst", None, "alice");
+    let table = query(
+        central,
+        &analyst,
+        &["findings", "--cluster", "prod", "--severity", "high"],
+    );
+    let table = table.as_str().unwrap();
+    assert!(table.contains("Deployment/shop/web"), "{table}");
+    let page = query(
+        central,
+        &analyst,
+        &[
+            "findings",
+            "--cluster",
+            "prod",
+            "--severity",
+            "high",
+            "--format",
+            "json",
+        ],
+    );
+    let items = page["items"].as_array().unwrap();
+    assert!(!items.is_empty(), "{page}");
+    for f in items {
+        assert!(
+            matches!(f["severity"].as_str(), Some("high" | "critical")),
+            "{f}"
+        );
+        assert_eq!(f["cluster"], "prod");
+        assert_eq!(f["status"], "new");
+    }
+    let workloads = query(
+        central,
+        &analyst,
+        &["risk", "--cluster", "prod", "--format", "json"],
+    );
+    let names: Vec<&str> = workloads["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|w| w["id"]["name"].as_str().unwrap())
+        .collect();
+    assert_eq!(names.len(), 2, "{workloads}");
+    assert_eq!(
+        names[0], "web",
+        "the privileged workload ranks first: {workloads}"
+    );
+    let clusters = query(central, &analyst, &["clusters", "--format", "json"]);
+    assert_eq!(clusters[0]["name"], "prod", "{clusters}");
+    assert_eq!(clusters[0]["workloads"], 2, "{clusters}");
+
+    // The engines run over the stored objects.
+    let graph = central.get(Some(&analyst), "/api/v1/clusters/prod/network");
+    assert_eq!(graph.status, 200, "{}", graph.text);
+    let to_db: Vec<&Value> = graph.json["reachability"]["connections"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|c| c["dst"]["name"] == "db")
+        .collect();
+    assert!(
+        !to_db.is_empty() && to_db.iter().all(|c| c["src"]["name"] == "web"),
+        "only web reaches db: {}",
+        graph.text
+    );
+    let who = central.get(
+        Some(&analyst),
+        "/api/v1/clusters/prod/rbac/who-can?verb=get&resource=secrets&namespace=shop",
+    );
+    assert_eq!(who.status, 200, "{}", who.text);
+    assert!(who.text.contains("\"web\""), "{}", who.text);
+    // The Secret's value never reached central.
+    assert!(!graph.text.contains("aHVudGVyMg"), "{}", graph.text);
+}
+
+/// A central on SQLite in a fresh temporary directory (its data directory is `DIR/data`).
+fn sqlite_central(extra: &[&str]) -> (tempfile::TempDir, Central) {
+    let dir = tempfile::tempdir().unwrap();
+    let central = Central::start(&dir.path().join("data"), None, extra);
+    (dir, central)
+}
+
+#[test]
+fn sqlite_push_query_and_kill_9_after_an_acknowledged_push() {
+    let (dir, central) = sqlite_central(&[]);
+    let data = central.data.clone();
+    // First start: admin token printed once, written owner-only, CA path printed.
+    let admin = central.admin();
+    assert!(central.printed().contains(&admin), "{}", central.printed());
+    assert!(
+        central.printed().contains("tls/ca.pem"),
+        "{}",
+        central.printed()
+    );
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        let mode = std::fs::metadata(data.join("admin.token"))
+            .unwrap()
+            .permissions()
+            .mode();
+        assert_eq!(mode & 0o777, 0o600);
+    }
+    push_then_query(&central, dir.path());
+    let before = central.get(Some(&admin), "/api/v1/findings?cluster=prod&limit=1000");
+    assert_eq!(before.status, 200, "{}", before.text);
+
+    // An acknowledged push survives SIGKILL.
+    let sensor = central.token("sensor", Some("staging"), "staging-sensor");
+    let (code, _, err) = scan_push(&central, dir.path(), "staging", &sensor);
+    assert_eq!(code, 0, "{err}");
+    central.kill9();
+    let central = Central::start(&data, None, &[]);
+    assert!(
+        !central.printed().contains("admin token"),
+        "no second admin token: {}",
+        central.printed()
+    );
+    let after = central.get(Some(&admin), "/api/v1/findings?cluster=prod&limit=1000");
+    assert_eq!(after.json["items"], before.json["items"]);
+    let staging = central.get(Some(&admin), "/api/v1/findings?cluster=staging&limit=1000");
+    assert_eq!(
+        staging.json["items"].as_array().unwrap().len(),
+        before.json["items"].as_array().unwrap().len(),
+        "{}",
+        staging.text
+    );
+}
+
+#[test]
+fn postgres_push_query_outage_and_two_replicas() {
+    let mut pg = Postgres::new();
+    let dir = tempfile::tempdir().unwrap();
+    let one = Central::start(&dir.path().join("one"), Some(&pg.url()), &[]);
+    let two = Central::start(&dir.path().join("two"), Some(&pg.url()), &[]);
+    // One admin token for the shared store, made by whichever started first.
+    assert!(!two.data.join("admin.token").exists());
+    let admin = one.admin();
+
+    push_then_query(&one, dir.path());
+    // Read through the other replica.
+    let via_two = two.get(Some(&admin), "/api/v1/findings?cluster=prod&severity=high");
+    let via_one = one.get(Some(&admin), "/api/v1/findings?cluster=prod&severity=high");
+    assert_eq!(via_two.status, 200, "{}", via_two.text);
+    assert_eq!(via_two.json, via_one.json);
+
+    // PostgreSQL down: 503 from /readyz and the API; back up: recovers.
+    assert_eq!(one.get(Some(&admin), "/readyz").status, 200);
+    pg.stop();
+    for path in ["/readyz", "/api/v1/findings", "/api/v1/clusters"] {
+        let r = one.get(Some(&admin), path);
+        assert_eq!(r.status, 503, "{path}: {}", r.text);
+        assert!(
+            r.json["error"].as_str().unwrap().contains("unavailable"),
+            "{}",
+            r.text
+        );
+    }
+    assert_eq!(one.get(None, "/healthz").status, 200);
+    pg.start();
+    let mut ready = one.get(Some(&admin), "/readyz");
+    // The pool reconnects on the next query; a request that raced the restart may still fail.
+    for _ in 0..50 {
+        if ready.status == 200 {
+            break;
+        }
+        ready = one.get(Some(&admin), "/readyz");
+    }
+    assert_eq!(ready.status, 200, "{}", ready.text);
+    let again = one.get(Some(&admin), "/api/v1/findings?cluster=prod&severity=high");
+    assert_eq!(again.json, via_one.json);
+}
+
+#[test]
+fn security_tokens_roles_and_clusters() {
+    let (_dir, central) = sqlite_central(&[]);
+    let data = central.data.clone();
+    let admin = central.admin();
+    let analyst = central.token("analyst", None, "alice");
+    let sensor = central.token("sensor", Some("prod"), "prod-sensor");
+    let agent = central.token("agent", Some("prod"), "prod-agent");
+    let snapshot = json!({
+        "id": "s1", "scanned_at": "2026-12-01T00:00:00Z", "tool_version": "test",
+        "source": "manifests", "workloads": [], "findings": []
+    });
+
+    // Every route but /healthz needs a token; the OpenAPI document lists them all.
+    let doc = central.get(Some(&admin), "/api/v1/openapi.json");
+    assert_eq!(doc.status, 200);
+    assert_eq!(doc.json["openapi"], "3.1.0");
+    let paths = doc.json["paths"].as_object().unwrap();
+    assert!(paths.len() >= 20, "{}", doc.text);
+    for (path, methods) in paths {
+        let concrete = path.replace("{cluster}", "prod").replace("{id}", "1");
+        for method in methods.as_object().unwrap().keys() {
+            let url = format!("{}{concrete}", central.url());
+            let client = reqwest::blocking::Client::builder()
+                .tls_certs_only(
+                    reqwest::Certificate::from_pem_bundle(&std::fs::read(central.ca()).unwrap())
+                        .unwrap(),
+                )
+                .build()
+                .unwrap();
+            let m = reqwest::Method::from_bytes(method.to_uppercase().as_bytes()).unwrap();
+            let status = client
+                .request(m.clone(), &url)
+                .send()
+                .unwrap()
+                .status()
+                .as_u16();
+            let with_bad_token = client
+                .request(m, &url)
+                .bearer_auth("pal_nope_nope")
+                .send()
+                .unwrap()
+                .status()
+                .as_u16();
+            if path == "/healthz" {
+                assert_eq!(status, 200);
+            } else {
+                assert_eq!(status, 401, "{method} {path} without a token");
+                assert_eq!(with_bad_token, 401, "{method} {path} with an unknown token");
+            }
+        }
+    }
+    // A path outside the table is the router's JSON 404.
+    let none = central.get(Some(&admin), "/api/v1/nothing");
+    assert_eq!(none.status, 404);
+    assert!(none.json["error"].as_str().unwrap().contains("no route"));
+    let r = central.delete(Some(&admin), "/api/v1/findings").expect(405);
+    assert!(
+        r.json["error"].as_str().unwrap().contains("DELETE"),
+        "{}",
+        r.text
+    );
+
+    // Wrong role: 403.
+    central
+        .post_json(Some(&analyst), "/api/v1/clusters/prod/snapshots", &snapshot)
+        .expect(403);
+    assert_eq!(central.get(Some(&sensor), "/api/v1/images").status, 403);
+    assert_eq!(central.get(Some(&agent), "/api/v1/findings").status, 403);
+    assert_eq!(central.get(Some(&analyst), "/api/v1/tokens").status, 403);
+    assert_eq!(central.get(Some(&analyst), "/api/v1/audit").status, 403);
+    central
+        .post_json(Some(&agent), "/api/v1/clusters/prod/snapshots", &snapshot)
+        .expect(403);
+
+    // A sensor token: its own cluster only, for writes and reads.
+    central
+        .post_json(Some(&sensor), "/api/v1/clusters/prod/snapshots", &snapshot)
+        .expect(200);
+    central
+        .post_json(Some(&sensor), "/api/v1/clusters/other/snapshots", &snapshot)
+        .expect(403);
+    central
+        .post_json(
+            Some(&agent),
+            "/api/v1/clusters/other/alerts",
+            &json!({"alerts": []}),
+        )
+        .expect(403);
+    assert_eq!(
+        central
+            .get(Some(&sensor), "/api/v1/findings?cluster=other")
+            .status,
+        403
+    );
+    assert_eq!(
+        central
+            .get(Some(&sensor), "/api/v1/workloads?cluster=other")
+            .status,
+        403
+    );
+    assert_eq!(
+        central
+            .get(Some(&sensor), "/api/v1/findings?cluster=prod")
+            .status,
+        200
+    );
+    // Without a filter a sensor reads its own cluster.
+    assert_eq!(central.get(Some(&sensor), "/api/v1/findings").status, 200);
+    let clusters = central.get(Some(&sensor), "/api/v1/clusters");
+    assert!(
+        clusters
+            .json
+            .as_array()
+            .unwrap()
+            .iter()
+            .all(|c| c["name"] == "prod")
+    );
+
+    // A revoked token is refused.
+    let list = central.get(Some(&admin), "/api/v1/tokens");
+    let id = list
+        .json
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|t| t["name"] == "prod-agent")
+        .unwrap()["id"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    assert_eq!(
+        central
+            .delete(Some(&admin), &format!("/api/v1/tokens/{id}"))
+            .status,
+        204
+    );
+    assert_eq!(central.get(Some(&agent), "/api/v1/clusters").status, 401);
+
+    // `token create` and `token list` on the store directly; secrets never listed.
+    let (code, created, err) = palisade(&["central", "token", "create", "--role", "sensor"])
+        .args(["--cluster", "edge", "--name", "edge-sensor", "--data"])
+        .arg(&data)
+        .env_remove("PALISADE_DATABASE_URL")
+        .run();
+    assert_eq!(code, 0, "{err}");
+    let cli_token = created.lines().last().unwrap().trim().to_string();
+    assert!(cli_token.starts_with("pal_"), "{created}");
+    assert_eq!(
+        central.get(Some(&cli_token), "/api/v1/findings").status,
+        200
+    );
+    let (code, _, err) = palisade(&[
+        "central", "token", "create", "--role", "sensor", "--name", "x",
+    ])
+    .arg("--data")
+    .arg(&data)
+    .run();
+    assert_ne!(code, 0);
+    assert!(err.contains("cluster"), "{err}");
+    let (code, listed, err) = palisade(&["central", "token", "list", "--format", "json", "--data"])
+        .arg(&data)
+        .env_remove("PALISADE_DATABASE_URL")
+        .run();
+    assert_eq!(code, 0, "{err}");
+    let (_, table, _) = palisade(&["central", "token", "list", "--data"])
+        .arg(&data)
+        .env_remove("PALISADE_DATABASE_URL")
+        .run();
+    assert!(
+        listed.contains("edge-sensor") && table.contains("edge-sensor"),
+        "{listed}"
+    );
+    let audit = central.get(Some(&admin), "/api/v1/audit");
+    for secret in [&admin, &analyst, &sensor, &agent, &cli_token] {
+        // The part after the public id is the secret.
+        assert!(!listed.contains(secret.as_str()) && !table.contains(secret.as_str()));
+        assert!(
+            !central.logs().contains(secret.as_str()),
+            "a token in the logs"
+        );
+        assert!(
+            !audit.text.contains(secret.as_str()),
+            "a token in the audit log"
+        );
+    }
+    // The logs are JSON lines and name requests.
+    let logs = central.logs();
+    assert!(
+        logs.lines()
+            .all(|l| serde_json::from_str::<Value>(l).is_ok()),
+        "{logs}"
+    );
+    assert!(logs.contains("\"route\":\"/api/v1/findings\""), "{logs}");
+    // Metrics: requests by route and status, ingest counts, latency.
+    let metrics = central.get(Some(&admin), "/metrics").text;
+    assert!(
+        metrics.contains("palisade_central_requests_total{"),
+        "{metrics}"
+    );
+    assert!(metrics.contains("status=\"403\""), "{metrics}");
+    assert!(
+        metrics.contains("palisade_central_request_duration_seconds_bucket"),
+        "{metrics}"
+    );
+    assert!(
+        metrics.contains("palisade_central_ingested_records_total{kind=\"snapshots\"}"),
+        "{metrics}"
+    );
+}
+
+#[test]
+fn bad_bodies_limits_and_strict_queries() {
+    let (_dir, central) = sqlite_central(&["--max-body-mib", "1"]);
+    let admin = central.admin();
+    let path = "/api/v1/clusters/prod/snapshots";
+    let snapshot = json!({
+        "id": "s1", "scanned_at": "2026-12-01T00:00:00Z", "tool_version": "test",
+        "source": "manifests",
+        "workloads": [{"id": {"namespace": "shop", "kind": "Deployment", "name": "web"}}],
+        "findings": []
+    });
+
+    // A wrong field: 400 with its JSON path; nothing stored.
+    let mut bad = snapshot.clone();
+    bad["workloads"][0]["id"]["name"] = json!(5);
+    let r = central.post_json(Some(&admin), path, &bad).expect(400);
+    assert_eq!(r.json["field"], "workloads[0].id.name", "{}", r.text);
+    let mut bad = snapshot.clone();
+    bad["unexpected"] = json!(1);
+    let r = central.post_json(Some(&admin), path, &bad).expect(400);
+    assert_eq!(r.json["field"], "unexpected", "{}", r.text);
+    central
+        .post(Some(&admin), path, b"{not json", false)
+        .expect(400);
+    // A Secret with its values is refused.
+    let mut bad = snapshot.clone();
+    bad["objects"] = json!([{"apiVersion": "v1", "kind": "Secret", "metadata": {"name": "s"}, "data": {"k": "dg=="}}]);
+    let r = central.post_json(Some(&admin), path, &bad).expect(400);
+    assert_eq!(r.json["field"], "objects[0].data");
+    assert_eq!(
+        central.get(Some(&admin), "/api/v1/clusters").json,
+        json!([])
+    );
+
+    // gzip bodies are accepted.
+    central
+        .post(Some(&admin), path, snapshot.to_string().as_bytes(), true)
+        .expect(200);
+    assert_eq!(
+        central.get(Some(&admin), "/api/v1/workloads").json["items"][0]["id"]["name"],
+        "web"
+    );
+
+    // Over the limit (1 MiB here): 413, plain or as a small gzip bomb.
+    let mut big = snapshot.clone();
+    big["id"] = json!("s2");
+    big["tool_version"] = json!("x".repeat(2 << 20));
+    central.post_json(Some(&admin), path, &big).expect(413);
+    central
+        .post(Some(&admin), path, big.to_string().as_bytes(), true)
+        .expect(413);
+
+    // Query strings are strict: the parameter to blame is named.
+    for (query, field) in [
+        ("/api/v1/findings?severity=high&colour=red", "colour"),
+        ("/api/v1/findings?severity=extreme", "severity"),
+        ("/api/v1/workloads?limit=ten", "limit"),
+        ("/api/v1/clusters/prod/network?verb=get", "verb"),
+    ] {
+        let r = central.get(Some(&admin), query).expect(400);
+        assert_eq!(r.json["field"], field, "{query}");
+    }
+}
+
+#[test]
+fn scan_push_failure_exits_non_zero_with_the_reason() {
+    let (dir, central) = sqlite_central(&[]);
+    let (code, out, err) = scan_push(&central, dir.path(), "prod", "pal_unknown_token");
+    assert_ne!(code, 0);
+    assert!(out.contains("PAL-"), "the report is printed first: {out}");
+    assert!(err.contains("401"), "{err}");
+    assert!(err.contains("pushing the scan to central"), "{err}");
+}
+
+#[test]
+fn exceptions_are_audited_and_runtime_data_is_queryable() {
+    let (dir, central) = sqlite_central(&[]);
+    let admin = central.admin();
+    let sensor = central.token("sensor", Some("prod"), "prod-sensor");
+    let agent = central.token("agent", Some("prod"), "prod-agent");
+    let analyst = central.token("analyst", None, "alice");
+    let (code, _, err) = scan_push(&central, dir.path(), "prod", &sensor);
+    assert_eq!(code, 0, "{err}");
+
+    // An analyst accepts a risk: the findings of that check become suppressed, the change is
+    // audited with the token's name.
+    let high = central.get(
+        Some(&analyst),
+        "/api/v1/findings?cluster=prod&severity=high",
+    );
+    let check = high.json["items"][0]["check_id"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let bad = json!({"check": check, "reason": " ", "expires": "2099-01-01"});
+    let r = central
+        .post_json(Some(&analyst), "/api/v1/exceptions", &bad)
+        .expect(400);
+    assert_eq!(r.json["field"], "reason");
+    let exception = json!({"cluster": "prod", "check": check, "reason": "accepted until the migration", "expires": "2099-01-01"});
+    central
+        .post_json(Some(&sensor), "/api/v1/exceptions", &exception)
+        .expect(403);
+    let created = central
+        .post_json(Some(&analyst), "/api/v1/exceptions", &exception)
+        .expect(201);
+    assert_eq!(created.json["created_by"], "alice");
+    let suppressed = central.get(
+        Some(&analyst),
+        &format!("/api/v1/findings?cluster=prod&check={check}&status=suppressed"),
+    );
+    assert!(
+        !suppressed.json["items"].as_array().unwrap().is_empty(),
+        "{}",
+        suppressed.text
+    );
+    let id = created.json["id"].as_i64().unwrap();
+    let revoked = central
+        .delete(Some(&analyst), &format!("/api/v1/exceptions/{id}"))
+        .expect(200);
+    assert_eq!(revoked.json["revoked_by"], "alice");
+    central
+        .delete(Some(&analyst), "/api/v1/exceptions/x")
+        .expect(400);
+    let audit = central.get(Some(&admin), "/api/v1/audit").expect(200);
+    let actions: Vec<(&str, &str)> = audit.json["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| (e["action"].as_str().unwrap(), e["actor"].as_str().unwrap()))
+        .collect();
+    assert!(
+        actions.contains(&("exception.create", "alice")),
+        "{actions:?}"
+    );
+    assert!(
+        actions.contains(&("exception.revoke", "alice")),
+        "{actions:?}"
+    );
+
+    // Runtime data from an agent: alerts (idempotent by id) and flows beside the graph.
+    let alerts = json!({"alerts": [{
+        "id": "a1", "time": "2026-12-06T10:00:00Z", "node": "n1",
+        "workload": {"namespace": "shop", "kind": "Deployment", "name": "web"},
+        "container": "web", "rule": "shell-in-container", "severity": "high",
+        "message": "sh started in web", "detail": {"pid": 42}
+    }]});
+    let ack = central
+        .post_json(Some(&agent), "/api/v1/clusters/prod/alerts", &alerts)
+        .expect(200);
+    assert_eq!(ack.json, json!({"accepted": 1, "duplicates": 0}));
+    let ack = central
+        .post_json(Some(&agent), "/api/v1/clusters/prod/alerts", &alerts)
+        .expect(200);
+    assert_eq!(ack.json, json!({"accepted": 0, "duplicates": 1}));
+    let listed = query(
+        &central,
+        &analyst,
+        &["alerts", "--cluster", "prod", "--format", "json"],
+    );
+    assert_eq!(listed["items"][0]["rule"], "shell-in-container", "{listed}");
+    let table = query(&central, &analyst, &["alerts", "--severity", "high"]);
+    assert!(
+        table.as_str().unwrap().contains("sh started in web"),
+        "{table}"
+    );
+    let flows = json!({"flows": [{
+        "src": {"namespace": "shop", "kind": "Deployment", "name": "web"},
+        "dst": {"namespace": "shop", "kind": "Deployment", "name": "db"},
+        "port": 5432, "protocol": "TCP",
+        "first_seen": "2026-12-06T10:00:00Z", "last_seen": "2026-12-06T10:05:00Z", "count": 3
+    }]});
+    central
+        .post_json(Some(&agent), "/api/v1/clusters/prod/flows", &flows)
+        .expect(200);
+    let graph = central
+        .get(
+            Some(&analyst),
+            "/api/v1/clusters/prod/network?namespace=shop",
+        )
+        .expect(200);
+    assert_eq!(graph.json["flows"][0]["count"], 3, "{}", graph.text);
+    let other = central
+        .get(
+            Some(&analyst),
+            "/api/v1/clusters/prod/network?namespace=elsewhere",
+        )
+        .expect(200);
+    assert_eq!(other.json["flows"], json!([]));
+    assert_eq!(other.json["reachability"]["connections"], json!([]));
+    central
+        .get(Some(&analyst), "/api/v1/clusters/nowhere/network")
+        .expect(404);
+}
+
+#[test]
+fn serves_the_given_certificate_and_generates_none() {
+    let dir = tempfile::tempdir().unwrap();
+    let certs = palisade_tls::certs::generate_today(
+        "operator CA",
+        &["localhost".into(), "127.0.0.1".into()],
+        30,
+    )
+    .unwrap();
+    let (cert, key, ca) = (
+        dir.path().join("tls.crt"),
+        dir.path().join("tls.key"),
+        dir.path().join("ca.crt"),
+    );
+    std::fs::write(&cert, &certs.cert_pem).unwrap();
+    std::fs::write(&key, &certs.key_pem).unwrap();
+    std::fs::write(&ca, &certs.ca_pem).unwrap();
+    let data = dir.path().join("data");
+    let args = [
+        "--tls-cert",
+        cert.to_str().unwrap(),
+        "--tls-key",
+        key.to_str().unwrap(),
+    ];
+    let central = Central::start_trusting(&data, None, &args, &ca);
+    central.get(None, "/healthz").expect(200);
+    central.get(Some(&central.admin()), "/readyz").expect(200);
+    assert!(!data.join("tls").exists(), "no certificate generated");
+    assert!(
+        !central.printed().contains("CA certificate"),
+        "{}",
+        central.printed()
+    );
+    // A client that trusts only another CA refuses the connection.
+    let other = palisade_tls::certs::generate_today("other CA", &["localhost".into()], 1).unwrap();
+    let stranger = reqwest::blocking::Client::builder()
+        .tls_certs_only(reqwest::Certificate::from_pem_bundle(other.ca_pem.as_bytes()).unwrap())
+        .build()
+        .unwrap();
+    assert!(
+        stranger
+            .get(format!("{}/healthz", central.url()))
+            .send()
+            .is_err()
+    );
+}
