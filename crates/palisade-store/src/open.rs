@@ -27,8 +27,9 @@ const SQLITE_BUSY_TIMEOUT_MS: u32 = 10_000;
 /// SQLite's default (2 MiB) spills them to the WAL in the middle of the transaction.
 const SQLITE_CACHE_KIB: u32 = 65_536;
 
-/// Reads through a memory map (shared, reclaimable file pages) instead of copies.
-const SQLITE_MMAP_BYTES: u64 = 1 << 30;
+/// Reads through a memory map (shared, reclaimable file pages) instead of copies; bounded so
+/// that the mapped pages, which count in the resident set, stay well under central's 1 GB.
+const SQLITE_MMAP_BYTES: u64 = 256 << 20;
 
 /// Where a store lives, decided from the text given to [`crate::Store::open`].
 pub(crate) struct Target {
