@@ -183,6 +183,12 @@ async fn main() {
         start.elapsed()
     );
 
+    if std::env::var_os("BENCH_ANALYZE").is_some() && backend == "postgres" {
+        let pool = sqlx::PgPool::connect(&url).await.unwrap();
+        sqlx::query("ANALYZE").execute(&pool).await.unwrap();
+        pool.close().await;
+        println!("ran ANALYZE");
+    }
     let mut times = Vec::new();
     let mut rows = 0;
     for q in 0..300usize {

@@ -21,9 +21,15 @@ pub(crate) fn matching_exception(today: &str) -> String {
     )
 }
 
+/// The current snapshot of finding `f`'s cluster (a subquery rather than a join, so that the
+/// planner walks the findings index in page order and stops after one page).
+const CURRENT_SEQ: &str = "(SELECT c.current_seq FROM clusters c WHERE c.name = f.cluster)";
+
 /// The sort key of findings, worst first: severity rank, cluster, namespace, kind, name,
 /// check, fingerprint (unique within a cluster).
 const ORDER: &str = "f.sev_rank, f.cluster, f.namespace, f.kind, f.name, f.check_id, f.fingerprint";
+/// [`ORDER`] within one cluster.
+const ORDER_IN_CLUSTER: &str = "f.sev_rank, f.namespace, f.kind, f.name, f.check_id, f.fingerprint";
 const TAG: &str = "findings";
 
 fn key_of(row: &AnyRow) -> Result<Vec<Value>> {
@@ -88,8 +94,8 @@ impl Store {
         sql.push(&format!(
             "SELECT f.cluster, f.fingerprint, f.check_id, f.severity, f.sev_rank, f.title, \
              f.message, f.kind, f.namespace, f.name, f.container, f.path, f.first_seen_ms, \
-             f.last_seen_ms, f.resolved_ms, f.first_seq, c.current_seq, {exception} AS exception_id \
-             FROM findings f JOIN clusters c ON c.name = f.cluster WHERE 1 = 1"
+             f.last_seen_ms, f.resolved_ms, f.first_seq, {CURRENT_SEQ} AS current_seq, \
+             {exception} AS exception_id FROM findings f WHERE 1 = 1"
         ));
         sql.filter(" AND f.cluster = ", query.cluster.clone());
         sql.filter(" AND f.namespace = ", query.namespace.clone());
@@ -107,22 +113,31 @@ impl Store {
                 matching_exception(&today),
                 if suppressed { "NOT " } else { "" }
             ));
-            sql.push(match query.status {
-                Some(FindingStatus::New) => " AND f.first_seq = c.current_seq",
-                Some(FindingStatus::Open) => " AND f.first_seq <> c.current_seq",
+            let first_seen_in = match query.status {
+                Some(FindingStatus::New) => "=",
+                Some(FindingStatus::Open) => "<>",
                 _ => "",
-            });
+            };
+            if !first_seen_in.is_empty() {
+                sql.push(&format!(" AND f.first_seq {first_seen_in} {CURRENT_SEQ}"));
+            }
         }
+        // With one cluster the cluster column is constant: leaving it out of the key lets the
+        // (cluster, sev_rank, …) index serve both the cursor comparison and the order.
+        let one_cluster = query.cluster.is_some();
+        let order = if one_cluster { ORDER_IN_CLUSTER } else { ORDER };
         if let Some(c) = &query.cursor {
             let key = cursor::decode(TAG, 7, c)?;
-            sql.push(&format!(" AND ({ORDER}) > ("));
+            sql.push(&format!(" AND ({order}) > ("));
             sql.bind(cursor::int(&key, 0)?);
             for i in 1..7 {
-                sql.push(",").bind(cursor::text(&key, i)?);
+                if !(one_cluster && i == 1) {
+                    sql.push(",").bind(cursor::text(&key, i)?);
+                }
             }
             sql.push(")");
         }
-        sql.push(&format!(" ORDER BY {ORDER} LIMIT "))
+        sql.push(&format!(" ORDER BY {order} LIMIT "))
             .bind(limit + 1);
         let rows = sql.fetch_all(self.pool()).await?;
         cursor::page(&rows, limit, TAG, key_of, view)

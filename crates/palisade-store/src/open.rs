@@ -23,6 +23,14 @@ const ACQUIRE_TIMEOUT: Duration = Duration::from_secs(5);
 /// How long SQLite waits for another writer's lock.
 const SQLITE_BUSY_TIMEOUT_MS: u32 = 10_000;
 
+/// Page cache per connection: a snapshot push rewrites hundreds of megabytes of pages, and
+/// SQLite's default (2 MiB) spills them to the WAL in the middle of the transaction.
+const SQLITE_CACHE_KIB: u32 = 65_536;
+
+/// Reads through a memory map (shared, reclaimable file pages) instead of copies; bounded so
+/// that the mapped pages, which count in the resident set, stay well under central's 1 GB.
+const SQLITE_MMAP_BYTES: u64 = 256 << 20;
+
 /// Where a store lives, decided from the text given to [`crate::Store::open`].
 pub(crate) struct Target {
     pub(crate) backend: Backend,
@@ -101,7 +109,9 @@ pub(crate) async fn connect(target: &Target) -> Result<AnyPool> {
 fn sqlite_pragmas() -> impl SqlSafeStr {
     AssertSqlSafe(format!(
         "PRAGMA journal_mode = WAL; PRAGMA synchronous = FULL; \
-         PRAGMA busy_timeout = {SQLITE_BUSY_TIMEOUT_MS}; PRAGMA foreign_keys = ON;"
+         PRAGMA busy_timeout = {SQLITE_BUSY_TIMEOUT_MS}; PRAGMA foreign_keys = ON; \
+         PRAGMA cache_size = -{SQLITE_CACHE_KIB}; PRAGMA mmap_size = {SQLITE_MMAP_BYTES}; \
+         PRAGMA temp_store = MEMORY;"
     ))
 }
 

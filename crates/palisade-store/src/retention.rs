@@ -32,7 +32,8 @@ pub struct PruneReport {
 }
 
 impl Store {
-    /// Removes history older than `retention` allows at `now`, in one transaction.
+    /// Removes history older than `retention` allows at `now`, in one transaction, then
+    /// refreshes the query planner's statistics (`ANALYZE`).
     pub async fn prune(&self, retention: Retention, now: Timestamp) -> Result<PruneReport> {
         if retention.keep_snapshots_per_cluster == 0 {
             return Err(StoreError::invalid(
@@ -68,6 +69,9 @@ impl Store {
             *n = sql.execute(&mut *tx).await?;
         }
         tx.commit().await?;
+        // Fresh planner statistics after the deletions and the pushes since the last prune
+        // (PostgreSQL's page queries pick the findings index by them).
+        self.sql("ANALYZE").execute(self.pool()).await?;
         Ok(PruneReport {
             snapshots,
             findings,

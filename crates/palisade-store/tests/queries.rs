@@ -146,6 +146,12 @@ on_both_backends! {
         let expected: Vec<_> = whole.iter().filter(|f| f.cluster == "dev" && f.object.namespace.as_deref() == Some("b") && f.severity >= Severity::High).cloned().collect();
         assert!(!expected.is_empty());
         assert_eq!(filtered, expected);
+        // Pages within one cluster (its own key order) concatenate to the same result.
+        let paged = all_pages(7, |cursor| {
+            let q = FindingQuery { limit: Some(7), cursor, ..q.clone() };
+            async move { store.findings(&q, at(9)).await }
+        }).await;
+        assert_eq!(paged, expected);
         let by_check = store.findings(&FindingQuery { check: Some("PAL-004".into()), ..base.clone() }, at(9)).await.unwrap().items;
         assert!(by_check.iter().all(|f| f.check_id == "PAL-004" && f.severity == Severity::Critical));
         assert_eq!(by_check.len(), whole.iter().filter(|f| f.check_id == "PAL-004").count());
