@@ -21,6 +21,44 @@ pub struct LabelSelector {
     pub match_expressions: Vec<LabelSelectorRequirement>,
 }
 
+impl LabelSelector {
+    /// Checks label syntax as the API server does: every key a qualified name (`[prefix/]name`,
+    /// prefix a DNS subdomain), every `matchLabels` value and `In`/`NotIn` value a label value.
+    pub fn check_label_syntax(&self) -> Result<(), SelectorError> {
+        for (k, v) in &self.match_labels {
+            check_key(k, || "matchLabels".to_string())?;
+            check_value(v, || format!("matchLabels.{k}"))?;
+        }
+        for (i, req) in self.match_expressions.iter().enumerate() {
+            check_key(&req.key, || format!("matchExpressions[{i}].key"))?;
+            for (j, v) in req.values.iter().enumerate() {
+                check_value(v, || format!("matchExpressions[{i}].values[{j}]"))?;
+            }
+        }
+        Ok(())
+    }
+}
+
+fn check_key(key: &str, field: impl Fn() -> String) -> Result<(), SelectorError> {
+    crate::labels::key_error(key).map_or(Ok(()), |reason| {
+        Err(SelectorError::InvalidKey {
+            field: field(),
+            key: key.to_string(),
+            reason,
+        })
+    })
+}
+
+fn check_value(value: &str, field: impl Fn() -> String) -> Result<(), SelectorError> {
+    crate::labels::value_error(value).map_or(Ok(()), |reason| {
+        Err(SelectorError::InvalidValue {
+            field: field(),
+            value: value.to_string(),
+            reason,
+        })
+    })
+}
+
 /// `metav1.LabelSelectorRequirement`.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize, Default)]
 #[serde(default)]
@@ -54,6 +92,26 @@ pub enum SelectorError {
         index: usize,
         /// The operator.
         operator: String,
+    },
+    /// A label key that is not a Kubernetes qualified name (`[prefix/]name`).
+    #[error("{field}: invalid label key {key:?}: {reason}")]
+    InvalidKey {
+        /// Where the key is (`matchLabels`, `matchExpressions[0].key`).
+        field: String,
+        /// The key as written.
+        key: String,
+        /// What is wrong with it.
+        reason: &'static str,
+    },
+    /// A label value that is not valid Kubernetes label value syntax.
+    #[error("{field}: invalid label value {value:?}: {reason}")]
+    InvalidValue {
+        /// Where the value is (`matchLabels.app`, `matchExpressions[0].values[1]`).
+        field: String,
+        /// The value as written.
+        value: String,
+        /// What is wrong with it.
+        reason: &'static str,
     },
     /// `Exists`/`DoesNotExist` with values.
     #[error("matchExpressions[{index}]: operator {operator} must not have values")]

@@ -53,6 +53,7 @@ impl<'a> Analysis<'a> {
     pub fn with_extra_cidrs(inventory: &'a Inventory, extra: &[IpNet]) -> Analysis<'a> {
         let universe = Universe::new(inventory);
         let mut diagnostics = Vec::new();
+        crate::universe::duplicate_namespaces(inventory, &mut diagnostics);
         let policies = policy::compile_all(&inventory.network_policies, &mut diagnostics);
         let mut nets = ip_block_nets(&policies);
         nets.extend_from_slice(extra);
