@@ -40,20 +40,24 @@ impl LabelSelector {
 }
 
 fn check_key(key: &str, field: impl Fn() -> String) -> Result<(), SelectorError> {
-    crate::labels::key_error(key).map_or(Ok(()), |reason| {
-        Err(SelectorError::InvalidKey {
-            field: field(),
-            key: key.to_string(),
-            reason,
-        })
-    })
+    invalid_label("key", key, crate::labels::key_error(key), field)
 }
 
 fn check_value(value: &str, field: impl Fn() -> String) -> Result<(), SelectorError> {
-    crate::labels::value_error(value).map_or(Ok(()), |reason| {
-        Err(SelectorError::InvalidValue {
+    invalid_label("value", value, crate::labels::value_error(value), field)
+}
+
+fn invalid_label(
+    part: &'static str,
+    text: &str,
+    error: Option<&'static str>,
+    field: impl Fn() -> String,
+) -> Result<(), SelectorError> {
+    error.map_or(Ok(()), |reason| {
+        Err(SelectorError::InvalidLabel {
             field: field(),
-            value: value.to_string(),
+            part,
+            text: text.to_string(),
             reason,
         })
     })
@@ -93,23 +97,15 @@ pub enum SelectorError {
         /// The operator.
         operator: String,
     },
-    /// A label key that is not a Kubernetes qualified name (`[prefix/]name`).
-    #[error("{field}: invalid label key {key:?}: {reason}")]
-    InvalidKey {
-        /// Where the key is (`matchLabels`, `matchExpressions[0].key`).
+    /// A label key (not a qualified name `[prefix/]name`) or value with invalid syntax.
+    #[error("{field}: invalid label {part} {text:?}: {reason}")]
+    InvalidLabel {
+        /// Where it is (`matchLabels`, `matchExpressions[0].values[1]`).
         field: String,
-        /// The key as written.
-        key: String,
-        /// What is wrong with it.
-        reason: &'static str,
-    },
-    /// A label value that is not valid Kubernetes label value syntax.
-    #[error("{field}: invalid label value {value:?}: {reason}")]
-    InvalidValue {
-        /// Where the value is (`matchLabels.app`, `matchExpressions[0].values[1]`).
-        field: String,
-        /// The value as written.
-        value: String,
+        /// `key` or `value`.
+        part: &'static str,
+        /// The key or value as written.
+        text: String,
         /// What is wrong with it.
         reason: &'static str,
     },

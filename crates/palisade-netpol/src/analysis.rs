@@ -132,6 +132,16 @@ impl<'a> Analysis<'a> {
     }
 }
 
+/// Problems in an inventory's NetworkPolicies and Namespaces (what
+/// [`Analysis::diagnostics`] holds), without compiling the rest of the analysis: for reports
+/// that show them beside other input diagnostics (`palisade scan`).
+pub fn policy_diagnostics(inventory: &Inventory) -> Vec<Diagnostic> {
+    let mut diagnostics = Vec::new();
+    crate::universe::duplicate_namespaces(inventory, &mut diagnostics);
+    policy::compile_all(&inventory.network_policies, &mut diagnostics);
+    diagnostics
+}
+
 /// All valid ipBlock CIDRs and excepts of the compiled policies.
 fn ip_block_nets(policies: &[Policy]) -> Vec<IpNet> {
     let mut nets = Vec::new();

@@ -274,18 +274,20 @@ fn one_bad_policy_does_not_disturb_the_others() {
 /// diagnostic.
 #[test]
 fn invalid_label_key_or_value_in_a_selector_is_reported() {
-    let inv = with_policy(
-        r#"apiVersion: networking.k8s.io/v1
-kind: NetworkPolicy
-metadata: {name: bad, namespace: shop}
-spec:
-  podSelector: {matchLabels: {app: db}}
-  ingress:
-    - from: [{podSelector: {matchLabels: {"app@b": web}}}]
-    - from: [{podSelector: {matchExpressions: [{key: app, operator: In, values: ["$x"]}]}}]
-    - from: [{podSelector: {matchLabels: {app: web}}}]
-"#,
+    // Policy `shop/bad` with the given podSelector and ingress rules (flow style).
+    let bad = |pods: &str, ingress: &[&str]| {
+        with_policy(&format!(
+            "apiVersion: networking.k8s.io/v1\nkind: NetworkPolicy\nmetadata: {{name: bad, namespace: shop}}\nspec: {{podSelector: {pods}, ingress: [{}]}}\n",
+            ingress.join(", ")
+        ))
+    };
+    let from = |selector: &str| format!("{{from: [{{podSelector: {selector}}}]}}");
+    let (key, value, web) = (
+        from(r#"{matchLabels: {"app@b": web}}"#),
+        from(r#"{matchExpressions: [{key: app, operator: In, values: ["$x"]}]}"#),
+        from("{matchLabels: {app: web}}"),
     );
+    let inv = bad("{matchLabels: {app: db}}", &[&key, &value, &web]);
     let d = diagnostics(&inv);
     assert_eq!(d.len(), 2, "{d:#?}");
     assert!(d.iter().all(|x| x.level == Level::Error));
@@ -306,15 +308,7 @@ spec:
     denies(&inv, "shop/client", "shop/db", "5432/TCP");
 
     // In the policy's own podSelector: the policy selects nothing.
-    let inv = with_policy(
-        r#"apiVersion: networking.k8s.io/v1
-kind: NetworkPolicy
-metadata: {name: bad, namespace: shop}
-spec:
-  podSelector: {matchLabels: {app: "$x"}}
-  ingress: []
-"#,
-    );
+    let inv = bad(r#"{matchLabels: {app: "$x"}}"#, &[]);
     let d = single_error(&inv);
     assert_eq!(d.field(), Some("spec.podSelector"));
     allows(&inv, "shop/client", "shop/db", "5432/TCP");
@@ -331,32 +325,20 @@ spec:
   podSelector: {matchLabels: {app: db}}
   ingress: [{from: [{podSelector: {matchLabels: {app: web}}}]}]
 "#;
-    let inv = load(
-        "policies/shop.yaml",
-        &docs(&[
-            namespace("shop", &[]),
-            deployment("shop", "web", &[("app", "web")], &[]),
-            deployment("shop", "db", &[("app", "db")], &["pg:5432/TCP"]),
-            policy.to_string(),
-            policy.replace("app: web", "app: client"),
-            deployment("shop", "client", &[("app", "client")], &[]),
-        ]),
-    );
+    let inv = with_policy(&docs(&[
+        policy.to_string(),
+        policy.replace("app: web", "app: client"),
+    ]));
     let d = diagnostics(&inv);
     assert_eq!(d.len(), 1, "{d:#?}");
     assert_eq!(d[0].level, Level::Warning);
     assert_eq!(d[0].field(), Some("metadata.name"));
+    let text = d[0].to_string();
     assert!(
-        d[0].message.contains("shop/twice") && d[0].message.contains("policies/shop.yaml:"),
-        "{}",
-        d[0]
+        text.contains("shop/twice") && text.contains("policies/shop.yaml:"),
+        "{text}"
     );
-    assert!(
-        d[0].effect
-            .as_deref()
-            .unwrap_or_default()
-            .contains("both copies")
-    );
+    assert!(text.contains("both copies are analysed"), "{text}");
     allows(&inv, "shop/web", "shop/db", "5432/TCP");
     allows(&inv, "shop/client", "shop/db", "5432/TCP");
 }
@@ -364,24 +346,15 @@ spec:
 /// A Namespace declared twice with different labels is a warning; the same labels twice is not.
 #[test]
 fn namespace_declared_twice_with_different_labels_is_reported() {
-    let inv = load(
-        "ns.yaml",
-        &docs(&[
-            namespace("shop", &[("team", "a")]),
-            namespace("shop", &[("team", "b")]),
-            namespace("tools", &[("team", "a")]),
-            namespace("tools", &[("team", "a")]),
-        ]),
-    );
-    let d = diagnostics(&inv);
+    let twice = |name: &str, first: &str, second: &str| {
+        [("team", first), ("team", second)].map(|l| namespace(name, &[l]))
+    };
+    let [a, b] = twice("shop", "a", "b");
+    let [c, d] = twice("tools", "a", "a");
+    let d = diagnostics(&load("ns.yaml", &docs(&[a, b, c, d])));
     assert_eq!(d.len(), 1, "{d:#?}");
     assert_eq!(d[0].level, Level::Warning);
-    assert_eq!(d[0].object_ref().unwrap().name, "shop");
+    assert_eq!(d[0].object_ref().map(|o| o.name.as_str()), Some("shop"));
     assert_eq!(d[0].field(), Some("metadata.labels"));
-    assert!(
-        d[0].effect
-            .as_deref()
-            .unwrap_or_default()
-            .contains("merged")
-    );
+    assert!(d[0].to_string().contains("merged labels"), "{}", d[0]);
 }
