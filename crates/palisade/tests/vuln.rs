@@ -917,14 +917,8 @@ fn alpine_letter_number_versions_match_and_unparseable_ones_are_named() {
     let dir = tempfile::tempdir().unwrap();
     let db = dir.path().join("vuln.db");
     let secdb = vulndata().join("alpine/v3.11/main.yaml");
-    let out = isolated(&[
-        "db",
-        "import",
-        "--db",
-        db.to_str().unwrap(),
-        secdb.to_str().unwrap(),
-    ])
-    .output();
+    let import = format!("db import --db {} {}", db.display(), secdb.display());
+    let out = isolated(&import.split(' ').collect::<Vec<_>>()).output();
     assert!(out.status.success(), "db import: {}", stderr(&out));
     let bom = dir.path().join("bom.cdx.json");
     std::fs::write(
