@@ -14,6 +14,7 @@ pub mod finding;
 pub mod flow;
 pub mod image;
 pub mod inventory;
+pub mod labels;
 pub mod meta;
 pub mod ownership;
 pub mod package;

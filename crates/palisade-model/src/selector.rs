@@ -21,6 +21,48 @@ pub struct LabelSelector {
     pub match_expressions: Vec<LabelSelectorRequirement>,
 }
 
+impl LabelSelector {
+    /// Checks label syntax as the API server does: every key a qualified name (`[prefix/]name`,
+    /// prefix a DNS subdomain), every `matchLabels` value and `In`/`NotIn` value a label value.
+    pub fn check_label_syntax(&self) -> Result<(), SelectorError> {
+        for (k, v) in &self.match_labels {
+            check_key(k, || "matchLabels".to_string())?;
+            check_value(v, || format!("matchLabels.{k}"))?;
+        }
+        for (i, req) in self.match_expressions.iter().enumerate() {
+            check_key(&req.key, || format!("matchExpressions[{i}].key"))?;
+            for (j, v) in req.values.iter().enumerate() {
+                check_value(v, || format!("matchExpressions[{i}].values[{j}]"))?;
+            }
+        }
+        Ok(())
+    }
+}
+
+fn check_key(key: &str, field: impl Fn() -> String) -> Result<(), SelectorError> {
+    invalid_label("key", key, crate::labels::key_error(key), field)
+}
+
+fn check_value(value: &str, field: impl Fn() -> String) -> Result<(), SelectorError> {
+    invalid_label("value", value, crate::labels::value_error(value), field)
+}
+
+fn invalid_label(
+    part: &'static str,
+    text: &str,
+    error: Option<&'static str>,
+    field: impl Fn() -> String,
+) -> Result<(), SelectorError> {
+    error.map_or(Ok(()), |reason| {
+        Err(SelectorError::InvalidLabel {
+            field: field(),
+            part,
+            text: text.to_string(),
+            reason,
+        })
+    })
+}
+
 /// `metav1.LabelSelectorRequirement`.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize, Default)]
 #[serde(default)]
@@ -54,6 +96,18 @@ pub enum SelectorError {
         index: usize,
         /// The operator.
         operator: String,
+    },
+    /// A label key (not a qualified name `[prefix/]name`) or value with invalid syntax.
+    #[error("{field}: invalid label {part} {text:?}: {reason}")]
+    InvalidLabel {
+        /// Where it is (`matchLabels`, `matchExpressions[0].values[1]`).
+        field: String,
+        /// `key` or `value`.
+        part: &'static str,
+        /// The key or value as written.
+        text: String,
+        /// What is wrong with it.
+        reason: &'static str,
     },
     /// `Exists`/`DoesNotExist` with values.
     #[error("matchExpressions[{index}]: operator {operator} must not have values")]

@@ -53,6 +53,7 @@ impl<'a> Analysis<'a> {
     pub fn with_extra_cidrs(inventory: &'a Inventory, extra: &[IpNet]) -> Analysis<'a> {
         let universe = Universe::new(inventory);
         let mut diagnostics = Vec::new();
+        crate::universe::duplicate_namespaces(inventory, &mut diagnostics);
         let policies = policy::compile_all(&inventory.network_policies, &mut diagnostics);
         let mut nets = ip_block_nets(&policies);
         nets.extend_from_slice(extra);
@@ -129,6 +130,16 @@ impl<'a> Analysis<'a> {
             Direction::Egress => !self.egress_policies[c].is_empty(),
         }
     }
+}
+
+/// Problems in an inventory's NetworkPolicies and Namespaces (what
+/// [`Analysis::diagnostics`] holds), without compiling the rest of the analysis: for reports
+/// that show them beside other input diagnostics (`palisade scan`).
+pub fn policy_diagnostics(inventory: &Inventory) -> Vec<Diagnostic> {
+    let mut diagnostics = Vec::new();
+    crate::universe::duplicate_namespaces(inventory, &mut diagnostics);
+    policy::compile_all(&inventory.network_policies, &mut diagnostics);
+    diagnostics
 }
 
 /// All valid ipBlock CIDRs and excepts of the compiled policies.

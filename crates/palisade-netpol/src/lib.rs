@@ -30,7 +30,7 @@ pub mod ports;
 mod selectors;
 mod universe;
 
-pub use analysis::{Analysis, Stats};
+pub use analysis::{Analysis, Stats, policy_diagnostics};
 pub use connectivity::{Connection, Connectivity, Endpoint, Target, WorkloadSummary};
 pub use diff::{ChangeKind, ConnectionChange, Diff, TooManyChanges, diff, diff_analyses};
 pub use evaluate::{Node, Reachability};

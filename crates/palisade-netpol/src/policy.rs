@@ -17,6 +17,8 @@
 //! and treated as matching nothing (an invalid peer or port entry allows nothing; a policy whose
 //! own `podSelector` is invalid selects no pod, as the API server would not have stored it).
 
+use std::collections::HashMap;
+
 use ipnet::IpNet;
 use palisade_model::api::{IntOrString, NetworkPolicyPeer, NetworkPolicyPort};
 use palisade_model::{Diagnostic, NetworkPolicy, ObjectRef};
@@ -218,7 +220,35 @@ const NOTHING_PEER: &str = "this peer matches nothing";
 const NOTHING_PORT: &str = "this port entry matches nothing";
 
 /// Compiles every policy of the inventory, collecting diagnostics.
+///
+/// Two policies with one name in one namespace cannot both exist in a cluster (the second
+/// replaces the first when applied): each repetition is a warning, and the analysis, which
+/// cannot tell which one the cluster holds, keeps every copy (the union of what they allow).
 pub(crate) fn compile_all(policies: &[NetworkPolicy], out: &mut Vec<Diagnostic>) -> Vec<Policy> {
+    let mut seen: HashMap<(&str, &str), &NetworkPolicy> = HashMap::new();
+    for np in policies {
+        let key = (np.namespace().unwrap_or("default"), np.meta.name.as_str());
+        match seen.get(&key) {
+            None => {
+                seen.insert(key, np);
+            }
+            Some(first) => {
+                let object = np.object_ref();
+                Reporter {
+                    policy: &object,
+                    out,
+                }
+                .warning(
+                    "metadata.name",
+                    format!(
+                        "NetworkPolicy {}/{} is declared more than once (first at {})",
+                        key.0, key.1, first.source
+                    ),
+                    "both copies are analysed, though a cluster holds only one (the last applied)",
+                );
+            }
+        }
+    }
     policies.iter().map(|p| compile(p, out)).collect()
 }
 

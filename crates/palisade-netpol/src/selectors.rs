@@ -12,13 +12,15 @@ pub(crate) struct Selector {
 }
 
 impl Selector {
-    /// Validates every requirement (unknown operator, missing or unexpected values).
+    /// Validates every requirement (unknown operator, missing or unexpected values) and the
+    /// label syntax of every key and value (the API server refuses a selector that breaks it).
     pub(crate) fn compile(s: &LabelSelector) -> Result<Selector, SelectorError> {
         let mut exprs = Vec::with_capacity(s.match_expressions.len());
         for (i, req) in s.match_expressions.iter().enumerate() {
             let op = req.operator(i)?;
             exprs.push((req.key.clone(), op, req.values.clone()));
         }
+        s.check_label_syntax()?;
         Ok(Selector {
             labels: s
                 .match_labels

@@ -4,7 +4,7 @@
 use std::collections::{BTreeMap, HashMap};
 
 use palisade_model::inventory::NAMESPACE_NAME_LABEL;
-use palisade_model::{Inventory, ObjectRef, Workload, WorkloadId};
+use palisade_model::{Diagnostic, DiagnosticLevel, Inventory, ObjectRef, Workload, WorkloadId};
 
 use crate::ports::Protocol;
 
@@ -33,6 +33,35 @@ pub struct Member<'a> {
     pub named_ports: NamedPorts,
     /// The workload object.
     pub workload: &'a Workload,
+}
+
+/// A warning for each Namespace declared again with labels different from its first
+/// declaration: the analysis merges them (a later declaration's value wins for a key both
+/// set), which is neither copy as the cluster holds it.
+pub(crate) fn duplicate_namespaces(inventory: &Inventory, out: &mut Vec<Diagnostic>) {
+    let mut first: HashMap<&str, &palisade_model::Namespace> = HashMap::new();
+    for ns in &inventory.namespaces {
+        match first.get(ns.meta.name.as_str()) {
+            None => {
+                first.insert(&ns.meta.name, ns);
+            }
+            Some(f) if f.meta.labels != ns.meta.labels => out.push(
+                Diagnostic::object(
+                    DiagnosticLevel::Warning,
+                    ns.object_ref(),
+                    Some("metadata.labels".into()),
+                    format!(
+                        "Namespace {} is declared again with different labels (first at {})",
+                        ns.meta.name, f.source
+                    ),
+                )
+                .with_effect(
+                    "namespaceSelectors are evaluated on the merged labels (a later declaration's value wins for a key both set)",
+                ),
+            ),
+            Some(_) => {}
+        }
+    }
 }
 
 /// Namespaces and workloads of an inventory.

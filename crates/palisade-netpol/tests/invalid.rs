@@ -268,3 +268,93 @@ fn one_bad_policy_does_not_disturb_the_others() {
     allows(&inv, "shop/db", "8.8.8.8", "53/UDP");
     denies(&inv, "shop/db", "shop/db", "80/TCP");
 }
+
+/// Issue 20 §4: label syntax as the API server checks it (a qualified-name key, a label
+/// value); an invalid one in a peer selector makes that peer match nothing, said with a
+/// diagnostic.
+#[test]
+fn invalid_label_key_or_value_in_a_selector_is_reported() {
+    // Policy `shop/bad` with the given podSelector and ingress rules (flow style).
+    let bad = |pods: &str, ingress: &[&str]| {
+        with_policy(&format!(
+            "apiVersion: networking.k8s.io/v1\nkind: NetworkPolicy\nmetadata: {{name: bad, namespace: shop}}\nspec: {{podSelector: {pods}, ingress: [{}]}}\n",
+            ingress.join(", ")
+        ))
+    };
+    let from = |selector: &str| format!("{{from: [{{podSelector: {selector}}}]}}");
+    let (key, value, web) = (
+        from(r#"{matchLabels: {"app@b": web}}"#),
+        from(r#"{matchExpressions: [{key: app, operator: In, values: ["$x"]}]}"#),
+        from("{matchLabels: {app: web}}"),
+    );
+    let inv = bad("{matchLabels: {app: db}}", &[&key, &value, &web]);
+    let d = diagnostics(&inv);
+    assert_eq!(d.len(), 2, "{d:#?}");
+    assert!(d.iter().all(|x| x.level == Level::Error));
+    assert_eq!(d[0].field(), Some("spec.ingress[0].from[0].podSelector"));
+    assert!(
+        d[0].message.contains("app@b") && d[0].message.contains("label key"),
+        "{}",
+        d[0]
+    );
+    assert_eq!(d[1].field(), Some("spec.ingress[1].from[0].podSelector"));
+    assert!(
+        d[1].message.contains("$x") && d[1].message.contains("label value"),
+        "{}",
+        d[1]
+    );
+    assert_eq!(d[0].effect.as_deref(), Some("this peer matches nothing"));
+    allows(&inv, "shop/web", "shop/db", "5432/TCP");
+    denies(&inv, "shop/client", "shop/db", "5432/TCP");
+
+    // In the policy's own podSelector: the policy selects nothing.
+    let inv = bad(r#"{matchLabels: {app: "$x"}}"#, &[]);
+    let d = single_error(&inv);
+    assert_eq!(d.field(), Some("spec.podSelector"));
+    allows(&inv, "shop/client", "shop/db", "5432/TCP");
+}
+
+/// A second NetworkPolicy with the same namespace and name is a warning on the repetition;
+/// both copies are analysed.
+#[test]
+fn duplicate_policy_name_is_reported() {
+    let policy = r#"apiVersion: networking.k8s.io/v1
+kind: NetworkPolicy
+metadata: {name: twice, namespace: shop}
+spec:
+  podSelector: {matchLabels: {app: db}}
+  ingress: [{from: [{podSelector: {matchLabels: {app: web}}}]}]
+"#;
+    let inv = with_policy(&docs(&[
+        policy.to_string(),
+        policy.replace("app: web", "app: client"),
+    ]));
+    let d = diagnostics(&inv);
+    assert_eq!(d.len(), 1, "{d:#?}");
+    assert_eq!(d[0].level, Level::Warning);
+    assert_eq!(d[0].field(), Some("metadata.name"));
+    let text = d[0].to_string();
+    assert!(
+        text.contains("shop/twice") && text.contains("policies/shop.yaml:"),
+        "{text}"
+    );
+    assert!(text.contains("both copies are analysed"), "{text}");
+    allows(&inv, "shop/web", "shop/db", "5432/TCP");
+    allows(&inv, "shop/client", "shop/db", "5432/TCP");
+}
+
+/// A Namespace declared twice with different labels is a warning; the same labels twice is not.
+#[test]
+fn namespace_declared_twice_with_different_labels_is_reported() {
+    let twice = |name: &str, first: &str, second: &str| {
+        [("team", first), ("team", second)].map(|l| namespace(name, &[l]))
+    };
+    let [a, b] = twice("shop", "a", "b");
+    let [c, d] = twice("tools", "a", "a");
+    let d = diagnostics(&load("ns.yaml", &docs(&[a, b, c, d])));
+    assert_eq!(d.len(), 1, "{d:#?}");
+    assert_eq!(d[0].level, Level::Warning);
+    assert_eq!(d[0].object_ref().map(|o| o.name.as_str()), Some("shop"));
+    assert_eq!(d[0].field(), Some("metadata.labels"));
+    assert!(d[0].to_string().contains("merged labels"), "{}", d[0]);
+}

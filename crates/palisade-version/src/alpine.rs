@@ -1,6 +1,6 @@
 //! Alpine package versions, ordered as apk-tools orders them.
 //!
-//! Grammar: `digit{.digit}...{letter}{_suffix{digit}}...{~hash}{-r digit}`. Suffixes
+//! Grammar: `digit{.digit}...{letter{digit}}{_suffix{digit}}...{~hash}{-r digit}`. Suffixes
 //! `_alpha < _beta < _pre < _rc` mark pre-releases (older than no suffix), while
 //! `_cvs < _svn < _git < _hg < _p` mark post-releases (newer). Components are compared in
 //! order while both versions have the same kind of component; a number with a leading zero
@@ -8,6 +8,11 @@
 //! the other one is newer unless its next component is a pre-release suffix; otherwise the
 //! kind of the next component decides (a further number beats a letter, which beats a
 //! suffix, …, which beats the end).
+//!
+//! A number right after a letter (`6.6.2p1-r0`, `1.7.4p6-r1`, as OpenBSD-derived packages
+//! spell their portable releases) is a number component, as apk-tools 2's tokenizer reads
+//! it (`TOKEN_LETTER` followed by a digit gives `TOKEN_DIGIT`), compared by value; Alpine's
+//! security database uses such versions (`opensmtpd` `6.6.2p1-r0` fixes CVE-2020-7247).
 
 use std::cmp::Ordering;
 
@@ -53,6 +58,8 @@ impl Suffix {
 enum Token {
     InitialDigit(String),
     Digit(String),
+    /// A number right after a letter (`p1` in `6.6.2p1`): same kind as `Digit`, by value.
+    DigitAfterLetter(String),
     Letter(u8),
     Suffix(Suffix),
     SuffixNo(String),
@@ -64,7 +71,7 @@ impl Token {
     fn rank(&self) -> u8 {
         match self {
             Token::InitialDigit(_) => 0,
-            Token::Digit(_) => 1,
+            Token::Digit(_) | Token::DigitAfterLetter(_) => 1,
             Token::Letter(_) => 2,
             Token::Suffix(_) => 3,
             Token::SuffixNo(_) => 4,
@@ -119,10 +126,15 @@ impl AlpineVersion {
                     if digits.is_empty() {
                         return Err(err("expected a number"));
                     }
-                    let token = match prev {
-                        0 | 1 => Token::Digit(digits.to_string()),
-                        3 => Token::SuffixNo(digits.to_string()),
-                        _ => return Err(err("a number may not follow a letter or suffix number")),
+                    let token = match (prev, c) {
+                        (0 | 1, _) => Token::Digit(digits.to_string()),
+                        (2, b'0'..=b'9') => Token::DigitAfterLetter(digits.to_string()),
+                        (3, _) => Token::SuffixNo(digits.to_string()),
+                        _ => {
+                            return Err(err(
+                                "a number may not follow a suffix number, hash or revision",
+                            ));
+                        }
                     };
                     tokens.push(token);
                     rest = tail;
@@ -176,6 +188,7 @@ fn compare_same_kind(a: &Token, b: &Token) -> Ordering {
             }
         }
         (Token::InitialDigit(x), Token::InitialDigit(y))
+        | (Token::DigitAfterLetter(x), Token::DigitAfterLetter(y))
         | (Token::SuffixNo(x), Token::SuffixNo(y))
         | (Token::RevisionNo(x), Token::RevisionNo(y)) => cmp_numeric(x, y),
         (Token::Letter(x), Token::Letter(y)) => x.cmp(y),

@@ -23,40 +23,29 @@ pub struct RpmVersion {
 }
 
 impl RpmVersion {
-    /// Parses `[epoch:]version[-release]`; the release is everything after the last `-`.
+    /// Parses `[epoch:]version[-release]` as rpm's `parseEVR` splits it: the epoch is the
+    /// leading run of digits when a `:` follows it (an empty one is `0`); otherwise there is
+    /// no epoch and any `:` belongs to the version (`x:1.0` is version `x:1.0`, in which `:`
+    /// is a separator for `rpmvercmp`). The release is everything after the last `-`, and
+    /// may be empty (`1.0-` has the release `""`, older than any other release).
     pub fn parse(input: &str) -> Result<Self, VersionError> {
         let s = input.trim();
         crate::check_length(SCHEME, s)?;
         if s.chars().any(|c| c.is_whitespace() || c.is_control()) {
             return Err(VersionError::invalid(SCHEME, input, "contains whitespace"));
         }
-        let (epoch, rest) = match s.split_once(':') {
-            Some((e, rest)) => {
-                if !crate::digits::all_digits(e) {
-                    return Err(VersionError::invalid(
-                        SCHEME,
-                        input,
-                        "epoch is not a number",
-                    ));
-                }
-                (e.to_string(), rest)
-            }
+        let digits = s.bytes().take_while(u8::is_ascii_digit).count();
+        let (epoch, rest) = match s[digits..].strip_prefix(':') {
+            Some(rest) if digits == 0 => ("0".to_string(), rest),
+            Some(rest) => (s[..digits].to_string(), rest),
             None => ("0".to_string(), s),
         };
         let (version, release) = match rest.rsplit_once('-') {
-            Some((v, r)) => {
-                if r.is_empty() {
-                    return Err(VersionError::invalid(SCHEME, input, "empty release"));
-                }
-                (v, Some(r.to_string()))
-            }
+            Some((v, r)) => (v, Some(r.to_string())),
             None => (rest, None),
         };
         if version.is_empty() {
             return Err(VersionError::invalid(SCHEME, input, "empty version"));
-        }
-        if version.contains(':') {
-            return Err(VersionError::invalid(SCHEME, input, "more than one ':'"));
         }
         Ok(RpmVersion {
             epoch,
@@ -234,8 +223,30 @@ mod tests {
         assert_eq!(evr("1.0-10.el8", "1.0-9.el8"), Greater);
         assert_eq!(evr("3.2.1-1.el9_2", "3.2.1-1.el9"), Greater);
         assert_eq!(evr("1.0", "1.0-1"), Less);
-        assert!(RpmVersion::parse("x:1.0").is_err());
-        assert!(RpmVersion::parse("1.0-").is_err());
         assert!(RpmVersion::parse("").is_err());
+    }
+
+    /// rpm's `parseEVR`: only a leading run of digits before `:` is an epoch; other text
+    /// before `:` stays in the version, where `rpmvercmp` reads `:` as a separator.
+    #[test]
+    fn non_numeric_text_before_the_colon_is_part_of_the_version() {
+        let v = RpmVersion::parse("x:1.0").unwrap();
+        assert_eq!((v.epoch.as_str(), v.version.as_str()), ("0", "x:1.0"));
+        assert_eq!(evr("x:1.0", "x.1.0"), Equal);
+        assert_eq!(evr("x:1.0", "1.0"), Less, "letters are older than a number");
+        assert_eq!(evr("1a:2.0", "1a.2.0"), Equal);
+        let v = RpmVersion::parse("2:1.0:3-1").unwrap();
+        assert_eq!((v.epoch.as_str(), v.version.as_str()), ("2", "1.0:3"));
+        assert_eq!(evr(":1.0-1", "0:1.0-1"), Equal, "an empty epoch is 0");
+    }
+
+    /// An empty release (`1.0-`) is a release, the empty string, older than any other.
+    #[test]
+    fn empty_release_is_accepted() {
+        let v = RpmVersion::parse("1.0-").unwrap();
+        assert_eq!(v.release.as_deref(), Some(""));
+        assert_eq!(evr("1.0-", "1.0-1"), Less);
+        assert_eq!(evr("1.0-", "1.0-"), Equal);
+        assert_eq!(evr("1:1.0-", "1.0-5"), Greater);
     }
 }

@@ -32,7 +32,9 @@ pub mod suppress;
 mod test_support;
 
 pub use facts::image_facts;
-pub use matching::{CandidateSet, MatchStats, PackageKey, VulnMatch, match_packages};
+pub use matching::{
+    CandidateSet, MatchStats, PackageKey, UnparsedVersion, VulnMatch, match_packages,
+};
 pub use policy::{PolicyVerdict, VulnPolicy};
 pub use record::{Advisory, SourceKind};
 pub use report::{ReportedVuln, ScanStatus, VulnReport};

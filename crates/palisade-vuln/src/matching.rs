@@ -82,6 +82,45 @@ pub struct MatchStats {
     pub withdrawn_skipped: u64,
     /// Range counters.
     pub ranges: RangeStats,
+    /// Each version that could not be parsed, naming the package (and the advisory when the
+    /// version is a range bound): what was not matched is said, never a silent zero.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub unparsed_versions: Vec<UnparsedVersion>,
+}
+
+/// A version that could not be parsed, so a package was not matched (installed version) or
+/// one advisory was not evaluated for it (range bound).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct UnparsedVersion {
+    /// Package name as installed.
+    pub package: String,
+    /// Ecosystem of the package.
+    pub ecosystem: Ecosystem,
+    /// The advisory whose range could not be read; `None` when the installed version itself
+    /// could not be parsed.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub advisory: Option<String>,
+    /// The version string that could not be parsed.
+    pub version: String,
+    /// Why, as the version parser says it.
+    pub reason: String,
+}
+
+impl std::fmt::Display for UnparsedVersion {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match &self.advisory {
+            None => write!(
+                f,
+                "package {} ({}): installed version {:?} cannot be parsed ({}); it was not matched against any advisory",
+                self.package, self.ecosystem, self.version, self.reason
+            ),
+            Some(id) => write!(
+                f,
+                "package {} ({}): advisory {id} has a version {:?} that cannot be parsed ({}); that advisory was not evaluated for it",
+                self.package, self.ecosystem, self.version, self.reason
+            ),
+        }
+    }
 }
 
 /// The name and version a package is matched with (source package for distributions).
@@ -270,8 +309,15 @@ fn match_one(
         return Vec::new();
     };
     let (_, version) = match_identity(pkg);
-    if palisade_version::parse(&pkg.ecosystem, version).is_err() {
+    if let Err(e) = palisade_version::parse(&pkg.ecosystem, version) {
         stats.unparseable_installed_version += 1;
+        stats.unparsed_versions.push(UnparsedVersion {
+            package: pkg.name.clone(),
+            ecosystem: pkg.ecosystem.clone(),
+            advisory: None,
+            version: version.to_string(),
+            reason: reason_of(&e),
+        });
         return Vec::new();
     }
     let release = release_of(pkg);
@@ -293,13 +339,27 @@ fn match_one(
             {
                 continue;
             }
-            if let Evaluation::Affected { fixed: f } = range::evaluate_cached(
+            let unparseable_before = stats.ranges.unparseable_ranges;
+            let evaluation = range::evaluate_cached(
                 &pkg.ecosystem,
                 version,
                 affected,
                 &mut stats.ranges,
                 &mut scores.1,
-            ) {
+            );
+            if stats.ranges.unparseable_ranges > unparseable_before
+                && let Some((bad, e)) =
+                    range::unparseable_version(&pkg.ecosystem, version, affected)
+            {
+                stats.unparsed_versions.push(UnparsedVersion {
+                    package: pkg.name.clone(),
+                    ecosystem: pkg.ecosystem.clone(),
+                    advisory: Some(advisory.id.clone()),
+                    version: bad,
+                    reason: reason_of(&e),
+                });
+            }
+            if let Evaluation::Affected { fixed: f } = evaluation {
                 matched = true;
                 fixed = lowest(&pkg.ecosystem, fixed, f);
             }
@@ -309,6 +369,14 @@ fn match_one(
         }
     }
     merge_hits(pkg, &hits, scores)
+}
+
+/// The parser's reason, without the version it already names.
+fn reason_of(e: &palisade_version::VersionError) -> String {
+    match e {
+        palisade_version::VersionError::Invalid { reason, .. } => reason.clone(),
+        other => other.to_string(),
+    }
 }
 
 fn lowest(ecosystem: &Ecosystem, a: Option<String>, b: Option<String>) -> Option<String> {
@@ -604,5 +672,50 @@ mod tests {
         assert_eq!(m[0].notorious_name.as_deref(), Some("Log4Shell"));
         assert_eq!(stats.unsupported_ecosystem, 1);
         assert_eq!(stats.unparseable_installed_version, 1);
+    }
+
+    /// Issue 20 §4: what cannot be parsed is named (package, advisory, version, reason), so a
+    /// report never shows a silent zero.
+    #[test]
+    fn unparseable_versions_are_named() {
+        let mut set = CandidateSet::new();
+        set.insert(adv(
+            "CVE-2020-0001",
+            &[],
+            "Alpine:v3.11",
+            "demo",
+            "1.0_bogus-r0",
+        ));
+        set.insert(adv("CVE-2020-0002", &[], "Alpine:v3.11", "demo", "2.0-r0"));
+        let pkgs = [
+            Package::new(Ecosystem::Alpine, "demo", "1.5-r0"),
+            Package::new(Ecosystem::Npm, "left-pad", "not a version"),
+        ];
+        let (m, stats) = match_packages(&set, &pkgs);
+        assert_eq!(m.len(), 1, "CVE-2020-0002 still matches: {m:?}");
+        assert_eq!(stats.ranges.unparseable_ranges, 1);
+        let named: Vec<(String, Option<String>, String)> = stats
+            .unparsed_versions
+            .iter()
+            .map(|u| (u.package.clone(), u.advisory.clone(), u.version.clone()))
+            .collect();
+        assert_eq!(
+            named,
+            [
+                (
+                    "demo".into(),
+                    Some("CVE-2020-0001".into()),
+                    "1.0_bogus-r0".into()
+                ),
+                ("left-pad".into(), None, "not a version".into()),
+            ]
+        );
+        let shown = stats.unparsed_versions[0].to_string();
+        assert!(
+            shown.contains("demo") && shown.contains("CVE-2020-0001") && shown.contains("suffix"),
+            "{shown}"
+        );
+        let json = serde_json::to_value(&stats).unwrap();
+        assert_eq!(json["unparsed_versions"][1]["package"], "left-pad");
     }
 }

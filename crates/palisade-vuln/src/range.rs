@@ -94,6 +94,34 @@ impl VersionCache {
     }
 }
 
+/// The first version of `affected`'s ranges (the installed one included, as each range reads
+/// it) that cannot be parsed, with the parser's error; `GIT` ranges are not read.
+pub fn unparseable_version(
+    ecosystem: &Ecosystem,
+    installed: &str,
+    affected: &AffectedPackage,
+) -> Option<(String, VersionError)> {
+    affected
+        .ranges
+        .iter()
+        .filter(|r| r.kind != RangeKind::Git)
+        .flat_map(|r| {
+            let bounds = r.events.iter().filter_map(|e| match e {
+                RangeEvent::Introduced(v) if v == "0" => None,
+                RangeEvent::Limit(v) if v == "*" => None,
+                other => Some(other.version()),
+            });
+            std::iter::once(installed)
+                .chain(bounds)
+                .map(move |v| (v, &r.kind))
+        })
+        .find_map(|(v, kind)| {
+            parse_for(ecosystem, kind, v)
+                .err()
+                .map(|e| (v.to_string(), e))
+        })
+}
+
 /// A bound of the sort order: `introduced: "0"` is below and `limit: "*"` above every version.
 #[derive(Debug)]
 enum Bound {

@@ -609,3 +609,59 @@ fn listing_peak_rss_kb(workloads: usize) -> u64 {
     assert!(child.wait().unwrap().success());
     peak_kb
 }
+
+/// Issue 20 §4: an invalid label key or value in a selector, a NetworkPolicy name repeated in
+/// one namespace and a Namespace declared twice with different labels are diagnostics, shown
+/// by `palisade netpol …` and by the scan (which still reads its input: not exit status 3).
+#[test]
+fn selector_syntax_and_repeated_names_are_diagnostics_in_netpol_and_scan() {
+    let dir = tempfile::tempdir().unwrap();
+    let policy = |name: &str, selector: &str| {
+        format!(
+            "apiVersion: networking.k8s.io/v1\nkind: NetworkPolicy\nmetadata: {{name: {name}, namespace: shop}}\nspec: {{podSelector: {selector}, ingress: []}}\n"
+        )
+    };
+    let namespace = |team: &str| {
+        format!(
+            "apiVersion: v1\nkind: Namespace\nmetadata: {{name: shop, labels: {{team: {team}}}}}\n"
+        )
+    };
+    let docs = [
+        namespace("a"),
+        namespace("b"),
+        policy("bad-key", r#"{matchLabels: {"app@b": web}}"#),
+        policy("bad-value", r#"{matchLabels: {app: "$x"}}"#),
+        policy("twice", "{}"),
+        policy("twice", "{}"),
+    ];
+    std::fs::write(dir.path().join("all.yaml"), docs.join("---\n")).unwrap();
+    let messages = |diagnostics: &serde_json::Value| -> Vec<String> {
+        diagnostics
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|d| d["message"].as_str().unwrap().to_string())
+            .collect()
+    };
+    let wants = [
+        "app@b",
+        "$x",
+        "shop/twice is declared more than once",
+        "Namespace shop",
+    ];
+    let expect = |got: &[String], context: &str| {
+        let missing: Vec<&&str> = wants
+            .iter()
+            .filter(|w| !got.iter().any(|m| m.contains(**w)))
+            .collect();
+        assert!(missing.is_empty(), "{missing:?} not in {got:#?}\n{context}");
+    };
+    let out = palisade(&["netpol", "reach", p(dir.path()), "--format", "json"]).output();
+    assert!(out.status.success(), "{}", stderr(&out));
+    expect(&messages(&json(&out)["diagnostics"]), &stderr(&out));
+    assert!(stderr(&out).contains("app@b"), "{}", stderr(&out));
+
+    let out = palisade(&["scan", p(dir.path()), "--format", "json"]).output();
+    assert_ne!(out.status.code(), Some(3), "{}", stderr(&out));
+    expect(&messages(&json(&out)["diagnostics"]), &stderr(&out));
+}

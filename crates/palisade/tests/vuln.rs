@@ -907,3 +907,59 @@ fn min_severity_ignore_file_and_openvex() {
         "{err}"
     );
 }
+
+/// Issue 20 §4: an Alpine version with a number right after a letter (`6.6.1p1-r1`) is read
+/// as apk reads it, so opensmtpd on Alpine 3.11 gets CVE-2020-7247 (fixed in `6.6.2p1-r0`,
+/// alpine/v3.11/main.yaml); a version that cannot be parsed is a warning naming the package
+/// on stderr and in the JSON, never a silent "0 vulnerabilities".
+#[test]
+fn alpine_letter_number_versions_match_and_unparseable_ones_are_named() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("vuln.db");
+    let secdb = vulndata().join("alpine/v3.11/main.yaml");
+    let import = format!("db import --db {} {}", db.display(), secdb.display());
+    let out = isolated(&import.split(' ').collect::<Vec<_>>()).output();
+    assert!(out.status.success(), "db import: {}", stderr(&out));
+    let bom = dir.path().join("bom.cdx.json");
+    std::fs::write(
+        &bom,
+        r#"{"bomFormat":"CycloneDX","specVersion":"1.6","version":1,"components":[
+            {"type":"library","name":"opensmtpd","version":"6.6.1p1-r1",
+             "purl":"pkg:apk/alpine/opensmtpd@6.6.1p1-r1?distro=alpine-3.11"},
+            {"type":"library","name":"musl","version":"1.1.24_bogus-r0",
+             "purl":"pkg:apk/alpine/musl@1.1.24_bogus-r0?distro=alpine-3.11"}]}"#,
+    )
+    .unwrap();
+    let scan = |format: &str| {
+        isolated(&[
+            "sbom",
+            "scan",
+            bom.to_str().unwrap(),
+            "--db",
+            db.to_str().unwrap(),
+            "--format",
+            format,
+        ])
+        .output()
+    };
+    let out = scan("json");
+    let v = json_of(&out);
+    assert!(
+        triples(&v).contains(&t("CVE-2020-7247", "opensmtpd", Some("6.6.2p1-r0"))),
+        "{}",
+        v["vulnerabilities"]
+    );
+    let unparsed = &v["vulnerability_scan"]["stats"]["unparsed_versions"];
+    assert_eq!(unparsed.as_array().map(Vec::len), Some(1), "{unparsed}");
+    assert_eq!(unparsed[0]["package"], "musl");
+    assert_eq!(unparsed[0]["version"], "1.1.24_bogus-r0");
+    let err = stderr(&out);
+    assert!(
+        err.contains("warning") && err.contains("musl") && err.contains("1.1.24_bogus-r0"),
+        "{err}"
+    );
+    assert!(!err.contains("opensmtpd"), "opensmtpd parses: {err}");
+    let table = String::from_utf8_lossy(&scan("table").stdout).into_owned();
+    assert!(table.contains("CVE-2020-7247"), "{table}");
+    assert!(table.contains("1 version could not be parsed"), "{table}");
+}

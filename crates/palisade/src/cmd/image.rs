@@ -172,6 +172,9 @@ pub fn vulnerability_report(
         ),
         Err(e) => return Some(unavailable(Some(&path), e.to_string())),
     };
+    for warning in report.stats.iter().flat_map(|s| &s.unparsed_versions) {
+        eprintln_safe!("palisade: warning: {warning}");
+    }
     for rule in &report.expired_ignores {
         eprintln_safe!(
             "palisade: warning: ignore entry for {} expired on {}; it no longer applies",

@@ -189,9 +189,19 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
     for u in &analysis.undecided {
         eprintln_safe!("palisade: warning: custom check could not decide: {u}");
     }
+    // NetworkPolicy and Namespace problems (invalid selectors, repeated names) are shown with
+    // the input diagnostics; they do not make the input unreadable (exit status 3).
+    #[cfg(feature = "netpol")]
+    let diagnostics = {
+        let mut all = ingested.diagnostics.clone();
+        all.extend(palisade_netpol::policy_diagnostics(&ingested.inventory));
+        all
+    };
+    #[cfg(not(feature = "netpol"))]
+    let diagnostics = ingested.diagnostics.clone();
     let report = ScanReport {
         findings: &analysis.findings,
-        diagnostics: &ingested.diagnostics,
+        diagnostics: &diagnostics,
         suppressed: &analysis.suppressed,
         expired_exceptions: &analysis.expired_exceptions,
         catalog: &options.catalog,
@@ -229,7 +239,7 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
         );
     }
     if args.format != Format::Table {
-        crate::input::print_diagnostics(&ingested.diagnostics);
+        crate::input::print_diagnostics(&diagnostics);
     }
 
     let code = if analysis.input_errors {

@@ -19,7 +19,8 @@
 //!   "expired_ignores": [ {"id", "reason", "expires", "package"} ],   // no longer applied
 //!   "counts": {"critical": 0, "high": 3, "medium": 0, "low": 0, "info": 0, "unknown": 6},
 //!   "notorious": 1, "failed": true,        // failed = exit status 1 under --fail-on
-//!   "stats": { …matcher counters… }
+//!   "stats": { …matcher counters…, "unparsed_versions": [ {"package", "ecosystem",
+//!              "advisory", "version", "reason"} ] }   // versions that could not be parsed
 //! },
 //! "vulnerabilities": [ { "id", "aliases", "advisories", "package", "ecosystem",
 //!   "installed_version", "source_package", "fixed_version", "severity", "cvss_score",
@@ -164,6 +165,17 @@ pub fn table(report: &VulnReport) -> String {
     }
     if !report.suppressed.is_empty() {
         let _ = write!(out, "; {} accepted (listed below)", report.suppressed.len());
+    }
+    let unparsed = report
+        .stats
+        .as_ref()
+        .map_or(0, |s| s.unparsed_versions.len());
+    if unparsed > 0 {
+        let _ = write!(
+            out,
+            "; {unparsed} version{} could not be parsed, so not everything was matched (warnings on stderr)",
+            if unparsed == 1 { "" } else { "s" }
+        );
     }
     let _ = writeln!(
         out,
