@@ -85,6 +85,20 @@ pub(crate) fn add_object(
     item: Item,
     limits: &Limits,
 ) {
+    let source = SourceLocation::new(file.clone(), item.line);
+    add_object_at(inv, diags, file, doc, item, limits, source);
+}
+
+/// [`add_object`] with the object's source given (a live object's, for example).
+pub(crate) fn add_object_at(
+    inv: &mut Inventory,
+    diags: &mut Vec<Diagnostic>,
+    file: &Arc<str>,
+    doc: &Document<'_>,
+    item: Item,
+    limits: &Limits,
+    source: SourceLocation,
+) {
     let error = |line: u32, column: u32, message: String| {
         Diagnostic::input(DiagnosticLevel::Error, file.clone(), line, column, message)
     };
@@ -130,7 +144,6 @@ pub(crate) fn add_object(
     if kind == "Secret" {
         scrub_secret(&mut value);
     }
-    let source = SourceLocation::new(file.clone(), item.line);
     let raw = Arc::new(value);
     let result = build(inv, &kind, &api_version, &raw, source, limits.keep_raw);
     let value = &*raw;

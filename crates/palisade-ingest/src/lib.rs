@@ -17,6 +17,7 @@ mod convert;
 mod discover;
 mod documents;
 pub mod json;
+mod live;
 mod parse;
 mod redact;
 mod yaml;
@@ -29,6 +30,7 @@ use palisade_model::Inventory;
 pub use palisade_model::diagnostic::{Diagnostic, DiagnosticLevel};
 
 pub use discover::{FoundFile, discover_files};
+pub use live::ingest_live;
 
 /// Limits that keep memory bounded on untrusted input.
 #[derive(Debug, Clone, Copy)]

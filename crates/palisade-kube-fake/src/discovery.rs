@@ -26,7 +26,11 @@ pub fn media_param(accept: &str, want: &[(&str, &str)]) -> bool {
 pub fn wants_aggregated(accept: &str) -> bool {
     media_param(
         accept,
-        &[("g", "apidiscovery.k8s.io"), ("v", "v2"), ("as", "APIGroupDiscoveryList")],
+        &[
+            ("g", "apidiscovery.k8s.io"),
+            ("v", "v2"),
+            ("as", "APIGroupDiscoveryList"),
+        ],
     )
 }
 

@@ -148,9 +148,13 @@ impl FakeApiServer {
         namespace: Option<&str>,
         name: &str,
     ) -> Result<Value, ApiError> {
-        let res = resources::by_kind(api_version, kind)
-            .ok_or_else(|| ApiError::bad_request(format!("no resource type serves {api_version} {kind}")))?;
-        self.shared.store.delete(res, namespace, name).map(|o| (*o).clone())
+        let res = resources::by_kind(api_version, kind).ok_or_else(|| {
+            ApiError::bad_request(format!("no resource type serves {api_version} {kind}"))
+        })?;
+        self.shared
+            .store
+            .delete(res, namespace, name)
+            .map(|o| (*o).clone())
     }
 
     /// Compacts the event log at the current resourceVersion: watches and continue tokens
@@ -181,9 +185,14 @@ impl FakeApiServer {
         self.shared.store.count()
     }
 
-    /// Every request served so far, as `METHOD PATH[?QUERY]`.
+    /// Every request served so far, as `METHOD PATH[?QUERY]`, followed by ` [as=FORM]` when
+    /// the client asked for a form other than plain JSON (`PartialObjectMetadataList`, `Table`).
     pub fn requests(&self) -> Vec<String> {
-        self.shared.requests.lock().unwrap_or_else(|e| e.into_inner()).clone()
+        self.shared
+            .requests
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .clone()
     }
 
     /// Writes `ca.crt` and a kubeconfig (`kubeconfig`) into `dir` with one context named

@@ -39,7 +39,9 @@ impl Filter {
     /// Whether `obj` is selected.
     pub fn matches(&self, obj: &Value) -> bool {
         let ns = obj.pointer("/metadata/namespace").and_then(Value::as_str);
-        self.namespace.as_deref().is_none_or(|want| ns == Some(want))
+        self.namespace
+            .as_deref()
+            .is_none_or(|want| ns == Some(want))
             && self.labels.matches(obj)
             && self.fields.matches(obj)
     }
@@ -102,7 +104,9 @@ pub fn list(
     let (items, more, current) = store.list(
         res,
         namespace,
-        after.as_ref().map(|(_, ns, name)| (ns.as_str(), name.as_str())),
+        after
+            .as_ref()
+            .map(|(_, ns, name)| (ns.as_str(), name.as_str())),
         limit,
         &|o| filter.matches(o),
     );
@@ -113,8 +117,14 @@ pub fn list(
     if more > 0
         && let Some(last) = items.last()
     {
-        let ns = last.pointer("/metadata/namespace").and_then(Value::as_str).unwrap_or("");
-        let name = last.pointer("/metadata/name").and_then(Value::as_str).unwrap_or("");
+        let ns = last
+            .pointer("/metadata/namespace")
+            .and_then(Value::as_str)
+            .unwrap_or("");
+        let name = last
+            .pointer("/metadata/name")
+            .and_then(Value::as_str)
+            .unwrap_or("");
         meta["continue"] = format!("{list_rv}/{ns}/{name}").into();
         meta["remainingItemCount"] = more.into();
     }

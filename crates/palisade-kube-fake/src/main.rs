@@ -18,9 +18,11 @@ fn main() {
 fn objects(value: Value) -> Vec<Value> {
     match value {
         Value::Array(items) => items,
-        Value::Object(ref m) if m.get("kind").and_then(Value::as_str) == Some("List") => {
-            m.get("items").and_then(Value::as_array).cloned().unwrap_or_default()
-        }
+        Value::Object(ref m) if m.get("kind").and_then(Value::as_str) == Some("List") => m
+            .get("items")
+            .and_then(Value::as_array)
+            .cloned()
+            .unwrap_or_default(),
         other => vec![other],
     }
 }
@@ -43,7 +45,8 @@ fn run() -> Result<(), Box<dyn std::error::Error>> {
     for file in files {
         let value: Value = serde_json::from_slice(&std::fs::read(&file)?)?;
         for obj in objects(value) {
-            fake.apply(obj).map_err(|e| format!("{}: {}", file.display(), e.body))?;
+            fake.apply(obj)
+                .map_err(|e| format!("{}: {}", file.display(), e.body))?;
         }
     }
     let dir = match dir {

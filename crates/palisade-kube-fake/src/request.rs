@@ -18,7 +18,10 @@ impl Query {
 
     /// The first value of `key`.
     pub fn get(&self, key: &str) -> Option<&str> {
-        self.0.iter().find(|(k, _)| k == key).map(|(_, v)| v.as_str())
+        self.0
+            .iter()
+            .find(|(k, _)| k == key)
+            .map(|(_, v)| v.as_str())
     }
 
     /// Whether `key` is `true` or `1`.
@@ -75,11 +78,22 @@ mod tests {
         let pods = resources::by_path("", "v1", "pods").unwrap();
         assert_eq!(
             target("/api/v1/namespaces/a/pods/p"),
-            Some(Target { res: pods, namespace: Some("a".into()), name: Some("p".into()) })
+            Some(Target {
+                res: pods,
+                namespace: Some("a".into()),
+                name: Some("p".into())
+            })
         );
         assert_eq!(target("/api/v1/pods").unwrap().namespace, None);
         let ns = resources::by_path("", "v1", "namespaces").unwrap();
-        assert_eq!(target("/api/v1/namespaces/a").unwrap(), Target { res: ns, namespace: None, name: Some("a".into()) });
+        assert_eq!(
+            target("/api/v1/namespaces/a").unwrap(),
+            Target {
+                res: ns,
+                namespace: None,
+                name: Some("a".into())
+            }
+        );
         assert!(target("/apis/apps/v1").is_none());
         assert!(target("/apis/rbac.authorization.k8s.io/v1/namespaces/a/clusterroles").is_none());
     }

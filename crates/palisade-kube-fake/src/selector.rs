@@ -39,7 +39,11 @@ fn split_top(text: &str) -> Vec<&str> {
         }
     }
     parts.push(&text[start..]);
-    parts.into_iter().map(str::trim).filter(|p| !p.is_empty()).collect()
+    parts
+        .into_iter()
+        .map(str::trim)
+        .filter(|p| !p.is_empty())
+        .collect()
 }
 
 fn set_values(rest: &str) -> Result<Vec<String>, String> {
@@ -148,7 +152,11 @@ mod tests {
             ("env notin (prod)", true),
             ("", true),
         ] {
-            assert_eq!(LabelSelector::parse(sel).unwrap().matches(&pod), want, "{sel}");
+            assert_eq!(
+                LabelSelector::parse(sel).unwrap().matches(&pod),
+                want,
+                "{sel}"
+            );
         }
         assert!(LabelSelector::parse("app in web").is_err());
     }
@@ -162,7 +170,11 @@ mod tests {
             ("type==kubernetes.io/tls,metadata.name=a", true),
             ("spec.nodeName=", true),
         ] {
-            assert_eq!(FieldSelector::parse(sel).unwrap().matches(&s), want, "{sel}");
+            assert_eq!(
+                FieldSelector::parse(sel).unwrap().matches(&s),
+                want,
+                "{sel}"
+            );
         }
         assert!(FieldSelector::parse("nonsense").is_err());
     }

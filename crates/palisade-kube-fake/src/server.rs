@@ -83,11 +83,26 @@ async fn handle(req: Request<Incoming>, shared: Arc<Shared>) -> Response<Body> {
     let path = req.uri().path().to_string();
     let raw_query = req.uri().query().map(str::to_string);
     {
-        let line = match &raw_query {
+        let mut line = match &raw_query {
             Some(q) => format!("{} {path}?{q}", req.method()),
             None => format!("{} {path}", req.method()),
         };
-        shared.requests.lock().unwrap_or_else(|e| e.into_inner()).push(line);
+        // The form asked for (`as=PartialObjectMetadataList`, `as=Table`), when not plain JSON.
+        let accept = req
+            .headers()
+            .get(header::ACCEPT)
+            .and_then(|v| v.to_str().ok());
+        if let Some(form) = accept
+            .and_then(|a| a.split(';').find(|p| p.trim().starts_with("as=")))
+            .map(str::trim)
+        {
+            line.push_str(&format!(" [{form}]"));
+        }
+        shared
+            .requests
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .push(line);
     }
     if let Some(token) = &shared.token {
         let given = req
@@ -122,8 +137,13 @@ async fn handle(req: Request<Incoming>, shared: Arc<Shared>) -> Response<Body> {
     if method != Method::GET {
         return error(ApiError::new(405, "MethodNotAllowed", "method not allowed"));
     }
-    discovery_response(&path, &accept, &shared.address)
-        .unwrap_or_else(|| error(ApiError::new(404, "NotFound", "the server could not find the requested resource")))
+    discovery_response(&path, &accept, &shared.address).unwrap_or_else(|| {
+        error(ApiError::new(
+            404,
+            "NotFound",
+            "the server could not find the requested resource",
+        ))
+    })
 }
 
 fn discovery_response(path: &str, accept: &str, address: &str) -> Option<Response<Body>> {
@@ -132,9 +152,17 @@ fn discovery_response(path: &str, accept: &str, address: &str) -> Option<Respons
     Some(match segs.as_slice() {
         ["version"] => ok(&discovery::version()),
         ["healthz" | "livez" | "readyz"] => Response::new(Full::new(Bytes::from("ok")).boxed()),
-        ["api"] if aggregated => json_response(200, discovery::AGGREGATED_CONTENT_TYPE, &discovery::aggregated(true)),
+        ["api"] if aggregated => json_response(
+            200,
+            discovery::AGGREGATED_CONTENT_TYPE,
+            &discovery::aggregated(true),
+        ),
         ["api"] => ok(&discovery::core_versions(address)),
-        ["apis"] if aggregated => json_response(200, discovery::AGGREGATED_CONTENT_TYPE, &discovery::aggregated(false)),
+        ["apis"] if aggregated => json_response(
+            200,
+            discovery::AGGREGATED_CONTENT_TYPE,
+            &discovery::aggregated(false),
+        ),
         ["apis"] => ok(&discovery::group_list()),
         ["api", v] => ok(&discovery::resource_list("", v)?),
         ["apis", g] => ok(&discovery::group(g)?),
@@ -191,7 +219,8 @@ async fn resource(
     }
     let ns = t.namespace.as_deref();
     let parsed = || -> Result<Value, ApiError> {
-        serde_json::from_slice(body).map_err(|e| ApiError::bad_request(format!("invalid JSON body: {e}")))
+        serde_json::from_slice(body)
+            .map_err(|e| ApiError::bad_request(format!("invalid JSON body: {e}")))
     };
     let result = match (verb, &t.name) {
         ("watch", _) => return start_watch(shared, &t, &q, accept),
@@ -201,20 +230,28 @@ async fn resource(
             .get(t.res, ns, name)
             .map(|o| shape(&o, metadata_only(accept, false)))
             .ok_or_else(|| ApiError::not_found(rt.plural, name)),
-        ("create", None) => parsed().and_then(|o| shared.store.create(t.res, ns, o)).map(|o| (*o).clone()),
+        ("create", None) => parsed()
+            .and_then(|o| shared.store.create(t.res, ns, o))
+            .map(|o| (*o).clone()),
         ("update", Some(name)) => parsed()
             .and_then(|o| shared.store.replace(t.res, ns, name, o, true))
             .map(|o| (*o).clone()),
-        ("patch", Some(name)) if content_type.starts_with("application/merge-patch+json") => parsed()
-            .and_then(|p| shared.store.patch(t.res, ns, name, &p))
-            .map(|o| (*o).clone()),
+        ("patch", Some(name)) if content_type.starts_with("application/merge-patch+json") => {
+            parsed()
+                .and_then(|p| shared.store.patch(t.res, ns, name, &p))
+                .map(|o| (*o).clone())
+        }
         ("patch", Some(_)) => Err(ApiError::new(
             415,
             "UnsupportedMediaType",
             format!("the fake supports merge patches only, not {content_type:?}"),
         )),
         ("delete", Some(name)) => shared.store.delete(t.res, ns, name).map(|o| (*o).clone()),
-        _ => Err(ApiError::new(405, "MethodNotAllowed", "method not allowed on this path")),
+        _ => Err(ApiError::new(
+            405,
+            "MethodNotAllowed",
+            "method not allowed on this path",
+        )),
     };
     match result {
         Ok(v) if verb == "create" => json_response(201, "application/json", &v),
@@ -232,7 +269,11 @@ fn start_watch(shared: &Shared, t: &Target, q: &Query, accept: &str) -> Response
         None => None,
         Some(v) => match v.parse::<u64>() {
             Ok(n) => Some(n),
-            Err(_) => return error(ApiError::bad_request(format!("invalid resourceVersion {v:?}"))),
+            Err(_) => {
+                return error(ApiError::bad_request(format!(
+                    "invalid resourceVersion {v:?}"
+                )));
+            }
         },
     };
     let req = WatchRequest {

@@ -78,7 +78,9 @@ fn meta(obj: &mut Value) -> &mut Map<String, Value> {
     if !obj.get("metadata").is_some_and(Value::is_object) {
         obj["metadata"] = json!({});
     }
-    obj["metadata"].as_object_mut().expect("metadata is an object")
+    obj["metadata"]
+        .as_object_mut()
+        .expect("metadata is an object")
 }
 
 fn str_at<'a>(obj: &'a Value, field: &str) -> Option<&'a str> {
@@ -212,13 +214,23 @@ impl Store {
         s.serial += 1;
         let serial = s.serial;
         let m = meta(&mut obj);
-        if m.get("name").and_then(Value::as_str).unwrap_or("").is_empty() {
+        if m.get("name")
+            .and_then(Value::as_str)
+            .unwrap_or("")
+            .is_empty()
+        {
             match m.get("generateName").and_then(Value::as_str) {
                 Some(prefix) => {
                     let name = format!("{prefix}{serial:05x}");
                     m.insert("name".into(), name.into());
                 }
-                None => return Err(ApiError::new(422, "Invalid", "metadata.name: Required value")),
+                None => {
+                    return Err(ApiError::new(
+                        422,
+                        "Invalid",
+                        "metadata.name: Required value",
+                    ));
+                }
             }
         }
         let key = Self::key(res, &obj);
@@ -232,7 +244,10 @@ impl Store {
         s.rv += 1;
         let rv = s.rv;
         let m = meta(&mut obj);
-        m.insert("uid".into(), format!("00000000-0000-4000-8000-{serial:012x}").into());
+        m.insert(
+            "uid".into(),
+            format!("00000000-0000-4000-8000-{serial:012x}").into(),
+        );
         m.insert("resourceVersion".into(), rv.to_string().into());
         m.insert("creationTimestamp".into(), now().into());
         m.insert("generation".into(), 1.into());
@@ -287,7 +302,10 @@ impl Store {
         }
         s.rv += 1;
         let rv = s.rv;
-        let generation = old.pointer("/metadata/generation").and_then(Value::as_i64).unwrap_or(1);
+        let generation = old
+            .pointer("/metadata/generation")
+            .and_then(Value::as_i64)
+            .unwrap_or(1);
         let generation = if old.get("spec") == obj.get("spec") {
             generation
         } else {
@@ -438,7 +456,12 @@ impl Store {
             )));
         }
         let start = s.log.partition_point(|e| e.rv <= after);
-        let events = s.log.range(start..).filter(|e| e.res == res).cloned().collect();
+        let events = s
+            .log
+            .range(start..)
+            .filter(|e| e.res == res)
+            .cloned()
+            .collect();
         Ok((events, s.rv))
     }
 
@@ -446,7 +469,6 @@ impl Store {
     pub fn count(&self) -> usize {
         self.lock().objects.len()
     }
-
 }
 
 /// Sets `apiVersion`, `kind` and (for namespaced types) `metadata.namespace`.
@@ -457,7 +479,11 @@ fn normalize(rt: &ResourceType, namespace: Option<&str>, obj: &mut Value) {
     if rt.namespaced {
         let ns = namespace
             .map(str::to_string)
-            .or_else(|| m.get("namespace").and_then(Value::as_str).map(str::to_string))
+            .or_else(|| {
+                m.get("namespace")
+                    .and_then(Value::as_str)
+                    .map(str::to_string)
+            })
             .unwrap_or_else(|| "default".into());
         m.insert("namespace".into(), ns.into());
     } else {

@@ -13,9 +13,10 @@ pub fn server_config() -> io::Result<(String, Arc<rustls::ServerConfig>)> {
         2,
     )
     .map_err(io::Error::other)?;
-    let chain: Vec<CertificateDer<'static>> = CertificateDer::pem_slice_iter(certs.cert_pem.as_bytes())
-        .collect::<Result<_, _>>()
-        .map_err(io::Error::other)?;
+    let chain: Vec<CertificateDer<'static>> =
+        CertificateDer::pem_slice_iter(certs.cert_pem.as_bytes())
+            .collect::<Result<_, _>>()
+            .map_err(io::Error::other)?;
     let key = PrivateKeyDer::from_pem_slice(certs.key_pem.as_bytes()).map_err(io::Error::other)?;
     let provider = Arc::new(rustls::crypto::aws_lc_rs::default_provider());
     let mut config = rustls::ServerConfig::builder_with_provider(provider)

@@ -38,8 +38,8 @@ struct Stream {
 
 impl Stream {
     async fn send(&mut self, kind: &str, object: Value) -> bool {
-        let mut line = serde_json::to_vec(&json!({"type": kind, "object": object}))
-            .unwrap_or_default();
+        let mut line =
+            serde_json::to_vec(&json!({"type": kind, "object": object})).unwrap_or_default();
         line.push(b'\n');
         self.tx.send_data(Bytes::from(line)).await.is_ok()
     }
@@ -52,7 +52,10 @@ impl Stream {
     async fn bookmark(&mut self, rv: u64, initial_end: bool) -> bool {
         let rt = RESOURCES[self.req.res];
         let (kind, api_version) = if self.req.metadata_only {
-            ("PartialObjectMetadata".to_string(), "meta.k8s.io/v1".to_string())
+            (
+                "PartialObjectMetadata".to_string(),
+                "meta.k8s.io/v1".to_string(),
+            )
         } else {
             (rt.kind.to_string(), rt.api_version())
         };
@@ -74,7 +77,12 @@ impl Stream {
 
 /// Runs one watch, writing events into `tx` until the timeout, a pause, the client leaving or
 /// a compaction the watch had not caught up with.
-pub async fn run(store: Arc<Store>, tx: Sender<Bytes>, req: WatchRequest, bookmark_every: Duration) {
+pub async fn run(
+    store: Arc<Store>,
+    tx: Sender<Bytes>,
+    req: WatchRequest,
+    bookmark_every: Duration,
+) {
     let mut signals = store.subscribe();
     let epoch = signals.borrow().epoch;
     let deadline = req.timeout.map(|t| tokio::time::Instant::now() + t);
@@ -84,7 +92,9 @@ pub async fn run(store: Arc<Store>, tx: Sender<Bytes>, req: WatchRequest, bookma
         _ => {
             let filter = &s.req.filter;
             let (items, _, rv) =
-                store.list(s.req.res, filter.namespace(), None, usize::MAX, &|o| filter.matches(o));
+                store.list(s.req.res, filter.namespace(), None, usize::MAX, &|o| {
+                    filter.matches(o)
+                });
             for obj in items {
                 if !s.object("ADDED", &obj).await {
                     return;

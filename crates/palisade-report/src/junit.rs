@@ -113,7 +113,7 @@ fn test_case(
         );
         return;
     };
-    let location = format!("{}:{}", f.object.source.file, f.object.source.line);
+    let location = f.object.source.to_string();
     let _ = writeln!(
         out,
         "    <testcase classname=\"{}\" name=\"{}\" file=\"{}\">\n      <failure type=\"{}\" message=\"{}\">{}&#10;at {}&#10;remediation: {}</failure>\n    </testcase>",

@@ -62,8 +62,9 @@ fn severity_cell(s: Severity) -> Cell<'static> {
     }
 }
 
+/// `file:line`, or `cluster NAME resourceVersion RV` for a live object.
 fn location(f: &Finding) -> String {
-    format!("{}:{}", f.object.source.file, f.object.source.line)
+    f.object.source.to_string()
 }
 
 /// Severity and check ID never wrap; the other columns share what is left.

@@ -13,6 +13,7 @@ macro_rules! eprintln_safe {
     };
 }
 
+mod cluster_args;
 mod cmd;
 mod config_file;
 mod exit;

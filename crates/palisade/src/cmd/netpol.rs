@@ -51,8 +51,11 @@ pub enum NetpolCommand {
 #[derive(Debug, Args)]
 pub struct ReachArgs {
     /// Files or directories to read (.yaml, .yml, .json; directories recursively); `-` = stdin.
-    #[arg(required = true, value_name = "PATH")]
+    #[arg(required_unless_present = "cluster", value_name = "PATH")]
     pub paths: Vec<String>,
+    /// A live cluster instead of paths.
+    #[command(flatten)]
+    pub cluster: crate::cluster_args::ClusterArgs,
     /// Output format.
     #[arg(long, short = 'f', value_enum, default_value_t = GraphFormat::Txt)]
     pub format: GraphFormat,
@@ -87,8 +90,11 @@ pub struct CanArgs {
     #[arg(value_name = "PORT[/PROTO]")]
     pub port: String,
     /// Files or directories to read; `-` = stdin.
-    #[arg(required = true, value_name = "PATH")]
+    #[arg(required_unless_present = "cluster", value_name = "PATH")]
     pub paths: Vec<String>,
+    /// A live cluster instead of paths.
+    #[command(flatten)]
+    pub cluster: crate::cluster_args::ClusterArgs,
     /// Output format.
     #[arg(long, short = 'f', value_enum, default_value_t = Format::Txt)]
     pub format: Format,
@@ -98,8 +104,11 @@ pub struct CanArgs {
 #[derive(Debug, Args)]
 pub struct ExposureArgs {
     /// Files or directories to read; `-` = stdin.
-    #[arg(required = true, value_name = "PATH")]
+    #[arg(required_unless_present = "cluster", value_name = "PATH")]
     pub paths: Vec<String>,
+    /// A live cluster instead of paths.
+    #[command(flatten)]
+    pub cluster: crate::cluster_args::ClusterArgs,
     /// Output format.
     #[arg(long, short = 'f', value_enum, default_value_t = Format::Txt)]
     pub format: Format,
@@ -133,8 +142,11 @@ pub struct GenerateArgs {
     #[arg(long)]
     pub no_dns: bool,
     /// Files or directories with the workloads the flows refer to; `-` = stdin.
-    #[arg(required = true, value_name = "PATH")]
+    #[arg(required_unless_present = "cluster", value_name = "PATH")]
     pub paths: Vec<String>,
+    /// A live cluster instead of paths.
+    #[command(flatten)]
+    pub cluster: crate::cluster_args::ClusterArgs,
 }
 
 /// Exit status of `netpol can` when the connection is denied.
@@ -144,7 +156,7 @@ pub const CAN_DENIED: u8 = 1;
 pub fn run(args: NetpolArgs) -> anyhow::Result<ExitCode> {
     match args.command {
         NetpolCommand::Reach(a) => {
-            let (inv, input_errors) = load_inventory(&a.paths)?;
+            let (inv, input_errors) = load_inventory(&a.paths, &a.cluster)?;
             let analysis = Analysis::new(&inv);
             print_diagnostics(analysis.diagnostics());
             let focus = match &a.focus {
@@ -190,7 +202,7 @@ pub fn run(args: NetpolArgs) -> anyhow::Result<ExitCode> {
         }
         NetpolCommand::Can(a) => {
             let (port, protocol) = parse_port(&a.port)?;
-            let (inv, input_errors) = load_inventory(&a.paths)?;
+            let (inv, input_errors) = load_inventory(&a.paths, &a.cluster)?;
             let analysis = Analysis::new(&inv);
             print_diagnostics(analysis.diagnostics());
             let src: Target = analysis
@@ -210,7 +222,7 @@ pub fn run(args: NetpolArgs) -> anyhow::Result<ExitCode> {
             Ok(finish(input_errors, status))
         }
         NetpolCommand::Exposure(a) => {
-            let (inv, input_errors) = load_inventory(&a.paths)?;
+            let (inv, input_errors) = load_inventory(&a.paths, &a.cluster)?;
             let analysis = Analysis::new(&inv);
             print_diagnostics(analysis.diagnostics());
             let reach = analysis.reachability();
@@ -220,8 +232,10 @@ pub fn run(args: NetpolArgs) -> anyhow::Result<ExitCode> {
             Ok(finish(input_errors, ExitCode::SUCCESS))
         }
         NetpolCommand::Diff(a) => {
-            let (old, old_errors) = load_inventory(std::slice::from_ref(&a.old))?;
-            let (new, new_errors) = load_inventory(std::slice::from_ref(&a.new))?;
+            let (old, old_errors) =
+                load_inventory(std::slice::from_ref(&a.old), &Default::default())?;
+            let (new, new_errors) =
+                load_inventory(std::slice::from_ref(&a.new), &Default::default())?;
             let d = palisade_netpol::diff(&old, &new, a.max_changes)?;
             print_diagnostics(&d.old_diagnostics);
             print_diagnostics(&d.new_diagnostics);
@@ -231,7 +245,7 @@ pub fn run(args: NetpolArgs) -> anyhow::Result<ExitCode> {
         }
         NetpolCommand::Generate(a) => {
             let (lines, flows): (Vec<usize>, Vec<Flow>) = read_flows(&a.flows)?.into_iter().unzip();
-            let (inv, input_errors) = load_inventory(&a.paths)?;
+            let (inv, input_errors) = load_inventory(&a.paths, &a.cluster)?;
             let options = GenerateOptions {
                 default_deny: a.default_deny,
                 dns: (!a.no_dns).then(DnsTarget::default),

@@ -73,14 +73,20 @@ impl RequestArgs {
 
 /// `palisade rbac who-can`.
 #[derive(Debug, Args)]
+#[command(mut_arg("namespaces", |a| a.long("cluster-namespace").help(
+    "With --cluster: read namespaced objects of this namespace only (repeatable; --namespace is the request's)"
+)))]
 pub struct WhoCanArgs {
     /// The request.
     #[command(flatten)]
     pub request: RequestArgs,
     /// Files or directories to read (.yaml, .yml, .json; directories recursively); `-` reads
     /// stdin.
-    #[arg(required = true, value_name = "PATH")]
+    #[arg(required_unless_present = "cluster", value_name = "PATH")]
     pub paths: Vec<String>,
+    /// A live cluster instead of paths.
+    #[command(flatten)]
+    pub cluster: crate::cluster_args::ClusterArgs,
     /// Output format.
     #[arg(long, short = 'f', value_enum, default_value_t = Format::Table)]
     pub format: Format,
@@ -88,6 +94,9 @@ pub struct WhoCanArgs {
 
 /// `palisade rbac can`.
 #[derive(Debug, Args)]
+#[command(mut_arg("namespaces", |a| a.long("cluster-namespace").help(
+    "With --cluster: read namespaced objects of this namespace only (repeatable; --namespace is the request's)"
+)))]
 pub struct CanArgs {
     /// User:NAME, Group:NAME or ServiceAccount:NAMESPACE:NAME.
     pub subject: String,
@@ -96,8 +105,11 @@ pub struct CanArgs {
     pub request: RequestArgs,
     /// Files or directories to read (.yaml, .yml, .json; directories recursively); `-` reads
     /// stdin.
-    #[arg(required = true, value_name = "PATH")]
+    #[arg(required_unless_present = "cluster", value_name = "PATH")]
     pub paths: Vec<String>,
+    /// A live cluster instead of paths.
+    #[command(flatten)]
+    pub cluster: crate::cluster_args::ClusterArgs,
     /// Output format.
     #[arg(long, short = 'f', value_enum, default_value_t = Format::Table)]
     pub format: Format,
@@ -108,8 +120,11 @@ pub struct CanArgs {
 pub struct RiskyArgs {
     /// Files or directories to read (.yaml, .yml, .json; directories recursively); `-` reads
     /// stdin.
-    #[arg(required = true, value_name = "PATH")]
+    #[arg(required_unless_present = "cluster", value_name = "PATH")]
     pub paths: Vec<String>,
+    /// A live cluster instead of paths.
+    #[command(flatten)]
+    pub cluster: crate::cluster_args::ClusterArgs,
     /// Output format.
     #[arg(long, short = 'f', value_enum, default_value_t = Format::Table)]
     pub format: Format,
@@ -134,7 +149,7 @@ pub fn run(args: RbacArgs) -> anyhow::Result<ExitCode> {
     match args.command {
         RbacCommand::WhoCan(a) => {
             let request = a.request.request()?;
-            let (inv, input_errors) = load_inventory(&a.paths)?;
+            let (inv, input_errors) = load_inventory(&a.paths, &a.cluster)?;
             let idx = RbacIndex::build(&inv);
             print_rbac_diagnostics(&idx);
             let access = idx.who_can(&request);
@@ -148,7 +163,7 @@ pub fn run(args: RbacArgs) -> anyhow::Result<ExitCode> {
         RbacCommand::Can(a) => {
             let principal: Principal = a.subject.parse()?;
             let request = a.request.request()?;
-            let (inv, input_errors) = load_inventory(&a.paths)?;
+            let (inv, input_errors) = load_inventory(&a.paths, &a.cluster)?;
             let idx = RbacIndex::build(&inv);
             print_rbac_diagnostics(&idx);
             let verdict = idx.can(&principal, &request);
@@ -167,7 +182,7 @@ pub fn run(args: RbacArgs) -> anyhow::Result<ExitCode> {
             Ok(finish(input_errors, status))
         }
         RbacCommand::Risky(a) => {
-            let (inv, input_errors) = load_inventory(&a.paths)?;
+            let (inv, input_errors) = load_inventory(&a.paths, &a.cluster)?;
             let idx = RbacIndex::build(&inv);
             print_rbac_diagnostics(&idx);
             let risky = idx.risky(&inv);

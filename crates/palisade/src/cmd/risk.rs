@@ -22,8 +22,11 @@ use crate::render::risk::{self as render, Format};
 pub struct RiskArgs {
     /// Files or directories to read (.yaml, .yml, .json; directories recursively); `-` reads
     /// stdin.
-    #[arg(required = true, value_name = "PATH")]
+    #[arg(required_unless_present = "cluster", value_name = "PATH")]
     pub paths: Vec<String>,
+    /// A live cluster instead of paths.
+    #[command(flatten)]
+    pub cluster: crate::cluster_args::ClusterArgs,
     /// Show only the N riskiest workloads.
     #[arg(long)]
     pub top: Option<usize>,
@@ -34,7 +37,7 @@ pub struct RiskArgs {
 
 /// Runs `palisade risk`.
 pub fn run(args: RiskArgs) -> anyhow::Result<ExitCode> {
-    let (inv, input_errors) = load_inventory(&args.paths)?;
+    let (inv, input_errors) = load_inventory(&args.paths, &args.cluster)?;
     let options = Options {
         risk: Some(RiskOptions {
             top: 0,

@@ -45,8 +45,11 @@ pub enum GroupBy {
 )]
 pub struct Args {
     /// Files or directories to scan (.yaml, .yml, .json; directories recursively); `-` reads stdin.
-    #[arg(required = true, value_name = "PATH")]
+    #[arg(required_unless_present = "cluster", value_name = "PATH")]
     pub paths: Vec<String>,
+    /// A live cluster instead of paths.
+    #[command(flatten)]
+    pub cluster: crate::cluster_args::ClusterArgs,
     /// Output format.
     #[arg(long, short = 'f', value_enum, default_value_t = Format::Table)]
     pub format: Format,
@@ -122,7 +125,7 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
         keep_raw: !engine.custom.is_empty(),
         ..Default::default()
     };
-    let ingested = crate::input::ingest_with(&args.paths, limits)?;
+    let ingested = crate::input::read_inputs(&args.paths, &args.cluster, limits)?;
     let t_ingest = clock.elapsed();
     #[cfg(feature = "registry-facts")]
     let image_facts = if args.registry {
