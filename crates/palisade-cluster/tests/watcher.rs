@@ -121,7 +121,7 @@ async fn run(streaming: bool) {
     } else {
         watcher::Config::default()
     };
-    let mut stream = watcher(Api::<Pod>::all(client), config).boxed();
+    let mut stream = watcher::watcher(Api::<Pod>::all(client), config).boxed();
     let mut m = Mirror::default();
 
     let want = expected(&[&a, &b, &c]);

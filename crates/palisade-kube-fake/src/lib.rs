@@ -94,7 +94,9 @@ impl FakeApiServer {
             .thread_name("kube-fake")
             .enable_all()
             .build()?;
-        let listener = runtime.block_on(tokio::net::TcpListener::bind(config.listen))?;
+        // Bound here (not with `block_on`, so a test already inside a runtime may start one).
+        let listener = std::net::TcpListener::bind(config.listen)?;
+        listener.set_nonblocking(true)?;
         let addr = listener.local_addr()?;
         let (ca_pem, tls) = tls::server_config()?;
         let shared = Arc::new(server::Shared {
@@ -104,7 +106,13 @@ impl FakeApiServer {
             address: addr.to_string(),
             requests: Mutex::default(),
         });
-        runtime.spawn(server::serve(listener, tls, shared.clone()));
+        let serving = shared.clone();
+        runtime.spawn(async move {
+            match tokio::net::TcpListener::from_std(listener) {
+                Ok(listener) => server::serve(listener, tls, serving).await,
+                Err(e) => eprintln!("palisade-kube-fake: cannot serve: {e}"),
+            }
+        });
         Ok(FakeApiServer {
             runtime: Some(runtime),
             shared,
