@@ -6,18 +6,10 @@
 set -euo pipefail
 
 if ! dpkg-query -W -f='${Status}' kubectl 2>/dev/null | grep -q "install ok installed"; then
-    export DEBIAN_FRONTEND=noninteractive
-    for attempt in 1 2 3 4 5; do
-        if apt-get -o DPkg::Lock::Timeout=120 update -qq &&
-            apt-get -o DPkg::Lock::Timeout=300 install -y -qq --no-install-recommends kubectl >/dev/null; then
-            break
-        fi
-        if [ "$attempt" = 5 ]; then
-            echo "60-kubectl.sh: apt-get install kubectl failed" >&2
-            exit 1
-        fi
-        sleep 15
-    done
+    # Other setup scripts may hold the apt locks: apt waits for them (DPkg::Lock::Timeout).
+    DEBIAN_FRONTEND=noninteractive apt-get -o DPkg::Lock::Timeout=300 update -qq
+    DEBIAN_FRONTEND=noninteractive apt-get -o DPkg::Lock::Timeout=300 \
+        install -y -qq --no-install-recommends kubectl >/dev/null
 fi
 
 CACHE="${PALISADE_TEST_CACHE:-$HOME/.cache/palisade-test}"

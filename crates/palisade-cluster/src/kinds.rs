@@ -59,16 +59,11 @@ const fn kind(
 }
 
 /// Every kind read, in the order objects enter the inventory.
+#[rustfmt::skip]
 pub const KINDS: &[Kind] = &[
     kind("", "v1", "Namespace", "namespaces", false),
     kind("", "v1", "Pod", "pods", true),
-    kind(
-        "",
-        "v1",
-        "ReplicationController",
-        "replicationcontrollers",
-        true,
-    ),
+    kind("", "v1", "ReplicationController", "replicationcontrollers", true),
     kind("apps", "v1", "Deployment", "deployments", true),
     kind("apps", "v1", "ReplicaSet", "replicasets", true),
     kind("apps", "v1", "StatefulSet", "statefulsets", true),
@@ -77,56 +72,17 @@ pub const KINDS: &[Kind] = &[
     kind("batch", "v1", "CronJob", "cronjobs", true),
     kind("", "v1", "Service", "services", true),
     kind("networking.k8s.io", "v1", "Ingress", "ingresses", true),
-    kind(
-        "networking.k8s.io",
-        "v1",
-        "NetworkPolicy",
-        "networkpolicies",
-        true,
-    ),
+    kind("networking.k8s.io", "v1", "NetworkPolicy", "networkpolicies", true),
     kind("", "v1", "ServiceAccount", "serviceaccounts", true),
     kind("rbac.authorization.k8s.io", "v1", "Role", "roles", true),
-    kind(
-        "rbac.authorization.k8s.io",
-        "v1",
-        "ClusterRole",
-        "clusterroles",
-        false,
-    ),
-    kind(
-        "rbac.authorization.k8s.io",
-        "v1",
-        "RoleBinding",
-        "rolebindings",
-        true,
-    ),
-    kind(
-        "rbac.authorization.k8s.io",
-        "v1",
-        "ClusterRoleBinding",
-        "clusterrolebindings",
-        false,
-    ),
+    kind("rbac.authorization.k8s.io", "v1", "ClusterRole", "clusterroles", false),
+    kind("rbac.authorization.k8s.io", "v1", "RoleBinding", "rolebindings", true),
+    kind("rbac.authorization.k8s.io", "v1", "ClusterRoleBinding", "clusterrolebindings", false),
     kind("", "v1", "ConfigMap", "configmaps", true),
-    Kind {
-        metadata_only: true,
-        ..kind("", "v1", "Secret", "secrets", true)
-    },
+    Kind { metadata_only: true, ..kind("", "v1", "Secret", "secrets", true) },
     kind("", "v1", "LimitRange", "limitranges", true),
-    kind(
-        "autoscaling",
-        "v2",
-        "HorizontalPodAutoscaler",
-        "horizontalpodautoscalers",
-        true,
-    ),
-    kind(
-        "policy",
-        "v1",
-        "PodDisruptionBudget",
-        "poddisruptionbudgets",
-        true,
-    ),
+    kind("autoscaling", "v2", "HorizontalPodAutoscaler", "horizontalpodautoscalers", true),
+    kind("policy", "v1", "PodDisruptionBudget", "poddisruptionbudgets", true),
 ];
 
 /// The Secret type the check PAL-070 reads (legacy service-account tokens): Secrets of this

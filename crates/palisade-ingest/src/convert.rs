@@ -76,21 +76,9 @@ fn typed_at<T: DeserializeOwned + Default>(root: &Value, prefix: &[&str]) -> Res
     })
 }
 
-/// Adds one object to the inventory, or a diagnostic explaining why it could not be.
+/// Adds one object, read from `source` (a file's line or a live object), to the inventory, or a
+/// diagnostic explaining why it could not be.
 pub(crate) fn add_object(
-    inv: &mut Inventory,
-    diags: &mut Vec<Diagnostic>,
-    file: &Arc<str>,
-    doc: &Document<'_>,
-    item: Item,
-    limits: &Limits,
-) {
-    let source = SourceLocation::new(file.clone(), item.line);
-    add_object_at(inv, diags, file, doc, item, limits, source);
-}
-
-/// [`add_object`] with the object's source given (a live object's, for example).
-pub(crate) fn add_object_at(
     inv: &mut Inventory,
     diags: &mut Vec<Diagnostic>,
     file: &Arc<str>,

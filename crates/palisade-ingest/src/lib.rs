@@ -26,8 +26,8 @@ mod yaml_fast;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
-use palisade_model::Inventory;
 pub use palisade_model::diagnostic::{Diagnostic, DiagnosticLevel};
+use palisade_model::{Inventory, SourceLocation};
 
 pub use discover::{FoundFile, discover_files};
 pub use live::ingest_live;
@@ -155,24 +155,20 @@ pub fn ingest_value(name: &str, value: serde_json::Value) -> Ingested {
         first_line: 1,
         json: true,
     };
-    let mut out = Ingested {
-        files: 1,
-        documents: 1,
-        ..Default::default()
-    };
     let item = parse::Item {
         value,
         line: 1,
         list_index: None,
     };
-    convert::add_object(
-        &mut out.inventory,
-        &mut out.diagnostics,
-        &file,
-        &doc,
-        item,
-        &Limits::default(),
-    );
+    let mut result = FileResult::default();
+    let source = SourceLocation::new(file.clone(), 1);
+    result.add(&file, &doc, item, &Limits::default(), source);
+    let mut out = Ingested {
+        inventory: result.inventory,
+        diagnostics: result.diagnostics,
+        files: 1,
+        documents: 1,
+    };
     out.inventory.finalize();
     out
 }
@@ -182,12 +178,27 @@ enum Job<'a> {
     Bytes(&'a str, &'a [u8]),
 }
 
-/// What one file produced.
+/// What one file (or one chunk of live objects) produced.
 #[derive(Default)]
 struct FileResult {
     inventory: Inventory,
     diagnostics: Vec<Diagnostic>,
     documents: usize,
+}
+
+impl FileResult {
+    /// Converts one parsed object read from `source` into this result.
+    fn add(
+        &mut self,
+        file: &Arc<str>,
+        doc: &documents::Document<'_>,
+        item: parse::Item,
+        limits: &Limits,
+        source: SourceLocation,
+    ) {
+        let (inv, diags) = (&mut self.inventory, &mut self.diagnostics);
+        convert::add_object(inv, diags, file, doc, item, limits, source);
+    }
 }
 
 impl Job<'_> {
@@ -266,14 +277,8 @@ fn parse_file(file: Arc<str>, data: &[u8], limits: &Limits) -> FileResult {
         match parsed {
             Ok(values) => {
                 for item in values {
-                    convert::add_object(
-                        &mut result.inventory,
-                        &mut result.diagnostics,
-                        &file,
-                        &doc,
-                        item,
-                        limits,
-                    );
+                    let source = SourceLocation::new(file.clone(), item.line);
+                    result.add(&file, &doc, item, limits, source);
                 }
             }
             Err(e) => result.diagnostics.push(Diagnostic::input(

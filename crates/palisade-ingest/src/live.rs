@@ -7,7 +7,7 @@ use palisade_model::SourceLocation;
 use rayon::prelude::*;
 use serde_json::Value;
 
-use crate::{FileResult, Ingested, Limits, convert, documents, parse};
+use crate::{FileResult, Ingested, Limits, documents, parse};
 
 /// Objects converted per parallel task.
 const CHUNK: usize = 1024;
@@ -51,9 +51,7 @@ pub fn ingest_live(cluster: &str, objects: Vec<Value>, limits: &Limits) -> Inges
                     line: 0,
                     list_index: None,
                 };
-                convert::add_object_at(
-                    &mut result.inventory,
-                    &mut result.diagnostics,
+                result.add(
                     &file,
                     &doc,
                     item,

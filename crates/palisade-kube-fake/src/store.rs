@@ -189,9 +189,22 @@ impl Store {
         (res, ns, str_at(obj, "name").unwrap_or("").to_string())
     }
 
-    fn record(&self, mut s: MutexGuard<'_, State>, ev: Event) -> Arc<Value> {
-        let (rv, object) = (ev.rv, ev.object.clone());
-        s.log.push_back(ev);
+    /// Logs a change made under `s` and wakes the watches; returns the object.
+    fn record(
+        &self,
+        mut s: MutexGuard<'_, State>,
+        (rv, res): (u64, usize),
+        kind: EventKind,
+        object: Arc<Value>,
+        old: Option<Arc<Value>>,
+    ) -> Arc<Value> {
+        s.log.push_back(Event {
+            rv,
+            res,
+            kind,
+            object: object.clone(),
+            old,
+        });
         drop(s);
         self.publish(rv, false);
         object
@@ -253,16 +266,7 @@ impl Store {
         m.insert("generation".into(), 1.into());
         let object = Arc::new(obj);
         s.objects.insert(key, object.clone());
-        Ok(self.record(
-            s,
-            Event {
-                rv,
-                res,
-                kind: EventKind::Added,
-                object,
-                old: None,
-            },
-        ))
+        Ok(self.record(s, (rv, res), EventKind::Added, object, None))
     }
 
     /// Replaces an object. With `check_version`, a resourceVersion in `obj` that is not the
@@ -321,16 +325,7 @@ impl Store {
         m.insert("generation".into(), generation.into());
         let object = Arc::new(obj);
         s.objects.insert(key, object.clone());
-        Ok(self.record(
-            s,
-            Event {
-                rv,
-                res,
-                kind: EventKind::Modified,
-                object,
-                old: Some(old),
-            },
-        ))
+        Ok(self.record(s, (rv, res), EventKind::Modified, object, Some(old)))
     }
 
     /// Applies a JSON merge patch to a stored object.
@@ -387,16 +382,7 @@ impl Store {
         let rv = s.rv;
         let mut obj = (*old).clone();
         meta(&mut obj).insert("resourceVersion".into(), rv.to_string().into());
-        Ok(self.record(
-            s,
-            Event {
-                rv,
-                res,
-                kind: EventKind::Deleted,
-                object: Arc::new(obj),
-                old: None,
-            },
-        ))
+        Ok(self.record(s, (rv, res), EventKind::Deleted, Arc::new(obj), None))
     }
 
     /// One stored object.

@@ -135,6 +135,11 @@ fn every_sink_shows_the_live_object() {
         "{junit}"
     );
     let (_, sarif, _) = c.palisade(&["scan", "--format", "sarif"]).run();
+    // Valid SARIF without physical locations (the SARIF Multitool's schema and rules).
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("live.sarif");
+    std::fs::write(&file, &sarif).unwrap();
+    support::sarif::validate(&file);
     let sarif: Value = serde_json::from_str(&sarif).unwrap();
     let result = &sarif["runs"][0]["results"][0];
     let location = &result["locations"][0];
