@@ -274,6 +274,27 @@ fn the_other_commands_read_the_cluster_like_files() {
 }
 
 #[test]
+fn help_shows_a_cluster_example() {
+    for args in [
+        &["scan", "--help"][..],
+        &["risk", "--help"],
+        &["inventory", "--help"],
+        &["rbac", "--help"],
+        &["netpol", "--help"],
+    ] {
+        let (code, out, _) = palisade(args).run();
+        assert_eq!(code, 0, "{args:?}");
+        assert!(out.contains(" --cluster"), "{args:?}: {out}");
+    }
+    let (_, out, _) = palisade(&["scan", "--help"]).run();
+    for flag in ["--kubeconfig <FILE>", "--context <NAME>", "--namespace <NAMESPACE>"] {
+        assert!(out.contains(flag), "{flag}: {out}");
+    }
+    let (_, out, _) = palisade(&["rbac", "can", "--help"]).run();
+    assert!(out.contains("--cluster-namespace <NAMESPACE>"), "{out}");
+}
+
+#[test]
 fn kubectl_lists_and_watches_the_fake() {
     let c = cluster();
     let kubectl = palisade_testkit::cache::kubectl();

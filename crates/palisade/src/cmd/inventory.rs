@@ -13,6 +13,9 @@ use crate::render::inventory::{self as render, Format};
 
 /// `palisade inventory`.
 #[derive(Debug, Args)]
+#[command(
+    after_help = "Examples:\n  palisade inventory examples/demo-cluster\n  palisade inventory --cluster --namespace shop --format json"
+)]
 pub struct InventoryArgs {
     /// Files or directories to read (.yaml, .yml, .json; directories recursively); `-` reads
     /// stdin.

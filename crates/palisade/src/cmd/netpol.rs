@@ -23,7 +23,7 @@ use crate::render::netpol::{self as render, Format, GraphFormat};
 /// `palisade netpol`.
 #[derive(Debug, Args)]
 #[command(
-    after_help = "Examples:\n  palisade netpol reach manifests/ --format svg > reach.svg\n  palisade netpol reach manifests/ --focus shop/web\n  palisade netpol can shop/web shop/db 5432/TCP manifests/\n  palisade netpol can 203.0.113.7 shop/web 443 manifests/\n  palisade netpol exposure manifests/\n  palisade netpol diff current/ proposed/\n  palisade netpol generate --flows flows.jsonl --default-deny manifests/ > policies.yaml\n\nExit status: 0 success (for can: allowed); 1 can: denied; 2 usage error; 3 some input could not be read."
+    after_help = "Examples:\n  palisade netpol reach manifests/ --format svg > reach.svg\n  palisade netpol reach manifests/ --focus shop/web\n  palisade netpol can shop/web shop/db 5432/TCP manifests/\n  palisade netpol can 203.0.113.7 shop/web 443 manifests/\n  palisade netpol exposure manifests/\n  palisade netpol exposure --cluster --kubeconfig ~/.kube/prod.yaml\n  palisade netpol diff current/ proposed/\n  palisade netpol generate --flows flows.jsonl --default-deny manifests/ > policies.yaml\n\nExit status: 0 success (for can: allowed); 1 can: denied; 2 usage error; 3 some input could not be read."
 )]
 pub struct NetpolArgs {
     /// What to do.

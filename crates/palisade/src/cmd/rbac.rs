@@ -22,7 +22,7 @@ use crate::render::rbac::{self as render, Format};
 /// `palisade rbac`.
 #[derive(Debug, Args)]
 #[command(
-    after_help = "SUBJECT: User:NAME, Group:NAME or ServiceAccount:NAMESPACE:NAME (SA:NAMESPACE:NAME).\nRESOURCE: RESOURCE[.GROUP][/SUBRESOURCE] (pods, pods/exec, deployments.apps/scale, certificates.cert-manager.io) or a non-resource /URL. Bare names only for built-in resources.\nWithout -n a request is cluster-wide (as kubectl auth can-i --all-namespaces): only ClusterRoleBindings grant it.\n\nExamples:\n  palisade rbac who-can create pods/exec -n shop examples/demo-cluster\n  palisade rbac can ServiceAccount:ci:deployer list secrets examples/demo-cluster\n  palisade rbac risky examples/demo-cluster --format json\n\nExit status: 0 success (for can: allowed); 1 can: denied; 2 usage error; 3 some input could not be read."
+    after_help = "SUBJECT: User:NAME, Group:NAME or ServiceAccount:NAMESPACE:NAME (SA:NAMESPACE:NAME).\nRESOURCE: RESOURCE[.GROUP][/SUBRESOURCE] (pods, pods/exec, deployments.apps/scale, certificates.cert-manager.io) or a non-resource /URL. Bare names only for built-in resources.\nWithout -n a request is cluster-wide (as kubectl auth can-i --all-namespaces): only ClusterRoleBindings grant it.\n\nExamples:\n  palisade rbac who-can create pods/exec -n shop examples/demo-cluster\n  palisade rbac can ServiceAccount:ci:deployer list secrets examples/demo-cluster\n  palisade rbac risky examples/demo-cluster --format json\n  palisade rbac who-can list secrets --cluster --context prod\n\nExit status: 0 success (for can: allowed); 1 can: denied; 2 usage error; 3 some input could not be read."
 )]
 pub struct RbacArgs {
     /// What to ask.

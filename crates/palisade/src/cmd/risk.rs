@@ -19,6 +19,9 @@ use crate::render::risk::{self as render, Format};
 
 /// `palisade risk`.
 #[derive(Debug, Args)]
+#[command(
+    after_help = "Examples:\n  palisade risk examples/demo-cluster --top 5\n  palisade risk --cluster --context prod --format json"
+)]
 pub struct RiskArgs {
     /// Files or directories to read (.yaml, .yml, .json; directories recursively); `-` reads
     /// stdin.

@@ -41,7 +41,7 @@ pub enum GroupBy {
     )
 )]
 #[command(
-    after_help = "Examples:\n  palisade scan examples/demo-cluster\n  palisade scan k8s/ --fail-on high --format sarif --output palisade.sarif\n  helm template ./chart | palisade scan - --format json\n  palisade scan manifests/ --config palisade.yaml --group-by object\n\nThe table wraps long cells to the terminal's width; off a terminal (CI logs, pipes, --output) to $COLUMNS, or 160 columns when it is unset. Colour only on a terminal, never with NO_COLOR."
+    after_help = "Examples:\n  palisade scan examples/demo-cluster\n  palisade scan k8s/ --fail-on high --format sarif --output palisade.sarif\n  helm template ./chart | palisade scan - --format json\n  palisade scan manifests/ --config palisade.yaml --group-by object\n  palisade scan --cluster --context prod --namespace shop --format sarif -o prod.sarif\n\nThe table wraps long cells to the terminal's width; off a terminal (CI logs, pipes, --output) to $COLUMNS, or 160 columns when it is unset. Colour only on a terminal, never with NO_COLOR."
 )]
 pub struct Args {
     /// Files or directories to scan (.yaml, .yml, .json; directories recursively); `-` reads stdin.
