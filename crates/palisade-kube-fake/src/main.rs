@@ -1,9 +1,10 @@
-//! `palisade-kube-fake [--token T] [--listen ADDR] [--dir D] [OBJECTS.json...]`: serves the fake
-//! API until killed, after loading objects (a JSON object, array or `kind: List` per file).
-//! Prints the URL, then the path of the kubeconfig written into `--dir` (default: a new
-//! directory under the system temp dir).
+//! `palisade-kube-fake [--token T | --no-token] [--listen ADDR] [--dir D] [PATH...]`: serves the
+//! fake API until killed, after loading objects from each PATH (a `.json` file holding an
+//! object, an array or a `kind: List`; a `.yaml`/`.yml` stream; a directory of those, in sorted
+//! order). Prints the URL, then the path of the kubeconfig written into `--dir` (default: a new
+//! directory under the system temp dir), then how many objects it holds.
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
 use palisade_kube_fake::{Config, FakeApiServer};
 use serde_json::Value;
@@ -27,7 +28,34 @@ fn objects(value: Value) -> Vec<Value> {
     }
 }
 
-fn run() -> Result<(), Box<dyn std::error::Error>> {
+type Error = Box<dyn std::error::Error>;
+
+/// The objects in `path` (see the module documentation).
+fn load(path: &Path) -> Result<Vec<Value>, Error> {
+    if path.is_dir() {
+        let mut entries: Vec<PathBuf> = std::fs::read_dir(path)?
+            .map(|e| e.map(|e| e.path()))
+            .collect::<Result<_, _>>()?;
+        entries.sort();
+        let mut out = Vec::new();
+        for entry in entries {
+            out.extend(load(&entry)?);
+        }
+        return Ok(out);
+    }
+    let text = std::fs::read_to_string(path)?;
+    let values: Vec<Value> = match path.extension().and_then(|e| e.to_str()) {
+        Some("yaml" | "yml") => serde_saphyr::from_multiple(&text)?,
+        _ => vec![serde_json::from_str(&text)?],
+    };
+    Ok(values
+        .into_iter()
+        .flat_map(objects)
+        .filter(|v| !v.is_null())
+        .collect())
+}
+
+fn run() -> Result<(), Error> {
     let mut config = Config::default();
     let mut dir: Option<PathBuf> = None;
     let mut files = Vec::new();
@@ -42,11 +70,10 @@ fn run() -> Result<(), Box<dyn std::error::Error>> {
         }
     }
     let fake = FakeApiServer::start(config)?;
-    for file in files {
-        let value: Value = serde_json::from_slice(&std::fs::read(&file)?)?;
-        for obj in objects(value) {
+    for path in files {
+        for obj in load(&path)? {
             fake.apply(obj)
-                .map_err(|e| format!("{}: {}", file.display(), e.body))?;
+                .map_err(|e| format!("{}: {}", path.display(), e.body))?;
         }
     }
     let dir = match dir {
@@ -60,6 +87,7 @@ fn run() -> Result<(), Box<dyn std::error::Error>> {
     let kubeconfig = fake.write_kubeconfig(&dir, "fake")?;
     println!("{}", fake.url());
     println!("{}", kubeconfig.display());
+    println!("{} objects", fake.object_count());
     // Serve until killed.
     loop {
         std::thread::park();

@@ -194,6 +194,22 @@ fn refused_credentials_are_a_clear_error() {
 }
 
 #[test]
+fn the_context_is_chosen_by_name() {
+    let c = cluster();
+    let (code, out, err) = c.palisade(&["inventory", "--context", "fake"]).run();
+    assert_eq!(code, 0, "{err}");
+    assert!(out.contains("node-debugger"), "{out}");
+    let (code, _, err) = c
+        .palisade(&["inventory", "--context", "no-such-context"])
+        .run();
+    assert_eq!(code, 2, "{err}");
+    assert!(
+        err.contains("cluster configuration") && err.contains("no-such-context"),
+        "{err}"
+    );
+}
+
+#[test]
 fn secret_data_never_appears_in_any_output() {
     let c = cluster();
     let mut outputs = Vec::new();
@@ -287,7 +303,11 @@ fn help_shows_a_cluster_example() {
         assert!(out.contains(" --cluster"), "{args:?}: {out}");
     }
     let (_, out, _) = palisade(&["scan", "--help"]).run();
-    for flag in ["--kubeconfig <FILE>", "--context <NAME>", "--namespace <NAMESPACE>"] {
+    for flag in [
+        "--kubeconfig <FILE>",
+        "--context <NAME>",
+        "--namespace <NAMESPACE>",
+    ] {
         assert!(out.contains(flag), "{flag}: {out}");
     }
     let (_, out, _) = palisade(&["rbac", "can", "--help"]).run();
