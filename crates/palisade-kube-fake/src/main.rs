@@ -1,8 +1,8 @@
 //! `palisade-kube-fake [--token T | --no-token] [--listen ADDR] [--dir D] [PATH...]`: serves the
 //! fake API until killed, after loading objects from each PATH (a `.json` file holding an
 //! object, an array or a `kind: List`; a `.yaml`/`.yml` stream; a directory of those, in sorted
-//! order). Prints the URL, then the path of the kubeconfig written into `--dir` (default: a new
-//! directory under the system temp dir), then how many objects it holds.
+//! order). Prints the URL, the paths of the CA certificate and of the kubeconfig written into
+//! `--dir` (default: a new directory under the system temp dir), then how many objects it holds.
 
 use std::path::{Path, PathBuf};
 
@@ -86,6 +86,7 @@ fn run() -> Result<(), Error> {
     };
     let kubeconfig = fake.write_kubeconfig(&dir, "fake")?;
     println!("{}", fake.url());
+    println!("{}", dir.join("ca.crt").display());
     println!("{}", kubeconfig.display());
     println!("{} objects", fake.object_count());
     // Serve until killed.
