@@ -25,7 +25,7 @@ ca="$work/data/tls/ca.pem"
 url="https://127.0.0.1:$port"
 
 push() {
-    "$bin/palisade" scan "$work/synth" --format json -o /dev/null --push "$url" --cluster "$1" \
+    "$bin/palisade" scan "$work/synth" --format json -o /dev/null --push "$url" --cluster-name "$1" \
         --token-file "$token" --ca-cert "$ca" --timings 2>&1 | grep -E "timings|push" || true
 }
 echo "== scan of 10,000 workloads alone (no push)"

@@ -76,7 +76,8 @@ fn typed_at<T: DeserializeOwned + Default>(root: &Value, prefix: &[&str]) -> Res
     })
 }
 
-/// Adds one object to the inventory, or a diagnostic explaining why it could not be.
+/// Adds one object, read from `source` (a file's line or a live object), to the inventory, or a
+/// diagnostic explaining why it could not be.
 pub(crate) fn add_object(
     inv: &mut Inventory,
     diags: &mut Vec<Diagnostic>,
@@ -84,6 +85,7 @@ pub(crate) fn add_object(
     doc: &Document<'_>,
     item: Item,
     limits: &Limits,
+    source: SourceLocation,
 ) {
     let error = |line: u32, column: u32, message: String| {
         Diagnostic::input(DiagnosticLevel::Error, file.clone(), line, column, message)
@@ -142,7 +144,6 @@ pub(crate) fn add_object(
     if kind == "Secret" {
         scrub_secret(&mut value);
     }
-    let source = SourceLocation::new(file.clone(), item.line);
     let raw = Arc::new(value);
     let workloads_before = inv.workloads.len();
     let result = build(inv, &kind, &api_version, &raw, source, limits.keep_raw);

@@ -17,6 +17,7 @@ mod convert;
 mod discover;
 mod documents;
 pub mod json;
+mod live;
 mod parse;
 mod redact;
 mod render;
@@ -26,10 +27,11 @@ mod yaml_fast;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
-use palisade_model::Inventory;
 pub use palisade_model::diagnostic::{Diagnostic, DiagnosticLevel};
+use palisade_model::{Inventory, SourceLocation};
 
 pub use discover::{Discovered, FoundFile, RenderDir, WalkOptions, discover_files};
+pub use live::ingest_live;
 
 /// Limits that keep memory bounded on untrusted input.
 #[derive(Debug, Clone, Copy)]
@@ -162,24 +164,20 @@ pub fn ingest_value(name: &str, value: serde_json::Value) -> Ingested {
         first_line: 1,
         json: true,
     };
-    let mut out = Ingested {
-        files: 1,
-        documents: 1,
-        ..Default::default()
-    };
     let item = parse::Item {
         value,
         line: 1,
         list_index: None,
     };
-    convert::add_object(
-        &mut out.inventory,
-        &mut out.diagnostics,
-        &file,
-        &doc,
-        item,
-        &Limits::default(),
-    );
+    let mut result = FileResult::default();
+    let source = SourceLocation::new(file.clone(), 1);
+    result.add(&file, &doc, item, &Limits::default(), source);
+    let mut out = Ingested {
+        inventory: result.inventory,
+        diagnostics: result.diagnostics,
+        files: 1,
+        documents: 1,
+    };
     out.inventory.finalize();
     out
 }
@@ -190,12 +188,27 @@ enum Job<'a> {
     Render(RenderDir),
 }
 
-/// What one file produced.
+/// What one file (or one chunk of live objects) produced.
 #[derive(Default)]
 struct FileResult {
     inventory: Inventory,
     diagnostics: Vec<Diagnostic>,
     documents: usize,
+}
+
+impl FileResult {
+    /// Converts one parsed object read from `source` into this result.
+    fn add(
+        &mut self,
+        file: &Arc<str>,
+        doc: &documents::Document<'_>,
+        item: parse::Item,
+        limits: &Limits,
+        source: SourceLocation,
+    ) {
+        let (inv, diags) = (&mut self.inventory, &mut self.diagnostics);
+        convert::add_object(inv, diags, file, doc, item, limits, source);
+    }
 }
 
 impl Job<'_> {
@@ -302,14 +315,9 @@ fn parse_file(file: Arc<str>, data: &[u8], limits: &Limits) -> FileResult {
                         // Lines of the rendered stream are not lines of the template.
                         item.line = 0;
                     }
-                    convert::add_object(
-                        &mut result.inventory,
-                        &mut result.diagnostics,
-                        doc_file.as_ref().unwrap_or(&file),
-                        &doc,
-                        item,
-                        limits,
-                    );
+                    let file = doc_file.as_ref().unwrap_or(&file);
+                    let source = SourceLocation::new(file.clone(), item.line);
+                    result.add(file, &doc, item, limits, source);
                 }
             }
             Err(e) => result.diagnostics.push(Diagnostic::input(

@@ -34,7 +34,7 @@ pub use inventory::{
     ConfigMap, Ingress, Inventory, Namespace, NetworkPolicy, OtherObject, Role, RoleBinding,
     Secret, Service, ServiceAccount, Workload, WorkloadKind,
 };
-pub use meta::{ObjectMeta, ObjectRef, SourceLocation};
+pub use meta::{LiveSource, ObjectMeta, ObjectRef, SourceLocation};
 pub use package::Package;
 pub use registry_facts::{
     RegistryFacts, RegistryFactsTable, SignatureStatus, VulnerabilityFacts, VulnerabilityRef,

@@ -9,14 +9,29 @@ use serde::{Deserialize, Serialize};
 
 use crate::api::nullable;
 
-/// Where an object was read from: a file (or `-` for stdin, or a cluster URL) and the 1-based
-/// line where its document or list item starts.
+/// Where an object was read from: a file (or `-` for stdin) and the 1-based line where its
+/// document or list item starts, or a live cluster ([`SourceLocation::live`]).
 #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
 pub struct SourceLocation {
-    /// Path of the input file as given on the command line (shared between objects of one file).
+    /// Path of the input file as given on the command line (shared between objects of one file);
+    /// `cluster:<name>` for an object read from a live cluster.
     pub file: Arc<str>,
-    /// 1-based line of the first line of the object; 0 when unknown.
+    /// 1-based line of the first line of the object; 0 when unknown (always 0 for live objects).
     pub line: u32,
+    /// For an object read from a live cluster: which cluster and the object's resourceVersion.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub live: Option<Arc<LiveSource>>,
+}
+
+/// A live object's provenance: the cluster (kubeconfig context, or `in-cluster`) and the
+/// object's `metadata.resourceVersion` when it was read.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct LiveSource {
+    /// The cluster: the kubeconfig context's name, or `in-cluster`.
+    pub cluster: Arc<str>,
+    /// `metadata.resourceVersion` as served (opaque).
+    pub resource_version: String,
 }
 
 impl SourceLocation {
@@ -25,18 +40,37 @@ impl SourceLocation {
         SourceLocation {
             file: file.into(),
             line,
+            live: None,
+        }
+    }
+
+    /// An object of a live cluster: `file` is `cluster:<cluster>`, `line` 0.
+    pub fn live(cluster: &Arc<str>, resource_version: impl Into<String>) -> Self {
+        SourceLocation {
+            file: Arc::from(format!("cluster:{cluster}")),
+            line: 0,
+            live: Some(Arc::new(LiveSource {
+                cluster: cluster.clone(),
+                resource_version: resource_version.into(),
+            })),
         }
     }
 }
 
 impl fmt::Display for SourceLocation {
-    /// `file:line`, or `file` when the line is unknown (0: objects of rendered Helm templates,
-    /// of AdmissionReviews).
+    /// `file:line`, `file` when the line is unknown (0: objects of rendered Helm templates), or
+    /// for a live object `cluster <name> resourceVersion <rv>`.
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        if self.line == 0 {
-            f.write_str(&self.file)
-        } else {
-            write!(f, "{}:{}", self.file, self.line)
+        match &self.live {
+            // The resourceVersion comes from the server: escaped like any untrusted text.
+            Some(live) => write!(
+                f,
+                "cluster {} resourceVersion {}",
+                crate::terminal::escape(&live.cluster),
+                crate::terminal::escape(&live.resource_version)
+            ),
+            None if self.line == 0 => f.write_str(&self.file),
+            None => write!(f, "{}:{}", self.file, self.line),
         }
     }
 }

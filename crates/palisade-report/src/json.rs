@@ -31,8 +31,15 @@ struct FindingJson<'a> {
     message: &'a str,
     remediation: &'a str,
     object: ObjectJson<'a>,
+    /// `cluster:<name>` and 0 for an object read from a live cluster.
     file: &'a str,
     line: u32,
+    /// Cluster and resourceVersion of an object read from a live cluster (fields only ever
+    /// added: `file` and `line` stay).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    cluster: Option<&'a str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    resource_version: Option<&'a str>,
     container: Option<&'a str>,
     path: Option<&'a str>,
     fingerprint: Fingerprint<'a>,
@@ -44,6 +51,7 @@ struct FindingJson<'a> {
 
 impl<'a> FindingJson<'a> {
     fn new(f: &'a Finding) -> Self {
+        let live = f.object.source.live.as_deref();
         FindingJson {
             check_id: &f.check_id,
             severity: f.severity,
@@ -58,6 +66,8 @@ impl<'a> FindingJson<'a> {
             },
             file: &f.object.source.file,
             line: f.object.source.line,
+            cluster: live.map(|l| &*l.cluster),
+            resource_version: live.map(|l| l.resource_version.as_str()),
             container: f.container.as_deref(),
             path: f.path.as_deref(),
             fingerprint: Fingerprint(f),

@@ -147,12 +147,14 @@ pub struct Notification<'a> {
     pub locations: Vec<Location<'a>>,
 }
 
-/// A `location`: a place in a file and, optionally, the logical thing there.
+/// A `location`: a place in a file and, optionally, the logical thing there (only the logical
+/// thing for an object read from a live cluster, which has no file).
 #[derive(Debug, Clone, Serialize)]
 #[serde(rename_all = "camelCase")]
 pub struct Location<'a> {
     /// The file (and region).
-    pub physical_location: PhysicalLocation,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub physical_location: Option<PhysicalLocation>,
     /// The logical things (a Kubernetes object, a package).
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub logical_locations: Vec<LogicalLocation<'a>>,

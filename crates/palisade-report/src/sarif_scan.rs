@@ -39,20 +39,25 @@ fn location<'a>(
     logical: Vec<LogicalLocation<'a>>,
 ) -> Location<'a> {
     Location {
-        physical_location: PhysicalLocation {
+        physical_location: Some(PhysicalLocation {
             artifact_location: ArtifactLocation {
                 uri: file_uri(file),
             },
             region,
-        },
+        }),
         logical_locations: logical,
     }
 }
 
-/// A finding's property bag.
+/// A finding's property bag (with the cluster and resourceVersion of a live object).
 #[derive(Serialize)]
-struct Properties {
+#[serde(rename_all = "camelCase")]
+struct Properties<'a> {
     severity: Severity,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    cluster: Option<&'a str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    resource_version: Option<&'a str>,
 }
 
 /// Writes the report as a SARIF 2.1.0 log with one run.
@@ -120,29 +125,44 @@ pub fn to_sarif(r: &ScanReport<'_>) -> String {
 
 /// One finding as a SARIF `result`, located at its object's file and line and, logically, at
 /// the object.
-fn result<'a>(f: &'a Finding, rule_index: &BTreeMap<&str, usize>) -> SarifResult<'a, Properties> {
+fn result<'a>(
+    f: &'a Finding,
+    rule_index: &BTreeMap<&str, usize>,
+) -> SarifResult<'a, Properties<'a>> {
     let object = f.object.to_string();
+    let live = f.object.source.live.as_deref();
+    let logical = |fully_qualified_name: String| LogicalLocation {
+        name: &f.object.name,
+        fully_qualified_name,
+        kind: "resource",
+    };
+    let at = match live {
+        // A live object has no file: it is located logically, in its cluster.
+        Some(l) => Location {
+            physical_location: None,
+            logical_locations: vec![logical(format!("{}/{object}", l.cluster))],
+        },
+        None => location(
+            &f.object.source.file,
+            Region::at(f.object.source.line, 0),
+            vec![logical(object.clone())],
+        ),
+    };
     SarifResult {
         rule_id: &f.check_id,
         rule_index: rule_index.get(&*f.check_id).copied(),
         rule_index_at: RuleIndexAt::Last,
         level: level(f.severity),
         message: Message::new(format!("{object}: {}", f.message)),
-        locations: vec![location(
-            &f.object.source.file,
-            Region::at(f.object.source.line, 0),
-            vec![LogicalLocation {
-                name: &f.object.name,
-                fully_qualified_name: object,
-                kind: "resource",
-            }],
-        )],
+        locations: vec![at],
         partial_fingerprints: Fingerprint {
             key: "palisadeFinding/v1",
             value: f.fingerprint_display().to_string(),
         },
         properties: Properties {
             severity: f.severity,
+            cluster: live.map(|l| &*l.cluster),
+            resource_version: live.map(|l| l.resource_version.as_str()),
         },
     }
 }

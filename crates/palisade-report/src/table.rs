@@ -77,6 +77,7 @@ fn severity_cell(s: Severity) -> Cell<'static> {
     }
 }
 
+/// `file:line`, or `cluster NAME resourceVersion RV` for a live object.
 fn location(f: &Finding) -> String {
     f.object.source.to_string()
 }

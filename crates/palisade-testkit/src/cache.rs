@@ -115,3 +115,8 @@ pub fn npm_package(name: &str) -> PathBuf {
     .unwrap()
     .to_path_buf()
 }
+
+/// Debian's kubectl (v1.32), linked by `60-kubectl.sh`.
+pub fn kubectl() -> PathBuf {
+    prepared("kubectl/kubectl", "60-kubectl.sh")
+}

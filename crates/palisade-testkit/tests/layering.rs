@@ -146,6 +146,12 @@ const CRATES: &[(&str, Role, &[&str])] = &[
             "palisade-tls",
         ],
     ),
+    // Reads a live cluster (kube-rs) into the inventory through palisade-ingest.
+    (
+        "palisade-cluster",
+        Edge,
+        &["palisade-model", "palisade-ingest"],
+    ),
     // The binary: may use every library.
     (
         "palisade",
@@ -176,11 +182,14 @@ const CRATES: &[(&str, Role, &[&str])] = &[
             "palisade-tls",
             "palisade-store",
             "palisade-central",
+            "palisade-cluster",
         ],
     ),
     // The synthetic-cluster generator for benchmarks.
     ("palisade-synth", Edge, &[]),
     ("palisade-testkit", DevOnly, &["palisade-model"]),
+    // The fake Kubernetes API server of the live-cluster tests (certificates from admission).
+    ("palisade-kube-fake", DevOnly, &["palisade-admission"]),
 ];
 
 /// Crates a pure crate must not reach, and why. A pure crate that needs one of these has an

@@ -15,6 +15,7 @@ macro_rules! eprintln_safe {
 
 #[cfg(feature = "central")]
 mod central_client;
+mod cluster_args;
 mod cmd;
 mod config_file;
 mod exit;
@@ -44,7 +45,7 @@ static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
     name = "palisade",
     version = concat!(env!("CARGO_PKG_VERSION"), " (", env!("PALISADE_COMMIT"), ")"),
     about = "Kubernetes security from build to runtime: misconfigurations, network exposure, RBAC, images, runtime.",
-    after_help = "Examples:\n  palisade scan examples/demo-cluster\n  kubectl get deploy,svc,netpol -A -o yaml | palisade scan - --format sarif > palisade.sarif\n  palisade checks list --format json\n\nExit status: 0 success; 1 findings at or above --fail-on; 2 usage or configuration error; 3 some input could not be read.\n\nLogs go to stderr (reports to stdout): warnings by default, start-up, reloads and failures too for the servers (`admission serve`, `agent run`, `central serve`, as JSON lines); -v/-q or RUST_LOG change the level, --log-format the format."
+    after_help = "Examples:\n  palisade scan examples/demo-cluster\n  palisade scan --cluster --context prod\n  kubectl get deploy,svc,netpol -A -o yaml | palisade scan - --format sarif > palisade.sarif\n  palisade checks list --format json\n\nExit status: 0 success; 1 findings at or above --fail-on; 2 usage or configuration error; 3 some input could not be read.\n\nLogs go to stderr (reports to stdout): warnings by default, start-up, reloads and failures too for the servers (`admission serve`, `agent run`, `central serve`, as JSON lines); -v/-q or RUST_LOG change the level, --log-format the format."
 )]
 struct Cli {
     #[command(subcommand)]

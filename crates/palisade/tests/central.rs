@@ -26,7 +26,7 @@ fn scan_push(central: &Central, dir: &Path, cluster: &str, token: &str) -> (i32,
         .args([
             "--push",
             &central.url(),
-            "--cluster",
+            "--cluster-name",
             cluster,
             "--token-file",
         ])

@@ -14,11 +14,17 @@ use crate::render::inventory::{self as render, Format};
 
 /// `palisade inventory`.
 #[derive(Debug, Args)]
+#[command(
+    after_help = "Examples:\n  palisade inventory examples/demo-cluster\n  palisade inventory --cluster --namespace shop --format json"
+)]
 pub struct InventoryArgs {
     /// Files or directories to read (.yaml, .yml, .json; directories recursively); `-` reads
     /// stdin.
-    #[arg(required = true, value_name = "PATH")]
+    #[arg(required_unless_present = "cluster", value_name = "PATH")]
     pub paths: Vec<String>,
+    /// A live cluster instead of paths.
+    #[command(flatten)]
+    pub cluster: crate::cluster_args::ClusterArgs,
     /// Output format.
     #[arg(long, short = 'f', value_enum, default_value_t = Format::Table)]
     pub format: Format,
@@ -29,7 +35,7 @@ pub struct InventoryArgs {
 
 /// Runs `palisade inventory`.
 pub fn run(args: InventoryArgs) -> anyhow::Result<ExitCode> {
-    let (inv, input_errors) = load_inventory(&args.paths)?;
+    let (inv, input_errors) = load_inventory(&args.paths, &args.cluster)?;
     let report = inventory_report(&inv, &ExternalFacts::default());
     let text = render::render(&report, args.format)?;
     let for_people = args.format == Format::Table;

@@ -24,7 +24,7 @@ use crate::render::netpol::{self as render, Format, GraphFormat};
 /// `palisade netpol`.
 #[derive(Debug, Args)]
 #[command(
-    after_help = "Examples:\n  palisade netpol reach manifests/ --format svg > reach.svg\n  palisade netpol reach manifests/ --focus shop/web\n  palisade netpol can shop/web shop/db 5432/TCP manifests/\n  palisade netpol can 203.0.113.7 shop/web 443 manifests/\n  palisade netpol exposure manifests/\n  palisade netpol diff current/ proposed/\n  palisade netpol generate --flows flows.jsonl --default-deny manifests/ > policies.yaml\n\nExit status: 0 success (for can: allowed); 1 can: denied; 2 usage error; 3 some input could not be read."
+    after_help = "Examples:\n  palisade netpol reach manifests/ --format svg > reach.svg\n  palisade netpol reach manifests/ --focus shop/web\n  palisade netpol can shop/web shop/db 5432/TCP manifests/\n  palisade netpol can 203.0.113.7 shop/web 443 manifests/\n  palisade netpol exposure manifests/\n  palisade netpol exposure --cluster --kubeconfig ~/.kube/prod.yaml\n  palisade netpol diff current/ proposed/\n  palisade netpol generate --flows flows.jsonl --default-deny manifests/ > policies.yaml\n\nExit status: 0 success (for can: allowed); 1 can: denied; 2 usage error; 3 some input could not be read."
 )]
 pub struct NetpolArgs {
     /// What to do.
@@ -52,8 +52,11 @@ pub enum NetpolCommand {
 #[derive(Debug, Args)]
 pub struct ReachArgs {
     /// Files or directories to read (.yaml, .yml, .json; directories recursively); `-` = stdin.
-    #[arg(required = true, value_name = "PATH")]
+    #[arg(required_unless_present = "cluster", value_name = "PATH")]
     pub paths: Vec<String>,
+    /// A live cluster instead of paths.
+    #[command(flatten)]
+    pub cluster: crate::cluster_args::ClusterArgs,
     /// Output format.
     #[arg(long, short = 'f', value_enum, default_value_t = GraphFormat::Txt)]
     pub format: GraphFormat,
@@ -91,8 +94,11 @@ pub struct CanArgs {
     #[arg(value_name = "PORT[/PROTO]")]
     pub port: String,
     /// Files or directories to read; `-` = stdin.
-    #[arg(required = true, value_name = "PATH")]
+    #[arg(required_unless_present = "cluster", value_name = "PATH")]
     pub paths: Vec<String>,
+    /// A live cluster instead of paths.
+    #[command(flatten)]
+    pub cluster: crate::cluster_args::ClusterArgs,
     /// Output format.
     #[arg(long, short = 'f', value_enum, default_value_t = Format::Txt)]
     pub format: Format,
@@ -105,8 +111,11 @@ pub struct CanArgs {
 #[derive(Debug, Args)]
 pub struct ExposureArgs {
     /// Files or directories to read; `-` = stdin.
-    #[arg(required = true, value_name = "PATH")]
+    #[arg(required_unless_present = "cluster", value_name = "PATH")]
     pub paths: Vec<String>,
+    /// A live cluster instead of paths.
+    #[command(flatten)]
+    pub cluster: crate::cluster_args::ClusterArgs,
     /// Output format.
     #[arg(long, short = 'f', value_enum, default_value_t = Format::Txt)]
     pub format: Format,
@@ -149,8 +158,11 @@ pub struct GenerateArgs {
     #[arg(long, short = 'o', value_name = "FILE")]
     pub output: Option<PathBuf>,
     /// Files or directories with the workloads the flows refer to; `-` = stdin.
-    #[arg(required = true, value_name = "PATH")]
+    #[arg(required_unless_present = "cluster", value_name = "PATH")]
     pub paths: Vec<String>,
+    /// A live cluster instead of paths.
+    #[command(flatten)]
+    pub cluster: crate::cluster_args::ClusterArgs,
 }
 
 /// Exit status of `netpol can` when the connection is denied.
@@ -160,7 +172,7 @@ pub const CAN_DENIED: u8 = 1;
 pub fn run(args: NetpolArgs) -> anyhow::Result<ExitCode> {
     match args.command {
         NetpolCommand::Reach(a) => {
-            let (inv, input_errors) = load_inventory(&a.paths)?;
+            let (inv, input_errors) = load_inventory(&a.paths, &a.cluster)?;
             let analysis = Analysis::new(&inv);
             print_diagnostics(analysis.diagnostics());
             let focus = match &a.focus {
@@ -206,7 +218,7 @@ pub fn run(args: NetpolArgs) -> anyhow::Result<ExitCode> {
         }
         NetpolCommand::Can(a) => {
             let (port, protocol) = parse_port(&a.port)?;
-            let (inv, input_errors) = load_inventory(&a.paths)?;
+            let (inv, input_errors) = load_inventory(&a.paths, &a.cluster)?;
             let analysis = Analysis::new(&inv);
             print_diagnostics(analysis.diagnostics());
             let src: Target = analysis
@@ -226,7 +238,7 @@ pub fn run(args: NetpolArgs) -> anyhow::Result<ExitCode> {
             Ok(finish(input_errors, status))
         }
         NetpolCommand::Exposure(a) => {
-            let (inv, input_errors) = load_inventory(&a.paths)?;
+            let (inv, input_errors) = load_inventory(&a.paths, &a.cluster)?;
             let analysis = Analysis::new(&inv);
             print_diagnostics(analysis.diagnostics());
             let reach = analysis.reachability();
@@ -236,8 +248,10 @@ pub fn run(args: NetpolArgs) -> anyhow::Result<ExitCode> {
             Ok(finish(input_errors, ExitCode::SUCCESS))
         }
         NetpolCommand::Diff(a) => {
-            let (old, old_errors) = load_inventory(std::slice::from_ref(&a.old))?;
-            let (new, new_errors) = load_inventory(std::slice::from_ref(&a.new))?;
+            let (old, old_errors) =
+                load_inventory(std::slice::from_ref(&a.old), &Default::default())?;
+            let (new, new_errors) =
+                load_inventory(std::slice::from_ref(&a.new), &Default::default())?;
             let d = palisade_netpol::diff(&old, &new, a.max_changes)?;
             print_diagnostics(&d.old_diagnostics);
             print_diagnostics(&d.new_diagnostics);
@@ -247,7 +261,7 @@ pub fn run(args: NetpolArgs) -> anyhow::Result<ExitCode> {
         }
         NetpolCommand::Generate(a) => {
             let (lines, flows): (Vec<usize>, Vec<Flow>) = read_flows(&a.flows)?.into_iter().unzip();
-            let (inv, input_errors) = load_inventory(&a.paths)?;
+            let (inv, input_errors) = load_inventory(&a.paths, &a.cluster)?;
             let options = GenerateOptions {
                 default_deny: a.default_deny,
                 dns: (!a.no_dns).then(DnsTarget::default),

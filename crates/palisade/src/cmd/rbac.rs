@@ -23,7 +23,7 @@ use crate::render::rbac::{self as render, Format};
 /// `palisade rbac`.
 #[derive(Debug, Args)]
 #[command(
-    after_help = "SUBJECT: User:NAME, Group:NAME or ServiceAccount:NAMESPACE:NAME (SA:NAMESPACE:NAME).\nRESOURCE: RESOURCE[.GROUP][/SUBRESOURCE] (pods, pods/exec, deployments.apps/scale, certificates.cert-manager.io) or a non-resource /URL. Bare names only for built-in resources.\nWithout -n a request is cluster-wide (as kubectl auth can-i --all-namespaces): only ClusterRoleBindings grant it.\n\nExamples:\n  palisade rbac who-can create pods/exec -n shop examples/demo-cluster\n  palisade rbac can ServiceAccount:ci:deployer list secrets examples/demo-cluster\n  palisade rbac risky examples/demo-cluster --format json\n\nExit status: 0 success (for can: allowed); 1 can: denied; 2 usage error; 3 some input could not be read."
+    after_help = "SUBJECT: User:NAME, Group:NAME or ServiceAccount:NAMESPACE:NAME (SA:NAMESPACE:NAME).\nRESOURCE: RESOURCE[.GROUP][/SUBRESOURCE] (pods, pods/exec, deployments.apps/scale, certificates.cert-manager.io) or a non-resource /URL. Bare names only for built-in resources.\nWithout -n a request is cluster-wide (as kubectl auth can-i --all-namespaces): only ClusterRoleBindings grant it.\n\nExamples:\n  palisade rbac who-can create pods/exec -n shop examples/demo-cluster\n  palisade rbac can ServiceAccount:ci:deployer list secrets examples/demo-cluster\n  palisade rbac risky examples/demo-cluster --format json\n  palisade rbac who-can list secrets --cluster --context prod\n\nExit status: 0 success (for can: allowed); 1 can: denied; 2 usage error; 3 some input could not be read."
 )]
 pub struct RbacArgs {
     /// What to ask.
@@ -74,14 +74,20 @@ impl RequestArgs {
 
 /// `palisade rbac who-can`.
 #[derive(Debug, Args)]
+#[command(mut_arg("namespaces", |a| a.long("cluster-namespace").help(
+    "With --cluster: read namespaced objects of this namespace only (repeatable; --namespace is the request's)"
+)))]
 pub struct WhoCanArgs {
     /// The request.
     #[command(flatten)]
     pub request: RequestArgs,
     /// Files or directories to read (.yaml, .yml, .json; directories recursively); `-` reads
     /// stdin.
-    #[arg(required = true, value_name = "PATH")]
+    #[arg(required_unless_present = "cluster", value_name = "PATH")]
     pub paths: Vec<String>,
+    /// A live cluster instead of paths.
+    #[command(flatten)]
+    pub cluster: crate::cluster_args::ClusterArgs,
     /// Output format.
     #[arg(long, short = 'f', value_enum, default_value_t = Format::Table)]
     pub format: Format,
@@ -92,6 +98,9 @@ pub struct WhoCanArgs {
 
 /// `palisade rbac can`.
 #[derive(Debug, Args)]
+#[command(mut_arg("namespaces", |a| a.long("cluster-namespace").help(
+    "With --cluster: read namespaced objects of this namespace only (repeatable; --namespace is the request's)"
+)))]
 pub struct CanArgs {
     /// User:NAME, Group:NAME or ServiceAccount:NAMESPACE:NAME.
     pub subject: String,
@@ -100,8 +109,11 @@ pub struct CanArgs {
     pub request: RequestArgs,
     /// Files or directories to read (.yaml, .yml, .json; directories recursively); `-` reads
     /// stdin.
-    #[arg(required = true, value_name = "PATH")]
+    #[arg(required_unless_present = "cluster", value_name = "PATH")]
     pub paths: Vec<String>,
+    /// A live cluster instead of paths.
+    #[command(flatten)]
+    pub cluster: crate::cluster_args::ClusterArgs,
     /// Output format.
     #[arg(long, short = 'f', value_enum, default_value_t = Format::Table)]
     pub format: Format,
@@ -115,8 +127,11 @@ pub struct CanArgs {
 pub struct RiskyArgs {
     /// Files or directories to read (.yaml, .yml, .json; directories recursively); `-` reads
     /// stdin.
-    #[arg(required = true, value_name = "PATH")]
+    #[arg(required_unless_present = "cluster", value_name = "PATH")]
     pub paths: Vec<String>,
+    /// A live cluster instead of paths.
+    #[command(flatten)]
+    pub cluster: crate::cluster_args::ClusterArgs,
     /// Output format.
     #[arg(long, short = 'f', value_enum, default_value_t = Format::Table)]
     pub format: Format,
@@ -144,7 +159,7 @@ pub fn run(args: RbacArgs) -> anyhow::Result<ExitCode> {
     match args.command {
         RbacCommand::WhoCan(a) => {
             let request = a.request.request()?;
-            let (inv, input_errors) = load_inventory(&a.paths)?;
+            let (inv, input_errors) = load_inventory(&a.paths, &a.cluster)?;
             let idx = RbacIndex::build(&inv);
             print_rbac_diagnostics(&idx);
             let access = idx.who_can(&request);
@@ -158,7 +173,7 @@ pub fn run(args: RbacArgs) -> anyhow::Result<ExitCode> {
         RbacCommand::Can(a) => {
             let principal: Principal = a.subject.parse()?;
             let request = a.request.request()?;
-            let (inv, input_errors) = load_inventory(&a.paths)?;
+            let (inv, input_errors) = load_inventory(&a.paths, &a.cluster)?;
             let idx = RbacIndex::build(&inv);
             print_rbac_diagnostics(&idx);
             let verdict = idx.can(&principal, &request);
@@ -177,7 +192,7 @@ pub fn run(args: RbacArgs) -> anyhow::Result<ExitCode> {
             Ok(finish(input_errors, status))
         }
         RbacCommand::Risky(a) => {
-            let (inv, input_errors) = load_inventory(&a.paths)?;
+            let (inv, input_errors) = load_inventory(&a.paths, &a.cluster)?;
             let idx = RbacIndex::build(&inv);
             print_rbac_diagnostics(&idx);
             let risky = idx.risky(&inv);

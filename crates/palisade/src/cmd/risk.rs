@@ -20,11 +20,17 @@ use crate::render::risk::{self as render, Format};
 
 /// `palisade risk`.
 #[derive(Debug, Args)]
+#[command(
+    after_help = "Examples:\n  palisade risk examples/demo-cluster --top 5\n  palisade risk --cluster --context prod --format json"
+)]
 pub struct RiskArgs {
     /// Files or directories to read (.yaml, .yml, .json; directories recursively); `-` reads
     /// stdin.
-    #[arg(required = true, value_name = "PATH")]
+    #[arg(required_unless_present = "cluster", value_name = "PATH")]
     pub paths: Vec<String>,
+    /// A live cluster instead of paths.
+    #[command(flatten)]
+    pub cluster: crate::cluster_args::ClusterArgs,
     /// Show only the N riskiest workloads.
     #[arg(long)]
     pub top: Option<usize>,
@@ -38,7 +44,7 @@ pub struct RiskArgs {
 
 /// Runs `palisade risk`.
 pub fn run(args: RiskArgs) -> anyhow::Result<ExitCode> {
-    let (inv, input_errors) = load_inventory(&args.paths)?;
+    let (inv, input_errors) = load_inventory(&args.paths, &args.cluster)?;
     let options = Options {
         risk: Some(RiskOptions {
             top: 0,

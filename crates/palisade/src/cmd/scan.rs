@@ -41,12 +41,15 @@ pub enum GroupBy {
     )
 )]
 #[command(
-    after_help = "Examples:\n  palisade scan examples/demo-cluster\n  palisade scan k8s/ --fail-on high --format sarif --output palisade.sarif\n  helm template ./chart | palisade scan - --format json\n  palisade scan manifests/ --config palisade.yaml --group-by object\n\nThe table wraps long cells to the terminal's width; off a terminal (CI logs, pipes, --output) to $COLUMNS, or 160 columns when it is unset. Colour only on a terminal, never with NO_COLOR."
+    after_help = "Examples:\n  palisade scan examples/demo-cluster\n  palisade scan k8s/ --fail-on high --format sarif --output palisade.sarif\n  helm template ./chart | palisade scan - --format json\n  palisade scan manifests/ --config palisade.yaml --group-by object\n  palisade scan --cluster --context prod --namespace shop --format sarif -o prod.sarif\n\nThe table wraps long cells to the terminal's width; off a terminal (CI logs, pipes, --output) to $COLUMNS, or 160 columns when it is unset. Colour only on a terminal, never with NO_COLOR."
 )]
 pub struct Args {
     /// Files or directories to scan (.yaml, .yml, .json; directories recursively); `-` reads stdin.
-    #[arg(required = true, value_name = "PATH")]
+    #[arg(required_unless_present = "cluster", value_name = "PATH")]
     pub paths: Vec<String>,
+    /// A live cluster instead of paths.
+    #[command(flatten)]
+    pub cluster: crate::cluster_args::ClusterArgs,
     /// Output format.
     #[arg(long, short = 'f', value_enum, default_value_t = Format::Table, env = "PALISADE_FORMAT")]
     pub format: Format,
@@ -102,14 +105,15 @@ pub struct Args {
     #[arg(long, hide = true)]
     pub timings: bool,
     /// Also send what the scan produced to central at URL (`https://host:port`) as a snapshot
-    /// of --cluster; the report is printed as usual. A failed push exits non-zero.
+    /// of --cluster-name; the report is printed as usual. A failed push exits non-zero.
     #[cfg(feature = "central")]
-    #[arg(long, value_name = "URL", requires = "cluster")]
+    #[arg(long, value_name = "URL", requires = "cluster_name")]
     pub push: Option<String>,
-    /// With --push: the cluster the manifests describe.
+    /// With --push: the name of the cluster the manifests (or the live cluster read with
+    /// --cluster) describe, as central knows it.
     #[cfg(feature = "central")]
     #[arg(long, value_name = "NAME", requires = "push")]
-    pub cluster: Option<String>,
+    pub cluster_name: Option<String>,
     /// With --push: the token and the CA to trust.
     #[cfg(feature = "central")]
     #[command(flatten)]
@@ -149,7 +153,7 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
         keep_raw: !engine.custom.is_empty() || args.pushes(),
         ..Default::default()
     };
-    let ingested = crate::input::ingest_with(&args.paths, limits)?;
+    let ingested = crate::input::read_inputs(&args.paths, &args.cluster, limits)?;
     let t_ingest = clock.elapsed();
     #[cfg(feature = "registry-facts")]
     let image_facts = if args.registry {
@@ -214,7 +218,7 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
     };
     write_report(&args, &report, &top_risks_table(&analysis))?;
     #[cfg(feature = "central")]
-    if let (Some(url), Some(cluster)) = (&args.push, &args.cluster) {
+    if let (Some(url), Some(cluster)) = (&args.push, &args.cluster_name) {
         let input = palisade_report::snapshot::SnapshotInput {
             id: format!("scan-{}-{}", scanned_at.unix_ms(), std::process::id()),
             scanned_at,

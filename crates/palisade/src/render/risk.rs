@@ -92,7 +92,9 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let file = dir.path().join("m.yaml");
         std::fs::write(&file, MANIFESTS).unwrap();
-        let (inv, _) = crate::input::load_inventory(&[file.display().to_string()]).unwrap();
+        let (inv, _) =
+            crate::input::load_inventory(&[file.display().to_string()], &Default::default())
+                .unwrap();
         let findings = palisade_checks::Engine::builtin().run(&inv).findings;
         let rbac = RbacIndex::build(&inv);
         assess(&RiskContext {

@@ -399,10 +399,10 @@ pub fn write_sarif(
             level: sarif_level(m),
             message: Message::new(message),
             locations: vec![Location {
-                physical_location: PhysicalLocation {
+                physical_location: Some(PhysicalLocation {
                     artifact_location: ArtifactLocation { uri },
                     region: None,
-                },
+                }),
                 logical_locations: vec![LogicalLocation {
                     name: &m.package,
                     fully_qualified_name: logical_name,

@@ -1,0 +1,96 @@
+//! `palisade-kube-fake [--token T | --no-token] [--listen ADDR] [--dir D] [PATH...]`: serves the
+//! fake API until killed, after loading objects from each PATH (a `.json` file holding an
+//! object, an array or a `kind: List`; a `.yaml`/`.yml` stream; a directory of those, in sorted
+//! order). Prints the URL, the paths of the CA certificate and of the kubeconfig written into
+//! `--dir` (default: a new directory under the system temp dir), then how many objects it holds.
+
+use std::path::{Path, PathBuf};
+
+use palisade_kube_fake::{Config, FakeApiServer};
+use serde_json::Value;
+
+fn main() {
+    if let Err(e) = run() {
+        eprintln!("palisade-kube-fake: {e}");
+        std::process::exit(2);
+    }
+}
+
+fn objects(value: Value) -> Vec<Value> {
+    match value {
+        Value::Array(items) => items,
+        Value::Object(ref m) if m.get("kind").and_then(Value::as_str) == Some("List") => m
+            .get("items")
+            .and_then(Value::as_array)
+            .cloned()
+            .unwrap_or_default(),
+        other => vec![other],
+    }
+}
+
+type Error = Box<dyn std::error::Error>;
+
+/// The objects in `path` (see the module documentation).
+fn load(path: &Path) -> Result<Vec<Value>, Error> {
+    if path.is_dir() {
+        let mut entries: Vec<PathBuf> = std::fs::read_dir(path)?
+            .map(|e| e.map(|e| e.path()))
+            .collect::<Result<_, _>>()?;
+        entries.sort();
+        let mut out = Vec::new();
+        for entry in entries {
+            out.extend(load(&entry)?);
+        }
+        return Ok(out);
+    }
+    let text = std::fs::read_to_string(path)?;
+    let values: Vec<Value> = match path.extension().and_then(|e| e.to_str()) {
+        Some("yaml" | "yml") => serde_saphyr::from_multiple(&text)?,
+        _ => vec![serde_json::from_str(&text)?],
+    };
+    Ok(values
+        .into_iter()
+        .flat_map(objects)
+        .filter(|v| !v.is_null())
+        .collect())
+}
+
+fn run() -> Result<(), Error> {
+    let mut config = Config::default();
+    let mut dir: Option<PathBuf> = None;
+    let mut files = Vec::new();
+    let mut args = std::env::args().skip(1);
+    while let Some(arg) = args.next() {
+        match arg.as_str() {
+            "--token" => config.token = Some(args.next().ok_or("--token needs a value")?),
+            "--no-token" => config.token = None,
+            "--listen" => config.listen = args.next().ok_or("--listen needs a value")?.parse()?,
+            "--dir" => dir = Some(args.next().ok_or("--dir needs a value")?.into()),
+            _ => files.push(PathBuf::from(arg)),
+        }
+    }
+    let fake = FakeApiServer::start(config)?;
+    for path in files {
+        for obj in load(&path)? {
+            fake.apply(obj)
+                .map_err(|e| format!("{}: {}", path.display(), e.body))?;
+        }
+    }
+    let dir = match dir {
+        Some(d) => d,
+        None => {
+            let d = std::env::temp_dir().join(format!("palisade-kube-fake-{}", std::process::id()));
+            std::fs::create_dir_all(&d)?;
+            d
+        }
+    };
+    let kubeconfig = fake.write_kubeconfig(&dir, "fake")?;
+    println!("{}", fake.url());
+    println!("{}", dir.join("ca.crt").display());
+    println!("{}", kubeconfig.display());
+    println!("{} objects", fake.object_count());
+    // Serve until killed.
+    loop {
+        std::thread::park();
+    }
+}
