@@ -3,19 +3,11 @@
 
 use std::process::ExitCode;
 
-use clap::ValueEnum;
 use palisade_model::time::{Clock, SystemClock, Timestamp};
 use serde::Serialize;
 
-/// Output format of `palisade version`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
-pub enum Format {
-    /// Lines of text.
-    #[value(alias = "text", alias = "txt")]
-    Table,
-    /// JSON.
-    Json,
-}
+/// Output format of `palisade version`: the table-or-JSON choice of the other reports.
+use crate::render::table::TableOrJson as Format;
 
 /// `palisade version`
 #[derive(clap::Args, Debug)]
