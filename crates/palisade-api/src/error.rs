@@ -4,7 +4,7 @@ use serde::{Deserialize, Serialize};
 
 /// What central answers with any 4xx or 5xx status: a sentence for people and, for a bad
 /// request, the JSON path of the field that is wrong (`workloads[3].id.name`).
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct ErrorBody {
     /// What went wrong, in one sentence. Never contains a token or a secret value.
     pub error: String,

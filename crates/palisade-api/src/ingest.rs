@@ -19,7 +19,7 @@ use serde::{Deserialize, Serialize};
 /// A whole cluster as one scan or sensor saw it. It replaces the cluster's previous state in
 /// one transaction; central keeps, per finding fingerprint, when it was first seen and when it
 /// was resolved.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct Snapshot {
     /// Sender's identifier of this snapshot, unique per cluster (a UUID or a content hash): a
@@ -49,7 +49,7 @@ pub struct Snapshot {
 }
 
 /// One workload of a [`Snapshot`].
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct WorkloadRecord {
     /// Identity.
@@ -72,7 +72,7 @@ pub struct WorkloadRecord {
 }
 
 /// A workload's place in the risk ranking.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct RiskRecord {
     /// Score (higher is riskier).
@@ -85,7 +85,9 @@ pub struct RiskRecord {
 }
 
 /// An object named by kind, namespace and name.
-#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[derive(
+    Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize, schemars::JsonSchema,
+)]
 #[serde(deny_unknown_fields)]
 pub struct ObjectKey {
     /// Kind.
@@ -98,7 +100,7 @@ pub struct ObjectKey {
 }
 
 /// One finding of a [`Snapshot`] or an admission decision.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct FindingRecord {
     /// `Finding::fingerprint`: the same finding across snapshots has the same one.
@@ -122,7 +124,7 @@ pub struct FindingRecord {
 }
 
 /// An image of a [`Snapshot`].
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ImageRecord {
     /// Reference as written in the workloads.
@@ -136,7 +138,7 @@ pub struct ImageRecord {
 }
 
 /// One vulnerability of one package of an image.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct VulnerabilityRecord {
     /// Advisory id (`CVE-2024-3094`, `GHSA-…`).
@@ -153,7 +155,7 @@ pub struct VulnerabilityRecord {
 }
 
 /// `POST …/alerts`: runtime alerts of one cluster.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct AlertBatch {
     /// The alerts.
@@ -161,7 +163,7 @@ pub struct AlertBatch {
 }
 
 /// One runtime alert.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct AlertRecord {
     /// Sender-assigned id, unique per cluster (a repeat is ignored).
@@ -189,7 +191,7 @@ pub struct AlertRecord {
 }
 
 /// `POST …/flows`: observed connections of one cluster.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct FlowBatch {
     /// The flows.
@@ -198,7 +200,7 @@ pub struct FlowBatch {
 
 /// Connections seen from one endpoint to another on one port: repeats add to `count` and
 /// widen the time range.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct FlowRecord {
     /// Source workload (absent: outside the cluster; see `src_address`).
@@ -226,7 +228,7 @@ pub struct FlowRecord {
 }
 
 /// `POST …/baselines`: process baselines of one cluster's workloads.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct BaselineBatch {
     /// The baselines (each replaces the stored one of its workload and container).
@@ -234,7 +236,7 @@ pub struct BaselineBatch {
 }
 
 /// The processes one container of one workload is expected to run.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct BaselineRecord {
     /// Workload.
@@ -250,7 +252,7 @@ pub struct BaselineRecord {
 }
 
 /// `POST …/admission`: decisions of one cluster's admission webhook.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct AdmissionBatch {
     /// The decisions.
@@ -258,7 +260,7 @@ pub struct AdmissionBatch {
 }
 
 /// One admission decision.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct AdmissionRecord {
     /// The AdmissionReview request uid (a repeat is ignored).
@@ -283,7 +285,7 @@ pub struct AdmissionRecord {
 }
 
 /// The answer to every push.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct IngestAck {
     /// Records stored by this push.
     pub accepted: u64,

@@ -27,7 +27,7 @@ use serde::{Deserialize, Serialize};
 use crate::ingest::ObjectKey;
 
 /// One page of results.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct Page<T> {
     /// The rows.
     pub items: Vec<T>,
@@ -37,7 +37,7 @@ pub struct Page<T> {
 }
 
 /// A cluster and the summary of its current state.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct ClusterView {
     /// Name.
     pub name: String,
@@ -51,7 +51,19 @@ pub struct ClusterView {
 }
 
 /// Status of a finding in a cluster's history.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[derive(
+    Debug,
+    Clone,
+    Copy,
+    PartialEq,
+    Eq,
+    Hash,
+    PartialOrd,
+    Ord,
+    Serialize,
+    Deserialize,
+    schemars::JsonSchema,
+)]
 #[serde(rename_all = "lowercase")]
 pub enum FindingStatus {
     /// Open, and first seen in the cluster's latest snapshot.
@@ -66,7 +78,7 @@ pub enum FindingStatus {
 
 /// `GET /api/v1/findings` parameters. Every filter is optional; several filters combine with
 /// AND.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct FindingQuery {
     /// Cluster name.
@@ -97,7 +109,7 @@ pub struct FindingQuery {
 
 /// A finding with its history in one cluster. Ordered by severity (worst first), then
 /// cluster, namespace, kind, name, check.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct FindingView {
     /// Cluster.
     pub cluster: String,
@@ -134,7 +146,9 @@ pub struct FindingView {
 }
 
 /// How workloads are sorted.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(
+    Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema,
+)]
 #[serde(rename_all = "lowercase")]
 pub enum WorkloadSort {
     /// Cluster, namespace, kind, name.
@@ -147,7 +161,7 @@ pub enum WorkloadSort {
 }
 
 /// `GET /api/v1/workloads` and `/risk` parameters.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct WorkloadQuery {
     /// Cluster.
@@ -177,7 +191,7 @@ pub struct WorkloadQuery {
 }
 
 /// A workload in a cluster's current state.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct WorkloadView {
     /// Cluster.
     pub cluster: String,
@@ -206,7 +220,7 @@ pub struct WorkloadView {
 }
 
 /// `GET /api/v1/images` parameters.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ImageQuery {
     /// Cluster.
@@ -224,7 +238,7 @@ pub struct ImageQuery {
 }
 
 /// An image across the clusters that run it.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct ImageView {
     /// Reference.
     pub reference: String,
@@ -240,7 +254,7 @@ pub struct ImageView {
 }
 
 /// `GET /api/v1/alerts` parameters.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct AlertQuery {
     /// Cluster.
@@ -267,7 +281,7 @@ pub struct AlertQuery {
 }
 
 /// A stored alert. Newest first.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct AlertView {
     /// Cluster.
     pub cluster: String,
@@ -280,7 +294,7 @@ pub struct AlertView {
 
 /// `POST /api/v1/exceptions`: accept a risk for a while. At least one of `check`, `namespace`,
 /// `name` or `fingerprint` must be given; all given ones must match.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ExceptionCreate {
     /// Only this cluster (absent: every cluster).
@@ -305,7 +319,7 @@ pub struct ExceptionCreate {
 }
 
 /// A stored exception.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct ExceptionView {
     /// Id.
     pub id: i64,
@@ -325,7 +339,7 @@ pub struct ExceptionView {
 }
 
 /// One audited change (token and exception changes). Newest first.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct AuditEntry {
     /// Id.
     pub id: i64,

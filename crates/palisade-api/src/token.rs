@@ -14,7 +14,19 @@ use serde::{Deserialize, Serialize};
 /// | `analyst` | everything | exceptions (audited) |
 /// | `sensor` | nothing but its own cluster's state | snapshots, admission decisions of its cluster |
 /// | `agent` | nothing | alerts, flows, baselines of its cluster |
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[derive(
+    Debug,
+    Clone,
+    Copy,
+    PartialEq,
+    Eq,
+    Hash,
+    PartialOrd,
+    Ord,
+    Serialize,
+    Deserialize,
+    schemars::JsonSchema,
+)]
 #[serde(rename_all = "lowercase")]
 pub enum Role {
     /// Everything, including tokens.
@@ -69,7 +81,7 @@ impl FromStr for Role {
 }
 
 /// A token as listed: everything but its secret (which central never stores, only its hash).
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct TokenInfo {
     /// Public identifier (also the token's prefix, so logs and audits can name it).
     pub id: String,
@@ -91,7 +103,7 @@ pub struct TokenInfo {
 }
 
 /// `POST /api/v1/tokens` (admin).
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct TokenCreate {
     /// Who or what will hold it.
@@ -107,7 +119,7 @@ pub struct TokenCreate {
 }
 
 /// The answer to [`TokenCreate`]: the secret, shown this once.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct TokenCreated {
     /// The token as listed.
     pub info: TokenInfo,

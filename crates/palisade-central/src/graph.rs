@@ -56,7 +56,7 @@ async fn blocking<T: Send + 'static>(
 }
 
 /// `GET /api/v1/clusters/{cluster}/network` parameters.
-#[derive(Debug, Default, Deserialize)]
+#[derive(Debug, Default, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct NetworkQuery {
     /// Only connections from or to a workload of this namespace.
@@ -65,11 +65,12 @@ pub struct NetworkQuery {
 }
 
 /// The network graph of a cluster.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, schemars::JsonSchema)]
 pub struct NetworkGraph {
     /// Cluster.
     pub cluster: String,
     /// What the NetworkPolicies allow (exact, from palisade-netpol).
+    #[schemars(schema_with = "crate::openapi::reachability_schema")]
     pub reachability: Connectivity,
     /// What agents observed.
     pub flows: Vec<FlowRecord>,
@@ -105,7 +106,7 @@ pub async fn network(
 }
 
 /// `GET /api/v1/clusters/{cluster}/rbac/who-can` parameters.
-#[derive(Debug, Default, Deserialize)]
+#[derive(Debug, Default, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct WhoCanQuery {
     /// Verb (`get`, `create`, …).
@@ -118,11 +119,12 @@ pub struct WhoCanQuery {
 }
 
 /// The subjects granted a request.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, schemars::JsonSchema)]
 pub struct WhoCan {
     /// Cluster.
     pub cluster: String,
     /// Every subject granted the request, with binding, role and rule.
+    #[schemars(schema_with = "crate::openapi::access_schema")]
     pub subjects: Vec<Access>,
     /// Problems met reading the RBAC objects.
     pub diagnostics: Vec<Diagnostic>,

@@ -27,6 +27,7 @@ pub mod health;
 pub mod ingest;
 pub mod local;
 pub mod metrics;
+pub mod openapi;
 pub mod query;
 pub mod routes;
 pub mod server;

@@ -7,7 +7,7 @@ use axum::extract::{DefaultBodyLimit, State};
 use axum::http::{Method, Uri};
 use axum::middleware::from_fn_with_state;
 use axum::routing::{MethodRouter, delete, get, post};
-use serde_json::{Map, Value, json};
+use serde_json::Value;
 use tower_http::decompression::RequestDecompressionLayer;
 
 use crate::auth::Caller;
@@ -403,121 +403,5 @@ async fn wrong_method(method: Method, uri: Uri) -> ApiError {
 
 /// `GET /api/v1/openapi.json`.
 async fn openapi(State(_state): State<AppState>, _caller: Caller) -> Json<Value> {
-    Json(document())
-}
-
-/// The OpenAPI 3.1 document of every endpoint in [`table`].
-pub fn document() -> Value {
-    let mut paths = Map::new();
-    let mut schemas = Map::new();
-    for e in endpoints() {
-        let mut parameters: Vec<Value> = e
-            .path
-            .split('/')
-            .filter_map(|seg| seg.strip_prefix('{').and_then(|s| s.strip_suffix('}')))
-            .map(|name| json!({"name": name, "in": "path", "required": true, "schema": {"type": "string"}}))
-            .collect();
-        parameters.extend(e.query.iter().map(|name| {
-            json!({"name": name, "in": "query", "required": false, "schema": {"type": "string"}})
-        }));
-        let mut op = json!({
-            "summary": e.summary,
-            "description": format!("Roles: {}.", e.roles),
-            "parameters": parameters,
-            "responses": {
-                "200": {"description": "Success", "content": {"application/json": {"schema": schema_ref(e.response, &mut schemas)}}},
-                "default": {"description": "Error", "content": {"application/json": {"schema": schema_ref("ErrorBody", &mut schemas)}}},
-            },
-        });
-        if e.roles == "none" {
-            op["security"] = json!([]);
-        }
-        if let Some(body) = e.body {
-            op["requestBody"] = json!({
-                "required": true,
-                "content": {"application/json": {"schema": schema_ref(body, &mut schemas)}},
-            });
-        }
-        let path = paths
-            .entry(e.path.to_string())
-            .or_insert_with(|| Value::Object(Map::new()));
-        path[e.method.as_str().to_ascii_lowercase()] = op;
-    }
-    json!({
-        "openapi": "3.1.0",
-        "info": {
-            "title": "Palisade central",
-            "version": "v1",
-            "description": "Scans, sensors, admission webhooks and runtime agents push; analysts query. Bodies are the types of the palisade-api crate; errors are ErrorBody (400 names the field).",
-        },
-        "security": [{"bearer": []}],
-        "paths": paths,
-        "components": {
-            "securitySchemes": {"bearer": {"type": "http", "scheme": "bearer"}},
-            "schemas": schemas,
-        },
-    })
-}
-
-/// A `$ref` to the named schema (`X[]` is an array of X), registering it.
-fn schema_ref(name: &str, schemas: &mut Map<String, Value>) -> Value {
-    if let Some(item) = name.strip_suffix("[]") {
-        return json!({"type": "array", "items": schema_ref(item, schemas)});
-    }
-    let key: String = name
-        .chars()
-        .map(|c| if c.is_ascii_alphanumeric() { c } else { '_' })
-        .collect();
-    schemas.entry(key.clone()).or_insert_with(|| {
-        json!({"type": "object", "description": format!("palisade_api::{name} (JSON, see the crate's documentation)")})
-    });
-    json!({"$ref": format!("#/components/schemas/{key}")})
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn the_document_lists_every_route_once_with_its_parameters() {
-        let doc = document();
-        assert_eq!(doc["openapi"], "3.1.0");
-        let table = endpoints();
-        let documented: usize = doc["paths"]
-            .as_object()
-            .unwrap()
-            .values()
-            .map(|methods| methods.as_object().unwrap().len())
-            .sum();
-        assert_eq!(documented, table.len());
-        for e in &table {
-            let op = &doc["paths"][e.path][e.method.as_str().to_ascii_lowercase()];
-            assert!(op.is_object(), "{} {}", e.method, e.path);
-            let params = op["parameters"].as_array().unwrap();
-            for name in e.query {
-                assert!(
-                    params
-                        .iter()
-                        .any(|p| p["name"] == *name && p["in"] == "query")
-                );
-            }
-            if e.path.contains("{cluster}") {
-                assert!(
-                    params
-                        .iter()
-                        .any(|p| p["name"] == "cluster" && p["in"] == "path")
-                );
-            }
-            // Every schema referenced is defined.
-            let text = op.to_string();
-            for reference in text.split("#/components/schemas/").skip(1) {
-                let name = reference.split('"').next().unwrap();
-                assert!(doc["components"]["schemas"][name].is_object(), "{name}");
-            }
-        }
-        // Only /healthz goes without a token.
-        let open: Vec<_> = table.iter().filter(|e| e.roles == "none").collect();
-        assert_eq!(open.len(), 1);
-        assert_eq!(open[0].path, "/healthz");
-    }
+    Json(crate::openapi::document())
 }

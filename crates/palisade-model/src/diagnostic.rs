@@ -14,6 +14,7 @@ use crate::meta::ObjectRef;
 /// How serious a diagnostic is.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub enum DiagnosticLevel {
     /// Worth knowing; nothing was lost (a built-in role was assumed, a rule is ineffective where
     /// it is bound).
@@ -44,6 +45,7 @@ impl fmt::Display for DiagnosticLevel {
 /// input position; `object`, `field` (`null` when the whole object is concerned) for an object.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(untagged)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub enum Location {
     /// A position in an input file.
     Input {
@@ -66,6 +68,7 @@ pub enum Location {
 
 /// A problem with one input. Messages never contain Secret values.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct Diagnostic {
     /// How serious.
     pub level: DiagnosticLevel,

@@ -11,6 +11,7 @@ use crate::meta::ObjectRef;
 /// Severity of a finding, ordered from least to most severe.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub enum Severity {
     /// Informational: worth knowing, not a weakness by itself.
     Info,

@@ -12,6 +12,7 @@ use crate::api::nullable;
 /// Where an object was read from: a file (or `-` for stdin) and the 1-based line where its
 /// document or list item starts, or a live cluster ([`SourceLocation::live`]).
 #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct SourceLocation {
     /// Path of the input file as given on the command line (shared between objects of one file);
     /// `cluster:<name>` for an object read from a live cluster.
@@ -27,6 +28,7 @@ pub struct SourceLocation {
 /// object's `metadata.resourceVersion` when it was read.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct LiveSource {
     /// The cluster: the kubeconfig context's name, or `in-cluster`.
     pub cluster: Arc<str>,
@@ -132,6 +134,7 @@ impl ObjectMeta {
 /// How a finding or a report refers to an object: kind, namespace and name plus where it was
 /// read from.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct ObjectRef {
     /// `apiVersion` as written.
     pub api_version: String,

@@ -351,3 +351,35 @@ mod tests {
         assert!(err.to_string().contains("2000-02-30"), "{err}");
     }
 }
+
+/// JSON Schemas: both types travel as strings (RFC 3339 instants, `YYYY-MM-DD` days).
+#[cfg(feature = "schema")]
+mod schema {
+    use std::borrow::Cow;
+
+    use schemars::{JsonSchema, Schema, SchemaGenerator, json_schema};
+
+    impl JsonSchema for super::Timestamp {
+        fn schema_name() -> Cow<'static, str> {
+            "Timestamp".into()
+        }
+
+        fn json_schema(_: &mut SchemaGenerator) -> Schema {
+            json_schema!({
+                "type": "string",
+                "format": "date-time",
+                "description": "RFC 3339 instant; written in UTC with milliseconds",
+            })
+        }
+    }
+
+    impl JsonSchema for super::Date {
+        fn schema_name() -> Cow<'static, str> {
+            "Date".into()
+        }
+
+        fn json_schema(_: &mut SchemaGenerator) -> Schema {
+            json_schema!({"type": "string", "format": "date", "description": "YYYY-MM-DD"})
+        }
+    }
+}

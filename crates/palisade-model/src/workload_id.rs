@@ -12,6 +12,7 @@ use crate::inventory::Workload;
 /// A workload by namespace, kind and name. Orders by namespace, then kind, then name; serializes
 /// as `{"namespace": …, "kind": …, "name": …}`.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct WorkloadId {
     /// Namespace.
     pub namespace: String,

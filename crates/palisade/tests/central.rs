@@ -143,6 +143,51 @@ fn push_then_query(central: &Central, dir: &Path) {
     assert!(who.text.contains("\"web\""), "{}", who.text);
     // The Secret's value never reached central.
     assert!(!graph.text.contains("aHVudGVyMg"), "{}", graph.text);
+
+    // Every reply above is what central's OpenAPI document says it is.
+    let doc = central.get(Some(&analyst), "/api/v1/openapi.json").json;
+    let replies = [
+        ("/api/v1/findings", &page),
+        ("/api/v1/risk", &workloads),
+        ("/api/v1/clusters", &clusters),
+        ("/api/v1/clusters/{cluster}/network", &graph.json),
+        ("/api/v1/clusters/{cluster}/rbac/who-can", &who.json),
+    ];
+    for (path, reply) in replies {
+        conforms(&doc, path, reply);
+    }
+    let mut broken = page.clone();
+    broken["items"][0]["severity"] = json!("severe");
+    let schema = reply_schema(&doc, "/api/v1/findings");
+    assert!(
+        !jsonschema::is_valid(&schema, &broken),
+        "the document's schemas are not vacuous"
+    );
+}
+
+/// The schema of `GET path`'s 200 reply, with the document's components beside it so that its
+/// `$ref`s resolve.
+fn reply_schema(doc: &Value, path: &str) -> Value {
+    let mut schema =
+        doc["paths"][path]["get"]["responses"]["200"]["content"]["application/json"]["schema"]
+            .clone();
+    assert!(schema.is_object(), "{path} has a reply schema");
+    schema["components"] = doc["components"].clone();
+    schema
+}
+
+/// Fails with every error when `reply` does not match `GET path`'s documented schema.
+fn conforms(doc: &Value, path: &str, reply: &Value) {
+    let schema = reply_schema(doc, path);
+    let validator = jsonschema::options()
+        .should_validate_formats(true)
+        .build(&schema)
+        .unwrap_or_else(|e| panic!("{path}: {e}"));
+    let errors: Vec<String> = validator
+        .iter_errors(reply)
+        .map(|e| format!("{} at {}", e, e.instance_path()))
+        .collect();
+    assert!(errors.is_empty(), "{path}: {errors:#?}\n{reply}");
 }
 
 /// A central on SQLite in a fresh temporary directory (its data directory is `DIR/data`).
