@@ -24,6 +24,10 @@ pub(crate) fn matching_exception(today: &str) -> String {
 /// The current snapshot of finding `f`'s cluster (a subquery rather than a join, so that the
 /// planner walks the findings index in page order and stops after one page).
 const CURRENT_SEQ: &str = "(SELECT c.current_seq FROM clusters c WHERE c.name = f.cluster)";
+/// When finding `f` was last seen: its cluster's current snapshot while it is open (see
+/// `history`), the last snapshot that had it once resolved.
+const LAST_SEEN: &str = "CASE WHEN f.resolved_ms IS NULL THEN \
+     (SELECT c.last_scanned_ms FROM clusters c WHERE c.name = f.cluster) ELSE f.last_seen_ms END";
 
 /// The sort key of findings, worst first: severity rank, cluster, namespace, kind, name,
 /// check, fingerprint (unique within a cluster).
@@ -94,7 +98,8 @@ impl Store {
         sql.push(&format!(
             "SELECT f.cluster, f.fingerprint, f.check_id, f.severity, f.sev_rank, f.title, \
              f.message, f.kind, f.namespace, f.name, f.container, f.path, f.first_seen_ms, \
-             f.last_seen_ms, f.resolved_ms, f.first_seq, {CURRENT_SEQ} AS current_seq, \
+             {LAST_SEEN} AS last_seen_ms, f.resolved_ms, f.first_seq, \
+             {CURRENT_SEQ} AS current_seq, \
              {exception} AS exception_id FROM findings f WHERE 1 = 1"
         ));
         sql.filter(" AND f.cluster = ", query.cluster.clone());

@@ -25,6 +25,7 @@ mod batches;
 mod cursor;
 mod exceptions;
 mod findings;
+mod history;
 mod open;
 mod queries;
 mod retention;

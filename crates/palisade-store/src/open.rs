@@ -13,8 +13,14 @@ use crate::dialect::Backend;
 use crate::error::{Result, StoreError};
 
 /// The portable migrations, in order: (version, description, text with `@ID@`/`@TEXT@`).
-const MIGRATIONS: &[(i64, &str, &str)] =
-    &[(1, "init", include_str!("../migrations/0001_init.sql"))];
+const MIGRATIONS: &[(i64, &str, &str)] = &[
+    (1, "init", include_str!("../migrations/0001_init.sql")),
+    (
+        2,
+        "findings digest",
+        include_str!("../migrations/0002_findings_digest.sql"),
+    ),
+];
 
 /// How long a call waits for a free connection (or for PostgreSQL to answer a connect) before
 /// the store reports itself unavailable.

@@ -11,6 +11,7 @@ use sqlx::{Any, Transaction};
 use crate::Store;
 use crate::dialect::Backend;
 use crate::error::{Result, StoreError};
+use crate::history;
 use crate::sql::{Sql, insert_rows};
 use crate::values::{Get, json, ms, ns_column, sev_rank};
 
@@ -100,14 +101,17 @@ impl Store {
                 duplicates: records,
             });
         }
-        let mut sql = self.sql("SELECT last_scanned_ms FROM clusters WHERE name = ");
+        let mut sql = self.sql("SELECT current_seq, last_scanned_ms FROM clusters WHERE name = ");
         sql.bind(cluster.to_string());
-        let current = match sql.fetch_optional(&mut *tx).await? {
-            Some(row) => row.opt_int("last_scanned_ms")?,
+        let previous = match sql.fetch_optional(&mut *tx).await? {
+            Some(row) => match (row.opt_int("current_seq")?, row.opt_int("last_scanned_ms")?) {
+                (Some(seq), Some(scanned_ms)) => Some(history::Sighting { seq, scanned_ms }),
+                _ => None,
+            },
             None => None,
         };
         let scanned = ms(snapshot.scanned_at);
-        if current.is_some_and(|c| scanned < c) {
+        if previous.is_some_and(|p| scanned < p.scanned_ms) {
             return Err(StoreError::Conflict(format!(
                 "snapshot {:?} was scanned before cluster {cluster:?}'s current one",
                 snapshot.id
@@ -139,15 +143,19 @@ impl Store {
             sql.execute(&mut *tx).await?;
         }
         insert_state(self.backend(), &mut tx, cluster, snapshot).await?;
-        upsert_findings(self.backend(), &mut tx, cluster, snapshot, seq).await?;
-
-        let mut sql = self.sql("UPDATE findings SET resolved_ms = ");
-        sql.bind(scanned)
-            .push(" WHERE cluster = ")
-            .bind(cluster.to_string());
-        sql.push(" AND resolved_ms IS NULL AND seen_seq <> ")
-            .bind(seq);
-        sql.execute(&mut *tx).await?;
+        let now = history::Sighting {
+            seq,
+            scanned_ms: scanned,
+        };
+        history::record(
+            self.backend(),
+            &mut tx,
+            cluster,
+            &snapshot.findings,
+            now,
+            previous,
+        )
+        .await?;
 
         let mut sql = self.sql("UPDATE clusters SET current_seq = ");
         sql.bind(seq).push(", last_scanned_ms = ").bind(scanned);
@@ -347,64 +355,6 @@ async fn insert_positioned(
             row.v(cluster.to_string())
                 .v(*position as i64)
                 .v(body.clone());
-        },
-    )
-    .await?;
-    Ok(())
-}
-
-/// Inserts or updates the snapshot's findings: seen now (`seen_seq`, `last_seen_ms`); a
-/// resolved finding seen again is reopened with a new `first_seen_ms`. A fingerprint repeated
-/// in the snapshot is one finding (the last record wins).
-async fn upsert_findings(
-    backend: Backend,
-    tx: &mut Transaction<'_, Any>,
-    cluster: &str,
-    snapshot: &Snapshot,
-    seq: i64,
-) -> Result<()> {
-    let mut by_fingerprint: HashMap<&str, &FindingRecord> = HashMap::new();
-    for f in &snapshot.findings {
-        by_fingerprint.insert(f.fingerprint.as_str(), f);
-    }
-    let findings: Vec<&FindingRecord> = by_fingerprint.into_values().collect();
-    let scanned = ms(snapshot.scanned_at);
-    insert_rows(
-        tx,
-        backend,
-        "INSERT INTO findings (cluster, fingerprint, check_id, severity, sev_rank, title, \
-         message, kind, namespace, name, container, path, first_seen_ms, last_seen_ms, \
-         resolved_ms, first_seq, seen_seq) VALUES ",
-        " ON CONFLICT (cluster, fingerprint) DO UPDATE SET \
-         check_id = excluded.check_id, severity = excluded.severity, \
-         sev_rank = excluded.sev_rank, title = excluded.title, message = excluded.message, \
-         kind = excluded.kind, namespace = excluded.namespace, name = excluded.name, \
-         container = excluded.container, path = excluded.path, \
-         first_seen_ms = CASE WHEN findings.resolved_ms IS NULL THEN findings.first_seen_ms \
-         ELSE excluded.first_seen_ms END, \
-         first_seq = CASE WHEN findings.resolved_ms IS NULL THEN findings.first_seq \
-         ELSE excluded.first_seq END, \
-         last_seen_ms = excluded.last_seen_ms, seen_seq = excluded.seen_seq, resolved_ms = NULL",
-        17,
-        &findings,
-        |row, f| {
-            row.v(cluster.to_string())
-                .v(f.fingerprint.clone())
-                .v(f.check_id.clone())
-                .v(f.severity.as_str())
-                .v(sev_rank(f.severity))
-                .v(f.title.clone())
-                .v(f.message.clone())
-                .v(f.object.kind.clone())
-                .v(ns_column(&f.object.namespace).to_string())
-                .v(f.object.name.clone())
-                .v(f.container.clone())
-                .v(f.path.clone())
-                .v(scanned)
-                .v(scanned)
-                .v(None::<i64>)
-                .v(seq)
-                .v(seq);
         },
     )
     .await?;

@@ -81,6 +81,37 @@ on_both_backends! {
         assert_eq!(clusters[0].open_findings[&Severity::Critical], 0);
     }
 
+    async fn changed_text_is_rewritten_and_sightings_follow_the_snapshots(db: Db) {
+        let store = &db.store;
+        let w = || vec![workload("shop", "web"), workload("shop", "db")];
+        let a = finding("PAL-001", Severity::High, "shop", "web");
+        let b = finding("PAL-002", Severity::Low, "shop", "db");
+        store.push_snapshot("prod", &snapshot("s1", at(1), w(), vec![a.clone(), b.clone()]), at(1)).await.unwrap();
+        store.push_snapshot("prod", &snapshot("s2", at(2), w(), vec![a.clone(), b.clone()]), at(2)).await.unwrap();
+        // 3: a's text and severity change (same fingerprint); b is gone.
+        let mut a2 = a.clone();
+        a2.message = "PAL-001 on web, now with a new reason".into();
+        a2.severity = Severity::Critical;
+        store.push_snapshot("prod", &snapshot("s3", at(3), w(), vec![a2.clone()]), at(3)).await.unwrap();
+        let query = |status| FindingQuery { cluster: Some("prod".into()), status: Some(status), ..FindingQuery::default() };
+        let open = store.findings(&query(FindingStatus::Open), at(100)).await.unwrap().items;
+        assert_eq!(open.len(), 1);
+        assert_eq!(open[0].message, a2.message, "the new text is stored");
+        assert_eq!(open[0].severity, Severity::Critical);
+        assert_eq!(open[0].first_seen, at(1), "still the same finding");
+        assert_eq!(open[0].last_seen, at(3));
+        let resolved = store.findings(&query(FindingStatus::Resolved), at(100)).await.unwrap().items;
+        assert_eq!(resolved.len(), 1);
+        assert_eq!(resolved[0].resolved_at, Some(at(3)));
+        assert_eq!(resolved[0].last_seen, at(2), "last seen in the last snapshot that had it");
+        // 4: nothing changes: a is still open, seen now; b stays resolved as it was.
+        store.push_snapshot("prod", &snapshot("s4", at(4), w(), vec![a2.clone()]), at(4)).await.unwrap();
+        let open = store.findings(&query(FindingStatus::Open), at(100)).await.unwrap().items;
+        assert_eq!((open[0].first_seen, open[0].last_seen), (at(1), at(4)));
+        let resolved = store.findings(&query(FindingStatus::Resolved), at(100)).await.unwrap().items;
+        assert_eq!((resolved[0].resolved_at, resolved[0].last_seen), (Some(at(3)), at(2)));
+    }
+
     async fn replaces_state_and_repeats_change_nothing(db: Db) {
         let store = &db.store;
         let mut first = snapshot("s1", at(1), vec![workload("a", "one"), workload("a", "two")], vec![finding("PAL-001", Severity::High, "a", "one")]);

@@ -1,0 +1,204 @@
+//! Finding history: what a push changes in a cluster's findings.
+//!
+//! A pushed finding is *new* (never stored, or resolved before: reopened), *changed* (open, with
+//! other text), *unchanged* (open, same text) or *gone* (open before, absent now). Only new and
+//! changed findings are written and only gone ones are updated (resolved), so a push that
+//! changes 10% of 200,000 findings touches 10% of the rows, and rows go in sorted by the page
+//! order so the B-trees grow at their ends.
+//!
+//! An open finding's last sighting is its cluster's current snapshot: `last_seen_ms` and
+//! `seen_seq` are written when it is resolved (the previous snapshot, the last one that had it),
+//! and queries read the cluster's for open findings.
+
+use std::collections::HashMap;
+
+use palisade_api::FindingRecord;
+use sha2::{Digest, Sha256};
+use sqlx::{Any, Transaction};
+
+use crate::dialect::Backend;
+use crate::error::Result;
+use crate::sql::{MAX_BINDS, Sql, insert_rows};
+use crate::values::{Get, ns_column, sev_rank};
+
+/// A snapshot as the history refers to it: its sequence number and when it was scanned.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct Sighting {
+    /// `snapshots.seq`.
+    pub seq: i64,
+    /// `snapshots.scanned_ms`.
+    pub scanned_ms: i64,
+}
+
+/// Records `findings` as `cluster`'s current findings, seen in snapshot `now`; `previous` is the
+/// cluster's snapshot before it (none for a first push). A fingerprint repeated in `findings` is
+/// one finding (the last record wins).
+pub(crate) async fn record(
+    backend: Backend,
+    tx: &mut Transaction<'_, Any>,
+    cluster: &str,
+    findings: &[FindingRecord],
+    now: Sighting,
+    previous: Option<Sighting>,
+) -> Result<()> {
+    let mut by_fingerprint: HashMap<&str, &FindingRecord> = HashMap::new();
+    for f in findings {
+        by_fingerprint.insert(f.fingerprint.as_str(), f);
+    }
+    let mut open = match previous {
+        Some(_) => open_digests(backend, tx, cluster).await?,
+        None => HashMap::new(),
+    };
+    let mut write: Vec<(&FindingRecord, i64)> = Vec::new();
+    for (fingerprint, f) in by_fingerprint {
+        let digest = digest(f);
+        if open.remove(fingerprint) != Some(Some(digest)) {
+            write.push((f, digest));
+        }
+    }
+    write.sort_unstable_by(|(a, _), (b, _)| page_order(a).cmp(&page_order(b)));
+    upsert(backend, tx, cluster, &write, now).await?;
+    if let Some(previous) = previous {
+        let mut gone: Vec<String> = open.into_keys().collect();
+        gone.sort_unstable();
+        resolve(backend, tx, cluster, &gone, now, previous).await?;
+    }
+    Ok(())
+}
+
+/// The key the findings indexes order by within a cluster (`findings_cluster_order`).
+fn page_order(f: &FindingRecord) -> (i64, &str, &str, &str, &str, &str) {
+    (
+        sev_rank(f.severity),
+        ns_column(&f.object.namespace),
+        &f.object.kind,
+        &f.object.name,
+        &f.check_id,
+        &f.fingerprint,
+    )
+}
+
+/// A finding's stored text, hashed: equal digests mean nothing to rewrite. Each field is
+/// length-prefixed, and absent distinct from empty, so no two records share an encoding.
+pub(crate) fn digest(f: &FindingRecord) -> i64 {
+    let mut hash = Sha256::new();
+    let mut field = |value: Option<&str>| match value {
+        None => hash.update([0u8]),
+        Some(text) => {
+            hash.update([1u8]);
+            hash.update((text.len() as u64).to_le_bytes());
+            hash.update(text.as_bytes());
+        }
+    };
+    field(Some(&f.check_id));
+    field(Some(f.severity.as_str()));
+    field(Some(&f.title));
+    field(Some(&f.message));
+    field(Some(&f.object.kind));
+    field(f.object.namespace.as_deref());
+    field(Some(&f.object.name));
+    field(f.container.as_deref());
+    field(f.path.as_deref());
+    let bytes: [u8; 8] = hash.finalize()[..8].try_into().expect("8 of 32 bytes");
+    i64::from_le_bytes(bytes)
+}
+
+/// The open findings of `cluster`: fingerprint → digest (none for rows written before digests).
+async fn open_digests(
+    backend: Backend,
+    tx: &mut Transaction<'_, Any>,
+    cluster: &str,
+) -> Result<HashMap<String, Option<i64>>> {
+    let mut sql = Sql::new(
+        backend,
+        "SELECT fingerprint, digest FROM findings WHERE cluster = ",
+    );
+    sql.bind(cluster.to_string())
+        .push(" AND resolved_ms IS NULL");
+    let rows = sql.fetch_all(&mut **tx).await?;
+    rows.iter()
+        .map(|row| Ok((row.text("fingerprint")?, row.opt_int("digest")?)))
+        .collect()
+}
+
+/// Inserts new findings and rewrites changed or reopened ones: a resolved finding seen again is
+/// reopened with a new first sighting; an open one keeps its first sighting.
+async fn upsert(
+    backend: Backend,
+    tx: &mut Transaction<'_, Any>,
+    cluster: &str,
+    findings: &[(&FindingRecord, i64)],
+    now: Sighting,
+) -> Result<()> {
+    insert_rows(
+        tx,
+        backend,
+        "INSERT INTO findings (cluster, fingerprint, check_id, severity, sev_rank, title, \
+         message, kind, namespace, name, container, path, first_seen_ms, last_seen_ms, \
+         resolved_ms, first_seq, seen_seq, digest) VALUES ",
+        " ON CONFLICT (cluster, fingerprint) DO UPDATE SET \
+         check_id = excluded.check_id, severity = excluded.severity, \
+         sev_rank = excluded.sev_rank, title = excluded.title, message = excluded.message, \
+         kind = excluded.kind, namespace = excluded.namespace, name = excluded.name, \
+         container = excluded.container, path = excluded.path, digest = excluded.digest, \
+         first_seen_ms = CASE WHEN findings.resolved_ms IS NULL THEN findings.first_seen_ms \
+         ELSE excluded.first_seen_ms END, \
+         first_seq = CASE WHEN findings.resolved_ms IS NULL THEN findings.first_seq \
+         ELSE excluded.first_seq END, \
+         last_seen_ms = excluded.last_seen_ms, seen_seq = excluded.seen_seq, resolved_ms = NULL",
+        18,
+        findings,
+        |row, (f, digest)| {
+            row.v(cluster.to_string())
+                .v(f.fingerprint.clone())
+                .v(f.check_id.clone())
+                .v(f.severity.as_str())
+                .v(sev_rank(f.severity))
+                .v(f.title.clone())
+                .v(f.message.clone())
+                .v(f.object.kind.clone())
+                .v(ns_column(&f.object.namespace).to_string())
+                .v(f.object.name.clone())
+                .v(f.container.clone())
+                .v(f.path.clone())
+                .v(now.scanned_ms)
+                .v(now.scanned_ms)
+                .v(None::<i64>)
+                .v(now.seq)
+                .v(now.seq)
+                .v(*digest);
+        },
+    )
+    .await?;
+    Ok(())
+}
+
+/// Resolves the `gone` fingerprints of `cluster`: resolved when `now` was scanned, last seen
+/// in `previous`.
+async fn resolve(
+    backend: Backend,
+    tx: &mut Transaction<'_, Any>,
+    cluster: &str,
+    gone: &[String],
+    now: Sighting,
+    previous: Sighting,
+) -> Result<()> {
+    for chunk in gone.chunks(MAX_BINDS - 4) {
+        let mut sql = Sql::new(backend, "UPDATE findings SET resolved_ms = ");
+        sql.bind(now.scanned_ms)
+            .push(", last_seen_ms = ")
+            .bind(previous.scanned_ms);
+        sql.push(", seen_seq = ").bind(previous.seq);
+        sql.push(" WHERE cluster = ").bind(cluster.to_string());
+        sql.push(" AND fingerprint IN (");
+        for (i, fingerprint) in chunk.iter().enumerate() {
+            if i > 0 {
+                sql.push(",");
+            }
+            sql.bind(fingerprint.clone());
+        }
+        sql.push(")");
+        sql.execute(&mut **tx).await?;
+    }
+    Ok(())
+}
