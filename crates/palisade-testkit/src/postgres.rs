@@ -78,6 +78,47 @@ impl Postgres {
         )
     }
 
+    /// Turns TLS on and refuses connections without it: the server presents `cert_pem` (with
+    /// its chain) and `key_pem`, `pg_hba.conf` admits TCP clients only over TLS (`hostssl`,
+    /// trust) and rejects the rest; the server restarts. Clients then connect with
+    /// [`Postgres::tls_url`].
+    pub fn require_tls(&mut self, cert_pem: &str, key_pem: &str) {
+        let data = self.data_dir();
+        let write = |name: &str, text: &str| {
+            let path = data.join(name);
+            std::fs::write(&path, text).expect("writing into the data directory");
+            std::fs::set_permissions(&path, std::os::unix::fs::PermissionsExt::from_mode(0o600))
+                .expect("owner-only permissions");
+            if self.as_postgres_user {
+                run_checked(Command::new("chown").arg("postgres:postgres").arg(&path));
+            }
+        };
+        write("server.crt", cert_pem);
+        write("server.key", key_pem);
+        write(
+            "pg_hba.conf",
+            "local all all trust\n\
+             hostssl all all 127.0.0.1/32 trust\n\
+             hostnossl all all 0.0.0.0/0 reject\n",
+        );
+        let conf = data.join("postgresql.conf");
+        let mut text = std::fs::read_to_string(&conf).expect("postgresql.conf");
+        text.push_str("\nssl = on\nssl_cert_file = 'server.crt'\nssl_key_file = 'server.key'\n");
+        std::fs::write(&conf, text).expect("postgresql.conf");
+        self.stop();
+        self.start();
+    }
+
+    /// The URL of a server after [`Postgres::require_tls`]: TLS verified against `ca_file`, the
+    /// host name checked (`sslmode=verify-full`).
+    pub fn tls_url(&self, ca_file: &Path) -> String {
+        format!(
+            "postgres://postgres@127.0.0.1:{}/postgres?sslmode=verify-full&sslrootcert={}",
+            self.port,
+            ca_file.display()
+        )
+    }
+
     /// The port it listens on.
     pub fn port(&self) -> u16 {
         self.port

@@ -695,6 +695,46 @@ fn exceptions_are_audited_and_runtime_data_is_queryable() {
 }
 
 #[test]
+fn postgres_over_tls_verified_and_nothing_in_clear() {
+    let mut pg = Postgres::new();
+    let certs =
+        palisade_tls::certs::generate_today("test database CA", &["127.0.0.1".into()], 30).unwrap();
+    pg.require_tls(&certs.cert_pem, &certs.key_pem);
+    let dir = tempfile::tempdir().unwrap();
+    let ca = dir.path().join("db-ca.pem");
+    std::fs::write(&ca, &certs.ca_pem).unwrap();
+
+    // Verified TLS (sslmode=verify-full against the database's CA): central serves.
+    let central = Central::start(&dir.path().join("data"), Some(&pg.tls_url(&ca)), &[]);
+    let sensor = central.token("sensor", Some("prod"), "prod-sensor");
+    let (code, _, err) = scan_push(&central, dir.path(), "prod", &sensor);
+    assert_eq!(code, 0, "{err}");
+    central
+        .get(Some(&central.admin()), "/api/v1/findings?cluster=prod")
+        .expect(200);
+    drop(central);
+
+    // Without TLS the server refuses the connection; with another CA the client refuses the
+    // server. Either way central does not start, and says why.
+    let other =
+        palisade_tls::certs::generate_today("another CA", &["127.0.0.1".into()], 30).unwrap();
+    let wrong_ca = dir.path().join("other-ca.pem");
+    std::fs::write(&wrong_ca, &other.ca_pem).unwrap();
+    for (url, why) in [
+        (pg.url(), "no encryption"),
+        (pg.tls_url(&wrong_ca), "certificate"),
+    ] {
+        let (code, out, err) = palisade(&["central", "serve", "--addr", "127.0.0.1:0", "--data"])
+            .arg(dir.path().join("data2"))
+            .args(["--database", &url])
+            .env_remove("PALISADE_DATABASE_URL")
+            .run();
+        assert_ne!(code, 0, "{out}\n{err}");
+        assert!(err.to_lowercase().contains(why), "{why}: {err}");
+    }
+}
+
+#[test]
 fn serves_the_given_certificate_and_generates_none() {
     let dir = tempfile::tempdir().unwrap();
     let certs = palisade_tls::certs::generate_today(
