@@ -29,6 +29,7 @@ pub mod local;
 pub mod metrics;
 pub mod query;
 pub mod routes;
+pub mod runtime_policy;
 pub mod server;
 pub mod state;
 mod store_error;

@@ -1,0 +1,289 @@
+//! The runtime → build/deploy loop through central: agent alerts and baselines pushed to
+//! central become `GET /api/v1/runtime-policy`, built by the agent's own `export_policy`
+//! (equal to `palisade agent export-policy` over the same alerts); `palisade scan
+//! --runtime-policy URL` and `palisade admission review --runtime-policy URL` then report and
+//! decide through the one engine (PAL-097, PAL-098).
+#![cfg(all(feature = "central", feature = "agent", feature = "admission"))]
+
+mod support;
+
+use std::path::Path;
+
+use palisade_runtime::Alert;
+use palisade_runtime::event::{ContainerInfo, ContainerRuntime, Event, ProcessInfo};
+use palisade_runtime::rules::RuleSet;
+use serde_json::{Value, json};
+use support::central::Central;
+use support::cli::palisade;
+
+const BAD: &str = "registry.example.com/shop/app:1.0";
+const GOOD: &str = "registry.example.com/shop/app:2.0";
+
+/// The alert record an agent writes when `rule` matches in a container of `image`.
+fn agent_alert(rule: &str, image: &str, ms: u64) -> Alert {
+    let rules = RuleSet::builtin().unwrap();
+    let mut c = ContainerInfo::bare(ContainerRuntime::Podman, "c0ffee".repeat(10) + "c0ff");
+    c.image = Some(image.into());
+    c.namespace = Some("shop".into());
+    c.workload = Some("Deployment/web".into());
+    c.name = Some("app".into());
+    let e = Event::exec(
+        ms,
+        ProcessInfo {
+            name: "sh".into(),
+            args: vec!["sh".into(), "-c".into(), "id".into()],
+            ..Default::default()
+        },
+        None,
+        Some(c),
+    );
+    Alert::for_rule(rules.get(rule).unwrap(), &e)
+}
+
+fn deployment(dir: &Path, image: &str, command: &str) -> std::path::PathBuf {
+    let path = dir.join(format!("web-{}.yaml", image.rsplit(':').next().unwrap()));
+    std::fs::write(
+        &path,
+        format!(
+            "apiVersion: apps/v1\nkind: Deployment\nmetadata: {{name: web, namespace: shop}}\n\
+             spec:\n  selector: {{matchLabels: {{app: web}}}}\n  template:\n    metadata: {{labels: {{app: web}}}}\n    \
+             spec:\n      containers:\n      - name: app\n        image: {image}\n        command: [{command}]\n"
+        ),
+    )
+    .unwrap();
+    path
+}
+
+fn review(dir: &Path, image: &str) -> std::path::PathBuf {
+    let object = json!({
+        "apiVersion": "apps/v1", "kind": "Deployment",
+        "metadata": {"name": "web", "namespace": "shop"},
+        "spec": {"selector": {"matchLabels": {"app": "web"}}, "template": {
+            "metadata": {"labels": {"app": "web"}},
+            "spec": {"containers": [{"name": "app", "image": image,
+                "securityContext": {"allowPrivilegeEscalation": false}}]}}}
+    });
+    let body = json!({
+        "apiVersion": "admission.k8s.io/v1", "kind": "AdmissionReview",
+        "request": {
+            "uid": format!("uid-{image}"),
+            "kind": {"group": "apps", "version": "v1", "kind": "Deployment"},
+            "resource": {"group": "apps", "version": "v1", "resource": "deployments"},
+            "name": "web", "namespace": "shop", "operation": "CREATE",
+            "userInfo": {"username": "alice"}, "object": object, "dryRun": false
+        }
+    });
+    let path = dir.join(format!("review-{}.json", image.rsplit(':').next().unwrap()));
+    std::fs::write(&path, body.to_string()).unwrap();
+    path
+}
+
+/// Only the runtime checks' findings of a JSON scan report, as (check, severity, message).
+fn runtime_findings(report: &str) -> Vec<(String, String, String)> {
+    let v: Value = serde_json::from_str(report).unwrap_or_else(|e| panic!("{e}: {report}"));
+    v["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|f| matches!(f["check_id"].as_str(), Some("PAL-097" | "PAL-098")))
+        .map(|f| {
+            (
+                f["check_id"].as_str().unwrap().to_string(),
+                f["severity"].as_str().unwrap().to_string(),
+                f["message"].as_str().unwrap().to_string(),
+            )
+        })
+        .collect()
+}
+
+#[test]
+fn central_aggregates_the_runtime_policy_that_scan_and_admission_enforce() {
+    let dir = tempfile::tempdir().unwrap();
+    let central = Central::start(&dir.path().join("data"), None, &[]);
+    let agent = central.token("agent", Some("prod"), "prod-agent");
+    let other = central.token("agent", Some("dev"), "dev-agent");
+    let analyst = central.token("analyst", None, "alice");
+
+    // An agent of prod reports two shells in containers of BAD (and the alert log it wrote).
+    let alerts: Vec<Alert> = (0..2)
+        .map(|i| agent_alert("shell-in-container", BAD, 1_764_000_000_000 + i * 1000))
+        .collect();
+    let records: Vec<Value> = alerts
+        .iter()
+        .enumerate()
+        .map(|(i, a)| {
+            json!({"id": format!("a{i}"), "time": a.time, "node": "n1",
+                   "workload": {"namespace": "shop", "kind": "Deployment", "name": "web"},
+                   "container": "app", "rule": a.rule, "severity": a.severity,
+                   "message": a.description, "detail": a})
+        })
+        .collect();
+    central
+        .post_json(
+            Some(&agent),
+            "/api/v1/clusters/prod/alerts",
+            &json!({"alerts": records}),
+        )
+        .expect(200);
+    let baseline = json!({"baselines": [{
+        "workload": {"namespace": "shop", "kind": "Deployment", "name": "web"},
+        "container": "app", "processes": ["/app/server"], "locked": true,
+        "updated_at": "2026-12-01T00:00:00Z"}]});
+    central
+        .post_json(Some(&agent), "/api/v1/clusters/prod/baselines", &baseline)
+        .expect(200);
+
+    // The policy: BAD denied with its two alerts; the locked baseline as an allowlist.
+    let policy = central
+        .get(Some(&analyst), "/api/v1/runtime-policy?cluster=prod")
+        .expect(200);
+    assert_eq!(policy.json["kind"], "RuntimePolicy", "{}", policy.text);
+    assert_eq!(policy.json["images"][0]["image"], BAD);
+    assert_eq!(policy.json["images"][0]["verdict"], "deny");
+    assert_eq!(policy.json["images"][0]["reasons"][0]["count"], 2);
+    assert_eq!(
+        policy.json["processAllowlists"][0]["key"],
+        "k8s/shop/Deployment/web/app"
+    );
+    // The agent's own token reads its cluster (by default); another cluster's agent may not.
+    let own = central
+        .get(Some(&agent), "/api/v1/runtime-policy")
+        .expect(200);
+    assert_eq!(own.json["images"], policy.json["images"]);
+    central
+        .get(Some(&other), "/api/v1/runtime-policy?cluster=prod")
+        .expect(403);
+    central
+        .get(Some(&analyst), "/api/v1/runtime-policy?cluster=prod&x=1")
+        .expect(400);
+
+    // The same images section as `palisade agent export-policy` over the agent's alert log.
+    let log = dir.path().join("alerts.jsonl");
+    let lines: Vec<String> = alerts
+        .iter()
+        .map(|a| serde_json::to_string(a).unwrap())
+        .collect();
+    std::fs::write(&log, lines.join("\n") + "\n").unwrap();
+    let (code, out, err) = palisade(&["agent", "export-policy", "--format", "json"])
+        .arg("--state-dir")
+        .arg(dir.path().join("state"))
+        .arg("--alerts-log")
+        .arg(&log)
+        .run();
+    assert_eq!(code, 0, "{err}");
+    let exported: Value = serde_json::from_str(&out).unwrap();
+    assert_eq!(exported["images"], policy.json["images"]);
+
+    // scan --runtime-policy URL: the runtime checks report BAD (high: deny) and the command
+    // outside the locked allowlist; GOOD with the allowed program reports nothing.
+    let token_file = dir.path().join("analyst.token");
+    std::fs::write(&token_file, &analyst).unwrap();
+    let url = format!("{}/api/v1/runtime-policy?cluster=prod", central.url());
+    let scan = |manifest: &Path| {
+        let (_, out, err) = palisade(&["scan", "--format", "json", "--runtime-policy", &url])
+            .arg(manifest)
+            .arg("--token-file")
+            .arg(&token_file)
+            .arg("--ca-cert")
+            .arg(central.ca())
+            .env_remove("PALISADE_TOKEN")
+            .env_remove("PALISADE_CONFIG")
+            .run();
+        assert!(!err.contains("error"), "{err}");
+        runtime_findings(&out)
+    };
+    let bad = scan(&deployment(dir.path(), BAD, "/bin/sh"));
+    assert_eq!(bad.len(), 2, "{bad:?}");
+    assert_eq!((bad[0].0.as_str(), bad[0].1.as_str()), ("PAL-097", "high"));
+    assert!(
+        bad[0].2.contains("shell-in-container (2 alerts"),
+        "{}",
+        bad[0].2
+    );
+    assert_eq!(
+        (bad[1].0.as_str(), bad[1].1.as_str()),
+        ("PAL-098", "medium")
+    );
+    assert!(scan(&deployment(dir.path(), GOOD, "/app/server")).is_empty());
+
+    // admission review with central's policy: BAD denied (enforce), GOOD allowed; in warn mode
+    // BAD is admitted with a warning.
+    let admit = |image: &str, config: Option<&Path>| {
+        let mut cmd = palisade(&["admission", "review", "--runtime-policy", &url])
+            .arg(review(dir.path(), image))
+            .arg("--token-file")
+            .arg(&token_file)
+            .arg("--ca-cert")
+            .arg(central.ca())
+            .env_remove("PALISADE_TOKEN")
+            .env_remove("PALISADE_CONFIG");
+        if let Some(c) = config {
+            cmd = cmd.arg("--config").arg(c);
+        }
+        let (code, out, err) = cmd.run();
+        let v: Value = serde_json::from_str(&out).unwrap_or_else(|e| panic!("{e}: {out}\n{err}"));
+        (code, v["response"].clone())
+    };
+    let (code, denied) = admit(BAD, None);
+    assert_eq!(code, 1, "{denied}");
+    assert_eq!(denied["allowed"], false);
+    assert!(
+        denied["status"]["message"]
+            .as_str()
+            .unwrap()
+            .contains("PAL-097"),
+        "{denied}"
+    );
+    let (code, allowed) = admit(GOOD, None);
+    assert_eq!((code, &allowed["allowed"]), (0, &json!(true)), "{allowed}");
+    assert!(!allowed.to_string().contains("PAL-097"), "{allowed}");
+    let warn = dir.path().join("warn.yaml");
+    std::fs::write(
+        &warn,
+        "admission:\n  modes:\n    runtime-image-misbehaved: warn\n",
+    )
+    .unwrap();
+    let (code, warned) = admit(BAD, Some(&warn));
+    assert_eq!((code, &warned["allowed"]), (0, &json!(true)), "{warned}");
+    assert!(
+        warned["warnings"].to_string().contains("PAL-097"),
+        "{warned}"
+    );
+}
+
+/// The policy named in palisade.yaml (`runtime_policy:`) is read like `--runtime-policy`, and a
+/// policy that cannot be read is an error naming it.
+#[test]
+fn runtime_policy_from_the_configuration_file() {
+    let dir = tempfile::tempdir().unwrap();
+    let alert = agent_alert("shell-in-container", BAD, 1_764_000_000_000);
+    let log = dir.path().join("alerts.jsonl");
+    std::fs::write(&log, serde_json::to_string(&alert).unwrap() + "\n").unwrap();
+    let policy = dir.path().join("runtime-policy.yaml");
+    let (code, _, err) = palisade(&["agent", "export-policy", "--output"])
+        .arg(&policy)
+        .arg("--state-dir")
+        .arg(dir.path().join("state"))
+        .arg("--alerts-log")
+        .arg(&log)
+        .run();
+    assert_eq!(code, 0, "{err}");
+    let config = dir.path().join("palisade.yaml");
+    std::fs::write(&config, format!("runtime_policy: {}\n", policy.display())).unwrap();
+    let manifest = deployment(dir.path(), BAD, "/bin/sh");
+    let (code, out, err) = palisade(&["scan", "--format", "json", "--config"])
+        .arg(&config)
+        .arg(&manifest)
+        .run();
+    assert_eq!(code, 0, "{err}");
+    let found = runtime_findings(&out);
+    assert_eq!(found.len(), 1, "{found:?}");
+    assert_eq!(found[0].0, "PAL-097");
+
+    let (code, _, err) = palisade(&["scan", "--runtime-policy"])
+        .arg(dir.path().join("missing.yaml"))
+        .arg(&manifest)
+        .run();
+    assert_eq!(code, 2, "{err}");
+    assert!(err.contains("missing.yaml"), "{err}");
+}
