@@ -115,10 +115,11 @@ const CRATES: &[(&str, Role, &[&str])] = &[
     // Central's durable store (SQLite or PostgreSQL).
     ("palisade-store", Edge, &["palisade-model", "palisade-api"]),
     // The Linux runtime agent (proc connector, /proc, responses).
+    // api: the wire records it sends to central.
     (
         "palisade-agent",
         Edge,
-        &["palisade-model", "palisade-runtime"],
+        &["palisade-model", "palisade-runtime", "palisade-api"],
     ),
     // TLS for the HTTPS servers: certificate reload and generated certificates.
     ("palisade-tls", Edge, &["palisade-model"]),

@@ -1,0 +1,194 @@
+//! `palisade agent run --central`: alerts reach central in batches over HTTPS with the agent's
+//! token, survive central's SIGKILL in the middle of a burst (spooled under the state
+//! directory, resent in order once central is back on the same store and port), and arrive
+//! exactly once. Root and the proc connector (or /proc polling) as in tests/agent.rs; the
+//! alerts come from host processes matched by a rule of the test's own.
+#![cfg(all(feature = "agent", feature = "central", target_os = "linux"))]
+
+mod support;
+
+use std::path::Path;
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+use support::central::Central;
+use support::cli::palisade;
+
+const WAIT: Duration = Duration::from_secs(60);
+
+struct Agent(Child);
+
+impl Drop for Agent {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+fn alert_lines(path: &Path, rule: &str) -> usize {
+    std::fs::read_to_string(path)
+        .unwrap_or_default()
+        .lines()
+        .filter_map(|l| serde_json::from_str::<serde_json::Value>(l).ok())
+        .filter(|v| v["record"] == "alert" && v["rule"] == rule)
+        .count()
+}
+
+/// The ids central stored for `rule` (one page: the test stays under MAX_PAGE alerts).
+fn stored_ids(central: &Central, token: &str, rule: &str) -> Vec<String> {
+    let page = central
+        .get(
+            Some(token),
+            &format!("/api/v1/alerts?cluster=prod&rule={rule}&limit=1000"),
+        )
+        .expect(200);
+    page.json["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|a| a["id"].as_str().unwrap().to_string())
+        .collect()
+}
+
+/// Runs `n` short host processes the test's rule matches (each lives long enough for /proc to
+/// be read) and waits for them.
+fn burst(marker: &str, n: usize) {
+    let children: Vec<Child> = (0..n)
+        .map(|_| Command::new("sleep").arg(marker).spawn().unwrap())
+        .collect();
+    for mut c in children {
+        c.wait().unwrap();
+    }
+}
+
+#[test]
+fn alerts_reach_central_exactly_once_across_a_sigkill() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("data");
+    let central = Central::start(&data, None, &[]);
+    let addr = central.addr.clone();
+    let analyst = central.token("analyst", None, "alice");
+    let token_file = dir.path().join("agent.token");
+    std::fs::write(&token_file, central.token("agent", Some("prod"), "node-1")).unwrap();
+
+    // A rule of our own on host processes: `sleep 0.PID` is ours alone.
+    let marker = format!("0.{}", std::process::id());
+    let rule = "loop-central-burst";
+    let rules = dir.path().join("rules.yaml");
+    std::fs::write(
+        &rules,
+        format!(
+            "rules:\n  - id: {rule}\n    description: the central sender test's processes\n    \
+             severity: low\n    condition: proc.name = sleep and proc.args = \"{marker}\"\n"
+        ),
+    )
+    .unwrap();
+    let config = dir.path().join("agent.yaml");
+    std::fs::write(
+        &config,
+        format!(
+            "save_interval_secs: 1\nnet_interval_ms: 0\nbuiltin_rules: false\nrules_files: [{}]\n\
+             central:\n  url: https://invalid.example\n  cluster: x\n  token_file: /nonexistent\n  \
+             batch_max: 20\n  batch_interval_ms: 200\n",
+            rules.display()
+        ),
+    )
+    .unwrap();
+    let state = dir.path().join("state");
+    let alerts = dir.path().join("alerts.jsonl");
+    let _agent = Agent(
+        palisade(&["agent", "run", "--config"])
+            .arg(&config)
+            .arg("--state-dir")
+            .arg(&state)
+            .arg("--alerts")
+            .arg(&alerts)
+            // The flags override the configuration's central section (batching kept).
+            .args([
+                "--central",
+                &central.url(),
+                "--cluster",
+                "prod",
+                "--token-file",
+            ])
+            .arg(&token_file)
+            .arg("--ca-cert")
+            .arg(central.ca())
+            .args(["--duration", "300"])
+            .command()
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .unwrap(),
+    );
+    let deadline = Instant::now() + WAIT;
+    while !state.join("stats.json").exists() {
+        assert!(Instant::now() < deadline, "agent did not start");
+        std::thread::sleep(Duration::from_millis(100));
+    }
+
+    // First burst: delivered while central is up.
+    burst(&marker, 40);
+    let deadline = Instant::now() + WAIT;
+    let first = loop {
+        let written = alert_lines(&alerts, rule);
+        if written > 0 && stored_ids(&central, &analyst, rule).len() == written {
+            break written;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "first burst never reached central"
+        );
+        std::thread::sleep(Duration::from_millis(100));
+    };
+
+    // SIGKILL central, then a second burst: the agent spools it.
+    central.kill9();
+    burst(&marker, 120);
+    let deadline = Instant::now() + WAIT;
+    while alert_lines(&alerts, rule) < first + 1
+        || !std::fs::read_dir(state.join("spool"))
+            .unwrap()
+            .any(|e| e.unwrap().file_name().to_string_lossy().ends_with(".json"))
+    {
+        assert!(
+            Instant::now() < deadline,
+            "nothing spooled while central was down"
+        );
+        std::thread::sleep(Duration::from_millis(100));
+    }
+
+    // Central back on the same store and port: every alert arrives, each once.
+    let central = Central::restart(&data, &addr);
+    let written = alert_lines(&alerts, rule);
+    let deadline = Instant::now() + WAIT;
+    let ids = loop {
+        let ids = stored_ids(&central, &analyst, rule);
+        if ids.len() >= alert_lines(&alerts, rule) && ids.len() >= written {
+            break ids;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "{} of {} alerts reached central",
+            ids.len(),
+            alert_lines(&alerts, rule)
+        );
+        std::thread::sleep(Duration::from_millis(100));
+    };
+    let total = alert_lines(&alerts, rule);
+    assert!(total > first, "the second burst raised alerts");
+    let mut unique = ids.clone();
+    unique.sort();
+    unique.dedup();
+    assert_eq!(unique.len(), ids.len(), "an id stored twice");
+    assert_eq!(ids.len(), total, "every alert written is stored, once");
+    // The spool drained.
+    let deadline = Instant::now() + WAIT;
+    while std::fs::read_dir(state.join("spool"))
+        .unwrap()
+        .any(|e| e.unwrap().file_name().to_string_lossy().ends_with(".json"))
+    {
+        assert!(Instant::now() < deadline, "the spool never drained");
+        std::thread::sleep(Duration::from_millis(100));
+    }
+}
