@@ -13,17 +13,9 @@ use std::time::{Duration, Instant};
 
 use support::central::Central;
 use support::cli::palisade;
+use support::podman::Agent;
 
 const WAIT: Duration = Duration::from_secs(60);
-
-struct Agent(Child);
-
-impl Drop for Agent {
-    fn drop(&mut self) {
-        let _ = self.0.kill();
-        let _ = self.0.wait();
-    }
-}
 
 fn alert_lines(path: &Path, rule: &str) -> usize {
     std::fs::read_to_string(path)
@@ -191,4 +183,111 @@ fn alerts_reach_central_exactly_once_across_a_sigkill() {
         assert!(Instant::now() < deadline, "the spool never drained");
         std::thread::sleep(Duration::from_millis(100));
     }
+}
+
+/// The whole loop with a real container: a shell in a container of image X → the agent's
+/// alert → central → `palisade scan --runtime-policy https://central/…` reports X (PAL-097)
+/// → admission with central's policy denies a new Deployment of X, warns in warn mode and
+/// admits an image that behaved.
+#[cfg(feature = "admission")]
+#[test]
+fn a_shell_in_a_container_of_x_denies_x_at_admission_through_central() {
+    use support::podman::{Container, IMAGE, import_image, podman};
+    use support::runtime_loop::{CentralArgs, assert_policy_enforced};
+
+    let dir = tempfile::tempdir().unwrap();
+    import_image(dir.path());
+    let central = Central::start(&dir.path().join("data"), None, &[]);
+    let agent_token = dir.path().join("agent.token");
+    std::fs::write(&agent_token, central.token("agent", Some("prod"), "node-1")).unwrap();
+    let analyst_token = dir.path().join("analyst.token");
+    let analyst = central.token("analyst", None, "alice");
+    std::fs::write(&analyst_token, &analyst).unwrap();
+
+    let name = format!("pal-loop-{}", std::process::id());
+    let _ = Command::new("podman")
+        .args(["rm", "-f", "-t", "0", &name])
+        .output();
+    let id = podman(&[
+        "run",
+        "-d",
+        "--network",
+        "none",
+        "--name",
+        &name,
+        IMAGE,
+        "sleep",
+        "300",
+    ]);
+    let _container = Container(id);
+    let config = dir.path().join("agent.yaml");
+    std::fs::write(&config, "save_interval_secs: 1\nnet_interval_ms: 0\n").unwrap();
+    let state = dir.path().join("state");
+    let _agent = Agent(
+        palisade(&["agent", "run", "--config"])
+            .arg(&config)
+            .arg("--state-dir")
+            .arg(&state)
+            .arg("--alerts")
+            .arg(dir.path().join("alerts.jsonl"))
+            .args([
+                "--central",
+                &central.url(),
+                "--cluster",
+                "prod",
+                "--token-file",
+            ])
+            .arg(&agent_token)
+            .arg("--ca-cert")
+            .arg(central.ca())
+            .args(["--duration", "300"])
+            .command()
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .unwrap(),
+    );
+    let deadline = Instant::now() + WAIT;
+    while !state.join("stats.json").exists() {
+        assert!(Instant::now() < deadline, "agent did not start");
+        std::thread::sleep(Duration::from_millis(100));
+    }
+
+    // A shell in the container; central's policy then denies the image.
+    podman(&["exec", &name, "sh", "-c", "/bin/sleep 1; true"]);
+    let deadline = Instant::now() + WAIT;
+    loop {
+        // 404 until the agent's first batch makes the cluster known.
+        let policy = central.get(Some(&analyst), "/api/v1/runtime-policy?cluster=prod");
+        assert!(matches!(policy.status, 200 | 404), "{}", policy.text);
+        let images = policy.json["images"]
+            .as_array()
+            .cloned()
+            .unwrap_or_default();
+        if images
+            .iter()
+            .any(|i| i["image"] == IMAGE && i["verdict"] == "deny")
+        {
+            break;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "central's policy never denied {IMAGE}: {}",
+            policy.text
+        );
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    let url = format!("{}/api/v1/runtime-policy?cluster=prod", central.url());
+    let ca = central.ca();
+    let args = CentralArgs {
+        url: &url,
+        token_file: &analyst_token,
+        ca: &ca,
+    };
+    assert_policy_enforced(
+        dir.path(),
+        IMAGE,
+        "localhost/palisade-loop-behaved:1",
+        &args,
+    );
 }

@@ -7,14 +7,15 @@
 
 mod support;
 
-use std::path::Path;
-
 use palisade_runtime::Alert;
 use palisade_runtime::event::{ContainerInfo, ContainerRuntime, Event, ProcessInfo};
 use palisade_runtime::rules::RuleSet;
 use serde_json::{Value, json};
 use support::central::Central;
 use support::cli::palisade;
+use support::runtime_loop::{
+    CentralArgs, assert_policy_enforced, deployment, runtime_findings, scan_with_policy,
+};
 
 const BAD: &str = "registry.example.com/shop/app:1.0";
 const GOOD: &str = "registry.example.com/shop/app:2.0";
@@ -38,62 +39,6 @@ fn agent_alert(rule: &str, image: &str, ms: u64) -> Alert {
         Some(c),
     );
     Alert::for_rule(rules.get(rule).unwrap(), &e)
-}
-
-fn deployment(dir: &Path, image: &str, command: &str) -> std::path::PathBuf {
-    let path = dir.join(format!("web-{}.yaml", image.rsplit(':').next().unwrap()));
-    std::fs::write(
-        &path,
-        format!(
-            "apiVersion: apps/v1\nkind: Deployment\nmetadata: {{name: web, namespace: shop}}\n\
-             spec:\n  selector: {{matchLabels: {{app: web}}}}\n  template:\n    metadata: {{labels: {{app: web}}}}\n    \
-             spec:\n      containers:\n      - name: app\n        image: {image}\n        command: [{command}]\n"
-        ),
-    )
-    .unwrap();
-    path
-}
-
-fn review(dir: &Path, image: &str) -> std::path::PathBuf {
-    let object = json!({
-        "apiVersion": "apps/v1", "kind": "Deployment",
-        "metadata": {"name": "web", "namespace": "shop"},
-        "spec": {"selector": {"matchLabels": {"app": "web"}}, "template": {
-            "metadata": {"labels": {"app": "web"}},
-            "spec": {"containers": [{"name": "app", "image": image,
-                "securityContext": {"allowPrivilegeEscalation": false}}]}}}
-    });
-    let body = json!({
-        "apiVersion": "admission.k8s.io/v1", "kind": "AdmissionReview",
-        "request": {
-            "uid": format!("uid-{image}"),
-            "kind": {"group": "apps", "version": "v1", "kind": "Deployment"},
-            "resource": {"group": "apps", "version": "v1", "resource": "deployments"},
-            "name": "web", "namespace": "shop", "operation": "CREATE",
-            "userInfo": {"username": "alice"}, "object": object, "dryRun": false
-        }
-    });
-    let path = dir.join(format!("review-{}.json", image.rsplit(':').next().unwrap()));
-    std::fs::write(&path, body.to_string()).unwrap();
-    path
-}
-
-/// Only the runtime checks' findings of a JSON scan report, as (check, severity, message).
-fn runtime_findings(report: &str) -> Vec<(String, String, String)> {
-    let v: Value = serde_json::from_str(report).unwrap_or_else(|e| panic!("{e}: {report}"));
-    v["findings"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .filter(|f| matches!(f["check_id"].as_str(), Some("PAL-097" | "PAL-098")))
-        .map(|f| {
-            (
-                f["check_id"].as_str().unwrap().to_string(),
-                f["severity"].as_str().unwrap().to_string(),
-                f["message"].as_str().unwrap().to_string(),
-            )
-        })
-        .collect()
 }
 
 #[test]
@@ -179,20 +124,13 @@ fn central_aggregates_the_runtime_policy_that_scan_and_admission_enforce() {
     let token_file = dir.path().join("analyst.token");
     std::fs::write(&token_file, &analyst).unwrap();
     let url = format!("{}/api/v1/runtime-policy?cluster=prod", central.url());
-    let scan = |manifest: &Path| {
-        let (_, out, err) = palisade(&["scan", "--format", "json", "--runtime-policy", &url])
-            .arg(manifest)
-            .arg("--token-file")
-            .arg(&token_file)
-            .arg("--ca-cert")
-            .arg(central.ca())
-            .env_remove("PALISADE_TOKEN")
-            .env_remove("PALISADE_CONFIG")
-            .run();
-        assert!(!err.contains("error"), "{err}");
-        runtime_findings(&out)
+    let ca = central.ca();
+    let central_args = CentralArgs {
+        url: &url,
+        token_file: &token_file,
+        ca: &ca,
     };
-    let bad = scan(&deployment(dir.path(), BAD, "/bin/sh"));
+    let bad = scan_with_policy(&deployment(dir.path(), BAD, "/bin/sh"), &central_args);
     assert_eq!(bad.len(), 2, "{bad:?}");
     assert_eq!((bad[0].0.as_str(), bad[0].1.as_str()), ("PAL-097", "high"));
     assert!(
@@ -204,51 +142,10 @@ fn central_aggregates_the_runtime_policy_that_scan_and_admission_enforce() {
         (bad[1].0.as_str(), bad[1].1.as_str()),
         ("PAL-098", "medium")
     );
-    assert!(scan(&deployment(dir.path(), GOOD, "/app/server")).is_empty());
-
-    // admission review with central's policy: BAD denied (enforce), GOOD allowed; in warn mode
-    // BAD is admitted with a warning.
-    let admit = |image: &str, config: Option<&Path>| {
-        let mut cmd = palisade(&["admission", "review", "--runtime-policy", &url])
-            .arg(review(dir.path(), image))
-            .arg("--token-file")
-            .arg(&token_file)
-            .arg("--ca-cert")
-            .arg(central.ca())
-            .env_remove("PALISADE_TOKEN")
-            .env_remove("PALISADE_CONFIG");
-        if let Some(c) = config {
-            cmd = cmd.arg("--config").arg(c);
-        }
-        let (code, out, err) = cmd.run();
-        let v: Value = serde_json::from_str(&out).unwrap_or_else(|e| panic!("{e}: {out}\n{err}"));
-        (code, v["response"].clone())
-    };
-    let (code, denied) = admit(BAD, None);
-    assert_eq!(code, 1, "{denied}");
-    assert_eq!(denied["allowed"], false);
     assert!(
-        denied["status"]["message"]
-            .as_str()
-            .unwrap()
-            .contains("PAL-097"),
-        "{denied}"
+        scan_with_policy(&deployment(dir.path(), GOOD, "/app/server"), &central_args).is_empty()
     );
-    let (code, allowed) = admit(GOOD, None);
-    assert_eq!((code, &allowed["allowed"]), (0, &json!(true)), "{allowed}");
-    assert!(!allowed.to_string().contains("PAL-097"), "{allowed}");
-    let warn = dir.path().join("warn.yaml");
-    std::fs::write(
-        &warn,
-        "admission:\n  modes:\n    runtime-image-misbehaved: warn\n",
-    )
-    .unwrap();
-    let (code, warned) = admit(BAD, Some(&warn));
-    assert_eq!((code, &warned["allowed"]), (0, &json!(true)), "{warned}");
-    assert!(
-        warned["warnings"].to_string().contains("PAL-097"),
-        "{warned}"
-    );
+    assert_policy_enforced(dir.path(), BAD, GOOD, &central_args);
 }
 
 /// The policy named in palisade.yaml (`runtime_policy:`) is read like `--runtime-policy`, and a

@@ -1,0 +1,99 @@
+//! Real podman containers and a running agent for the agent tests (root, podman + crun
+//! configured by scripts/setup/30-podman.sh).
+#![allow(dead_code)]
+
+use std::path::Path;
+use std::process::{Child, Command};
+
+/// The busybox image [`import_image`] makes.
+pub const IMAGE: &str = "localhost/palisade-cli-agent-test:busybox";
+
+/// Runs podman; panics with its stderr when it fails.
+pub fn podman(args: &[&str]) -> String {
+    let out = Command::new("podman")
+        .args(args)
+        .output()
+        .unwrap_or_else(|e| {
+            panic!("cannot run podman ({e}): run scripts/test (scripts/setup/30-podman.sh)")
+        });
+    assert!(
+        out.status.success(),
+        "podman {} failed: {}",
+        args.join(" "),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8_lossy(&out.stdout).trim().to_string()
+}
+
+/// Imports a busybox-static rootfs (one symlink per applet) as [`IMAGE`].
+pub fn import_image(dir: &Path) {
+    let busybox = ["/bin/busybox", "/usr/bin/busybox"]
+        .into_iter()
+        .find(|p| Path::new(p).exists())
+        .expect("busybox-static is not installed: run scripts/test (scripts/setup/30-podman.sh)");
+    let root = dir.join("rootfs");
+    std::fs::create_dir_all(root.join("bin")).unwrap();
+    for d in ["tmp", "proc", "sys", "dev", "etc"] {
+        std::fs::create_dir_all(root.join(d)).unwrap();
+    }
+    std::fs::copy(busybox, root.join("bin/busybox")).unwrap();
+    let list = Command::new(root.join("bin/busybox"))
+        .arg("--list")
+        .output()
+        .unwrap();
+    for applet in String::from_utf8_lossy(&list.stdout).lines() {
+        if applet != "busybox" && !applet.is_empty() {
+            std::os::unix::fs::symlink("busybox", root.join("bin").join(applet)).unwrap();
+        }
+    }
+    let tar = dir.join("rootfs.tar");
+    let ok = Command::new("tar")
+        .arg("-C")
+        .arg(&root)
+        .arg("-cf")
+        .arg(&tar)
+        .arg(".")
+        .status()
+        .unwrap()
+        .success();
+    assert!(ok);
+    let old = Command::new("podman")
+        .args(["image", "inspect", "--format", "{{.Id}}", IMAGE])
+        .output()
+        .ok()
+        .filter(|o| o.status.success())
+        .map(|o| String::from_utf8_lossy(&o.stdout).trim().to_string());
+    podman(&[
+        "import",
+        "--change",
+        "ENV PATH=/bin",
+        tar.to_str().unwrap(),
+        IMAGE,
+    ]);
+    let new = podman(&["image", "inspect", "--format", "{{.Id}}", IMAGE]);
+    if let Some(old) = old.filter(|o| *o != new) {
+        // The previous import is now untagged; remove it unless a container uses it.
+        let _ = Command::new("podman").args(["rmi", &old]).output();
+    }
+}
+
+/// A container removed on drop.
+pub struct Container(pub String);
+
+impl Drop for Container {
+    fn drop(&mut self) {
+        let _ = Command::new("podman")
+            .args(["rm", "-f", "-t", "0", &self.0])
+            .output();
+    }
+}
+
+/// A running agent, killed on drop.
+pub struct Agent(pub Child);
+
+impl Drop for Agent {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
