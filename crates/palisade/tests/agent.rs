@@ -2,8 +2,9 @@
 //! podman + crun configured by scripts/setup/30-podman.sh, which scripts/test runs).
 #![cfg(all(feature = "agent", target_os = "linux"))]
 
+use std::ffi::OsStr;
 use std::path::{Path, PathBuf};
-use std::process::{Command, Stdio};
+use std::process::Command;
 use std::time::{Duration, Instant};
 
 mod support;
@@ -66,28 +67,18 @@ fn run_alert_lock_anomaly_stop_and_export_policy() {
     )
     .unwrap();
 
-    let mut agent = Agent(
-        palisade(&["agent", "run", "--config"])
-            .arg(&config)
-            .arg("--state-dir")
-            .arg(&state)
-            .arg("--alerts")
-            .arg(&alerts)
-            .arg("--flows")
-            .arg(&flows)
-            .args(["--duration", "120"])
-            .command()
-            .stdout(Stdio::null())
-            .stderr(Stdio::piped())
-            .spawn()
-            .unwrap(),
-    );
     // Ready once it has saved its state for the first time.
-    let deadline = Instant::now() + WAIT;
-    while !state.join("stats.json").exists() {
-        assert!(Instant::now() < deadline, "agent did not start");
-        std::thread::sleep(Duration::from_millis(100));
-    }
+    let mut agent = Agent::start(
+        &config,
+        &state,
+        &alerts,
+        &[
+            OsStr::new("--flows"),
+            flows.as_os_str(),
+            OsStr::new("--duration"),
+            OsStr::new("120"),
+        ],
+    );
 
     // A shell in the container: the alert names the container.
     podman(&["exec", &name, "sh", "-c", "/bin/sleep 1; true"]);

@@ -7,12 +7,12 @@
 
 mod support;
 
+use std::ffi::OsStr;
 use std::path::Path;
-use std::process::{Child, Command, Stdio};
+use std::process::{Child, Command};
 use std::time::{Duration, Instant};
 
 use support::central::Central;
-use support::cli::palisade;
 use support::podman::Agent;
 
 const WAIT: Duration = Duration::from_secs(60);
@@ -53,6 +53,31 @@ fn burst(marker: &str, n: usize) {
     }
 }
 
+/// The agent reporting to `central` as cluster `prod` with the token in `token_file`.
+fn start_with_central(
+    config: &Path,
+    state: &Path,
+    alerts: &Path,
+    central: &Central,
+    token_file: &Path,
+) -> Agent {
+    let url = central.url();
+    let ca = central.ca();
+    let extra: [&OsStr; 10] = [
+        "--central".as_ref(),
+        url.as_ref(),
+        "--cluster".as_ref(),
+        "prod".as_ref(),
+        "--token-file".as_ref(),
+        token_file.as_os_str(),
+        "--ca-cert".as_ref(),
+        ca.as_os_str(),
+        "--duration".as_ref(),
+        "300".as_ref(),
+    ];
+    Agent::start(config, state, alerts, &extra)
+}
+
 #[test]
 fn alerts_reach_central_exactly_once_across_a_sigkill() {
     let dir = tempfile::tempdir().unwrap();
@@ -88,36 +113,8 @@ fn alerts_reach_central_exactly_once_across_a_sigkill() {
     .unwrap();
     let state = dir.path().join("state");
     let alerts = dir.path().join("alerts.jsonl");
-    let _agent = Agent(
-        palisade(&["agent", "run", "--config"])
-            .arg(&config)
-            .arg("--state-dir")
-            .arg(&state)
-            .arg("--alerts")
-            .arg(&alerts)
-            // The flags override the configuration's central section (batching kept).
-            .args([
-                "--central",
-                &central.url(),
-                "--cluster",
-                "prod",
-                "--token-file",
-            ])
-            .arg(&token_file)
-            .arg("--ca-cert")
-            .arg(central.ca())
-            .args(["--duration", "300"])
-            .command()
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .spawn()
-            .unwrap(),
-    );
-    let deadline = Instant::now() + WAIT;
-    while !state.join("stats.json").exists() {
-        assert!(Instant::now() < deadline, "agent did not start");
-        std::thread::sleep(Duration::from_millis(100));
-    }
+    // The flags override the configuration's central section (batching kept).
+    let _agent = start_with_central(&config, &state, &alerts, &central, &token_file);
 
     // First burst: delivered while central is up.
     burst(&marker, 40);
@@ -223,35 +220,8 @@ fn a_shell_in_a_container_of_x_denies_x_at_admission_through_central() {
     let config = dir.path().join("agent.yaml");
     std::fs::write(&config, "save_interval_secs: 1\nnet_interval_ms: 0\n").unwrap();
     let state = dir.path().join("state");
-    let _agent = Agent(
-        palisade(&["agent", "run", "--config"])
-            .arg(&config)
-            .arg("--state-dir")
-            .arg(&state)
-            .arg("--alerts")
-            .arg(dir.path().join("alerts.jsonl"))
-            .args([
-                "--central",
-                &central.url(),
-                "--cluster",
-                "prod",
-                "--token-file",
-            ])
-            .arg(&agent_token)
-            .arg("--ca-cert")
-            .arg(central.ca())
-            .args(["--duration", "300"])
-            .command()
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .spawn()
-            .unwrap(),
-    );
-    let deadline = Instant::now() + WAIT;
-    while !state.join("stats.json").exists() {
-        assert!(Instant::now() < deadline, "agent did not start");
-        std::thread::sleep(Duration::from_millis(100));
-    }
+    let alerts = dir.path().join("alerts.jsonl");
+    let _agent = start_with_central(&config, &state, &alerts, &central, &agent_token);
 
     // A shell in the container; central's policy then denies the image.
     podman(&["exec", &name, "sh", "-c", "/bin/sleep 1; true"]);

@@ -7,6 +7,8 @@
 
 mod support;
 
+use std::path::Path;
+
 use palisade_runtime::Alert;
 use palisade_runtime::event::{ContainerInfo, ContainerRuntime, Event, ProcessInfo};
 use palisade_runtime::rules::RuleSet;
@@ -39,6 +41,26 @@ fn agent_alert(rule: &str, image: &str, ms: u64) -> Alert {
         Some(c),
     );
     Alert::for_rule(rules.get(rule).unwrap(), &e)
+}
+
+/// `palisade agent export-policy EXTRA…` over an alert log holding `alerts` (no agent
+/// state); its standard output.
+fn export_policy(dir: &Path, alerts: &[Alert], extra: &[&str]) -> String {
+    let log = dir.join("alerts.jsonl");
+    let lines: Vec<String> = alerts
+        .iter()
+        .map(|a| serde_json::to_string(a).unwrap() + "\n")
+        .collect();
+    std::fs::write(&log, lines.concat()).unwrap();
+    let (code, out, err) = palisade(&["agent", "export-policy"])
+        .args(extra)
+        .arg("--state-dir")
+        .arg(dir.join("state"))
+        .arg("--alerts-log")
+        .arg(&log)
+        .run();
+    assert_eq!(code, 0, "{err}");
+    out
 }
 
 #[test]
@@ -103,19 +125,7 @@ fn central_aggregates_the_runtime_policy_that_scan_and_admission_enforce() {
         .expect(400);
 
     // The same images section as `palisade agent export-policy` over the agent's alert log.
-    let log = dir.path().join("alerts.jsonl");
-    let lines: Vec<String> = alerts
-        .iter()
-        .map(|a| serde_json::to_string(a).unwrap())
-        .collect();
-    std::fs::write(&log, lines.join("\n") + "\n").unwrap();
-    let (code, out, err) = palisade(&["agent", "export-policy", "--format", "json"])
-        .arg("--state-dir")
-        .arg(dir.path().join("state"))
-        .arg("--alerts-log")
-        .arg(&log)
-        .run();
-    assert_eq!(code, 0, "{err}");
+    let out = export_policy(dir.path(), &alerts, &["--format", "json"]);
     let exported: Value = serde_json::from_str(&out).unwrap();
     assert_eq!(exported["images"], policy.json["images"]);
 
@@ -154,17 +164,12 @@ fn central_aggregates_the_runtime_policy_that_scan_and_admission_enforce() {
 fn runtime_policy_from_the_configuration_file() {
     let dir = tempfile::tempdir().unwrap();
     let alert = agent_alert("shell-in-container", BAD, 1_764_000_000_000);
-    let log = dir.path().join("alerts.jsonl");
-    std::fs::write(&log, serde_json::to_string(&alert).unwrap() + "\n").unwrap();
     let policy = dir.path().join("runtime-policy.yaml");
-    let (code, _, err) = palisade(&["agent", "export-policy", "--output"])
-        .arg(&policy)
-        .arg("--state-dir")
-        .arg(dir.path().join("state"))
-        .arg("--alerts-log")
-        .arg(&log)
-        .run();
-    assert_eq!(code, 0, "{err}");
+    export_policy(
+        dir.path(),
+        &[alert],
+        &["--output", policy.to_str().unwrap()],
+    );
     let config = dir.path().join("palisade.yaml");
     std::fs::write(&config, format!("runtime_policy: {}\n", policy.display())).unwrap();
     let manifest = deployment(dir.path(), BAD, "/bin/sh");

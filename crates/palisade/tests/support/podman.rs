@@ -2,8 +2,12 @@
 //! configured by scripts/setup/30-podman.sh).
 #![allow(dead_code)]
 
+use std::ffi::OsStr;
 use std::path::Path;
-use std::process::{Child, Command};
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+use super::cli::palisade;
 
 /// The busybox image [`import_image`] makes.
 pub const IMAGE: &str = "localhost/palisade-cli-agent-test:busybox";
@@ -37,10 +41,9 @@ pub fn import_image(dir: &Path) {
         std::fs::create_dir_all(root.join(d)).unwrap();
     }
     std::fs::copy(busybox, root.join("bin/busybox")).unwrap();
-    let list = Command::new(root.join("bin/busybox"))
-        .arg("--list")
-        .output()
-        .unwrap();
+    // The applets are listed by the installed busybox: executing the fresh copy races with
+    // other test threads' forks, which may still hold its write descriptor (ETXTBSY).
+    let list = Command::new(busybox).arg("--list").output().unwrap();
     for applet in String::from_utf8_lossy(&list.stdout).lines() {
         if applet != "busybox" && !applet.is_empty() {
             std::os::unix::fs::symlink("busybox", root.join("bin").join(applet)).unwrap();
@@ -95,5 +98,37 @@ impl Drop for Agent {
     fn drop(&mut self) {
         let _ = self.0.kill();
         let _ = self.0.wait();
+    }
+}
+
+impl Agent {
+    /// `palisade agent run --config CONFIG --state-dir STATE --alerts ALERTS EXTRA…` (stdout
+    /// discarded, stderr piped); returns once the agent has saved its state the first time.
+    pub fn start<S: AsRef<OsStr>>(
+        config: &Path,
+        state: &Path,
+        alerts: &Path,
+        extra: &[S],
+    ) -> Agent {
+        let agent = Agent(
+            palisade(&["agent", "run", "--config"])
+                .arg(config)
+                .arg("--state-dir")
+                .arg(state)
+                .arg("--alerts")
+                .arg(alerts)
+                .args(extra)
+                .command()
+                .stdout(Stdio::null())
+                .stderr(Stdio::piped())
+                .spawn()
+                .unwrap(),
+        );
+        let deadline = Instant::now() + Duration::from_secs(30);
+        while !state.join("stats.json").exists() {
+            assert!(Instant::now() < deadline, "agent did not start");
+            std::thread::sleep(Duration::from_millis(100));
+        }
+        agent
     }
 }
