@@ -18,20 +18,17 @@ const IMAGE_CHECK: &str = "PAL-097";
 const ALLOWLIST_CHECK: &str = "PAL-098";
 
 fn alert(rule: &str, image: &str, t: u64) -> Alert {
-    let rules = RuleSet::builtin().unwrap();
-    let mut c = ContainerInfo::bare(ContainerRuntime::Containerd, ID);
-    c.image = Some(image.into());
-    let e = Event::exec(
-        t,
-        ProcessInfo {
-            name: "sh".into(),
-            args: vec!["sh".into(), "-c".into(), "id".into()],
-            ..Default::default()
-        },
-        None,
-        Some(c),
-    );
-    Alert::for_rule(rules.get(rule).unwrap(), &e)
+    let container = ContainerInfo {
+        image: Some(image.into()),
+        ..ContainerInfo::bare(ContainerRuntime::Containerd, ID)
+    };
+    let sh = ProcessInfo {
+        args: vec!["sh".into(), "-c".into(), "id".into()],
+        name: "sh".into(),
+        ..Default::default()
+    };
+    let event = Event::exec(t, sh, None, Some(container));
+    Alert::for_rule(RuleSet::builtin().unwrap().get(rule).unwrap(), &event)
 }
 
 fn policy(summary: &FindingsSummary) -> RuntimePolicy {

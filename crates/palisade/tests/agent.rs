@@ -42,21 +42,8 @@ fn run_alert_lock_anomaly_stop_and_export_policy() {
     let tmp = tempfile::tempdir().unwrap();
     import_image(tmp.path());
     let name = format!("pal-cli-agent-{}", std::process::id());
-    let _ = Command::new("podman")
-        .args(["rm", "-f", "-t", "0", &name])
-        .output();
-    let id = podman(&[
-        "run",
-        "-d",
-        "--network",
-        "none",
-        "--name",
-        &name,
-        IMAGE,
-        "sleep",
-        "300",
-    ]);
-    let _container = Container(id.clone());
+    let _container = Container::sleeping(&name);
+    let id = _container.0.clone();
     let state = tmp.path().join("state");
     let alerts = tmp.path().join("alerts.jsonl");
     let flows = tmp.path().join("flows.jsonl");

@@ -202,21 +202,7 @@ fn a_shell_in_a_container_of_x_denies_x_at_admission_through_central() {
     std::fs::write(&analyst_token, &analyst).unwrap();
 
     let name = format!("pal-loop-{}", std::process::id());
-    let _ = Command::new("podman")
-        .args(["rm", "-f", "-t", "0", &name])
-        .output();
-    let id = podman(&[
-        "run",
-        "-d",
-        "--network",
-        "none",
-        "--name",
-        &name,
-        IMAGE,
-        "sleep",
-        "300",
-    ]);
-    let _container = Container(id);
+    let _container = Container::sleeping(&name);
     let config = dir.path().join("agent.yaml");
     std::fs::write(&config, "save_interval_secs: 1\nnet_interval_ms: 0\n").unwrap();
     let state = dir.path().join("state");

@@ -24,23 +24,20 @@ const GOOD: &str = "registry.example.com/shop/app:2.0";
 
 /// The alert record an agent writes when `rule` matches in a container of `image`.
 fn agent_alert(rule: &str, image: &str, ms: u64) -> Alert {
-    let rules = RuleSet::builtin().unwrap();
     let mut c = ContainerInfo::bare(ContainerRuntime::Podman, "c0ffee".repeat(10) + "c0ff");
-    c.image = Some(image.into());
-    c.namespace = Some("shop".into());
-    c.workload = Some("Deployment/web".into());
-    c.name = Some("app".into());
-    let e = Event::exec(
-        ms,
-        ProcessInfo {
-            name: "sh".into(),
-            args: vec!["sh".into(), "-c".into(), "id".into()],
-            ..Default::default()
-        },
-        None,
-        Some(c),
-    );
-    Alert::for_rule(rules.get(rule).unwrap(), &e)
+    (c.image, c.namespace) = (Some(image.into()), Some("shop".into()));
+    (c.workload, c.name) = (Some("Deployment/web".into()), Some("app".into()));
+    let args = ["sh", "-c", "id"].map(String::from).to_vec();
+    let process = ProcessInfo {
+        name: "sh".into(),
+        args,
+        ..Default::default()
+    };
+    let rules = RuleSet::builtin().unwrap();
+    Alert::for_rule(
+        rules.get(rule).unwrap(),
+        &Event::exec(ms, process, None, Some(c)),
+    )
 }
 
 /// `palisade agent export-policy EXTRA…` over an alert log holding `alerts` (no agent

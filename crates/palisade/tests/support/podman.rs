@@ -132,3 +132,24 @@ impl Agent {
         agent
     }
 }
+
+impl Container {
+    /// `podman run -d --network none --name NAME IMAGE sleep 300`, after removing a leftover
+    /// container of that name.
+    pub fn sleeping(name: &str) -> Container {
+        let _ = Command::new("podman")
+            .args(["rm", "-f", "-t", "0", name])
+            .output();
+        Container(podman(&[
+            "run",
+            "-d",
+            "--network",
+            "none",
+            "--name",
+            name,
+            IMAGE,
+            "sleep",
+            "300",
+        ]))
+    }
+}
