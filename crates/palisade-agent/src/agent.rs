@@ -321,6 +321,8 @@ fn start_inner(
         save_interval: Duration::from_secs(cfg.save_interval_secs.max(1)),
         only_containers: cfg.only_containers,
         stop: stop.clone(),
+        report_baselines: cfg.central.is_some(),
+        reported: HashMap::new(),
     };
 
     let mut threads: Vec<(&'static str, JoinHandle<()>)> = Vec::new();

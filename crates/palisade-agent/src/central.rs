@@ -1,5 +1,6 @@
-//! Reporting to central: alerts and flows sent in batches to central's ingest endpoints
-//! (`POST /api/v1/clusters/CLUSTER/alerts|flows`) over HTTPS with a bearer token.
+//! Reporting to central: alerts, flows and baseline changes sent in batches to central's
+//! ingest endpoints (`POST /api/v1/clusters/CLUSTER/alerts|flows|baselines`) over HTTPS with
+//! a bearer token.
 //!
 //! Every batch is first written to the spool (`STATE_DIR/spool/`, one file per batch, named by
 //! a sequence number) and deleted once central acknowledged it, so a batch survives central's
@@ -14,11 +15,12 @@ use std::sync::Arc;
 use std::sync::mpsc::{Receiver, RecvTimeoutError};
 use std::time::{Duration, Instant};
 
-use palisade_api::{AlertRecord, FlowRecord};
+use palisade_api::{AlertRecord, BaselineRecord, FlowRecord};
 use palisade_model::WorkloadId;
 use palisade_model::flow::{Flow, FlowEndpoint};
 use palisade_model::time::Timestamp;
 use palisade_runtime::Alert;
+use palisade_runtime::baseline::Baseline;
 use serde::Deserialize;
 
 use crate::output::https_client;
@@ -99,6 +101,8 @@ pub enum CentralItem {
     Alert(Box<Alert>),
     /// An observed connection.
     Flow(Box<Flow>),
+    /// Baselines that changed.
+    Baselines(Vec<Baseline>),
 }
 
 /// Which endpoint a spooled batch goes to.
@@ -106,6 +110,7 @@ pub enum CentralItem {
 enum Kind {
     Alerts,
     Flows,
+    Baselines,
 }
 
 impl Kind {
@@ -113,6 +118,7 @@ impl Kind {
         match self {
             Kind::Alerts => "alerts",
             Kind::Flows => "flows",
+            Kind::Baselines => "baselines",
         }
     }
 
@@ -120,6 +126,7 @@ impl Kind {
         match name {
             "alerts" => Some(Kind::Alerts),
             "flows" => Some(Kind::Flows),
+            "baselines" => Some(Kind::Baselines),
             _ => None,
         }
     }
@@ -284,6 +291,7 @@ impl CentralSender {
         let interval = Duration::from_millis(self.cfg.batch_interval_ms);
         let mut alerts: Vec<AlertRecord> = Vec::new();
         let mut flows: Vec<FlowRecord> = Vec::new();
+        let mut baselines: Vec<BaselineRecord> = Vec::new();
         let mut oldest: Option<Instant> = None;
         loop {
             let wait = match oldest {
@@ -302,6 +310,10 @@ impl CentralSender {
                     match item {
                         CentralItem::Alert(a) => alerts.push(self.alert_record(&a)),
                         CentralItem::Flow(f) => flows.push(flow_record(&f)),
+                        CentralItem::Baselines(b) => {
+                            let now = Timestamp::from_unix_ms(crate::clock::now_ms());
+                            baselines.extend(b.iter().filter_map(|b| baseline_record(b, now)));
+                        }
                     }
                     false
                 }
@@ -321,7 +333,13 @@ impl CentralSender {
                 };
                 self.spool_batch(Kind::Flows, batch.flows.len(), &batch);
             }
-            if alerts.is_empty() && flows.is_empty() {
+            if !baselines.is_empty() && (baselines.len() >= self.cfg.batch_max || due) {
+                let batch = palisade_api::BaselineBatch {
+                    baselines: std::mem::take(&mut baselines),
+                };
+                self.spool_batch(Kind::Baselines, batch.baselines.len(), &batch);
+            }
+            if alerts.is_empty() && flows.is_empty() && baselines.is_empty() {
                 oldest = None;
             }
             self.deliver(disconnected);
@@ -487,6 +505,32 @@ fn flow_record(f: &Flow) -> FlowRecord {
         last_seen: t,
         count: 1,
     }
+}
+
+/// A baseline of a Kubernetes container as central stores it (programs by executable path,
+/// or by name when the path is unknown), changed at `now`.
+fn baseline_record(b: &Baseline, now: Timestamp) -> Option<BaselineRecord> {
+    let (kind, name) = b.workload.as_deref()?.split_once('/')?;
+    let mut processes: Vec<String> = b
+        .processes
+        .iter()
+        .map(|p| {
+            if p.exe.is_empty() {
+                p.name.clone()
+            } else {
+                p.exe.clone()
+            }
+        })
+        .collect();
+    processes.sort();
+    processes.dedup();
+    Some(BaselineRecord {
+        workload: WorkloadId::new(b.namespace.clone()?, kind, name),
+        container: b.container.clone()?,
+        processes,
+        locked: b.is_locked(),
+        updated_at: now,
+    })
 }
 
 fn host_name() -> String {

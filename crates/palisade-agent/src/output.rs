@@ -31,6 +31,9 @@ pub enum Output {
     Response(Box<ResponseRecord>),
     /// A flow.
     Flow(Box<Flow>),
+    /// Baselines of Kubernetes containers that changed since they were last reported (only
+    /// sent when central is configured).
+    Baselines(Vec<palisade_runtime::baseline::Baseline>),
 }
 
 /// The sending end of the output queue, counting drops.
@@ -193,6 +196,7 @@ impl Writer {
                     let _ = writeln!(self.alerts, "{line}");
                 }
             }
+            Output::Baselines(b) => self.to_central(|| CentralItem::Baselines(b)),
             Output::Flow(f) => {
                 self.to_central(|| CentralItem::Flow(f.clone()));
                 if let (Some(out), Ok(line)) = (&mut self.flows, serde_json::to_string(&f))

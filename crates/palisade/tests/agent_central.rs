@@ -202,7 +202,15 @@ fn a_shell_in_a_container_of_x_denies_x_at_admission_through_central() {
     std::fs::write(&analyst_token, &analyst).unwrap();
 
     let name = format!("pal-loop-{}", std::process::id());
-    let _container = Container::sleeping(&name);
+    // The kubelet's labels: the agent attributes the container to shop/Deployment/web.
+    let _container = Container::sleeping_labelled(
+        &name,
+        &[
+            "io.kubernetes.pod.namespace=shop",
+            "io.kubernetes.pod.name=web-7d4b9c8f6d-x2x9q",
+            "io.kubernetes.container.name=app",
+        ],
+    );
     let config = dir.path().join("agent.yaml");
     std::fs::write(&config, "save_interval_secs: 1\nnet_interval_ms: 0\n").unwrap();
     let state = dir.path().join("state");
@@ -233,6 +241,44 @@ fn a_shell_in_a_container_of_x_denies_x_at_admission_through_central() {
         );
         std::thread::sleep(Duration::from_millis(100));
     }
+    // The alert names the workload; locking its baseline reports it to central, whose policy
+    // then holds it as an allowlist.
+    let alerts = central
+        .get(
+            Some(&analyst),
+            "/api/v1/alerts?cluster=prod&rule=shell-in-container",
+        )
+        .expect(200);
+    assert_eq!(
+        alerts.json["items"][0]["workload"],
+        serde_json::json!({"namespace": "shop", "kind": "Deployment", "name": "web"}),
+        "{}",
+        alerts.text
+    );
+    let key = "k8s/shop/Deployment/web/app";
+    let (code, _, err) = support::cli::palisade(&["agent", "baseline", "lock", key, "--state-dir"])
+        .arg(&state)
+        .run();
+    assert_eq!(code, 0, "{err}");
+    let deadline = Instant::now() + WAIT;
+    loop {
+        let policy = central
+            .get(Some(&analyst), "/api/v1/runtime-policy?cluster=prod")
+            .expect(200);
+        if policy.json["processAllowlists"]
+            .as_array()
+            .is_some_and(|a| a.iter().any(|a| a["key"] == key))
+        {
+            break;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "no allowlist {key}: {}",
+            policy.text
+        );
+        std::thread::sleep(Duration::from_millis(100));
+    }
+
     let url = format!("{}/api/v1/runtime-policy?cluster=prod", central.url());
     let ca = central.ca();
     let args = CentralArgs {

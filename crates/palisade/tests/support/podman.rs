@@ -137,19 +137,20 @@ impl Container {
     /// `podman run -d --network none --name NAME IMAGE sleep 300`, after removing a leftover
     /// container of that name.
     pub fn sleeping(name: &str) -> Container {
+        Container::sleeping_labelled(name, &[])
+    }
+
+    /// [`Container::sleeping`] with labels (`KEY=VALUE`), e.g. the kubelet's
+    /// `io.kubernetes.pod.*` labels.
+    pub fn sleeping_labelled(name: &str, labels: &[&str]) -> Container {
         let _ = Command::new("podman")
             .args(["rm", "-f", "-t", "0", name])
             .output();
-        Container(podman(&[
-            "run",
-            "-d",
-            "--network",
-            "none",
-            "--name",
-            name,
-            IMAGE,
-            "sleep",
-            "300",
-        ]))
+        let mut args = vec!["run", "-d", "--network", "none", "--name", name];
+        for l in labels {
+            args.extend(["--label", l]);
+        }
+        args.extend([IMAGE, "sleep", "300"]);
+        Container(podman(&args))
     }
 }
