@@ -240,3 +240,80 @@ fn usage_errors_are_reported() {
         "{err}"
     );
 }
+
+/// `agent manifests` passes `palisade scan`: no finding, and every suppressed one is a finding
+/// a node agent must accept, suppressed on its object with a written reason.
+#[test]
+fn manifests_pass_the_scan_with_reasoned_exceptions_only() {
+    let dir = tempfile::tempdir().unwrap();
+    for extra in [
+        &[][..],
+        &[
+            "--central",
+            "https://central.example:8443",
+            "--cluster",
+            "prod",
+        ][..],
+    ] {
+        let (code, yaml, err) = palisade(&["agent", "manifests", "--image"])
+            .arg("registry.example/palisade@sha256:0000000000000000000000000000000000000000000000000000000000000000")
+            .args(extra)
+            .run();
+        assert_eq!(code, 0, "{err}");
+        let path = dir.path().join("agent.yaml");
+        std::fs::write(&path, &yaml).unwrap();
+        let (code, out, err) = palisade(&["scan", "--format", "json", "--top-risks", "0"])
+            .arg(&path)
+            .env_remove("PALISADE_CONFIG")
+            .run();
+        assert_eq!(code, 0, "{err}");
+        let report: serde_json::Value = serde_json::from_str(&out).unwrap();
+        assert_eq!(report["findings"], serde_json::json!([]), "{out}");
+        assert!(
+            report["diagnostics"]
+                .as_array()
+                .is_none_or(|d| d.is_empty()),
+            "{out}"
+        );
+        let mut suppressed: Vec<String> = report["suppressed"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|s| {
+                assert!(s["reason"].as_str().unwrap_or("").len() > 40, "{s}");
+                s["check_id"].as_str().unwrap().to_string()
+            })
+            .collect();
+        suppressed.sort();
+        suppressed.dedup();
+        assert_eq!(
+            suppressed,
+            [
+                "PAL-004", "PAL-006", "PAL-015", "PAL-017", "PAL-019", "PAL-025", "PAL-032",
+                "PAL-033", "PAL-057", "PAL-069"
+            ],
+            "{out}"
+        );
+        let daemonset = yaml
+            .split("---")
+            .find(|d| d.contains("kind: DaemonSet"))
+            .unwrap();
+        for needed in [
+            "hostPID: true",
+            "readOnlyRootFilesystem: true",
+            "operator: Exists",
+            "limits:",
+        ] {
+            assert!(daemonset.contains(needed), "{needed}: {daemonset}");
+        }
+        if !extra.is_empty() {
+            assert!(
+                yaml.contains("--central, \"https://central.example:8443\""),
+                "{yaml}"
+            );
+            assert!(yaml.contains("port: 8443"), "{yaml}");
+        }
+    }
+    let (code, _, err) = palisade(&["agent", "manifests", "--namespace", "a b"]).run();
+    assert_eq!(code, 2, "{err}");
+}

@@ -34,6 +34,12 @@ pub enum Command {
     ExportPolicy(ExportArgs),
     /// Benchmark the agent: spawn short processes, measure alert latency, rate, losses, memory.
     Bench(BenchArgs),
+    /// Print the DaemonSet, ServiceAccount, RBAC and NetworkPolicies that deploy the agent on
+    /// every node.
+    #[command(
+        after_help = "Examples:\n  palisade agent manifests --image registry.example.com/palisade:0.1.0 | kubectl apply -f -\n  palisade agent manifests --central https://central.example:8443 --cluster prod\n\nWhat `palisade scan` reports on them (hostPID, root, the added capabilities, host paths) is suppressed on each object with its reason."
+    )]
+    Manifests(super::agent_manifests::ManifestArgs),
 }
 
 /// Where the state directory is: `--state-dir`, else the config's `state_dir`, else the default.
@@ -190,6 +196,7 @@ pub fn run(command: Command) -> anyhow::Result<ExitCode> {
         Command::Baseline(BaselineCommand::Reset(a)) => change(&a, false),
         Command::ExportPolicy(a) => export(a),
         Command::Bench(a) => bench(a),
+        Command::Manifests(a) => super::agent_manifests::print(&a),
     }
 }
 
