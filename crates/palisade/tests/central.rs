@@ -636,6 +636,23 @@ fn exceptions_are_audited_and_runtime_data_is_queryable() {
         )
         .expect(200);
     assert_eq!(graph.json["flows"][0]["count"], 3, "{}", graph.text);
+    // Allowed edges between workloads never observed are tighten candidates: all but
+    // web -> db, which was observed (edges to or from external ranges are never listed).
+    let allowed = graph.json["reachability"]["connections"]
+        .as_array()
+        .unwrap();
+    let unused = graph.json["unused"].as_array().unwrap();
+    assert!(unused.iter().all(|c| allowed.contains(c)), "{}", graph.text);
+    let names: Vec<(&str, &str)> = unused
+        .iter()
+        .map(|c| {
+            (
+                c["src"]["name"].as_str().unwrap(),
+                c["dst"]["name"].as_str().unwrap(),
+            )
+        })
+        .collect();
+    assert_eq!(names, [("db", "web"), ("web", "web")], "{}", graph.text);
     let other = central
         .get(
             Some(&analyst),
