@@ -50,17 +50,9 @@ fn fetch(url: &str, connect: Connect<'_>) -> anyhow::Result<String> {
         token_file: None,
         ca_cert: None,
     };
-    let connect = connect.unwrap_or(&default);
-    let rest_at = url
-        .strip_prefix("https://")
-        .and_then(|r| r.find('/'))
-        .map(|i| i + "https://".len())
-        .unwrap_or(url.len());
-    let (base, path) = url.split_at(rest_at);
-    let client = crate::central_client::Client::new(base, connect)?;
-    let value: serde_json::Value = client
-        .get(if path.is_empty() { "/" } else { path }, &[])
-        .with_context(|| format!("reading the runtime policy {url}"))?;
+    let value: serde_json::Value =
+        crate::central_client::Client::get_url(url, connect.unwrap_or(&default))
+            .with_context(|| format!("reading the runtime policy {url}"))?;
     Ok(value.to_string())
 }
 
