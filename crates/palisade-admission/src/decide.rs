@@ -10,6 +10,7 @@ use palisade_config::Config;
 use palisade_config::admission::{AdmissionSection, Mode};
 use palisade_model::time::Date;
 use palisade_model::{Finding, Inventory, ObjectRef, RegistryFactsTable};
+use palisade_runtime::policy::RuntimePolicy;
 use serde::Serialize;
 use serde_json::Value;
 
@@ -196,6 +197,15 @@ impl Admission {
             exempt_namespaces,
             check_names,
         })
+    }
+
+    /// The same policy with what the runtime agents observed (the runtime checks, PAL-097 and
+    /// PAL-098, then decide; their findings take the mode of their severity or check, so a
+    /// `deny` image is enforced and a `warn` image warned under the default modes).
+    pub fn with_runtime_policy(mut self, policy: Option<Arc<RuntimePolicy>>) -> Admission {
+        self.options.runtime = policy;
+        self.engine = Engine::new(self.catalog.clone(), self.options.clone());
+        self
     }
 
     /// The default policy (no configuration): high and critical enforced, medium and low

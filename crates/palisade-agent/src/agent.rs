@@ -20,6 +20,7 @@ use palisade_runtime::policy::RuntimePolicy;
 use palisade_runtime::response::{ResponseGuard, ResponsePolicy};
 use palisade_runtime::rules::{RuleSet, RuleSetBuilder};
 
+use crate::central::CentralSender;
 use crate::clock::now_ms;
 use crate::config::{AgentConfig, SourceKind};
 use crate::container::ContainerResolver;
@@ -234,6 +235,15 @@ fn start_inner(
         stats.clone(),
     )
     .map_err(|e| AgentError::Setup(format!("opening alert/flow output: {e}")))?;
+    let (central_tx, central_rx) = sync_channel(q.central);
+    let central = match &cfg.central {
+        Some(c) => Some(
+            CentralSender::new(c, &cfg.state_dir, now_ms(), stats.clone())
+                .map_err(|e| AgentError::Setup(e.to_string()))?,
+        ),
+        None => None,
+    };
+    let writer = writer.with_central(central.as_ref().map(|_| central_tx));
     let (resp_tx, resp_rx) = sync_channel(q.responses);
     let responses = ResponseSender::new(resp_tx, out.clone(), stats.clone());
     let responder = Responder::new(
@@ -311,6 +321,8 @@ fn start_inner(
         save_interval: Duration::from_secs(cfg.save_interval_secs.max(1)),
         only_containers: cfg.only_containers,
         stop: stop.clone(),
+        report_baselines: cfg.central.is_some(),
+        reported: HashMap::new(),
     };
 
     let mut threads: Vec<(&'static str, JoinHandle<()>)> = Vec::new();
@@ -378,6 +390,9 @@ fn start_inner(
     threads.push(spawn("writer", Box::new(move || writer.run(out_rx)))?);
     if let Some(w) = webhook {
         threads.push(spawn("webhook", Box::new(move || w.run(hook_rx)))?);
+    }
+    if let Some(c) = central {
+        threads.push(spawn("central", Box::new(move || c.run(central_rx)))?);
     }
     drop(events);
     Ok((

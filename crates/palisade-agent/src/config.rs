@@ -121,6 +121,8 @@ pub struct QueueConfig {
     pub outputs: usize,
     /// Alerts waiting for the webhook.
     pub webhook: usize,
+    /// Alerts and flows waiting for the central sender.
+    pub central: usize,
     /// Responses waiting to be carried out.
     pub responses: usize,
 }
@@ -131,6 +133,7 @@ impl Default for QueueConfig {
             events: 65_536,
             outputs: 16_384,
             webhook: 1024,
+            central: 16_384,
             responses: 256,
         }
     }
@@ -186,6 +189,8 @@ pub struct AgentConfig {
     pub flows: Option<PathBuf>,
     /// Webhook.
     pub webhook: WebhookConfig,
+    /// Central, to report alerts and flows to.
+    pub central: Option<crate::central::CentralConfig>,
     /// Baselines, findings summary and lock file live here.
     pub state_dir: PathBuf,
     /// Baselines.
@@ -222,6 +227,7 @@ impl Default for AgentConfig {
             alerts: "-".into(),
             flows: None,
             webhook: WebhookConfig::default(),
+            central: None,
             state_dir: "/var/lib/palisade/agent".into(),
             baseline: BaselineConfig::default(),
             response: ResponseConfig::default(),
@@ -289,6 +295,11 @@ impl AgentConfig {
     /// Checks values that the schema alone cannot.
     pub fn validate(&self) -> Result<(), ConfigError> {
         let invalid = |key, message: String| Err(ConfigError::Invalid { key, message });
+        if let Some(c) = &self.central
+            && let Err(message) = c.validate()
+        {
+            return invalid("central", message);
+        }
         if let Some(url) = &self.webhook.url {
             let lower = url.to_ascii_lowercase();
             if lower.starts_with("http://") {

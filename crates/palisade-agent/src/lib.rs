@@ -16,6 +16,7 @@
 
 pub mod agent;
 pub mod bench;
+pub mod central;
 pub mod clock;
 pub mod command;
 pub mod config;

@@ -12,6 +12,7 @@ use std::time::Duration;
 use palisade_model::flow::Flow;
 use palisade_runtime::{Alert, ResponseRecord};
 
+use crate::central::CentralItem;
 use crate::clock::monotonic_ns;
 use crate::config::WebhookConfig;
 use crate::stats::Stats;
@@ -30,6 +31,9 @@ pub enum Output {
     Response(Box<ResponseRecord>),
     /// A flow.
     Flow(Box<Flow>),
+    /// Baselines of Kubernetes containers that changed since they were last reported (only
+    /// sent when central is configured).
+    Baselines(Vec<palisade_runtime::baseline::Baseline>),
 }
 
 /// The sending end of the output queue, counting drops.
@@ -98,10 +102,26 @@ pub struct Writer {
     alerts: BufWriter<Box<dyn Write + Send>>,
     flows: Option<BufWriter<std::fs::File>>,
     webhook: Option<SyncSender<String>>,
+    central: Option<SyncSender<CentralItem>>,
     stats: Arc<Stats>,
 }
 
 impl Writer {
+    /// Also hands alerts and flows to the central sender.
+    pub fn with_central(mut self, tx: Option<SyncSender<CentralItem>>) -> Writer {
+        self.central = tx;
+        self
+    }
+
+    /// Queues a record for central (dropped and counted when its queue is full).
+    fn to_central(&self, item: impl FnOnce() -> CentralItem) {
+        if let Some(tx) = &self.central
+            && let Err(TrySendError::Full(_)) = tx.try_send(item())
+        {
+            Stats::inc(&self.stats.central_dropped_queue);
+        }
+    }
+
     /// Opens the alert sink and the flow file.
     pub fn open(
         alerts: &AlertSink,
@@ -117,6 +137,7 @@ impl Writer {
             alerts: BufWriter::new(alerts.open()?),
             flows,
             webhook,
+            central: None,
             stats,
         })
     }
@@ -148,6 +169,7 @@ impl Writer {
     fn write(&mut self, o: Output) {
         match o {
             Output::Alert { alert, event_ts_ns } => {
+                self.to_central(|| CentralItem::Alert(alert.clone()));
                 // Serialized straight into the output buffer; a copy is made only for the
                 // webhook.
                 let written = match &self.webhook {
@@ -174,7 +196,9 @@ impl Writer {
                     let _ = writeln!(self.alerts, "{line}");
                 }
             }
+            Output::Baselines(b) => self.to_central(|| CentralItem::Baselines(b)),
             Output::Flow(f) => {
+                self.to_central(|| CentralItem::Flow(f.clone()));
                 if let (Some(out), Ok(line)) = (&mut self.flows, serde_json::to_string(&f))
                     && writeln!(out, "{line}").is_ok()
                 {

@@ -69,6 +69,10 @@ pub struct Processor {
     pub(crate) save_interval: Duration,
     pub(crate) only_containers: bool,
     pub(crate) stop: Arc<AtomicBool>,
+    /// Report baseline changes to central (through the writer) at each save.
+    pub(crate) report_baselines: bool,
+    /// What was last reported of each baseline: locked, and its programs.
+    pub(crate) reported: HashMap<String, (bool, usize)>,
 }
 
 impl Processor {
@@ -315,8 +319,33 @@ impl Processor {
         }
     }
 
+    /// Hands the baselines of Kubernetes containers that were locked, unlocked or learned a
+    /// program since the last report to the writer (for central).
+    fn report_baselines(&mut self) {
+        let changed: Vec<_> = self
+            .baselines
+            .baselines
+            .values()
+            .filter(|b| b.namespace.is_some() && b.container.is_some())
+            .filter(|b| b.workload.as_deref().is_some_and(|w| w.contains('/')))
+            .filter(|b| self.reported.get(&b.key) != Some(&(b.is_locked(), b.processes.len())))
+            .cloned()
+            .collect();
+        if changed.is_empty() {
+            return;
+        }
+        for b in &changed {
+            self.reported
+                .insert(b.key.clone(), (b.is_locked(), b.processes.len()));
+        }
+        self.out.send(Output::Baselines(changed));
+    }
+
     /// Saves baselines, findings and counters.
     pub fn save(&mut self) {
+        if self.report_baselines {
+            self.report_baselines();
+        }
         let r = self
             .state
             .save_baselines(&self.baselines)

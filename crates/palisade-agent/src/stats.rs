@@ -61,12 +61,27 @@ counters! {
     metadata_failures: "Container metadata lookups that found nothing.",
     state_saves: "Times baselines and findings were saved.",
     state_save_failures: "Failed saves.",
+    central_sent: "Records (alerts, flows) central acknowledged.",
+    central_failed: "Deliveries to central that failed (retried later from the spool).",
+    central_rejected: "Records central refused (4xx other than 429); not retried.",
+    central_spool_dropped: "Records dropped because the spool for central was full (oldest first).",
+    central_dropped_queue: "Records not handed to the central sender because its queue was full.",
+    central_spooled_batches: "Batches waiting in the spool for central (at the last change).",
+    central_spooled_records: "Records waiting in the spool for central (at the last change).",
 }
 
 impl Stats {
     /// Adds one to a counter.
     pub fn inc(counter: &AtomicU64) {
         counter.fetch_add(1, Ordering::Relaxed);
+    }
+
+    /// Records what waits in the spool for central.
+    pub fn set_spooled(&self, batches: u64, records: u64) {
+        self.central_spooled_batches
+            .store(batches, Ordering::Relaxed);
+        self.central_spooled_records
+            .store(records, Ordering::Relaxed);
     }
 
     /// Adds `n` to a counter.

@@ -9,6 +9,7 @@ use palisade_model::{
     Diagnostic, DiagnosticLevel, Finding, Inventory, RegistryFactsTable, Severity,
 };
 use palisade_risk::{RiskContext, TopRisk, WorkloadRisk};
+use palisade_runtime::policy::RuntimePolicy;
 
 use crate::risk_inputs::RiskInputs;
 
@@ -22,6 +23,9 @@ pub struct Inputs<'a> {
     /// Registry facts of the inventory's images (digest, signature, vulnerabilities), gathered
     /// at the edge; the image checks read them. `None`: registry access was off.
     pub image_facts: Option<&'a Arc<RegistryFactsTable>>,
+    /// What the runtime agents observed (images that misbehaved, locked process allowlists),
+    /// from a file or central; the runtime checks read it. `None`: no runtime policy given.
+    pub runtime_policy: Option<&'a Arc<RuntimePolicy>>,
 }
 
 /// How to analyse: the checks and their options, which findings to keep, whether to rank.
@@ -30,7 +34,8 @@ pub struct Options {
     /// The built-in checks (custom checks come with `engine.custom`).
     pub catalog: Catalog,
     /// Check selection, severities, exceptions and their date, custom checks, image policy.
-    /// Image facts come from [`Inputs::image_facts`] instead of `engine.images.facts`.
+    /// Image facts come from [`Inputs::image_facts`] instead of `engine.images.facts`, the
+    /// runtime policy from [`Inputs::runtime_policy`] when it is given.
     pub engine: EngineOptions,
     /// Which findings to keep (before the ranking reads them).
     pub filters: Filters,
@@ -150,6 +155,9 @@ pub fn analyze_observed(
     let mut engine_options = options.engine.clone();
     if let Some(facts) = inputs.image_facts {
         engine_options.images.facts = Arc::clone(facts);
+    }
+    if let Some(policy) = inputs.runtime_policy {
+        engine_options.runtime = Some(Arc::clone(policy));
     }
     let engine = Engine::new(options.catalog.clone(), engine_options);
     // The ranking's own analyses (RBAC, network reachability) do not depend on the findings:

@@ -61,6 +61,7 @@ fn run(inv: &Inventory, options: &Options) -> palisade_analysis::Analysis {
             inventory: inv,
             diagnostics: &[],
             image_facts: None,
+            runtime_policy: None,
         },
         options,
     )
@@ -127,6 +128,7 @@ fn filters_apply_before_the_ranking_and_phases_are_reported_in_order() {
             inventory: &inv,
             diagnostics: &[],
             image_facts: None,
+            runtime_policy: None,
         },
         &options,
         &mut |p| phases.push(p),

@@ -1,5 +1,6 @@
 //! Questions central answers by running Palisade's engines over a cluster's stored objects:
-//! the network graph (palisade-netpol's exact reachability, with the observed flows beside it)
+//! the network graph (palisade-netpol's exact reachability, with the observed flows beside it
+//! and the allowed edges never observed)
 //! and RBAC who-can (palisade-rbac). The objects become an inventory through
 //! `palisade_ingest::ingest_value`, as `palisade netpol` and `palisade rbac` read files: there
 //! is no second engine.
@@ -74,6 +75,32 @@ pub struct NetworkGraph {
     pub reachability: Connectivity,
     /// What agents observed.
     pub flows: Vec<FlowRecord>,
+    /// Allowed connections between two workloads that no flow was ever observed on:
+    /// candidates to tighten the policies (an edge to or from an external range is never
+    /// listed: flows name outside addresses, not ranges).
+    #[schemars(schema_with = "crate::openapi::connections_schema")]
+    pub unused: Vec<Connection>,
+}
+
+/// The allowed workload-to-workload connections with no observed flow from the source to the
+/// destination workload.
+fn unused(reachability: &Connectivity, flows: &[FlowRecord]) -> Vec<Connection> {
+    let observed: std::collections::HashSet<(
+        &palisade_model::WorkloadId,
+        &palisade_model::WorkloadId,
+    )> = flows
+        .iter()
+        .filter_map(|f| Some((f.src.as_ref()?, f.dst.as_ref()?)))
+        .collect();
+    reachability
+        .connections
+        .iter()
+        .filter(|c| match (&c.src, &c.dst) {
+            (Endpoint::Workload(s), Endpoint::Workload(d)) => !observed.contains(&(s, d)),
+            _ => false,
+        })
+        .cloned()
+        .collect()
 }
 
 fn in_namespace(endpoint: &Endpoint, namespace: &str) -> bool {
@@ -100,6 +127,7 @@ pub async fn network(
     }
     Ok(Json(NetworkGraph {
         cluster,
+        unused: unused(&reachability, &flows),
         reachability,
         flows,
     }))

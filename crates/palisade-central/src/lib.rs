@@ -30,6 +30,7 @@ pub mod metrics;
 pub mod openapi;
 pub mod query;
 pub mod routes;
+pub mod runtime_policy;
 pub mod server;
 pub mod state;
 mod store_error;

@@ -125,6 +125,10 @@ impl Schemas {
             "Page<WorkloadView>" => g.subschema_for::<api::Page<api::WorkloadView>>(),
             "NetworkGraph" => g.subschema_for::<NetworkGraph>(),
             "WhoCan" => g.subschema_for::<WhoCan>(),
+            "RuntimePolicy" => json_schema!({
+                "type": "object",
+                "description": "A RuntimePolicy document (apiVersion palisade.dev/v1alpha1, kind RuntimePolicy), the same document `palisade agent export-policy` writes: per image a verdict (deny, warn) with the alert rules and counts behind it, and locked process allowlists per workload and container (docs/runtime.md)",
+            }),
             "Status" => json_schema!({
                 "type": "object",
                 "required": ["status"],
@@ -181,6 +185,17 @@ pub(crate) fn reachability_schema(_: &mut SchemaGenerator) -> Schema {
     json_schema!({
         "type": "object",
         "description": "The exact reachability document of `palisade netpol reach -o json` (palisade-netpol's Connectivity): endpoints, allowed connections with ports and the policy rules that allow them",
+    })
+}
+
+/// Schema of allowed connections, as `palisade netpol reach -o json` lists them.
+pub(crate) fn connections_schema(_: &mut SchemaGenerator) -> Schema {
+    json_schema!({
+        "type": "array",
+        "items": {
+            "type": "object",
+            "description": "One allowed connection (source, destination, ports, the rules that allow it), as in the `connections` of `palisade netpol reach -o json`",
+        },
     })
 }
 

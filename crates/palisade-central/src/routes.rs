@@ -13,7 +13,7 @@ use tower_http::decompression::RequestDecompressionLayer;
 use crate::auth::Caller;
 use crate::error::ApiError;
 use crate::state::AppState;
-use crate::{graph, health, ingest, metrics, query};
+use crate::{graph, health, ingest, metrics, query, runtime_policy};
 
 /// One route as documented.
 #[derive(Debug, Clone)]
@@ -257,6 +257,18 @@ pub fn table() -> Vec<(Endpoint, MethodRouter<AppState>)> {
                 "Page<AlertView>",
             ),
             get(query::alerts),
+        ),
+        (
+            endpoint(
+                M::GET,
+                "/api/v1/runtime-policy",
+                "The RuntimePolicy of the stored alerts and baselines (palisade scan --runtime-policy)",
+                "admin, analyst, sensor and agent (own cluster)",
+                &["cluster"],
+                None,
+                "RuntimePolicy",
+            ),
+            get(runtime_policy::runtime_policy),
         ),
         (
             endpoint(

@@ -54,6 +54,8 @@ pub struct Ctx<'a> {
     references: HashMap<usize, Arc<ObjectRef>>,
     /// Image policy and facts for the image checks.
     pub images: &'a ImagePolicy,
+    /// What runtime agents learned, for the runtime checks (`None`: they find nothing).
+    pub runtime: Option<&'a palisade_runtime::policy::RuntimePolicy>,
 }
 
 impl<'a> Ctx<'a> {
@@ -184,6 +186,7 @@ impl<'a> Ctx<'a> {
             metas,
             netpol: OnceLock::new(),
             images,
+            runtime: None,
         }
     }
 

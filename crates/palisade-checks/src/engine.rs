@@ -4,6 +4,7 @@ use std::collections::BTreeMap;
 use std::sync::Arc;
 
 use palisade_model::{Finding, Inventory, Severity};
+use palisade_runtime::policy::RuntimePolicy;
 use rayon::prelude::*;
 use serde::Serialize;
 
@@ -35,6 +36,9 @@ pub struct EngineOptions {
     pub custom: Vec<CustomCheck>,
     /// Image policy and image facts for the image checks.
     pub images: ImagePolicy,
+    /// What the runtime agents learned (images that misbehaved, locked process allowlists),
+    /// for the runtime checks; `None`: those checks find nothing.
+    pub runtime: Option<Arc<RuntimePolicy>>,
 }
 
 impl Default for EngineOptions {
@@ -48,6 +52,7 @@ impl Default for EngineOptions {
             severity_overrides: BTreeMap::new(),
             custom: Vec::new(),
             images: ImagePolicy::default(),
+            runtime: None,
         }
     }
 }
@@ -105,7 +110,8 @@ impl Engine {
     /// the result does not depend on scheduling (findings are sorted, the rest kept in catalog
     /// order).
     pub fn run(&self, inv: &Inventory) -> ScanOutcome {
-        let ctx = Ctx::with_images(inv, &self.options.images);
+        let mut ctx = Ctx::with_images(inv, &self.options.images);
+        ctx.runtime = self.options.runtime.as_deref();
         let mut outcome = ScanOutcome::default();
         let today = self.options.today;
         let (active, expired): (Vec<&Exception>, Vec<&Exception>) = self
@@ -176,13 +182,16 @@ impl Engine {
     /// covers them.
     fn run_check(&self, check: &CheckDef, ctx: &Ctx<'_>, active: &[&Exception]) -> CheckResult {
         let mut result = CheckResult::default();
-        let severity = self
+        // A configured override wins over the severity a template gives one hit (the runtime
+        // image check's deny/warn), which wins over the catalog's.
+        let overridden = self
             .options
             .severity_overrides
             .get(&check.id)
             .or_else(|| self.options.severity_overrides.get(&check.name))
-            .copied()
-            .unwrap_or(check.severity);
+            .copied();
+        let severity = overridden.unwrap_or(check.severity);
+        let overridden = overridden.is_some();
         let mut hits = Hits::new(ctx);
         match self.options.custom.iter().find(|c| c.def.id == check.id) {
             Some(custom) => run_custom(custom, ctx, &mut hits, &mut result.undecided),
@@ -195,7 +204,11 @@ impl Engine {
         for hit in hits.into_inner() {
             let finding = Finding {
                 check_id: Arc::clone(&id),
-                severity,
+                severity: if overridden {
+                    severity
+                } else {
+                    hit.severity.unwrap_or(severity)
+                },
                 title: Arc::clone(&title),
                 message: hit.message,
                 remediation: Arc::clone(&remediation),

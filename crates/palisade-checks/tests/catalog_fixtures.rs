@@ -10,15 +10,20 @@
 //!   checks that read what the edges learn from registries (signatures, vulnerabilities):
 //!   `{"allowed_registries": [globs], "block_fixable": [severities], "facts": {REF: RegistryFacts}}`.
 //!
+//! - `runtime-policy.yaml` (optional): the RuntimePolicy (what node agents observed) both
+//!   fixtures run with, for the runtime checks.
+//!
 //! Both must ingest without diagnostics: fixtures are valid manifests. A new check without
 //! fixtures fails this test. Every broken check is reported in one failure message.
 
 use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 
 use palisade_checks::{Catalog, Engine, EngineOptions, ImagePolicy};
 use palisade_ingest::{DiagnosticLevel, ingest_str};
 use palisade_model::{RegistryFactsTable, Severity};
+use palisade_runtime::policy::RuntimePolicy;
 
 /// Fixtures that follow Kubernetes semantics where the check's template does not (yet), as
 /// `ID/file`. Their failures are printed, not failed on; the check's other fixture is still
@@ -61,9 +66,21 @@ fn image_policy(dir: &Path) -> Result<ImagePolicy, String> {
     Ok(ImagePolicy {
         allowed_registries: f.allowed_registries,
         block_fixable: f.block_fixable.unwrap_or(default.block_fixable.clone()),
-        facts: std::sync::Arc::new(f.facts),
+        facts: Arc::new(f.facts),
         ..default
     })
+}
+
+/// The optional `runtime-policy.yaml` of a fixture directory.
+fn runtime_policy(dir: &Path) -> Result<Option<Arc<RuntimePolicy>>, String> {
+    let path = dir.join("runtime-policy.yaml");
+    if !path.exists() {
+        return Ok(None);
+    }
+    let text = std::fs::read_to_string(&path).map_err(|e| format!("{}: {e}", path.display()))?;
+    RuntimePolicy::parse(&text)
+        .map(|p| Some(Arc::new(p)))
+        .map_err(|e| format!("{}: {e}", path.display()))
 }
 
 /// Ingests one fixture and runs one check on it; returns the findings' messages.
@@ -92,12 +109,14 @@ fn findings_of(
             diagnostics.join("; ")
         ));
     }
-    let images = image_policy(path.parent().unwrap_or(Path::new(".")))?;
+    let dir = path.parent().unwrap_or(Path::new("."));
+    let images = image_policy(dir)?;
     let engine = Engine::new(
         catalog.clone(),
         EngineOptions {
             only: vec![id.to_string()],
             images,
+            runtime: runtime_policy(dir)?,
             ..EngineOptions::default()
         },
     );

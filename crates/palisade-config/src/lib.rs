@@ -15,6 +15,7 @@
 //!     image: "quay.io/cilium/*"     # glob
 //!     reason: CNI agent needs host networking (SEC-1234)
 //!     expires: 2027-03-31
+//! runtime_policy: runtime-policy.yaml  # or https://central/api/v1/runtime-policy?cluster=prod
 //! custom_checks:                    # CEL, as in ValidatingAdmissionPolicy: true = valid
 //!   - id: ACME-001
 //!     title: Workloads carry a cost-center label
@@ -75,6 +76,11 @@ pub struct Config {
     /// Admission webhook policy (modes, exemptions, break-glass).
     #[serde(default)]
     pub admission: AdmissionSection,
+    /// Where the runtime policy comes from: a file (relative to the working directory) or
+    /// central's `https://…/api/v1/runtime-policy?cluster=NAME`. Scan and admission read it
+    /// at the edge and hand it to the engine (the runtime checks).
+    #[serde(default)]
+    pub runtime_policy: Option<String>,
 }
 
 /// A custom check as declared in the configuration.
@@ -124,6 +130,7 @@ impl Default for Config {
             custom_checks: Vec::new(),
             images: ImagesSection::default(),
             admission: AdmissionSection::default(),
+            runtime_policy: None,
         }
     }
 }
@@ -285,6 +292,8 @@ impl Config {
                 notorious: self.images.vulnerabilities.notorious,
                 facts: Default::default(),
             },
+            // Read at the edge from `runtime_policy` and handed to the engine there.
+            runtime: None,
         }
     }
 }

@@ -33,15 +33,16 @@
 //!
 //! Consumers: [`RuntimePolicy::image_policy`] answers "did this image misbehave at runtime?"
 //! (references are compared after normalization, so `nginx` matches
-//! `docker.io/library/nginx:latest`); [`RuntimePolicy::findings`] turns the policy into
-//! [`Finding`]s for the workloads of an inventory (`PAL-RT-001` for flagged images,
-//! `PAL-RT-002` for a container command outside its locked allowlist); the agent itself
-//! seeds locked baselines from `processAllowlists` ([`ProcessAllowlist::to_locked_baseline`])
-//! so the next deployment starts enforced.
+//! `docker.io/library/nginx:latest`) and [`RuntimePolicy::allowlist_for`] finds a container's
+//! locked allowlist. The check engine (palisade-checks, checks PAL-097 and PAL-098) reads the
+//! policy through them, so `palisade scan`, admission and central see runtime facts as
+//! findings of the one engine. The agent itself seeds locked baselines from
+//! `processAllowlists` ([`ProcessAllowlist::to_locked_baseline`]) so the next deployment
+//! starts enforced.
 
 use std::collections::{BTreeMap, BTreeSet};
 
-use palisade_model::{Finding, ImageRef, Inventory, Severity};
+use palisade_model::{ImageRef, Severity};
 use serde::{Deserialize, Serialize};
 
 use crate::alert::Alert;
@@ -52,10 +53,6 @@ use palisade_model::time::Timestamp;
 pub const POLICY_API_VERSION: &str = "palisade.dev/v1alpha1";
 /// `kind` of runtime policy documents.
 pub const POLICY_KIND: &str = "RuntimePolicy";
-/// Finding ID for an image flagged by runtime findings.
-pub const IMAGE_FINDING_ID: &str = "PAL-RT-001";
-/// Finding ID for a container command outside its locked allowlist.
-pub const ALLOWLIST_FINDING_ID: &str = "PAL-RT-002";
 
 /// Most images a summary holds.
 pub const MAX_SUMMARY_IMAGES: usize = 10_000;
@@ -417,77 +414,6 @@ impl RuntimePolicy {
         let key = format!("k8s/{namespace}/{workload}/{container}");
         self.process_allowlists.iter().find(|a| a.key == key)
     }
-
-    /// Findings for the workloads of an inventory: flagged images (`PAL-RT-001`, high for
-    /// deny, medium for warn) and explicit container commands outside a locked allowlist
-    /// (`PAL-RT-002`, medium).
-    pub fn findings(&self, inventory: &Inventory) -> Vec<Finding> {
-        let mut out = Vec::new();
-        for w in &inventory.workloads {
-            let pod = &w.spec.pod;
-            let containers = pod
-                .init_containers
-                .iter()
-                .map(|c| (c, "initContainers"))
-                .chain(pod.containers.iter().map(|c| (c, "containers")));
-            let mut indexes: BTreeMap<&str, usize> = BTreeMap::new();
-            for (c, list) in containers {
-                let i = {
-                    let n = indexes.entry(list).or_insert(0);
-                    *n += 1;
-                    *n - 1
-                };
-                let path = format!("{}.{list}[{i}]", w.pod_spec_path());
-                if let Some(img) = c.image.as_deref().and_then(|i| self.image_policy(i)) {
-                    let rules: Vec<&str> = img.reasons.iter().map(|r| r.rule.as_str()).collect();
-                    out.push(Finding {
-                        check_id: IMAGE_FINDING_ID.into(),
-                        severity: match img.verdict {
-                            Verdict::Deny => Severity::High,
-                            Verdict::Warn => Severity::Medium,
-                        },
-                        title: "Image misbehaved at runtime".into(),
-                        message: format!(
-                            "image {} triggered runtime rules {} ({})",
-                            img.image,
-                            rules.join(", "),
-                            match img.verdict {
-                                Verdict::Deny => "deny",
-                                Verdict::Warn => "warn",
-                            }
-                        ),
-                        remediation: "Rebuild the image without shells and package managers (e.g. distroless), or fix the workload that used them; then reset its runtime findings.".into(),
-                        object: w.object_ref().into(),
-                        container: Some(c.name.clone()),
-                        path: Some(format!("{path}.image")),
-                    });
-                }
-                let (Some(ns), Some(cmd)) = (w.namespace(), c.command.first()) else {
-                    continue;
-                };
-                let workload = format!("{}/{}", w.kind, w.name());
-                if let Some(allow) = self.allowlist_for(ns, &workload, &c.name)
-                    && !allow.allows_command(cmd)
-                {
-                    out.push(Finding {
-                        check_id: ALLOWLIST_FINDING_ID.into(),
-                        severity: Severity::Medium,
-                        title: "Command outside the runtime process allowlist".into(),
-                        message: format!(
-                            "container command {cmd} is not among the {} programs of the locked runtime baseline {}",
-                            allow.processes.len(),
-                            allow.key
-                        ),
-                        remediation: "Confirm the new command is intended, then reset the workload's runtime baseline so it is learned again.".into(),
-                        object: w.object_ref().into(),
-                        container: Some(c.name.clone()),
-                        path: Some(format!("{path}.command")),
-                    });
-                }
-            }
-        }
-        out
-    }
 }
 
 #[cfg(test)]
@@ -614,79 +540,6 @@ mod tests {
         assert!(a.allows_command("nginx"));
         assert!(a.allows_command("/usr/sbin/nginx"));
         assert!(!a.allows_command("/bin/sh"));
-    }
-
-    fn workload(image: &str, command: &[&str]) -> palisade_model::Workload {
-        use palisade_model::api::{Container, PodSpec};
-        use palisade_model::inventory::{Resource, WorkloadSpec};
-        use palisade_model::{ObjectMeta, SourceLocation, WorkloadKind};
-        Resource {
-            api_version: "apps/v1".into(),
-            kind: "Deployment".into(),
-            meta: ObjectMeta {
-                name: "web".into(),
-                namespace: Some("shop".into()),
-                ..Default::default()
-            },
-            source: SourceLocation::new("web.yaml", 1),
-            spec: WorkloadSpec {
-                kind: WorkloadKind::Deployment,
-                pod_meta: ObjectMeta::default(),
-                pod: PodSpec {
-                    containers: vec![Container {
-                        name: "nginx".into(),
-                        image: Some(image.into()),
-                        command: command.iter().map(|c| c.to_string()).collect(),
-                        ..Default::default()
-                    }],
-                    ..Default::default()
-                },
-                selector: None,
-                replicas: Some(2),
-            },
-            raw: std::sync::Arc::new(serde_json::Value::Null),
-        }
-    }
-
-    #[test]
-    fn findings_flag_workloads_using_flagged_images_and_unlisted_commands() {
-        let mut s = FindingsSummary::default();
-        s.record(&shell_alert("docker.io/library/nginx:1.27", 5000), 5000);
-        let mut store = BaselineStore::new();
-        store.seed_locked(
-            ProcessAllowlist {
-                key: "k8s/shop/Deployment/web/nginx".into(),
-                namespace: Some("shop".into()),
-                workload: Some("Deployment/web".into()),
-                container: Some("nginx".into()),
-                image: None,
-                locked_at: "1970-01-01T00:00:01.000Z".into(),
-                processes: vec![AllowedProcess {
-                    name: "nginx".into(),
-                    exe: "/usr/sbin/nginx".into(),
-                }],
-            }
-            .to_locked_baseline(0),
-        );
-        let p = export_policy(&s, &store, &ExportOptions::default(), 2000);
-        let inv = Inventory {
-            workloads: vec![workload("nginx:1.27", &["/bin/sh", "-c", "run.sh"])],
-            ..Default::default()
-        };
-        let f = p.findings(&inv);
-        assert_eq!(f.len(), 2, "{f:#?}");
-        assert_eq!(&*f[0].check_id, IMAGE_FINDING_ID);
-        assert_eq!(f[0].severity, Severity::High);
-        assert_eq!(f[0].container.as_deref(), Some("nginx"));
-        assert!(f[0].message.contains("shell-in-container"));
-        assert_eq!(&*f[1].check_id, ALLOWLIST_FINDING_ID);
-        assert!(f[1].message.contains("/bin/sh"));
-        // A clean image with an allowed command gives nothing.
-        let inv = Inventory {
-            workloads: vec![workload("nginx:1.28", &["/usr/sbin/nginx"])],
-            ..Default::default()
-        };
-        assert!(p.findings(&inv).is_empty());
     }
 
     #[test]

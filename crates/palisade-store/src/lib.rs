@@ -30,6 +30,7 @@ mod open;
 mod queries;
 mod retention;
 mod runtime;
+mod runtime_facts;
 mod snapshot;
 mod sql;
 mod tokens;
@@ -40,6 +41,7 @@ use sqlx::AnyPool;
 pub use dialect::Backend;
 pub use error::{Result, StoreError};
 pub use retention::{PruneReport, Retention};
+pub use runtime_facts::RuntimeFacts;
 pub use tokens::TOKEN_PREFIX;
 
 /// A handle on the store: cheap to clone (a connection pool inside), usable from any task.

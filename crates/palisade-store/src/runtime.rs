@@ -13,7 +13,7 @@ use crate::error::Result;
 use crate::values::{Get, from_json, ms, page_size, sev_rank, severity, ts};
 use crate::{Store, cursor};
 
-fn alert_view(row: &AnyRow) -> Result<AlertView> {
+pub(crate) fn alert_view(row: &AnyRow) -> Result<AlertView> {
     let workload = match (
         row.opt_text("namespace")?,
         row.opt_text("kind")?,
@@ -36,6 +36,17 @@ fn alert_view(row: &AnyRow) -> Result<AlertView> {
             message: row.text("message")?,
             detail: from_json(&row.text("detail")?)?,
         },
+    })
+}
+
+/// A stored baseline row as the API shows it.
+pub(crate) fn baseline_record(row: &AnyRow) -> Result<BaselineRecord> {
+    Ok(BaselineRecord {
+        workload: WorkloadId::new(row.text("namespace")?, row.text("kind")?, row.text("name")?),
+        container: row.text("container")?,
+        processes: from_json(&row.text("processes")?)?,
+        locked: row.int("locked")? != 0,
+        updated_at: ts(row.int("updated_ms")?),
     })
 }
 
@@ -143,19 +154,7 @@ impl Store {
     /// The baselines of `cluster`, by workload and container.
     pub async fn baselines(&self, cluster: &str) -> Result<Vec<BaselineRecord>> {
         let order = "namespace, kind, name, container";
-        self.of_cluster(cluster, "baselines", order, |row| {
-            Ok(BaselineRecord {
-                workload: WorkloadId::new(
-                    row.text("namespace")?,
-                    row.text("kind")?,
-                    row.text("name")?,
-                ),
-                container: row.text("container")?,
-                processes: from_json(&row.text("processes")?)?,
-                locked: row.int("locked")? != 0,
-                updated_at: ts(row.int("updated_ms")?),
-            })
-        })
-        .await
+        self.of_cluster(cluster, "baselines", order, baseline_record)
+            .await
     }
 }

@@ -153,4 +153,31 @@ on_both_backends! {
         assert_eq!(store.findings(&Default::default(), at(49)).await.unwrap().items.len(), 1);
         assert_eq!(store.prune(Retention { keep_snapshots_per_cluster: 1, alert_days: 1 }, at(49)).await.unwrap(), Default::default());
     }
+
+    async fn runtime_facts_read_one_cluster_or_all(db: Db) {
+        let store = &db.store;
+        store.push_alerts("prod", &AlertBatch { alerts: vec![alert("p2", 2, Severity::High), alert("p1", 1, Severity::Medium)] }, at(3)).await.unwrap();
+        store.push_alerts("dev", &AlertBatch { alerts: vec![alert("d1", 1, Severity::High)] }, at(3)).await.unwrap();
+        let base = |processes: &[&str], locked: bool| BaselineRecord {
+            workload: WorkloadId::new("shop", "Deployment", "web"),
+            container: "app".into(),
+            processes: processes.iter().map(|p| p.to_string()).collect(),
+            locked,
+            updated_at: at(2),
+        };
+        store.push_baselines("prod", &BaselineBatch { baselines: vec![base(&["/bin/app"], true)] }, at(3)).await.unwrap();
+        store.push_baselines("dev", &BaselineBatch { baselines: vec![base(&["/bin/dev"], false)] }, at(3)).await.unwrap();
+
+        let prod = store.runtime_facts(Some("prod")).await.unwrap();
+        // Oldest first, each alert as sent.
+        assert_eq!(prod.alerts.iter().map(|a| a.alert.id.as_str()).collect::<Vec<_>>(), ["p1", "p2"]);
+        assert_eq!(prod.alerts[1].alert, alert("p2", 2, Severity::High));
+        assert_eq!(prod.baselines, [("prod".to_string(), base(&["/bin/app"], true))]);
+
+        let all = store.runtime_facts(None).await.unwrap();
+        assert_eq!(all.alerts.iter().map(|a| (a.cluster.as_str(), a.alert.id.as_str())).collect::<Vec<_>>(), [("dev", "d1"), ("prod", "p1"), ("prod", "p2")]);
+        assert_eq!(all.baselines.iter().map(|(c, _)| c.as_str()).collect::<Vec<_>>(), ["dev", "prod"]);
+
+        assert!(matches!(store.runtime_facts(Some("nope")).await, Err(StoreError::NotFound(_))));
+    }
 }

@@ -54,7 +54,8 @@ const CRATES: &[(&str, Role, &[&str])] = &[
     (
         "palisade-checks",
         Pure,
-        &["palisade-model", "palisade-netpol"],
+        // runtime: the RuntimePolicy the runtime checks (PAL-097, PAL-098) read.
+        &["palisade-model", "palisade-netpol", "palisade-runtime"],
     ),
     (
         "palisade-config",
@@ -72,6 +73,7 @@ const CRATES: &[(&str, Role, &[&str])] = &[
             "palisade-netpol",
             "palisade-rbac",
             "palisade-risk",
+            "palisade-runtime",
         ],
     ),
     // --- edges: inputs, sinks, network, database, kernel, servers ---
@@ -113,10 +115,11 @@ const CRATES: &[(&str, Role, &[&str])] = &[
     // Central's durable store (SQLite or PostgreSQL).
     ("palisade-store", Edge, &["palisade-model", "palisade-api"]),
     // The Linux runtime agent (proc connector, /proc, responses).
+    // api: the wire records it sends to central.
     (
         "palisade-agent",
         Edge,
-        &["palisade-model", "palisade-runtime"],
+        &["palisade-model", "palisade-runtime", "palisade-api"],
     ),
     // TLS for the HTTPS servers: certificate reload and generated certificates.
     ("palisade-tls", Edge, &["palisade-model"]),
@@ -132,6 +135,7 @@ const CRATES: &[(&str, Role, &[&str])] = &[
             "palisade-ingest",
             "palisade-netpol",
             "palisade-rbac",
+            "palisade-runtime",
         ],
     ),
     // The admission webhook server.
@@ -144,6 +148,7 @@ const CRATES: &[(&str, Role, &[&str])] = &[
             "palisade-config",
             "palisade-ingest",
             "palisade-tls",
+            "palisade-runtime",
         ],
     ),
     // Reads a live cluster (kube-rs) into the inventory through palisade-ingest.

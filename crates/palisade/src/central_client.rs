@@ -1,4 +1,5 @@
-//! The HTTPS client of central's API (`palisade scan --push`, `palisade central query`):
+//! The HTTPS client of central's API (`palisade scan --push`, `palisade central query`,
+//! `--runtime-policy URL`, `netpol generate --flows-from URL`):
 //! reqwest with rustls, trusting either the system roots or only `--ca-cert`, a bearer token
 //! from `--token-file` or `PALISADE_TOKEN`. Errors quote central's `ErrorBody` (sentence and
 //! field), never the token.
@@ -68,6 +69,17 @@ impl Client {
             base,
             token: token(args.token_file.as_deref())?,
         })
+    }
+
+    /// `GET URL` (a whole `https://host:port/path?query`) as `T`.
+    pub fn get_url<T: DeserializeOwned>(url: &str, args: &ConnectArgs) -> anyhow::Result<T> {
+        let rest_at = url
+            .strip_prefix("https://")
+            .and_then(|r| r.find('/'))
+            .map_or(url.len(), |i| i + "https://".len());
+        let (base, path) = url.split_at(rest_at);
+        let path = if path.is_empty() { "/" } else { path };
+        Client::new(base, args)?.get(path, &[])
     }
 
     /// `GET path?query` as `T`.

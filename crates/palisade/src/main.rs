@@ -27,6 +27,7 @@ mod output;
 #[cfg(feature = "image")]
 mod registry_args;
 mod render;
+mod runtime_policy;
 #[cfg(feature = "vuln")]
 mod vuln_db;
 

@@ -2,103 +2,17 @@
 //! podman + crun configured by scripts/setup/30-podman.sh, which scripts/test runs).
 #![cfg(all(feature = "agent", target_os = "linux"))]
 
+use std::ffi::OsStr;
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
+use std::process::Command;
 use std::time::{Duration, Instant};
 
 mod support;
 
 use support::cli::palisade;
+use support::podman::{Agent, Container, IMAGE, import_image, podman};
 
-const IMAGE: &str = "localhost/palisade-cli-agent-test:busybox";
 const WAIT: Duration = Duration::from_secs(30);
-
-fn podman(args: &[&str]) -> String {
-    let out = Command::new("podman")
-        .args(args)
-        .output()
-        .unwrap_or_else(|e| {
-            panic!("cannot run podman ({e}): run scripts/test (scripts/setup/30-podman.sh)")
-        });
-    assert!(
-        out.status.success(),
-        "podman {} failed: {}",
-        args.join(" "),
-        String::from_utf8_lossy(&out.stderr)
-    );
-    String::from_utf8_lossy(&out.stdout).trim().to_string()
-}
-
-/// Imports a busybox-static rootfs (one symlink per applet) as [`IMAGE`].
-fn import_image(dir: &Path) {
-    let busybox = ["/bin/busybox", "/usr/bin/busybox"]
-        .into_iter()
-        .find(|p| Path::new(p).exists())
-        .expect("busybox-static is not installed: run scripts/test (scripts/setup/30-podman.sh)");
-    let root = dir.join("rootfs");
-    std::fs::create_dir_all(root.join("bin")).unwrap();
-    for d in ["tmp", "proc", "sys", "dev", "etc"] {
-        std::fs::create_dir_all(root.join(d)).unwrap();
-    }
-    std::fs::copy(busybox, root.join("bin/busybox")).unwrap();
-    let list = Command::new(root.join("bin/busybox"))
-        .arg("--list")
-        .output()
-        .unwrap();
-    for applet in String::from_utf8_lossy(&list.stdout).lines() {
-        if applet != "busybox" && !applet.is_empty() {
-            std::os::unix::fs::symlink("busybox", root.join("bin").join(applet)).unwrap();
-        }
-    }
-    let tar = dir.join("rootfs.tar");
-    let ok = Command::new("tar")
-        .arg("-C")
-        .arg(&root)
-        .arg("-cf")
-        .arg(&tar)
-        .arg(".")
-        .status()
-        .unwrap()
-        .success();
-    assert!(ok);
-    let old = Command::new("podman")
-        .args(["image", "inspect", "--format", "{{.Id}}", IMAGE])
-        .output()
-        .ok()
-        .filter(|o| o.status.success())
-        .map(|o| String::from_utf8_lossy(&o.stdout).trim().to_string());
-    podman(&[
-        "import",
-        "--change",
-        "ENV PATH=/bin",
-        tar.to_str().unwrap(),
-        IMAGE,
-    ]);
-    let new = podman(&["image", "inspect", "--format", "{{.Id}}", IMAGE]);
-    if let Some(old) = old.filter(|o| *o != new) {
-        // The previous import is now untagged; remove it unless a container uses it.
-        let _ = Command::new("podman").args(["rmi", &old]).output();
-    }
-}
-
-struct Container(String);
-
-impl Drop for Container {
-    fn drop(&mut self) {
-        let _ = Command::new("podman")
-            .args(["rm", "-f", "-t", "0", &self.0])
-            .output();
-    }
-}
-
-struct Agent(Child);
-
-impl Drop for Agent {
-    fn drop(&mut self) {
-        let _ = self.0.kill();
-        let _ = self.0.wait();
-    }
-}
 
 fn records(path: &Path) -> Vec<serde_json::Value> {
     std::fs::read_to_string(path)
@@ -128,21 +42,8 @@ fn run_alert_lock_anomaly_stop_and_export_policy() {
     let tmp = tempfile::tempdir().unwrap();
     import_image(tmp.path());
     let name = format!("pal-cli-agent-{}", std::process::id());
-    let _ = Command::new("podman")
-        .args(["rm", "-f", "-t", "0", &name])
-        .output();
-    let id = podman(&[
-        "run",
-        "-d",
-        "--network",
-        "none",
-        "--name",
-        &name,
-        IMAGE,
-        "sleep",
-        "300",
-    ]);
-    let _container = Container(id.clone());
+    let _container = Container::sleeping(&name);
+    let id = _container.0.clone();
     let state = tmp.path().join("state");
     let alerts = tmp.path().join("alerts.jsonl");
     let flows = tmp.path().join("flows.jsonl");
@@ -153,28 +54,18 @@ fn run_alert_lock_anomaly_stop_and_export_policy() {
     )
     .unwrap();
 
-    let mut agent = Agent(
-        palisade(&["agent", "run", "--config"])
-            .arg(&config)
-            .arg("--state-dir")
-            .arg(&state)
-            .arg("--alerts")
-            .arg(&alerts)
-            .arg("--flows")
-            .arg(&flows)
-            .args(["--duration", "120"])
-            .command()
-            .stdout(Stdio::null())
-            .stderr(Stdio::piped())
-            .spawn()
-            .unwrap(),
-    );
     // Ready once it has saved its state for the first time.
-    let deadline = Instant::now() + WAIT;
-    while !state.join("stats.json").exists() {
-        assert!(Instant::now() < deadline, "agent did not start");
-        std::thread::sleep(Duration::from_millis(100));
-    }
+    let mut agent = Agent::start(
+        &config,
+        &state,
+        &alerts,
+        &[
+            OsStr::new("--flows"),
+            flows.as_os_str(),
+            OsStr::new("--duration"),
+            OsStr::new("120"),
+        ],
+    );
 
     // A shell in the container: the alert names the container.
     podman(&["exec", &name, "sh", "-c", "/bin/sleep 1; true"]);
@@ -348,4 +239,81 @@ fn usage_errors_are_reported() {
         err.contains("bad.yaml") && err.contains("learn_windw"),
         "{err}"
     );
+}
+
+/// `agent manifests` passes `palisade scan`: no finding, and every suppressed one is a finding
+/// a node agent must accept, suppressed on its object with a written reason.
+#[test]
+fn manifests_pass_the_scan_with_reasoned_exceptions_only() {
+    let dir = tempfile::tempdir().unwrap();
+    for extra in [
+        &[][..],
+        &[
+            "--central",
+            "https://central.example:8443",
+            "--cluster",
+            "prod",
+        ][..],
+    ] {
+        let (code, yaml, err) = palisade(&["agent", "manifests", "--image"])
+            .arg("registry.example/palisade@sha256:0000000000000000000000000000000000000000000000000000000000000000")
+            .args(extra)
+            .run();
+        assert_eq!(code, 0, "{err}");
+        let path = dir.path().join("agent.yaml");
+        std::fs::write(&path, &yaml).unwrap();
+        let (code, out, err) = palisade(&["scan", "--format", "json", "--top-risks", "0"])
+            .arg(&path)
+            .env_remove("PALISADE_CONFIG")
+            .run();
+        assert_eq!(code, 0, "{err}");
+        let report: serde_json::Value = serde_json::from_str(&out).unwrap();
+        assert_eq!(report["findings"], serde_json::json!([]), "{out}");
+        assert!(
+            report["diagnostics"]
+                .as_array()
+                .is_none_or(|d| d.is_empty()),
+            "{out}"
+        );
+        let mut suppressed: Vec<String> = report["suppressed"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|s| {
+                assert!(s["reason"].as_str().unwrap_or("").len() > 40, "{s}");
+                s["check_id"].as_str().unwrap().to_string()
+            })
+            .collect();
+        suppressed.sort();
+        suppressed.dedup();
+        assert_eq!(
+            suppressed,
+            [
+                "PAL-004", "PAL-006", "PAL-015", "PAL-017", "PAL-019", "PAL-025", "PAL-032",
+                "PAL-033", "PAL-057", "PAL-069"
+            ],
+            "{out}"
+        );
+        let daemonset = yaml
+            .split("---")
+            .find(|d| d.contains("kind: DaemonSet"))
+            .unwrap();
+        for needed in [
+            "hostPID: true",
+            "readOnlyRootFilesystem: true",
+            "operator: Exists",
+            "limits:",
+        ] {
+            assert!(daemonset.contains(needed), "{needed}: {daemonset}");
+        }
+        if !extra.is_empty() {
+            assert!(
+                yaml.contains("--central, \"https://central.example:8443\""),
+                "{yaml}"
+            );
+            assert!(yaml.contains("port: 8443"), "{yaml}");
+        }
+    }
+    let (code, _, err) = palisade(&["agent", "manifests", "--namespace", "a b"]).run();
+    assert_eq!(code, 2, "{err}");
 }

@@ -681,6 +681,40 @@ fn exceptions_are_audited_and_runtime_data_is_queryable() {
         )
         .expect(200);
     assert_eq!(graph.json["flows"][0]["count"], 3, "{}", graph.text);
+    // Allowed edges between workloads never observed are tighten candidates: all but
+    // web -> db, which was observed (edges to or from external ranges are never listed).
+    let allowed = graph.json["reachability"]["connections"]
+        .as_array()
+        .unwrap();
+    let unused = graph.json["unused"].as_array().unwrap();
+    assert!(unused.iter().all(|c| allowed.contains(c)), "{}", graph.text);
+    let names: Vec<(&str, &str)> = unused
+        .iter()
+        .map(|c| {
+            (
+                c["src"]["name"].as_str().unwrap(),
+                c["dst"]["name"].as_str().unwrap(),
+            )
+        })
+        .collect();
+    assert_eq!(names, [("db", "web"), ("web", "web")], "{}", graph.text);
+    // netpol generate reads the same flows from central: web may reach db on 5432.
+    let token_file = dir.path().join("analyst.token");
+    std::fs::write(&token_file, &analyst).unwrap();
+    let (code, policies, err) = palisade(&["netpol", "generate", "--flows-from"])
+        .arg(format!("{}/api/v1/clusters/prod/network", central.url()))
+        .arg("--token-file")
+        .arg(&token_file)
+        .arg("--ca-cert")
+        .arg(central.ca())
+        .arg(MANIFESTS)
+        .env_remove("PALISADE_TOKEN")
+        .run();
+    assert_eq!(code, 0, "{err}");
+    assert!(
+        policies.contains("kind: NetworkPolicy") && policies.contains("port: 5432"),
+        "{policies}"
+    );
     let other = central
         .get(
             Some(&analyst),

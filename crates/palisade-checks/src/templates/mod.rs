@@ -11,6 +11,7 @@ mod objects;
 mod pod;
 mod rbac;
 mod resources;
+mod runtime;
 mod service;
 
 use std::sync::Arc;
@@ -33,6 +34,8 @@ pub(crate) struct Hit {
     pub message: String,
     /// Check IDs/names the object's ignore annotation lists, with the stated reason.
     pub ignore: Option<(Vec<String>, String)>,
+    /// This hit's severity when the template decides it (else the check's).
+    pub severity: Option<palisade_model::Severity>,
 }
 
 /// Collects hits for one check.
@@ -63,6 +66,7 @@ impl<'c> Hits<'c> {
             path,
             message,
             ignore: ignore_of(&res.meta.annotations, None),
+            severity: None,
         });
     }
 
@@ -75,6 +79,7 @@ impl<'c> Hits<'c> {
             path,
             message,
             ignore: ignore_of(&w.meta.annotations, Some(w.pod_annotations())),
+            severity: None,
         });
     }
 
@@ -95,7 +100,15 @@ impl<'c> Hits<'c> {
                 &c.workload.meta.annotations,
                 Some(c.workload.pod_annotations()),
             ),
+            severity: None,
         });
+    }
+
+    /// Sets the severity of the last hit (a template that decides it per hit).
+    pub fn with_severity(&mut self, severity: palisade_model::Severity) {
+        if let Some(hit) = self.hits.last_mut() {
+            hit.severity = Some(severity);
+        }
     }
 }
 
@@ -200,6 +213,7 @@ pub(crate) const TEMPLATES: &[Template] = templates! {
         binding_to_service_account as rbac_binding_to_service_account};
     (Cluster, false) rbac::{binding_missing_role as rbac_binding_missing_role};
     (Object, false) objects::{legacy_sa_token_secret, configmap_sensitive_key};
+    (Object, false) runtime::{runtime_image, runtime_allowlist};
     (Object, false) marker::{custom};
 };
 
@@ -263,6 +277,7 @@ impl Hits<'_> {
             path,
             message,
             ignore: meta.and_then(|m| ignore_of(&m.annotations, None)),
+            severity: None,
         });
     }
 }

@@ -44,6 +44,9 @@ pub struct ServeArgs {
     /// Policy configuration (the same palisade.yaml as `palisade scan`).
     #[arg(long, short = 'c', value_name = "FILE", env = "PALISADE_CONFIG")]
     pub config: Option<PathBuf>,
+    /// The runtime policy, read at start-up (see `palisade scan --runtime-policy`).
+    #[command(flatten)]
+    pub runtime: RuntimeArgs,
     /// PEM certificate chain served to the API server.
     #[arg(long, value_name = "FILE")]
     pub tls_cert: PathBuf,
@@ -201,9 +204,41 @@ pub struct ReviewArgs {
     /// Policy configuration.
     #[arg(long, short = 'c', value_name = "FILE", env = "PALISADE_CONFIG")]
     pub config: Option<PathBuf>,
+    /// The runtime policy (see `palisade scan --runtime-policy`).
+    #[command(flatten)]
+    pub runtime: RuntimeArgs,
     /// Date used for exception expiry (YYYY-MM-DD; default: today, UTC).
     #[arg(long, value_name = "DATE", hide = true)]
     pub today: Option<palisade_model::time::Date>,
+}
+
+/// Where the runtime policy comes from, and how to reach central for it.
+#[derive(clap::Args, Debug)]
+pub struct RuntimeArgs {
+    /// What runtime agents observed, for the runtime checks: a RuntimePolicy file or central's
+    /// `https://HOST:PORT/api/v1/runtime-policy?cluster=NAME`; a `deny` image is then enforced
+    /// and a `warn` image warned under the default modes [default: `runtime_policy:` of the
+    /// configuration].
+    #[arg(long, value_name = "FILE|URL")]
+    pub runtime_policy: Option<String>,
+    /// With a --runtime-policy URL: the token and the CA to trust.
+    #[cfg(feature = "central")]
+    #[command(flatten)]
+    pub central: crate::central_client::ConnectArgs,
+}
+
+impl RuntimeArgs {
+    /// The runtime policy these arguments (or the configuration) name.
+    fn load(
+        &self,
+        config: &palisade_config::Config,
+    ) -> anyhow::Result<Option<Arc<palisade_runtime::policy::RuntimePolicy>>> {
+        #[cfg(feature = "central")]
+        let connect = Some(&self.central);
+        #[cfg(not(feature = "central"))]
+        let connect = None;
+        crate::runtime_policy::load(self.runtime_policy.as_deref(), config, connect)
+    }
 }
 
 fn seconds(s: &str) -> Result<f64, String> {
@@ -228,12 +263,16 @@ pub fn run(command: Command) -> anyhow::Result<ExitCode> {
 fn serve(a: ServeArgs) -> anyhow::Result<ExitCode> {
     let catalog = Catalog::builtin();
     let config = load_config(a.config.as_deref(), &catalog)?;
+    let runtime = a.runtime.load(&config)?;
     let policy = Admission::new(&config, catalog, Some(crate::cmd::today_or(None)))
-        .with_context(|| "building the admission policy")?;
+        .with_context(|| "building the admission policy")?
+        .with_runtime_policy(runtime.clone());
     let active = policy.active_checks().len();
     let build_config = config.clone();
-    let build: palisade_admission::server::PolicyBuilder =
-        Arc::new(move |day| Admission::new(&build_config, Catalog::builtin(), Some(day)));
+    let build: palisade_admission::server::PolicyBuilder = Arc::new(move |day| {
+        Admission::new(&build_config, Catalog::builtin(), Some(day))
+            .map(|p| p.with_runtime_policy(runtime.clone()))
+    });
     let facts = image_facts(&a, &config)?;
     let summary = StartupSummary {
         config: a
@@ -446,7 +485,8 @@ fn write_certs(
 fn review(a: ReviewArgs) -> anyhow::Result<ExitCode> {
     let catalog = Catalog::builtin();
     let config = load_config(a.config.as_deref(), &catalog)?;
-    let policy = Admission::new(&config, catalog, Some(crate::cmd::today_or(a.today)))?;
+    let policy = Admission::new(&config, catalog, Some(crate::cmd::today_or(a.today)))?
+        .with_runtime_policy(a.runtime.load(&config)?);
     let mut body = Vec::new();
     if a.path == "-" {
         std::io::stdin()

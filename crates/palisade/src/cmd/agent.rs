@@ -34,6 +34,12 @@ pub enum Command {
     ExportPolicy(ExportArgs),
     /// Benchmark the agent: spawn short processes, measure alert latency, rate, losses, memory.
     Bench(BenchArgs),
+    /// Print the DaemonSet, ServiceAccount, RBAC and NetworkPolicies that deploy the agent on
+    /// every node.
+    #[command(
+        after_help = "Examples:\n  palisade agent manifests --image registry.example.com/palisade:0.1.0 | kubectl apply -f -\n  palisade agent manifests --central https://central.example:8443 --cluster prod\n\nWhat `palisade scan` reports on them (hostPID, root, the added capabilities, host paths) is suppressed on each object with its reason."
+    )]
+    Manifests(super::agent_manifests::ManifestArgs),
 }
 
 /// Where the state directory is: `--state-dir`, else the config's `state_dir`, else the default.
@@ -77,6 +83,20 @@ pub struct RunArgs {
     /// Stop after this many seconds (default: run until SIGINT/SIGTERM).
     #[arg(long, value_name = "SECONDS")]
     pub duration: Option<u64>,
+    /// Report alerts and flows to central at URL (`https://host:port`), in batches, spooled
+    /// under the state directory while central is unreachable (overrides `central:`).
+    #[arg(long, value_name = "URL", requires_all = ["cluster", "token_file"])]
+    pub central: Option<String>,
+    /// With --central: this node's cluster as central knows it.
+    #[arg(long, value_name = "NAME", requires = "central")]
+    pub cluster: Option<String>,
+    /// With --central: file holding an `agent` token bound to the cluster.
+    #[arg(long, value_name = "FILE", requires = "central")]
+    pub token_file: Option<PathBuf>,
+    /// With --central: CA certificate (PEM) to trust besides the system roots (central's
+    /// `DATA/tls/ca.pem`).
+    #[arg(long, value_name = "FILE", requires = "central")]
+    pub ca_cert: Option<PathBuf>,
 }
 
 /// `agent baseline …`
@@ -176,6 +196,7 @@ pub fn run(command: Command) -> anyhow::Result<ExitCode> {
         Command::Baseline(BaselineCommand::Reset(a)) => change(&a, false),
         Command::ExportPolicy(a) => export(a),
         Command::Bench(a) => bench(a),
+        Command::Manifests(a) => super::agent_manifests::print(&a),
     }
 }
 
@@ -190,6 +211,23 @@ fn run_agent(a: RunArgs) -> anyhow::Result<ExitCode> {
     if let Some(f) = a.flows {
         cfg.flows = Some(f);
     }
+    if let (Some(url), Some(cluster), Some(token_file)) = (a.central, a.cluster, a.token_file) {
+        let base = cfg.central.take();
+        let ca_file = a.ca_cert.or(base.as_ref().and_then(|b| b.ca_file.clone()));
+        cfg.central = Some(palisade_agent::central::CentralConfig {
+            url,
+            cluster,
+            token_file,
+            ca_file,
+            ..base.unwrap_or_else(|| {
+                palisade_agent::central::CentralConfig::new(
+                    String::new(),
+                    String::new(),
+                    PathBuf::new(),
+                )
+            })
+        });
+    }
     // Paths, counts and switches only: the webhook's URL and headers may carry tokens.
     tracing::info!(
         state_dir = %cfg.state_dir.display(),
@@ -199,6 +237,7 @@ fn run_agent(a: RunArgs) -> anyhow::Result<ExitCode> {
             .as_deref()
             .map_or_else(|| "off".into(), |p| p.display().to_string()),
         webhook = cfg.webhook.url.is_some(),
+        central = cfg.central.as_ref().map_or("off", |c| c.url.as_str()),
         rules_files = cfg.rules_files.len(),
         builtin_rules = cfg.builtin_rules,
         "palisade agent: starting"

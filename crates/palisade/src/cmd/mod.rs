@@ -5,6 +5,8 @@ pub mod about;
 pub mod admission;
 #[cfg(all(feature = "agent", target_os = "linux"))]
 pub mod agent;
+#[cfg(all(feature = "agent", target_os = "linux"))]
+pub mod agent_manifests;
 #[cfg(feature = "central")]
 pub mod central;
 pub mod checks;

@@ -146,8 +146,24 @@ pub struct DiffArgs {
 #[derive(Debug, Args)]
 pub struct GenerateArgs {
     /// Observed flows, one JSON object per line (format in docs/network-policy.md); `-` = stdin.
-    #[arg(long, value_name = "FILE")]
-    pub flows: String,
+    #[cfg_attr(
+        feature = "central",
+        arg(long, value_name = "FILE", required_unless_present = "flows_from")
+    )]
+    #[cfg_attr(
+        not(feature = "central"),
+        arg(long, value_name = "FILE", required = true)
+    )]
+    pub flows: Option<String>,
+    /// Read the flows central stored for a cluster instead:
+    /// `https://HOST:PORT/api/v1/clusters/NAME/network` (with --token-file and --ca-cert).
+    #[cfg(feature = "central")]
+    #[arg(long, value_name = "URL", conflicts_with = "flows")]
+    pub flows_from: Option<String>,
+    /// With --flows-from: the token and the CA to trust.
+    #[cfg(feature = "central")]
+    #[command(flatten)]
+    pub central: crate::central_client::ConnectArgs,
     /// Also emit a default-deny policy (ingress and egress) for every namespace with workloads.
     #[arg(long)]
     pub default_deny: bool,
@@ -260,7 +276,11 @@ pub fn run(args: NetpolArgs) -> anyhow::Result<ExitCode> {
             Ok(finish(old_errors || new_errors, ExitCode::SUCCESS))
         }
         NetpolCommand::Generate(a) => {
-            let (lines, flows): (Vec<usize>, Vec<Flow>) = read_flows(&a.flows)?.into_iter().unzip();
+            let (source, read) = match &a.flows {
+                Some(path) => (path.clone(), read_flows(path)?),
+                None => flows_from_central(&a)?,
+            };
+            let (lines, flows): (Vec<usize>, Vec<Flow>) = read.into_iter().unzip();
             let (inv, input_errors) = load_inventory(&a.paths, &a.cluster)?;
             let options = GenerateOptions {
                 default_deny: a.default_deny,
@@ -269,7 +289,7 @@ pub fn run(args: NetpolArgs) -> anyhow::Result<ExitCode> {
             let generated = palisade_netpol::generate(&flows, &inv, &options);
             for s in &generated.skipped {
                 let line = lines.get(s.index).copied().unwrap_or(0);
-                eprintln_safe!("{}:{line}: warning: flow skipped: {}", a.flows, s.reason);
+                eprintln_safe!("{source}:{line}: warning: flow skipped: {}", s.reason);
             }
             for group in &generated.merged {
                 let names: Vec<String> = group
@@ -307,6 +327,50 @@ fn parse_port(spec: &str) -> anyhow::Result<(u16, Protocol)> {
 
 /// Longest accepted flow line (a flow record is a few hundred bytes).
 const MAX_FLOW_LINE: u64 = 64 * 1024;
+
+/// The flows central stored (`--flows-from URL`, the network endpoint), numbered from 1 in
+/// central's order, as the flows a file would hold: each endpoint by namespace and `Kind/name`
+/// workload, or by address.
+#[cfg(feature = "central")]
+fn flows_from_central(a: &GenerateArgs) -> anyhow::Result<(String, Vec<(usize, Flow)>)> {
+    #[derive(serde::Deserialize)]
+    struct Network {
+        flows: Vec<palisade_api::FlowRecord>,
+    }
+    let url = a.flows_from.clone().unwrap_or_default();
+    let network: Network = crate::central_client::Client::get_url(&url, &a.central)
+        .with_context(|| format!("reading the flows of {url}"))?;
+    let side = |w: &Option<palisade_model::WorkloadId>, ip: &Option<String>| {
+        palisade_model::flow::FlowEndpoint {
+            namespace: w.as_ref().map(|w| w.namespace.clone()),
+            pod: None,
+            workload: w.as_ref().map(|w| format!("{}/{}", w.kind, w.name)),
+            ip: ip.clone(),
+        }
+    };
+    let flows = network
+        .flows
+        .iter()
+        .enumerate()
+        .map(|(i, f)| {
+            let flow = Flow {
+                timestamp: f.last_seen.rfc3339_ms(),
+                src: side(&f.src, &f.src_address),
+                dst: side(&f.dst, &f.dst_address),
+                port: f.port,
+                protocol: f.protocol.clone(),
+            };
+            (i + 1, flow)
+        })
+        .collect();
+    Ok((url, flows))
+}
+
+/// Without central, flows come from a file only (clap requires --flows).
+#[cfg(not(feature = "central"))]
+fn flows_from_central(_: &GenerateArgs) -> anyhow::Result<(String, Vec<(usize, Flow)>)> {
+    anyhow::bail!("--flows is required")
+}
 
 /// Reads JSON-lines flows with their line numbers; a malformed or overlong line is an error
 /// naming the file and line.

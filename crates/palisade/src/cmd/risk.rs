@@ -56,6 +56,7 @@ pub fn run(args: RiskArgs) -> anyhow::Result<ExitCode> {
         inventory: &inv,
         diagnostics: &[],
         image_facts: None,
+        runtime_policy: None,
     };
     let mut analysis = analyze(&inputs, &options);
     let mut ranked = analysis.ranking.take().unwrap_or_default();

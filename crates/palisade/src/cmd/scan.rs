@@ -114,10 +114,16 @@ pub struct Args {
     #[cfg(feature = "central")]
     #[arg(long, value_name = "NAME", requires = "push")]
     pub cluster_name: Option<String>,
-    /// With --push: the token and the CA to trust.
+    /// With --push or a --runtime-policy URL: the token and the CA to trust.
     #[cfg(feature = "central")]
     #[command(flatten)]
     pub central: crate::central_client::ConnectArgs,
+    /// What runtime agents observed, for the runtime checks (PAL-097 images that misbehaved,
+    /// PAL-098 commands outside locked process allowlists): a RuntimePolicy file (`palisade
+    /// agent export-policy`) or central's `https://HOST:PORT/api/v1/runtime-policy?cluster=NAME`
+    /// [default: `runtime_policy:` of the configuration].
+    #[arg(long, value_name = "FILE|URL")]
+    pub runtime_policy: Option<String>,
 }
 
 impl Args {
@@ -180,10 +186,17 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
             network: cfg!(feature = "netpol"),
         }),
     };
+    #[cfg(feature = "central")]
+    let connect = Some(&args.central);
+    #[cfg(not(feature = "central"))]
+    let connect = None;
+    let runtime_policy =
+        crate::runtime_policy::load(args.runtime_policy.as_deref(), &config, connect)?;
     let inputs = Inputs {
         inventory: &ingested.inventory,
         diagnostics: &ingested.diagnostics,
         image_facts: image_facts.as_ref(),
+        runtime_policy: runtime_policy.as_ref(),
     };
     let (mut t_checks, mut t_risk) = (t_ingest, t_ingest);
     let analysis = analyze_observed(&inputs, &options, &mut |phase| match phase {

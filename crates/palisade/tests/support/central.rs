@@ -78,7 +78,22 @@ impl Central {
         extra: &[&str],
         ca: &Path,
     ) -> Central {
-        let mut cmd = palisade(&["central", "serve", "--addr", "127.0.0.1:0", "--data"])
+        Central::start_at("127.0.0.1:0", data, database, extra, ca)
+    }
+
+    /// Starts central again on the data directory (SQLite) and address of one that was killed.
+    pub fn restart(data: &Path, addr: &str) -> Central {
+        Central::start_at(addr, data, None, &[], &data.join("tls/ca.pem"))
+    }
+
+    fn start_at(
+        addr: &str,
+        data: &Path,
+        database: Option<&str>,
+        extra: &[&str],
+        ca: &Path,
+    ) -> Central {
+        let mut cmd = palisade(&["central", "serve", "--addr", addr, "--data"])
             .arg(data)
             .args(extra)
             .env_remove("PALISADE_DATABASE_URL")
