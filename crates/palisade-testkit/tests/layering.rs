@@ -132,6 +132,7 @@ const CRATES: &[(&str, Role, &[&str])] = &[
             "palisade-ingest",
             "palisade-netpol",
             "palisade-rbac",
+            "palisade-checks",
         ],
     ),
     // The admission webhook server.
