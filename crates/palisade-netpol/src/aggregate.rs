@@ -193,10 +193,20 @@ const TOP: f64 = 50.0;
 /// the legend: colour is never the only signal). Without an `<?xml` prolog when `inline`.
 pub fn svg(graph: &Aggregate, title: &str, links: &dyn Links, inline: bool) -> String {
     let n = graph.nodes.len().max(1);
-    let radius = (n as f64 * (BOX_H + 14.0) / std::f64::consts::PI).max(160.0);
-    let (cx, cy) = (MARGIN + BOX_W / 2.0 + radius, TOP + BOX_H / 2.0 + radius);
+    // Adjacent boxes on the circle at least a box width apart (the chord 2r·sin(π/n)).
+    let radius = if n < 2 {
+        160.0
+    } else {
+        ((BOX_W + 20.0) / (2.0 * (std::f64::consts::PI / n as f64).sin())).max(160.0)
+    };
+    // Room for the self-loops drawn outside the circle.
+    const LOOP: f64 = 60.0;
+    let (cx, cy) = (
+        MARGIN + BOX_W / 2.0 + radius + LOOP,
+        TOP + BOX_H / 2.0 + radius + LOOP,
+    );
     let width = 2.0 * cx;
-    let height = cy + radius + BOX_H / 2.0 + 50.0;
+    let height = cy + radius + BOX_H / 2.0 + LOOP + 30.0;
     let pos: Vec<(f64, f64)> = (0..graph.nodes.len())
         .map(|i| {
             let a = -std::f64::consts::FRAC_PI_2 + i as f64 * std::f64::consts::TAU / n as f64;
@@ -209,7 +219,7 @@ pub fn svg(graph: &Aggregate, title: &str, links: &dyn Links, inline: bool) -> S
     }
     let _ = writeln!(
         out,
-        "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"{width:.0}\" height=\"{height:.0}\" viewBox=\"0 0 {width:.0} {height:.0}\" font-family=\"Helvetica, Arial, sans-serif\" font-size=\"12\" role=\"img\" aria-label=\"{t}\">\n<title>{t}</title>\n<defs><marker id=\"arrow\" viewBox=\"0 0 10 10\" refX=\"10\" refY=\"5\" markerWidth=\"7\" markerHeight=\"7\" orient=\"auto-start-reverse\"><path d=\"M 0 0 L 10 5 L 0 10 z\" fill=\"#555\"/></marker></defs>\n<rect width=\"100%\" height=\"100%\" fill=\"white\"/>\n<text x=\"{MARGIN}\" y=\"24\" font-size=\"15\" font-weight=\"bold\">{t}</text>",
+        "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"{width:.0}\" height=\"{height:.0}\" viewBox=\"0 0 {width:.0} {height:.0}\" font-family=\"Helvetica, Arial, sans-serif\" font-size=\"12\" role=\"img\" aria-label=\"{t}\">\n<title>{t}</title>\n<defs><marker id=\"arrow\" viewBox=\"0 0 10 10\" refX=\"10\" refY=\"5\" markerUnits=\"userSpaceOnUse\" markerWidth=\"9\" markerHeight=\"9\" orient=\"auto-start-reverse\"><path d=\"M 0 0 L 10 5 L 0 10 z\" fill=\"#555\"/></marker></defs>\n<rect width=\"100%\" height=\"100%\" fill=\"white\"/>\n<text x=\"{MARGIN}\" y=\"24\" font-size=\"15\" font-weight=\"bold\">{t}</text>",
         t = xml(title)
     );
     for (i, e) in graph.edges.iter().enumerate() {

@@ -141,7 +141,7 @@ pub fn page(viewer: &Viewer, title: &str, active: &str, body: Markup) -> Markup 
         (DOCTYPE)
         html lang="en" {
             head { meta charset="utf-8"; title { (title) " · Palisade" } (head_links()) }
-            body {
+            body data-path=(viewer.path) {
                 a class="skip" href="#main" { "Skip to content" }
                 header class="top" {
                     a class="brand" href="/ui/" { "Palisade" }

@@ -30,7 +30,7 @@ fn login_page(status: StatusCode, error: Option<&str>) -> Response {
                 title { "Log in · Palisade" }
                 link rel="stylesheet" href="/ui/assets/dashboard.css";
             }
-            body {
+            body data-path="/ui/login" {
                 a class="skip" href="#main" { "Skip to content" }
                 main id="main" class="narrow" {
                     h1 { "Palisade central" }

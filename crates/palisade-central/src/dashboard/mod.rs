@@ -81,6 +81,8 @@ pub struct Viewer {
     pub csrf: String,
     /// The session cookie's value.
     pub session: String,
+    /// The path of the request (pages carry it as `<body data-path>`, for tests and scripts).
+    pub path: String,
 }
 
 impl Viewer {
@@ -144,6 +146,7 @@ impl FromRequestParts<UiState> for Viewer {
             info,
             csrf: s.csrf,
             session: id,
+            path: parts.uri.path().to_string(),
         })
     }
 }

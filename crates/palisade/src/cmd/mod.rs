@@ -7,6 +7,8 @@ pub mod admission;
 pub mod agent;
 #[cfg(feature = "central")]
 pub mod central;
+#[cfg(feature = "central")]
+pub mod central_demo;
 pub mod checks;
 pub mod completion;
 
