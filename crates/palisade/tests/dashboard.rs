@@ -794,3 +794,57 @@ fn analyst_token(data: &Path, _url: &str) -> String {
     let v: Value = serde_json::from_str(&out).unwrap();
     v["token"].as_str().unwrap().to_string()
 }
+
+#[test]
+fn central_demo_pushes_the_demo_prints_url_and_token_and_cleans_up() {
+    let mut child = palisade(&["central", "demo", "--addr", "127.0.0.1:0"])
+        .command()
+        .env_remove("PALISADE_DATABASE_URL")
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("start palisade central demo");
+    let mut lines = BufReader::new(child.stdout.take().unwrap()).lines();
+    let (mut url, mut token, mut ca) = (None, None, None);
+    for line in lines.by_ref().map_while(Result::ok) {
+        let line = line.trim().to_string();
+        if let Some(u) = line.strip_prefix("dashboard:") {
+            url = Some(u.trim().trim_end_matches("/ui/").to_string());
+        } else if let Some(t) = line.strip_prefix("login token:") {
+            token = Some(t.trim().to_string());
+        } else if let Some(c) = line.strip_prefix("CA:") {
+            ca = Some(PathBuf::from(c.trim().split(' ').next().unwrap()));
+            break;
+        }
+    }
+    let (url, token, ca) = (
+        url.expect("the dashboard's URL"),
+        token.expect("the login token"),
+        ca.expect("the CA"),
+    );
+    let http = reqwest::blocking::Client::builder()
+        .tls_certs_only(
+            reqwest::Certificate::from_pem_bundle(&std::fs::read(&ca).unwrap()).unwrap(),
+        )
+        .build()
+        .unwrap();
+    let clusters: Value = http
+        .get(format!("{url}/api/v1/clusters"))
+        .bearer_auth(&token)
+        .send()
+        .unwrap()
+        .json()
+        .unwrap();
+    assert_eq!(clusters[0]["name"], "demo", "{clusters}");
+    assert_eq!(clusters[0]["workloads"], 28, "{clusters}");
+    let data = ca.parent().unwrap().parent().unwrap().to_path_buf();
+    assert!(data.exists());
+    // SIGTERM stops the demo, which deletes its temporary store.
+    let status = Command::new("kill")
+        .args(["-TERM", &child.id().to_string()])
+        .status()
+        .unwrap();
+    assert!(status.success());
+    assert!(child.wait().unwrap().success());
+    assert!(!data.exists(), "{} is left behind", data.display());
+}
