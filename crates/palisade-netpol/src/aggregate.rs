@@ -10,7 +10,8 @@
 use std::collections::BTreeMap;
 use std::fmt::Write as _;
 
-use crate::connectivity::{Connectivity, Endpoint};
+use crate::connectivity::{Connection, Connectivity, Endpoint};
+use crate::listing::Listing;
 use crate::ports::PortSet;
 
 /// The node every external address range is folded into.
@@ -93,16 +94,19 @@ fn workload_id(w: &palisade_model::WorkloadId) -> String {
     format!("{}/{}/{}", w.namespace, w.kind, w.name)
 }
 
-/// Folds `c` by namespace; the workloads of namespace `expand` stay separate nodes.
-pub fn aggregate(c: &Connectivity, expand: Option<&str>) -> Aggregate {
+/// The node key of an endpoint: namespaces first, then the expanded namespace's workloads,
+/// external last.
+fn key_of(e: &Endpoint, expand: Option<&str>) -> (u8, String) {
+    match e {
+        Endpoint::Workload(w) if Some(w.namespace.as_str()) == expand => (1, workload_id(w)),
+        Endpoint::Workload(w) => (0, w.namespace.clone()),
+        Endpoint::External(_) => (2, EXTERNAL.to_string()),
+    }
+}
+
+/// The nodes of `c`'s workloads and external ranges, with the index of every node key.
+fn nodes(c: &Connectivity, expand: Option<&str>) -> (Vec<AggNode>, BTreeMap<(u8, String), usize>) {
     let mut nodes: BTreeMap<(u8, String), AggNode> = BTreeMap::new();
-    let key_of = |e: &Endpoint| -> (u8, String) {
-        match e {
-            Endpoint::Workload(w) if Some(w.namespace.as_str()) == expand => (1, workload_id(w)),
-            Endpoint::Workload(w) => (0, w.namespace.clone()),
-            Endpoint::External(_) => (2, EXTERNAL.to_string()),
-        }
-    };
     let mut add = |key: (u8, String), unprotected: bool| {
         let kind = match key.0 {
             0 => NodeKind::Namespace,
@@ -120,45 +124,149 @@ pub fn aggregate(c: &Connectivity, expand: Option<&str>) -> Aggregate {
     };
     for w in &c.workloads {
         add(
-            key_of(&Endpoint::Workload(w.id.clone())),
+            key_of(&Endpoint::Workload(w.id.clone()), expand),
             !w.ingress_isolated,
         );
     }
     for r in &c.external_ranges {
-        add(key_of(&Endpoint::External(*r)), false);
+        add(key_of(&Endpoint::External(*r), expand), false);
     }
-    let index: BTreeMap<(u8, String), usize> = nodes
+    let index = nodes
         .keys()
         .enumerate()
         .map(|(i, k)| (k.clone(), i))
         .collect();
-    let nodes: Vec<AggNode> = nodes.into_values().collect();
-    let mut edges: BTreeMap<(usize, usize), AggEdge> = BTreeMap::new();
-    let mut all_ports = BTreeMap::<(usize, usize), usize>::new();
-    for conn in &c.connections {
-        let (Some(&s), Some(&d)) = (index.get(&key_of(&conn.src)), index.get(&key_of(&conn.dst)))
-        else {
-            continue;
-        };
-        let edge = edges.entry((s, d)).or_insert(AggEdge {
-            src: s,
-            dst: d,
-            connections: 0,
-            allow_all: false,
-            ports: PortSet::empty(),
-        });
-        edge.connections += 1;
-        edge.ports = edge.ports.union(&conn.ports);
-        if conn.ports.is_all() {
-            *all_ports.entry((s, d)).or_default() += 1;
+    (nodes.into_values().collect(), index)
+}
+
+/// Edges being summed: connections, ports, and connections on every port.
+#[derive(Default)]
+struct Edges(BTreeMap<(usize, usize), (AggEdge, usize)>);
+
+impl Edges {
+    fn add(&mut self, s: usize, d: usize, count: usize, ports: &PortSet) {
+        let (edge, all) = self.0.entry((s, d)).or_insert((
+            AggEdge {
+                src: s,
+                dst: d,
+                connections: 0,
+                allow_all: false,
+                ports: PortSet::empty(),
+            },
+            0,
+        ));
+        edge.connections += count;
+        edge.ports = edge.ports.union(ports);
+        if ports.is_all() {
+            *all += count;
         }
     }
-    let mut edges: Vec<AggEdge> = edges.into_values().collect();
-    for e in &mut edges {
-        let full = nodes[e.src].members * nodes[e.dst].members;
-        e.allow_all = all_ports.get(&(e.src, e.dst)).copied().unwrap_or(0) >= full && full > 0;
+
+    fn finish(self, nodes: Vec<AggNode>) -> Aggregate {
+        let edges = self
+            .0
+            .into_values()
+            .map(|(mut e, all)| {
+                let full = nodes[e.src].members * nodes[e.dst].members;
+                e.allow_all = full > 0 && all >= full;
+                e
+            })
+            .collect();
+        Aggregate { nodes, edges }
     }
-    Aggregate { nodes, edges }
+}
+
+/// Folds `c` by namespace; the workloads of namespace `expand` stay separate nodes.
+pub fn aggregate(c: &Connectivity, expand: Option<&str>) -> Aggregate {
+    let (nodes, index) = nodes(c, expand);
+    let mut edges = Edges::default();
+    for conn in &c.connections {
+        if let (Some(&s), Some(&d)) = (
+            index.get(&key_of(&conn.src, expand)),
+            index.get(&key_of(&conn.dst, expand)),
+        ) {
+            edges.add(s, d, 1, &conn.ports);
+        }
+    }
+    edges.finish(nodes)
+}
+
+/// [`aggregate`] from the class pairs of `listing` and the workloads and ranges of `head`
+/// (`Analysis::connectivity_head`): the same graph without listing every workload pair, so
+/// its cost follows the number of class pairs, not the square of the cluster.
+pub fn aggregate_classes(
+    head: &Connectivity,
+    listing: &Listing<'_, '_>,
+    expand: Option<&str>,
+) -> Aggregate {
+    let (nodes, index) = nodes(head, expand);
+    let node_of: Vec<Option<usize>> = (0..listing.endpoint_count())
+        .map(|rank| index.get(&key_of(&listing.endpoint(rank), expand)).copied())
+        .collect();
+    let count = |ranks: &[usize]| {
+        let mut by_node: BTreeMap<usize, usize> = BTreeMap::new();
+        for n in ranks.iter().filter_map(|&r| node_of[r]) {
+            *by_node.entry(n).or_default() += 1;
+        }
+        by_node
+    };
+    let mut edges = Edges::default();
+    let _ = listing.for_each_class_pair(|pair| -> Result<(), ()> {
+        let ports = listing.port_set(pair.ports);
+        let dst = count(pair.dst);
+        for (s, cs) in count(pair.src) {
+            for (&d, &cd) in &dst {
+                edges.add(s, d, cs * cd, ports);
+            }
+        }
+        Ok(())
+    });
+    edges.finish(nodes)
+}
+
+/// The workload-level connections behind edge `src` → `dst` (node ids) of the graph
+/// `aggregate_classes(head, listing, expand)` draws: at most `max`, and how many there are.
+pub fn edge_connections(
+    listing: &Listing<'_, '_>,
+    expand: Option<&str>,
+    src: &str,
+    dst: &str,
+    max: usize,
+) -> (Vec<Connection>, usize) {
+    let in_node = |rank: usize, id: &str| key_of(&listing.endpoint(rank), expand).1 == id;
+    let mut rows = Vec::new();
+    let mut total = 0;
+    let _ = listing.for_each_class_pair(|pair| -> Result<(), ()> {
+        let srcs: Vec<usize> = pair
+            .src
+            .iter()
+            .copied()
+            .filter(|&r| in_node(r, src))
+            .collect();
+        if srcs.is_empty() {
+            return Ok(());
+        }
+        let dsts: Vec<usize> = pair
+            .dst
+            .iter()
+            .copied()
+            .filter(|&r| in_node(r, dst))
+            .collect();
+        total += srcs.len() * dsts.len();
+        for &s in &srcs {
+            for &d in &dsts {
+                if rows.len() < max {
+                    rows.push(Connection {
+                        src: listing.endpoint(s),
+                        dst: listing.endpoint(d),
+                        ports: listing.port_set(pair.ports).clone(),
+                    });
+                }
+            }
+        }
+        Ok(())
+    });
+    (rows, total)
 }
 
 /// Where the drawing's nodes and edges link to (the dashboard's drill-down); `None` for a
@@ -365,7 +473,8 @@ fn wrap(out: &mut String, class: &str, link: Option<String>, body: &str) {
     }
 }
 
-fn truncate(s: &str, max: usize) -> String {
+/// `s` cut to `max` characters, an ellipsis marking the cut.
+pub fn truncate(s: &str, max: usize) -> String {
     if s.chars().count() <= max {
         s.to_string()
     } else {
@@ -448,6 +557,36 @@ mod tests {
         assert_eq!(ids, ["a", "b/Deployment/<z>"]);
         let e = expanded.edge("b/Deployment/<z>", "a").unwrap();
         assert_eq!(e.connections, 1);
+    }
+
+    #[test]
+    fn class_pairs_fold_to_the_same_graph_as_the_connection_list() {
+        // The demo cluster: 8 namespaces, policies, external ranges.
+        let demo = concat!(env!("CARGO_MANIFEST_DIR"), "/../../examples/demo-cluster");
+        let inventory =
+            palisade_ingest::ingest_paths(&[demo], &palisade_ingest::Limits::default()).inventory;
+        let analysis = crate::Analysis::new(&inventory);
+        let reach = analysis.reachability();
+        let listing = Listing::new(&analysis, &reach, None);
+        let head = analysis.connectivity_head(None);
+        let full = analysis.connectivity(&reach, None);
+        for expand in [None, Some("shop")] {
+            let a = aggregate(&full, expand);
+            let b = aggregate_classes(&head, &listing, expand);
+            assert_eq!(a.nodes, b.nodes);
+            assert_eq!(a.edges, b.edges);
+            assert!(a.edges.len() > 10);
+            for e in &a.edges {
+                let (s, d) = (&a.nodes[e.src].id, &a.nodes[e.dst].id);
+                let (rows, total) = edge_connections(&listing, expand, s, d, 10);
+                assert_eq!(total, e.connections, "{s} -> {d}");
+                assert_eq!(rows.len(), total.min(10));
+                assert!(
+                    rows.iter()
+                        .all(|r| a.contains(e.src, &r.src) && a.contains(e.dst, &r.dst))
+                );
+            }
+        }
     }
 
     #[test]

@@ -679,18 +679,15 @@ fn svg_width(svg: &str) -> f64 {
 fn reach_group_namespaces_draws_the_demo_readably_and_expands_one_namespace() {
     let demo = concat!(env!("CARGO_MANIFEST_DIR"), "/../../examples/demo-cluster");
     let full = stdout(&palisade(&["netpol", "reach", demo, "--format", "svg"]).output());
-    let out = palisade(&[
-        "netpol",
-        "reach",
-        demo,
-        "--format",
-        "svg",
-        "--group",
-        "namespaces",
-    ])
-    .output();
-    assert!(out.status.success(), "{}", stderr(&out));
-    let svg = stdout(&out);
+    let grouped = |extra: &[&str]| {
+        let out = palisade(&["netpol", "reach", demo, "--format", "svg"])
+            .args(["--group", "namespaces"])
+            .args(extra)
+            .output();
+        assert!(out.status.success(), "{}", stderr(&out));
+        stdout(&out)
+    };
+    let svg = grouped(&[]);
     assert!(svg.starts_with("<?xml") && svg.trim_end().ends_with("</svg>"));
     let edges = svg.matches("marker-end=").count();
     let namespaces = svg.matches("<g class=\"node\">").count();
@@ -710,20 +707,7 @@ fn reach_group_namespaces_draws_the_demo_readably_and_expands_one_namespace() {
     assert!(svg.contains("unprotected"), "{svg}");
     assert!(svg.contains("allow-all"), "{svg}");
 
-    let out = palisade(&[
-        "netpol",
-        "reach",
-        demo,
-        "--format",
-        "svg",
-        "--group",
-        "namespaces",
-        "--expand",
-        "shop",
-    ])
-    .output();
-    assert!(out.status.success(), "{}", stderr(&out));
-    let expanded = stdout(&out);
+    let expanded = grouped(&["--expand", "shop"]);
     assert!(expanded.contains("Deployment/checkout"), "{expanded}");
     assert!(
         !expanded.contains(">shop</text>"),

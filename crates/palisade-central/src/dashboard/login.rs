@@ -6,7 +6,7 @@
 //! names the token's id.
 
 use axum::extract::State;
-use axum::http::header::{COOKIE, LOCATION, SET_COOKIE};
+use axum::http::header::{LOCATION, SET_COOKIE};
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use maud::{DOCTYPE, html};
@@ -82,12 +82,8 @@ pub async fn submit(
     headers: HeaderMap,
     Form(form): Form<LoginForm>,
 ) -> Result<Response, UiError> {
-    let expected = headers
-        .get_all(COOKIE)
-        .iter()
-        .filter_map(|v| v.to_str().ok())
-        .find_map(|h| session::cookie(h, csrf::LOGIN_COOKIE));
-    if !expected.is_some_and(|e| csrf::matches(e, form.csrf.as_deref())) {
+    let expected = session::request_cookie(&headers, csrf::LOGIN_COOKIE);
+    if !expected.is_some_and(|e| csrf::matches(&e, form.csrf.as_deref())) {
         return Err(UiError::forbidden(
             "the login form's CSRF token is missing or wrong; reload the login page",
         ));

@@ -40,7 +40,6 @@ use std::sync::Arc;
 use axum::Router;
 use axum::body::Bytes;
 use axum::extract::{DefaultBodyLimit, FromRef, FromRequest, FromRequestParts, Request};
-use axum::http::header::COOKIE;
 use axum::http::request::Parts;
 use axum::middleware::map_response;
 use axum::response::{IntoResponse, Redirect, Response};
@@ -116,13 +115,7 @@ impl FromRequestParts<UiState> for Viewer {
     type Rejection = Response;
 
     async fn from_request_parts(parts: &mut Parts, state: &UiState) -> Result<Self, Response> {
-        let id = parts
-            .headers
-            .get_all(COOKIE)
-            .iter()
-            .filter_map(|v| v.to_str().ok())
-            .find_map(|h| session::cookie(h, session::COOKIE))
-            .map(str::to_string)
+        let id = session::request_cookie(&parts.headers, session::COOKIE)
             .ok_or_else(|| ToLogin.into_response())?;
         let s = state
             .sessions

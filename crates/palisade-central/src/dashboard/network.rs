@@ -10,7 +10,7 @@ use axum::http::header;
 use axum::response::{IntoResponse, Response};
 use maud::{Markup, html};
 use palisade_netpol::aggregate::{self, Aggregate, Links, NodeKind};
-use palisade_netpol::{Analysis, Connection, Direction, Endpoint, Target};
+use palisade_netpol::{Analysis, Connection, Direction, Endpoint, Listing, Target};
 use serde::Deserialize;
 
 use super::layout::{self, UiError, href, no_data};
@@ -129,8 +129,10 @@ fn draw(
 ) -> Drawn {
     let analysis = Analysis::new(inventory);
     let reach = analysis.reachability();
-    let c = analysis.connectivity(&reach, None);
-    let g = aggregate::aggregate(&c, expand);
+    // From the class pairs: the workload-level list grows with the square of the cluster.
+    let listing = Listing::new(&analysis, &reach, None);
+    let head = analysis.connectivity_head(None);
+    let g = aggregate::aggregate_classes(&head, &listing, expand);
     let title = match expand {
         Some(ns) => format!("Allowed connections in {cluster} (namespace {ns} expanded)"),
         None => format!("Allowed connections in {cluster}, by namespace"),
@@ -148,16 +150,10 @@ fn draw(
     } else {
         aggregate::svg(&g, &title, &aggregate::NoLinks, false)
     };
-    let detail = edge.and_then(|(s, d)| {
-        let (si, di) = (g.node(s)?, g.node(d)?);
-        let matching: Vec<&Connection> = c
-            .connections
+    let detail = edge.map(|(s, d)| {
+        let (connections, total) = aggregate::edge_connections(&listing, expand, s, d, LISTED);
+        let rows = connections
             .iter()
-            .filter(|x| g.contains(si, &x.src) && g.contains(di, &x.dst))
-            .collect();
-        let rows = matching
-            .iter()
-            .take(LISTED)
             .enumerate()
             .map(|(i, x)| {
                 let rules = if i < EXPLAINED {
@@ -173,12 +169,12 @@ fn draw(
                 )
             })
             .collect();
-        Some(EdgeDetail {
+        EdgeDetail {
             src: s.to_string(),
             dst: d.to_string(),
             rows,
-            total: matching.len(),
-        })
+            total,
+        }
     });
     Drawn {
         svg,

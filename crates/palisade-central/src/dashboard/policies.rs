@@ -27,16 +27,7 @@ struct Admission {
 }
 
 fn references(r: &palisade_checks::References) -> Markup {
-    let lists = [
-        ("CIS", &r.cis),
-        ("NSA/CISA", &r.nsa),
-        ("kube-linter", &r.kube_linter),
-        ("Checkov", &r.checkov),
-        ("Polaris", &r.polaris),
-        ("Kubescape", &r.kubescape),
-        ("StackRox", &r.stackrox),
-    ];
-    html! { @for (label, ids) in lists { @if !ids.is_empty() { span class="kv" { (label) ": " (ids.join(", ")) } br; } } }
+    html! { @for (label, ids) in r.labelled() { span class="kv" { (label) ": " (ids) } br; } }
 }
 
 /// `GET /ui/policies`.

@@ -204,7 +204,16 @@ fn engines(inventory: &palisade_model::Inventory, id: &WorkloadId, sa: &str) -> 
         .collect();
     let analysis = Analysis::new(inventory);
     let reach = analysis.reachability();
-    let connectivity = analysis.connectivity(&reach, None);
+    // Only the rows from or to this workload (the whole list grows with the square of the
+    // cluster).
+    let focus = analysis
+        .universe()
+        .find_workload(&format!("{}/{}/{}", id.namespace, id.kind, id.name))
+        .ok();
+    let connectivity = match focus {
+        Some(f) => analysis.connectivity(&reach, Some(f)),
+        None => analysis.connectivity_head(None),
+    };
     let me = Endpoint::Workload(id.clone());
     let (mut inbound, mut outbound) = (Vec::new(), Vec::new());
     let mut explained = 0;
@@ -268,22 +277,27 @@ pub async fn detail(
             p.cluster
         ))
     })?;
-    let findings = store
-        .findings(
-            &FindingQuery {
-                cluster: Some(p.cluster.clone()),
-                namespace: Some(p.namespace.clone()),
-                limit: Some(palisade_api::MAX_PAGE),
-                ..FindingQuery::default()
-            },
-            state.app.now(),
-        )
-        .await?;
-    let findings: Vec<_> = findings
-        .items
-        .into_iter()
-        .filter(|f| f.object.kind == p.kind && f.object.name == p.name)
-        .collect();
+    // The namespace's findings page by page (the query has no object filter), this object's
+    // kept.
+    let mut findings = Vec::new();
+    let mut query = FindingQuery {
+        cluster: Some(p.cluster.clone()),
+        namespace: Some(p.namespace.clone()),
+        limit: Some(palisade_api::MAX_PAGE),
+        ..FindingQuery::default()
+    };
+    loop {
+        let page = store.findings(&query, state.app.now()).await?;
+        findings.extend(
+            page.items
+                .into_iter()
+                .filter(|f| f.object.kind == p.kind && f.object.name == p.name),
+        );
+        match page.next {
+            Some(next) => query.cursor = Some(next),
+            None => break,
+        }
+    }
     let mut images = Vec::new();
     for reference in &w.images {
         images.push(store.image(reference, Some(&p.cluster)).await?);

@@ -203,8 +203,7 @@ pub fn run(args: NetpolArgs) -> anyhow::Result<ExitCode> {
                 if a.format != GraphFormat::Svg {
                     bail!("--group namespaces draws svg (add --format svg)");
                 }
-                let connectivity = analysis.connectivity(&reach, None);
-                let graph = aggregate::aggregate(&connectivity, a.expand.as_deref());
+                let graph = aggregate::aggregate_classes(&head, &listing, a.expand.as_deref());
                 let title = match &a.expand {
                     Some(ns) => format!("Allowed connections by namespace ({ns} expanded)"),
                     None => "Allowed connections by namespace".to_string(),
