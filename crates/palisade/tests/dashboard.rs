@@ -609,8 +609,8 @@ async fn chromium_logs_in_browses_every_page_and_manages_an_exception() {
         ("network", "/ui/network?cluster=demo", "aggregated edges"),
         (
             "network-expanded",
-            "/ui/network?cluster=demo&expand=shop&src=shop%2FDeployment%2Ffrontend&dst=shop%2FDeployment%2Fcheckout#edge",
-            "connections</h2>",
+            "/ui/network?cluster=demo&expand=shop&src=ingress-nginx&dst=shop%2FDeployment%2Ffrontend#edge",
+            "frontend-allow-from-ingress",
         ),
         (
             "rbac",
