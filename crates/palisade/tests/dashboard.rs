@@ -449,6 +449,10 @@ fn http_headers_redirects_escaping_csrf_roles_and_sessions() {
         assert!(!logs.contains(secret.as_str()), "a token was logged");
     }
     assert!(logs.contains("dashboard login"), "{logs}");
+    assert!(
+        logs.contains("\"route\":\"/ui/findings\""),
+        "access log: {logs}"
+    );
 }
 
 /// chromedriver on a free loopback port (killed on drop).

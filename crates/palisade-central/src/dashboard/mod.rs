@@ -205,8 +205,10 @@ pub async fn cluster_names(state: &UiState) -> Result<Vec<String>, UiError> {
 /// Largest form body.
 const FORM_LIMIT: usize = 64 * 1024;
 
-/// The dashboard's routes (`/` redirects to `/ui/`), with the security headers on every answer.
+/// The dashboard's routes (`/` redirects to `/ui/`), with the security headers on every answer
+/// and the API's request metrics and access log.
 pub fn router(app: AppState) -> Router {
+    let metrics = app.metrics.clone();
     let state = UiState {
         app,
         sessions: Arc::new(Sessions::default()),
@@ -244,6 +246,11 @@ pub fn router(app: AppState) -> Router {
             "/ui/{*rest}",
             get(|| async { UiError::not_found("there is no such dashboard page") }),
         )
+        // Request metrics and the access log line, as for the API (route, method, status, ms).
+        .route_layer(axum::middleware::from_fn_with_state(
+            metrics,
+            crate::metrics::track,
+        ))
         .layer(DefaultBodyLimit::max(FORM_LIMIT))
         .layer(map_response(layout::security_headers))
         .with_state(state)
