@@ -18,8 +18,8 @@ url="$(sed -n 's/^palisade central listening on //p' "$work/central.out")"
 token="$work/data/admin.token"
 ca="$work/data/tls/ca.pem"
 start=$(date +%s)
-for i in $(seq -w 0 $((clusters - 1))); do
-    "$bin/palisade" scan "$work/synth" --format json -o /dev/null --push "$url" --cluster-name "c$i" \
+for i in $(seq 0 $((clusters - 1))); do
+    "$bin/palisade" scan "$work/synth" --format json -o /dev/null --push "$url" --cluster-name "$(printf 'c%02d' "$i")" \
         --token-file "$token" --ca-cert "$ca" >/dev/null 2>&1 || true
 done
 echo "pushed $clusters clusters of 10,000 workloads in $(( $(date +%s) - start )) s"
@@ -41,11 +41,11 @@ r, _ = req("POST", "/ui/login", urllib.parse.urlencode({"token": token, "csrf": 
            {"Content-Type": "application/x-www-form-urlencoded", "Cookie": f"pal_login={login_cookie}"})
 session = re.search(r"pal_session=([0-9a-f]+)", r.getheader("set-cookie")).group(1)
 cookie = {"Cookie": f"pal_session={session}"}
-_, w = req("GET", "/api/v1/workloads?cluster=c05&limit=1", headers={"Authorization": f"Bearer {token}"})
+_, w = req("GET", "/api/v1/workloads?cluster=c00&limit=1", headers={"Authorization": f"Bearer {token}"})
 w = json.loads(w)["items"][0]["id"]
-workload = "/ui/workload?" + urllib.parse.urlencode({"cluster": "c05", **w})
-pages = ["/ui/", "/ui/workloads?cluster=c05", "/ui/workloads", workload, "/ui/findings?cluster=c05&severity=high",
-         "/ui/findings", "/ui/exceptions", "/ui/network?cluster=c05", "/ui/rbac?cluster=c05&verb=get&resource=secrets",
+workload = "/ui/workload?" + urllib.parse.urlencode({"cluster": "c00", **w})
+pages = ["/ui/", "/ui/workloads?cluster=c00", "/ui/workloads", workload, "/ui/findings?cluster=c00&severity=high",
+         "/ui/findings", "/ui/exceptions", "/ui/network?cluster=c00", "/ui/rbac?cluster=c00&verb=get&resource=secrets",
          "/ui/images", "/ui/runtime", "/ui/policies"]
 print(f"{'page':60} {'n':>3} {'p50 ms':>9} {'p95 ms':>9} {'bytes':>9}")
 for p in pages:

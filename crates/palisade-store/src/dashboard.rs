@@ -33,6 +33,13 @@ impl Store {
         }
     }
 
+    /// The names of every cluster, sorted (without [`Store::clusters`]' finding counts).
+    pub async fn cluster_names(&self) -> Result<Vec<String>> {
+        self.sql("SELECT name FROM clusters ORDER BY name")
+            .fetch_each(self.pool(), |row| row.text("name"))
+            .await
+    }
+
     /// Per cluster (by name), the findings new in and resolved by its latest snapshot.
     pub async fn trends(&self) -> Result<Vec<Trend>> {
         self.sql(

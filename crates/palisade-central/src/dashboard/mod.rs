@@ -192,14 +192,7 @@ pub fn parse_severity(
 
 /// The clusters the store has (for selectors), by name.
 pub async fn cluster_names(state: &UiState) -> Result<Vec<String>, UiError> {
-    Ok(state
-        .app
-        .store
-        .clusters(state.app.now())
-        .await?
-        .into_iter()
-        .map(|c| c.name)
-        .collect())
+    Ok(state.app.store.cluster_names().await?)
 }
 
 /// Largest form body.

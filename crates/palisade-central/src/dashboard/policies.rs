@@ -36,7 +36,9 @@ pub async fn page(
     viewer: Viewer,
     Params(p): Params<PolicyParams>,
 ) -> Result<Markup, UiError> {
-    let catalog = Catalog::builtin();
+    // Parsed once: the built-in catalog never changes while central runs.
+    static CATALOG: std::sync::OnceLock<Catalog> = std::sync::OnceLock::new();
+    let catalog = CATALOG.get_or_init(Catalog::builtin);
     let mut admission: BTreeMap<String, Admission> = BTreeMap::new();
     let mut decisions = 0usize;
     for c in cluster_names(&state).await? {
