@@ -28,6 +28,15 @@ async fn inventory(
     cluster: &str,
 ) -> Result<Inventory, ApiError> {
     caller.require(READERS)?;
+    cluster_inventory(state, cluster).await
+}
+
+/// The stored objects of `cluster` as one inventory (404 when the cluster has no snapshot), for
+/// callers whose role was checked (the dashboard's sessions).
+pub(crate) async fn cluster_inventory(
+    state: &AppState,
+    cluster: &str,
+) -> Result<Inventory, ApiError> {
     crate::ingest::check_cluster_name(cluster)?;
     let objects = state.store.objects(cluster).await.map_err(to_api)?;
     let source = format!("cluster {cluster}");
@@ -45,7 +54,7 @@ async fn inventory(
 }
 
 /// Runs CPU-bound engine work off the I/O threads.
-async fn blocking<T: Send + 'static>(
+pub(crate) async fn blocking<T: Send + 'static>(
     work: impl FnOnce() -> T + Send + 'static,
 ) -> Result<T, ApiError> {
     tokio::task::spawn_blocking(work).await.map_err(|e| {

@@ -13,6 +13,7 @@
 //! - [`bootstrap`]: data directory, generated TLS, the first admin token.
 //! - [`server`]: rustls + hyper serving with graceful shutdown.
 //! - [`local`]: token management straight on the store (the command line's choice).
+//! - [`dashboard`]: the web dashboard under `/ui` (sessions, CSRF, CSP, server-side HTML).
 //!
 //! Invariants: every route but `/healthz` authenticates; a token secret is never logged, stored
 //! (only its hash, by the store) or echoed except in the one answer that creates it; a push is
@@ -20,6 +21,7 @@
 
 pub mod auth;
 pub mod bootstrap;
+pub mod dashboard;
 pub mod error;
 pub mod extract;
 pub mod graph;

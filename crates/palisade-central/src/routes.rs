@@ -387,7 +387,7 @@ pub fn endpoints() -> Vec<Endpoint> {
 }
 
 /// The router of every endpoint: request metrics and access log, a body limit applied after
-/// gzip decoding, a JSON 404 for unknown paths.
+/// gzip decoding, a JSON 404 for unknown paths; and the dashboard (`/ui`, `/`).
 pub fn router(state: AppState, body_limit: usize) -> Router {
     let mut router = Router::new();
     for (endpoint, handler) in table() {
@@ -399,7 +399,8 @@ pub fn router(state: AppState, body_limit: usize) -> Router {
         .method_not_allowed_fallback(wrong_method)
         .layer(DefaultBodyLimit::max(body_limit))
         .layer(RequestDecompressionLayer::new())
-        .with_state(state)
+        .with_state(state.clone())
+        .merge(crate::dashboard::router(state))
 }
 
 async fn no_route(method: Method, uri: Uri) -> ApiError {

@@ -35,6 +35,26 @@ pub struct References {
     pub stackrox: Vec<String>,
 }
 
+impl References {
+    /// The non-empty lists, labelled (`CIS`, `NSA/CISA`, `kube-linter`, `Checkov`, `Polaris`,
+    /// `Kubescape`, `StackRox`), each joined with ", ".
+    pub fn labelled(&self) -> Vec<(&'static str, String)> {
+        [
+            ("CIS", &self.cis),
+            ("NSA/CISA", &self.nsa),
+            ("kube-linter", &self.kube_linter),
+            ("Checkov", &self.checkov),
+            ("Polaris", &self.polaris),
+            ("Kubescape", &self.kubescape),
+            ("StackRox", &self.stackrox),
+        ]
+        .into_iter()
+        .filter(|(_, v)| !v.is_empty())
+        .map(|(k, v)| (k, v.join(", ")))
+        .collect()
+    }
+}
+
 /// One check definition.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]

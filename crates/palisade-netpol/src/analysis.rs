@@ -26,7 +26,7 @@ pub struct Analysis<'a> {
 }
 
 /// Sizes of the compiled problem.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
 pub struct Stats {
     /// Namespaces.
     pub namespaces: usize,

@@ -12,6 +12,7 @@
 //! behaviours rather than with pod pairs. See `docs/network-policy.md` for the rules, the output
 //! formats and the test that pins each rule.
 
+pub mod aggregate;
 mod analysis;
 mod bitset;
 mod classes;

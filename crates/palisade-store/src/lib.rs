@@ -23,6 +23,7 @@ pub mod error;
 mod audit;
 mod batches;
 mod cursor;
+mod dashboard;
 mod exceptions;
 mod findings;
 mod history;
@@ -38,6 +39,7 @@ mod values;
 
 use sqlx::AnyPool;
 
+pub use dashboard::Trend;
 pub use dialect::Backend;
 pub use error::{Result, StoreError};
 pub use retention::{PruneReport, Retention};

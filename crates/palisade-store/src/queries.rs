@@ -30,7 +30,7 @@ fn workload_order(sort: WorkloadSort) -> (&'static str, &'static str) {
 
 const WORKLOAD_ID: &str = "w.cluster, w.namespace, w.kind, w.name";
 
-fn workload_view(row: &AnyRow) -> Result<WorkloadView> {
+pub(crate) fn workload_view(row: &AnyRow) -> Result<WorkloadView> {
     Ok(WorkloadView {
         cluster: row.text("cluster")?,
         id: WorkloadId::new(row.text("namespace")?, row.text("kind")?, row.text("name")?),
@@ -200,7 +200,7 @@ impl Store {
     }
 
     /// One image across the clusters (or in `cluster`).
-    async fn image(&self, reference: &str, cluster: Option<&str>) -> Result<ImageView> {
+    pub async fn image(&self, reference: &str, cluster: Option<&str>) -> Result<ImageView> {
         let scoped = |sql: &mut Sql| {
             if let Some(cluster) = cluster {
                 sql.push(" AND cluster = ").bind(cluster.to_string());

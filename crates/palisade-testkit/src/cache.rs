@@ -120,3 +120,11 @@ pub fn npm_package(name: &str) -> PathBuf {
 pub fn kubectl() -> PathBuf {
     prepared("kubectl/kubectl", "60-kubectl.sh")
 }
+
+/// Debian's Chromium and chromedriver (browser, driver), linked by `70-chromium.sh`.
+pub fn chromium() -> (PathBuf, PathBuf) {
+    (
+        prepared("chromium/chromium", "70-chromium.sh"),
+        prepared("chromium/chromedriver", "70-chromium.sh"),
+    )
+}

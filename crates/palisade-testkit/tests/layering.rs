@@ -136,6 +136,7 @@ const CRATES: &[(&str, Role, &[&str])] = &[
             "palisade-netpol",
             "palisade-rbac",
             "palisade-runtime",
+            "palisade-checks",
         ],
     ),
     // The admission webhook server.

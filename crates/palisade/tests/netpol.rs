@@ -665,3 +665,55 @@ fn selector_syntax_and_repeated_names_are_diagnostics_in_netpol_and_scan() {
     assert_ne!(out.status.code(), Some(3), "{}", stderr(&out));
     expect(&messages(&json(&out)["diagnostics"]), &stderr(&out));
 }
+
+/// The `width="…"` of an SVG document.
+fn svg_width(svg: &str) -> f64 {
+    svg.split("width=\"")
+        .nth(1)
+        .and_then(|rest| rest.split('"').next())
+        .and_then(|w| w.parse().ok())
+        .unwrap_or_else(|| panic!("no width: {svg}"))
+}
+
+#[test]
+fn reach_group_namespaces_draws_the_demo_readably_and_expands_one_namespace() {
+    let demo = concat!(env!("CARGO_MANIFEST_DIR"), "/../../examples/demo-cluster");
+    let full = stdout(&palisade(&["netpol", "reach", demo, "--format", "svg"]).output());
+    let grouped = |extra: &[&str]| {
+        let out = palisade(&["netpol", "reach", demo, "--format", "svg"])
+            .args(["--group", "namespaces"])
+            .args(extra)
+            .output();
+        assert!(out.status.success(), "{}", stderr(&out));
+        stdout(&out)
+    };
+    let svg = grouped(&[]);
+    assert!(svg.starts_with("<?xml") && svg.trim_end().ends_with("</svg>"));
+    let edges = svg.matches("marker-end=").count();
+    let namespaces = svg.matches("<g class=\"node\">").count();
+    // Readable: namespaces (and the external node) instead of 28 workloads, at most one edge
+    // per ordered pair, and a picture that fits a laptop screen, against the 3,560 px of the
+    // per-workload drawing.
+    assert!((5..=15).contains(&namespaces), "{namespaces} nodes");
+    assert!(edges <= namespaces * namespaces, "{edges} edges");
+    assert!(
+        edges < full.matches("marker-end=").count() / 3,
+        "{edges} edges"
+    );
+    let width = svg_width(&svg);
+    assert!(width <= 1400.0, "{width} px wide");
+    assert!(svg_width(&full) > 3000.0);
+    // Unprotected workloads and allow-all edges are said in words.
+    assert!(svg.contains("unprotected"), "{svg}");
+    assert!(svg.contains("allow-all"), "{svg}");
+
+    let expanded = grouped(&["--expand", "shop"]);
+    assert!(expanded.contains("Deployment/checkout"), "{expanded}");
+    assert!(
+        !expanded.contains(">shop</text>"),
+        "shop is drawn as its workloads"
+    );
+
+    let out = palisade(&["netpol", "reach", demo, "--group", "namespaces"]).output();
+    assert_eq!(out.status.code(), Some(2), "namespaces draw svg only");
+}

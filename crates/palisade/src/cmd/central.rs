@@ -31,6 +31,12 @@ pub enum Command {
     Token(TokenCommand),
     /// Query central's API: findings, workloads, risk, images, alerts, clusters.
     Query(Box<QueryArgs>),
+    /// Try the dashboard: central on a temporary store with examples/demo-cluster pushed;
+    /// prints the URL and an admin login token, runs until Ctrl-C.
+    #[command(
+        after_help = "Examples:\n  palisade central demo\n  palisade central demo --addr 127.0.0.1:9443 my-manifests/"
+    )]
+    Demo(super::central_demo::DemoArgs),
 }
 
 /// Where the store is (shared by `serve` and `token`).
@@ -247,6 +253,7 @@ pub fn run(command: Command) -> anyhow::Result<ExitCode> {
             Ok(ExitCode::SUCCESS)
         }
         Command::Query(a) => query(*a),
+        Command::Demo(a) => super::central_demo::run(a),
     }
 }
 

@@ -72,20 +72,7 @@ pub fn run(cmd: Command) -> anyhow::Result<ExitCode> {
 }
 
 fn refs(c: &CheckDef) -> Vec<(&'static str, String)> {
-    let r = &c.references;
-    [
-        ("CIS", &r.cis),
-        ("NSA/CISA", &r.nsa),
-        ("kube-linter", &r.kube_linter),
-        ("Checkov", &r.checkov),
-        ("Polaris", &r.polaris),
-        ("Kubescape", &r.kubescape),
-        ("StackRox", &r.stackrox),
-    ]
-    .into_iter()
-    .filter(|(_, v)| !v.is_empty())
-    .map(|(k, v)| (k, v.join(", ")))
-    .collect()
+    c.references.labelled()
 }
 
 fn table(catalog: &Catalog) -> String {

@@ -9,6 +9,8 @@ pub mod agent;
 pub mod agent_manifests;
 #[cfg(feature = "central")]
 pub mod central;
+#[cfg(feature = "central")]
+pub mod central_demo;
 pub mod checks;
 pub mod completion;
 

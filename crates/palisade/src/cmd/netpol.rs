@@ -13,6 +13,7 @@ use std::process::ExitCode;
 use anyhow::{Context, bail};
 use clap::{Args, Subcommand};
 use palisade_model::flow::Flow;
+use palisade_netpol::aggregate;
 use palisade_netpol::{Analysis, DnsTarget, GenerateOptions, Listing, Protocol, Target};
 
 use crate::exit::{self, finish};
@@ -71,9 +72,14 @@ pub struct ReachArgs {
     #[arg(long, value_name = "N", default_value_t = 2_000_000)]
     pub max_connections: u64,
     /// `classes`: one line per pair of reach classes with their members (txt or json), for
-    /// clusters whose connections are too many to read one by one.
+    /// clusters whose connections are too many to read one by one. `namespaces` (with
+    /// --format svg): namespaces as nodes, edges counting the connections between them,
+    /// allow-all edges and unprotected workloads marked (the dashboard's picture).
     #[arg(long, value_enum, value_name = "HOW", conflicts_with = "focus")]
     pub group: Option<Grouping>,
+    /// With --group namespaces: draw this namespace's workloads instead of one node.
+    #[arg(long, value_name = "NAMESPACE", requires = "group")]
+    pub expand: Option<String>,
 }
 
 /// How `reach --group` groups the listing.
@@ -81,6 +87,8 @@ pub struct ReachArgs {
 pub enum Grouping {
     /// One line per pair of reach classes (workloads every policy treats alike).
     Classes,
+    /// Namespaces as nodes (SVG only).
+    Namespaces,
 }
 
 /// `palisade netpol can`.
@@ -207,6 +215,22 @@ pub fn run(args: NetpolArgs) -> anyhow::Result<ExitCode> {
                 listing: &listing,
                 head: &head,
             };
+            if a.group == Some(Grouping::Namespaces) {
+                if a.format != GraphFormat::Svg {
+                    bail!("--group namespaces draws svg (add --format svg)");
+                }
+                let graph = aggregate::aggregate_classes(&head, &listing, a.expand.as_deref());
+                let title = match &a.expand {
+                    Some(ns) => format!("Allowed connections by namespace ({ns} expanded)"),
+                    None => "Allowed connections by namespace".to_string(),
+                };
+                let svg = aggregate::svg(&graph, &title, &aggregate::NoLinks, false);
+                output::emit(&svg, a.output.as_ref())?;
+                return Ok(finish(input_errors, ExitCode::SUCCESS));
+            }
+            if a.expand.is_some() {
+                bail!("--expand goes with --group namespaces");
+            }
             if a.group == Some(Grouping::Classes) {
                 if !matches!(a.format, GraphFormat::Txt | GraphFormat::Json) {
                     bail!("--group classes writes table or json");
