@@ -13,7 +13,7 @@ use tower_http::decompression::RequestDecompressionLayer;
 use crate::auth::Caller;
 use crate::error::ApiError;
 use crate::state::AppState;
-use crate::{graph, health, ingest, metrics, query};
+use crate::{delta, graph, health, ingest, metrics, query};
 
 /// One route as documented.
 #[derive(Debug, Clone)]
@@ -168,6 +168,18 @@ pub fn table() -> Vec<(Endpoint, MethodRouter<AppState>)> {
                 "IngestAck",
             ),
             post(ingest::admission),
+        ),
+        (
+            endpoint(
+                M::POST,
+                "/api/v1/clusters/{cluster}/delta",
+                "Push a sensor's changes since its previous push",
+                "admin, sensor (own cluster)",
+                &[],
+                Some("Delta"),
+                "IngestAck",
+            ),
+            post(delta::delta),
         ),
         (
             endpoint(

@@ -23,6 +23,7 @@ pub mod error;
 mod audit;
 mod batches;
 mod cursor;
+mod delta;
 mod exceptions;
 mod findings;
 mod open;

@@ -177,7 +177,7 @@ fn open_findings(findings: &[FindingRecord]) -> HashMap<(&str, &str, &str), i64>
 
 /// Inserts the snapshot's workloads (with their images and labels), images (with their
 /// vulnerabilities), objects and diagnostics.
-async fn insert_state(
+pub(crate) async fn insert_state(
     backend: Backend,
     tx: &mut Transaction<'_, Any>,
     cluster: &str,
@@ -356,7 +356,7 @@ async fn insert_positioned(
 /// Inserts or updates the snapshot's findings: seen now (`seen_seq`, `last_seen_ms`); a
 /// resolved finding seen again is reopened with a new `first_seen_ms`. A fingerprint repeated
 /// in the snapshot is one finding (the last record wins).
-async fn upsert_findings(
+pub(crate) async fn upsert_findings(
     backend: Backend,
     tx: &mut Transaction<'_, Any>,
     cluster: &str,
