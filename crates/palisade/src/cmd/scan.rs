@@ -274,10 +274,7 @@ fn push(
     let snapshot = palisade_report::snapshot::snapshot(report, input);
     let client =
         crate::central_client::Client::new(url, connect).context("pushing the scan to central")?;
-    let path = format!(
-        "/api/v1/clusters/{}/snapshots",
-        percent_encoding::utf8_percent_encode(cluster, percent_encoding::NON_ALPHANUMERIC)
-    );
+    let path = crate::central_client::cluster_path(cluster, "snapshots");
     let ack: palisade_api::IngestAck = client
         .post(&path, &snapshot)
         .context("pushing the scan to central")?;
