@@ -9,18 +9,22 @@ use palisade_model::time::Timestamp;
 use palisade_store::{Store, StoreError};
 use support::{at, finding, snapshot, workload};
 
-/// `(check, name, status)` of every finding of cluster `prod`, in the store's order.
+/// `(check, name, status)` of every finding of cluster `prod`, resolved ones included.
 async fn findings(store: &Store) -> Vec<(String, String, FindingStatus)> {
-    let query = FindingQuery {
-        cluster: Some("prod".into()),
-        ..FindingQuery::default()
-    };
-    let page = store.findings(&query, at(100)).await.unwrap();
-    let mut out: Vec<_> = page
-        .items
-        .into_iter()
-        .map(|f| (f.check_id, f.object.name, f.status))
-        .collect();
+    let mut out = Vec::new();
+    for status in [None, Some(FindingStatus::Resolved)] {
+        let query = FindingQuery {
+            cluster: Some("prod".into()),
+            status,
+            ..FindingQuery::default()
+        };
+        let page = store.findings(&query, at(100)).await.unwrap();
+        out.extend(
+            page.items
+                .into_iter()
+                .map(|f| (f.check_id, f.object.name, f.status)),
+        );
+    }
     out.sort_by(|a, b| (&a.0, &a.1).cmp(&(&b.0, &b.1)));
     out
 }
