@@ -20,7 +20,6 @@
 
 pub mod auth;
 pub mod bootstrap;
-pub mod delta;
 pub mod error;
 pub mod extract;
 pub mod graph;

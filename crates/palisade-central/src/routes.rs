@@ -13,7 +13,7 @@ use tower_http::decompression::RequestDecompressionLayer;
 use crate::auth::Caller;
 use crate::error::ApiError;
 use crate::state::AppState;
-use crate::{delta, graph, health, ingest, metrics, query};
+use crate::{graph, health, ingest, metrics, query};
 
 /// One route as documented.
 #[derive(Debug, Clone)]
@@ -179,7 +179,7 @@ pub fn table() -> Vec<(Endpoint, MethodRouter<AppState>)> {
                 Some("Delta"),
                 "IngestAck",
             ),
-            post(delta::delta),
+            post(ingest::delta),
         ),
         (
             endpoint(

@@ -212,12 +212,16 @@ impl Spawner {
         };
         match status {
             Some((code @ (403 | 404), message)) => {
-                let mut diagnostics = lock(&self.shared.diagnostics);
-                if !diagnostics.contains_key(&self.index) {
-                    let d = diagnostic(&self.cluster, &self.task, code, &message);
-                    tracing::warn!(kind = self.kind, code, "{}", d.message);
-                    diagnostics.insert(self.index, d);
-                    drop(diagnostics);
+                let first = match lock(&self.shared.diagnostics).entry(self.index) {
+                    std::collections::btree_map::Entry::Occupied(_) => false,
+                    std::collections::btree_map::Entry::Vacant(slot) => {
+                        let d = diagnostic(&self.cluster, &self.task, code, &message);
+                        tracing::warn!(kind = self.kind, code, "{}", d.message);
+                        slot.insert(d);
+                        true
+                    }
+                };
+                if first {
                     self.mark_ready(ready);
                     let _ = self.changes.send(Change::Diagnostics);
                 }

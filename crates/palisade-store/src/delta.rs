@@ -8,8 +8,8 @@ use palisade_model::time::Timestamp;
 
 use crate::Store;
 use crate::error::{Result, StoreError};
-use crate::snapshot::{insert_state, lock_cluster, upsert_findings};
-use crate::values::{Get, ms, ns_column};
+use crate::snapshot::{Push, insert_state, push_key, upsert_findings};
+use crate::values::ms;
 
 /// The tables holding a workload's rows, emptied for each workload a delta replaces or deletes.
 const WORKLOAD_TABLES: &[&str] = &["workloads", "workload_images", "workload_labels"];
@@ -58,54 +58,30 @@ impl Store {
     ) -> Result<IngestAck> {
         validate(cluster, delta)?;
         let records = delta.record_count();
-        let mut tx = self.pool().begin().await?;
-        lock_cluster(&mut tx, self.backend(), cluster, received_at).await?;
-
-        let mut sql = self.sql("SELECT seq FROM snapshots WHERE cluster = ");
-        sql.bind(cluster.to_string()).push(" AND snapshot_id = ");
-        sql.bind(delta.id.clone());
-        if sql.fetch_optional(&mut *tx).await?.is_some() {
-            tx.commit().await?;
-            return Ok(IngestAck {
-                accepted: 0,
-                duplicates: records,
-            });
-        }
-        let mut sql = self.sql("SELECT last_scanned_ms FROM clusters WHERE name = ");
-        sql.bind(cluster.to_string());
-        let current = match sql.fetch_optional(&mut *tx).await? {
-            Some(row) => row.opt_int("last_scanned_ms")?,
-            None => None,
-        };
-        let scanned = ms(delta.scanned_at);
-        if current.is_some_and(|c| scanned < c) {
-            return Err(StoreError::Conflict(format!(
-                "delta {:?} was scanned before cluster {cluster:?}'s current push",
-                delta.id
-            )));
-        }
         let findings: Vec<FindingRecord> = delta
             .objects
             .iter()
             .flat_map(|o| o.findings.iter().cloned())
             .collect();
-        let mut sql = self.sql(
-            "INSERT INTO snapshots (cluster, snapshot_id, scanned_ms, received_ms, tool_version, \
-             source, workloads, findings) VALUES (",
-        );
-        sql.bind(cluster.to_string())
-            .push(",")
-            .bind(delta.id.clone());
-        sql.push(",").bind(scanned).push(",").bind(ms(received_at));
-        sql.push(",").bind(delta.tool_version.clone()).push(",");
-        sql.bind("delta".to_string()).push(",");
-        sql.bind(delta.workloads.len() as i64).push(",");
-        sql.bind(findings.len() as i64).push(") RETURNING seq");
-        let seq = sql
-            .fetch_optional(&mut *tx)
-            .await?
-            .ok_or_else(|| StoreError::Other("no snapshot sequence returned".into()))?
-            .int("seq")?;
+        let mut tx = self.pool().begin().await?;
+        let push = Push {
+            what: "delta",
+            cluster,
+            id: &delta.id,
+            scanned_at: delta.scanned_at,
+            tool_version: &delta.tool_version,
+            source: "delta",
+            workloads: delta.workloads.len(),
+            findings: findings.len(),
+        };
+        let Some(seq) = self.begin_push(&mut tx, &push, received_at).await? else {
+            tx.commit().await?;
+            return Ok(IngestAck {
+                accepted: 0,
+                duplicates: records,
+            });
+        };
+        let scanned = ms(delta.scanned_at);
 
         let replaced = delta
             .workloads
@@ -141,32 +117,9 @@ impl Store {
             .map(|o| &o.object)
             .chain(&delta.deleted);
         for key in touched {
-            let mut sql = self.sql("UPDATE findings SET resolved_ms = ");
-            sql.bind(scanned)
-                .push(" WHERE cluster = ")
-                .bind(cluster.to_string());
-            push_key(&mut sql, key);
-            sql.push(" AND resolved_ms IS NULL AND seen_seq <> ")
-                .bind(seq);
-            sql.execute(&mut *tx).await?;
+            self.resolve_unseen(&mut tx, cluster, seq, scanned, Some(key))
+                .await?;
         }
-
-        let mut sql = self.sql("UPDATE clusters SET current_seq = ");
-        sql.bind(seq).push(", last_scanned_ms = ").bind(scanned);
-        sql.push(" WHERE name = ").bind(cluster.to_string());
-        sql.execute(&mut *tx).await?;
-        tx.commit().await?;
-        Ok(IngestAck {
-            accepted: records,
-            duplicates: 0,
-        })
+        self.finish_push(tx, cluster, seq, scanned, records).await
     }
-}
-
-/// Appends `AND namespace = … AND kind = … AND name = …` for `key`.
-fn push_key(sql: &mut crate::sql::Sql, key: &ObjectKey) {
-    sql.push(" AND namespace = ")
-        .bind(ns_column(&key.namespace).to_string());
-    sql.push(" AND kind = ").bind(key.kind.clone());
-    sql.push(" AND name = ").bind(key.name.clone());
 }

@@ -203,19 +203,13 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
     };
     #[cfg(not(feature = "netpol"))]
     let diagnostics = ingested.diagnostics.clone();
-    let report = ScanReport {
-        findings: &analysis.findings,
-        diagnostics: &diagnostics,
-        suppressed: &analysis.suppressed,
-        expired_exceptions: &analysis.expired_exceptions,
-        catalog: &options.catalog,
-        objects: ingested.inventory.object_count(),
-        unanalysed_kinds: &analysis.unanalysed_kinds,
-        files: ingested.files,
-        version: env!("CARGO_PKG_VERSION"),
-        top_risks: analysis.top_risks.as_deref(),
-        images: image_facts.as_deref(),
-    };
+    let report = scan_report(
+        &analysis,
+        &diagnostics,
+        &options.catalog,
+        &ingested,
+        image_facts.as_deref(),
+    );
     write_report(&args, &report, &top_risks_table(&analysis))?;
     #[cfg(feature = "central")]
     if let (Some(url), Some(cluster)) = (&args.push, &args.cluster_name) {
@@ -260,6 +254,30 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
     std::mem::forget(ingested);
     std::mem::forget(analysis);
     Ok(code)
+}
+
+/// The report of an analysis of `ingested` (`diagnostics`: ingest's and the policies'), for the
+/// sinks and for central's snapshot.
+pub fn scan_report<'a>(
+    analysis: &'a Analysis,
+    diagnostics: &'a [palisade_model::Diagnostic],
+    catalog: &'a Catalog,
+    ingested: &palisade_ingest::Ingested,
+    images: Option<&'a palisade_model::RegistryFactsTable>,
+) -> ScanReport<'a> {
+    ScanReport {
+        findings: &analysis.findings,
+        diagnostics,
+        suppressed: &analysis.suppressed,
+        expired_exceptions: &analysis.expired_exceptions,
+        catalog,
+        objects: ingested.inventory.object_count(),
+        unanalysed_kinds: &analysis.unanalysed_kinds,
+        files: ingested.files,
+        version: env!("CARGO_PKG_VERSION"),
+        top_risks: analysis.top_risks.as_deref(),
+        images,
+    }
 }
 
 /// Sends the scan to central as a snapshot of `cluster`.

@@ -13,7 +13,6 @@ use palisade_cluster::watch::Watch;
 use palisade_ingest::Limits;
 use palisade_model::WorkloadId;
 use palisade_model::time::Timestamp;
-use palisade_report::ScanReport;
 use palisade_report::snapshot::{SnapshotInput, snapshot};
 
 /// What stays the same between evaluations: the checks and the configuration.
@@ -85,19 +84,13 @@ impl Evaluator {
             image_facts: None::<&Arc<_>>,
         };
         let analysis = analyze(&inputs, &options);
-        let report = ScanReport {
-            findings: &analysis.findings,
-            diagnostics: &diagnostics,
-            suppressed: &analysis.suppressed,
-            expired_exceptions: &analysis.expired_exceptions,
-            catalog: &options.catalog,
-            objects: ingested.inventory.object_count(),
-            unanalysed_kinds: &analysis.unanalysed_kinds,
-            files: ingested.files,
-            version: env!("CARGO_PKG_VERSION"),
-            top_risks: None,
-            images: None,
-        };
+        let report = crate::cmd::scan::scan_report(
+            &analysis,
+            &diagnostics,
+            &options.catalog,
+            &ingested,
+            None,
+        );
         let input = SnapshotInput {
             id,
             scanned_at,
