@@ -100,6 +100,21 @@ pub fn between(previous: &Snapshot, current: &Snapshot, id: String) -> Delta {
     }
 }
 
+/// Replaces the snapshot's objects by their keys (`kind`, `metadata.namespace`,
+/// `metadata.name`): all [`between`] reads of them, for a sender that keeps the last
+/// acknowledged snapshot without the objects' bodies.
+pub fn keep_object_keys(snapshot: &mut Snapshot) {
+    for object in &mut snapshot.objects {
+        if let Some(key) = object_key(object) {
+            let mut metadata = serde_json::json!({"name": key.name});
+            if let Some(ns) = key.namespace {
+                metadata["namespace"] = ns.into();
+            }
+            *object = serde_json::json!({"kind": key.kind, "metadata": metadata});
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -184,5 +199,9 @@ mod tests {
         );
         assert_eq!(names(d.deleted.iter().collect()), ["c"]);
         assert!(between(&after, &after, "d2".into()).is_empty());
+        let mut slim = before.clone();
+        keep_object_keys(&mut slim);
+        assert_eq!(between(&slim, &after, "d3".into()).deleted, d.deleted);
+        assert_eq!(between(&slim, &after, "d3".into()).objects, d.objects);
     }
 }

@@ -241,6 +241,8 @@ impl<'a> Sensor<'a> {
         };
         match result {
             Ok(()) => {
+                let mut current = current;
+                palisade_report::delta::keep_object_keys(&mut current);
                 self.acknowledged = Some(current);
                 self.retry_at = None;
             }
