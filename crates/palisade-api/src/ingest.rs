@@ -8,6 +8,7 @@
 //! | `POST /api/v1/clusters/{cluster}/flows` | [`FlowBatch`] | agent, admin |
 //! | `POST /api/v1/clusters/{cluster}/baselines` | [`BaselineBatch`] | agent, admin |
 //! | `POST /api/v1/clusters/{cluster}/admission` | [`AdmissionBatch`] | sensor, admin |
+//! | `POST /api/v1/clusters/{cluster}/delta` | [`crate::Delta`] | sensor, admin |
 
 use std::collections::BTreeMap;
 

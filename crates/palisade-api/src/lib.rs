@@ -8,11 +8,13 @@
 //!
 //! Paths are under [`PREFIX`]; see the `paths` constants in each module.
 
+pub mod delta;
 pub mod error;
 pub mod ingest;
 pub mod query;
 pub mod token;
 
+pub use delta::{Delta, ObjectFindings};
 pub use error::ErrorBody;
 pub use ingest::{
     AdmissionBatch, AdmissionRecord, AlertBatch, AlertRecord, BaselineBatch, BaselineRecord,

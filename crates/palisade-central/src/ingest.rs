@@ -3,7 +3,9 @@
 
 use axum::Json;
 use axum::extract::{Path, State};
-use palisade_api::{AdmissionBatch, AlertBatch, BaselineBatch, FlowBatch, IngestAck, Snapshot};
+use palisade_api::{
+    AdmissionBatch, AlertBatch, BaselineBatch, Delta, FlowBatch, IngestAck, Snapshot,
+};
 
 use crate::auth::{AGENT_WRITERS, Caller, SENSOR_WRITERS};
 use crate::error::ApiError;
@@ -94,4 +96,8 @@ batch_handler!(
 batch_handler!(
     /// `POST /api/v1/clusters/{cluster}/admission`.
     admission, AdmissionBatch, push_admission, SENSOR_WRITERS, "admission"
+);
+batch_handler!(
+    /// `POST /api/v1/clusters/{cluster}/delta`: a sensor's changes since its previous push.
+    delta, Delta, push_delta, SENSOR_WRITERS, "deltas"
 );

@@ -110,6 +110,7 @@ impl Schemas {
             "FlowBatch" => g.subschema_for::<api::FlowBatch>(),
             "BaselineBatch" => g.subschema_for::<api::BaselineBatch>(),
             "AdmissionBatch" => g.subschema_for::<api::AdmissionBatch>(),
+            "Delta" => g.subschema_for::<api::Delta>(),
             "IngestAck" => g.subschema_for::<api::IngestAck>(),
             "ErrorBody" => g.subschema_for::<api::ErrorBody>(),
             "ClusterView" => g.subschema_for::<api::ClusterView>(),

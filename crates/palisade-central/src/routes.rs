@@ -171,6 +171,18 @@ pub fn table() -> Vec<(Endpoint, MethodRouter<AppState>)> {
         ),
         (
             endpoint(
+                M::POST,
+                "/api/v1/clusters/{cluster}/delta",
+                "Push a sensor's changes since its previous push",
+                "admin, sensor (own cluster)",
+                &[],
+                Some("Delta"),
+                "IngestAck",
+            ),
+            post(ingest::delta),
+        ),
+        (
+            endpoint(
                 M::GET,
                 "/api/v1/clusters",
                 "Clusters and their summaries",

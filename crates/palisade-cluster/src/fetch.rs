@@ -1,7 +1,7 @@
 //! Listing one kind: pages of `limit` objects followed by `continue` tokens, whole objects or
 //! metadata only; the outcome says what the read missed instead of failing the whole read.
 
-use kube::api::{Api, DynamicObject, ListParams};
+use kube::api::{Api, DynamicObject, ListParams, ObjectMeta};
 use kube::{Client, Error};
 use serde_json::{Value, json};
 
@@ -34,6 +34,23 @@ fn failure(e: Error) -> ListFailure {
     }
 }
 
+/// An object of `kind` as JSON, with `apiVersion` and `kind` set (list and watch items lack
+/// them).
+pub(crate) fn object_value(kind: &Kind, item: &DynamicObject) -> Value {
+    let mut value = serde_json::to_value(item).unwrap_or(Value::Null);
+    if let Some(m) = value.as_object_mut() {
+        m.insert("apiVersion".into(), kind.api_version().into());
+        m.insert("kind".into(), kind.kind.into());
+    }
+    value
+}
+
+/// A metadata-only object of `kind`: `apiVersion`, `kind` and `metadata`, nothing else.
+pub(crate) fn metadata_value(kind: &Kind, meta: &ObjectMeta) -> Value {
+    let meta = serde_json::to_value(meta).unwrap_or(Value::Null);
+    json!({"apiVersion": kind.api_version(), "kind": kind.kind, "metadata": meta})
+}
+
 /// A page request: `page` objects at most, after `token`, with an optional field selector.
 fn params(page: u32, token: Option<&str>, fields: Option<&str>) -> ListParams {
     let mut lp = ListParams::default().limit(page);
@@ -61,28 +78,21 @@ pub async fn list_all(
         Some(ns) if kind.namespaced => Api::namespaced_with(client.clone(), ns, &resource),
         _ => Api::all_with(client.clone(), &resource),
     };
-    let api_version = kind.api_version();
     let mut out = Vec::new();
     let mut token: Option<String> = None;
     loop {
         let lp = params(page, token.as_deref(), fields);
         let next = if kind.metadata_only {
             let list = api.list_metadata(&lp).await.map_err(failure)?;
-            for item in list.items {
-                let meta = serde_json::to_value(&item.metadata).unwrap_or(Value::Null);
-                out.push(json!({"apiVersion": api_version, "kind": kind.kind, "metadata": meta}));
-            }
+            out.extend(
+                list.items
+                    .iter()
+                    .map(|item| metadata_value(kind, &item.metadata)),
+            );
             list.metadata.continue_
         } else {
             let list = api.list(&lp).await.map_err(failure)?;
-            for item in list.items {
-                let mut value = serde_json::to_value(&item).unwrap_or(Value::Null);
-                if let Some(m) = value.as_object_mut() {
-                    m.insert("apiVersion".into(), api_version.clone().into());
-                    m.insert("kind".into(), kind.kind.into());
-                }
-                out.push(value);
-            }
+            out.extend(list.items.iter().map(|item| object_value(kind, item)));
             list.metadata.continue_
         };
         match next.filter(|t| !t.is_empty()) {

@@ -22,6 +22,7 @@ mod connect;
 mod fetch;
 pub mod kinds;
 mod owned;
+pub mod watch;
 
 use futures::StreamExt;
 use palisade_ingest::{Ingested, Limits};
@@ -115,13 +116,13 @@ pub struct ClusterRead {
 }
 
 /// One list to make: a kind, in one namespace or everywhere, with an optional field selector.
-struct Task {
+pub(crate) struct Task {
     kind: &'static Kind,
     namespace: Option<String>,
     fields: Option<&'static str>,
 }
 
-fn tasks(namespaces: &[String]) -> Vec<Task> {
+pub(crate) fn tasks(namespaces: &[String]) -> Vec<Task> {
     let mut out = Vec::new();
     for kind in KINDS {
         let scopes: Vec<Option<String>> = if kind.namespaced && !namespaces.is_empty() {
@@ -147,9 +148,9 @@ fn tasks(namespaces: &[String]) -> Vec<Task> {
     out
 }
 
-const SA_TOKEN_SELECTOR: &str = "type=kubernetes.io/service-account-token";
+pub(crate) const SA_TOKEN_SELECTOR: &str = "type=kubernetes.io/service-account-token";
 
-fn diagnostic(cluster: &str, task: &Task, code: u16, message: &str) -> Diagnostic {
+pub(crate) fn diagnostic(cluster: &str, task: &Task, code: u16, message: &str) -> Diagnostic {
     let kind = task.kind;
     let scope = match &task.namespace {
         Some(ns) => format!("in namespace {ns}"),
@@ -229,23 +230,33 @@ pub async fn fetch(options: &ReadOptions) -> Result<Fetched, ClusterError> {
             }
         }
     }
-    for obj in &mut out.objects {
+    out.controlled = finish(&mut out.objects, &token_uids, &options.namespaces);
+    Ok(out)
+}
+
+/// The last steps of a read, shared by [`fetch`] and [`watch`]: Secrets whose uid is in
+/// `token_uids` get the service-account token type, Namespaces outside `namespaces` (when
+/// given) are dropped, and so are objects whose controller was read. Returns how many objects
+/// were left out as controlled.
+fn finish(objects: &mut Vec<Value>, token_uids: &[String], namespaces: &[String]) -> usize {
+    let token_uids: std::collections::HashSet<&str> =
+        token_uids.iter().map(String::as_str).collect();
+    for obj in objects.iter_mut() {
         let kind = obj.get("kind").and_then(Value::as_str);
         let uid = obj.pointer("/metadata/uid").and_then(Value::as_str);
-        if kind == Some("Secret") && uid.is_some_and(|u| token_uids.iter().any(|t| t == u)) {
+        if kind == Some("Secret") && uid.is_some_and(|u| token_uids.contains(u)) {
             obj["type"] = SERVICE_ACCOUNT_TOKEN.into();
         }
     }
-    if !options.namespaces.is_empty() {
-        out.objects.retain(|o| {
+    if !namespaces.is_empty() {
+        objects.retain(|o| {
             o.get("kind").and_then(Value::as_str) != Some("Namespace")
                 || o.pointer("/metadata/name")
                     .and_then(Value::as_str)
-                    .is_some_and(|n| options.namespaces.iter().any(|want| want == n))
+                    .is_some_and(|n| namespaces.iter().any(|want| want == n))
         });
     }
-    out.controlled = owned::drop_controlled(&mut out.objects);
-    Ok(out)
+    owned::drop_controlled(objects)
 }
 
 /// Reads the cluster into an inventory: [`fetch`] on a runtime of its own, then conversion.

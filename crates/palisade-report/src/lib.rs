@@ -9,6 +9,7 @@
 //!   `palisade scan --push`.
 
 mod baseline;
+pub mod delta;
 mod format;
 mod grid;
 mod json;

@@ -6,13 +6,16 @@
 //! changes 10% of 200,000 findings touches 10% of the rows, and rows go in sorted by the page
 //! order so the B-trees grow at their ends.
 //!
+//! A sensor's delta speaks only for the objects it names ([`Scope::Objects`]): open findings of
+//! other objects are left alone.
+//!
 //! An open finding's last sighting is its cluster's current snapshot: `last_seen_ms` and
 //! `seen_seq` are written when it is resolved (the previous snapshot, the last one that had it),
 //! and queries read the cluster's for open findings.
 
 use std::collections::HashMap;
 
-use palisade_api::FindingRecord;
+use palisade_api::{FindingRecord, ObjectKey};
 use sha2::{Digest, Sha256};
 use sqlx::{Any, Transaction};
 
@@ -30,14 +33,24 @@ pub(crate) struct Sighting {
     pub scanned_ms: i64,
 }
 
-/// Records `findings` as `cluster`'s current findings, seen in snapshot `now`; `previous` is the
-/// cluster's snapshot before it (none for a first push). A fingerprint repeated in `findings` is
-/// one finding (the last record wins).
+/// Which open findings a push speaks for: those it does not list are gone.
+#[derive(Debug, Clone, Copy)]
+pub(crate) enum Scope<'a> {
+    /// The whole cluster (a snapshot).
+    Cluster,
+    /// The findings on these objects only (a sensor's delta: changed and deleted objects).
+    Objects(&'a [ObjectKey]),
+}
+
+/// Records `findings` as the current findings of `scope` in `cluster`, seen in push `now`;
+/// `previous` is the cluster's push before it (none for a first push). A fingerprint repeated
+/// in `findings` is one finding (the last record wins).
 pub(crate) async fn record(
     backend: Backend,
     tx: &mut Transaction<'_, Any>,
     cluster: &str,
     findings: &[FindingRecord],
+    scope: Scope<'_>,
     now: Sighting,
     previous: Option<Sighting>,
 ) -> Result<()> {
@@ -46,7 +59,7 @@ pub(crate) async fn record(
         by_fingerprint.insert(f.fingerprint.as_str(), f);
     }
     let mut open = match previous {
-        Some(_) => open_digests(backend, tx, cluster).await?,
+        Some(_) => open_digests(backend, tx, cluster, scope).await?,
         None => HashMap::new(),
     };
     let mut write: Vec<(&FindingRecord, i64)> = Vec::new();
@@ -103,22 +116,46 @@ pub(crate) fn digest(f: &FindingRecord) -> i64 {
     i64::from_le_bytes(bytes)
 }
 
-/// The open findings of `cluster`: fingerprint → digest (none for rows written before digests).
+/// The open findings of `scope` in `cluster`: fingerprint → digest (none for rows written
+/// before digests).
 async fn open_digests(
     backend: Backend,
     tx: &mut Transaction<'_, Any>,
     cluster: &str,
+    scope: Scope<'_>,
 ) -> Result<HashMap<String, Option<i64>>> {
-    let mut sql = Sql::new(
-        backend,
-        "SELECT fingerprint, digest FROM findings WHERE cluster = ",
-    );
-    sql.bind(cluster.to_string())
-        .push(" AND resolved_ms IS NULL");
-    let rows = sql.fetch_all(&mut **tx).await?;
-    rows.iter()
-        .map(|row| Ok((row.text("fingerprint")?, row.opt_int("digest")?)))
-        .collect()
+    let select = |keys: Option<&[ObjectKey]>| {
+        let mut sql = Sql::new(
+            backend,
+            "SELECT fingerprint, digest FROM findings WHERE cluster = ",
+        );
+        sql.bind(cluster.to_string())
+            .push(" AND resolved_ms IS NULL");
+        if let Some(keys) = keys {
+            sql.push(" AND (");
+            for (i, key) in keys.iter().enumerate() {
+                sql.push(if i == 0 { "(" } else { " OR (" });
+                sql.push("namespace = ")
+                    .bind(ns_column(&key.namespace).to_string());
+                sql.push(" AND kind = ").bind(key.kind.clone());
+                sql.push(" AND name = ").bind(key.name.clone());
+                sql.push(")");
+            }
+            sql.push(")");
+        }
+        sql
+    };
+    let statements = match scope {
+        Scope::Cluster => vec![select(None)],
+        Scope::Objects(keys) => keys.chunks(MAX_BINDS / 3 - 1).map(|c| select(Some(c))).collect(),
+    };
+    let mut open = HashMap::new();
+    for sql in statements {
+        for row in sql.fetch_all(&mut **tx).await? {
+            open.insert(row.text("fingerprint")?, row.opt_int("digest")?);
+        }
+    }
+    Ok(open)
 }
 
 /// Inserts new findings and rewrites changed or reopened ones: a resolved finding seen again is

@@ -24,6 +24,7 @@ mod audit;
 mod batches;
 mod cursor;
 mod dashboard;
+mod delta;
 mod exceptions;
 mod findings;
 mod history;

@@ -4,14 +4,14 @@ use std::collections::{BTreeMap, HashMap};
 
 use palisade_api::ImageRecord;
 
-use palisade_api::{FindingRecord, IngestAck, Snapshot, WorkloadRecord};
+use palisade_api::{FindingRecord, IngestAck, ObjectKey, Snapshot, WorkloadRecord};
 use palisade_model::time::Timestamp;
 use sqlx::{Any, Transaction};
 
 use crate::Store;
 use crate::dialect::Backend;
 use crate::error::{Result, StoreError};
-use crate::history;
+use crate::history::{self, Sighting};
 use crate::sql::{Sql, insert_rows};
 use crate::values::{Get, json, ms, ns_column, sev_rank};
 
@@ -89,53 +89,23 @@ impl Store {
         validate(cluster, snapshot)?;
         let records = record_count(snapshot);
         let mut tx = self.pool().begin().await?;
-        lock_cluster(&mut tx, self.backend(), cluster, received_at).await?;
-
-        let mut sql = self.sql("SELECT seq FROM snapshots WHERE cluster = ");
-        sql.bind(cluster.to_string()).push(" AND snapshot_id = ");
-        sql.bind(snapshot.id.clone());
-        if sql.fetch_optional(&mut *tx).await?.is_some() {
+        let push = Push {
+            what: "snapshot",
+            cluster,
+            id: &snapshot.id,
+            scanned_at: snapshot.scanned_at,
+            tool_version: &snapshot.tool_version,
+            source: &snapshot.source,
+            workloads: snapshot.workloads.len(),
+            findings: snapshot.findings.len(),
+        };
+        let Some((now, previous)) = self.begin_push(&mut tx, &push, received_at).await? else {
             tx.commit().await?;
             return Ok(IngestAck {
                 accepted: 0,
                 duplicates: records,
             });
-        }
-        let mut sql = self.sql("SELECT current_seq, last_scanned_ms FROM clusters WHERE name = ");
-        sql.bind(cluster.to_string());
-        let previous = match sql.fetch_optional(&mut *tx).await? {
-            Some(row) => match (row.opt_int("current_seq")?, row.opt_int("last_scanned_ms")?) {
-                (Some(seq), Some(scanned_ms)) => Some(history::Sighting { seq, scanned_ms }),
-                _ => None,
-            },
-            None => None,
         };
-        let scanned = ms(snapshot.scanned_at);
-        if previous.is_some_and(|p| scanned < p.scanned_ms) {
-            return Err(StoreError::Conflict(format!(
-                "snapshot {:?} was scanned before cluster {cluster:?}'s current one",
-                snapshot.id
-            )));
-        }
-
-        let mut sql = self.sql(
-            "INSERT INTO snapshots (cluster, snapshot_id, scanned_ms, received_ms, tool_version, \
-             source, workloads, findings) VALUES (",
-        );
-        sql.bind(cluster.to_string())
-            .push(",")
-            .bind(snapshot.id.clone());
-        sql.push(",").bind(scanned).push(",").bind(ms(received_at));
-        sql.push(",").bind(snapshot.tool_version.clone()).push(",");
-        sql.bind(snapshot.source.clone()).push(",");
-        sql.bind(snapshot.workloads.len() as i64).push(",");
-        sql.bind(snapshot.findings.len() as i64)
-            .push(") RETURNING seq");
-        let seq = sql
-            .fetch_optional(&mut *tx)
-            .await?
-            .ok_or_else(|| StoreError::Other("no snapshot sequence returned".into()))?
-            .int("seq")?;
 
         for table in STATE_TABLES {
             let mut sql = self.sql(&format!("DELETE FROM {table} WHERE cluster = "));
@@ -143,22 +113,89 @@ impl Store {
             sql.execute(&mut *tx).await?;
         }
         insert_state(self.backend(), &mut tx, cluster, snapshot).await?;
-        let now = history::Sighting {
-            seq,
-            scanned_ms: scanned,
-        };
         history::record(
             self.backend(),
             &mut tx,
             cluster,
             &snapshot.findings,
+            history::Scope::Cluster,
             now,
             previous,
         )
         .await?;
+        self.finish_push(tx, cluster, now, records).await
+    }
 
+    /// Starts `push` in `tx`: locks its cluster; `None` when its id was stored before (a
+    /// duplicate: the caller commits and acknowledges it as such); refuses a push scanned before
+    /// the cluster's current one ([`StoreError::Conflict`]); records it in `snapshots` and
+    /// returns it and the cluster's push before it (none for the first).
+    pub(crate) async fn begin_push(
+        &self,
+        tx: &mut Transaction<'_, Any>,
+        push: &Push<'_>,
+        received_at: Timestamp,
+    ) -> Result<Option<(Sighting, Option<Sighting>)>> {
+        let cluster = push.cluster;
+        lock_cluster(tx, self.backend(), cluster, received_at).await?;
+        let mut sql = self.sql("SELECT seq FROM snapshots WHERE cluster = ");
+        sql.bind(cluster.to_string()).push(" AND snapshot_id = ");
+        sql.bind(push.id.to_string());
+        if sql.fetch_optional(&mut **tx).await?.is_some() {
+            return Ok(None);
+        }
+        let mut sql = self.sql("SELECT current_seq, last_scanned_ms FROM clusters WHERE name = ");
+        sql.bind(cluster.to_string());
+        let previous = match sql.fetch_optional(&mut **tx).await? {
+            Some(row) => match (row.opt_int("current_seq")?, row.opt_int("last_scanned_ms")?) {
+                (Some(seq), Some(scanned_ms)) => Some(Sighting { seq, scanned_ms }),
+                _ => None,
+            },
+            None => None,
+        };
+        let scanned = ms(push.scanned_at);
+        if previous.is_some_and(|p| scanned < p.scanned_ms) {
+            return Err(StoreError::Conflict(format!(
+                "{} {:?} was scanned before cluster {cluster:?}'s current one",
+                push.what, push.id
+            )));
+        }
+        let mut sql = self.sql(
+            "INSERT INTO snapshots (cluster, snapshot_id, scanned_ms, received_ms, tool_version, \
+             source, workloads, findings) VALUES (",
+        );
+        sql.bind(cluster.to_string())
+            .push(",")
+            .bind(push.id.to_string());
+        sql.push(",").bind(scanned).push(",").bind(ms(received_at));
+        sql.push(",").bind(push.tool_version.to_string()).push(",");
+        sql.bind(push.source.to_string()).push(",");
+        sql.bind(push.workloads as i64).push(",");
+        sql.bind(push.findings as i64).push(") RETURNING seq");
+        let seq = sql
+            .fetch_optional(&mut **tx)
+            .await?
+            .ok_or_else(|| StoreError::Other("no snapshot sequence returned".into()))?
+            .int("seq")?;
+        let now = Sighting {
+            seq,
+            scanned_ms: scanned,
+        };
+        Ok(Some((now, previous)))
+    }
+
+    /// Makes push `now` the cluster's current one, commits and acknowledges its `records`.
+    pub(crate) async fn finish_push(
+        &self,
+        mut tx: Transaction<'_, Any>,
+        cluster: &str,
+        now: Sighting,
+        records: u64,
+    ) -> Result<IngestAck> {
         let mut sql = self.sql("UPDATE clusters SET current_seq = ");
-        sql.bind(seq).push(", last_scanned_ms = ").bind(scanned);
+        sql.bind(now.seq)
+            .push(", last_scanned_ms = ")
+            .bind(now.scanned_ms);
         sql.push(" WHERE name = ").bind(cluster.to_string());
         sql.execute(&mut *tx).await?;
         tx.commit().await?;
@@ -167,6 +204,28 @@ impl Store {
             duplicates: 0,
         })
     }
+}
+
+/// Appends `AND namespace = … AND kind = … AND name = …` for `key`.
+pub(crate) fn push_key(sql: &mut Sql, key: &ObjectKey) {
+    sql.push(" AND namespace = ")
+        .bind(ns_column(&key.namespace).to_string());
+    sql.push(" AND kind = ").bind(key.kind.clone());
+    sql.push(" AND name = ").bind(key.name.clone());
+}
+
+/// A push as `snapshots` records it: a full snapshot or a sensor's delta.
+pub(crate) struct Push<'a> {
+    /// `snapshot` or `delta` (for messages).
+    pub(crate) what: &'static str,
+    pub(crate) cluster: &'a str,
+    pub(crate) id: &'a str,
+    pub(crate) scanned_at: Timestamp,
+    pub(crate) tool_version: &'a str,
+    /// `manifests`, `cluster` or `delta`.
+    pub(crate) source: &'a str,
+    pub(crate) workloads: usize,
+    pub(crate) findings: usize,
 }
 
 /// Open findings per workload of the snapshot (findings on the workload object itself).
@@ -185,7 +244,7 @@ fn open_findings(findings: &[FindingRecord]) -> HashMap<(&str, &str, &str), i64>
 
 /// Inserts the snapshot's workloads (with their images and labels), images (with their
 /// vulnerabilities), objects and diagnostics.
-async fn insert_state(
+pub(crate) async fn insert_state(
     backend: Backend,
     tx: &mut Transaction<'_, Any>,
     cluster: &str,

@@ -24,6 +24,14 @@ pub struct ConnectArgs {
     pub ca_cert: Option<PathBuf>,
 }
 
+/// `/api/v1/clusters/{cluster}/{what}`, the cluster's name percent-encoded.
+pub fn cluster_path(cluster: &str, what: &str) -> String {
+    format!(
+        "/api/v1/clusters/{}/{what}",
+        percent_encoding::utf8_percent_encode(cluster, percent_encoding::NON_ALPHANUMERIC)
+    )
+}
+
 /// A connection to central.
 pub struct Client {
     http: reqwest::blocking::Client,

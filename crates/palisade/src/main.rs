@@ -28,6 +28,8 @@ mod output;
 mod registry_args;
 mod render;
 mod runtime_policy;
+#[cfg(feature = "sensor")]
+mod sensor;
 #[cfg(feature = "vuln")]
 mod vuln_db;
 
@@ -46,7 +48,7 @@ static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
     name = "palisade",
     version = concat!(env!("CARGO_PKG_VERSION"), " (", env!("PALISADE_COMMIT"), ")"),
     about = "Kubernetes security from build to runtime: misconfigurations, network exposure, RBAC, images, runtime.",
-    after_help = "Examples:\n  palisade scan examples/demo-cluster\n  palisade scan --cluster --context prod\n  kubectl get deploy,svc,netpol -A -o yaml | palisade scan - --format sarif > palisade.sarif\n  palisade checks list --format json\n\nExit status: 0 success; 1 findings at or above --fail-on; 2 usage or configuration error; 3 some input could not be read.\n\nLogs go to stderr (reports to stdout): warnings by default, start-up, reloads and failures too for the servers (`admission serve`, `agent run`, `central serve`, as JSON lines); -v/-q or RUST_LOG change the level, --log-format the format."
+    after_help = "Examples:\n  palisade scan examples/demo-cluster\n  palisade scan --cluster --context prod\n  kubectl get deploy,svc,netpol -A -o yaml | palisade scan - --format sarif > palisade.sarif\n  palisade checks list --format json\n\nExit status: 0 success; 1 findings at or above --fail-on; 2 usage or configuration error; 3 some input could not be read.\n\nLogs go to stderr (reports to stdout): warnings by default, start-up, reloads and failures too for the servers (`admission serve`, `agent run`, `central serve`, `sensor run`, as JSON lines); -v/-q or RUST_LOG change the level, --log-format the format."
 )]
 struct Cli {
     #[command(subcommand)]
@@ -67,6 +69,8 @@ impl Command {
             Command::Agent(cmd::agent::Command::Run(_)) => true,
             #[cfg(feature = "central")]
             Command::Central(cmd::central::Command::Serve(_)) => true,
+            #[cfg(feature = "sensor")]
+            Command::Sensor(cmd::sensor::Command::Run(_)) => true,
             _ => false,
         }
     }
@@ -120,6 +124,10 @@ enum Command {
     #[cfg(feature = "central")]
     #[command(subcommand)]
     Central(cmd::central::Command),
+    /// Live-cluster sensor: watch a cluster and keep central current; its install manifests.
+    #[cfg(feature = "sensor")]
+    #[command(subcommand)]
+    Sensor(cmd::sensor::Command),
     /// Read CycloneDX / SPDX SBOMs back into packages.
     #[cfg(feature = "image")]
     #[command(subcommand)]
@@ -158,6 +166,8 @@ fn main() -> ExitCode {
         Command::Admission(c) => cmd::admission::run(c),
         #[cfg(feature = "central")]
         Command::Central(c) => cmd::central::run(c),
+        #[cfg(feature = "sensor")]
+        Command::Sensor(c) => cmd::sensor::run(c),
     };
     match result {
         Ok(code) => code,

@@ -32,6 +32,8 @@ pub mod risk;
 #[cfg(feature = "image")]
 pub mod sbom;
 pub mod scan;
+#[cfg(feature = "sensor")]
+pub mod sensor;
 #[cfg(feature = "vuln")]
 pub mod vercmp;
 

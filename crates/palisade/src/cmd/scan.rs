@@ -216,19 +216,13 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
     };
     #[cfg(not(feature = "netpol"))]
     let diagnostics = ingested.diagnostics.clone();
-    let report = ScanReport {
-        findings: &analysis.findings,
-        diagnostics: &diagnostics,
-        suppressed: &analysis.suppressed,
-        expired_exceptions: &analysis.expired_exceptions,
-        catalog: &options.catalog,
-        objects: ingested.inventory.object_count(),
-        unanalysed_kinds: &analysis.unanalysed_kinds,
-        files: ingested.files,
-        version: env!("CARGO_PKG_VERSION"),
-        top_risks: analysis.top_risks.as_deref(),
-        images: image_facts.as_deref(),
-    };
+    let report = scan_report(
+        &analysis,
+        &diagnostics,
+        &options.catalog,
+        &ingested,
+        image_facts.as_deref(),
+    );
     write_report(&args, &report, &top_risks_table(&analysis))?;
     #[cfg(feature = "central")]
     if let (Some(url), Some(cluster)) = (&args.push, &args.cluster_name) {
@@ -275,6 +269,30 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
     Ok(code)
 }
 
+/// The report of an analysis of `ingested` (`diagnostics`: ingest's and the policies'), for the
+/// sinks and for central's snapshot.
+pub fn scan_report<'a>(
+    analysis: &'a Analysis,
+    diagnostics: &'a [palisade_model::Diagnostic],
+    catalog: &'a Catalog,
+    ingested: &palisade_ingest::Ingested,
+    images: Option<&'a palisade_model::RegistryFactsTable>,
+) -> ScanReport<'a> {
+    ScanReport {
+        findings: &analysis.findings,
+        diagnostics,
+        suppressed: &analysis.suppressed,
+        expired_exceptions: &analysis.expired_exceptions,
+        catalog,
+        objects: ingested.inventory.object_count(),
+        unanalysed_kinds: &analysis.unanalysed_kinds,
+        files: ingested.files,
+        version: env!("CARGO_PKG_VERSION"),
+        top_risks: analysis.top_risks.as_deref(),
+        images,
+    }
+}
+
 /// Sends the scan to central as a snapshot of `cluster`.
 #[cfg(feature = "central")]
 fn push(
@@ -287,10 +305,7 @@ fn push(
     let snapshot = palisade_report::snapshot::snapshot(report, input);
     let client =
         crate::central_client::Client::new(url, connect).context("pushing the scan to central")?;
-    let path = format!(
-        "/api/v1/clusters/{}/snapshots",
-        percent_encoding::utf8_percent_encode(cluster, percent_encoding::NON_ALPHANUMERIC)
-    );
+    let path = crate::central_client::cluster_path(cluster, "snapshots");
     let ack: palisade_api::IngestAck = client
         .post(&path, &snapshot)
         .context("pushing the scan to central")?;

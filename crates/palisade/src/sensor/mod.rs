@@ -1,0 +1,265 @@
+//! `palisade sensor run`: keeps central current with one cluster's state.
+//!
+//! ```text
+//! watchers (palisade-cluster::watch, tokio) ──Change──► this loop (one thread, blocking)
+//!     reflector stores = the inventory          │ batch: object-local changes at once,
+//!                                               │   NetworkPolicy/RBAC/Namespace/Service
+//!                                               │   changes after a quiet period (debounce)
+//!                                               ▼
+//!                  evaluate (ingest_live → palisade-analysis → Snapshot)
+//!                                               ▼
+//!     first push and every --resync: POST …/snapshots;  otherwise POST …/delta with the
+//!     objects whose findings or workload rows changed since the last acknowledged push
+//! ```
+//!
+//! A push central did not acknowledge is not forgotten: the next delta is computed against the
+//! last acknowledged state, and a failed push is retried after a pause even when nothing else
+//! changes.
+
+mod evaluate;
+pub mod manifests;
+
+use std::sync::mpsc::{Receiver, RecvTimeoutError};
+use std::time::{Duration, Instant};
+
+use anyhow::Context;
+use palisade_api::{IngestAck, Snapshot};
+use palisade_cluster::watch::{Change, Watch};
+use palisade_model::WorkloadKind;
+use palisade_model::time::{Clock, SystemClock};
+
+use crate::central_client::{Client, cluster_path};
+pub use evaluate::Evaluator;
+use evaluate::affected;
+
+/// How the loop paces itself.
+#[derive(Debug, Clone, Copy)]
+pub struct Pacing {
+    /// Quiet period after a change of a kind that moves cluster-wide analyses.
+    pub debounce: Duration,
+    /// A full snapshot at least this often.
+    pub resync: Duration,
+    /// Pause before a failed push is tried again.
+    pub retry: Duration,
+}
+
+/// The loop's state: what central acknowledged last, and when the last full snapshot went.
+pub struct Sensor<'a> {
+    /// Central's client.
+    pub client: &'a Client,
+    /// The cluster's name in central.
+    pub cluster: &'a str,
+    /// The watched cluster.
+    pub watch: &'a Watch,
+    /// Checks and configuration.
+    pub evaluator: Evaluator,
+    /// Pacing.
+    pub pacing: Pacing,
+    acknowledged: Option<Snapshot>,
+    last_full: Instant,
+    retry_at: Option<Instant>,
+    pushes: u64,
+}
+
+/// Kinds whose changes move cluster-wide analyses (network facts, RBAC) without being
+/// workloads: their changes are debounced.
+fn debounced(kind: &str) -> bool {
+    use palisade_analysis::Analyses;
+    WorkloadKind::from_kind(kind).is_none()
+        && palisade_analysis::affected_by(kind).intersects(Analyses::NETWORK_FACTS | Analyses::RBAC)
+}
+
+/// A batch of changes: the kinds, the earliest event, whether to stop.
+#[derive(Default)]
+struct Batch {
+    kinds: Vec<&'static str>,
+    first: Option<Instant>,
+    stop: bool,
+}
+
+impl Batch {
+    fn add(&mut self, change: Change) {
+        match change {
+            Change::Kind { kind, at } => {
+                if !self.kinds.contains(&kind) {
+                    self.kinds.push(kind);
+                }
+                self.first = Some(self.first.map_or(at, |f| f.min(at)));
+            }
+            Change::Diagnostics => self.first = self.first.or_else(|| Some(Instant::now())),
+            Change::Stop => self.stop = true,
+        }
+    }
+}
+
+impl<'a> Sensor<'a> {
+    /// A sensor that has pushed nothing yet.
+    pub fn new(
+        client: &'a Client,
+        cluster: &'a str,
+        watch: &'a Watch,
+        evaluator: Evaluator,
+        pacing: Pacing,
+    ) -> Sensor<'a> {
+        Sensor {
+            client,
+            cluster,
+            watch,
+            evaluator,
+            pacing,
+            acknowledged: None,
+            last_full: Instant::now(),
+            retry_at: None,
+            pushes: 0,
+        }
+    }
+
+    /// Waits for every watcher's first list, then pushes and follows changes until
+    /// [`Change::Stop`] (SIGTERM, SIGINT) or the watchers are gone.
+    pub fn run(&mut self, changes: &Receiver<Change>) -> anyhow::Result<()> {
+        while !self.watch.is_ready() {
+            match changes.recv() {
+                Ok(Change::Stop) | Err(_) => return Ok(()),
+                Ok(_) => {}
+            }
+        }
+        tracing::info!(
+            objects = self.watch.len(),
+            diagnostics = self.watch.diagnostics().len(),
+            "initial list complete"
+        );
+        self.push(None, None);
+        loop {
+            let deadline = self.next_deadline();
+            let wait = deadline.saturating_duration_since(Instant::now());
+            let mut batch = Batch::default();
+            match changes.recv_timeout(wait) {
+                Ok(change) => batch.add(change),
+                Err(RecvTimeoutError::Timeout) => {
+                    self.push(None, None);
+                    continue;
+                }
+                Err(RecvTimeoutError::Disconnected) => return Ok(()),
+            }
+            self.collect(changes, &mut batch);
+            if batch.stop {
+                tracing::info!("stopping");
+                return Ok(());
+            }
+            self.push(Some(&batch.kinds), batch.first);
+        }
+    }
+
+    /// When the loop must act without a change: the resync, or a retry of a failed push.
+    fn next_deadline(&self) -> Instant {
+        let resync = self.last_full + self.pacing.resync;
+        self.retry_at.map_or(resync, |r| r.min(resync))
+    }
+
+    /// Adds what is already queued to `batch`; when it holds a debounced kind, waits until no
+    /// change has come for the debounce period.
+    fn collect(&self, changes: &Receiver<Change>, batch: &mut Batch) {
+        while let Ok(change) = changes.try_recv() {
+            batch.add(change);
+        }
+        if !batch.kinds.iter().any(|k| debounced(k)) {
+            return;
+        }
+        while !batch.stop {
+            match changes.recv_timeout(self.pacing.debounce) {
+                Ok(change) => batch.add(change),
+                Err(_) => return,
+            }
+        }
+    }
+
+    /// Evaluates and pushes: a full snapshot when nothing was acknowledged yet or the resync
+    /// is due, else a delta against the last acknowledged state. `kinds`: what changed
+    /// (`None`: unknown). `first`: when the earliest change's event arrived (for the log).
+    fn push(&mut self, kinds: Option<&[&str]>, first: Option<Instant>) {
+        let started = Instant::now();
+        let full = self.acknowledged.is_none() || started >= self.last_full + self.pacing.resync;
+        let now = SystemClock.now();
+        self.pushes += 1;
+        let id = format!(
+            "sensor-{}-{}-{}",
+            now.unix_ms(),
+            std::process::id(),
+            self.pushes
+        );
+        let affected = if full {
+            affected(None)
+        } else {
+            affected(kinds)
+        };
+        let current = self.evaluator.evaluate(
+            self.watch,
+            id.clone(),
+            now,
+            affected,
+            self.acknowledged.as_ref(),
+        );
+        let evaluated = started.elapsed();
+        let result = match (&self.acknowledged, full) {
+            (Some(previous), false) => {
+                let delta = palisade_report::delta::between(previous, &current, id.clone());
+                if delta.is_empty() {
+                    tracing::debug!(kinds = ?kinds, "no finding or workload changed");
+                    self.retry_at = None;
+                    return;
+                }
+                let summary = (
+                    delta.objects.len(),
+                    delta.workloads.len(),
+                    delta.deleted.len(),
+                );
+                self.post("delta", &delta).map(|ack| {
+                    tracing::info!(
+                        delta = %id,
+                        objects = summary.0,
+                        workloads = summary.1,
+                        deleted = summary.2,
+                        accepted = ack.accepted,
+                        evaluate_ms = evaluated.as_millis() as u64,
+                        latency_ms = first.map(|f| f.elapsed().as_secs_f64() * 1000.0),
+                        "delta acknowledged"
+                    );
+                })
+            }
+            _ => self.post("snapshots", &current).map(|ack| {
+                self.last_full = started;
+                tracing::info!(
+                    snapshot = %id,
+                    workloads = current.workloads.len(),
+                    findings = current.findings.len(),
+                    objects = current.objects.len(),
+                    accepted = ack.accepted,
+                    evaluate_ms = evaluated.as_millis() as u64,
+                    "snapshot acknowledged"
+                );
+            }),
+        };
+        match result {
+            Ok(()) => {
+                let mut current = current;
+                palisade_report::delta::keep_object_keys(&mut current);
+                self.acknowledged = Some(current);
+                self.retry_at = None;
+            }
+            Err(e) => {
+                tracing::error!(
+                    "push to central failed (retrying in {:?}): {}",
+                    self.pacing.retry,
+                    crate::output::error_chain(&e)
+                );
+                self.retry_at = Some(Instant::now() + self.pacing.retry);
+            }
+        }
+    }
+
+    fn post<B: serde::Serialize>(&self, what: &str, body: &B) -> anyhow::Result<IngestAck> {
+        self.client
+            .post(&cluster_path(self.cluster, what), body)
+            .with_context(|| format!("pushing to central ({what})"))
+    }
+}
