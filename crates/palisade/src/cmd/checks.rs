@@ -73,19 +73,21 @@ pub fn run(cmd: Command) -> anyhow::Result<ExitCode> {
 
 fn refs(c: &CheckDef) -> Vec<(&'static str, String)> {
     let r = &c.references;
-    [
-        ("CIS", &r.cis),
-        ("NSA/CISA", &r.nsa),
-        ("kube-linter", &r.kube_linter),
-        ("Checkov", &r.checkov),
-        ("Polaris", &r.polaris),
-        ("Kubescape", &r.kubescape),
-        ("StackRox", &r.stackrox),
-    ]
-    .into_iter()
-    .filter(|(_, v)| !v.is_empty())
-    .map(|(k, v)| (k, v.join(", ")))
-    .collect()
+    let mut out: Vec<(&'static str, String)> = [("CIS", &r.cis), ("NSA/CISA", &r.nsa)]
+        .into_iter()
+        .filter(|(_, v)| !v.is_empty())
+        .map(|(k, v)| (k, v.join(", ")))
+        .collect();
+    for ((_, name), (_, v)) in palisade_checks::PEERS.iter().zip(r.peers()) {
+        if !v.is_empty() {
+            let ids: Vec<String> = v.iter().map(ToString::to_string).collect();
+            out.push((name, ids.join(", ")));
+        }
+    }
+    if let Some(reason) = &r.no_peer {
+        out.push(("No peer", reason.clone()));
+    }
+    out
 }
 
 fn table(catalog: &Catalog) -> String {
