@@ -5,55 +5,10 @@ use std::collections::{BTreeMap, HashSet};
 use palisade_model::Severity;
 use serde::{Deserialize, Serialize};
 
+pub use crate::references::References;
+
 /// The built-in catalog, embedded at build time.
 const BUILTIN: &str = include_str!("../catalog.yaml");
-
-/// Cross-references of a check to the benchmarks and tools users already know.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(default, deny_unknown_fields)]
-pub struct References {
-    /// CIS Kubernetes Benchmark section(s).
-    #[serde(skip_serializing_if = "Vec::is_empty")]
-    pub cis: Vec<String>,
-    /// NSA/CISA Kubernetes Hardening Guide section(s).
-    #[serde(skip_serializing_if = "Vec::is_empty")]
-    pub nsa: Vec<String>,
-    /// kube-linter check name(s).
-    #[serde(skip_serializing_if = "Vec::is_empty")]
-    pub kube_linter: Vec<String>,
-    /// Checkov check ID(s) (CKV_K8S_*).
-    #[serde(skip_serializing_if = "Vec::is_empty")]
-    pub checkov: Vec<String>,
-    /// Polaris check ID(s).
-    #[serde(skip_serializing_if = "Vec::is_empty")]
-    pub polaris: Vec<String>,
-    /// Kubescape control ID(s) (C-xxxx).
-    #[serde(skip_serializing_if = "Vec::is_empty")]
-    pub kubescape: Vec<String>,
-    /// StackRox (Red Hat ACS) policy name(s).
-    #[serde(skip_serializing_if = "Vec::is_empty")]
-    pub stackrox: Vec<String>,
-}
-
-impl References {
-    /// The non-empty lists, labelled (`CIS`, `NSA/CISA`, `kube-linter`, `Checkov`, `Polaris`,
-    /// `Kubescape`, `StackRox`), each joined with ", ".
-    pub fn labelled(&self) -> Vec<(&'static str, String)> {
-        [
-            ("CIS", &self.cis),
-            ("NSA/CISA", &self.nsa),
-            ("kube-linter", &self.kube_linter),
-            ("Checkov", &self.checkov),
-            ("Polaris", &self.polaris),
-            ("Kubescape", &self.kubescape),
-            ("StackRox", &self.stackrox),
-        ]
-        .into_iter()
-        .filter(|(_, v)| !v.is_empty())
-        .map(|(k, v)| (k, v.join(", ")))
-        .collect()
-    }
-}
 
 /// One check definition.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -142,6 +97,14 @@ pub enum CatalogError {
         /// Template name.
         template: String,
     },
+    /// A check's cross-references contradict themselves.
+    #[error("check {id}: references: {message}")]
+    References {
+        /// Check ID.
+        id: String,
+        /// What is wrong.
+        message: String,
+    },
     /// A check's parameters do not fit its template.
     #[error("check {id}: invalid params: {message}")]
     Params {
@@ -190,6 +153,12 @@ impl Catalog {
                     return Err(CatalogError::Duplicate(key.clone()));
                 }
             }
+            c.references
+                .validate()
+                .map_err(|message| CatalogError::References {
+                    id: c.id.clone(),
+                    message,
+                })?;
             crate::templates::validate(c)?;
         }
         Ok(())

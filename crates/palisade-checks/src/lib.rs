@@ -14,10 +14,11 @@ mod custom;
 mod engine;
 mod exceptions;
 mod images;
+mod references;
 mod scope;
 mod templates;
 
-pub use catalog::{Catalog, CatalogError, CheckDef, References};
+pub use catalog::{Catalog, CatalogError, CheckDef};
 pub use context::{Ctx, OTHER_KINDS_READ};
 pub use custom::{CustomCheck, ObjectPredicate};
 pub use engine::{Engine, EngineOptions, ScanOutcome, Suppressed};
@@ -25,6 +26,7 @@ pub use exceptions::{
     ANNOTATION_IGNORE, ANNOTATION_IGNORE_REASON, Exception, ExceptionStatus, glob_match,
 };
 pub use images::ImagePolicy;
+pub use references::{PEERS, PeerRef, References};
 pub use scope::{cluster_context_checks, cluster_context_templates, needs_cluster_context};
 
 pub use palisade_model::{Finding, Inventory, Severity};

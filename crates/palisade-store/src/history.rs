@@ -147,7 +147,10 @@ async fn open_digests(
     };
     let statements = match scope {
         Scope::Cluster => vec![select(None)],
-        Scope::Objects(keys) => keys.chunks(MAX_BINDS / 3 - 1).map(|c| select(Some(c))).collect(),
+        Scope::Objects(keys) => keys
+            .chunks(MAX_BINDS / 3 - 1)
+            .map(|c| select(Some(c)))
+            .collect(),
     };
     let mut open = HashMap::new();
     for sql in statements {
