@@ -117,8 +117,8 @@ pub const CLUSTER_READERS: &[Role] = &Role::ALL;
 pub const SENSOR_WRITERS: &[Role] = &[Role::Admin, Role::Sensor];
 /// Roles that push alerts, flows and baselines.
 pub const AGENT_WRITERS: &[Role] = &[Role::Admin, Role::Agent];
-/// Roles that manage exceptions.
-pub const EXCEPTION_WRITERS: &[Role] = &[Role::Admin, Role::Analyst];
+/// Roles that manage exceptions: admins only; an analyst reads them (read-only role).
+pub const EXCEPTION_WRITERS: &[Role] = &[Role::Admin];
 /// Roles that manage tokens and read the audit log.
 pub const ADMINS: &[Role] = &[Role::Admin];
 

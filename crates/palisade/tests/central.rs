@@ -580,11 +580,12 @@ fn exceptions_are_audited_and_runtime_data_is_queryable() {
     let sensor = central.token("sensor", Some("prod"), "prod-sensor");
     let agent = central.token("agent", Some("prod"), "prod-agent");
     let analyst = central.token("analyst", None, "alice");
+    let lead = central.token("admin", None, "carol");
     let (code, _, err) = scan_push(&central, dir.path(), "prod", &sensor);
     assert_eq!(code, 0, "{err}");
 
-    // An analyst accepts a risk: the findings of that check become suppressed, the change is
-    // audited with the token's name.
+    // An admin accepts a risk: the findings of that check become suppressed, the change is
+    // audited with the token's name. Analysts and sensors only read (403).
     let high = central.get(
         Some(&analyst),
         "/api/v1/findings?cluster=prod&severity=high",
@@ -595,17 +596,19 @@ fn exceptions_are_audited_and_runtime_data_is_queryable() {
         .to_string();
     let bad = json!({"check": check, "reason": " ", "expires": "2099-01-01"});
     let r = central
-        .post_json(Some(&analyst), "/api/v1/exceptions", &bad)
+        .post_json(Some(&lead), "/api/v1/exceptions", &bad)
         .expect(400);
     assert_eq!(r.json["field"], "reason");
     let exception = json!({"cluster": "prod", "check": check, "reason": "accepted until the migration", "expires": "2099-01-01"});
-    central
-        .post_json(Some(&sensor), "/api/v1/exceptions", &exception)
-        .expect(403);
+    for reader in [&sensor, &analyst] {
+        central
+            .post_json(Some(reader), "/api/v1/exceptions", &exception)
+            .expect(403);
+    }
     let created = central
-        .post_json(Some(&analyst), "/api/v1/exceptions", &exception)
+        .post_json(Some(&lead), "/api/v1/exceptions", &exception)
         .expect(201);
-    assert_eq!(created.json["created_by"], "alice");
+    assert_eq!(created.json["created_by"], "carol");
     let suppressed = central.get(
         Some(&analyst),
         &format!("/api/v1/findings?cluster=prod&check={check}&status=suppressed"),
@@ -616,12 +619,15 @@ fn exceptions_are_audited_and_runtime_data_is_queryable() {
         suppressed.text
     );
     let id = created.json["id"].as_i64().unwrap();
-    let revoked = central
-        .delete(Some(&analyst), &format!("/api/v1/exceptions/{id}"))
-        .expect(200);
-    assert_eq!(revoked.json["revoked_by"], "alice");
     central
-        .delete(Some(&analyst), "/api/v1/exceptions/x")
+        .delete(Some(&analyst), &format!("/api/v1/exceptions/{id}"))
+        .expect(403);
+    let revoked = central
+        .delete(Some(&lead), &format!("/api/v1/exceptions/{id}"))
+        .expect(200);
+    assert_eq!(revoked.json["revoked_by"], "carol");
+    central
+        .delete(Some(&lead), "/api/v1/exceptions/x")
         .expect(400);
     let audit = central.get(Some(&admin), "/api/v1/audit").expect(200);
     let actions: Vec<(&str, &str)> = audit.json["items"]
@@ -631,11 +637,11 @@ fn exceptions_are_audited_and_runtime_data_is_queryable() {
         .map(|e| (e["action"].as_str().unwrap(), e["actor"].as_str().unwrap()))
         .collect();
     assert!(
-        actions.contains(&("exception.create", "alice")),
+        actions.contains(&("exception.create", "carol")),
         "{actions:?}"
     );
     assert!(
-        actions.contains(&("exception.revoke", "alice")),
+        actions.contains(&("exception.revoke", "carol")),
         "{actions:?}"
     );
 
