@@ -12,6 +12,7 @@
 
 pub mod cache;
 pub mod inventory;
+pub mod podman;
 pub mod postgres;
 mod registry;
 pub mod skopeo;

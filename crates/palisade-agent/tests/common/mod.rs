@@ -24,22 +24,7 @@ pub fn serial() -> std::sync::MutexGuard<'static, ()> {
 /// The test image, built from the host's busybox-static.
 pub const IMAGE: &str = "localhost/palisade-agent-test:busybox";
 
-/// Runs podman; panics with its stderr on failure.
-pub fn podman(args: &[&str]) -> String {
-    let out = Command::new("podman")
-        .args(args)
-        .output()
-        .unwrap_or_else(|e| {
-            panic!("cannot run podman ({e}): install and configure it with scripts/test (scripts/setup/30-podman.sh)")
-        });
-    assert!(
-        out.status.success(),
-        "podman {} failed: {}",
-        args.join(" "),
-        String::from_utf8_lossy(&out.stderr)
-    );
-    String::from_utf8_lossy(&out.stdout).trim().to_string()
-}
+pub use palisade_testkit::podman::podman;
 
 /// Runs podman and returns whether it succeeded (no panic).
 pub fn podman_ok(args: &[&str]) -> bool {

@@ -12,22 +12,7 @@ use super::cli::palisade;
 /// The busybox image [`import_image`] makes.
 pub const IMAGE: &str = "localhost/palisade-cli-agent-test:busybox";
 
-/// Runs podman; panics with its stderr when it fails.
-pub fn podman(args: &[&str]) -> String {
-    let out = Command::new("podman")
-        .args(args)
-        .output()
-        .unwrap_or_else(|e| {
-            panic!("cannot run podman ({e}): run scripts/test (scripts/setup/30-podman.sh)")
-        });
-    assert!(
-        out.status.success(),
-        "podman {} failed: {}",
-        args.join(" "),
-        String::from_utf8_lossy(&out.stderr)
-    );
-    String::from_utf8_lossy(&out.stdout).trim().to_string()
-}
+pub use palisade_testkit::podman::podman;
 
 /// Imports a busybox-static rootfs (one symlink per applet) as [`IMAGE`].
 pub fn import_image(dir: &Path) {
