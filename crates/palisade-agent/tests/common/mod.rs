@@ -34,17 +34,7 @@ pub fn podman_ok(args: &[&str]) -> bool {
         .is_ok_and(|o| o.status.success())
 }
 
-fn busybox_path() -> PathBuf {
-    for p in ["/bin/busybox", "/usr/bin/busybox"] {
-        if Path::new(p).exists() {
-            return PathBuf::from(p);
-        }
-    }
-    panic!("busybox-static is not installed: run scripts/test (scripts/setup/30-podman.sh)");
-}
-
-/// Builds a rootfs from busybox-static (the binary plus one symlink per applet) and imports
-/// it as [`IMAGE`], once per test process.
+/// Imports the busybox test image as [`IMAGE`], once per test process.
 pub fn image() -> &'static str {
     static ONCE: OnceLock<()> = OnceLock::new();
     ONCE.get_or_init(|| {
@@ -53,57 +43,7 @@ pub fn image() -> &'static str {
             "the runtime agent tests need root (rootful podman, proc connector)"
         );
         let dir = tempfile::tempdir().unwrap();
-        let root = dir.path().join("rootfs");
-        let bin = root.join("bin");
-        std::fs::create_dir_all(&bin).unwrap();
-        for d in ["tmp", "proc", "sys", "dev", "etc", "root"] {
-            std::fs::create_dir_all(root.join(d)).unwrap();
-        }
-        std::fs::copy(busybox_path(), bin.join("busybox")).unwrap();
-        let list = Command::new(bin.join("busybox"))
-            .arg("--list")
-            .output()
-            .unwrap();
-        for applet in String::from_utf8_lossy(&list.stdout).lines() {
-            // busybox lists itself; a self-link would loop.
-            if applet != "busybox" && !applet.is_empty() {
-                std::os::unix::fs::symlink("busybox", bin.join(applet)).unwrap();
-            }
-        }
-        std::fs::write(root.join("etc/passwd"), "root:x:0:0:root:/root:/bin/sh\n").unwrap();
-        std::fs::write(root.join("etc/group"), "root:x:0:\n").unwrap();
-        let tar = dir.path().join("rootfs.tar");
-        let st = Command::new("tar")
-            .arg("-C")
-            .arg(&root)
-            .arg("-cf")
-            .arg(&tar)
-            .arg(".")
-            .status()
-            .unwrap();
-        assert!(st.success());
-        let old = Command::new("podman")
-            .args(["image", "inspect", "--format", "{{.Id}}", IMAGE])
-            .output()
-            .ok()
-            .filter(|o| o.status.success())
-            .map(|o| String::from_utf8_lossy(&o.stdout).trim().to_string());
-        podman(&[
-            "import",
-            "--change",
-            "ENV PATH=/bin",
-            "--change",
-            "CMD [\"/bin/sh\"]",
-            tar.to_str().unwrap(),
-            IMAGE,
-        ]);
-        let new = podman(&["image", "inspect", "--format", "{{.Id}}", IMAGE]);
-        if let Some(old) = old
-            && old != new
-        {
-            // The previous import is now untagged; remove it unless something uses it.
-            let _ = Command::new("podman").args(["rmi", &old]).output();
-        }
+        palisade_testkit::podman::import_busybox(dir.path(), IMAGE);
     });
     IMAGE
 }

@@ -16,53 +16,7 @@ pub use palisade_testkit::podman::podman;
 
 /// Imports a busybox-static rootfs (one symlink per applet) as [`IMAGE`].
 pub fn import_image(dir: &Path) {
-    let busybox = ["/bin/busybox", "/usr/bin/busybox"]
-        .into_iter()
-        .find(|p| Path::new(p).exists())
-        .expect("busybox-static is not installed: run scripts/test (scripts/setup/30-podman.sh)");
-    let root = dir.join("rootfs");
-    std::fs::create_dir_all(root.join("bin")).unwrap();
-    for d in ["tmp", "proc", "sys", "dev", "etc"] {
-        std::fs::create_dir_all(root.join(d)).unwrap();
-    }
-    std::fs::copy(busybox, root.join("bin/busybox")).unwrap();
-    // The applets are listed by the installed busybox: executing the fresh copy races with
-    // other test threads' forks, which may still hold its write descriptor (ETXTBSY).
-    let list = Command::new(busybox).arg("--list").output().unwrap();
-    for applet in String::from_utf8_lossy(&list.stdout).lines() {
-        if applet != "busybox" && !applet.is_empty() {
-            std::os::unix::fs::symlink("busybox", root.join("bin").join(applet)).unwrap();
-        }
-    }
-    let tar = dir.join("rootfs.tar");
-    let ok = Command::new("tar")
-        .arg("-C")
-        .arg(&root)
-        .arg("-cf")
-        .arg(&tar)
-        .arg(".")
-        .status()
-        .unwrap()
-        .success();
-    assert!(ok);
-    let old = Command::new("podman")
-        .args(["image", "inspect", "--format", "{{.Id}}", IMAGE])
-        .output()
-        .ok()
-        .filter(|o| o.status.success())
-        .map(|o| String::from_utf8_lossy(&o.stdout).trim().to_string());
-    podman(&[
-        "import",
-        "--change",
-        "ENV PATH=/bin",
-        tar.to_str().unwrap(),
-        IMAGE,
-    ]);
-    let new = podman(&["image", "inspect", "--format", "{{.Id}}", IMAGE]);
-    if let Some(old) = old.filter(|o| *o != new) {
-        // The previous import is now untagged; remove it unless a container uses it.
-        let _ = Command::new("podman").args(["rmi", &old]).output();
-    }
+    palisade_testkit::podman::import_busybox(dir, IMAGE);
 }
 
 /// A container removed on drop.
