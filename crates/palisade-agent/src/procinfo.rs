@@ -350,7 +350,17 @@ mod tests {
             .spawn()
             .unwrap();
         let boot = BootClock::read();
-        let p = read_process(child.id(), &boot).expect("child is alive");
+        // spawn() returns once the child's descriptors are closed on exec, which the kernel
+        // does before it sets up the new program's argument area: until then cmdline reads
+        // empty (and the name may still be the parent's). Wait for both to appear.
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+        let p = loop {
+            let p = read_process(child.id(), &boot).expect("child is alive");
+            if (!p.args.is_empty() && p.name == "sleep") || std::time::Instant::now() > deadline {
+                break p;
+            }
+            std::thread::yield_now();
+        };
         child.kill().unwrap();
         child.wait().unwrap();
         assert_eq!(p.pid, child.id());
