@@ -41,9 +41,10 @@ pub struct Snapshot {
     pub images: Vec<ImageRecord>,
     /// The Kubernetes objects read, as JSON (Secret `data`/`stringData` removed by the sender;
     /// central refuses a Secret that still has them). Central runs the same network and RBAC
-    /// engines over them to answer graph and who-can queries.
+    /// engines over them to answer graph and who-can queries. Carried as text, not parsed on
+    /// receipt.
     #[serde(default)]
-    pub objects: Vec<serde_json::Value>,
+    pub objects: Vec<crate::RawObject>,
     /// Problems the sender met reading its inputs (file and line, or object).
     #[serde(default)]
     pub diagnostics: Vec<palisade_model::Diagnostic>,

@@ -80,7 +80,7 @@ fn snapshot() -> Snapshot {
                 severity: Severity::Critical,
             }],
         }],
-        objects: vec![json!({"kind": "Namespace", "metadata": {"name": "shop"}})],
+        objects: vec![json!({"kind": "Namespace", "metadata": {"name": "shop"}}).into()],
         diagnostics: vec![
             Diagnostic::input(DiagnosticLevel::Error, "bad.yaml", 3, 7, "not YAML"),
             Diagnostic::object(

@@ -14,7 +14,7 @@ use crate::error::ApiError;
 #[derive(Debug)]
 pub struct Body<T>(pub T);
 
-impl<S: Send + Sync, T: DeserializeOwned> FromRequest<S> for Body<T> {
+impl<S: Send + Sync, T: DeserializeOwned + Send + 'static> FromRequest<S> for Body<T> {
     type Rejection = ApiError;
 
     async fn from_request(req: Request, state: &S) -> Result<Self, ApiError> {
@@ -26,9 +26,24 @@ impl<S: Send + Sync, T: DeserializeOwned> FromRequest<S> for Body<T> {
                 ApiError::new(status, format!("reading the request body: {e}"))
             }
         })?;
-        parse_json(&bytes).map(Body)
+        if bytes.len() < PARSE_INLINE_LIMIT {
+            return parse_json(&bytes).map(Body);
+        }
+        // A snapshot takes a second or more to parse: off the I/O threads, so other requests
+        // and the probes are not held up behind it.
+        tokio::task::spawn_blocking(move || parse_json(&bytes).map(Body))
+            .await
+            .map_err(|e| {
+                ApiError::new(
+                    StatusCode::INTERNAL_SERVER_ERROR,
+                    format!("parsing the request body: {e}"),
+                )
+            })?
     }
 }
+
+/// Bodies at least this large are parsed on the blocking pool.
+const PARSE_INLINE_LIMIT: usize = 256 * 1024;
 
 /// Parses `bytes` as JSON `T`; the error names the field's path.
 pub fn parse_json<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, ApiError> {

@@ -5,8 +5,9 @@
 use std::collections::{BTreeMap, BTreeSet};
 
 use palisade_api::delta::workload_key;
-use palisade_api::{Delta, FindingRecord, ObjectFindings, ObjectKey, Snapshot, WorkloadRecord};
-use serde_json::Value;
+use palisade_api::{
+    Delta, FindingRecord, ObjectFindings, ObjectKey, RawObject, Snapshot, WorkloadRecord,
+};
 
 /// Findings by object, each set ordered by fingerprint.
 fn by_object(findings: &[FindingRecord]) -> BTreeMap<&ObjectKey, Vec<&FindingRecord>> {
@@ -21,14 +22,23 @@ fn by_object(findings: &[FindingRecord]) -> BTreeMap<&ObjectKey, Vec<&FindingRec
 }
 
 /// The key of a raw object (kind, namespace, name), when it has them.
-fn object_key(object: &Value) -> Option<ObjectKey> {
+fn object_key(object: &RawObject) -> Option<ObjectKey> {
+    #[derive(serde::Deserialize)]
+    struct Meta {
+        namespace: Option<String>,
+        name: Option<String>,
+    }
+    #[derive(serde::Deserialize)]
+    struct Head {
+        kind: Option<String>,
+        metadata: Option<Meta>,
+    }
+    let head: Head = serde_json::from_str(object.get()).ok()?;
+    let metadata = head.metadata?;
     Some(ObjectKey {
-        kind: object.get("kind")?.as_str()?.to_string(),
-        namespace: object
-            .pointer("/metadata/namespace")
-            .and_then(Value::as_str)
-            .map(str::to_string),
-        name: object.pointer("/metadata/name")?.as_str()?.to_string(),
+        kind: head.kind?,
+        namespace: metadata.namespace,
+        name: metadata.name?,
     })
 }
 
@@ -110,7 +120,7 @@ pub fn keep_object_keys(snapshot: &mut Snapshot) {
             if let Some(ns) = key.namespace {
                 metadata["namespace"] = ns.into();
             }
-            *object = serde_json::json!({"kind": key.kind, "metadata": metadata});
+            *object = serde_json::json!({"kind": key.kind, "metadata": metadata}).into();
         }
     }
 }
@@ -163,7 +173,7 @@ mod tests {
             source: "cluster".into(),
             objects: workloads
                 .iter()
-                .map(|w| json!({"kind": "Deployment", "metadata": {"namespace": "ns", "name": w.id.name}}))
+                .map(|w| json!({"kind": "Deployment", "metadata": {"namespace": "ns", "name": w.id.name}}).into())
                 .collect(),
             workloads,
             findings,

@@ -6,7 +6,7 @@
 use std::collections::{BTreeMap, BTreeSet};
 
 use palisade_api::{
-    FindingRecord, ImageRecord, ObjectKey, RiskRecord, Snapshot, VulnerabilityRecord,
+    FindingRecord, ImageRecord, ObjectKey, RawObject, RiskRecord, Snapshot, VulnerabilityRecord,
     WorkloadRecord,
 };
 use palisade_model::inventory::Inventory;
@@ -159,21 +159,24 @@ fn images(inventory: &Inventory, facts: Option<&RegistryFactsTable>) -> Vec<Imag
         .collect()
 }
 
-/// The raw objects of the inventory, each once, Secret values removed.
-fn objects(inventory: &Inventory) -> Vec<serde_json::Value> {
+/// The raw objects of the inventory, each once, as JSON text; Secrets without their `data` and
+/// `stringData` (ingest already replaced their values; central refuses the fields).
+fn objects(inventory: &Inventory) -> Vec<RawObject> {
     let mut out = Vec::with_capacity(inventory.object_count());
     let mut push = |raw: &serde_json::Value| {
         if raw.is_null() {
             return;
         }
-        let mut value = raw.clone();
-        if value.get("kind").and_then(|k| k.as_str()) == Some("Secret")
-            && let Some(map) = value.as_object_mut()
+        if raw.get("kind").and_then(|k| k.as_str()) == Some("Secret")
+            && let Some(map) = raw.as_object()
         {
+            let mut map = map.clone();
             map.remove("data");
             map.remove("stringData");
+            out.push(RawObject::from_value(&serde_json::Value::Object(map)));
+        } else {
+            out.push(RawObject::from_value(raw));
         }
-        out.push(value);
     };
     inventory
         .namespaces

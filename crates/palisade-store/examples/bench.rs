@@ -74,11 +74,11 @@ fn snapshot(id: &str, scanned_at: Timestamp, generation: usize) -> Snapshot {
                 check_id: check,
             });
         }
-        objects.push(serde_json::json!({
+        objects.push(palisade_api::RawObject::from_value(&serde_json::json!({
             "apiVersion": "apps/v1", "kind": "Deployment",
             "metadata": {"name": name, "namespace": namespace, "labels": {"app": name}},
             "spec": {"template": {"spec": {"containers": [{"name": "app", "image": "x"}]}}}
-        }));
+        })));
     }
     let images = (0..500)
         .map(|k| ImageRecord {

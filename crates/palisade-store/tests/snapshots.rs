@@ -126,14 +126,15 @@ on_both_backends! {
                 severity: Severity::Critical,
             }],
         }];
-        first.objects = vec![serde_json::json!({"kind": "Namespace", "metadata": {"name": "a"}})];
+        let namespace = serde_json::json!({"kind": "Namespace", "metadata": {"name": "a"}});
+        first.objects = vec![namespace.clone().into()];
         store.push_snapshot("prod", &first, at(1)).await.unwrap();
         let images = store.images(&Default::default()).await.unwrap();
         assert_eq!(images.items.len(), 1);
         assert_eq!(images.items[0].workloads, 1);
         assert_eq!(images.items[0].clusters, ["prod"]);
         assert_eq!(images.items[0].vulnerabilities, first.images[0].vulnerabilities);
-        assert_eq!(store.objects("prod").await.unwrap(), first.objects);
+        assert_eq!(store.objects("prod").await.unwrap(), [namespace]);
 
         let second = snapshot("s2", at(2), vec![workload("b", "three")], vec![]);
         store.push_snapshot("prod", &second, at(2)).await.unwrap();
@@ -192,11 +193,27 @@ on_both_backends! {
         // A Secret that still has its values is refused before anything is written.
         let mut secret = snapshot("s3", at(3), vec![], vec![]);
         secret.objects = vec![
-            serde_json::json!({"kind": "ConfigMap", "data": {"a": "b"}}),
-            serde_json::json!({"kind": "Secret", "metadata": {"name": "x"}, "data": {"k": "dg=="}}),
+            serde_json::json!({"kind": "ConfigMap", "data": {"a": "b"}}).into(),
+            serde_json::json!({"kind": "Secret", "metadata": {"name": "x"}, "data": null}).into(),
+            serde_json::json!({"kind": "Secret", "metadata": {"name": "x"}, "data": {"k": "dg=="}})
+                .into(),
         ];
         match store.push_snapshot("prod", &secret, at(3)).await {
-            Err(StoreError::Invalid { field, .. }) => assert_eq!(field, "objects[1].data"),
+            Err(StoreError::Invalid { field, .. }) => assert_eq!(field, "objects[2].data"),
+            other => panic!("{other:?}"),
+        }
+        // The kind spelled with escapes is still a Secret.
+        secret.objects = vec![
+            serde_json::from_str(r#"{"kind":"\u0053ecret","stringData":{"k":"v"}}"#).unwrap(),
+        ];
+        match store.push_snapshot("prod", &secret, at(3)).await {
+            Err(StoreError::Invalid { field, .. }) => assert_eq!(field, "objects[0].stringData"),
+            other => panic!("{other:?}"),
+        }
+        // An object that is not a JSON object is refused, naming it.
+        secret.objects = vec![serde_json::from_str(r#"["Secret"]"#).unwrap()];
+        match store.push_snapshot("prod", &secret, at(3)).await {
+            Err(StoreError::Invalid { field, .. }) => assert_eq!(field, "objects[0]"),
             other => panic!("{other:?}"),
         }
         assert_eq!(store.workloads(&Default::default()).await.unwrap().items.len(), 1);

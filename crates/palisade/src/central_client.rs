@@ -4,6 +4,7 @@
 //! from `--token-file` or `PALISADE_TOKEN`. Errors quote central's `ErrorBody` (sentence and
 //! field), never the token.
 
+use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
@@ -100,19 +101,36 @@ impl Client {
         self.send(request, path)
     }
 
-    /// `POST path` with a JSON body, as `T`.
-    pub fn post<B: Serialize, T: DeserializeOwned>(
+    /// `POST path` with a JSON body, as `T`. The body is serialized on another thread while it
+    /// is sent (chunked), so a snapshot of hundreds of megabytes is never held as one buffer
+    /// and its encoding overlaps the upload.
+    pub fn post<B: Serialize + Sync, T: DeserializeOwned>(
         &self,
         path: &str,
         body: &B,
     ) -> anyhow::Result<T> {
-        let body = serde_json::to_vec(body).context("encoding the request")?;
-        let request = self
-            .http
-            .post(format!("{}{path}", self.base))
-            .header(reqwest::header::CONTENT_TYPE, "application/json")
-            .body(body);
-        self.send(request, path)
+        let (chunks, receiver) = std::sync::mpsc::sync_channel::<Vec<u8>>(STREAM_CHUNKS);
+        std::thread::scope(|scope| {
+            let encoder = scope.spawn(move || -> std::io::Result<()> {
+                let mut out = std::io::BufWriter::with_capacity(STREAM_CHUNK, ChunkSender(chunks));
+                serde_json::to_writer(&mut out, body)?;
+                out.flush()
+            });
+            let request = self
+                .http
+                .post(format!("{}{path}", self.base))
+                .header(reqwest::header::CONTENT_TYPE, "application/json")
+                .body(reqwest::blocking::Body::new(ChunkReader::new(receiver)));
+            let answer = self.send(request, path);
+            let encoded = encoder.join().expect("the request encoder does not panic");
+            match (answer, encoded) {
+                (Ok(answer), Ok(())) => Ok(answer),
+                (Ok(_), Err(e)) => Err(e).context("encoding the request"),
+                // The upload stopped (central answered early or the connection broke): the
+                // encoder's error is only the closed channel.
+                (Err(e), _) => Err(e),
+            }
+        })
     }
 
     fn send<T: DeserializeOwned>(
@@ -140,5 +158,61 @@ impl Client {
             bail!("central answered {status} to {path}: {detail}");
         }
         serde_json::from_slice(&bytes).with_context(|| format!("central's answer to {path}"))
+    }
+}
+
+/// Chunks of an encoded request body in flight between the encoder and the upload.
+const STREAM_CHUNKS: usize = 8;
+/// Bytes per chunk (under glibc's mmap threshold, so chunks reuse heap memory).
+const STREAM_CHUNK: usize = 64 * 1024;
+
+/// The encoder's end: each buffered write becomes a chunk; fails once the upload has stopped.
+struct ChunkSender(std::sync::mpsc::SyncSender<Vec<u8>>);
+
+impl std::io::Write for ChunkSender {
+    fn write(&mut self, bytes: &[u8]) -> std::io::Result<usize> {
+        self.0
+            .send(bytes.to_vec())
+            .map_err(|_| std::io::Error::new(std::io::ErrorKind::BrokenPipe, "upload stopped"))?;
+        Ok(bytes.len())
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+}
+
+/// The upload's end: reads the chunks in order; the end of the body once the encoder is done.
+struct ChunkReader {
+    chunks: std::sync::mpsc::Receiver<Vec<u8>>,
+    current: Vec<u8>,
+    offset: usize,
+}
+
+impl ChunkReader {
+    fn new(chunks: std::sync::mpsc::Receiver<Vec<u8>>) -> ChunkReader {
+        ChunkReader {
+            chunks,
+            current: Vec::new(),
+            offset: 0,
+        }
+    }
+}
+
+impl std::io::Read for ChunkReader {
+    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+        while self.offset == self.current.len() {
+            match self.chunks.recv() {
+                Ok(chunk) => {
+                    self.current = chunk;
+                    self.offset = 0;
+                }
+                Err(_) => return Ok(0),
+            }
+        }
+        let n = buf.len().min(self.current.len() - self.offset);
+        buf[..n].copy_from_slice(&self.current[self.offset..self.offset + n]);
+        self.offset += n;
+        Ok(n)
     }
 }

@@ -257,7 +257,7 @@ impl<'a> Sensor<'a> {
         }
     }
 
-    fn post<B: serde::Serialize>(&self, what: &str, body: &B) -> anyhow::Result<IngestAck> {
+    fn post<B: serde::Serialize + Sync>(&self, what: &str, body: &B) -> anyhow::Result<IngestAck> {
         self.client
             .post(&cluster_path(self.cluster, what), body)
             .with_context(|| format!("pushing to central ({what})"))
