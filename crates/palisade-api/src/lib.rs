@@ -12,6 +12,7 @@ pub mod delta;
 pub mod error;
 pub mod ingest;
 pub mod query;
+pub mod response;
 pub mod token;
 
 pub use delta::{Delta, ObjectFindings};
@@ -26,6 +27,7 @@ pub use query::{
     FindingStatus, FindingView, ImageQuery, ImageView, Page, WorkloadQuery, WorkloadSort,
     WorkloadView,
 };
+pub use response::{ResponseBatch, ResponseQuery, ResponseRecord, ResponseView};
 pub use token::{Role, TokenCreate, TokenCreated, TokenInfo};
 
 /// Every v1 path starts with this.
