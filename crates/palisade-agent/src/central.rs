@@ -1,12 +1,12 @@
-//! Reporting to central: alerts, flows and baseline changes sent in batches to central's
-//! ingest endpoints (`POST /api/v1/clusters/CLUSTER/alerts|flows|baselines`) over HTTPS with
-//! a bearer token.
+//! Reporting to central: alerts, flows, baseline changes and response outcomes sent in batches
+//! to central's ingest endpoints (`POST /api/v1/clusters/CLUSTER/alerts|flows|baselines|responses`)
+//! over HTTPS with a bearer token.
 //!
 //! Every batch is first written to the spool (`STATE_DIR/spool/`, one file per batch, named by
 //! a sequence number) and deleted once central acknowledged it, so a batch survives central's
 //! outages and the agent's restarts and is sent in order. The spool is bounded by bytes: when
 //! it is full the oldest batches are dropped and their records counted
-//! (`central_spool_dropped`). Alert ids are unique per agent start (`NODE-STARTMS-N`) and a
+//! (`central_spool_dropped`). Alert and response ids are unique per agent start (`NODE-STARTMS-N`) and a
 //! flow batch is identified by its content, so a batch resent after a lost acknowledgement is
 //! stored once.
 
@@ -103,6 +103,8 @@ pub enum CentralItem {
     Flow(Box<Flow>),
     /// Baselines that changed.
     Baselines(Vec<Baseline>),
+    /// A response's outcome.
+    Response(Box<palisade_runtime::ResponseRecord>),
 }
 
 /// Which endpoint a spooled batch goes to.
@@ -111,6 +113,7 @@ enum Kind {
     Alerts,
     Flows,
     Baselines,
+    Responses,
 }
 
 impl Kind {
@@ -119,6 +122,7 @@ impl Kind {
             Kind::Alerts => "alerts",
             Kind::Flows => "flows",
             Kind::Baselines => "baselines",
+            Kind::Responses => "responses",
         }
     }
 
@@ -127,6 +131,7 @@ impl Kind {
             "alerts" => Some(Kind::Alerts),
             "flows" => Some(Kind::Flows),
             "baselines" => Some(Kind::Baselines),
+            "responses" => Some(Kind::Responses),
             _ => None,
         }
     }
@@ -292,6 +297,7 @@ impl CentralSender {
         let mut alerts: Vec<AlertRecord> = Vec::new();
         let mut flows: Vec<FlowRecord> = Vec::new();
         let mut baselines: Vec<BaselineRecord> = Vec::new();
+        let mut responses: Vec<palisade_api::ResponseRecord> = Vec::new();
         let mut oldest: Option<Instant> = None;
         loop {
             let wait = match oldest {
@@ -314,6 +320,7 @@ impl CentralSender {
                             let now = Timestamp::from_unix_ms(crate::clock::now_ms());
                             baselines.extend(b.iter().filter_map(|b| baseline_record(b, now)));
                         }
+                        CentralItem::Response(r) => responses.push(self.response_record(&r)),
                     }
                     false
                 }
@@ -339,7 +346,14 @@ impl CentralSender {
                 };
                 self.spool_batch(Kind::Baselines, batch.baselines.len(), &batch);
             }
-            if alerts.is_empty() && flows.is_empty() && baselines.is_empty() {
+            if !responses.is_empty() && (responses.len() >= self.cfg.batch_max || due) {
+                let batch = palisade_api::ResponseBatch {
+                    responses: std::mem::take(&mut responses),
+                };
+                self.spool_batch(Kind::Responses, batch.responses.len(), &batch);
+            }
+            if alerts.is_empty() && flows.is_empty() && baselines.is_empty() && responses.is_empty()
+            {
                 oldest = None;
             }
             self.deliver(disconnected);
@@ -443,9 +457,46 @@ impl CentralSender {
 
     /// The wire record of an alert: a fresh id, the workload from the container's identity,
     /// the agent's whole alert as `detail` (central's runtime policy counts it from there).
-    fn alert_record(&mut self, a: &Alert) -> AlertRecord {
+    /// A record id unique per agent start (`NODE-STARTMS-N`).
+    fn next_id(&mut self) -> String {
         let id = format!("{}-{}", self.id_prefix, self.next_id);
         self.next_id += 1;
+        id
+    }
+
+    fn response_record(
+        &mut self,
+        r: &palisade_runtime::ResponseRecord,
+    ) -> palisade_api::ResponseRecord {
+        use palisade_runtime::response::ResponseRequest as R;
+        let target = match &r.request {
+            Some(R::KillProcess { pid, .. }) => format!("process {pid}"),
+            Some(R::KillContainer { container_id, .. }) => format!("container {container_id}"),
+            Some(R::DeletePod { namespace, pod } | R::RestartWorkload { namespace, pod }) => {
+                format!("pod {namespace}/{pod}")
+            }
+            None => r
+                .container_id
+                .as_ref()
+                .map_or_else(String::new, |c| format!("container {c}")),
+        };
+        palisade_api::ResponseRecord {
+            id: self.next_id(),
+            time: Timestamp::parse_rfc3339(&r.time).unwrap_or(Timestamp::from_unix_ms(0)),
+            node: Some(self.node.clone()),
+            rule: r.rule.clone(),
+            action: r.action.to_string(),
+            target,
+            outcome: serde_json::to_value(r.status)
+                .ok()
+                .and_then(|v| v.as_str().map(str::to_string))
+                .unwrap_or_default(),
+            detail: r.detail.clone(),
+        }
+    }
+
+    fn alert_record(&mut self, a: &Alert) -> AlertRecord {
+        let id = self.next_id();
         let c = a.container.as_ref();
         let workload = c.and_then(|c| {
             let ns = c.namespace.as_deref()?;

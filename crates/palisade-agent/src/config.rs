@@ -99,16 +99,46 @@ impl Default for ResponseConfig {
     }
 }
 
-/// Cluster API access for `delete-pod`.
-#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
-#[serde(deny_unknown_fields)]
+/// Cluster API access for `delete-pod` and `restart-workload` (through palisade-cluster's
+/// kube client). Empty (`kubernetes: {}`), it finds the cluster as kubectl would: a kubeconfig,
+/// else the pod's service account (`KUBERNETES_SERVICE_HOST`/`PORT` and
+/// `/var/run/secrets/kubernetes.io/serviceaccount`).
+#[derive(Debug, Clone, Default, PartialEq, Eq, Deserialize)]
+#[serde(deny_unknown_fields, default)]
 pub struct KubernetesConfig {
-    /// API server URL (`https://…`).
-    pub api_server: String,
-    /// File holding a bearer token.
+    /// A kubeconfig file (`--kubeconfig`).
+    pub kubeconfig: Option<PathBuf>,
+    /// Its context (default: the current one).
+    pub context: Option<String>,
+    /// API server URL (`https://…`); given, the service-account credentials below are used
+    /// without looking for a kubeconfig.
+    pub api_server: Option<String>,
+    /// The service-account directory (`token`, `ca.crt`, `namespace`).
+    pub service_account_dir: Option<PathBuf>,
+    /// File holding a bearer token (default: the service account's).
     pub token_file: Option<PathBuf>,
-    /// PEM CA bundle for the API server.
+    /// PEM CA bundle for the API server (default: the service account's).
     pub ca_file: Option<PathBuf>,
+}
+
+impl KubernetesConfig {
+    /// Where palisade-cluster finds the cluster.
+    pub fn source(&self) -> palisade_cluster::ClusterSource {
+        let mut in_cluster = palisade_cluster::InCluster {
+            server: self.api_server.clone(),
+            token_file: self.token_file.clone(),
+            ca_file: self.ca_file.clone(),
+            ..Default::default()
+        };
+        if let Some(dir) = &self.service_account_dir {
+            in_cluster.dir = dir.clone();
+        }
+        palisade_cluster::ClusterSource {
+            kubeconfig: self.kubeconfig.clone(),
+            context: self.context.clone(),
+            in_cluster,
+        }
+    }
 }
 
 /// Queue capacities.
@@ -197,7 +227,7 @@ pub struct AgentConfig {
     pub baseline: BaselineConfig,
     /// Responses.
     pub response: ResponseConfig,
-    /// Cluster API for `delete-pod`.
+    /// Cluster API for `delete-pod` and `restart-workload`.
     pub kubernetes: Option<KubernetesConfig>,
     /// Queue capacities.
     pub queues: QueueConfig,
@@ -315,12 +345,12 @@ impl AgentConfig {
                 return invalid("webhook.url", format!("{url} is not an http(s) URL"));
             }
         }
-        if let Some(k) = &self.kubernetes
-            && !k.api_server.to_ascii_lowercase().starts_with("https://")
+        if let Some(server) = self.kubernetes.as_ref().and_then(|k| k.api_server.as_ref())
+            && !server.to_ascii_lowercase().starts_with("https://")
         {
             return invalid(
                 "kubernetes.api_server",
-                format!("{} must be an https:// URL", k.api_server),
+                format!("{server} must be an https:// URL"),
             );
         }
         for a in &self.baseline.actions {
@@ -417,9 +447,8 @@ mod tests {
         c.validate().unwrap();
         let c = AgentConfig {
             kubernetes: Some(KubernetesConfig {
-                api_server: "http://x".into(),
-                token_file: None,
-                ca_file: None,
+                api_server: Some("http://x".into()),
+                ..KubernetesConfig::default()
             }),
             ..AgentConfig::default()
         };

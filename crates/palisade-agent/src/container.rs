@@ -145,6 +145,10 @@ fn apply_annotations(info: &mut ContainerInfo, annotations: &BTreeMap<String, St
     if id.pod.is_some() {
         info.pod = id.pod;
     }
+    // The cgroup path's pod UID when there is one; else the runtime's record of it.
+    if info.pod_id.is_none() {
+        info.pod_id = id.pod_uid;
+    }
     if id.container.is_some() {
         info.name = id.container;
     }

@@ -192,6 +192,7 @@ impl Writer {
                     .record_latency_ns(monotonic_ns().saturating_sub(event_ts_ns));
             }
             Output::Response(r) => {
+                self.to_central(|| CentralItem::Response(r.clone()));
                 if let Ok(line) = serde_json::to_string(&r) {
                     let _ = writeln!(self.alerts, "{line}");
                 }

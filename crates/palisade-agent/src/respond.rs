@@ -1,9 +1,9 @@
 //! Carrying out responses: kill a process (race-free through a pidfd, checked against PID
 //! reuse), stop a container through its engine (`podman stop`, `docker stop`,
-//! `crictl stop` for containerd and CRI-O) so the orchestrator replaces it, or delete a pod
-//! through the Kubernetes API.
+//! `crictl stop` for containerd and CRI-O) so the orchestrator replaces it, or delete a pod or
+//! restart its workload through the Kubernetes API (palisade-cluster's [`Actor`], with the
+//! agent's kubeconfig or in-cluster service account).
 
-use std::path::PathBuf;
 use std::sync::Arc;
 use std::sync::mpsc::{Receiver, SyncSender, TrySendError};
 use std::time::Duration;
@@ -15,8 +15,9 @@ use palisade_runtime::response::ResponseRequest;
 
 use crate::clock::now_ms;
 use crate::config::{KubernetesConfig, ResponseConfig};
-use crate::output::{Output, OutputSender, https_client};
+use crate::output::{Output, OutputSender};
 use crate::stats::Stats;
+use palisade_cluster::act::{ActionError, Actor};
 
 /// One response to carry out, with the rule that asked for it.
 #[derive(Debug, Clone)]
@@ -74,19 +75,45 @@ fn record(job: &ResponseJob, status: ResponseStatus, detail: String) -> Response
 /// Carries out responses.
 pub struct Responder {
     cfg: ResponseConfig,
-    cluster: Option<ClusterClient>,
+    cluster: Option<Actor>,
     out: OutputSender,
     stats: Arc<Stats>,
 }
 
-struct ClusterClient {
-    client: reqwest::blocking::Client,
-    api_server: String,
-    token_file: Option<PathBuf>,
+/// A response not carried out: failed, or skipped because there was nothing to do.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NotDone {
+    /// [`ResponseStatus::Failed`] or [`ResponseStatus::Skipped`].
+    pub status: ResponseStatus,
+    /// Why.
+    pub detail: String,
+}
+
+impl From<String> for NotDone {
+    fn from(detail: String) -> Self {
+        NotDone {
+            status: ResponseStatus::Failed,
+            detail,
+        }
+    }
+}
+
+impl From<ActionError> for NotDone {
+    fn from(e: ActionError) -> Self {
+        let status = match e {
+            ActionError::NothingToRestart(_) => ResponseStatus::Skipped,
+            _ => ResponseStatus::Failed,
+        };
+        NotDone {
+            status,
+            detail: e.to_string(),
+        }
+    }
 }
 
 impl Responder {
-    /// Sets up the responder; fails when the cluster client cannot be built.
+    /// Sets up the responder; fails when the cluster client cannot be built (no kubeconfig
+    /// and not in a cluster, an unreadable kubeconfig).
     pub fn new(
         cfg: ResponseConfig,
         kubernetes: Option<&KubernetesConfig>,
@@ -94,12 +121,7 @@ impl Responder {
         stats: Arc<Stats>,
     ) -> Result<Responder, String> {
         let cluster = match kubernetes {
-            Some(k) => Some(ClusterClient {
-                client: https_client(k.ca_file.as_ref(), Duration::from_secs(10))
-                    .map_err(|e| format!("kubernetes: {}", e.0))?,
-                api_server: k.api_server.trim_end_matches('/').to_string(),
-                token_file: k.token_file.clone(),
-            }),
+            Some(k) => Some(Actor::connect(&k.source()).map_err(|e| format!("kubernetes: {e}"))?),
             None => None,
         };
         Ok(Responder {
@@ -119,8 +141,10 @@ impl Responder {
                     (ResponseStatus::Done, d)
                 }
                 Err(e) => {
-                    Stats::inc(&self.stats.responses_failed);
-                    (ResponseStatus::Failed, e)
+                    if e.status == ResponseStatus::Failed {
+                        Stats::inc(&self.stats.responses_failed);
+                    }
+                    (e.status, e.detail)
                 }
             };
             self.out
@@ -129,15 +153,29 @@ impl Responder {
     }
 
     /// Carries out one request; returns a description of what was done.
-    pub fn execute(&self, req: &ResponseRequest) -> Result<String, String> {
+    pub fn execute(&self, req: &ResponseRequest) -> Result<String, NotDone> {
         match req {
-            ResponseRequest::KillProcess { pid, start_ticks } => kill_process(*pid, *start_ticks),
+            ResponseRequest::KillProcess { pid, start_ticks } => {
+                Ok(kill_process(*pid, *start_ticks)?)
+            }
             ResponseRequest::KillContainer {
                 runtime,
                 container_id,
-            } => self.stop_container(*runtime, container_id),
-            ResponseRequest::DeletePod { namespace, pod } => self.delete_pod(namespace, pod),
+            } => Ok(self.stop_container(*runtime, container_id)?),
+            ResponseRequest::DeletePod { namespace, pod } => {
+                Ok(self.cluster()?.delete_pod(namespace, pod)?)
+            }
+            ResponseRequest::RestartWorkload { namespace, pod } => {
+                Ok(self.cluster()?.restart_workload(namespace, pod)?)
+            }
         }
+    }
+
+    fn cluster(&self) -> Result<&Actor, NotDone> {
+        self.cluster.as_ref().ok_or_else(|| NotDone {
+            status: ResponseStatus::Skipped,
+            detail: "no cluster API is configured".into(),
+        })
     }
 
     fn stop_container(&self, runtime: ContainerRuntime, id: &str) -> Result<String, String> {
@@ -163,49 +201,6 @@ impl Responder {
             ))
         }
     }
-
-    fn delete_pod(&self, namespace: &str, pod: &str) -> Result<String, String> {
-        let Some(c) = &self.cluster else {
-            return Err("no cluster API is configured".into());
-        };
-        let url = format!(
-            "{}/api/v1/namespaces/{}/pods/{}",
-            c.api_server,
-            path_segment(namespace),
-            path_segment(pod)
-        );
-        let mut req = c.client.delete(&url);
-        if let Some(tf) = &c.token_file {
-            let token = std::fs::read_to_string(tf)
-                .map_err(|e| format!("token file {}: {e}", tf.display()))?;
-            req = req.bearer_auth(token.trim());
-        }
-        let resp = req.send().map_err(|e| format!("DELETE {url}: {e}"))?;
-        let status = resp.status();
-        if status.is_success() {
-            Ok(format!("DELETE {url}: {status}"))
-        } else {
-            let body: String = resp.text().unwrap_or_default().chars().take(500).collect();
-            Err(format!("DELETE {url}: {status}: {body}"))
-        }
-    }
-}
-
-/// Kubernetes names are DNS labels/subdomains; anything else is percent-encoded so it cannot
-/// change the request path.
-fn path_segment(s: &str) -> String {
-    if s == "." || s == ".." {
-        return s.replace('.', "%2E");
-    }
-    s.bytes()
-        .map(|b| {
-            if b.is_ascii_alphanumeric() || b == b'-' || b == b'.' {
-                (b as char).to_string()
-            } else {
-                format!("%{b:02X}")
-            }
-        })
-        .collect()
 }
 
 /// Sends SIGKILL through a pidfd after checking that the PID still names the same process.
@@ -246,13 +241,5 @@ mod tests {
         let status = child.wait().unwrap();
         assert_eq!(status.signal(), Some(9));
         assert!(kill_process(pid, ticks).is_err());
-    }
-
-    #[test]
-    fn path_segments_cannot_escape() {
-        assert_eq!(path_segment("web-1.a"), "web-1.a");
-        assert_eq!(path_segment("../x"), "..%2Fx");
-        assert_eq!(path_segment("a b?"), "a%20b%3F");
-        assert_eq!(path_segment(".."), "%2E%2E");
     }
 }

@@ -327,3 +327,30 @@ fn image_and_labels_come_from_podman() {
     assert_eq!(a["container"]["name"], "nginx");
     let _ = podman(&["inspect", "--format", "{{.Id}}", &c.id]);
 }
+
+#[test]
+fn the_pod_uid_comes_from_the_cri_label() {
+    let _serial = common::serial();
+    let uid = "6b1f0c2e-9d3a-4e57-8c21-3f0a9b7d5e14";
+    let c = Container::run(
+        &unique("poduid"),
+        &[
+            "--label",
+            "io.kubernetes.pod.namespace=shop",
+            "--label",
+            "io.kubernetes.pod.name=db-0",
+            "--label",
+            &format!("io.kubernetes.pod.uid={uid}"),
+            "--label",
+            "io.kubernetes.container.name=postgres",
+        ],
+        &["sleep", "300"],
+    );
+    let agent = TestAgent::start("");
+    c.exec(&["sh", "-c", "sleep 1; true"]);
+    let a = agent.wait_record(WAIT, "alert", |v| is_alert(v, "shell-in-container", &c.id));
+    assert_eq!(a["container"]["namespace"], "shop", "{a}");
+    assert_eq!(a["container"]["pod"], "db-0", "{a}");
+    assert_eq!(a["container"]["pod_id"], uid, "{a}");
+    assert_eq!(a["container"]["name"], "postgres", "{a}");
+}

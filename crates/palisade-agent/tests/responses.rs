@@ -1,6 +1,7 @@
 //! Webhook delivery over HTTPS and pod deletion through a cluster API, against real HTTPS
-//! servers on 127.0.0.1 (our own minimal server: no kube-apiserver can run on this machine,
-//! so the delete-pod test checks the request the agent sends, not a cluster's reaction).
+//! servers on 127.0.0.1: our own minimal server (the request the agent sends) and the
+//! project's fake Kubernetes API server (what the request does: a pod deleted, a Deployment's
+//! template annotated for a rollout restart, a 403 reported as a failed response).
 
 mod common;
 
@@ -59,6 +60,19 @@ fn webhook_with_an_untrusted_certificate_is_not_delivered() {
     assert!(server.received.lock().unwrap().is_empty());
 }
 
+/// Writes `DIR/rules.yaml`: the built-in shell rule, limited to one container, with `action`.
+fn rules_file(dir: &std::path::Path, container: &str, action: &str) -> std::path::PathBuf {
+    let rules = dir.join("rules.yaml");
+    std::fs::write(
+        &rules,
+        format!(
+            "rules:\n  - id: shell-in-container\n    append: true\n    condition: and container.id = {container}\n    actions: [{action}]\n"
+        ),
+    )
+    .unwrap();
+    rules
+}
+
 #[test]
 fn delete_pod_sends_the_kubernetes_delete_request() {
     let _serial = common::serial();
@@ -75,15 +89,7 @@ fn delete_pod_sends_the_kubernetes_delete_request() {
         &["sleep", "300"],
     );
     let dir = tempfile::tempdir().unwrap();
-    let rules = dir.path().join("rules.yaml");
-    std::fs::write(
-        &rules,
-        format!(
-            "rules:\n  - id: shell-in-container\n    append: true\n    condition: and container.id = {}\n    actions: [delete-pod]\n",
-            c.id
-        ),
-    )
-    .unwrap();
+    let rules = rules_file(dir.path(), &c.id, "delete-pod");
     let token = dir.path().join("token");
     std::fs::write(&token, "tok-123\n").unwrap();
     let agent = TestAgent::start(&format!(
@@ -112,15 +118,7 @@ fn delete_pod_without_a_cluster_is_skipped_with_a_reason() {
     let name = unique("nocluster");
     let c = Container::run(&name, &[], &["sleep", "300"]);
     let dir = tempfile::tempdir().unwrap();
-    let rules = dir.path().join("rules.yaml");
-    std::fs::write(
-        &rules,
-        format!(
-            "rules:\n  - id: shell-in-container\n    append: true\n    condition: and container.id = {}\n    actions: [delete-pod]\n",
-            c.id
-        ),
-    )
-    .unwrap();
+    let rules = rules_file(dir.path(), &c.id, "delete-pod");
     let agent = TestAgent::start(&format!("rules_files: [{}]\n", rules.display()));
     c.exec(&["sh", "-c", "sleep 1; true"]);
     let r = agent.wait_record(WAIT, "skipped response", |v| {
@@ -131,4 +129,124 @@ fn delete_pod_without_a_cluster_is_skipped_with_a_reason() {
         r["detail"].as_str().unwrap().contains("no cluster API"),
         "{r}"
     );
+}
+
+/// A podman container labelled as a Kubernetes pod's (CRI labels), a rule acting on it, and
+/// a fake API server holding Deployment `web` → ReplicaSet `web-5d4` → pod `web-5d4-x2k9q`.
+struct PodCase {
+    c: Container,
+    fake: palisade_kube_fake::FakeApiServer,
+    dir: tempfile::TempDir,
+    rules: std::path::PathBuf,
+}
+
+impl PodCase {
+    fn new(prefix: &str, action: &str) -> PodCase {
+        use serde_json::json;
+        let c = Container::run(
+            &unique(prefix),
+            &[
+                "--label",
+                "io.kubernetes.pod.namespace=shop",
+                "--label",
+                "io.kubernetes.pod.name=web-5d4-x2k9q",
+            ],
+            &["sleep", "300"],
+        );
+        let fake = palisade_kube_fake::FakeApiServer::start(Default::default()).unwrap();
+        let owner = |kind: &str, name: &str| json!([{"apiVersion": "apps/v1", "kind": kind, "name": name, "uid": name, "controller": true}]);
+        let template = json!({"metadata": {"labels": {"app": "web"}},
+            "spec": {"containers": [{"name": "c", "image": "busybox"}]}});
+        fake.apply(json!({"apiVersion": "apps/v1", "kind": "Deployment",
+            "metadata": {"name": "web", "namespace": "shop"},
+            "spec": {"selector": {"matchLabels": {"app": "web"}}, "template": template}}))
+            .unwrap();
+        fake.apply(json!({"apiVersion": "apps/v1", "kind": "ReplicaSet",
+            "metadata": {"name": "web-5d4", "namespace": "shop", "ownerReferences": owner("Deployment", "web")},
+            "spec": {"selector": {"matchLabels": {"app": "web"}}, "template": template}}))
+            .unwrap();
+        fake.apply(json!({"apiVersion": "v1", "kind": "Pod",
+            "metadata": {"name": "web-5d4-x2k9q", "namespace": "shop", "ownerReferences": owner("ReplicaSet", "web-5d4")},
+            "spec": template["spec"]}))
+            .unwrap();
+        let dir = tempfile::tempdir().unwrap();
+        let rules = rules_file(dir.path(), &c.id, action);
+        PodCase {
+            c,
+            fake,
+            dir,
+            rules,
+        }
+    }
+
+    /// Whether the fake still holds the container's pod.
+    fn pod_exists(&self) -> bool {
+        self.fake
+            .get("v1", "Pod", Some("shop"), "web-5d4-x2k9q")
+            .is_some()
+    }
+
+    /// Starts the agent with the fake's kubeconfig, makes the container spawn a shell and
+    /// returns the response record for `action`.
+    fn respond(&self, action: &str) -> serde_json::Value {
+        let kubeconfig = self.fake.write_kubeconfig(self.dir.path(), "fake").unwrap();
+        let agent = TestAgent::start(&format!(
+            "rules_files: [{}]\nkubernetes:\n  kubeconfig: {}\n",
+            self.rules.display(),
+            kubeconfig.display()
+        ));
+        self.c.exec(&["sh", "-c", "sleep 1; true"]);
+        agent.wait_record(WAIT, "response", |v| {
+            v["record"] == "response" && v["action"] == action
+        })
+    }
+}
+
+#[test]
+fn delete_pod_deletes_it_in_the_fake_cluster() {
+    let _serial = common::serial();
+    let case = PodCase::new("delpod-fake", "delete-pod");
+    let r = case.respond("delete-pod");
+    assert_eq!(r["status"], "done", "{r}");
+    assert!(!case.pod_exists());
+}
+
+#[test]
+fn restart_workload_patches_the_deployment_in_the_fake_cluster() {
+    let _serial = common::serial();
+    let case = PodCase::new("restart", "restart-workload");
+    let r = case.respond("restart-workload");
+    assert_eq!(r["status"], "done", "{r}");
+    assert!(
+        r["detail"]
+            .as_str()
+            .unwrap()
+            .contains("Deployment shop/web"),
+        "{r}"
+    );
+    let d = case
+        .fake
+        .get("apps/v1", "Deployment", Some("shop"), "web")
+        .unwrap();
+    assert!(
+        d["spec"]["template"]["metadata"]["annotations"]["kubectl.kubernetes.io/restartedAt"]
+            .is_string(),
+        "{d}"
+    );
+}
+
+#[test]
+fn a_forbidden_delete_is_a_failed_response_with_the_reason() {
+    let _serial = common::serial();
+    let case = PodCase::new("delpod-403", "delete-pod");
+    case.fake.forbid("Pod");
+    let r = case.respond("delete-pod");
+    assert_eq!(r["status"], "failed", "{r}");
+    let detail = r["detail"].as_str().unwrap();
+    assert!(detail.contains("forbidden (403)"), "{detail}");
+    assert!(
+        detail.contains("cannot delete resource \"pods\""),
+        "{detail}"
+    );
+    assert!(case.pod_exists());
 }

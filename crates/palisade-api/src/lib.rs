@@ -13,6 +13,7 @@ pub mod error;
 pub mod ingest;
 pub mod query;
 pub mod raw;
+pub mod response;
 pub mod token;
 
 pub use delta::{Delta, ObjectFindings};
@@ -28,6 +29,7 @@ pub use query::{
     WorkloadView,
 };
 pub use raw::RawObject;
+pub use response::{ResponseBatch, ResponseQuery, ResponseRecord, ResponseView};
 pub use token::{Role, TokenCreate, TokenCreated, TokenInfo};
 
 /// Every v1 path starts with this.

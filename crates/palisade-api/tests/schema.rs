@@ -143,3 +143,38 @@ fn an_alert_batch_matches_its_schema() {
         Vec::<String>::new()
     );
 }
+
+#[test]
+fn a_response_batch_and_view_match_their_schemas() {
+    use palisade_api::{ResponseBatch, ResponseRecord, ResponseView};
+    let record = ResponseRecord {
+        id: "node-1-1765000000000-3".into(),
+        time: Timestamp::from_unix_ms(1_765_000_000_000_i64),
+        node: Some("node-1".into()),
+        rule: "shell-in-container".into(),
+        action: "restart-workload".into(),
+        target: "pod shop/web-5d4-x2k9q".into(),
+        outcome: "failed".into(),
+        detail: "PATCH /apis/apps/v1/namespaces/shop/deployments/web: forbidden (403): …".into(),
+    };
+    let batch = serde_json::to_value(ResponseBatch {
+        responses: vec![record.clone()],
+    })
+    .unwrap();
+    let v = validator::<ResponseBatch>();
+    assert_eq!(errors(&v, &batch), Vec::<String>::new());
+    let mut extra = batch.clone();
+    extra["responses"][0]["surprise"] = json!(1);
+    assert!(!errors(&v, &extra).is_empty());
+    let view = serde_json::to_value(ResponseView {
+        cluster: "prod".into(),
+        received_at: Timestamp::from_unix_ms(1_765_000_001_000_i64),
+        response: record,
+    })
+    .unwrap();
+    assert_eq!(view["outcome"], "failed");
+    assert_eq!(
+        errors(&validator::<ResponseView>(), &view),
+        Vec::<String>::new()
+    );
+}

@@ -4,7 +4,7 @@
 use axum::Json;
 use axum::extract::{Path, State};
 use palisade_api::{
-    AdmissionBatch, AlertBatch, BaselineBatch, Delta, FlowBatch, IngestAck, Snapshot,
+    AdmissionBatch, AlertBatch, BaselineBatch, Delta, FlowBatch, IngestAck, ResponseBatch, Snapshot,
 };
 
 use crate::auth::{AGENT_WRITERS, Caller, SENSOR_WRITERS};
@@ -92,6 +92,10 @@ batch_handler!(
 batch_handler!(
     /// `POST /api/v1/clusters/{cluster}/baselines`.
     baselines, BaselineBatch, push_baselines, AGENT_WRITERS, "baselines"
+);
+batch_handler!(
+    /// `POST /api/v1/clusters/{cluster}/responses`.
+    responses, ResponseBatch, push_responses, AGENT_WRITERS, "responses"
 );
 batch_handler!(
     /// `POST /api/v1/clusters/{cluster}/admission`.

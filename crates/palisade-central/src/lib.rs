@@ -31,6 +31,7 @@ pub mod local;
 pub mod metrics;
 pub mod openapi;
 pub mod query;
+pub mod responses;
 pub mod routes;
 pub mod runtime_policy;
 pub mod server;

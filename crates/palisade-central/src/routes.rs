@@ -13,7 +13,7 @@ use tower_http::decompression::RequestDecompressionLayer;
 use crate::auth::Caller;
 use crate::error::ApiError;
 use crate::state::AppState;
-use crate::{graph, health, ingest, metrics, query, runtime_policy};
+use crate::{graph, health, ingest, metrics, query, responses, runtime_policy};
 
 /// One route as documented.
 #[derive(Debug, Clone)]
@@ -160,6 +160,18 @@ pub fn table() -> Vec<(Endpoint, MethodRouter<AppState>)> {
         (
             endpoint(
                 M::POST,
+                "/api/v1/clusters/{cluster}/responses",
+                "Push runtime responses (kill, stop, delete-pod, restart-workload) and outcomes",
+                "admin, agent (own cluster)",
+                &[],
+                Some("ResponseBatch"),
+                "IngestAck",
+            ),
+            post(ingest::responses),
+        ),
+        (
+            endpoint(
+                M::POST,
                 "/api/v1/clusters/{cluster}/admission",
                 "Push admission decisions",
                 "admin, sensor (own cluster)",
@@ -269,6 +281,18 @@ pub fn table() -> Vec<(Endpoint, MethodRouter<AppState>)> {
                 "Page<AlertView>",
             ),
             get(query::alerts),
+        ),
+        (
+            endpoint(
+                M::GET,
+                "/api/v1/responses",
+                "Runtime responses and their outcomes, newest first",
+                "admin, analyst",
+                &["cluster", "limit"],
+                None,
+                "ResponseView[]",
+            ),
+            get(responses::responses),
         ),
         (
             endpoint(

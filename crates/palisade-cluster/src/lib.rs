@@ -16,8 +16,10 @@
 //!   an unreachable server end the read with an error.
 //! * Objects whose controller was read too (a Deployment's ReplicaSets and their Pods, a
 //!   CronJob's Jobs) are left out: the controller's template is analyzed instead.
-//! * Only `get`/`list` requests are made: nothing is written.
+//! * Reading makes only `get`/`list` requests. The only writes are [`act`]'s, the runtime
+//!   agent's responses (delete a pod, restart its workload), made only when asked.
 
+pub mod act;
 mod connect;
 mod fetch;
 pub mod kinds;
@@ -29,7 +31,9 @@ use palisade_ingest::{Ingested, Limits};
 use palisade_model::{Diagnostic, DiagnosticLevel};
 use serde_json::Value;
 
-pub use connect::{ClusterSource, IN_CLUSTER, connect};
+pub use connect::{
+    ClusterSource, IN_CLUSTER, InCluster, SERVICE_ACCOUNT_DIR, config, connect, in_cluster_config,
+};
 use fetch::{ListFailure, list_all};
 use kinds::{KINDS, Kind, SERVICE_ACCOUNT_TOKEN};
 

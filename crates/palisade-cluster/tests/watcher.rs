@@ -113,6 +113,7 @@ async fn run(streaming: bool) {
     let source = ClusterSource {
         kubeconfig: Some(fake.write_kubeconfig(dir.path(), "fake").unwrap()),
         context: None,
+        ..Default::default()
     };
     let (client, cluster) = connect(&source).await.unwrap();
     assert_eq!(cluster, "fake");

@@ -165,6 +165,21 @@ impl FakeApiServer {
             .map(|o| (*o).clone())
     }
 
+    /// The object as stored, if there is one (for tests to see what a client's write did).
+    pub fn get(
+        &self,
+        api_version: &str,
+        kind: &str,
+        namespace: Option<&str>,
+        name: &str,
+    ) -> Option<Value> {
+        let res = resources::by_kind(api_version, kind)?;
+        self.shared
+            .store
+            .get(res, namespace, name)
+            .map(|o| (*o).clone())
+    }
+
     /// Compacts the event log at the current resourceVersion: watches and continue tokens
     /// from older versions get 410 Expired; open watches end (clients re-watch).
     pub fn compact(&self) {

@@ -166,6 +166,8 @@ pub struct KubernetesIdentity {
     pub namespace: Option<String>,
     /// Pod name.
     pub pod: Option<String>,
+    /// Pod UID (`io.kubernetes.pod.uid`, containerd's `io.kubernetes.cri.sandbox-uid`).
+    pub pod_uid: Option<String>,
     /// Container name within the pod.
     pub container: Option<String>,
     /// Image reference.
@@ -175,8 +177,9 @@ pub struct KubernetesIdentity {
 }
 
 /// Reads the Kubernetes identity from a container's labels or annotations:
-/// the kubelet's `io.kubernetes.pod.namespace`, `io.kubernetes.pod.name` and
-/// `io.kubernetes.container.name` (CRI-O, Docker, podman kube play), containerd's CRI
+/// the kubelet's `io.kubernetes.pod.namespace`, `io.kubernetes.pod.name`,
+/// `io.kubernetes.pod.uid` and `io.kubernetes.container.name` (CRI-O, Docker, podman kube
+/// play), containerd's CRI
 /// annotations `io.kubernetes.cri.sandbox-namespace`, `io.kubernetes.cri.sandbox-name`,
 /// `io.kubernetes.cri.container-name` and `io.kubernetes.cri.image-name`, and CRI-O's
 /// `io.kubernetes.cri-o.ImageName`.
@@ -195,6 +198,7 @@ pub fn kubernetes_identity(annotations: &BTreeMap<String, String>) -> Kubernetes
         ]),
         workload: pod.as_deref().and_then(workload_from_pod_name),
         pod,
+        pod_uid: first(&["io.kubernetes.pod.uid", "io.kubernetes.cri.sandbox-uid"]),
         container: first(&[
             "io.kubernetes.container.name",
             "io.kubernetes.cri.container-name",
@@ -382,7 +386,10 @@ mod tests {
             "io.kubernetes.container.name".to_string(),
             "etcd".to_string(),
         );
+        let uid = "0f1e2d3c-4b5a-6978-8a9b-0c1d2e3f4a5b";
+        a.insert("io.kubernetes.pod.uid".to_string(), uid.to_string());
         let id = kubernetes_identity(&a);
+        assert_eq!(id.pod_uid.as_deref(), Some(uid));
         assert_eq!(id.namespace.as_deref(), Some("kube-system"));
         assert_eq!(id.container.as_deref(), Some("etcd"));
         assert_eq!(id.workload, None);

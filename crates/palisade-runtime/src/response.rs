@@ -9,6 +9,9 @@
 //!   replaces it. At most once per container per cooldown.
 //! - `delete-pod`: delete the pod through the Kubernetes API; only when a cluster API is
 //!   configured and the container's namespace and pod are known. Once per pod per cooldown.
+//! - `restart-workload`: restart the Deployment, StatefulSet or DaemonSet that owns the pod
+//!   (a rollout restart through the Kubernetes API), so every pod of it is replaced; same
+//!   conditions as `delete-pod`, once per pod per cooldown.
 
 use std::collections::HashMap;
 use std::fmt;
@@ -30,6 +33,8 @@ pub enum Action {
     KillContainer,
     /// Delete the pod through the cluster API.
     DeletePod,
+    /// Restart the pod's workload (rollout restart) through the cluster API.
+    RestartWorkload,
 }
 
 impl Action {
@@ -40,6 +45,7 @@ impl Action {
             Action::KillProcess => "kill-process",
             Action::KillContainer => "kill-container",
             Action::DeletePod => "delete-pod",
+            Action::RestartWorkload => "restart-workload",
         }
     }
 }
@@ -58,8 +64,9 @@ impl FromStr for Action {
             "kill-process" => Ok(Action::KillProcess),
             "kill-container" => Ok(Action::KillContainer),
             "delete-pod" => Ok(Action::DeletePod),
+            "restart-workload" => Ok(Action::RestartWorkload),
             other => Err(format!(
-                "unknown action '{other}' (expected alert, kill-process, kill-container or delete-pod)"
+                "unknown action '{other}' (expected alert, kill-process, kill-container, delete-pod or restart-workload)"
             )),
         }
     }
@@ -91,6 +98,13 @@ pub enum ResponseRequest {
         /// Pod name.
         pod: String,
     },
+    /// Restart the workload that owns this pod.
+    RestartWorkload {
+        /// Namespace.
+        namespace: String,
+        /// Pod name (its controller is found through the API).
+        pod: String,
+    },
 }
 
 impl ResponseRequest {
@@ -100,6 +114,7 @@ impl ResponseRequest {
             ResponseRequest::KillProcess { .. } => Action::KillProcess,
             ResponseRequest::KillContainer { .. } => Action::KillContainer,
             ResponseRequest::DeletePod { .. } => Action::DeletePod,
+            ResponseRequest::RestartWorkload { .. } => Action::RestartWorkload,
         }
     }
 }
@@ -125,7 +140,7 @@ pub struct ResponsePolicy {
     pub agent_pid: u32,
     /// Whether `kill-process` may kill processes outside containers.
     pub allow_host_kill: bool,
-    /// Whether a cluster API is configured for `delete-pod`.
+    /// Whether a cluster API is configured for `delete-pod` and `restart-workload`.
     pub cluster_api_configured: bool,
     /// How long a stopped container or deleted pod is not acted on again, in milliseconds.
     pub cooldown_ms: u64,
@@ -222,23 +237,36 @@ impl ResponseGuard {
                 })
             }
             Action::DeletePod => {
-                if !self.policy.cluster_api_configured {
-                    return Err("no cluster API is configured".into());
-                }
-                let c = event
-                    .container
-                    .as_ref()
-                    .ok_or("host process: there is no pod to delete")?;
-                let (Some(ns), Some(pod)) = (&c.namespace, &c.pod) else {
-                    return Err("the container's namespace and pod are not known".into());
-                };
-                self.once_per_cooldown(format!("pod/{ns}/{pod}"), now_ms)?;
-                Ok(ResponseRequest::DeletePod {
-                    namespace: ns.clone(),
-                    pod: pod.clone(),
-                })
+                let (namespace, pod) = self.pod_of(event, "pod/", now_ms)?;
+                Ok(ResponseRequest::DeletePod { namespace, pod })
+            }
+            Action::RestartWorkload => {
+                let (namespace, pod) = self.pod_of(event, "restart/", now_ms)?;
+                Ok(ResponseRequest::RestartWorkload { namespace, pod })
             }
         }
+    }
+
+    /// The namespace and pod of the event's container, for an action through the cluster API
+    /// (once per pod and action per cooldown: `key` tells the actions apart).
+    fn pod_of(
+        &mut self,
+        event: &Event,
+        key: &str,
+        now_ms: u64,
+    ) -> Result<(String, String), String> {
+        if !self.policy.cluster_api_configured {
+            return Err("no cluster API is configured".into());
+        }
+        let c = event
+            .container
+            .as_ref()
+            .ok_or("host process: there is no pod to act on")?;
+        let (Some(ns), Some(pod)) = (&c.namespace, &c.pod) else {
+            return Err("the container's namespace and pod are not known".into());
+        };
+        self.once_per_cooldown(format!("{key}{ns}/{pod}"), now_ms)?;
+        Ok((ns.clone(), pod.clone()))
     }
 
     fn once_per_cooldown(&mut self, key: String, now_ms: u64) -> Result<(), String> {
@@ -297,6 +325,7 @@ mod tests {
             Action::KillProcess,
             Action::KillContainer,
             Action::DeletePod,
+            Action::RestartWorkload,
         ] {
             assert_eq!(a.as_str().parse::<Action>().unwrap(), a);
         }
@@ -369,37 +398,63 @@ mod tests {
         ));
     }
 
+    fn pod_request(action: Action) -> ResponseRequest {
+        let (namespace, pod) = ("shop".to_string(), "web-1".to_string());
+        match action {
+            Action::DeletePod => ResponseRequest::DeletePod { namespace, pod },
+            _ => ResponseRequest::RestartWorkload { namespace, pod },
+        }
+    }
+
     #[test]
     fn delete_pod_needs_cluster_and_identity() {
-        let mut g = ResponseGuard::new(ResponsePolicy::default());
-        assert!(matches!(
-            &g.decide(&[Action::DeletePod], &event(100, true), 0)[0],
-            Decision::Skip { reason, .. } if reason.contains("no cluster API")
-        ));
+        // restart-workload is decided the same way.
+        for action in [Action::DeletePod, Action::RestartWorkload] {
+            let mut g = ResponseGuard::new(ResponsePolicy::default());
+            assert!(matches!(
+                &g.decide(&[action], &event(100, true), 0)[0],
+                Decision::Skip { reason, .. } if reason.contains("no cluster API")
+            ));
+            let mut g = ResponseGuard::new(ResponsePolicy {
+                cluster_api_configured: true,
+                ..Default::default()
+            });
+            assert_eq!(
+                g.decide(&[action, action], &event(100, true), 0),
+                vec![Decision::Execute(pod_request(action))]
+            );
+            let mut e = event(100, true);
+            e.container.as_mut().unwrap().pod = None;
+            let mut g = ResponseGuard::new(ResponsePolicy {
+                cluster_api_configured: true,
+                ..Default::default()
+            });
+            assert!(matches!(
+                &g.decide(&[action], &e, 0)[0],
+                Decision::Skip { reason, .. } if reason.contains("not known")
+            ));
+        }
+    }
+
+    #[test]
+    fn restart_workload_and_delete_pod_have_cooldowns_of_their_own() {
         let mut g = ResponseGuard::new(ResponsePolicy {
             cluster_api_configured: true,
             ..Default::default()
         });
+        let both = [Action::DeletePod, Action::RestartWorkload];
         assert_eq!(
-            g.decide(
-                &[Action::DeletePod, Action::DeletePod],
-                &event(100, true),
-                0
-            ),
-            vec![Decision::Execute(ResponseRequest::DeletePod {
-                namespace: "shop".into(),
-                pod: "web-1".into()
-            })]
+            g.decide(&both, &event(100, true), 0),
+            both.map(|a| Decision::Execute(pod_request(a)))
         );
-        let mut e = event(100, true);
-        e.container.as_mut().unwrap().pod = None;
-        let mut g = ResponseGuard::new(ResponsePolicy {
-            cluster_api_configured: true,
-            ..Default::default()
-        });
+        assert!(
+            g.decide(&both, &event(100, true), 10)
+                .iter()
+                .all(|d| matches!(d, Decision::Skip { reason, .. } if reason.contains("cooldown")))
+        );
         assert!(matches!(
-            &g.decide(&[Action::DeletePod], &e, 0)[0],
-            Decision::Skip { reason, .. } if reason.contains("not known")
+            &g.decide(&[Action::RestartWorkload], &event(100, false), 10)[0],
+            Decision::Skip { reason, .. } if reason.contains("no pod")
         ));
     }
 

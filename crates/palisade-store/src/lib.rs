@@ -30,6 +30,7 @@ mod findings;
 mod history;
 mod open;
 mod queries;
+mod responses;
 mod retention;
 mod runtime;
 mod runtime_facts;

@@ -115,11 +115,17 @@ const CRATES: &[(&str, Role, &[&str])] = &[
     // Central's durable store (SQLite or PostgreSQL).
     ("palisade-store", Edge, &["palisade-model", "palisade-api"]),
     // The Linux runtime agent (proc connector, /proc, responses).
-    // api: the wire records it sends to central.
+    // api: the wire records it sends to central. cluster: the kube client its delete-pod and
+    // restart-workload responses go through (one client construction, in palisade-cluster).
     (
         "palisade-agent",
         Edge,
-        &["palisade-model", "palisade-runtime", "palisade-api"],
+        &[
+            "palisade-model",
+            "palisade-runtime",
+            "palisade-api",
+            "palisade-cluster",
+        ],
     ),
     // TLS for the HTTPS servers: certificate reload and generated certificates.
     ("palisade-tls", Edge, &["palisade-model"]),

@@ -57,6 +57,7 @@ impl ClusterArgs {
             source: palisade_cluster::ClusterSource {
                 kubeconfig: self.kubeconfig.clone(),
                 context: self.context.clone(),
+                ..Default::default()
             },
             namespaces: self.namespaces.clone(),
             page_size: self.cluster_page_size,

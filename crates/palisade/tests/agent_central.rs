@@ -2,7 +2,8 @@
 //! token, survive central's SIGKILL in the middle of a burst (spooled under the state
 //! directory, resent in order once central is back on the same store and port), and arrive
 //! exactly once. Root and the proc connector (or /proc polling) as in tests/agent.rs; the
-//! alerts come from host processes matched by a rule of the test's own.
+//! alerts come from host processes matched by a rule of the test's own. A `delete-pod`
+//! response (through `--kubeconfig` to the fake API server) reaches central too.
 #![cfg(all(feature = "agent", feature = "central", target_os = "linux"))]
 
 mod support;
@@ -61,9 +62,21 @@ fn start_with_central(
     central: &Central,
     token_file: &Path,
 ) -> Agent {
+    start_with_central_and(config, state, alerts, central, token_file, &[])
+}
+
+/// [`start_with_central`] with more arguments.
+fn start_with_central_and(
+    config: &Path,
+    state: &Path,
+    alerts: &Path,
+    central: &Central,
+    token_file: &Path,
+    more: &[&OsStr],
+) -> Agent {
     let url = central.url();
     let ca = central.ca();
-    let extra: [&OsStr; 10] = [
+    let mut extra: Vec<&OsStr> = vec![
         "--central".as_ref(),
         url.as_ref(),
         "--cluster".as_ref(),
@@ -75,6 +88,7 @@ fn start_with_central(
         "--duration".as_ref(),
         "300".as_ref(),
     ];
+    extra.extend_from_slice(more);
     Agent::start(config, state, alerts, &extra)
 }
 
@@ -291,5 +305,89 @@ fn a_shell_in_a_container_of_x_denies_x_at_admission_through_central() {
         IMAGE,
         "localhost/palisade-loop-behaved:1",
         &args,
+    );
+}
+
+/// A shell in a container labelled as the pod shop/web-5d4-x2k9q, with `actions:
+/// [delete-pod]`: the agent deletes the pod through `--kubeconfig` (the fake API server) and
+/// the response, with its outcome, reaches central (`GET /api/v1/responses?cluster=prod`).
+#[test]
+fn a_delete_pod_response_reaches_central() {
+    use support::podman::{Container, import_image, podman};
+
+    let dir = tempfile::tempdir().unwrap();
+    import_image(dir.path());
+    let central = Central::start(&dir.path().join("data"), None, &[]);
+    let analyst = central.token("analyst", None, "alice");
+    let token_file = dir.path().join("agent.token");
+    std::fs::write(&token_file, central.token("agent", Some("prod"), "node-1")).unwrap();
+    let fake = palisade_kube_fake::FakeApiServer::start(Default::default()).unwrap();
+    fake.apply(serde_json::json!({"apiVersion": "v1", "kind": "Pod",
+        "metadata": {"name": "web-5d4-x2k9q", "namespace": "shop"},
+        "spec": {"containers": [{"name": "app", "image": "busybox"}]}}))
+        .unwrap();
+    let kubeconfig = fake.write_kubeconfig(dir.path(), "fake").unwrap();
+
+    let name = format!("pal-response-{}", std::process::id());
+    let _container = Container::sleeping_labelled(
+        &name,
+        &[
+            "io.kubernetes.pod.namespace=shop",
+            "io.kubernetes.pod.name=web-5d4-x2k9q",
+        ],
+    );
+    let id = podman(&["inspect", "--format", "{{.Id}}", &name]);
+    let rules = dir.path().join("rules.yaml");
+    std::fs::write(
+        &rules,
+        format!(
+            "rules:\n  - id: shell-in-container\n    append: true\n    condition: and container.id = {id}\n    actions: [delete-pod]\n"
+        ),
+    )
+    .unwrap();
+    let config = dir.path().join("agent.yaml");
+    std::fs::write(
+        &config,
+        format!(
+            "save_interval_secs: 1\nnet_interval_ms: 0\nrules_files: [{}]\n",
+            rules.display()
+        ),
+    )
+    .unwrap();
+    let state = dir.path().join("state");
+    let alerts = dir.path().join("alerts.jsonl");
+    let more: [&OsStr; 2] = ["--kubeconfig".as_ref(), kubeconfig.as_os_str()];
+    let _agent = start_with_central_and(&config, &state, &alerts, &central, &token_file, &more);
+
+    podman(&["exec", &name, "sh", "-c", "/bin/sleep 1; true"]);
+    let deadline = Instant::now() + WAIT;
+    let stored = loop {
+        let got = central.get(Some(&analyst), "/api/v1/responses?cluster=prod");
+        assert_eq!(got.status, 200, "{}", got.text);
+        let items = got.json.as_array().cloned().unwrap_or_default();
+        if let Some(r) = items.into_iter().find(|r| r["action"] == "delete-pod") {
+            break r;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "no delete-pod response reached central: {}",
+            got.text
+        );
+        std::thread::sleep(Duration::from_millis(100));
+    };
+    assert_eq!(stored["cluster"], "prod", "{stored}");
+    assert_eq!(stored["outcome"], "done", "{stored}");
+    assert_eq!(stored["target"], "pod shop/web-5d4-x2k9q", "{stored}");
+    assert_eq!(stored["rule"], "shell-in-container", "{stored}");
+    assert!(
+        stored["detail"]
+            .as_str()
+            .unwrap()
+            .contains("/api/v1/namespaces/shop/pods/web-5d4-x2k9q"),
+        "{stored}"
+    );
+    assert!(
+        fake.get("v1", "Pod", Some("shop"), "web-5d4-x2k9q")
+            .is_none()
     );
 }

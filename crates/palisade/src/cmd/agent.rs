@@ -97,6 +97,11 @@ pub struct RunArgs {
     /// `DATA/tls/ca.pem`).
     #[arg(long, value_name = "FILE", requires = "central")]
     pub ca_cert: Option<PathBuf>,
+    /// The cluster API for the delete-pod and restart-workload responses, through this
+    /// kubeconfig (overrides `kubernetes.kubeconfig`). Without it or a `kubernetes:` section,
+    /// those responses are skipped; `kubernetes: {}` uses the pod's service account.
+    #[arg(long, value_name = "FILE")]
+    pub kubeconfig: Option<PathBuf>,
 }
 
 /// `agent baseline …`
@@ -210,6 +215,11 @@ fn run_agent(a: RunArgs) -> anyhow::Result<ExitCode> {
     }
     if let Some(f) = a.flows {
         cfg.flows = Some(f);
+    }
+    if let Some(k) = a.kubeconfig {
+        cfg.kubernetes
+            .get_or_insert_with(Default::default)
+            .kubeconfig = Some(k);
     }
     if let (Some(url), Some(cluster), Some(token_file)) = (a.central, a.cluster, a.token_file) {
         let base = cfg.central.take();

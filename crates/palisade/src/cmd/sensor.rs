@@ -103,6 +103,7 @@ fn run_sensor(args: RunArgs) -> anyhow::Result<ExitCode> {
         source: palisade_cluster::ClusterSource {
             kubeconfig: args.kubeconfig.clone(),
             context: args.context.clone(),
+            ..Default::default()
         },
         namespaces: args.namespaces.clone(),
         ..Default::default()
