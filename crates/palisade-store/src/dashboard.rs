@@ -3,6 +3,7 @@
 
 use palisade_api::WorkloadView;
 use palisade_model::WorkloadId;
+use sqlx::any::AnyRow;
 
 use crate::Store;
 use crate::error::Result;
@@ -40,8 +41,17 @@ impl Store {
             .await
     }
 
-    /// Per cluster (by name), the findings new in and resolved by its latest snapshot.
+    /// Per cluster (by name), the findings new in and resolved by its latest snapshot (kept
+    /// at push time, see `counts`).
     pub async fn trends(&self) -> Result<Vec<Trend>> {
+        self.sql("SELECT c.name, c.new_n, c.resolved_n FROM clusters c ORDER BY c.name")
+            .fetch_each(self.pool(), trend)
+            .await
+    }
+
+    /// [`Store::trends`] counted over every finding (what the kept numbers must equal; slow
+    /// on a large store, for checks).
+    pub async fn counted_trends(&self) -> Result<Vec<Trend>> {
         self.sql(
             "SELECT c.name, \
              (SELECT COUNT(*) FROM findings f WHERE f.cluster = c.name AND f.resolved_ms IS NULL \
@@ -50,13 +60,15 @@ impl Store {
               AND f.resolved_ms = c.last_scanned_ms) AS resolved_n \
              FROM clusters c ORDER BY c.name",
         )
-        .fetch_each(self.pool(), |row| {
-            Ok(Trend {
-                cluster: row.text("name")?,
-                new: u64::try_from(row.int("new_n")?).unwrap_or(0),
-                resolved: u64::try_from(row.int("resolved_n")?).unwrap_or(0),
-            })
-        })
+        .fetch_each(self.pool(), trend)
         .await
     }
+}
+
+fn trend(row: &AnyRow) -> Result<Trend> {
+    Ok(Trend {
+        cluster: row.text("name")?,
+        new: u64::try_from(row.int("new_n")?).unwrap_or(0),
+        resolved: u64::try_from(row.int("resolved_n")?).unwrap_or(0),
+    })
 }

@@ -20,6 +20,11 @@ const MIGRATIONS: &[(i64, &str, &str)] = &[
         "findings digest",
         include_str!("../migrations/0002_findings_digest.sql"),
     ),
+    (
+        3,
+        "cluster counts",
+        include_str!("../migrations/0003_cluster_counts.sql"),
+    ),
 ];
 
 /// How long a call waits for a free connection (or for PostgreSQL to answer a connect) before
