@@ -34,6 +34,19 @@ impl Store {
         }
     }
 
+    /// `cluster`'s current push (`None` before its first), [`StoreError::NotFound`] for a
+    /// cluster never pushed: what caches of analyses built from its objects are keyed by.
+    ///
+    /// [`StoreError::NotFound`]: crate::StoreError::NotFound
+    pub async fn current_seq(&self, cluster: &str) -> Result<Option<i64>> {
+        let mut sql = self.sql("SELECT current_seq FROM clusters WHERE name = ");
+        sql.bind(cluster.to_string());
+        match sql.fetch_optional(self.pool()).await? {
+            Some(row) => row.opt_int("current_seq"),
+            None => Err(crate::StoreError::NotFound(format!("cluster {cluster:?}"))),
+        }
+    }
+
     /// The names of every cluster, sorted (without [`Store::clusters`]' finding counts).
     pub async fn cluster_names(&self) -> Result<Vec<String>> {
         self.sql("SELECT name FROM clusters ORDER BY name")
