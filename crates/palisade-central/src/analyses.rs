@@ -185,3 +185,126 @@ pub(crate) async fn analysed(state: &AppState, cluster: &str) -> Result<Arc<Anal
     cache.put(cluster, built.clone());
     Ok(built)
 }
+
+#[cfg(test)]
+mod tests {
+    //! The cache against a real SQLite store opened twice (two central replicas): built once
+    //! per snapshot, rebuilt when another replica stores a newer one, bounded.
+
+    use std::sync::Arc;
+
+    use palisade_api::Snapshot;
+    use palisade_model::time::{FixedClock, Timestamp};
+    use palisade_rbac::Request;
+    use palisade_store::Store;
+    use serde_json::json;
+
+    use super::{AnalysisCache, Limits, analysed};
+    use crate::state::AppState;
+
+    /// A snapshot whose objects let ServiceAccount `shop/{reader}` get Secrets in `shop`.
+    fn snapshot(id: &str, hour: i64, reader: &str) -> Snapshot {
+        let role = json!({"apiVersion": "rbac.authorization.k8s.io/v1", "kind": "Role",
+            "metadata": {"name": "secrets", "namespace": "shop"},
+            "rules": [{"apiGroups": [""], "resources": ["secrets"], "verbs": ["get"]}]});
+        let binding = json!({"apiVersion": "rbac.authorization.k8s.io/v1", "kind": "RoleBinding",
+            "metadata": {"name": "read", "namespace": "shop"},
+            "roleRef": {"apiGroup": "rbac.authorization.k8s.io", "kind": "Role", "name": "secrets"},
+            "subjects": [{"kind": "ServiceAccount", "name": reader, "namespace": "shop"}]});
+        Snapshot {
+            id: id.into(),
+            scanned_at: Timestamp::from_unix_secs(1_796_083_200 + hour * 3600),
+            tool_version: "0.1.0".into(),
+            source: "manifests".into(),
+            workloads: vec![],
+            findings: vec![],
+            images: vec![],
+            objects: vec![role, binding],
+            diagnostics: vec![],
+        }
+    }
+
+    fn state(store: Store, limits: Limits) -> AppState {
+        AppState {
+            store,
+            metrics: Arc::new(crate::metrics::Metrics::new()),
+            clock: Arc::new(FixedClock(Timestamp::from_unix_secs(1_796_083_200))),
+            analyses: Arc::new(AnalysisCache::new(limits)),
+        }
+    }
+
+    /// Who may get Secrets in `shop`, as JSON text.
+    async fn readers(state: &AppState, cluster: &str) -> String {
+        let built = analysed(state, cluster).await.unwrap();
+        let request = Request::parse("get", "secrets", Some("shop"), None).unwrap();
+        serde_json::to_string(&built.rbac.who_can(&request)).unwrap()
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn built_once_per_snapshot_and_rebuilt_after_another_replicas_push() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("store.db").display().to_string();
+        let one = state(Store::open(&path).await.unwrap(), Limits::default());
+        let other = Store::open(&path).await.unwrap();
+        let at = one.now();
+        let missing = analysed(&one, "prod").await.err().map(|e| e.status);
+        assert_eq!(missing, Some(axum::http::StatusCode::NOT_FOUND));
+        one.store
+            .push_snapshot("prod", &snapshot("s1", 1, "alice"), at)
+            .await
+            .unwrap();
+        assert!(readers(&one, "prod").await.contains("alice"));
+        let seq1 = one.store.current_seq("prod").await.unwrap();
+        assert_eq!(one.analyses.kept(), [("prod".to_string(), seq1)]);
+        let first = analysed(&one, "prod").await.unwrap();
+        assert!(Arc::ptr_eq(&first, &analysed(&one, "prod").await.unwrap()));
+
+        // Another replica stores a newer snapshot: the next request sees it.
+        other
+            .push_snapshot("prod", &snapshot("s2", 2, "bob"), at)
+            .await
+            .unwrap();
+        let now = readers(&one, "prod").await;
+        assert!(now.contains("bob") && !now.contains("alice"), "{now}");
+        let seq2 = other.current_seq("prod").await.unwrap();
+        assert_ne!(seq1, seq2);
+        assert_eq!(one.analyses.kept(), [("prod".to_string(), seq2)]);
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn bounded_in_entries_and_bytes() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("store.db").display().to_string();
+        let store = Store::open(&path).await.unwrap();
+        let at = Timestamp::from_unix_secs(1_796_083_200);
+        for cluster in ["a", "b", "c"] {
+            store
+                .push_snapshot(cluster, &snapshot("s1", 1, "alice"), at)
+                .await
+                .unwrap();
+        }
+        let two = state(
+            store.clone(),
+            Limits {
+                entries: 2,
+                bytes: 1 << 20,
+            },
+        );
+        for cluster in ["a", "b", "a", "c"] {
+            assert!(readers(&two, cluster).await.contains("alice"));
+        }
+        // "b" was the least recently used when "c" came.
+        let kept: Vec<String> = two.analyses.kept().into_iter().map(|(c, _)| c).collect();
+        assert_eq!(kept, ["a", "c"]);
+
+        let tiny = state(
+            store,
+            Limits {
+                entries: 8,
+                bytes: 10,
+            },
+        );
+        assert!(readers(&tiny, "a").await.contains("alice"));
+        assert!(tiny.analyses.kept().is_empty());
+    }
+}
