@@ -75,14 +75,6 @@ pub struct AnalysisCache {
     building: tokio::sync::Mutex<()>,
 }
 
-impl std::fmt::Debug for AnalysisCache {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("AnalysisCache")
-            .field("limits", &self.limits)
-            .finish_non_exhaustive()
-    }
-}
-
 impl AnalysisCache {
     /// An empty cache keeping at most `limits`.
     pub fn new(limits: Limits) -> AnalysisCache {
