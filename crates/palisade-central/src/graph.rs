@@ -3,54 +3,35 @@
 //! and the allowed edges never observed)
 //! and RBAC who-can (palisade-rbac). The objects become an inventory through
 //! `palisade_ingest::ingest_value`, as `palisade netpol` and `palisade rbac` read files: there
-//! is no second engine.
+//! is no second engine. The inventory and the RBAC index are built once per snapshot and
+//! shared with the dashboard ([`crate::analyses`]).
 
 use axum::Json;
 use axum::extract::{Path, State};
 use palisade_api::FlowRecord;
-use palisade_model::{Diagnostic, Inventory};
+use std::sync::Arc;
+
+use palisade_model::Diagnostic;
 use palisade_netpol::{Connection, Connectivity, Endpoint};
-use palisade_rbac::{Access, RbacIndex, Request};
+use palisade_rbac::{Access, Request};
 use serde::{Deserialize, Serialize};
 
+use crate::analyses::Analysed;
 use crate::auth::{Caller, READERS};
 use crate::error::ApiError;
 use crate::extract::Query;
 use crate::state::AppState;
 use crate::store_error::to_api;
 
-/// The stored objects of `cluster` as one inventory, for callers who read everything (404 when
-/// the cluster has no snapshot): each object through `ingest_value`, the parts merged, implicit
-/// namespaces decided once.
-async fn inventory(
+/// The stored objects of `cluster` built (from [`crate::analyses`]), for callers who read
+/// everything (404 when the cluster has no snapshot).
+async fn analysed(
     state: &AppState,
     caller: &Caller,
     cluster: &str,
-) -> Result<Inventory, ApiError> {
+) -> Result<Arc<Analysed>, ApiError> {
     caller.require(READERS)?;
-    cluster_inventory(state, cluster).await
-}
-
-/// The stored objects of `cluster` as one inventory (404 when the cluster has no snapshot), for
-/// callers whose role was checked (the dashboard's sessions).
-pub(crate) async fn cluster_inventory(
-    state: &AppState,
-    cluster: &str,
-) -> Result<Inventory, ApiError> {
-    crate::ingest::check_cluster_name(cluster)?;
-    let objects = state.store.objects(cluster).await.map_err(to_api)?;
-    let source = format!("cluster {cluster}");
-    blocking(move || {
-        let mut inventory = Inventory::default();
-        for object in objects {
-            let mut part = palisade_ingest::ingest_value(&source, object).inventory;
-            part.namespaces.retain(|n| !n.spec.implicit);
-            inventory.extend(part);
-        }
-        inventory.finalize();
-        inventory
-    })
-    .await
+    crate::analyses::analysed(state, cluster).await
 }
 
 /// Runs CPU-bound engine work off the I/O threads.
@@ -123,9 +104,10 @@ pub async fn network(
     Path(cluster): Path<String>,
     Query(q): Query<NetworkQuery>,
 ) -> Result<Json<NetworkGraph>, ApiError> {
-    let inventory = inventory(&state, &caller, &cluster).await?;
+    let built = analysed(&state, &caller, &cluster).await?;
     let mut flows = state.store.flows(&cluster).await.map_err(to_api)?;
-    let mut reachability = blocking(move || palisade_netpol::connectivity(&inventory)).await?;
+    let mut reachability =
+        blocking(move || palisade_netpol::connectivity(&built.inventory)).await?;
     if let Some(ns) = &q.namespace {
         let keep = |c: &Connection| in_namespace(&c.src, ns) || in_namespace(&c.dst, ns);
         reachability.connections.retain(keep);
@@ -174,11 +156,11 @@ pub async fn who_can(
     Path(cluster): Path<String>,
     Query(q): Query<WhoCanQuery>,
 ) -> Result<Json<WhoCan>, ApiError> {
-    let inventory = inventory(&state, &caller, &cluster).await?;
+    let built = analysed(&state, &caller, &cluster).await?;
     let request = Request::parse(&q.verb, &q.resource, q.namespace.as_deref(), None)
         .map_err(|e| ApiError::bad_field(e.to_string(), "resource"))?;
     let (subjects, diagnostics) = blocking(move || {
-        let index = RbacIndex::build(&inventory);
+        let index = &built.rbac;
         (index.who_can(&request), index.diagnostics().to_vec())
     })
     .await?;

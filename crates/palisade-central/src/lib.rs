@@ -19,6 +19,7 @@
 //! (only its hash, by the store) or echoed except in the one answer that creates it; a push is
 //! acknowledged only after the store committed it; a store outage is a 503, never a 500.
 
+pub mod analyses;
 pub mod auth;
 pub mod bootstrap;
 pub mod dashboard;
@@ -157,6 +158,7 @@ pub async fn serve(
         store: store.clone(),
         metrics: Arc::new(metrics::Metrics::new()),
         clock: clock.clone(),
+        analyses: Arc::new(analyses::AnalysisCache::new(analyses::Limits::default())),
     };
     let router = routes::router(state, options.body_limit);
     let retention = tokio::spawn(retention(

@@ -1,4 +1,4 @@
-//! What every handler shares: the store, the metrics and the clock.
+//! What every handler shares: the store, the metrics, the clock and the built analyses.
 
 use std::sync::Arc;
 
@@ -6,6 +6,7 @@ use axum::extract::FromRef;
 use palisade_model::time::{Clock, Timestamp};
 use palisade_store::Store;
 
+use crate::analyses::AnalysisCache;
 use crate::metrics::Metrics;
 
 /// The shared state of the router (cheap to clone).
@@ -17,6 +18,8 @@ pub struct AppState {
     pub metrics: Arc<Metrics>,
     /// The clock (the system clock when serving).
     pub clock: Arc<dyn Clock>,
+    /// Clusters' objects built for the engines, per snapshot.
+    pub analyses: Arc<AnalysisCache>,
 }
 
 impl AppState {

@@ -3,6 +3,7 @@
 
 use palisade_api::WorkloadView;
 use palisade_model::WorkloadId;
+use sqlx::any::AnyRow;
 
 use crate::Store;
 use crate::error::Result;
@@ -33,6 +34,19 @@ impl Store {
         }
     }
 
+    /// `cluster`'s current push (`None` before its first), [`StoreError::NotFound`] for a
+    /// cluster never pushed: what caches of analyses built from its objects are keyed by.
+    ///
+    /// [`StoreError::NotFound`]: crate::StoreError::NotFound
+    pub async fn current_seq(&self, cluster: &str) -> Result<Option<i64>> {
+        let mut sql = self.sql("SELECT current_seq FROM clusters WHERE name = ");
+        sql.bind(cluster.to_string());
+        match sql.fetch_optional(self.pool()).await? {
+            Some(row) => row.opt_int("current_seq"),
+            None => Err(crate::StoreError::NotFound(format!("cluster {cluster:?}"))),
+        }
+    }
+
     /// The names of every cluster, sorted (without [`Store::clusters`]' finding counts).
     pub async fn cluster_names(&self) -> Result<Vec<String>> {
         self.sql("SELECT name FROM clusters ORDER BY name")
@@ -40,8 +54,17 @@ impl Store {
             .await
     }
 
-    /// Per cluster (by name), the findings new in and resolved by its latest snapshot.
+    /// Per cluster (by name), the findings new in and resolved by its latest snapshot (kept
+    /// at push time, see `counts`).
     pub async fn trends(&self) -> Result<Vec<Trend>> {
+        self.sql("SELECT c.name, c.new_n, c.resolved_n FROM clusters c ORDER BY c.name")
+            .fetch_each(self.pool(), trend)
+            .await
+    }
+
+    /// [`Store::trends`] counted over every finding (what the kept numbers must equal; slow
+    /// on a large store, for checks).
+    pub async fn counted_trends(&self) -> Result<Vec<Trend>> {
         self.sql(
             "SELECT c.name, \
              (SELECT COUNT(*) FROM findings f WHERE f.cluster = c.name AND f.resolved_ms IS NULL \
@@ -50,13 +73,15 @@ impl Store {
               AND f.resolved_ms = c.last_scanned_ms) AS resolved_n \
              FROM clusters c ORDER BY c.name",
         )
-        .fetch_each(self.pool(), |row| {
-            Ok(Trend {
-                cluster: row.text("name")?,
-                new: u64::try_from(row.int("new_n")?).unwrap_or(0),
-                resolved: u64::try_from(row.int("resolved_n")?).unwrap_or(0),
-            })
-        })
+        .fetch_each(self.pool(), trend)
         .await
     }
+}
+
+fn trend(row: &AnyRow) -> Result<Trend> {
+    Ok(Trend {
+        cluster: row.text("name")?,
+        new: u64::try_from(row.int("new_n")?).unwrap_or(0),
+        resolved: u64::try_from(row.int("resolved_n")?).unwrap_or(0),
+    })
 }

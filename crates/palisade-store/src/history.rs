@@ -19,6 +19,7 @@ use palisade_api::{FindingRecord, ObjectKey};
 use sha2::{Digest, Sha256};
 use sqlx::{Any, Transaction};
 
+use crate::counts::{self, Tally};
 use crate::dialect::Backend;
 use crate::error::Result;
 use crate::sql::{MAX_BINDS, Sql, insert_rows};
@@ -62,21 +63,41 @@ pub(crate) async fn record(
         Some(_) => open_digests(backend, tx, cluster, scope).await?,
         None => HashMap::new(),
     };
+    let mut tally = Tally::default();
     let mut write: Vec<(&FindingRecord, i64)> = Vec::new();
     for (fingerprint, f) in by_fingerprint {
         let digest = digest(f);
-        if open.remove(fingerprint) != Some(Some(digest)) {
+        let before = open.remove(fingerprint);
+        if before.as_ref().map(|b| b.digest) != Some(Some(digest)) {
+            match before {
+                Some(b) => tally.closed(&b.severity),
+                None => tally.new += 1,
+            }
+            tally.opened(f.severity.as_str());
             write.push((f, digest));
         }
     }
     write.sort_unstable_by(|(a, _), (b, _)| page_order(a).cmp(&page_order(b)));
     upsert(backend, tx, cluster, &write, now).await?;
     if let Some(previous) = previous {
-        let mut gone: Vec<String> = open.into_keys().collect();
+        let mut gone: Vec<String> = Vec::with_capacity(open.len());
+        for (fingerprint, before) in open {
+            tally.closed(&before.severity);
+            gone.push(fingerprint);
+        }
+        tally.resolved = gone.len() as i64;
         gone.sort_unstable();
         resolve(backend, tx, cluster, &gone, now, previous).await?;
     }
-    Ok(())
+    counts::record(backend, tx, cluster, &tally, now, previous).await
+}
+
+/// An open finding as a push finds it: what decides whether to rewrite it and what it counted.
+struct Open {
+    /// [`digest`] of its stored text (none for rows written before digests).
+    digest: Option<i64>,
+    /// Its stored severity (`cluster_counts` counts it under this one).
+    severity: String,
 }
 
 /// The key the findings indexes order by within a cluster (`findings_cluster_order`).
@@ -116,18 +137,17 @@ pub(crate) fn digest(f: &FindingRecord) -> i64 {
     i64::from_le_bytes(bytes)
 }
 
-/// The open findings of `scope` in `cluster`: fingerprint → digest (none for rows written
-/// before digests).
+/// The open findings of `scope` in `cluster`, by fingerprint.
 async fn open_digests(
     backend: Backend,
     tx: &mut Transaction<'_, Any>,
     cluster: &str,
     scope: Scope<'_>,
-) -> Result<HashMap<String, Option<i64>>> {
+) -> Result<HashMap<String, Open>> {
     let select = |keys: Option<&[ObjectKey]>| {
         let mut sql = Sql::new(
             backend,
-            "SELECT fingerprint, digest FROM findings WHERE cluster = ",
+            "SELECT fingerprint, digest, severity FROM findings WHERE cluster = ",
         );
         sql.bind(cluster.to_string())
             .push(" AND resolved_ms IS NULL");
@@ -155,7 +175,11 @@ async fn open_digests(
     let mut open = HashMap::new();
     for sql in statements {
         for row in sql.fetch_all(&mut **tx).await? {
-            open.insert(row.text("fingerprint")?, row.opt_int("digest")?);
+            let before = Open {
+                digest: row.opt_int("digest")?,
+                severity: row.text("severity")?,
+            };
+            open.insert(row.text("fingerprint")?, before);
         }
     }
     Ok(open)

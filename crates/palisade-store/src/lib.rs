@@ -22,6 +22,7 @@ pub mod error;
 
 mod audit;
 mod batches;
+mod counts;
 mod cursor;
 mod dashboard;
 mod delta;
@@ -41,6 +42,7 @@ mod values;
 
 use sqlx::AnyPool;
 
+pub use counts::OpenCounts;
 pub use dashboard::Trend;
 pub use dialect::Backend;
 pub use error::{Result, StoreError};

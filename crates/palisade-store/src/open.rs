@@ -25,6 +25,11 @@ const MIGRATIONS: &[(i64, &str, &str)] = &[
         "responses",
         include_str!("../migrations/0003_responses.sql"),
     ),
+    (
+        4,
+        "cluster counts",
+        include_str!("../migrations/0004_cluster_counts.sql"),
+    ),
 ];
 
 /// How long a call waits for a free connection (or for PostgreSQL to answer a connect) before

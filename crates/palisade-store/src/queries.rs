@@ -1,8 +1,6 @@
 //! Queries over the clusters' current state: clusters, workloads, images, objects,
 //! diagnostics.
 
-use std::collections::BTreeMap;
-
 use palisade_api::{
     ClusterView, ImageQuery, ImageView, Page, VulnerabilityRecord, WorkloadQuery, WorkloadSort,
     WorkloadView,
@@ -14,9 +12,8 @@ use serde_json::Value;
 use sqlx::any::AnyRow;
 
 use crate::error::{Result, StoreError};
-use crate::findings::matching_exception;
 use crate::sql::Sql;
-use crate::values::{Get, day, from_json, page_size, sev_rank, severity, ts};
+use crate::values::{Get, from_json, page_size, sev_rank, severity, ts};
 use crate::{Store, cursor};
 
 /// The workloads' sort keys: a leading expression (absent for name order), then identity.
@@ -59,20 +56,7 @@ impl Store {
             )
             .fetch_all(self.pool())
             .await?;
-        let mut sql = self.sql("");
-        let today = sql.arg(day(now.date()));
-        sql.push(&format!(
-            "SELECT f.cluster, f.severity, COUNT(*) AS n FROM findings f \
-             WHERE f.resolved_ms IS NULL AND {} IS NULL GROUP BY f.cluster, f.severity",
-            matching_exception(&today)
-        ));
-        let mut open: BTreeMap<String, BTreeMap<Severity, u64>> = BTreeMap::new();
-        for row in sql.fetch_all(self.pool()).await? {
-            let n = u64::try_from(row.int("n")?).unwrap_or(0);
-            open.entry(row.text("cluster")?)
-                .or_default()
-                .insert(severity(&row.text("severity")?)?, n);
-        }
+        let mut open = self.open_counts(now).await?;
         rows.iter()
             .map(|row| {
                 let name = row.text("name")?;

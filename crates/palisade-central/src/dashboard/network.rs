@@ -15,7 +15,8 @@ use serde::Deserialize;
 
 use super::layout::{self, UiError, href, no_data};
 use super::{Params, UiState, Viewer, cluster_names, workloads};
-use crate::graph::{blocking, cluster_inventory};
+use crate::analyses::analysed;
+use crate::graph::blocking;
 
 /// The rules that allow connection `c` (on its first port): each side's allowing policy rules,
 /// or that the side is not isolated.
@@ -208,7 +209,7 @@ pub async fn page(
         let body = no_data("nothing has been pushed yet");
         return Ok(layout::page(&viewer, "Network", "/ui/network", body));
     };
-    let inventory = cluster_inventory(&state.app, &cluster).await?;
+    let built = analysed(&state.app, &cluster).await?;
     let flows = state.app.store.flows(&cluster).await?;
     let (c2, expand, src, dst) = (
         cluster.clone(),
@@ -218,7 +219,7 @@ pub async fn page(
     );
     let drawn = blocking(move || {
         let edge = src.as_deref().zip(dst.as_deref());
-        draw(&inventory, &c2, expand.as_deref(), edge, true)
+        draw(&built.inventory, &c2, expand.as_deref(), edge, true)
     })
     .await?;
     let refs: Vec<&str> = clusters.iter().map(String::as_str).collect();
@@ -272,9 +273,10 @@ pub async fn download(
 ) -> Result<Response, UiError> {
     let (_, cluster) = pick_cluster(&state, p.cluster).await?;
     let cluster = cluster.ok_or_else(|| UiError::not_found("no cluster has been pushed"))?;
-    let inventory = cluster_inventory(&state.app, &cluster).await?;
+    let built = analysed(&state.app, &cluster).await?;
     let (c2, expand) = (cluster.clone(), p.expand.clone());
-    let drawn = blocking(move || draw(&inventory, &c2, expand.as_deref(), None, false)).await?;
+    let drawn =
+        blocking(move || draw(&built.inventory, &c2, expand.as_deref(), None, false)).await?;
     let disposition = format!(
         "attachment; filename=\"network-{}.svg\"",
         cluster.replace(|c: char| !c.is_ascii_alphanumeric() && c != '-', "_")

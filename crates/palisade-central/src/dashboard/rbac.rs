@@ -3,12 +3,13 @@
 
 use axum::extract::State;
 use maud::{Markup, html};
-use palisade_rbac::{RbacIndex, Request};
+use palisade_rbac::Request;
 use serde::Deserialize;
 
 use super::layout::{self, UiError, no_data, severity, text_input};
 use super::{Params, UiState, Viewer, cluster_names, workloads};
-use crate::graph::{blocking, cluster_inventory};
+use crate::analyses::analysed;
+use crate::graph::blocking;
 
 /// `/ui/rbac` parameters.
 #[derive(Debug, Default, Deserialize)]
@@ -56,9 +57,9 @@ pub async fn page(
         ),
         _ => None,
     };
-    let inventory = cluster_inventory(&state.app, &cluster).await?;
+    let built = analysed(&state.app, &cluster).await?;
     let (who, risky) = blocking(move || {
-        let index = RbacIndex::build(&inventory);
+        let index = &built.rbac;
         let who = request.map(|r| {
             index
                 .who_can(&r)
@@ -66,7 +67,7 @@ pub async fn page(
                 .map(|a| (subject(&a.subject), a.scope.to_string(), via(&a.via)))
                 .collect::<Vec<_>>()
         });
-        (who, index.risky(&inventory))
+        (who, index.risky(&built.inventory))
     })
     .await?;
     let refs: Vec<&str> = clusters.iter().map(String::as_str).collect();

@@ -7,12 +7,13 @@ use maud::{Markup, html};
 use palisade_api::{AlertQuery, FindingQuery, WorkloadQuery, WorkloadSort, WorkloadView};
 use palisade_model::WorkloadId;
 use palisade_netpol::{Analysis, Endpoint};
-use palisade_rbac::{Principal, RbacIndex};
+use palisade_rbac::Principal;
 use serde::Deserialize;
 
 use super::layout::{self, UiError, href, no_data, pager, severity, sort_header, text_input};
 use super::{Params, UiState, Viewer, cluster_names};
-use crate::graph::{blocking, cluster_inventory};
+use crate::analyses::{Analysed, analysed};
+use crate::graph::blocking;
 
 /// The link to a workload's page.
 pub fn link(cluster: &str, w: &WorkloadId) -> String {
@@ -183,9 +184,10 @@ struct Engines {
 /// At most this many connections are explained rule by rule.
 const EXPLAINED: usize = 50;
 
-fn engines(inventory: &palisade_model::Inventory, id: &WorkloadId, sa: &str) -> Engines {
-    let index = RbacIndex::build(inventory);
-    let rbac = index
+fn engines(built: &Analysed, id: &WorkloadId, sa: &str) -> Engines {
+    let inventory = &built.inventory;
+    let rbac = built
+        .rbac
         .capabilities_of(&Principal::service_account(&id.namespace, sa))
         .into_iter()
         .map(|g| {
@@ -321,13 +323,13 @@ pub async fn detail(
         .into_iter()
         .filter(|b| b.workload == id)
         .collect();
-    let inventory = cluster_inventory(&state.app, &p.cluster).await?;
+    let built = analysed(&state.app, &p.cluster).await?;
     let sa = w
         .service_account
         .clone()
         .unwrap_or_else(|| "default".into());
     let (id2, sa2) = (id.clone(), sa.clone());
-    let eng = blocking(move || engines(&inventory, &id2, &sa2)).await?;
+    let eng = blocking(move || engines(&built, &id2, &sa2)).await?;
     let cluster = &p.cluster;
     let title = format!("{}/{}/{}", id.namespace, id.kind, id.name);
     let body = html! {
