@@ -54,14 +54,11 @@ pub struct IdentityArgs {
     #[arg(long, value_name = "RE")]
     pub certificate_identity_regexp: Option<String>,
     /// The OIDC issuer the certificate must name.
-    #[arg(
-        long,
-        value_name = "ISS",
-        conflicts_with = "certificate_oidc_issuer_regexp"
-    )]
+    #[arg(long, value_name = "ISS")]
     pub certificate_oidc_issuer: Option<String>,
-    /// A regular expression (whole value) the OIDC issuer must match.
-    #[arg(long, value_name = "RE")]
+    /// A regular expression (whole value) the OIDC issuer must match (instead of
+    /// --certificate-oidc-issuer).
+    #[arg(long, value_name = "RE", conflicts_with = "certificate_oidc_issuer")]
     pub certificate_oidc_issuer_regexp: Option<String>,
     /// A Sigstore trusted root (`trusted_root.json`) replacing the built-in public-good root.
     #[arg(long, value_name = "FILE")]
