@@ -9,6 +9,9 @@
 //!   signatures:                     # cosign signatures required per image glob
 //!     - images: "registry.example.com/payments/*"
 //!       keys: [keys/payments.pub]   # PEM files (relative to the config file) or inline PEM
+//!     - images: "ghcr.io/acme/*"      # keyless (Sigstore): a Fulcio certificate of this identity
+//!       keyless: {identity_regexp: "https://github.com/acme/.*", issuer: "https://token.actions.githubusercontent.com"}
+//!   trusted_root: sigstore/trusted_root.json  # for keyless entries; default: the built-in public-good root
 //!   vulnerabilities:
 //!     block_fixable: [critical, high]  # fixable vulnerabilities at these severities fail
 //!     notorious: true                  # the notorious-CVE list always fails
@@ -35,6 +38,9 @@ pub struct ImagesSection {
     pub forbidden_tags: Vec<String>,
     /// Signature requirements.
     pub signatures: Vec<SignatureRequirement>,
+    /// Sigstore trusted root (`trusted_root.json`, relative to the configuration file) for
+    /// `keyless` requirements; the built-in public-good root when absent.
+    pub trusted_root: Option<String>,
     /// Vulnerability policy.
     pub vulnerabilities: VulnerabilityPolicy,
 }
@@ -46,19 +52,40 @@ impl Default for ImagesSection {
             require_digest: false,
             forbidden_tags: vec!["latest".into()],
             signatures: Vec::new(),
+            trusted_root: None,
             vulnerabilities: VulnerabilityPolicy::default(),
         }
     }
 }
 
-/// Images matching `images` must carry a cosign signature made with one of `keys`.
+/// Images matching `images` must carry a cosign signature made with one of `keys`, or a
+/// keyless Sigstore signature by the `keyless` identity.
 #[derive(Debug, Clone, Deserialize, PartialEq)]
 #[serde(deny_unknown_fields)]
 pub struct SignatureRequirement {
     /// Glob over `registry/repository`.
     pub images: String,
     /// Public keys: a path to a PEM file (relative to the configuration file) or PEM text.
+    #[serde(default)]
     pub keys: Vec<String>,
+    /// A keyless (Fulcio certificate) signer.
+    #[serde(default)]
+    pub keyless: Option<KeylessRequirement>,
+}
+
+/// Who must have signed keylessly: the certificate identity (SAN URI or email; exact, or a
+/// regular expression over the whole value) and the OIDC issuer.
+#[derive(Debug, Clone, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct KeylessRequirement {
+    /// The exact identity.
+    #[serde(default)]
+    pub identity: Option<String>,
+    /// A regular expression the identity must match (whole value).
+    #[serde(default)]
+    pub identity_regexp: Option<String>,
+    /// The exact OIDC issuer.
+    pub issuer: String,
 }
 
 /// Which vulnerabilities block an image.
@@ -92,10 +119,20 @@ impl ImagesSection {
             if s.images.trim().is_empty() {
                 return Err(format!("images.signatures[{i}].images: empty pattern"));
             }
-            if s.keys.is_empty() {
+            if s.keys.is_empty() && s.keyless.is_none() {
                 return Err(format!(
-                    "images.signatures[{i}].keys: at least one key is required"
+                    "images.signatures[{i}].keys: at least one key is required (or keyless)"
                 ));
+            }
+            if let Some(k) = &s.keyless {
+                if k.identity.is_some() == k.identity_regexp.is_some() {
+                    return Err(format!(
+                        "images.signatures[{i}].keyless: give exactly one of identity and identity_regexp"
+                    ));
+                }
+                if k.issuer.trim().is_empty() {
+                    return Err(format!("images.signatures[{i}].keyless.issuer: empty"));
+                }
             }
         }
         Ok(())
@@ -169,6 +206,24 @@ mod tests {
         let e =
             config("images:\n  signatures:\n    - images: \"r/*\"\n      keys: []\n").unwrap_err();
         assert!(e.contains("images.signatures[0].keys"), "{e}");
+        let ok = config(
+            "images:\n  signatures:\n    - images: \"r/*\"\n      keyless:\n        identity_regexp: \"https://github.com/org/.*\"\n        issuer: https://token.actions.githubusercontent.com\n",
+        )
+        .unwrap();
+        let req = ok.images.signature_requirement("r/app").unwrap();
+        assert!(req.keys.is_empty());
+        assert_eq!(
+            req.keyless.as_ref().unwrap().identity_regexp.as_deref(),
+            Some("https://github.com/org/.*")
+        );
+        let both = config(
+            "images:\n  signatures:\n    - images: \"r/*\"\n      keyless: {identity: a, identity_regexp: b, issuer: c}\n",
+        )
+        .unwrap_err();
+        assert!(
+            both.contains("exactly one of identity and identity_regexp"),
+            "{both}"
+        );
         let e = config("images:\n  allowed_registries: [\" \"]\n").unwrap_err();
         assert!(e.contains("images.allowed_registries[0]"), "{e}");
         let e = config("images:\n  allowed_registry: [x]\n").unwrap_err();

@@ -33,7 +33,7 @@ pub mod admission;
 pub mod images;
 
 pub use admission::AdmissionSection;
-pub use images::{ImagesSection, SignatureRequirement, VulnerabilityPolicy};
+pub use images::{ImagesSection, KeylessRequirement, SignatureRequirement, VulnerabilityPolicy};
 
 use std::sync::Arc;
 

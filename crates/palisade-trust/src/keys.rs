@@ -217,6 +217,20 @@ impl PublicKey {
             .unwrap_or_default()
     }
 
+    /// Whether `signature` (ASN.1 DER) is a valid ECDSA signature over the digest `prehash`
+    /// (for X.509 and RFC 3161 signatures, whose hash the signature algorithm names). For
+    /// RSA (PKCS #1 v1.5, SHA-256) and Ed25519 keys `message` is verified as in
+    /// [`PublicKey::verify`].
+    pub fn verify_prehashed(&self, message: &[u8], prehash: &[u8], signature: &[u8]) -> bool {
+        match &self.inner {
+            Inner::P256(k) => p256::ecdsa::DerSignature::try_from(signature)
+                .is_ok_and(|sig| k.verify_prehash(prehash, &sig).is_ok()),
+            Inner::P384(k) => p384::ecdsa::DerSignature::try_from(signature)
+                .is_ok_and(|sig| k.verify_prehash(prehash, &sig).is_ok()),
+            Inner::Rsa(_) | Inner::Ed25519(_) => self.verify(message, signature),
+        }
+    }
+
     /// Whether `signature` is a valid signature of `message` under this key, with cosign's
     /// algorithm for the key type (see the module documentation).
     pub fn verify(&self, message: &[u8], signature: &[u8]) -> bool {

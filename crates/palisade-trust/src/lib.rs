@@ -8,6 +8,8 @@
 //! - [`payload`]: the simple-signing payload cosign signs for an image.
 //! - [`classic`]: cosign's classic registry layout (tag `sha256-<hex>.sig`).
 //! - [`bundle`]: Sigstore bundles (v0.3) attached to an image through the OCI referrers API.
+//! - [`sigstore`]: Sigstore keyless verification (issue #22): bundles v0.1–v0.3 against a
+//!   trusted root, with an identity policy or a managed key.
 //! - [`verify`]: the verdict for one image over a [`verify::SignatureSource`] (the only way this
 //!   crate reaches a registry); [`verify::VerificationCache`] caches verdicts by digest.
 //! - `remote` (feature `registry`, default): the [`verify::SignatureSource`] implementation over
@@ -22,6 +24,7 @@ pub mod payload;
 pub mod private;
 #[cfg(feature = "registry")]
 pub mod remote;
+pub mod sigstore;
 pub mod verify;
 
 pub use keys::{KeyAlgorithm, PublicKey};

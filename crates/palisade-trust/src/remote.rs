@@ -11,7 +11,8 @@ use crate::keys::PublicKey;
 use crate::payload::simple_signing_payload;
 use crate::private::SigningKey;
 use crate::verify::{
-    Referrer, SignatureSource, SourceError, Verification, VerificationCache, verify_image,
+    Referrer, Requirements, SignatureSource, SourceError, Verification, VerificationCache,
+    verify_image_with,
 };
 
 /// Why a remote operation failed.
@@ -84,19 +85,28 @@ impl Verifier {
     /// could not be asked (unreachable, credentials refused, image not found): put the message
     /// in `RegistryFacts.errors`, not a verdict.
     pub fn verify(&self, reference: &str, keys: &[PublicKey]) -> Result<Verification, RemoteError> {
+        self.verify_with(reference, &Requirements::keys(keys))
+    }
+
+    /// [`Verifier::verify`] against keys and keyless identities.
+    pub fn verify_with(
+        &self,
+        reference: &str,
+        req: &Requirements,
+    ) -> Result<Verification, RemoteError> {
         let (name, pinned) = palisade_registry::artifacts::parse_reference(reference)?;
-        if let Some(hit) = pinned.and_then(|digest| self.cache.get(&name, &digest, keys)) {
+        if let Some(hit) = pinned.and_then(|digest| self.cache.get(&name, &digest, req)) {
             return Ok(hit);
         }
         let repo = Repository::connect(reference, &self.options, false)?;
         let image = repo.resolve()?;
-        if let Some(hit) = self.cache.get(&repo.name(), &image.digest, keys) {
+        if let Some(hit) = self.cache.get(&repo.name(), &image.digest, req) {
             return Ok(hit);
         }
         let verification =
-            verify_image(&RepositorySource(&repo), &image.digest, &image.bytes, keys)
+            verify_image_with(&RepositorySource(&repo), &image.digest, &image.bytes, req)
                 .map_err(TrustError::Source)?;
-        self.cache.insert(&repo.name(), keys, &verification);
+        self.cache.insert(&repo.name(), req, &verification);
         Ok(verification)
     }
 
@@ -167,13 +177,30 @@ pub fn attach_bundle(
     options: &PullOptions,
     kind: BundleKind,
 ) -> Result<SignOutcome, RemoteError> {
+    let (repository, digest, location) =
+        attach_bundle_with(reference, options, |digest, manifest| match kind {
+            BundleKind::Dsse => bundle::sign_dsse_bundle(digest, key),
+            BundleKind::MessageSignature => bundle::sign_message_bundle(manifest, key),
+        })?;
+    Ok(SignOutcome {
+        repository,
+        digest,
+        location,
+        key_fingerprint: key.public_key().fingerprint(),
+    })
+}
+
+/// Attaches the bundle that `make` builds from the image's digest and manifest bytes (a
+/// keyless bundle made elsewhere, for instance) as a referrer, with the tag-schema index as
+/// [`attach_bundle`] does. Returns the repository, the image digest and the referrer location.
+pub fn attach_bundle_with(
+    reference: &str,
+    options: &PullOptions,
+    make: impl FnOnce(&str, &[u8]) -> Result<Vec<u8>, String>,
+) -> Result<(String, String, String), RemoteError> {
     let repo = Repository::connect(reference, options, true)?;
     let image = repo.resolve()?;
-    let bundle = match kind {
-        BundleKind::Dsse => bundle::sign_dsse_bundle(&image.digest, key),
-        BundleKind::MessageSignature => bundle::sign_message_bundle(&image.bytes, key),
-    }
-    .map_err(TrustError::Artifact)?;
+    let bundle = make(&image.digest, &image.bytes).map_err(TrustError::Artifact)?;
     let subject = Descriptor {
         media_type: if image.media_type.is_empty() {
             classic::OCI_MANIFEST.to_string()
@@ -199,10 +226,5 @@ pub fn attach_bundle(
         &index,
         "application/vnd.oci.image.index.v1+json",
     )?;
-    Ok(SignOutcome {
-        repository: repo.name(),
-        digest: image.digest,
-        location: format!("referrer {digest}"),
-        key_fingerprint: key.public_key().fingerprint(),
-    })
+    Ok((repo.name(), image.digest, format!("referrer {digest}")))
 }

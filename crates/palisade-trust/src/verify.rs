@@ -4,7 +4,7 @@
 //! there are none.
 
 use std::collections::HashMap;
-use std::sync::Mutex;
+use std::sync::{Arc, Mutex};
 
 use palisade_model::SignatureStatus;
 use serde::Serialize;
@@ -12,6 +12,7 @@ use serde::Serialize;
 use crate::bundle::{self, BUNDLE_MEDIA_TYPE, MAX_BUNDLE_BYTES};
 use crate::classic::{self, MAX_PAYLOAD_BYTES, MAX_SIGNATURES};
 use crate::keys::PublicKey;
+use crate::sigstore::{self, IdentityPolicy, TrustedRoot};
 
 /// The registry could not be reached or answered with an error (other than "not found").
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -78,6 +79,87 @@ pub struct Verification {
     pub keys: Vec<String>,
 }
 
+/// What an image's signatures are checked against: public keys and/or keyless identities
+/// (Sigstore bundles with a Fulcio certificate, verified against `root`). One signature that
+/// verifies against any of them is enough.
+#[derive(Debug, Clone)]
+pub struct Requirements {
+    /// Public keys.
+    pub keys: Vec<PublicKey>,
+    /// Keyless identities (certificate identity and OIDC issuer).
+    pub keyless: Vec<IdentityPolicy>,
+    /// The Sigstore trusted root for keyless bundles.
+    pub root: Arc<TrustedRoot>,
+}
+
+impl Requirements {
+    /// Key-based requirements only.
+    pub fn keys(keys: &[PublicKey]) -> Requirements {
+        Requirements {
+            keys: keys.to_vec(),
+            keyless: Vec::new(),
+            root: TrustedRoot::production(),
+        }
+    }
+
+    /// Key fingerprints, then keyless policies (`keyless <identity> <issuer>`).
+    pub fn describe(&self) -> Vec<String> {
+        self.keys
+            .iter()
+            .map(PublicKey::fingerprint)
+            .chain(
+                self.keyless
+                    .iter()
+                    .map(|p| format!("keyless {} {}", p.identity, p.issuer)),
+            )
+            .collect()
+    }
+
+    /// What the cache keys on: [`Requirements::describe`], sorted.
+    pub fn cache_key(&self) -> Vec<String> {
+        let mut out = self.describe();
+        out.sort();
+        out.dedup();
+        out
+    }
+}
+
+/// Checks one bundle against the requirements: keys first (key-based bundles), then each
+/// keyless identity. Returns who verified it, or every reason.
+fn check_bundle(
+    req: &Requirements,
+    image_digest: &str,
+    image_manifest: &[u8],
+    bytes: &[u8],
+) -> Result<String, String> {
+    let mut reasons = Vec::new();
+    if !req.keys.is_empty() || req.keyless.is_empty() {
+        match bundle::check_bundle(image_digest, image_manifest, bytes, &req.keys) {
+            Ok(fp) => return Ok(fp),
+            Err(e) => reasons.push(e),
+        }
+    }
+    for policy in &req.keyless {
+        let signer = sigstore::Signer::Identity(policy.clone());
+        match sigstore::verify_bundle(
+            bytes,
+            sigstore::Artifact::Bytes(image_manifest),
+            &signer,
+            &req.root,
+        ) {
+            Ok(v) => {
+                return Ok(format!(
+                    "keyless {} (issuer {})",
+                    v.signer,
+                    v.issuer.unwrap_or_default()
+                ));
+            }
+            Err(e) => reasons.push(format!("keyless: {e}")),
+        }
+    }
+    Err(reasons.join("; "))
+}
+
 /// Verifies the signatures of the image with `image_digest` (whose manifest bytes are
 /// `image_manifest`) in both layouts. Errors only when the registry fails; a missing or bad
 /// signature is part of the verdict.
@@ -87,6 +169,23 @@ pub fn verify_image(
     image_manifest: &[u8],
     keys: &[PublicKey],
 ) -> Result<Verification, SourceError> {
+    verify_image_with(
+        source,
+        image_digest,
+        image_manifest,
+        &Requirements::keys(keys),
+    )
+}
+
+/// [`verify_image`] against keys and keyless identities. Classic-layout signatures are checked
+/// against the keys only (cosign's classic keyless layout is not supported).
+pub fn verify_image_with(
+    source: &dyn SignatureSource,
+    image_digest: &str,
+    image_manifest: &[u8],
+    req: &Requirements,
+) -> Result<Verification, SourceError> {
+    let keys = req.keys.as_slice();
     let mut checks = Vec::new();
     // Classic layout.
     let tag = classic::signature_tag(image_digest).map_err(SourceError)?;
@@ -129,7 +228,7 @@ pub fn verify_image(
                 if crate::keys::sha256_digest(&bytes) != digest {
                     Err(format!("bundle blob {digest} does not match its content"))
                 } else {
-                    bundle::check_bundle(image_digest, image_manifest, &bytes, keys)
+                    check_bundle(req, image_digest, image_manifest, &bytes)
                 }
             }
             Ok((digest, size)) => Err(format!(
@@ -154,7 +253,7 @@ pub fn verify_image(
         digest: image_digest.to_string(),
         status,
         checks,
-        keys: keys.iter().map(PublicKey::fingerprint).collect(),
+        keys: req.describe(),
     })
 }
 
@@ -206,7 +305,7 @@ pub fn describe(v: &Verification) -> String {
     }
 }
 
-/// (repository, digest, sorted key fingerprints).
+/// (repository, digest, sorted key fingerprints and keyless policies).
 type CacheKey = (String, String, Vec<String>);
 
 /// Verdicts cached by repository, digest and key set; digests are immutable, so a cached verdict
@@ -220,27 +319,24 @@ impl VerificationCache {
     /// Most entries kept; the cache is cleared when it is full.
     pub const CAPACITY: usize = 4096;
 
-    fn key(repository: &str, digest: &str, keys: &[PublicKey]) -> CacheKey {
-        let mut fps: Vec<String> = keys.iter().map(PublicKey::fingerprint).collect();
-        fps.sort();
-        fps.dedup();
-        (repository.to_string(), digest.to_string(), fps)
+    fn key(repository: &str, digest: &str, req: &Requirements) -> CacheKey {
+        (repository.to_string(), digest.to_string(), req.cache_key())
     }
 
     /// The cached verdict, if any.
-    pub fn get(&self, repository: &str, digest: &str, keys: &[PublicKey]) -> Option<Verification> {
+    pub fn get(&self, repository: &str, digest: &str, req: &Requirements) -> Option<Verification> {
         let entries = self.entries.lock().ok()?;
-        entries.get(&Self::key(repository, digest, keys)).cloned()
+        entries.get(&Self::key(repository, digest, req)).cloned()
     }
 
     /// Remembers a verdict.
-    pub fn insert(&self, repository: &str, keys: &[PublicKey], verification: &Verification) {
+    pub fn insert(&self, repository: &str, req: &Requirements, verification: &Verification) {
         if let Ok(mut entries) = self.entries.lock() {
             if entries.len() >= Self::CAPACITY {
                 entries.clear();
             }
             entries.insert(
-                Self::key(repository, &verification.digest, keys),
+                Self::key(repository, &verification.digest, req),
                 verification.clone(),
             );
         }

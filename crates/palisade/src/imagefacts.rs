@@ -16,15 +16,16 @@ use palisade_config::ImagesSection;
 use palisade_image::source::NoProgress;
 use palisade_model::{ImageRef, RegistryFacts, RegistryFactsTable, VulnerabilityFacts};
 use palisade_registry::{PullOptions, RemoteImage};
+use palisade_trust::verify::Requirements;
 use palisade_trust::{PublicKey, Verifier};
 use palisade_vulndb::VulnDb;
 
 use crate::registry_args::RegistryArgs;
 
-/// A signature requirement with its keys loaded.
+/// A signature requirement with its keys and keyless identity loaded.
 struct Requirement {
     images: String,
-    keys: Vec<PublicKey>,
+    requirements: Requirements,
 }
 
 /// Gathers image facts; safe to share between threads (the webhook calls it concurrently).
@@ -47,12 +48,30 @@ impl Collector {
         db: Option<VulnDb>,
     ) -> anyhow::Result<Collector> {
         let mut requirements = Vec::new();
+        let root = crate::cmd::sigstore::trusted_root(
+            policy
+                .trusted_root
+                .as_ref()
+                .map(|p| config_dir.join(p))
+                .as_deref(),
+        )
+        .map_err(|e| anyhow::anyhow!("images.trusted_root: {e}"))?;
         for (i, r) in policy.signatures.iter().enumerate() {
             let keys = PublicKey::from_entries(&r.keys, config_dir, std::fs::read)
                 .map_err(|e| anyhow::anyhow!("images.signatures[{i}]: {e}"))?;
+            let keyless = r
+                .keyless
+                .as_ref()
+                .map(crate::cmd::sigstore::keyless_policy)
+                .transpose()
+                .map_err(|e| anyhow::anyhow!("images.signatures[{i}].keyless: {e}"))?;
             requirements.push(Requirement {
                 images: r.images.clone(),
-                keys,
+                requirements: Requirements {
+                    keys,
+                    keyless: keyless.into_iter().collect(),
+                    root: root.clone(),
+                },
             });
         }
         let pull = access.pull_options(None)?;
@@ -101,7 +120,7 @@ impl Collector {
             .iter()
             .find(|r| palisade_checks::glob_match(&r.images, &name))
         {
-            match self.verifier.verify(reference, &req.keys) {
+            match self.verifier.verify_with(reference, &req.requirements) {
                 Ok(v) => {
                     facts.digest = Some(v.digest.clone());
                     facts.signature = Some(v.status);

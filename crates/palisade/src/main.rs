@@ -128,6 +128,10 @@ enum Command {
     #[cfg(feature = "sensor")]
     #[command(subcommand)]
     Sensor(cmd::sensor::Command),
+    /// Sigstore: verify bundles (keyless or key-based) offline against a trusted root.
+    #[cfg(feature = "trust")]
+    #[command(subcommand)]
+    Sigstore(cmd::sigstore::Command),
     /// Read CycloneDX / SPDX SBOMs back into packages.
     #[cfg(feature = "image")]
     #[command(subcommand)]
@@ -160,6 +164,8 @@ fn main() -> ExitCode {
         Command::Image(c) => cmd::image::run(c),
         #[cfg(feature = "image")]
         Command::Sbom(c) => cmd::sbom::run(c),
+        #[cfg(feature = "trust")]
+        Command::Sigstore(c) => cmd::sigstore::run(c),
         #[cfg(all(feature = "agent", target_os = "linux"))]
         Command::Agent(c) => cmd::agent::run(c),
         #[cfg(feature = "admission")]

@@ -7,7 +7,7 @@ use clap::ValueEnum;
 use palisade_checks::Catalog;
 use palisade_model::SignatureStatus;
 use palisade_trust::remote::{self, BundleKind, RemoteError};
-use palisade_trust::verify::{Layout, Verification};
+use palisade_trust::verify::{Layout, Requirements, Verification};
 use palisade_trust::{PublicKey, SigningKey, Verifier};
 use serde::Serialize;
 
@@ -26,7 +26,7 @@ pub enum Format {
 /// Arguments of `image verify`.
 #[derive(clap::Args, Debug)]
 #[command(
-    after_help = "Keys: --key FILE (repeatable), or the keys of the first images.signatures entry of --config whose glob matches registry/repository. With --config, images.allowed_registries is enforced too.\n\nBoth cosign layouts are checked: the classic sha256-<hex>.sig tag and Sigstore bundles attached through the OCI referrers API (or its sha256-<hex> tag fallback). Key fingerprints are SHA256:<hex of SHA-256 over the DER public key>.\n\nExamples:\n  palisade image verify registry.example/team/app:1.4 --key cosign.pub\n  palisade image verify registry.example/team/app@sha256:… --config palisade.yaml --format json\n\nExit status: 0 verified; 1 not verified (unsigned, invalid signature, or refused by policy); 2 usage error; 3 the registry could not be reached or refused access."
+    after_help = "Keys: --key FILE (repeatable), or the keys of the first images.signatures entry of --config whose glob matches registry/repository. With --config, images.allowed_registries is enforced too.\n\nKeyless: --certificate-identity ID (or --certificate-identity-regexp RE) with --certificate-oidc-issuer ISS, or the keyless: entry of the matching images.signatures entry, accept a Sigstore bundle whose Fulcio certificate carries that identity, verified offline against the built-in public-good trusted root (or --trusted-root FILE).\n\nBoth cosign layouts are checked: the classic sha256-<hex>.sig tag and Sigstore bundles attached through the OCI referrers API (or its sha256-<hex> tag fallback). Key fingerprints are SHA256:<hex of SHA-256 over the DER public key>.\n\nExamples:\n  palisade image verify registry.example/team/app:1.4 --key cosign.pub\n  palisade image verify registry.example/team/app@sha256:… --config palisade.yaml --format json\n\nExit status: 0 verified; 1 not verified (unsigned, invalid signature, or refused by policy); 2 usage error; 3 the registry could not be reached or refused access."
 )]
 pub struct VerifyArgs {
     /// Image reference (`registry/repo:tag` or `@sha256:…`).
@@ -38,6 +38,9 @@ pub struct VerifyArgs {
     /// Palisade configuration: its `images:` policy and signature keys apply.
     #[arg(long, value_name = "FILE")]
     pub config: Option<PathBuf>,
+    /// Keyless (Sigstore bundle with a Fulcio certificate) signer.
+    #[command(flatten)]
+    pub identity: crate::cmd::sigstore::IdentityArgs,
     /// Output format.
     #[arg(long, short = 'f', value_enum, default_value_t = Format::Table)]
     pub format: Format,
@@ -104,6 +107,13 @@ pub fn run_verify(args: VerifyArgs) -> anyhow::Result<ExitCode> {
     };
     let mut policy = Vec::new();
     let mut keys: Vec<PublicKey> = Vec::new();
+    let mut keyless = Vec::new();
+    if args.identity.given() {
+        match args.identity.policy() {
+            Ok(p) => keyless.push(p),
+            Err(e) => return usage(e),
+        }
+    }
     for path in &args.keys {
         let bytes = match std::fs::read(path) {
             Ok(b) => b,
@@ -131,13 +141,21 @@ pub fn run_verify(args: VerifyArgs) -> anyhow::Result<ExitCode> {
                 images.allowed_registries.join(", ")
             ));
         }
-        if args.keys.is_empty() {
+        if args.keys.is_empty() && !args.identity.given() {
             match images.signature_requirement(&name) {
                 Some(req) => {
                     let base = path.parent().unwrap_or(Path::new("."));
                     match PublicKey::from_entries(&req.keys, base, std::fs::read) {
                         Ok(k) => keys = k,
                         Err(e) => return usage(format!("images.signatures ({}): {e}", req.images)),
+                    }
+                    if let Some(k) = &req.keyless {
+                        match crate::cmd::sigstore::keyless_policy(k) {
+                            Ok(p) => keyless.push(p),
+                            Err(e) => {
+                                return usage(format!("images.signatures ({}): {e}", req.images));
+                            }
+                        }
                     }
                 }
                 None => policy.push(format!(
@@ -146,13 +164,24 @@ pub fn run_verify(args: VerifyArgs) -> anyhow::Result<ExitCode> {
                 )),
             }
         }
-    } else if keys.is_empty() {
-        return usage("give at least one --key FILE, or --config FILE with images.signatures");
+    } else if keys.is_empty() && keyless.is_empty() {
+        return usage(
+            "give at least one --key FILE, --certificate-identity with --certificate-oidc-issuer, or --config FILE with images.signatures",
+        );
     }
+    let root = match crate::cmd::sigstore::trusted_root(args.identity.trusted_root.as_deref()) {
+        Ok(r) => r,
+        Err(e) => return usage(e),
+    };
+    let requirements = Requirements {
+        keys,
+        keyless,
+        root,
+    };
 
     let verification = if policy.is_empty() {
         let verifier = Verifier::new(args.registry.pull_options(None)?);
-        match verifier.verify(&args.reference, &keys) {
+        match verifier.verify_with(&args.reference, &requirements) {
             Ok(v) => Some(v),
             Err(e) => {
                 eprintln_safe!("palisade: error: {e}");

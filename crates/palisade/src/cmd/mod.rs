@@ -34,6 +34,8 @@ pub mod sbom;
 pub mod scan;
 #[cfg(feature = "sensor")]
 pub mod sensor;
+#[cfg(feature = "trust")]
+pub mod sigstore;
 #[cfg(feature = "vuln")]
 pub mod vercmp;
 

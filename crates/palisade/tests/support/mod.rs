@@ -3,6 +3,8 @@
 #[cfg(feature = "central")]
 pub mod central;
 pub mod cli;
+#[cfg(feature = "trust")]
+pub mod keyless;
 #[cfg(all(feature = "agent", target_os = "linux"))]
 pub mod podman;
 #[cfg(feature = "image")]
