@@ -211,7 +211,7 @@ mod tests {
             workloads: vec![],
             findings: vec![],
             images: vec![],
-            objects: vec![role, binding],
+            objects: vec![role.into(), binding.into()],
             diagnostics: vec![],
         }
     }
