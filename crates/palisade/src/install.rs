@@ -100,12 +100,14 @@ pub fn https_probe(path: &str, period_seconds: u32) -> Value {
     json!({"httpGet": {"path": path, "port": "https", "scheme": "HTTPS"}, "periodSeconds": period_seconds})
 }
 
-/// The objects as one YAML stream after a comment `header` (lines without their `# `).
+/// The objects as one YAML stream after a comment `header` (lines without their `# `). Every
+/// scalar stays on one line (a long image reference is not folded), so `grep image:` finds it.
 pub fn stream(header: &str, objects: &[Value]) -> anyhow::Result<String> {
     let mut text: String = header.lines().map(|l| format!("# {l}\n")).collect();
     for object in objects {
+        let options = serde_saphyr::ser_options! { prefer_block_scalars: false };
         text.push_str("---\n");
-        text.push_str(&serde_saphyr::to_string(object)?);
+        text.push_str(&serde_saphyr::to_string_with_options(object, options)?);
     }
     Ok(text)
 }
@@ -131,5 +133,12 @@ mod tests {
         );
         assert_eq!(ingested.inventory.namespaces.len(), 1);
         assert_eq!(labels["palisade.dev/owner"], "team\nkind: Secret");
+    }
+
+    #[test]
+    fn long_image_references_stay_on_their_line() {
+        let image = format!("registry.example/palisade@sha256:{}", "a".repeat(64));
+        let text = stream("", &[json!({"image": image})]).unwrap();
+        assert!(text.contains(&format!("image: {image}\n")), "{text}");
     }
 }
