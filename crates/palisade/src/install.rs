@@ -9,6 +9,17 @@ use std::collections::BTreeMap;
 
 use serde_json::{Value, json};
 
+/// `--image` and `--owner` of every printer that builds on this module.
+#[derive(clap::Args, Debug)]
+pub struct ImageOwnerArgs {
+    /// Container image of palisade (pin it: `REPOSITORY@sha256:…`).
+    #[arg(long, value_name = "IMAGE", default_value = concat!("palisade:", env!("CARGO_PKG_VERSION")))]
+    pub image: String,
+    /// The team that runs it: the `palisade.dev/owner` label of its namespace and objects.
+    #[arg(long, value_name = "TEAM", default_value = "platform-security")]
+    pub owner: String,
+}
+
 /// The user and group Palisade's image runs as (Containerfile `USER 65532:65532`).
 pub const RUN_AS: u32 = 65532;
 
@@ -63,6 +74,22 @@ pub fn default_deny(namespace: &str, labels: &Value) -> Value {
     })
 }
 
+/// A component's own NetworkPolicy: the pods named `name`, isolated both ways, with these
+/// ingress and egress rules (empty: none allowed).
+pub fn network_policy(metadata: Value, name: &str, ingress: Value, egress: Value) -> Value {
+    json!({
+        "apiVersion": "networking.k8s.io/v1",
+        "kind": "NetworkPolicy",
+        "metadata": metadata,
+        "spec": {
+            "podSelector": {"matchLabels": {"app.kubernetes.io/name": name}},
+            "policyTypes": ["Ingress", "Egress"],
+            "ingress": ingress,
+            "egress": egress,
+        },
+    })
+}
+
 /// An egress rule to the cluster DNS (kube-system, port 53 over UDP and TCP).
 pub fn dns_egress() -> Value {
     json!({
@@ -92,6 +119,14 @@ pub fn container_security_context() -> Value {
         "runAsNonRoot": true,
         "privileged": false,
         "capabilities": {"drop": ["ALL"]},
+    })
+}
+
+/// `resources`: CPU and memory requests and limits.
+pub fn resources(requests: (&str, &str), limits: (&str, &str)) -> Value {
+    json!({
+        "requests": {"cpu": requests.0, "memory": requests.1},
+        "limits": {"cpu": limits.0, "memory": limits.1},
     })
 }
 

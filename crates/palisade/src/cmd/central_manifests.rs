@@ -25,9 +25,8 @@ use crate::install;
 /// Arguments of `palisade central manifests`.
 #[derive(clap::Args, Debug)]
 pub struct ManifestArgs {
-    /// Container image of palisade (pin it: `REPOSITORY@sha256:…`).
-    #[arg(long, default_value = concat!("palisade:", env!("CARGO_PKG_VERSION")))]
-    pub image: String,
+    #[command(flatten)]
+    pub common: install::ImageOwnerArgs,
     /// Namespace central runs in (the sensor's default --central URL expects `palisade`).
     #[arg(long, short = 'n', default_value = "palisade")]
     pub namespace: String,
@@ -47,9 +46,6 @@ pub struct ManifestArgs {
     /// Port central listens on, and the Service's port.
     #[arg(long, default_value_t = 8443)]
     pub port: u16,
-    /// The team that runs central: the `palisade.dev/owner` label of its namespace and objects.
-    #[arg(long, value_name = "TEAM", default_value = "platform-security")]
-    pub owner: String,
 }
 
 /// The name of every object.
@@ -109,17 +105,14 @@ fn container(a: &ManifestArgs) -> Value {
     let key = format!("{TLS_DIR}/tls.key");
     let mut c = json!({
         "name": "central",
-        "image": a.image,
+        "image": a.common.image,
         "imagePullPolicy": "Always",
         "args": ["central", "serve", "--data", DATA_DIR, "--addr", addr, "--tls-cert", cert, "--tls-key", key],
         "ports": [{"name": "https", "containerPort": a.port}],
         "readinessProbe": install::https_probe("/healthz", 5),
         "livenessProbe": install::https_probe("/healthz", 10),
         "securityContext": install::container_security_context(),
-        "resources": {
-            "requests": {"cpu": "250m", "memory": "512Mi"},
-            "limits": {"cpu": "2", "memory": "2Gi"}
-        },
+        "resources": install::resources(("250m", "512Mi"), ("2", "2Gi")),
         "volumeMounts": [
             {"name": "tls", "mountPath": TLS_DIR, "readOnly": true},
             {"name": "data", "mountPath": DATA_DIR}
@@ -189,17 +182,8 @@ fn network_policy(a: &ManifestArgs, labels: &Value) -> Value {
         None => (json!([]), INGRESS_REASON),
     };
     install::except(&mut metadata, "PAL-069", reason);
-    json!({
-        "apiVersion": "networking.k8s.io/v1",
-        "kind": "NetworkPolicy",
-        "metadata": metadata,
-        "spec": {
-            "podSelector": {"matchLabels": {"app.kubernetes.io/name": NAME}},
-            "policyTypes": ["Ingress", "Egress"],
-            "ingress": [{"ports": [{"protocol": "TCP", "port": a.port}]}],
-            "egress": egress
-        }
-    })
+    let ingress = json!([{"ports": [{"protocol": "TCP", "port": a.port}]}]);
+    install::network_policy(metadata, NAME, ingress, egress)
 }
 
 /// Every object, in apply order.
@@ -209,16 +193,16 @@ pub fn objects(a: &ManifestArgs) -> anyhow::Result<Vec<Value>> {
         dns_label("database-secret", secret)?;
     }
     dns_label("tls-secret", &a.tls_secret)?;
-    if a.image.trim().is_empty() {
+    if a.common.image.trim().is_empty() {
         bail!("--image must not be empty");
     }
-    if a.owner.trim().is_empty() {
+    if a.common.owner.trim().is_empty() {
         bail!("--owner must not be empty");
     }
     let replicas = a.replicas()?;
-    let labels = install::labels(NAME, Some(&a.owner));
+    let labels = install::labels(NAME, Some(&a.common.owner));
     let mut out = vec![
-        install::namespace(ns, &a.owner),
+        install::namespace(ns, &a.common.owner),
         json!({"apiVersion": "v1", "kind": "ServiceAccount", "metadata": install::metadata(NAME, Some(ns), &labels), "automountServiceAccountToken": false}),
     ];
     if a.database_secret.is_none() {

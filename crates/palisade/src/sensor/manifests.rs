@@ -43,9 +43,8 @@ pub struct ManifestArgs {
     /// Do not create the namespace.
     #[arg(long)]
     pub no_namespace: bool,
-    /// Container image.
-    #[arg(long, value_name = "IMAGE", default_value = concat!("palisade:", env!("CARGO_PKG_VERSION")))]
-    pub image: String,
+    #[command(flatten)]
+    pub common: install::ImageOwnerArgs,
     /// Do not grant list/watch on Secrets (service-account token Secrets go unreported).
     #[arg(long)]
     pub no_secrets: bool,
@@ -53,10 +52,6 @@ pub struct ManifestArgs {
     /// --ca-cert.
     #[arg(long)]
     pub central_ca: bool,
-    /// The team that runs the sensor: the `palisade.dev/owner` label of its namespace and
-    /// objects.
-    #[arg(long, value_name = "TEAM", default_value = "platform-security")]
-    pub owner: String,
 }
 
 /// Why the ClusterRole may list and watch Secrets (PAL-051 suppressed with this reason).
@@ -73,7 +68,7 @@ const EGRESS_REASON: &str = "The API server and central have addresses the manif
 const DEPLOYMENT_REASON: &str = "PAL-032/PAL-033: the sensor serves no port to probe (it only connects out); its health is in its log (each push acknowledged, with latency) and in central (the cluster's last push). PAL-076: one sensor per cluster; a second replica would push every change twice.";
 
 fn labels(args: &ManifestArgs) -> Value {
-    install::labels(NAME, Some(&args.owner))
+    install::labels(NAME, Some(&args.common.owner))
 }
 
 fn metadata(args: &ManifestArgs, name: &str, namespace: Option<&str>) -> Value {
@@ -146,14 +141,11 @@ fn deployment(args: &ManifestArgs) -> Value {
                     "securityContext": install::pod_security_context(),
                     "containers": [{
                         "name": "sensor",
-                        "image": args.image,
+                        "image": args.common.image,
                         "imagePullPolicy": "Always",
                         "args": command,
                         "securityContext": install::container_security_context(),
-                        "resources": {
-                            "requests": {"cpu": "100m", "memory": "256Mi"},
-                            "limits": {"cpu": "1", "memory": "1Gi"}
-                        },
+                        "resources": install::resources(("100m", "256Mi"), ("1", "1Gi")),
                         "volumeMounts": [
                             {"name": "central-token", "mountPath": TOKEN_DIR, "readOnly": true},
                             {"name": "kube-api-access", "mountPath": "/var/run/secrets/kubernetes.io/serviceaccount", "readOnly": true}
@@ -173,19 +165,13 @@ fn deployment(args: &ManifestArgs) -> Value {
 fn network_policy(args: &ManifestArgs) -> Value {
     let mut metadata = metadata(args, NAME, Some(&args.namespace));
     install::except(&mut metadata, "PAL-069", EGRESS_REASON);
-    json!({
-        "apiVersion": "networking.k8s.io/v1",
-        "kind": "NetworkPolicy",
-        "metadata": metadata,
-        "spec": {
-            "podSelector": {"matchLabels": {"app.kubernetes.io/name": NAME}},
-            "policyTypes": ["Ingress", "Egress"],
-            "egress": [
-                install::dns_egress(),
-                {"ports": [{"protocol": "TCP", "port": 443}, {"protocol": "TCP", "port": 6443}, {"protocol": "TCP", "port": 8443}]}
-            ]
-        }
-    })
+    let https = json!({"ports": [{"protocol": "TCP", "port": 443}, {"protocol": "TCP", "port": 6443}, {"protocol": "TCP", "port": 8443}]});
+    install::network_policy(
+        metadata,
+        NAME,
+        json!([]),
+        json!([install::dns_egress(), https]),
+    )
 }
 
 /// Every object, in apply order. The namespace's default-deny NetworkPolicy comes with the
@@ -195,7 +181,7 @@ pub fn objects(args: &ManifestArgs) -> Vec<Value> {
     let ns = args.namespace.as_str();
     let mut out = Vec::new();
     if !args.no_namespace {
-        out.push(install::namespace(ns, &args.owner));
+        out.push(install::namespace(ns, &args.common.owner));
     }
     out.push(json!({"apiVersion": "v1", "kind": "ServiceAccount", "metadata": metadata(args, NAME, Some(ns)), "automountServiceAccountToken": false}));
     let mut role_meta = metadata(args, NAME, None);
