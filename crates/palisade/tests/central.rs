@@ -827,7 +827,6 @@ fn serves_the_given_certificate_and_generates_none() {
 /// (tests/container_image.rs does the same with the image pinned by digest).
 #[test]
 fn manifests_run_central_least_privilege_and_pass_the_scan() {
-    let dir = tempfile::tempdir().unwrap();
     let pinned = "registry.example/palisade@sha256:0000000000000000000000000000000000000000000000000000000000000000";
     for (extra, exceptions) in [
         (&[][..], &["PAL-069", "PAL-076"][..]),
@@ -840,26 +839,19 @@ fn manifests_run_central_least_privilege_and_pass_the_scan() {
             .args(extra)
             .run();
         assert_eq!(code, 0, "{err}");
-        let file = dir.path().join("central.yaml");
-        std::fs::write(&file, &yaml).unwrap();
-        let (code, out, err) = palisade(&["scan", "--format", "json", "--fail-on", "info"])
-            .arg(&file)
+        let scanned = palisade(&["scan", "-", "--format", "json", "--fail-on", "info"])
             .env_remove("PALISADE_CONFIG")
-            .run();
-        assert_eq!(code, 0, "{err}\n{out}");
-        let report: Value = serde_json::from_str(&out).unwrap();
-        assert_eq!(report["findings"], json!([]), "{out}");
-        let mut ids: Vec<&str> = report["suppressed"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .map(|s| {
-                assert!(s["reason"].as_str().unwrap().len() > 40, "{s}");
-                s["check_id"].as_str().unwrap()
-            })
-            .collect();
+            .stdin(yaml.clone())
+            .output();
+        assert_eq!(scanned.status.code(), Some(0), "{yaml}");
+        let report = support::cli::json(&scanned);
+        assert_eq!(report["findings"], json!([]), "{report:#}");
+        for s in report["suppressed"].as_array().unwrap() {
+            assert!(s["reason"].as_str().unwrap().len() > 40, "{s}");
+        }
+        let mut ids = support::cli::check_ids(&report["suppressed"]);
         ids.sort_unstable();
-        assert_eq!(ids, exceptions, "{out}");
+        assert_eq!(ids, exceptions, "{report:#}");
 
         let docs: Vec<Value> = yaml
             .split("\n---\n")

@@ -348,13 +348,11 @@ fn manifests_are_least_privilege_and_pass_the_scan() {
     // all: tests/container_image.rs); the suppressed ones have their written reasons: Secrets
     // are listed for metadata only, egress goes to addresses unknown here, no port to probe,
     // one sensor per cluster.
-    let ids: Vec<&str> = report["findings"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|f| f["check_id"].as_str().unwrap())
-        .collect();
-    assert_eq!(ids, ["PAL-036"], "{text}");
+    assert_eq!(
+        support::cli::check_ids(&report["findings"]),
+        ["PAL-036"],
+        "{text}"
+    );
     let suppressed = report["suppressed"].as_array().unwrap();
     let secrets = suppressed
         .iter()
@@ -364,10 +362,7 @@ fn manifests_are_least_privilege_and_pass_the_scan() {
         secrets.to_string().contains("metadata only"),
         "{suppressed:?}"
     );
-    let mut ids: Vec<&str> = suppressed
-        .iter()
-        .map(|s| s["check_id"].as_str().unwrap())
-        .collect();
+    let mut ids = support::cli::check_ids(&report["suppressed"]);
     ids.sort_unstable();
     assert_eq!(
         ids,
