@@ -22,6 +22,8 @@ mod exit;
 #[cfg(feature = "registry-facts")]
 mod imagefacts;
 mod input;
+#[cfg(feature = "central")]
+mod install;
 mod logging;
 mod output;
 #[cfg(feature = "image")]

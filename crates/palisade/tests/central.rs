@@ -820,3 +820,102 @@ fn serves_the_given_certificate_and_generates_none() {
             .is_err()
     );
 }
+
+/// `central manifests`: SQLite on a volume with one replica, or PostgreSQL from a Secret with
+/// several; the admin token never in the environment; the TLS Secret mounted read-only; HTTPS
+/// probes; and `palisade scan` of what is printed reports nothing but reasoned exceptions
+/// (tests/container_image.rs does the same with the image pinned by digest).
+#[test]
+fn manifests_run_central_least_privilege_and_pass_the_scan() {
+    let pinned = "registry.example/palisade@sha256:0000000000000000000000000000000000000000000000000000000000000000";
+    for (extra, exceptions) in [
+        (&[][..], &["PAL-069", "PAL-076"][..]),
+        (
+            &["--database-secret", "central-db", "--replicas", "3"][..],
+            &["PAL-022", "PAL-069", "PAL-069"][..],
+        ),
+    ] {
+        let (code, yaml, err) = palisade(&["central", "manifests", "--image", pinned])
+            .args(extra)
+            .run();
+        assert_eq!(code, 0, "{err}");
+        let scanned = palisade(&["scan", "-", "--format", "json", "--fail-on", "info"])
+            .env_remove("PALISADE_CONFIG")
+            .stdin(yaml.clone())
+            .output();
+        assert_eq!(scanned.status.code(), Some(0), "{yaml}");
+        let report = support::cli::json(&scanned);
+        assert_eq!(report["findings"], json!([]), "{report:#}");
+        for s in report["suppressed"].as_array().unwrap() {
+            assert!(s["reason"].as_str().unwrap().len() > 40, "{s}");
+        }
+        let mut ids = support::cli::check_ids(&report["suppressed"]);
+        ids.sort_unstable();
+        assert_eq!(ids, exceptions, "{report:#}");
+
+        let docs: Vec<Value> = yaml
+            .split("\n---\n")
+            .skip(1)
+            .map(|d| serde_saphyr::from_str(d).unwrap())
+            .collect();
+        let kinds: Vec<&str> = docs.iter().map(|d| d["kind"].as_str().unwrap()).collect();
+        let deployment = docs.iter().find(|d| d["kind"] == "Deployment").unwrap();
+        let pod = &deployment["spec"]["template"]["spec"];
+        let container = &pod["containers"][0];
+        assert_eq!(container["image"], pinned);
+        assert_eq!(pod["automountServiceAccountToken"], false);
+        assert_eq!(
+            pod["securityContext"]["seccompProfile"]["type"],
+            "RuntimeDefault"
+        );
+        let security = &container["securityContext"];
+        assert_eq!(security["readOnlyRootFilesystem"], true);
+        assert_eq!(security["runAsNonRoot"], true);
+        assert_eq!(security["capabilities"]["drop"], json!(["ALL"]));
+        for probe in ["livenessProbe", "readinessProbe"] {
+            assert_eq!(container[probe]["httpGet"]["scheme"], "HTTPS", "{probe}");
+            assert_eq!(container[probe]["httpGet"]["path"], "/healthz", "{probe}");
+        }
+        assert!(container["resources"]["limits"]["memory"].is_string());
+        let tls = container["volumeMounts"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|m| m["name"] == "tls")
+            .unwrap();
+        assert_eq!(tls["readOnly"], true);
+        assert_eq!(
+            pod["volumes"][0]["secret"]["secretName"],
+            "palisade-central-tls"
+        );
+        // The admin token is never in the environment: only the database URL is, from its
+        // Secret.
+        let env = container["env"]
+            .as_array()
+            .map(Vec::as_slice)
+            .unwrap_or(&[]);
+        let ns_policies = docs.iter().filter(|d| d["kind"] == "NetworkPolicy").count();
+        assert_eq!(ns_policies, 2, "default-deny and central's");
+        if extra.is_empty() {
+            assert!(env.is_empty(), "{env:?}");
+            assert!(kinds.contains(&"PersistentVolumeClaim"), "{kinds:?}");
+            assert_eq!(deployment["spec"]["replicas"], 1);
+            assert_eq!(deployment["spec"]["strategy"]["type"], "Recreate");
+        } else {
+            assert_eq!(env.len(), 1);
+            assert_eq!(env[0]["name"], "PALISADE_DATABASE_URL");
+            assert_eq!(
+                env[0]["valueFrom"]["secretKeyRef"],
+                json!({"name": "central-db", "key": "database-url"})
+            );
+            assert!(!kinds.contains(&"PersistentVolumeClaim"), "{kinds:?}");
+            assert_eq!(deployment["spec"]["replicas"], 3);
+        }
+    }
+    // SQLite has one writer: more replicas are refused with the way out.
+    let (code, _, err) = palisade(&["central", "manifests", "--replicas", "2"]).run();
+    assert_eq!(code, 2, "{err}");
+    assert!(err.contains("--database-secret"), "{err}");
+    let (code, _, err) = palisade(&["central", "manifests", "--namespace", "a b"]).run();
+    assert_eq!(code, 2, "{err}");
+}

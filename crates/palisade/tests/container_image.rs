@@ -1,8 +1,8 @@
 //! Palisade's own OCI image (issue 19 §2), built by the test command with podman from the
 //! Containerfile (scripts/build-image): it runs as a non-root user on a read-only root
 //! filesystem with no network and no capabilities, has no shell, and the install manifests it
-//! prints for itself pass its own scan with no findings (one reasoned exception, shown as
-//! suppressed).
+//! prints for itself — admission webhook, sensor, agent and central — pass its own scan with no
+//! findings (reasoned exceptions, written on their objects, shown as suppressed).
 
 use std::path::PathBuf;
 use std::process::Command;
@@ -93,28 +93,7 @@ fn the_image_is_minimal_and_its_manifests_pass_its_own_scan() {
     // The image prints its own install manifests, pinned to itself by digest; they pass.
     let repository = image.0.rsplit_once(':').unwrap().0;
     let pinned = format!("{repository}@{digest}");
-    let manifests = podman(&[
-        "run",
-        "--rm",
-        "--read-only",
-        "--network=none",
-        &image.0,
-        "admission",
-        "manifests",
-        "--image",
-        &pinned,
-    ]);
-    assert!(
-        manifests.status.success(),
-        "{}",
-        String::from_utf8_lossy(&manifests.stderr)
-    );
-    let out = palisade(&["scan", "-", "--format", "json", "--fail-on", "info"])
-        .stdin(manifests.stdout)
-        .output();
-    let report: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
-    assert_eq!(report["findings"], serde_json::json!([]), "{report:#}");
-    assert_eq!(out.status.code(), Some(0));
+    let report = scan_printed_manifests(&image.0, &["admission", "manifests"], &pinned);
     let suppressed = report["suppressed"].as_array().unwrap();
     assert_eq!(suppressed.len(), 1, "{suppressed:?}");
     assert_eq!(suppressed[0]["check_id"], "PAL-069");
@@ -125,4 +104,96 @@ fn the_image_is_minimal_and_its_manifests_pass_its_own_scan() {
             .contains("outside the pod network"),
         "{suppressed:?}"
     );
+
+    // So do the other components' manifests; each exception is written on its object with
+    // its reason.
+    for (command, exceptions) in [
+        (
+            &["sensor", "manifests"][..],
+            &["PAL-032", "PAL-033", "PAL-051", "PAL-069", "PAL-076"][..],
+        ),
+        (
+            &["agent", "manifests"][..],
+            &[
+                "PAL-004", "PAL-006", "PAL-015", "PAL-017", "PAL-019", "PAL-025", "PAL-032",
+                "PAL-033", "PAL-057", "PAL-069",
+            ][..],
+        ),
+        (
+            &[
+                "agent",
+                "manifests",
+                "--central",
+                "https://palisade-central.palisade.svc:8443",
+                "--cluster",
+                "prod",
+            ][..],
+            &[
+                "PAL-004", "PAL-006", "PAL-015", "PAL-017", "PAL-019", "PAL-025", "PAL-032",
+                "PAL-033", "PAL-057", "PAL-069",
+            ][..],
+        ),
+        (&["central", "manifests"][..], &["PAL-069", "PAL-076"][..]),
+        (
+            &[
+                "central",
+                "manifests",
+                "--database-secret",
+                "palisade-central-db",
+                "--replicas",
+                "3",
+            ][..],
+            &["PAL-022", "PAL-069"][..],
+        ),
+    ] {
+        let report = scan_printed_manifests(&image.0, command, &pinned);
+        let mut ids: Vec<&str> = report["suppressed"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|s| {
+                let reason = s["reason"].as_str().unwrap_or("");
+                assert!(reason.len() > 40, "{command:?}: {s}");
+                s["check_id"].as_str().unwrap()
+            })
+            .collect();
+        ids.sort_unstable();
+        ids.dedup();
+        assert_eq!(ids, exceptions, "{command:?}: {report:#}");
+    }
+}
+
+/// Runs `palisade COMMAND --image PINNED` in the image (read-only, no network) and scans what
+/// it prints with the binary under test: no finding, exit status 0 with `--fail-on info`.
+/// Returns the JSON report.
+fn scan_printed_manifests(image: &str, command: &[&str], pinned: &str) -> serde_json::Value {
+    let mut args = vec!["run", "--rm", "--read-only", "--network=none", image];
+    args.extend(command);
+    args.extend(["--image", pinned]);
+    let manifests = podman(&args);
+    assert!(
+        manifests.status.success(),
+        "{command:?}: {}",
+        String::from_utf8_lossy(&manifests.stderr)
+    );
+    let text = String::from_utf8(manifests.stdout).unwrap();
+    assert!(text.contains(&format!("image: {pinned}")), "{text}");
+    let out = palisade(&["scan", "-", "--format", "json", "--fail-on", "info"])
+        .env_remove("PALISADE_CONFIG")
+        .stdin(text.clone())
+        .output();
+    let report: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(
+        report["findings"],
+        serde_json::json!([]),
+        "{command:?}: {report:#}\n{text}"
+    );
+    assert!(
+        report["diagnostics"]
+            .as_array()
+            .is_none_or(|d| d.is_empty()),
+        "{command:?}: {report:#}"
+    );
+    assert_eq!(out.status.code(), Some(0), "{command:?}");
+    report
 }

@@ -37,6 +37,12 @@ pub enum Command {
         after_help = "Examples:\n  palisade central demo\n  palisade central demo --addr 127.0.0.1:9443 my-manifests/"
     )]
     Demo(super::central_demo::DemoArgs),
+    /// Print the install manifests: Namespace, ServiceAccount, PersistentVolumeClaim (SQLite),
+    /// Deployment, Service and NetworkPolicies.
+    #[command(
+        after_help = "Examples:\n  palisade central manifests --image registry.example.com/palisade@sha256:… | kubectl apply -f -\n  palisade central manifests --database-secret palisade-central-db --replicas 3\n\nCreate the TLS Secret (default palisade-central-tls) first. What `palisade scan` reports on them and central must accept is suppressed on each object with its reason."
+    )]
+    Manifests(super::central_manifests::ManifestArgs),
 }
 
 /// Where the store is (shared by `serve` and `token`).
@@ -254,6 +260,7 @@ pub fn run(command: Command) -> anyhow::Result<ExitCode> {
         }
         Command::Query(a) => query(*a),
         Command::Demo(a) => super::central_demo::run(a),
+        Command::Manifests(a) => super::central_manifests::print(&a),
     }
 }
 

@@ -11,6 +11,8 @@ pub mod agent_manifests;
 pub mod central;
 #[cfg(feature = "central")]
 pub mod central_demo;
+#[cfg(feature = "central")]
+pub mod central_manifests;
 pub mod checks;
 pub mod completion;
 

@@ -11,13 +11,18 @@
 //!   escalation, every capability dropped, the runtime's seccomp profile, CPU and memory
 //!   requests and limits; the Kubernetes API token projected explicitly (automounting off);
 //!   central's token (and CA) from a Secret volume, never an environment variable.
-//! * A NetworkPolicy: no ingress; egress to DNS, the API server and central only (HTTPS).
+//! * NetworkPolicies: default deny in the namespace it creates; the sensor: no ingress, egress
+//!   to DNS (kube-system), the API server and central only (HTTPS ports).
+//! * What `palisade scan` reports and the sensor must accept is suppressed on the object with
+//!   its reason (Secrets' list grant, egress to addresses unknown here, no probes, one replica).
 
 use std::collections::BTreeMap;
 use std::process::ExitCode;
 
 use palisade_cluster::kinds::KINDS;
 use serde_json::{Value, json};
+
+use crate::install;
 
 /// Arguments of `palisade sensor manifests`.
 #[derive(clap::Args, Debug)]
@@ -38,9 +43,8 @@ pub struct ManifestArgs {
     /// Do not create the namespace.
     #[arg(long)]
     pub no_namespace: bool,
-    /// Container image.
-    #[arg(long, value_name = "IMAGE", default_value = concat!("palisade:", env!("CARGO_PKG_VERSION")))]
-    pub image: String,
+    #[command(flatten)]
+    pub common: install::ImageOwnerArgs,
     /// Do not grant list/watch on Secrets (service-account token Secrets go unreported).
     #[arg(long)]
     pub no_secrets: bool,
@@ -58,26 +62,17 @@ const NAME: &str = "palisade-sensor";
 /// The Secret holding central's token (key `token`, optionally `ca.pem`).
 const TOKEN_SECRET: &str = "palisade-sensor-token";
 const TOKEN_DIR: &str = "/var/run/palisade";
-const LABELS: [(&str, &str); 2] = [
-    ("app.kubernetes.io/name", NAME),
-    ("app.kubernetes.io/part-of", "palisade"),
-];
+/// PAL-069 on the sensor's NetworkPolicy.
+const EGRESS_REASON: &str = "The API server and central have addresses the manifests cannot know (central may be in another cluster); only their HTTPS ports are open (443, 6443, 8443), DNS only to kube-system, nothing in.";
+/// PAL-032, PAL-033 and PAL-076 on the Deployment.
+const DEPLOYMENT_REASON: &str = "PAL-032/PAL-033: the sensor serves no port to probe (it only connects out); its health is in its log (each push acknowledged, with latency) and in central (the cluster's last push). PAL-076: one sensor per cluster; a second replica would push every change twice.";
 
-fn labels() -> Value {
-    json!(
-        LABELS
-            .iter()
-            .map(|(k, v)| (*k, *v))
-            .collect::<BTreeMap<_, _>>()
-    )
+fn labels(args: &ManifestArgs) -> Value {
+    install::labels(NAME, Some(&args.common.owner))
 }
 
-fn metadata(name: &str, namespace: Option<&str>) -> Value {
-    let mut m = json!({"name": name, "labels": labels()});
-    if let Some(ns) = namespace {
-        m["namespace"] = ns.into();
-    }
-    m
+fn metadata(args: &ManifestArgs, name: &str, namespace: Option<&str>) -> Value {
+    install::metadata(name, namespace, &labels(args))
 }
 
 /// The ClusterRole's rules: get/list/watch on every watched resource, by API group.
@@ -128,41 +123,29 @@ fn deployment(args: &ManifestArgs) -> Value {
         {"configMap": {"name": "kube-root-ca.crt", "items": [{"key": "ca.crt", "path": "ca.crt"}]}},
         {"downwardAPI": {"items": [{"path": "namespace", "fieldRef": {"fieldPath": "metadata.namespace"}}]}}
     ]}});
+    let mut metadata = metadata(args, NAME, Some(&args.namespace));
+    install::except(&mut metadata, "PAL-032,PAL-033,PAL-076", DEPLOYMENT_REASON);
     json!({
         "apiVersion": "apps/v1",
         "kind": "Deployment",
-        "metadata": metadata(NAME, Some(&args.namespace)),
+        "metadata": metadata,
         "spec": {
             "replicas": 1,
-            "selector": {"matchLabels": labels()},
+            "selector": {"matchLabels": {"app.kubernetes.io/name": NAME}},
             "template": {
-                "metadata": {"labels": labels()},
+                "metadata": {"labels": labels(args)},
                 "spec": {
                     "serviceAccountName": NAME,
                     "automountServiceAccountToken": false,
-                    "securityContext": {
-                        "runAsNonRoot": true,
-                        "runAsUser": 65532,
-                        "runAsGroup": 65532,
-                        "fsGroup": 65532,
-                        "seccompProfile": {"type": "RuntimeDefault"}
-                    },
+                    "hostUsers": false,
+                    "securityContext": install::pod_security_context(),
                     "containers": [{
                         "name": "sensor",
-                        "image": args.image,
+                        "image": args.common.image,
                         "imagePullPolicy": "Always",
                         "args": command,
-                        "securityContext": {
-                            "allowPrivilegeEscalation": false,
-                            "readOnlyRootFilesystem": true,
-                            "runAsNonRoot": true,
-                            "privileged": false,
-                            "capabilities": {"drop": ["ALL"]}
-                        },
-                        "resources": {
-                            "requests": {"cpu": "100m", "memory": "256Mi"},
-                            "limits": {"cpu": "1", "memory": "1Gi"}
-                        },
+                        "securityContext": install::container_security_context(),
+                        "resources": install::resources(("100m", "256Mi"), ("1", "1Gi")),
                         "volumeMounts": [
                             {"name": "central-token", "mountPath": TOKEN_DIR, "readOnly": true},
                             {"name": "kube-api-access", "mountPath": "/var/run/secrets/kubernetes.io/serviceaccount", "readOnly": true}
@@ -179,54 +162,52 @@ fn deployment(args: &ManifestArgs) -> Value {
 }
 
 /// The NetworkPolicy: nothing in; out only DNS and HTTPS (the API server, central).
-fn network_policy(namespace: &str) -> Value {
-    json!({
-        "apiVersion": "networking.k8s.io/v1",
-        "kind": "NetworkPolicy",
-        "metadata": metadata(NAME, Some(namespace)),
-        "spec": {
-            "podSelector": {"matchLabels": labels()},
-            "policyTypes": ["Ingress", "Egress"],
-            "egress": [
-                {"ports": [{"protocol": "UDP", "port": 53}, {"protocol": "TCP", "port": 53}]},
-                {"ports": [{"protocol": "TCP", "port": 443}, {"protocol": "TCP", "port": 6443}, {"protocol": "TCP", "port": 8443}]}
-            ]
-        }
-    })
+fn network_policy(args: &ManifestArgs) -> Value {
+    let mut metadata = metadata(args, NAME, Some(&args.namespace));
+    install::except(&mut metadata, "PAL-069", EGRESS_REASON);
+    let https = json!({"ports": [{"protocol": "TCP", "port": 443}, {"protocol": "TCP", "port": 6443}, {"protocol": "TCP", "port": 8443}]});
+    install::network_policy(
+        metadata,
+        NAME,
+        json!([]),
+        json!([install::dns_egress(), https]),
+    )
 }
 
-/// Every object, in apply order.
+/// Every object, in apply order. The namespace's default-deny NetworkPolicy comes with the
+/// Namespace only: in a namespace the sensor shares (--no-namespace) it would cut off the
+/// other pods.
 pub fn objects(args: &ManifestArgs) -> Vec<Value> {
     let ns = args.namespace.as_str();
     let mut out = Vec::new();
     if !args.no_namespace {
-        out.push(json!({"apiVersion": "v1", "kind": "Namespace", "metadata": metadata(ns, None)}));
+        out.push(install::namespace(ns, &args.common.owner));
     }
-    out.push(json!({"apiVersion": "v1", "kind": "ServiceAccount", "metadata": metadata(NAME, Some(ns)), "automountServiceAccountToken": false}));
-    let mut role_meta = metadata(NAME, None);
+    out.push(json!({"apiVersion": "v1", "kind": "ServiceAccount", "metadata": metadata(args, NAME, Some(ns)), "automountServiceAccountToken": false}));
+    let mut role_meta = metadata(args, NAME, None);
     if !args.no_secrets {
-        role_meta["annotations"] = json!({
-            palisade_checks::ANNOTATION_IGNORE: "PAL-051",
-            palisade_checks::ANNOTATION_IGNORE_REASON: SECRETS_REASON,
-        });
+        install::except(&mut role_meta, "PAL-051", SECRETS_REASON);
     }
     out.push(json!({"apiVersion": "rbac.authorization.k8s.io/v1", "kind": "ClusterRole", "metadata": role_meta, "rules": rules(!args.no_secrets)}));
     out.push(json!({
         "apiVersion": "rbac.authorization.k8s.io/v1",
         "kind": "ClusterRoleBinding",
-        "metadata": metadata(NAME, None),
+        "metadata": metadata(args, NAME, None),
         "roleRef": {"apiGroup": "rbac.authorization.k8s.io", "kind": "ClusterRole", "name": NAME},
         "subjects": [{"kind": "ServiceAccount", "name": NAME, "namespace": ns}]
     }));
-    out.push(network_policy(ns));
+    if !args.no_namespace {
+        out.push(install::default_deny(ns, &labels(args)));
+    }
+    out.push(network_policy(args));
     out.push(deployment(args));
     out
 }
 
 /// The manifests as one YAML stream.
 pub fn render(args: &ManifestArgs) -> anyhow::Result<String> {
-    let mut text = format!(
-        "# palisade sensor for cluster {:?}: create the Secret {TOKEN_SECRET:?} in namespace {:?}\n# with key `token` (a sensor token: palisade central token create --role sensor --cluster …){}.\n",
+    let header = format!(
+        "palisade sensor for cluster {:?}: create the Secret {TOKEN_SECRET:?} in namespace {:?}\nwith key `token` (a sensor token: palisade central token create --role sensor --cluster …){}.",
         args.cluster,
         args.namespace,
         if args.central_ca {
@@ -235,11 +216,7 @@ pub fn render(args: &ManifestArgs) -> anyhow::Result<String> {
             ""
         }
     );
-    for object in objects(args) {
-        text.push_str("---\n");
-        text.push_str(&serde_saphyr::to_string(&object)?);
-    }
-    Ok(text)
+    install::stream(&header, &objects(args))
 }
 
 /// Prints the manifests.

@@ -134,3 +134,15 @@ pub fn stdout(out: &Output) -> String {
 pub fn stderr(out: &Output) -> String {
     String::from_utf8_lossy(&out.stderr).into_owned()
 }
+
+/// The `check_id`s of a JSON scan report's `findings` or `suppressed` list, in order.
+pub fn check_ids(list: &serde_json::Value) -> Vec<&str> {
+    list.as_array()
+        .map(|items| {
+            items
+                .iter()
+                .filter_map(|f| f["check_id"].as_str())
+                .collect()
+        })
+        .unwrap_or_default()
+}
