@@ -45,8 +45,18 @@ impl<S: Send + Sync, T: DeserializeOwned + Send + 'static> FromRequest<S> for Bo
 /// Bodies at least this large are parsed on the blocking pool.
 const PARSE_INLINE_LIMIT: usize = 256 * 1024;
 
-/// Parses `bytes` as JSON `T`; the error names the field's path.
+/// Parses `bytes` as JSON `T`; the error names the field's path. Tracking the path wraps every
+/// value of a 100 MB snapshot, so a body is parsed without it first and again with it only
+/// when it is refused.
 pub fn parse_json<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, ApiError> {
+    match serde_json::from_slice(bytes) {
+        Ok(value) => Ok(value),
+        Err(_) => parse_json_naming_the_field(bytes),
+    }
+}
+
+/// [`parse_json`]'s second pass: the same parse, tracking where it is.
+fn parse_json_naming_the_field<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, ApiError> {
     let mut de = serde_json::Deserializer::from_slice(bytes);
     let value: T = serde_path_to_error::deserialize(&mut de).map_err(|e| {
         let path = e.path().to_string();

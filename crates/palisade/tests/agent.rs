@@ -254,6 +254,7 @@ fn manifests_pass_the_scan_with_reasoned_exceptions_only() {
             "--cluster",
             "prod",
         ][..],
+        &["--restart-workload"][..],
     ] {
         let (code, yaml, err) = palisade(&["agent", "manifests", "--image"])
             .arg("registry.example/palisade@sha256:0000000000000000000000000000000000000000000000000000000000000000")
@@ -294,6 +295,15 @@ fn manifests_pass_the_scan_with_reasoned_exceptions_only() {
             ],
             "{out}"
         );
+        let role = yaml
+            .split("---")
+            .find(|d| d.contains("kind: ClusterRole\n"))
+            .unwrap();
+        assert_eq!(
+            role.contains("verbs: [get, patch]") && role.contains("replicasets"),
+            extra.contains(&"--restart-workload"),
+            "{role}"
+        );
         let daemonset = yaml
             .split("---")
             .find(|d| d.contains("kind: DaemonSet"))
@@ -306,7 +316,7 @@ fn manifests_pass_the_scan_with_reasoned_exceptions_only() {
         ] {
             assert!(daemonset.contains(needed), "{needed}: {daemonset}");
         }
-        if !extra.is_empty() {
+        if extra.contains(&"--central") {
             assert!(
                 yaml.contains("--central, \"https://central.example:8443\""),
                 "{yaml}"

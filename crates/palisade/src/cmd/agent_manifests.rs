@@ -28,7 +28,20 @@ pub struct ManifestArgs {
     /// With --central: the cluster's name in central.
     #[arg(long, value_name = "NAME", requires = "central")]
     pub cluster: Option<String>,
+    /// Also grant what the `restart-workload` response needs: get on ReplicaSets, get and
+    /// patch on Deployments, StatefulSets and DaemonSets (cluster-wide, so off by default).
+    #[arg(long)]
+    pub restart_workload: bool,
 }
+
+/// The ClusterRole rules `--restart-workload` adds.
+const RESTART_RULES: &str = "
+  - apiGroups: [apps]
+    resources: [replicasets]
+    verbs: [get]
+  - apiGroups: [apps]
+    resources: [deployments, statefulsets, daemonsets]
+    verbs: [get, patch]";
 
 /// A value that goes into the YAML as it is: names, label values, image references and URLs
 /// only (no spaces, quotes, braces, commas or comment signs).
@@ -76,7 +89,15 @@ pub fn render(a: &ManifestArgs) -> anyhow::Result<String> {
         .replace("{central_args}", &args)
         .replace("{central_port}", &port.to_string())
         .replace("{central_mount}", mount)
-        .replace("{central_volume}", volume))
+        .replace("{central_volume}", volume)
+        .replace(
+            "{restart_rules}",
+            if a.restart_workload {
+                RESTART_RULES
+            } else {
+                ""
+            },
+        ))
 }
 
 /// Prints the manifests.
