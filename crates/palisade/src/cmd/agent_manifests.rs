@@ -34,6 +34,15 @@ pub struct ManifestArgs {
     pub restart_workload: bool,
 }
 
+/// The ClusterRole's exception when `--restart-workload` grants patch on workloads.
+const RESTART_ANNOTATIONS: &str = "
+  annotations:
+    palisade.dev/ignore: PAL-086
+    palisade.dev/ignore-reason: >-
+      PAL-086 patch on Deployments, StatefulSets and DaemonSets: the restart-workload response
+      is a rollout restart, a merge patch of the pod template's restartedAt annotation; asked
+      for with --restart-workload only.";
+
 /// The ClusterRole rules `--restart-workload` adds.
 const RESTART_RULES: &str = "
   - apiGroups: [apps]
@@ -90,6 +99,14 @@ pub fn render(a: &ManifestArgs) -> anyhow::Result<String> {
         .replace("{central_port}", &port.to_string())
         .replace("{central_mount}", mount)
         .replace("{central_volume}", volume)
+        .replace(
+            "{restart_annotations}",
+            if a.restart_workload {
+                RESTART_ANNOTATIONS
+            } else {
+                ""
+            },
+        )
         .replace(
             "{restart_rules}",
             if a.restart_workload {
