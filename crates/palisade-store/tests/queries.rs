@@ -152,6 +152,15 @@ on_both_backends! {
             async move { store.findings(&q, at(9)).await }
         }).await;
         assert_eq!(paged, expected);
+        // A namespace without a severity: every severity, in order, page by page.
+        let q = FindingQuery { severity: None, ..q };
+        let expected: Vec<_> = whole.iter().filter(|f| f.cluster == "dev" && f.object.namespace.as_deref() == Some("b")).cloned().collect();
+        assert!(expected.iter().any(|f| f.severity < Severity::High));
+        let paged = all_pages(7, |cursor| {
+            let q = FindingQuery { limit: Some(7), cursor, ..q.clone() };
+            async move { store.findings(&q, at(9)).await }
+        }).await;
+        assert_eq!(paged, expected);
         let by_check = store.findings(&FindingQuery { check: Some("PAL-004".into()), ..base.clone() }, at(9)).await.unwrap().items;
         assert!(by_check.iter().all(|f| f.check_id == "PAL-004" && f.severity == Severity::Critical));
         assert_eq!(by_check.len(), whole.iter().filter(|f| f.check_id == "PAL-004").count());
