@@ -18,6 +18,13 @@ use support::podman::Agent;
 
 const WAIT: Duration = Duration::from_secs(60);
 
+/// Serializes this binary's tests: each agent watches the whole node, so a test running beside
+/// another would also report the other's containers to its central.
+fn serial() -> std::sync::MutexGuard<'static, ()> {
+    static LOCK: std::sync::Mutex<()> = std::sync::Mutex::new(());
+    LOCK.lock().unwrap_or_else(|e| e.into_inner())
+}
+
 fn alert_lines(path: &Path, rule: &str) -> usize {
     std::fs::read_to_string(path)
         .unwrap_or_default()
@@ -94,6 +101,7 @@ fn start_with_central_and(
 
 #[test]
 fn alerts_reach_central_exactly_once_across_a_sigkill() {
+    let _serial = serial();
     let dir = tempfile::tempdir().unwrap();
     let data = dir.path().join("data");
     let central = Central::start(&data, None, &[]);
@@ -203,6 +211,7 @@ fn alerts_reach_central_exactly_once_across_a_sigkill() {
 #[cfg(feature = "admission")]
 #[test]
 fn a_shell_in_a_container_of_x_denies_x_at_admission_through_central() {
+    let _serial = serial();
     use support::podman::{Container, IMAGE, import_image, podman};
     use support::runtime_loop::{CentralArgs, assert_policy_enforced};
 
@@ -313,6 +322,7 @@ fn a_shell_in_a_container_of_x_denies_x_at_admission_through_central() {
 /// the response, with its outcome, reaches central (`GET /api/v1/responses?cluster=prod`).
 #[test]
 fn a_delete_pod_response_reaches_central() {
+    let _serial = serial();
     use support::podman::{Container, import_image, podman};
 
     let dir = tempfile::tempdir().unwrap();
