@@ -121,6 +121,15 @@ pub fn kubectl() -> PathBuf {
     prepared("kubectl/kubectl", "60-kubectl.sh")
 }
 
+/// The directory holding `helm`: `helm template` on Helm v4's own engine (helm-python-sdk),
+/// made by `65-helm.sh`. Put it first on `PATH`.
+pub fn helm_bin_dir() -> PathBuf {
+    prepared("helm/bin/helm", "65-helm.sh")
+        .parent()
+        .expect("helm/bin")
+        .to_path_buf()
+}
+
 /// Debian's Chromium and chromedriver (browser, driver), linked by `70-chromium.sh`.
 pub fn chromium() -> (PathBuf, PathBuf) {
     (

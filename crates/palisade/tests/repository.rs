@@ -164,73 +164,116 @@ fn exclude_leaves_paths_out() {
 }
 
 /// With `helm` on PATH the chart is rendered with the values files given, and findings name
-/// the templates through the `# Source:` comments of its output. No helm package is reachable
-/// from this machine, so `helm` here is a stand-in script that checks the arguments Palisade
-/// passes and prints what `helm template` prints for such a chart.
-#[cfg(unix)]
+/// the templates through the `# Source:` comments of its output. `helm` is Helm v4's own
+/// engine (helm-python-sdk) behind a small `helm template` command (`65-helm.sh`): the values
+/// file decides what the templates produce, and a template error is Helm's message.
 #[test]
 fn charts_render_with_helm_and_findings_name_templates() {
-    use std::os::unix::fs::PermissionsExt;
-
     let dir = tempfile::tempdir().unwrap();
     repository(dir.path());
-    write(dir.path(), "prod-values.yaml", "replicas: 3\n");
-    let bin = tempfile::tempdir().unwrap();
-    let helm = bin.path().join("helm");
-    fs::write(
-        &helm,
-        "#!/bin/sh\n\
-         [ \"$1 $2 $3 $4 $5\" = 'template chart ./chart --values prod-values.yaml' ] || { echo \"unexpected arguments: $*\" >&2; exit 1; }\n\
-         printf '%s\\n' '---' '# Source: shop/templates/deploy.yaml' 'apiVersion: apps/v1' 'kind: Deployment' 'metadata:' '  name: chart' '  namespace: shop' 'spec:' '  template:' '    spec:' '      hostNetwork: true' '      containers:' '      - name: c' '        image: nginx:1.27'\n",
-    )
-    .unwrap();
-    fs::set_permissions(&helm, fs::Permissions::from_mode(0o755)).unwrap();
-    let out = palisade(&[
-        "scan",
-        ".",
-        "--helm-values",
+    write(
+        dir.path(),
+        "chart/templates/deploy.yaml",
+        "apiVersion: apps/v1\nkind: Deployment\nmetadata:\n  name: {{ .Release.Name }}-web\n  namespace: shop\nspec:\n  replicas: {{ .Values.replicas }}\n  template:\n    spec:\n      {{- if .Values.hostNetwork }}\n      hostNetwork: true\n      {{- end }}\n      containers:\n      {{- range .Values.containers }}\n      - name: {{ . }}\n        image: nginx:1.27\n      {{- end }}\n",
+    );
+    write(
+        dir.path(),
+        "chart/values.yaml",
+        "replicas: 1\nhostNetwork: false\ncontainers: [web]\n",
+    );
+    write(
+        dir.path(),
         "prod-values.yaml",
-        "--format",
-        "json",
-    ])
-    .current_dir(dir.path())
-    .env("PATH", path_without_helm(Some(bin.path())))
-    .output();
-    let stderr = String::from_utf8_lossy(&out.stderr);
-    let report: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
-    assert!(
-        report["diagnostics"]
+        "replicas: 3\nhostNetwork: true\ncontainers: [web, sidecar]\n",
+    );
+    let path = path_without_helm(Some(&palisade_testkit::cache::helm_bin_dir()));
+    let scan = |extra: &[&str]| -> serde_json::Value {
+        let mut args = vec!["scan", ".", "--format", "json"];
+        args.extend_from_slice(extra);
+        let out = palisade(&args)
+            .current_dir(dir.path())
+            .env("PATH", &path)
+            .output();
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        let report: serde_json::Value = serde_json::from_slice(&out.stdout)
+            .unwrap_or_else(|e| panic!("{e}: {}\n{stderr}", String::from_utf8_lossy(&out.stdout)));
+        assert!(
+            report["diagnostics"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .all(|d| d["level"] == "info"),
+            "{report:#}\n{stderr}"
+        );
+        report
+    };
+    let rendered = |report: &serde_json::Value, check: &str| -> Vec<serde_json::Value> {
+        report["findings"]
             .as_array()
             .unwrap()
             .iter()
-            .all(|d| d["level"] == "info"),
-        "{report:#}\n{stderr}"
-    );
-    let host_network: Vec<&serde_json::Value> = report["findings"]
+            .filter(|f| f["object"]["name"] == "chart-web" && f["check_id"] == check)
+            .cloned()
+            .collect()
+    };
+
+    // The chart's own values: no host network, one container.
+    let defaults = scan(&[]);
+    let all: Vec<&serde_json::Value> = defaults["findings"]
         .as_array()
         .unwrap()
         .iter()
-        .filter(|f| f["object"]["name"] == "chart")
+        .filter(|f| f["object"]["name"] == "chart-web")
         .collect();
-    assert!(!host_network.is_empty(), "{report:#}");
     assert!(
-        host_network
-            .iter()
+        !all.is_empty(),
+        "the rendered Deployment is scanned: {defaults:#}"
+    );
+    assert!(
+        all.iter()
             .all(|f| f["file"] == "shop/templates/deploy.yaml"),
-        "{host_network:#?}"
+        "findings name the template: {all:#?}"
+    );
+    assert!(
+        all.iter()
+            .all(|f| f["container"].is_null() || f["container"] == "web")
+    );
+    let host_network_check = "PAL-014";
+    assert!(
+        rendered(&defaults, host_network_check).is_empty(),
+        "{all:#?}"
     );
 
-    // Without the values file the stand-in refuses: its message is the error, exit 3.
+    // The production values: host network on, a second container.
+    let prod = scan(&["--helm-values", "prod-values.yaml"]);
+    let host_network = rendered(&prod, host_network_check);
+    assert_eq!(host_network.len(), 1, "{prod:#}");
+    assert_eq!(host_network[0]["file"], "shop/templates/deploy.yaml");
+    assert!(
+        prod["findings"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|f| f["object"]["name"] == "chart-web" && f["container"] == "sidecar"),
+        "the values' second container is rendered and checked: {prod:#}"
+    );
+
+    // A template error is Helm's message, on the chart: exit 3.
+    write(
+        dir.path(),
+        "chart/templates/broken.yaml",
+        "{{ .Values.missing.field }}\n",
+    );
     let out = palisade(&["scan", "."])
         .current_dir(dir.path())
-        .env("PATH", path_without_helm(Some(bin.path())))
+        .env("PATH", &path)
         .output();
     let stdout = String::from_utf8_lossy(&out.stdout);
     assert_eq!(out.status.code(), Some(3), "{stdout}");
     assert!(
-        stdout.contains(
-            "./chart: error: helm template failed: unexpected arguments: template chart ./chart"
-        ),
+        stdout.contains("./chart: error: helm template failed")
+            && stdout.contains("shop/templates/broken.yaml")
+            && stdout.contains("nil pointer evaluating"),
         "{stdout}"
     );
 }
