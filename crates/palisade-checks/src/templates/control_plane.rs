@@ -29,9 +29,7 @@ fn invocations<'c, 'a: 'c>(
 ) -> impl Iterator<Item = (ContainerAt<'a>, Invocation<'a>)> + 'c {
     ctx.containers().filter_map(move |c| {
         let inv = Invocation::of(c.container)?;
-        let from_file = component
-            .config_file_flag()
-            .is_some_and(|f| inv.is_set(f));
+        let from_file = component.config_file_flag().is_some_and(|f| inv.is_set(f));
         (inv.component == component && !from_file).then_some((c, inv))
     })
 }
@@ -194,10 +192,17 @@ impl Expect {
                         problem(&source, format!("{shown}, which includes {item}"))
                     }
                     Expect::NoneStartsWith(_) => {
-                        let bad: Vec<&str> =
-                            items.into_iter().filter(|i| i.starts_with(item.as_str())).collect();
+                        let bad: Vec<&str> = items
+                            .into_iter()
+                            .filter(|i| i.starts_with(item.as_str()))
+                            .collect();
                         (!bad.is_empty())
-                            .then(|| problem(&source, format!("{shown}: {} use {item}", bad.join(", "))))
+                            .then(|| {
+                                problem(
+                                    &source,
+                                    format!("{shown}, which includes {}", bad.join(", ")),
+                                )
+                            })
                             .flatten()
                     }
                     _ => None,
@@ -208,9 +213,10 @@ impl Expect {
                     // No value and no known default: only `equals`, `one_of` and the bounds
                     // need one, and without it there is nothing to compare.
                     return match self {
-                        Expect::Equals(v) => {
-                            problem(&Source::Default, format!("--{flag} is not set (expected {v})"))
-                        }
+                        Expect::Equals(v) => problem(
+                            &Source::Default,
+                            format!("--{flag} is not set (expected {v})"),
+                        ),
                         _ => None,
                     };
                 };
@@ -236,7 +242,9 @@ impl Expect {
                         let limit = go_duration_nanos(max).unwrap_or(0.0);
                         match go_duration_nanos(value) {
                             Some(d) if d <= limit => None,
-                            Some(_) => problem(&s.source, format!("{shown}; expected at most {max}")),
+                            Some(_) => {
+                                problem(&s.source, format!("{shown}; expected at most {max}"))
+                            }
                             None => problem(&s.source, format!("{shown} is not a valid duration")),
                         }
                     }
@@ -267,7 +275,11 @@ pub(crate) fn control_plane_flag(check: &CheckDef, ctx: &Ctx<'_>, hits: &mut Hit
         {
             continue;
         }
-        let problems = p.flags.iter().filter_map(|f| expect.judge(&inv, f)).collect();
+        let problems = p
+            .flags
+            .iter()
+            .filter_map(|f| expect.judge(&inv, f))
+            .collect();
         report(hits, &c, &inv, problems);
     }
     Ok(())
@@ -306,7 +318,10 @@ fn admission_plugins(inv: &Invocation<'_>) -> (BTreeSet<String>, Vec<String>, Ve
     let mut on: BTreeSet<String> = if inv.is_set("admission-control") {
         legacy.into_iter().collect()
     } else {
-        let mut on: BTreeSet<String> = DEFAULT_ADMISSION_PLUGINS.iter().map(|p| p.to_string()).collect();
+        let mut on: BTreeSet<String> = DEFAULT_ADMISSION_PLUGINS
+            .iter()
+            .map(|p| p.to_string())
+            .collect();
         for p in &disable {
             on.remove(p);
         }
@@ -317,7 +332,11 @@ fn admission_plugins(inv: &Invocation<'_>) -> (BTreeSet<String>, Vec<String>, Ve
 }
 
 /// One kube-apiserver admission plugin that must be enabled or disabled.
-pub(crate) fn control_plane_admission_plugin(check: &CheckDef, ctx: &Ctx<'_>, hits: &mut Hits) -> R {
+pub(crate) fn control_plane_admission_plugin(
+    check: &CheckDef,
+    ctx: &Ctx<'_>,
+    hits: &mut Hits,
+) -> R {
     let p = params::<AdmissionParams>(check)?;
     let Some(expect) = p.expect else {
         return Err("expect (enabled or disabled) is required".into());
@@ -400,7 +419,10 @@ pub(crate) fn control_plane_tls_ciphers(check: &CheckDef, ctx: &Ctx<'_>, hits: &
                     .collect();
                 (!weak.is_empty()).then(|| Problem {
                     path: path_of(&inv, &s.source),
-                    message: format!("--{flag} includes suites outside the strong set: {}", weak.join(", ")),
+                    message: format!(
+                        "--{flag} includes suites outside the strong set: {}",
+                        weak.join(", ")
+                    ),
                 })
             }
         };

@@ -223,9 +223,21 @@ impl<'a> Invocation<'a> {
     pub fn of(container: &'a Container) -> Option<Invocation<'a>> {
         let mut words: Vec<(&'static str, usize, &str)> = Vec::new();
         if !container.command.is_empty() {
-            words.extend(container.command.iter().enumerate().map(|(i, w)| ("command", i, w.as_str())));
+            words.extend(
+                container
+                    .command
+                    .iter()
+                    .enumerate()
+                    .map(|(i, w)| ("command", i, w.as_str())),
+            );
         }
-        words.extend(container.args.iter().enumerate().map(|(i, w)| ("args", i, w.as_str())));
+        words.extend(
+            container
+                .args
+                .iter()
+                .enumerate()
+                .map(|(i, w)| ("args", i, w.as_str())),
+        );
         let first = words.first()?.2;
         let (component, skip) = match component_named(first) {
             Some(c) => (c, 1),
@@ -327,29 +339,52 @@ mod tests {
 
     #[test]
     fn the_executable_decides_the_component() {
-        let of = |cmd: &[&str], args: &[&str]| Invocation::of(&container(cmd, args)).map(|i| i.component);
+        let of = |cmd: &[&str], args: &[&str]| {
+            Invocation::of(&container(cmd, args)).map(|i| i.component)
+        };
         assert_eq!(of(&["kube-apiserver"], &[]), Some(Component::ApiServer));
-        assert_eq!(of(&["/usr/local/bin/kube-scheduler", "--x=1"], &[]), Some(Component::Scheduler));
+        assert_eq!(
+            of(&["/usr/local/bin/kube-scheduler", "--x=1"], &[]),
+            Some(Component::Scheduler)
+        );
         assert_eq!(of(&[], &["etcd", "--name=m"]), Some(Component::Etcd));
-        assert_eq!(of(&["/hyperkube", "kube-controller-manager"], &[]), Some(Component::ControllerManager));
+        assert_eq!(
+            of(&["/hyperkube", "kube-controller-manager"], &[]),
+            Some(Component::ControllerManager)
+        );
         assert_eq!(of(&["nginx"], &["kube-apiserver"]), None);
-        assert_eq!(of(&["sh", "-c", "kube-apiserver --profiling=false"], &[]), None);
+        assert_eq!(
+            of(&["sh", "-c", "kube-apiserver --profiling=false"], &[]),
+            None
+        );
         assert_eq!(of(&["kube-apiserver-proxy"], &[]), None);
         assert_eq!(of(&[], &[]), None);
     }
 
     #[test]
     fn flags_span_command_and_args_with_their_paths() {
-        let c = container(&["kube-apiserver", "--profiling=false"], &["--audit-log-path", "/a.log"]);
+        let c = container(
+            &["kube-apiserver", "--profiling=false"],
+            &["--audit-log-path", "/a.log"],
+        );
         let inv = Invocation::of(&c).unwrap();
         assert_eq!(
             inv.explicit("audit-log-path"),
-            Some(Setting { value: Some("/a.log".into()), source: Source::Flag("args[0]".into()) })
+            Some(Setting {
+                value: Some("/a.log".into()),
+                source: Source::Flag("args[0]".into())
+            })
         );
-        assert_eq!(inv.explicit("profiling").unwrap().source, Source::Flag("command[1]".into()));
+        assert_eq!(
+            inv.explicit("profiling").unwrap().source,
+            Source::Flag("command[1]".into())
+        );
         let c = container(&[], &["etcd", "--client-cert-auth"]);
         let inv = Invocation::of(&c).unwrap();
-        assert_eq!(inv.explicit("client-cert-auth").unwrap().source, Source::Flag("args[1]".into()));
+        assert_eq!(
+            inv.explicit("client-cert-auth").unwrap().source,
+            Source::Flag("args[1]".into())
+        );
         assert_eq!(inv.flags_field(), "args");
     }
 
@@ -360,7 +395,10 @@ mod tests {
         assert_eq!(inv.explicit("bind-address"), None);
         assert_eq!(
             inv.effective("bind-address"),
-            Some(Setting { value: Some("0.0.0.0".into()), source: Source::Default })
+            Some(Setting {
+                value: Some("0.0.0.0".into()),
+                source: Source::Default
+            })
         );
         assert_eq!(inv.effective("root-ca-file"), None);
     }
@@ -369,27 +407,56 @@ mod tests {
     fn etcd_reads_its_environment_when_the_flag_is_absent() {
         let mut c = container(&["etcd", "--peer-client-cert-auth=false"], &[]);
         c.env = vec![
-            EnvVar { name: "ETCD_CLIENT_CERT_AUTH".into(), value: Some("true".into()), value_from: None },
-            EnvVar { name: "ETCD_PEER_CLIENT_CERT_AUTH".into(), value: Some("true".into()), value_from: None },
+            EnvVar {
+                name: "ETCD_CLIENT_CERT_AUTH".into(),
+                value: Some("true".into()),
+                value_from: None,
+            },
+            EnvVar {
+                name: "ETCD_PEER_CLIENT_CERT_AUTH".into(),
+                value: Some("true".into()),
+                value_from: None,
+            },
         ];
         let inv = Invocation::of(&c).unwrap();
         let s = inv.effective("client-cert-auth").unwrap();
-        assert_eq!((s.value.as_deref(), s.source), (Some("true"), Source::Env("ETCD_CLIENT_CERT_AUTH".into())));
+        assert_eq!(
+            (s.value.as_deref(), s.source),
+            (Some("true"), Source::Env("ETCD_CLIENT_CERT_AUTH".into()))
+        );
         // The flag wins over the variable.
-        assert_eq!(inv.effective("peer-client-cert-auth").unwrap().value.as_deref(), Some("false"));
+        assert_eq!(
+            inv.effective("peer-client-cert-auth")
+                .unwrap()
+                .value
+                .as_deref(),
+            Some("false")
+        );
     }
 
     #[test]
     fn list_flags_accumulate() {
         let c = container(
-            &["kube-apiserver", "--enable-admission-plugins=NodeRestriction"],
-            &["--enable-admission-plugins", "EventRateLimit,AlwaysPullImages"],
+            &[
+                "kube-apiserver",
+                "--enable-admission-plugins=NodeRestriction",
+            ],
+            &[
+                "--enable-admission-plugins",
+                "EventRateLimit,AlwaysPullImages",
+            ],
         );
         let inv = Invocation::of(&c).unwrap();
         let (values, source) = inv.list_values("enable-admission-plugins");
-        assert_eq!(values, ["NodeRestriction", "EventRateLimit,AlwaysPullImages"]);
+        assert_eq!(
+            values,
+            ["NodeRestriction", "EventRateLimit,AlwaysPullImages"]
+        );
         assert_eq!(source, Source::Flag("args[0]".into()));
         let (values, source) = inv.list_values("authorization-mode");
-        assert_eq!((values, source), (vec!["AlwaysAllow".to_string()], Source::Default));
+        assert_eq!(
+            (values, source),
+            (vec!["AlwaysAllow".to_string()], Source::Default)
+        );
     }
 }

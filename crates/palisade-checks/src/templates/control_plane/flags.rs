@@ -35,7 +35,11 @@ pub(crate) struct Flags(Vec<Given>);
 impl Flags {
     /// Parses `words` (the arguments after the executable) with `syntax`; `is_bool` says which
     /// flags are booleans (they never take the next word as their value).
-    pub fn parse<S: AsRef<str>>(words: &[S], syntax: Syntax, is_bool: impl Fn(&str) -> bool) -> Flags {
+    pub fn parse<S: AsRef<str>>(
+        words: &[S],
+        syntax: Syntax,
+        is_bool: impl Fn(&str) -> bool,
+    ) -> Flags {
         let mut out = Vec::new();
         let mut i = 0;
         while i < words.len() {
@@ -156,7 +160,9 @@ mod tests {
     use super::*;
 
     fn parse(words: &[&str], syntax: Syntax) -> Flags {
-        Flags::parse(words, syntax, |n| matches!(n, "profiling" | "client-cert-auth"))
+        Flags::parse(words, syntax, |n| {
+            matches!(n, "profiling" | "client-cert-auth")
+        })
     }
 
     fn value<'f>(flags: &'f Flags, name: &str) -> Option<&'f str> {
@@ -166,7 +172,12 @@ mod tests {
     #[test]
     fn equals_and_space_separated_values() {
         let f = parse(
-            &["--secure-port=6443", "--audit-log-path", "/var/log/audit.log", "--x="],
+            &[
+                "--secure-port=6443",
+                "--audit-log-path",
+                "/var/log/audit.log",
+                "--x=",
+            ],
             Syntax::Pflag,
         );
         assert_eq!(value(&f, "secure-port"), Some("6443"));
@@ -186,7 +197,10 @@ mod tests {
 
     #[test]
     fn a_boolean_alone_is_true_and_does_not_take_the_next_word() {
-        let f = parse(&["--profiling", "false", "--client-cert-auth=false"], Syntax::Pflag);
+        let f = parse(
+            &["--profiling", "false", "--client-cert-auth=false"],
+            Syntax::Pflag,
+        );
         assert_eq!(value(&f, "profiling"), Some("true"));
         assert_eq!(value(&f, "client-cert-auth"), Some("false"));
     }
@@ -196,7 +210,11 @@ mod tests {
         let f = parse(&["--profiling=true", "--profiling=false"], Syntax::Pflag);
         assert_eq!(value(&f, "profiling"), Some("false"));
         let f = parse(
-            &["--enable-admission-plugins=A, B", "--enable-admission-plugins", "C,,"],
+            &[
+                "--enable-admission-plugins=A, B",
+                "--enable-admission-plugins",
+                "C,,",
+            ],
             Syntax::Pflag,
         );
         let items: Vec<&str> = f
@@ -216,7 +234,10 @@ mod tests {
 
     #[test]
     fn go_flag_takes_one_dash_and_stops_at_the_first_positional() {
-        let f = parse(&["-client-cert-auth", "-name", "m1", "extra", "--a=1"], Syntax::GoFlag);
+        let f = parse(
+            &["-client-cert-auth", "-name", "m1", "extra", "--a=1"],
+            Syntax::GoFlag,
+        );
         assert_eq!(value(&f, "client-cert-auth"), Some("true"));
         assert_eq!(value(&f, "name"), Some("m1"));
         assert!(f.last("a").is_none());
@@ -236,9 +257,21 @@ mod tests {
 
     #[test]
     fn feature_gates_merge_in_order() {
-        let values = ["A=true,RotateKubeletServerCertificate=false", "RotateKubeletServerCertificate=true"];
-        assert_eq!(feature_gate(values.into_iter(), "RotateKubeletServerCertificate"), Some(true));
-        assert_eq!(feature_gate(values[..1].iter().copied(), "RotateKubeletServerCertificate"), Some(false));
+        let values = [
+            "A=true,RotateKubeletServerCertificate=false",
+            "RotateKubeletServerCertificate=true",
+        ];
+        assert_eq!(
+            feature_gate(values.into_iter(), "RotateKubeletServerCertificate"),
+            Some(true)
+        );
+        assert_eq!(
+            feature_gate(
+                values[..1].iter().copied(),
+                "RotateKubeletServerCertificate"
+            ),
+            Some(false)
+        );
         assert_eq!(feature_gate(values.into_iter(), "Other"), None);
     }
 
