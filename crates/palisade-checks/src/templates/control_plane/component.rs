@@ -309,9 +309,13 @@ impl<'a> Invocation<'a> {
     }
 
     /// Every value given for a list flag, in order (each still comma-separated), with the
-    /// path of the last one; else etcd's variable; else the default.
+    /// path of the last one; else etcd's variable; else the default. pflag's string slices
+    /// accumulate their occurrences; etcd's list flags (URLs) keep the last one.
     pub fn list_values(&self, flag: &str) -> (Vec<String>, Source) {
-        let given: Vec<&Given> = self.flags.all(flag).collect();
+        let mut given: Vec<&Given> = self.flags.all(flag).collect();
+        if self.component.syntax() == Syntax::GoFlag && given.len() > 1 {
+            given.drain(..given.len() - 1);
+        }
         if let Some(last) = given.last() {
             let values = given.iter().filter_map(|g| g.value.clone()).collect();
             return (values, Source::Flag(self.path_of(last)));
@@ -458,5 +462,14 @@ mod tests {
             (values, source),
             (vec!["AlwaysAllow".to_string()], Source::Default)
         );
+        // etcd's URL lists are replaced by a later occurrence.
+        let c = container(
+            &["etcd", "--listen-client-urls=http://0.0.0.0:2379"],
+            &["--listen-client-urls", "https://127.0.0.1:2379"],
+        );
+        let (values, _) = Invocation::of(&c)
+            .unwrap()
+            .list_values("listen-client-urls");
+        assert_eq!(values, ["https://127.0.0.1:2379"]);
     }
 }
