@@ -23,6 +23,7 @@
 //! | `single_replica` | a HorizontalPodAutoscaler elsewhere may manage the replica count |
 //! | `missing_owner` | the owner label may sit on the Namespace instead of the object |
 //! | `resource_missing` | a LimitRange of the namespace may default requests and limits (it mutates Pods only after the workload is admitted) |
+//! | `control_plane_etcd_unique_ca` | compares etcd's trusted CA with the kube-apiserver Pods' client CA |
 //!
 //! Every other built-in template reads only the object it reports on (its pod template, its
 //! own rules, ports, annotations or images, plus image facts handed to the engine), and so do
@@ -84,6 +85,7 @@ mod tests {
             "single_replica",
             "missing_owner",
             "resource_missing",
+            "control_plane_etcd_unique_ca",
         ];
         documented.sort_unstable();
         assert_eq!(cluster, documented);

@@ -90,3 +90,45 @@ fn every_check_references_a_peer_or_says_why_none() {
         "checks with neither a peer reference nor a no_peer reason: {missing:?}"
     );
 }
+
+/// `out-of-scope-control-plane.txt` lists peer checks Palisade does not map (`PEER<TAB>ID<TAB>
+/// reason`): each names a peer ID that exists and that no check references.
+#[test]
+fn out_of_scope_peer_ids_exist_and_are_not_mapped() {
+    let path = PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/data/peers/out-of-scope-control-plane.txt");
+    let text = std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+    let catalog = Catalog::builtin();
+    let mut errors = String::new();
+    for (n, line) in text.lines().enumerate() {
+        if line.starts_with('#') || line.trim().is_empty() {
+            continue;
+        }
+        let fields: Vec<&str> = line.split('\t').collect();
+        let [peer, id, reason] = fields[..] else {
+            let _ = writeln!(errors, "line {}: expected PEER<TAB>ID<TAB>reason", n + 1);
+            continue;
+        };
+        if reason.trim().is_empty() || !PEERS.iter().any(|(key, _)| *key == peer) {
+            let _ = writeln!(
+                errors,
+                "line {}: unknown peer {peer:?} or empty reason",
+                n + 1
+            );
+            continue;
+        }
+        if !peer_ids(peer).contains(id) {
+            let _ = writeln!(errors, "line {}: {peer} has no check {id}", n + 1);
+        }
+        for check in catalog.checks() {
+            let refs = check.references.peers();
+            if refs
+                .iter()
+                .any(|(p, r)| *p == peer && r.iter().any(|r| r.id == id))
+            {
+                let _ = writeln!(errors, "line {}: {id} is referenced by {}", n + 1, check.id);
+            }
+        }
+    }
+    assert!(errors.is_empty(), "{}:\n{errors}", path.display());
+}

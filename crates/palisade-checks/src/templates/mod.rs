@@ -4,6 +4,7 @@
 //! applies exceptions. Templates never put Secret or environment values in messages.
 
 mod container;
+mod control_plane;
 mod env;
 mod image;
 mod network;
@@ -214,6 +215,9 @@ pub(crate) const TEMPLATES: &[Template] = templates! {
     (Cluster, false) rbac::{binding_missing_role as rbac_binding_missing_role};
     (Object, false) objects::{legacy_sa_token_secret, configmap_sensitive_key};
     (Object, false) runtime::{runtime_image, runtime_allowlist};
+    (Object, false) control_plane::{control_plane_flag, control_plane_admission_plugin,
+        control_plane_tls_ciphers};
+    (Cluster, false) control_plane::{control_plane_etcd_unique_ca};
     (Object, false) marker::{custom};
 };
 
