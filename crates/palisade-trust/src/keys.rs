@@ -296,6 +296,27 @@ mod tests {
     use crate::SigningKey;
 
     #[test]
+    fn an_end_line_inside_the_header_is_an_error_not_a_panic() {
+        // The END marker used to be searched from the BEGIN line, so one overlapping the
+        // header gave a body range that ended before it started.
+        for text in [
+            "-----BEGIN X-----END X-----",
+            "-----BEGIN X-----END X-----\n",
+        ] {
+            let err = PublicKey::from_pem(text.as_bytes(), "k").unwrap_err();
+            assert!(err.to_string().contains("has no END line"), "{err}");
+        }
+        let two = format!(
+            "{0}{0}",
+            SigningKey::generate(KeyAlgorithm::EcdsaP256)
+                .unwrap()
+                .public_key()
+                .to_pem()
+        );
+        assert_eq!(pem_blocks(&two, "k").unwrap().len(), 2);
+    }
+
+    #[test]
     fn key_entries_are_inline_pem_or_paths_read_through_the_caller() {
         let inline = SigningKey::generate(KeyAlgorithm::EcdsaP256).unwrap();
         let file = SigningKey::generate(KeyAlgorithm::Ed25519).unwrap();
