@@ -1,7 +1,9 @@
 //! cosign's classic registry layout: the signatures of image `sha256:<hex>` live in the same
 //! repository under the tag `sha256-<hex>.sig`, as an image manifest whose layers are
 //! simple-signing payloads (`application/vnd.dev.cosign.simplesigning.v1+json`), each carrying
-//! its base64 signature in the `dev.cosignproject.cosign/signature` annotation.
+//! its base64 signature in the `dev.cosignproject.cosign/signature` annotation. A keyless
+//! signature (cosign without `--new-bundle-format`) adds certificate, chain and Rekor bundle
+//! annotations ([`check_keyless`]).
 
 use std::collections::BTreeMap;
 
@@ -12,6 +14,7 @@ use serde::{Deserialize, Serialize};
 use crate::TrustError;
 use crate::keys::{PublicKey, sha256_digest};
 use crate::payload::{COSIGN_SIGNATURE_TYPE, parse_payload};
+use crate::sigstore::{IdentityPolicy, TrustedRoot, Verified, classic_keyless};
 
 /// Media type of a simple-signing payload layer.
 pub const SIMPLE_SIGNING_MEDIA_TYPE: &str = "application/vnd.dev.cosign.simplesigning.v1+json";
@@ -89,16 +92,9 @@ pub fn signatures_in_manifest(manifest: &[u8]) -> Result<Vec<ClassicSignature>, 
         .collect())
 }
 
-/// Checks one classic signature whose payload bytes were fetched: the payload must hash to the
-/// layer digest, the signature must verify with one of `keys` over the exact payload bytes, the
-/// payload type must be cosign's and its digest must be `image_digest`. Returns the
-/// fingerprint of the key that verified, or the specific reason it failed.
-pub fn check_signature(
-    image_digest: &str,
-    signature: &ClassicSignature,
-    payload: &[u8],
-    keys: &[PublicKey],
-) -> Result<String, String> {
+/// The raw signature of a layer whose payload bytes were fetched: the payload must hash to the
+/// layer digest and the signature annotation must be base64.
+fn layer_signature(signature: &ClassicSignature, payload: &[u8]) -> Result<Vec<u8>, String> {
     let layer = &signature.layer.digest;
     let actual = sha256_digest(payload);
     if !layer.starts_with("sha256:") {
@@ -115,19 +111,12 @@ pub fn check_signature(
         .signature_b64
         .as_deref()
         .ok_or_else(|| format!("payload layer {layer} has no {SIGNATURE_ANNOTATION} annotation"))?;
-    let raw = B64
-        .decode(b64.trim())
-        .map_err(|e| format!("payload layer {layer}: signature is not base64: {e}"))?;
-    let key = keys
-        .iter()
-        .find(|k| k.verify(payload, &raw))
-        .ok_or_else(|| {
-            let fps: Vec<String> = keys.iter().map(PublicKey::fingerprint).collect();
-            format!(
-                "signature in {layer} does not verify with key {}",
-                fps.join(", key ")
-            )
-        })?;
+    B64.decode(b64.trim())
+        .map_err(|e| format!("payload layer {layer}: signature is not base64: {e}"))
+}
+
+/// The payload's claims: cosign's signature type, for `image_digest`.
+fn check_claims(image_digest: &str, layer: &str, payload: &[u8]) -> Result<(), String> {
     let claims = parse_payload(payload).map_err(|e| format!("payload {layer}: {e}"))?;
     if claims.kind != COSIGN_SIGNATURE_TYPE {
         return Err(format!(
@@ -141,7 +130,59 @@ pub fn check_signature(
             claims.manifest_digest
         ));
     }
+    Ok(())
+}
+
+/// Checks one classic signature whose payload bytes were fetched: the payload must hash to the
+/// layer digest, the signature must verify with one of `keys` over the exact payload bytes, the
+/// payload type must be cosign's and its digest must be `image_digest`. Returns the
+/// fingerprint of the key that verified, or the specific reason it failed.
+pub fn check_signature(
+    image_digest: &str,
+    signature: &ClassicSignature,
+    payload: &[u8],
+    keys: &[PublicKey],
+) -> Result<String, String> {
+    let layer = &signature.layer.digest;
+    let raw = layer_signature(signature, payload)?;
+    let key = keys
+        .iter()
+        .find(|k| k.verify(payload, &raw))
+        .ok_or_else(|| {
+            let fps: Vec<String> = keys.iter().map(PublicKey::fingerprint).collect();
+            format!(
+                "signature in {layer} does not verify with key {}",
+                fps.join(", key ")
+            )
+        })?;
+    check_claims(image_digest, layer, payload)?;
     Ok(key.fingerprint())
+}
+
+/// Checks one classic keyless signature (cosign without `--new-bundle-format`: certificate,
+/// chain and Rekor bundle annotations on the layer, see [`classic_keyless`]) whose payload
+/// bytes were fetched, for `policy` against `root`; then the payload's claims as
+/// [`check_signature`] does.
+pub fn check_keyless(
+    image_digest: &str,
+    signature: &ClassicSignature,
+    payload: &[u8],
+    policy: &IdentityPolicy,
+    root: &TrustedRoot,
+) -> Result<Verified, String> {
+    let layer = &signature.layer.digest;
+    let raw = layer_signature(signature, payload)?;
+    let keyless = classic_keyless::parse(&signature.layer.annotations)
+        .map_err(|e| format!("payload layer {layer}: {e}"))?
+        .ok_or_else(|| {
+            format!(
+                "payload layer {layer} has no {} annotation: not a keyless signature",
+                classic_keyless::CERTIFICATE_ANNOTATION
+            )
+        })?;
+    let verified = classic_keyless::verify(payload, &raw, &keyless, policy, root)?;
+    check_claims(image_digest, layer, payload)?;
+    Ok(verified)
 }
 
 /// The blobs and manifest to push for a classic signature.
@@ -187,6 +228,21 @@ pub fn append_signature(
     payload: &[u8],
     signature: &[u8],
 ) -> Result<ClassicArtifacts, TrustError> {
+    append_layer(existing, payload, signature_annotations(signature))
+}
+
+/// The annotations of a key-based payload layer: its base64 `signature`.
+pub fn signature_annotations(signature: &[u8]) -> BTreeMap<String, String> {
+    BTreeMap::from([(SIGNATURE_ANNOTATION.to_string(), B64.encode(signature))])
+}
+
+/// [`append_signature`] for a payload layer with these annotations (the signature's, and for
+/// a keyless signature the certificate, chain and Rekor bundle).
+pub fn append_layer(
+    existing: Option<&[u8]>,
+    payload: &[u8],
+    annotations: BTreeMap<String, String>,
+) -> Result<ClassicArtifacts, TrustError> {
     let mut layers = match existing {
         Some(bytes) => {
             let m: SignatureManifest = serde_json::from_slice(bytes).map_err(|e| {
@@ -198,12 +254,11 @@ pub fn append_signature(
         }
         None => Vec::new(),
     };
-    let sig_b64 = B64.encode(signature);
     let new_layer = Descriptor {
         media_type: SIMPLE_SIGNING_MEDIA_TYPE.into(),
         digest: sha256_digest(payload),
         size: payload.len() as u64,
-        annotations: BTreeMap::from([(SIGNATURE_ANNOTATION.to_string(), sig_b64)]),
+        annotations,
     };
     if !layers.contains(&new_layer) {
         layers.push(new_layer);

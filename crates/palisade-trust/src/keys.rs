@@ -99,25 +99,46 @@ pub fn sha256_digest(bytes: &[u8]) -> String {
 pub(crate) fn first_pem_block(text: &[u8], what: &str) -> Result<(String, Vec<u8>), TrustError> {
     let s = std::str::from_utf8(text)
         .map_err(|_| TrustError::key(what, "not PEM text (invalid UTF-8)"))?;
-    let start = s
-        .find("-----BEGIN ")
-        .ok_or_else(|| TrustError::key(what, "no PEM block (-----BEGIN …-----) found"))?;
+    next_pem_block(s, what)?
+        .map(|(label, der, _)| (label, der))
+        .ok_or_else(|| TrustError::key(what, "no PEM block (-----BEGIN …-----) found"))
+}
+
+/// Every PEM block of `text` in order (label, decoded bytes); text between blocks is ignored.
+pub(crate) fn pem_blocks(text: &str, what: &str) -> Result<Vec<(String, Vec<u8>)>, TrustError> {
+    let mut out = Vec::new();
+    let mut rest = text;
+    while let Some((label, der, next)) = next_pem_block(rest, what)? {
+        out.push((label, der));
+        rest = &rest[next..];
+    }
+    Ok(out)
+}
+
+/// The first PEM block of `s`: label, decoded bytes and the offset just after the block;
+/// `None` when `s` has no `-----BEGIN ` line.
+fn next_pem_block(s: &str, what: &str) -> Result<Option<(String, Vec<u8>, usize)>, TrustError> {
+    const BEGIN: &str = "-----BEGIN ";
+    let Some(start) = s.find(BEGIN) else {
+        return Ok(None);
+    };
     let rest = &s[start..];
-    let label_end = rest[11..]
+    let label_end = rest[BEGIN.len()..]
         .find("-----")
         .ok_or_else(|| TrustError::key(what, "malformed PEM header"))?;
-    let label = &rest[11..11 + label_end];
+    let label = &rest[BEGIN.len()..BEGIN.len() + label_end];
+    let body_start = BEGIN.len() + label_end + 5;
     let end_marker = format!("-----END {label}-----");
-    let end = rest
+    let end = rest[body_start..]
         .find(&end_marker)
-        .ok_or_else(|| TrustError::key(what, format!("PEM block {label} has no END line")))?;
-    let block = &rest[..end + end_marker.len()];
+        .ok_or_else(|| TrustError::key(what, format!("PEM block {label} has no END line")))?
+        + body_start;
     // Normalise line endings and wrap width so that PEM written by any tool decodes.
-    let body: String = block[11 + label_end + 5..end]
+    let body: String = rest[body_start..end]
         .chars()
         .filter(|c| !c.is_whitespace())
         .collect();
-    let mut wrapped = format!("-----BEGIN {label}-----\n");
+    let mut wrapped = format!("{BEGIN}{label}-----\n");
     for chunk in body.as_bytes().chunks(64) {
         wrapped.push_str(std::str::from_utf8(chunk).unwrap_or_default());
         wrapped.push('\n');
@@ -126,7 +147,11 @@ pub(crate) fn first_pem_block(text: &[u8], what: &str) -> Result<(String, Vec<u8
     wrapped.push('\n');
     let (_, der) = pem_rfc7468::decode_vec(wrapped.as_bytes())
         .map_err(|e| TrustError::key(what, format!("PEM block {label}: {e}")))?;
-    Ok((label.to_string(), der))
+    Ok(Some((
+        label.to_string(),
+        der,
+        start + end + end_marker.len(),
+    )))
 }
 
 impl PublicKey {
@@ -269,6 +294,27 @@ impl PublicKey {
 mod tests {
     use super::*;
     use crate::SigningKey;
+
+    #[test]
+    fn an_end_line_inside_the_header_is_an_error_not_a_panic() {
+        // The END marker used to be searched from the BEGIN line, so one overlapping the
+        // header gave a body range that ended before it started.
+        for text in [
+            "-----BEGIN X-----END X-----",
+            "-----BEGIN X-----END X-----\n",
+        ] {
+            let err = PublicKey::from_pem(text.as_bytes(), "k").unwrap_err();
+            assert!(err.to_string().contains("has no END line"), "{err}");
+        }
+        let two = format!(
+            "{0}{0}",
+            SigningKey::generate(KeyAlgorithm::EcdsaP256)
+                .unwrap()
+                .public_key()
+                .to_pem()
+        );
+        assert_eq!(pem_blocks(&two, "k").unwrap().len(), 2);
+    }
 
     #[test]
     fn key_entries_are_inline_pem_or_paths_read_through_the_caller() {

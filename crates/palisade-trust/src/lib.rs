@@ -6,7 +6,8 @@
 //!   `ENCRYPTED COSIGN PRIVATE KEY`: scrypt + NaCl secretbox around PKCS #8) and plain PKCS #8 —
 //!   signing, and creation of encrypted key pairs.
 //! - [`payload`]: the simple-signing payload cosign signs for an image.
-//! - [`classic`]: cosign's classic registry layout (tag `sha256-<hex>.sig`).
+//! - [`classic`]: cosign's classic registry layout (tag `sha256-<hex>.sig`), key-based or
+//!   keyless (certificate, chain and Rekor bundle annotations).
 //! - [`bundle`]: Sigstore bundles (v0.3) attached to an image through the OCI referrers API.
 //! - [`sigstore`]: Sigstore keyless verification (issue #22): bundles v0.1–v0.3 against a
 //!   trusted root, with an identity policy or a managed key.

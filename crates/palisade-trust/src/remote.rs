@@ -2,6 +2,8 @@
 //! cached [`Verifier`] for scan and admission, and signing/attaching in a registry. Key files
 //! are read by the caller ([`PublicKey::from_entries`], [`SigningKey::from_pem`]), not here.
 
+use std::collections::BTreeMap;
+
 use palisade_registry::{PullOptions, RegistryError, Repository};
 
 use crate::TrustError;
@@ -129,6 +131,21 @@ pub struct SignOutcome {
     pub key_fingerprint: String,
 }
 
+impl SignOutcome {
+    /// What was written (repository, image digest, location), signed with `key`.
+    fn signed_with(
+        (repository, digest, location): (String, String, String),
+        key: &SigningKey,
+    ) -> Self {
+        SignOutcome {
+            repository,
+            digest,
+            location,
+            key_fingerprint: key.public_key().fingerprint(),
+        }
+    }
+}
+
 /// Signs `reference` in cosign's classic layout: pushes the simple-signing payload, the config
 /// and the signature manifest under `sha256-<hex>.sig`, appending to existing signatures.
 pub fn sign_classic(
@@ -137,26 +154,37 @@ pub fn sign_classic(
     options: &PullOptions,
     annotations: Option<&serde_json::Map<String, serde_json::Value>>,
 ) -> Result<SignOutcome, RemoteError> {
+    let written = append_classic_with(reference, options, |repo, digest| {
+        let payload = simple_signing_payload(repo, digest, annotations);
+        let signature = key.sign(&payload);
+        Ok((payload, classic::signature_annotations(&signature)))
+    })?;
+    Ok(SignOutcome::signed_with(written, key))
+}
+
+/// Appends the payload layer that `make` builds from the repository name and the image digest
+/// (payload bytes and layer annotations: a keyless signature made elsewhere, for instance) to
+/// the image's `sha256-<hex>.sig` manifest, as [`sign_classic`] does. Returns the repository,
+/// the image digest and the tag.
+pub fn append_classic_with(
+    reference: &str,
+    options: &PullOptions,
+    make: impl FnOnce(&str, &str) -> Result<(Vec<u8>, BTreeMap<String, String>), String>,
+) -> Result<(String, String, String), RemoteError> {
     let repo = Repository::connect(reference, options, true)?;
     let image = repo.resolve()?;
-    let payload = simple_signing_payload(&repo.name(), &image.digest, annotations);
-    let signature = key.sign(&payload);
+    let (payload, annotations) = make(&repo.name(), &image.digest).map_err(TrustError::Artifact)?;
     let tag = classic::signature_tag(&image.digest).map_err(TrustError::Artifact)?;
     let existing = repo.manifest_by_tag(&tag)?;
-    let artifacts = classic::append_signature(
+    let artifacts = classic::append_layer(
         existing.as_ref().map(|m| m.bytes.as_slice()),
         &payload,
-        &signature,
+        annotations,
     )?;
     repo.push_blob(&artifacts.payload)?;
     repo.push_blob(&artifacts.config)?;
     repo.push_manifest(&tag, &artifacts.manifest, artifacts.media_type)?;
-    Ok(SignOutcome {
-        repository: repo.name(),
-        digest: image.digest,
-        location: tag,
-        key_fingerprint: key.public_key().fingerprint(),
-    })
+    Ok((repo.name(), image.digest, tag))
 }
 
 /// Which bundle content to attach.
@@ -177,17 +205,11 @@ pub fn attach_bundle(
     options: &PullOptions,
     kind: BundleKind,
 ) -> Result<SignOutcome, RemoteError> {
-    let (repository, digest, location) =
-        attach_bundle_with(reference, options, |digest, manifest| match kind {
-            BundleKind::Dsse => bundle::sign_dsse_bundle(digest, key),
-            BundleKind::MessageSignature => bundle::sign_message_bundle(manifest, key),
-        })?;
-    Ok(SignOutcome {
-        repository,
-        digest,
-        location,
-        key_fingerprint: key.public_key().fingerprint(),
-    })
+    let written = attach_bundle_with(reference, options, |digest, manifest| match kind {
+        BundleKind::Dsse => bundle::sign_dsse_bundle(digest, key),
+        BundleKind::MessageSignature => bundle::sign_message_bundle(manifest, key),
+    })?;
+    Ok(SignOutcome::signed_with(written, key))
 }
 
 /// Attaches the bundle that `make` builds from the image's digest and manifest bytes (a

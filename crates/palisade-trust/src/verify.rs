@@ -124,29 +124,23 @@ impl Requirements {
     }
 }
 
-/// Checks one bundle against the requirements: keys first (key-based bundles), then each
-/// keyless identity. Returns who verified it, or every reason.
-fn check_bundle(
+/// The first signer of the requirements that verifies a signature: the keys first (with
+/// `by_key`, also when there are no requirements at all, for its reason), then each keyless
+/// identity (with `keyless`). Returns who verified it, or every reason.
+fn first_verified(
     req: &Requirements,
-    image_digest: &str,
-    image_manifest: &[u8],
-    bytes: &[u8],
+    by_key: impl FnOnce(&[PublicKey]) -> Result<String, String>,
+    keyless: impl Fn(&IdentityPolicy) -> Result<sigstore::Verified, String>,
 ) -> Result<String, String> {
     let mut reasons = Vec::new();
     if !req.keys.is_empty() || req.keyless.is_empty() {
-        match bundle::check_bundle(image_digest, image_manifest, bytes, &req.keys) {
+        match by_key(&req.keys) {
             Ok(fp) => return Ok(fp),
             Err(e) => reasons.push(e),
         }
     }
     for policy in &req.keyless {
-        let signer = sigstore::Signer::Identity(policy.clone());
-        match sigstore::verify_bundle(
-            bytes,
-            sigstore::Artifact::Bytes(image_manifest),
-            &signer,
-            &req.root,
-        ) {
+        match keyless(policy) {
             Ok(v) => {
                 return Ok(format!(
                     "keyless {} (issuer {})",
@@ -158,6 +152,42 @@ fn check_bundle(
         }
     }
     Err(reasons.join("; "))
+}
+
+/// Checks one bundle against the requirements.
+fn check_bundle(
+    req: &Requirements,
+    image_digest: &str,
+    image_manifest: &[u8],
+    bytes: &[u8],
+) -> Result<String, String> {
+    first_verified(
+        req,
+        |keys| bundle::check_bundle(image_digest, image_manifest, bytes, keys),
+        |policy| {
+            sigstore::verify_bundle(
+                bytes,
+                sigstore::Artifact::Bytes(image_manifest),
+                &sigstore::Signer::Identity(policy.clone()),
+                &req.root,
+            )
+        },
+    )
+}
+
+/// Checks one classic-layout signature (key-based, or keyless with certificate and Rekor
+/// bundle annotations) against the requirements.
+fn check_classic(
+    req: &Requirements,
+    image_digest: &str,
+    signature: &classic::ClassicSignature,
+    payload: &[u8],
+) -> Result<String, String> {
+    first_verified(
+        req,
+        |keys| classic::check_signature(image_digest, signature, payload, keys),
+        |policy| classic::check_keyless(image_digest, signature, payload, policy, &req.root),
+    )
 }
 
 /// Verifies the signatures of the image with `image_digest` (whose manifest bytes are
@@ -177,15 +207,15 @@ pub fn verify_image(
     )
 }
 
-/// [`verify_image`] against keys and keyless identities. Classic-layout signatures are checked
-/// against the keys only (cosign's classic keyless layout is not supported).
+/// [`verify_image`] against keys and keyless identities, in both layouts: a classic-layout
+/// layer verifies with a key, or keylessly when it carries cosign's certificate and Rekor
+/// bundle annotations; a bundle referrer with a key or keylessly.
 pub fn verify_image_with(
     source: &dyn SignatureSource,
     image_digest: &str,
     image_manifest: &[u8],
     req: &Requirements,
 ) -> Result<Verification, SourceError> {
-    let keys = req.keys.as_slice();
     let mut checks = Vec::new();
     // Classic layout.
     let tag = classic::signature_tag(image_digest).map_err(SourceError)?;
@@ -201,7 +231,7 @@ pub fn verify_image_with(
                         ))
                     } else {
                         let payload = source.blob(&sig.layer.digest, MAX_PAYLOAD_BYTES)?;
-                        classic::check_signature(image_digest, &sig, &payload, keys)
+                        check_classic(req, image_digest, &sig, &payload)
                     };
                     checks.push(check(Layout::Classic, location, outcome));
                 }

@@ -1,22 +1,23 @@
 //! Keyless (Sigstore) image signatures end to end: a test Fulcio-like CA, Rekor-like log and
-//! CT log made in the test (tests/support/keyless.rs), a keyless bundle attached to an image in
-//! Debian's docker-registry on loopback as an OCI referrer (docker-registry 2.8 has no
-//! referrers API, so it is found through the `sha256-<hex>` tag-schema fallback), then
-//! `palisade image verify --certificate-identity …` and `palisade scan --registry` with a
-//! `keyless:` requirement through the real binary.
+//! CT log made in the test (`palisade_trust::sigstore::testing`), a keyless bundle attached to
+//! an image in Debian's docker-registry on loopback as an OCI referrer (docker-registry 2.8 has
+//! no referrers API, so it is found through the `sha256-<hex>` tag-schema fallback), or a
+//! keyless signature in cosign's classic layout (a `sha256-<hex>.sig` layer with certificate,
+//! chain and Rekor bundle annotations), then `palisade image verify --certificate-identity …`
+//! and `palisade scan --registry` with a `keyless:` requirement through the real binary.
 
 #![cfg(feature = "registry-facts")]
 
 use std::path::Path;
 
 use palisade_registry::PullOptions;
-use palisade_trust::remote::attach_bundle_with;
+use palisade_trust::remote::{append_classic_with, attach_bundle_with};
 use serde_json::Value;
 
 mod support;
 
+use palisade_trust::sigstore::testing::TestSigstore;
 use support::cli::{Palisade, palisade};
-use support::keyless::TestSigstore;
 use support::registry::{Registry, push};
 
 const IDENTITY: &str =
@@ -48,13 +49,27 @@ fn verify(home: &Path, image: &str, extra: &[&str]) -> (i32, Value, String) {
     (out.status.code().unwrap_or(-1), v, stderr)
 }
 
+/// A home holding `trusted_root.json` of `sigstore`.
+fn home_trusting(sigstore: &TestSigstore) -> tempfile::TempDir {
+    let home = tempfile::tempdir().unwrap();
+    std::fs::write(
+        home.path().join("trusted_root.json"),
+        sigstore.trusted_root(),
+    )
+    .unwrap();
+    home
+}
+
+/// A registry, the test Sigstore and a home trusting it.
+fn setup() -> (Registry, tempfile::TempDir, TestSigstore) {
+    let sigstore = TestSigstore::new();
+    (Registry::start(), home_trusting(&sigstore), sigstore)
+}
+
 #[test]
 fn keyless_bundles_verify_by_identity_through_the_binary() {
-    let registry = Registry::start();
-    let home = tempfile::tempdir().unwrap();
+    let (registry, home, sigstore) = setup();
     let h = home.path();
-    let sigstore = TestSigstore::new();
-    std::fs::write(h.join("trusted_root.json"), sigstore.trusted_root()).unwrap();
 
     let image = format!("{}/payments/api:1", registry.addr);
     let digest = push(&image, &[("etc/marker", b"api")]);
@@ -150,12 +165,7 @@ fn keyless_bundles_verify_by_identity_through_the_binary() {
 
     // A trusted root without this CA: the same bundle is refused.
     let (code, v, _) = {
-        let elsewhere = tempfile::tempdir().unwrap();
-        std::fs::write(
-            elsewhere.path().join("trusted_root.json"),
-            TestSigstore::new().trusted_root(),
-        )
-        .unwrap();
+        let elsewhere = home_trusting(&TestSigstore::new());
         verify(
             elsewhere.path(),
             &image,
@@ -225,4 +235,69 @@ fn keyless_bundles_verify_by_identity_through_the_binary() {
         .collect();
     assert_eq!(findings.len(), 1, "{report:#}");
     assert_eq!(findings[0]["container"], "bad");
+}
+
+#[test]
+fn classic_keyless_signatures_verify_by_identity_through_the_binary() {
+    let (registry, home, sigstore) = setup();
+    let h = home.path();
+    let identity = ["--certificate-identity", IDENTITY];
+    let issuer = ["--certificate-oidc-issuer", ISSUER];
+    let args = |id: &[&'static str; 2], iss: &[&'static str; 2]| [id[0], id[1], iss[0], iss[1]];
+
+    let image = format!("{}/payments/web:1", registry.addr);
+    let digest = push(&image, &[("etc/marker", b"web")]);
+    let (_, signed, tag) = append_classic_with(&image, &PullOptions::default(), |repo, d| {
+        let s = sigstore.classic(repo, d, IDENTITY, ISSUER);
+        Ok((s.payload, s.annotations))
+    })
+    .unwrap();
+    assert_eq!(signed, digest);
+    assert_eq!(tag, format!("{}.sig", digest.replacen(':', "-", 1)));
+
+    // The right identity and issuer: verified from the classic layout.
+    let (code, v, err) = verify(h, &image, &args(&identity, &issuer));
+    assert_eq!(code, 0, "{v:#} {err}");
+    assert_eq!(v["verification"]["checks"][0]["layout"], "classic");
+    assert_eq!(
+        v["verification"]["status"]["key_fingerprint"],
+        format!("keyless {IDENTITY} (issuer {ISSUER})")
+    );
+
+    // A wrong identity or issuer: invalid, naming it.
+    let other_identity = ["--certificate-identity", "https://github.com/acme/other"];
+    let (code, v, _) = verify(h, &image, &args(&other_identity, &issuer));
+    assert_eq!(code, 1, "{v:#}");
+    let reasons = v["verification"]["status"]["reasons"].to_string();
+    assert!(reasons.contains("certificate identity"), "{reasons}");
+    let other_issuer = ["--certificate-oidc-issuer", "https://accounts.google.com"];
+    let (code, v, _) = verify(h, &image, &args(&identity, &other_issuer));
+    assert_eq!(code, 1, "{v:#}");
+    let reasons = v["verification"]["status"]["reasons"].to_string();
+    assert!(reasons.contains("OIDC issuer"), "{reasons}");
+
+    // A tampered image: another image carrying the signature made for the first one.
+    let other = format!("{}/payments/web:2", registry.addr);
+    let other_digest = push(&other, &[("etc/marker", b"tampered")]);
+    append_classic_with(&other, &PullOptions::default(), |repo, _| {
+        let s = sigstore.classic(repo, &digest, IDENTITY, ISSUER);
+        Ok((s.payload, s.annotations))
+    })
+    .unwrap();
+    let (code, v, _) = verify(h, &other, &args(&identity, &issuer));
+    assert_eq!(code, 1, "{v:#}");
+    let reasons = v["verification"]["status"]["reasons"].to_string();
+    assert!(
+        reasons.contains(&format!(
+            "payload digest {digest} does not match image {other_digest}"
+        )),
+        "{reasons}"
+    );
+
+    // A trusted root of other authorities: refused.
+    let elsewhere = home_trusting(&TestSigstore::new());
+    let (code, v, _) = verify(elsewhere.path(), &image, &args(&identity, &issuer));
+    assert_eq!(code, 1, "{v:#}");
+    let reasons = v["verification"]["status"]["reasons"].to_string();
+    assert!(reasons.contains("not in the trusted root"), "{reasons}");
 }

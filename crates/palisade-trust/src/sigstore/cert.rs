@@ -1,5 +1,7 @@
-//! Fulcio certificates: the leaf's key, validity and identity (SAN URI or email, OIDC issuer
-//! extension), and its chain to a certificate authority of the trusted root.
+//! Fulcio certificates: the leaf's key, validity, usage (digitalSignature key usage and the
+//! code-signing extended key usage) and identity (SAN URI or email, OIDC issuer extension), and
+//! its chain to a certificate authority of the trusted root, every certificate of which must be
+//! a CA (basicConstraints cA=true, keyCertSign key usage).
 
 use sha2::{Digest, Sha256, Sha384};
 use x509_parser::certificate::X509Certificate;
@@ -13,6 +15,8 @@ use crate::sigstore::root::Authority;
 pub const OID_ISSUER_V1: &str = "1.3.6.1.4.1.57264.1.1";
 /// OID of Fulcio's OIDC issuer extension, v2 (DER UTF8String).
 pub const OID_ISSUER_V2: &str = "1.3.6.1.4.1.57264.1.8";
+/// OID of the code-signing extended key usage a signing certificate must carry.
+pub const OID_EKU_CODE_SIGNING: &str = "1.3.6.1.5.5.7.3.3";
 
 /// What verification needs from a signing certificate.
 #[derive(Debug, Clone)]
@@ -31,12 +35,30 @@ pub struct Leaf {
     pub emails: Vec<String>,
     /// The OIDC issuer (extension .1.8, else .1.1).
     pub issuer: Option<String>,
+    /// Whether the key usage extension allows digitalSignature.
+    pub digital_signature: bool,
+    /// Whether the extended key usage extension names code signing.
+    pub code_signing: bool,
 }
 
 impl Leaf {
     /// The identities (SAN URIs and emails).
     pub fn identities(&self) -> impl Iterator<Item = &str> {
         self.uris.iter().chain(&self.emails).map(String::as_str)
+    }
+
+    /// Checks that the certificate may sign code: digitalSignature key usage and the
+    /// code-signing extended key usage, as Fulcio issues them.
+    pub fn check_usage(&self) -> Result<(), String> {
+        if !self.digital_signature {
+            return Err("signing certificate has no digitalSignature key usage".into());
+        }
+        if !self.code_signing {
+            return Err(format!(
+                "signing certificate has no code-signing extended key usage ({OID_EKU_CODE_SIGNING})"
+            ));
+        }
+        Ok(())
     }
 }
 
@@ -80,6 +102,14 @@ pub fn parse_leaf(der: &[u8]) -> Result<Leaf, String> {
             }
         }
     }
+    let digital_signature = cert
+        .key_usage()
+        .map_err(|e| format!("signing certificate key usage: {e}"))?
+        .is_some_and(|ku| ku.value.digital_signature());
+    let code_signing = cert
+        .extended_key_usage()
+        .map_err(|e| format!("signing certificate extended key usage: {e}"))?
+        .is_some_and(|eku| eku.value.code_signing);
     Ok(Leaf {
         der: der.to_vec(),
         key,
@@ -88,6 +118,8 @@ pub fn parse_leaf(der: &[u8]) -> Result<Leaf, String> {
         uris,
         emails,
         issuer: issuer_v2.or(issuer_v1),
+        digital_signature,
+        code_signing,
     })
 }
 
@@ -113,6 +145,17 @@ pub fn signed_by(child: &X509Certificate<'_>, issuer: &X509Certificate<'_>) -> b
 
 fn valid_at(cert: &X509Certificate<'_>, time: i64) -> bool {
     cert.validity().not_before.timestamp() <= time && time <= cert.validity().not_after.timestamp()
+}
+
+/// Whether `cert` may issue certificates: basicConstraints cA=true and, in its key usage,
+/// keyCertSign.
+fn may_issue(cert: &X509Certificate<'_>) -> bool {
+    cert.is_ca()
+        && cert
+            .key_usage()
+            .ok()
+            .flatten()
+            .is_some_and(|ku| ku.value.key_cert_sign())
 }
 
 /// Verifies that `leaf` chains to one of `authorities` that is trusted at `time`, with every
@@ -144,6 +187,13 @@ pub fn verify_chain<'a>(
         if !links_ok {
             reasons.push(format!(
                 "certificate authority {} has a broken chain",
+                ca.uri
+            ));
+            continue;
+        }
+        if !chain.iter().all(may_issue) {
+            reasons.push(format!(
+                "a certificate of authority {} is not a CA (basicConstraints cA and keyCertSign key usage)",
                 ca.uri
             ));
             continue;

@@ -9,6 +9,9 @@
 //! - [`tlog`], [`checkpoint`], [`merkle`]: Rekor entries, signed checkpoints, inclusion proofs.
 //! - [`tsa`]: RFC 3161 timestamps ([`der`]: the DER walking they and SCTs need).
 //! - [`verify`]: the whole check for one artifact.
+//! - [`classic_keyless`]: cosign's classic keyless layout (certificate, chain and Rekor bundle
+//!   annotations on a `.sig` layer), checked with the same certificate checks.
+//! - `testing` (feature `testing`): a test Fulcio, Rekor and CT log for other crates' tests.
 //!
 //! Pure: bytes in, verdicts out; certificates and keys are parsed with x509-parser and
 //! verified with the RustCrypto keys of [`crate::keys`].
@@ -16,11 +19,14 @@
 pub mod bundle;
 pub mod cert;
 pub mod checkpoint;
+pub mod classic_keyless;
 pub mod der;
 pub mod merkle;
 pub mod policy;
 pub mod root;
 pub mod sct;
+#[cfg(any(test, feature = "testing"))]
+pub mod testing;
 pub mod tlog;
 pub mod tsa;
 pub mod verify;

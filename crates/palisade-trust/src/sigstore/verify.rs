@@ -9,9 +9,10 @@
 //! 4. every transparency-log entry: from a log of the trusted root, matching the signature,
 //!    signer and artifact, included (Merkle proof to a checkpoint signed by the log), its
 //!    signed entry timestamp valid (Rekor v1), the log key trusted at the entry's time;
-//! 5. the signing time (integrated time, or RFC 3161 timestamp) inside the certificate's
-//!    validity, the certificate chained to an authority trusted at that time, and its signed
-//!    certificate timestamp from a CT log of the root;
+//! 5. the certificate's usage (digitalSignature, code-signing extended key usage), the signing
+//!    time (integrated time, or RFC 3161 timestamp) inside its validity, the certificate
+//!    chained to an authority trusted at that time (every certificate of the authority's chain
+//!    a CA), and its signed certificate timestamp from a CT log of the root;
 //! 6. the identity and OIDC issuer policy.
 
 use sha2::{Digest, Sha256};
@@ -202,7 +203,36 @@ pub fn verify_bundle(
             time,
         });
     };
-    for t in &times {
+    let Signer::Identity(policy) = signer else {
+        unreachable!("certificates are only accepted with an identity policy")
+    };
+    verify_certificate(&leaf, &times, policy, root)?;
+    Ok(Verified::by_certificate(&leaf, time))
+}
+
+impl Verified {
+    /// The verdict for a signature made with the certificate `leaf` at `time`.
+    pub fn by_certificate(leaf: &Leaf, time: i64) -> Verified {
+        Verified {
+            signer: leaf.identities().next().unwrap_or_default().to_string(),
+            issuer: leaf.issuer.clone(),
+            time,
+        }
+    }
+}
+
+/// Checks a signing certificate against the root and the policy at each verified signing time:
+/// code-signing usage, the time inside the certificate's validity, the chain to a Fulcio CA
+/// trusted at that time, an SCT from a CT log of the root, then identity and issuer. Shared by
+/// bundles and cosign's classic keyless layout.
+pub fn verify_certificate(
+    leaf: &Leaf,
+    times: &[i64],
+    policy: &IdentityPolicy,
+    root: &TrustedRoot,
+) -> Result<(), String> {
+    leaf.check_usage()?;
+    for t in times {
         if *t < leaf.not_before || *t > leaf.not_after {
             return Err(format!(
                 "signing time {t} is outside the certificate's validity ({} to {})",
@@ -212,13 +242,5 @@ pub fn verify_bundle(
         let ca = cert::verify_chain(&leaf.der, &root.certificate_authorities, *t)?;
         sct::verify(&leaf.der, &ca.chain[0], root)?;
     }
-    let Signer::Identity(policy) = signer else {
-        unreachable!("certificates are only accepted with an identity policy")
-    };
-    policy.check(&leaf)?;
-    Ok(Verified {
-        signer: leaf.identities().next().unwrap_or_default().to_string(),
-        issuer: leaf.issuer.clone(),
-        time,
-    })
+    policy.check(leaf)
 }

@@ -3,8 +3,6 @@
 #[cfg(feature = "central")]
 pub mod central;
 pub mod cli;
-#[cfg(feature = "trust")]
-pub mod keyless;
 #[cfg(all(feature = "agent", target_os = "linux"))]
 pub mod podman;
 #[cfg(feature = "image")]
