@@ -3,13 +3,18 @@
 //! A template reads the [`Ctx`] and reports [`Hit`]s; the engine adds the catalog metadata and
 //! applies exceptions. Templates never put Secret or environment values in messages.
 
+mod availability;
 mod container;
 mod env;
+mod gateway;
+mod hygiene;
 mod image;
 mod network;
 mod objects;
 mod pod;
 mod rbac;
+mod rbac_bindings;
+mod references;
 mod resources;
 mod runtime;
 mod service;
@@ -215,6 +220,17 @@ pub(crate) const TEMPLATES: &[Template] = templates! {
     (Object, false) objects::{legacy_sa_token_secret, configmap_sensitive_key};
     (Object, false) runtime::{runtime_image, runtime_allowlist};
     (Object, false) marker::{custom};
+    (Object, false) availability::{pdb_eviction_policy, hpa_replicas, replicas_not_spread,
+        rollout_full_outage, priority_class_unset, job_ttl_missing, bare_pod_restart_never,
+        naked_pod};
+    (Cluster, false) availability::{pdb_missing, pdb_zero_disruptions, pdb_above_hpa_minimum};
+    (Cluster, false) references::{dangling_hpa, dangling_netpol_peer, env_ref_missing,
+        dangling_servicemonitor};
+    (Cluster, false) rbac_bindings::{binding_grants, binding_wildcard};
+    (Object, false) hygiene::{deprecated_service_account, dns_ndots, required_metadata};
+    (Object, false) gateway::{gateway_plain_http, gateway_tls_without_certificate,
+        gateway_routes_from_all};
+    (Cluster, false) gateway::{route_cross_namespace_backend, dangling_route_backend};
 };
 
 /// The template called `name`.
