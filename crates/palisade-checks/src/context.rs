@@ -6,7 +6,7 @@ use std::sync::{Arc, OnceLock};
 /// The kinds of [`palisade_model::Inventory::others`] that built-in checks read (besides the
 /// API-version checks, which read every object). Objects of other kinds there are analysed by
 /// custom checks only, and a scan says so.
-pub const OTHER_KINDS_READ: [&str; 12] = [
+pub const OTHER_KINDS_READ: [&str; 14] = [
     "LimitRange",
     "HorizontalPodAutoscaler",
     "PodDisruptionBudget",
@@ -19,6 +19,8 @@ pub const OTHER_KINDS_READ: [&str; 12] = [
     "UDPRoute",
     "ReferenceGrant",
     "VirtualService",
+    "ValidatingWebhookConfiguration",
+    "MutatingWebhookConfiguration",
 ];
 
 use palisade_model::api::{Container, ContainerKind};

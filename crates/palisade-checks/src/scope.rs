@@ -33,6 +33,7 @@
 //! | `binding_grants`, `binding_wildcard` | read the rules of the role a binding refers to |
 //! | `route_cross_namespace_backend` | looks for a ReferenceGrant in the backend's namespace |
 //! | `dangling_route_backend` | looks for the Services a route sends traffic to |
+//! | `gateway_cross_namespace_certificate` | looks for a ReferenceGrant in the certificate's namespace |
 //!
 //! Every other built-in template reads only the object it reports on (its pod template, its
 //! own rules, ports, annotations or images, plus image facts handed to the engine), and so do
@@ -105,6 +106,7 @@ mod tests {
             "binding_wildcard",
             "route_cross_namespace_backend",
             "dangling_route_backend",
+            "gateway_cross_namespace_certificate",
         ];
         documented.sort_unstable();
         assert_eq!(cluster, documented);

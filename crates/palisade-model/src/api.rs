@@ -537,6 +537,9 @@ pub struct VolumeMount {
     pub read_only: Option<bool>,
     /// Sub-path of the volume.
     pub sub_path: Option<String>,
+    /// `None` (default), `HostToContainer` or `Bidirectional`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub mount_propagation: Option<String>,
 }
 
 /// core/v1 `Volume`: the name and the sources Palisade reads.

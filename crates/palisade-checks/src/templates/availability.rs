@@ -237,21 +237,25 @@ pub(crate) fn pdb_eviction_policy(check: &CheckDef, ctx: &Ctx<'_>, hits: &mut Hi
 #[derive(Deserialize, Default)]
 #[serde(deny_unknown_fields)]
 struct HpaParams {
-    /// `min_above_max`, `max_equals_min` or `min_below` (with `minimum`).
+    /// `min_above_max`, `max_equals_min`, `min_below` (with `minimum`) or `max_above` (with
+    /// `maximum`).
     rule: String,
     /// Smallest acceptable minReplicas for `min_below`.
     #[serde(default)]
     minimum: i64,
+    /// Largest acceptable maxReplicas for `max_above`.
+    #[serde(default)]
+    maximum: i64,
 }
 
 pub(crate) fn hpa_replicas(check: &CheckDef, ctx: &Ctx<'_>, hits: &mut Hits) -> R {
     let p: std::sync::Arc<HpaParams> = params(check)?;
     if !matches!(
         p.rule.as_str(),
-        "min_above_max" | "max_equals_min" | "min_below"
+        "min_above_max" | "max_equals_min" | "min_below" | "max_above"
     ) {
         return Err(format!(
-            "rule must be min_above_max, max_equals_min or min_below, not {:?}",
+            "rule must be min_above_max, max_equals_min, min_below or max_above, not {:?}",
             p.rule
         ));
     }
@@ -279,6 +283,13 @@ pub(crate) fn hpa_replicas(check: &CheckDef, ctx: &Ctx<'_>, hits: &mut Hits) -> 
                         ""
                     },
                     p.minimum
+                ),
+            ),
+            "max_above" if max > p.maximum => (
+                "spec.maxReplicas",
+                format!(
+                    "maxReplicas {max} is above {}: a load spike or a bug in the metrics can scale the workload beyond the capacity and quota planned for it",
+                    p.maximum
                 ),
             ),
             _ => continue,

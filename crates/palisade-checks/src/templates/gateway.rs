@@ -125,9 +125,25 @@ pub(crate) fn gateway_routes_from_all(check: &CheckDef, ctx: &Ctx<'_>, hits: &mu
     Ok(())
 }
 
-/// Whether a ReferenceGrant in `to_ns` lets routes of `kind` in `from_ns` refer to Service
-/// `name`.
-fn reference_granted(ctx: &Ctx<'_>, kind: &str, from_ns: &str, to_ns: &str, name: &str) -> bool {
+/// One reference across namespaces: objects of `from_kind` (a Gateway API kind) in `from_ns`
+/// referring to the core-group object `to_kind`/`name` in `to_ns`.
+struct CrossReference<'r> {
+    from_kind: &'r str,
+    from_ns: &'r str,
+    to_ns: &'r str,
+    to_kind: &'r str,
+    name: &'r str,
+}
+
+/// Whether a ReferenceGrant in the target namespace allows the reference.
+fn reference_granted(ctx: &Ctx<'_>, r: &CrossReference<'_>) -> bool {
+    let CrossReference {
+        from_kind: kind,
+        from_ns,
+        to_ns,
+        to_kind,
+        name,
+    } = *r;
     ctx.inv.others.iter().any(|g| {
         g.kind == "ReferenceGrant"
             && group_is(g, "gateway.networking.k8s.io")
@@ -148,7 +164,7 @@ fn reference_granted(ctx: &Ctx<'_>, kind: &str, from_ns: &str, to_ns: &str, name
                 .is_some_and(|to| {
                     to.iter().any(|t| {
                         str_at(t, "/group").unwrap_or("").is_empty()
-                            && str_at(t, "/kind") == Some("Service")
+                            && str_at(t, "/kind") == Some(to_kind)
                             && str_at(t, "/name").is_none_or(|n| n == name)
                     })
                 })
@@ -160,7 +176,17 @@ pub(crate) fn route_cross_namespace_backend(check: &CheckDef, ctx: &Ctx<'_>, hit
     for o in ctx.inv.others.iter().filter(|o| is_gateway_route(o)) {
         let own = o.namespace().unwrap_or(DEFAULT_NAMESPACE);
         for b in route_backends(o) {
-            if b.namespace != own && !reference_granted(ctx, &o.kind, own, &b.namespace, &b.name) {
+            let granted = reference_granted(
+                ctx,
+                &CrossReference {
+                    from_kind: &o.kind,
+                    from_ns: own,
+                    to_ns: &b.namespace,
+                    to_kind: "Service",
+                    name: &b.name,
+                },
+            );
+            if b.namespace != own && !granted {
                 hits.object(
                     o,
                     Some(b.path),
@@ -204,6 +230,78 @@ pub(crate) fn dangling_route_backend(check: &CheckDef, ctx: &Ctx<'_>, hits: &mut
                 );
             }
         }
+    }
+    Ok(())
+}
+
+pub(crate) fn gateway_cross_namespace_certificate(
+    check: &CheckDef,
+    ctx: &Ctx<'_>,
+    hits: &mut Hits,
+) -> R {
+    params::<serde_json::Value>(check)?;
+    for (o, i, l) in gateway_listeners(ctx) {
+        let own = o.namespace().unwrap_or(DEFAULT_NAMESPACE);
+        let refs = l.pointer("/tls/certificateRefs").and_then(Value::as_array);
+        for (j, r) in refs.into_iter().flatten().enumerate() {
+            let (Some(ns), Some(name)) = (str_at(r, "/namespace"), str_at(r, "/name")) else {
+                continue;
+            };
+            let kind = str_at(r, "/kind").unwrap_or("Secret");
+            let granted = reference_granted(
+                ctx,
+                &CrossReference {
+                    from_kind: "Gateway",
+                    from_ns: own,
+                    to_ns: ns,
+                    to_kind: kind,
+                    name,
+                },
+            );
+            if ns != own && !granted {
+                hits.object(
+                    o,
+                    Some(format!("spec.listeners[{i}].tls.certificateRefs[{j}]")),
+                    format!(
+                        "Gateway listener {} uses {kind} {ns}/{name} from another namespace without a ReferenceGrant there: the certificate is refused, or granted elsewhere than the input shows",
+                        listener_name(l, i)
+                    ),
+                );
+            }
+        }
+    }
+    Ok(())
+}
+
+pub(crate) fn route_any_host(check: &CheckDef, ctx: &Ctx<'_>, hits: &mut Hits) -> R {
+    params::<serde_json::Value>(check)?;
+    let routes =
+        ctx.inv.others.iter().filter(|o| {
+            is_gateway_route(o) && matches!(o.kind.as_str(), "HTTPRoute" | "GRPCRoute")
+        });
+    for o in routes {
+        let hostnames: Vec<&str> = o
+            .raw
+            .pointer("/spec/hostnames")
+            .and_then(Value::as_array)
+            .into_iter()
+            .flatten()
+            .filter_map(Value::as_str)
+            .collect();
+        let message = if hostnames.is_empty() {
+            format!(
+                "{} has no hostnames: it answers for every hostname of the listeners it attaches to",
+                o.kind
+            )
+        } else if hostnames
+            .iter()
+            .any(|h| h.trim() == "*" || h.trim().is_empty())
+        {
+            format!("{} matches any hostname (\"*\")", o.kind)
+        } else {
+            continue;
+        };
+        hits.object(o, Some("spec.hostnames".into()), message);
     }
     Ok(())
 }

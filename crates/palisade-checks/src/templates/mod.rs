@@ -11,6 +11,7 @@ mod hygiene;
 mod image;
 mod network;
 mod objects;
+mod platform;
 mod pod;
 mod rbac;
 mod rbac_bindings;
@@ -18,6 +19,7 @@ mod references;
 mod resources;
 mod runtime;
 mod service;
+mod volumes;
 
 use std::sync::Arc;
 
@@ -230,7 +232,12 @@ pub(crate) const TEMPLATES: &[Template] = templates! {
     (Object, false) hygiene::{deprecated_service_account, dns_ndots, required_metadata};
     (Object, false) gateway::{gateway_plain_http, gateway_tls_without_certificate,
         gateway_routes_from_all};
-    (Cluster, false) gateway::{route_cross_namespace_backend, dangling_route_backend};
+    (Cluster, false) gateway::{route_cross_namespace_backend, dangling_route_backend,
+        gateway_cross_namespace_certificate};
+    (Object, false) gateway::{route_any_host};
+    (Object, false) hygiene::{image_registry_frozen};
+    (Object, false) platform::{ingress_annotation, webhook_fails_open};
+    (Object, false) volumes::{mount_propagation, projected_token_lifetime};
 };
 
 /// The template called `name`.
