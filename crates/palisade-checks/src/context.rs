@@ -6,7 +6,7 @@ use std::sync::{Arc, OnceLock};
 /// The kinds of [`palisade_model::Inventory::others`] that built-in checks read (besides the
 /// API-version checks, which read every object). Objects of other kinds there are analysed by
 /// custom checks only, and a scan says so.
-pub const OTHER_KINDS_READ: [&str; 14] = [
+pub const OTHER_KINDS_READ: [&str; 15] = [
     "LimitRange",
     "HorizontalPodAutoscaler",
     "PodDisruptionBudget",
@@ -21,6 +21,7 @@ pub const OTHER_KINDS_READ: [&str; 14] = [
     "VirtualService",
     "ValidatingWebhookConfiguration",
     "MutatingWebhookConfiguration",
+    "PriorityClass",
 ];
 
 use palisade_model::api::{Container, ContainerKind};

@@ -26,6 +26,7 @@
 //! | `pdb_missing` | looks for a PodDisruptionBudget selecting the workload (and an HPA's minimum) |
 //! | `pdb_zero_disruptions` | compares minAvailable with the replicas of the workloads the PDB selects |
 //! | `pdb_above_hpa_minimum` | compares minAvailable with the minReplicas of the HPA scaling the selected workload |
+//! | `priority_class_unset` | a global default PriorityClass elsewhere gives pods without a name their priority |
 //! | `dangling_hpa` | looks for the workload an HPA targets |
 //! | `dangling_netpol_peer` | looks for pods a NetworkPolicy peer selects |
 //! | `env_ref_missing` | looks for the ConfigMap or Secret (and key) an env var names |
@@ -98,6 +99,7 @@ mod tests {
             "pdb_missing",
             "pdb_zero_disruptions",
             "pdb_above_hpa_minimum",
+            "priority_class_unset",
             "dangling_hpa",
             "dangling_netpol_peer",
             "env_ref_missing",

@@ -365,12 +365,29 @@ pub(crate) fn rollout_full_outage(check: &CheckDef, ctx: &Ctx<'_>, hits: &mut Hi
 
 pub(crate) fn priority_class_unset(check: &CheckDef, ctx: &Ctx<'_>, hits: &mut Hits) -> R {
     params::<serde_json::Value>(check)?;
+    // Decidable only when the input declares the cluster's PriorityClasses: a pod without a
+    // name gets the globalDefault class, when there is one.
+    let classes: Vec<&OtherObject> = ctx
+        .inv
+        .others
+        .iter()
+        .filter(|o| o.kind == "PriorityClass" && o.api_version.starts_with("scheduling.k8s.io/"))
+        .collect();
+    let global_default = classes.iter().any(|o| {
+        o.raw
+            .get("globalDefault")
+            .and_then(serde_json::Value::as_bool)
+            == Some(true)
+    });
+    if classes.is_empty() || global_default {
+        return Ok(());
+    }
     for w in ctx.workloads() {
         if w.spec.pod.priority_class_name.is_none() {
             hits.workload(
                 w,
                 Some(format!("{}.priorityClassName", w.pod_spec_path())),
-                "no priorityClassName: under node pressure its pods are preempted or evicted in no chosen order".into(),
+                "no priorityClassName and no global default PriorityClass: its pods get priority 0, so under node pressure they are preempted or evicted in no chosen order".into(),
             );
         }
     }

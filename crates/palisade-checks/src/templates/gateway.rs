@@ -43,21 +43,31 @@ fn listener_name(l: &Value, i: usize) -> String {
     str_at(l, "/name").map_or_else(|| format!("#{i}"), str::to_string)
 }
 
-pub(crate) fn gateway_plain_http(check: &CheckDef, ctx: &Ctx<'_>, hits: &mut Hits) -> R {
-    params::<serde_json::Value>(check)?;
+/// Reports, for every Gateway API listener, what `judge` finds wrong with it: the field under
+/// the listener and the message.
+fn judge_listeners(
+    ctx: &Ctx<'_>,
+    hits: &mut Hits,
+    judge: impl Fn(&Value, &str) -> Option<(&'static str, String)>,
+) {
     for (o, i, l) in gateway_listeners(ctx) {
-        if str_at(l, "/protocol") == Some("HTTP") {
-            hits.object(
-                o,
-                Some(format!("spec.listeners[{i}].protocol")),
-                format!(
-                    "Gateway listener {} serves plain HTTP on port {}: traffic and credentials cross the network unencrypted",
-                    listener_name(l, i),
-                    l.get("port").map_or_else(|| "?".to_string(), Value::to_string)
-                ),
-            );
+        if let Some((field, message)) = judge(l, &listener_name(l, i)) {
+            hits.object(o, Some(format!("spec.listeners[{i}].{field}")), message);
         }
     }
+}
+
+pub(crate) fn gateway_plain_http(check: &CheckDef, ctx: &Ctx<'_>, hits: &mut Hits) -> R {
+    params::<serde_json::Value>(check)?;
+    judge_listeners(ctx, hits, |l, name| {
+        (str_at(l, "/protocol") == Some("HTTP")).then(|| {
+            let port = l.get("port").map_or_else(|| "?".to_string(), Value::to_string);
+            (
+                "protocol",
+                format!("Gateway listener {name} serves plain HTTP on port {port}: traffic and credentials cross the network unencrypted"),
+            )
+        })
+    });
     for o in ctx
         .inv
         .others
@@ -86,7 +96,7 @@ pub(crate) fn gateway_tls_without_certificate(
     hits: &mut Hits,
 ) -> R {
     params::<serde_json::Value>(check)?;
-    for (o, i, l) in gateway_listeners(ctx) {
+    judge_listeners(ctx, hits, |l, name| {
         let protocol = str_at(l, "/protocol").unwrap_or("");
         let mode = str_at(l, "/tls/mode").unwrap_or("Terminate");
         let terminates = protocol == "HTTPS" || (protocol == "TLS" && mode == "Terminate");
@@ -94,34 +104,26 @@ pub(crate) fn gateway_tls_without_certificate(
             .pointer("/tls/certificateRefs")
             .and_then(Value::as_array)
             .is_some_and(|c| !c.is_empty());
-        if terminates && !certs {
-            hits.object(
-                o,
-                Some(format!("spec.listeners[{i}].tls")),
-                format!(
-                    "Gateway listener {} terminates TLS ({protocol}) without certificateRefs: it cannot serve TLS, or serves an implementation default certificate",
-                    listener_name(l, i)
-                ),
-            );
-        }
-    }
+        (terminates && !certs).then(|| {
+            (
+                "tls",
+                format!("Gateway listener {name} terminates TLS ({protocol}) without certificateRefs: it cannot serve TLS, or serves an implementation default certificate"),
+            )
+        })
+    });
     Ok(())
 }
 
 pub(crate) fn gateway_routes_from_all(check: &CheckDef, ctx: &Ctx<'_>, hits: &mut Hits) -> R {
     params::<serde_json::Value>(check)?;
-    for (o, i, l) in gateway_listeners(ctx) {
-        if str_at(l, "/allowedRoutes/namespaces/from") == Some("All") {
-            hits.object(
-                o,
-                Some(format!("spec.listeners[{i}].allowedRoutes.namespaces.from")),
-                format!(
-                    "Gateway listener {} accepts routes from every namespace: anyone who can create a route anywhere can publish through it",
-                    listener_name(l, i)
-                ),
-            );
-        }
-    }
+    judge_listeners(ctx, hits, |l, name| {
+        (str_at(l, "/allowedRoutes/namespaces/from") == Some("All")).then(|| {
+            (
+                "allowedRoutes.namespaces.from",
+                format!("Gateway listener {name} accepts routes from every namespace: anyone who can create a route anywhere can publish through it"),
+            )
+        })
+    });
     Ok(())
 }
 

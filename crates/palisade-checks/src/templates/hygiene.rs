@@ -124,35 +124,3 @@ pub(crate) fn required_metadata(check: &CheckDef, ctx: &Ctx<'_>, hits: &mut Hits
     }
     Ok(())
 }
-
-#[derive(Deserialize, Default)]
-#[serde(deny_unknown_fields)]
-struct RegistryParams {
-    /// Registries that no longer receive images.
-    registries: Vec<String>,
-    /// Where their images moved.
-    replacement: String,
-}
-
-pub(crate) fn image_registry_frozen(check: &CheckDef, ctx: &Ctx<'_>, hits: &mut Hits) -> R {
-    let p: std::sync::Arc<RegistryParams> = params(check)?;
-    for c in ctx.containers() {
-        let Some(image) = c.container.image.as_deref() else {
-            continue;
-        };
-        let Ok(r) = palisade_model::ImageRef::parse(image) else {
-            continue;
-        };
-        if p.registries.iter().any(|x| *x == r.registry) {
-            hits.container(
-                &c,
-                "image",
-                format!(
-                    "image from {}, which no longer receives images or fixes; the images moved to {}",
-                    r.registry, p.replacement
-                ),
-            );
-        }
-    }
-    Ok(())
-}

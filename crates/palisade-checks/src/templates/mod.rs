@@ -223,9 +223,9 @@ pub(crate) const TEMPLATES: &[Template] = templates! {
     (Object, false) runtime::{runtime_image, runtime_allowlist};
     (Object, false) marker::{custom};
     (Object, false) availability::{pdb_eviction_policy, hpa_replicas, replicas_not_spread,
-        rollout_full_outage, priority_class_unset, job_ttl_missing, bare_pod_restart_never,
-        naked_pod};
-    (Cluster, false) availability::{pdb_missing, pdb_zero_disruptions, pdb_above_hpa_minimum};
+        rollout_full_outage, job_ttl_missing, bare_pod_restart_never, naked_pod};
+    (Cluster, false) availability::{pdb_missing, pdb_zero_disruptions, pdb_above_hpa_minimum,
+        priority_class_unset};
     (Cluster, false) references::{dangling_hpa, dangling_netpol_peer, env_ref_missing,
         dangling_servicemonitor};
     (Cluster, false) rbac_bindings::{binding_grants, binding_wildcard};
@@ -235,7 +235,6 @@ pub(crate) const TEMPLATES: &[Template] = templates! {
     (Cluster, false) gateway::{route_cross_namespace_backend, dangling_route_backend,
         gateway_cross_namespace_certificate};
     (Object, false) gateway::{route_any_host};
-    (Object, false) hygiene::{image_registry_frozen};
     (Object, false) platform::{ingress_annotation, webhook_fails_open};
     (Object, false) volumes::{mount_propagation, projected_token_lifetime};
 };

@@ -54,12 +54,6 @@ pub(crate) fn binding_to_role(check: &CheckDef, ctx: &Ctx<'_>, hits: &mut Hits) 
     let p: std::sync::Arc<RoleParams> = params(check)?;
     for b in &ctx.inv.role_bindings {
         if b.spec.role_ref.kind == "ClusterRole" && p.roles.contains(&b.spec.role_ref.name) {
-            let subjects: Vec<String> = b
-                .spec
-                .subjects
-                .iter()
-                .map(|s| format!("{} {}", s.kind, s.name))
-                .collect();
             hits.object(
                 b,
                 Some("roleRef".into()),
@@ -67,11 +61,7 @@ pub(crate) fn binding_to_role(check: &CheckDef, ctx: &Ctx<'_>, hits: &mut Hits) 
                     "{} grants ClusterRole {} to {}{}",
                     b.kind,
                     b.spec.role_ref.name,
-                    if subjects.is_empty() {
-                        "no subject".to_string()
-                    } else {
-                        subjects.join(", ")
-                    },
+                    subjects_text(b),
                     if b.is_cluster_binding() {
                         " cluster-wide"
                     } else {
@@ -82,6 +72,19 @@ pub(crate) fn binding_to_role(check: &CheckDef, ctx: &Ctx<'_>, hits: &mut Hits) 
         }
     }
     Ok(())
+}
+
+/// A binding's subjects as `Kind name, …`, or `no subject`.
+pub(crate) fn subjects_text(b: &palisade_model::inventory::RoleBinding) -> String {
+    if b.spec.subjects.is_empty() {
+        return "no subject".into();
+    }
+    b.spec
+        .subjects
+        .iter()
+        .map(|s| format!("{} {}", s.kind, s.name))
+        .collect::<Vec<_>>()
+        .join(", ")
 }
 
 #[derive(Deserialize, Default)]

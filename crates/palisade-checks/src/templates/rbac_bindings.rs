@@ -6,7 +6,7 @@ use palisade_model::api::PolicyRule;
 use palisade_model::inventory::{Role, RoleBinding};
 use serde::Deserialize;
 
-use super::rbac::rule_grants;
+use super::rbac::{rule_grants, subjects_text};
 use super::{Hits, params};
 use crate::catalog::CheckDef;
 use crate::context::Ctx;
@@ -47,16 +47,34 @@ fn effective_rules<'a>(ctx: &Ctx<'a>, role: &'a Role) -> Vec<&'a PolicyRule> {
     seen.iter().flat_map(|r| r.spec.rules.iter()).collect()
 }
 
-fn subjects(b: &RoleBinding) -> String {
-    if b.spec.subjects.is_empty() {
-        return "no subject".into();
-    }
-    b.spec
-        .subjects
+/// Every binding whose role the input holds, with that role's effective rules.
+fn bound_rules<'a>(
+    ctx: &'a Ctx<'a>,
+) -> impl Iterator<Item = (&'a RoleBinding, Vec<&'a PolicyRule>)> + 'a {
+    ctx.inv
+        .role_bindings
         .iter()
-        .map(|s| format!("{} {}", s.kind, s.name))
-        .collect::<Vec<_>>()
-        .join(", ")
+        .filter_map(|b| Some((b, effective_rules(ctx, bound_role(ctx, b)?))))
+}
+
+/// Reports that binding `b` hands out `what` through its role.
+fn report(hits: &mut Hits, b: &RoleBinding, what: &str) {
+    hits.object(
+        b,
+        Some("roleRef".into()),
+        format!(
+            "{} gives {} {} ({what}) to {}{}",
+            b.kind,
+            b.spec.role_ref.kind,
+            b.spec.role_ref.name,
+            subjects_text(b),
+            if b.is_cluster_binding() {
+                " in every namespace"
+            } else {
+                ""
+            }
+        ),
+    );
 }
 
 /// One request the bound rules must not grant.
@@ -84,11 +102,7 @@ pub(crate) fn binding_grants(check: &CheckDef, ctx: &Ctx<'_>, hits: &mut Hits) -
     if p.any_of.is_empty() {
         return Err("any_of needs at least one request".into());
     }
-    for b in &ctx.inv.role_bindings {
-        let Some(role) = bound_role(ctx, b) else {
-            continue;
-        };
-        let rules = effective_rules(ctx, role);
+    for (b, rules) in bound_rules(ctx) {
         let granted: Vec<String> = p
             .any_of
             .iter()
@@ -100,23 +114,7 @@ pub(crate) fn binding_grants(check: &CheckDef, ctx: &Ctx<'_>, hits: &mut Hits) -
             .map(|q| format!("{} {}", q.verb, q.resource))
             .collect();
         if !granted.is_empty() {
-            hits.object(
-                b,
-                Some("roleRef".into()),
-                format!(
-                    "{} gives {} {} ({}) to {}{}",
-                    b.kind,
-                    b.spec.role_ref.kind,
-                    b.spec.role_ref.name,
-                    granted.join(", "),
-                    subjects(b),
-                    if b.is_cluster_binding() {
-                        " in every namespace"
-                    } else {
-                        ""
-                    }
-                ),
-            );
+            report(hits, b, &granted.join(", "));
         }
     }
     Ok(())
@@ -124,32 +122,14 @@ pub(crate) fn binding_grants(check: &CheckDef, ctx: &Ctx<'_>, hits: &mut Hits) -
 
 pub(crate) fn binding_wildcard(check: &CheckDef, ctx: &Ctx<'_>, hits: &mut Hits) -> R {
     params::<serde_json::Value>(check)?;
-    for b in &ctx.inv.role_bindings {
-        let Some(role) = bound_role(ctx, b) else {
-            continue;
-        };
-        let all = effective_rules(ctx, role).iter().any(|r| {
+    for (b, rules) in bound_rules(ctx) {
+        let all = rules.iter().any(|r| {
             r.verbs.iter().any(|v| v == "*")
                 && r.resources.iter().any(|x| x == "*")
                 && r.api_groups.iter().any(|g| g == "*")
         });
         if all {
-            hits.object(
-                b,
-                Some("roleRef".into()),
-                format!(
-                    "{} gives {} {}, which allows every verb on every resource, to {}{}",
-                    b.kind,
-                    b.spec.role_ref.kind,
-                    b.spec.role_ref.name,
-                    subjects(b),
-                    if b.is_cluster_binding() {
-                        " in every namespace"
-                    } else {
-                        ""
-                    }
-                ),
-            );
+            report(hits, b, "every verb on every resource");
         }
     }
     Ok(())
