@@ -60,24 +60,18 @@ fn routes_and_gateway_bound_virtual_services_expose_like_ingresses() {
             .expect("workload");
         index.exposure_of(w)
     };
-    let web = exposure("web");
-    assert_eq!(web.level, ExposureLevel::Ingress);
-    assert!(
-        web.routes
-            .iter()
-            .any(|r| r.via == "HTTPRoute shop/web -> Service shop/web"),
-        "{:?}",
-        web.routes
-    );
-    let cart = exposure("cart");
-    assert_eq!(cart.level, ExposureLevel::Ingress);
-    assert!(
-        cart.routes
-            .iter()
-            .any(|r| r.via == "VirtualService shop/cart -> Service shop/cart"),
-        "{:?}",
-        cart.routes
-    );
+    for (name, via) in [
+        ("web", "HTTPRoute shop/web -> Service shop/web"),
+        ("cart", "VirtualService shop/cart -> Service shop/cart"),
+    ] {
+        let e = exposure(name);
+        assert_eq!(e.level, ExposureLevel::Ingress, "{name}");
+        assert!(
+            e.routes.iter().any(|r| r.via == via),
+            "{name}: {:?}",
+            e.routes
+        );
+    }
     // Inside the mesh only: reachable through its ClusterIP Service, not from outside.
     assert_eq!(exposure("stock").level, ExposureLevel::ClusterInternal);
 }

@@ -105,8 +105,7 @@ pub(crate) fn required_metadata(check: &CheckDef, ctx: &Ctx<'_>, hits: &mut Hits
             .keys
             .iter()
             .filter(|k| {
-                own.get(*k).is_none_or(|v| v.is_empty())
-                    && pod.get(*k).is_none_or(|v| v.is_empty())
+                own.get(*k).is_none_or(|v| v.is_empty()) && pod.get(*k).is_none_or(|v| v.is_empty())
             })
             .map(String::as_str)
             .collect();

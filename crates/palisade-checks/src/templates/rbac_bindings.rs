@@ -6,7 +6,7 @@ use palisade_model::api::PolicyRule;
 use palisade_model::inventory::{Role, RoleBinding};
 use serde::Deserialize;
 
-use super::rbac::{rule_grants, subjects_text};
+use super::rbac::{report_binding, rule_grants};
 use super::{Hits, params};
 use crate::catalog::CheckDef;
 use crate::context::Ctx;
@@ -59,22 +59,11 @@ fn bound_rules<'a>(
 
 /// Reports that binding `b` hands out `what` through its role.
 fn report(hits: &mut Hits, b: &RoleBinding, what: &str) {
-    hits.object(
-        b,
-        Some("roleRef".into()),
-        format!(
-            "{} gives {} {} ({what}) to {}{}",
-            b.kind,
-            b.spec.role_ref.kind,
-            b.spec.role_ref.name,
-            subjects_text(b),
-            if b.is_cluster_binding() {
-                " in every namespace"
-            } else {
-                ""
-            }
-        ),
+    let grant = format!(
+        "gives {} {} ({what})",
+        b.spec.role_ref.kind, b.spec.role_ref.name
     );
+    report_binding(hits, b, &grant, " in every namespace");
 }
 
 /// One request the bound rules must not grant.
