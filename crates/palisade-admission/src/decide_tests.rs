@@ -66,6 +66,12 @@ fn hardened() -> Value {
                     "serviceAccountName": "web",
                     "automountServiceAccountToken": false,
                     "hostUsers": false,
+                    "topologySpreadConstraints": [{
+                        "maxSkew": 1,
+                        "topologyKey": "kubernetes.io/hostname",
+                        "whenUnsatisfiable": "ScheduleAnyway",
+                        "labelSelector": {"matchLabels": {"app": "web"}}
+                    }],
                     "securityContext": {"runAsNonRoot": true, "runAsUser": 10001, "seccompProfile": {"type": "RuntimeDefault"}},
                     "containers": [{
                         "name": "web",

@@ -12,11 +12,12 @@ use serde::Serialize;
 
 use crate::manifests_k8s::{
     Capabilities, ClientConfig, ConfigMapVolume, Container, ContainerPort,
-    ContainerSecurityContext, Data, DeploymentSpec, EgressRule, Empty, HttpGet, IngressRule,
-    Labels, Metadata, NamespaceLabels, NamespaceSelector, NetworkPolicySpec, Noted, Object, Peer,
-    PodMetadata, PodSecurityContext, PodSpec, PodTemplate, PolicyPort, Probe, Quantities,
-    Requirement, Resources, Rule, SeccompProfile, SecretVolume, Selector, ServiceAccount,
-    ServicePort, ServiceReference, ServiceSpec, Spec, Volume, VolumeMount, Webhook, Webhooks, flow,
+    ContainerSecurityContext, Data, DeploymentSpec, DisruptionBudgetSpec, EgressRule, Empty,
+    HttpGet, IngressRule, Labels, Metadata, NamespaceLabels, NamespaceSelector, NetworkPolicySpec,
+    Noted, Object, Peer, PodMetadata, PodSecurityContext, PodSpec, PodTemplate, PolicyPort, Probe,
+    Quantities, Requirement, Resources, Rule, SeccompProfile, SecretVolume, Selector,
+    ServiceAccount, ServicePort, ServiceReference, ServiceSpec, Spec, TopologySpread, Volume,
+    VolumeMount, Webhook, Webhooks, flow,
 };
 
 /// `failurePolicy` of the webhook.
@@ -276,6 +277,19 @@ pub fn render(o: &ManifestOptions) -> Result<String, ManifestError> {
         template: PodTemplate {
             metadata: PodMetadata { labels },
             spec: PodSpec {
+                // Several replicas spread over nodes (PAL-106).
+                topology_spread_constraints: if o.replicas > 1 {
+                    vec![TopologySpread {
+                        max_skew: 1,
+                        topology_key: "kubernetes.io/hostname",
+                        when_unsatisfiable: "ScheduleAnyway",
+                        label_selector: Selector {
+                            match_labels: by_name,
+                        },
+                    }]
+                } else {
+                    Vec::new()
+                },
                 service_account_name: &o.name,
                 automount_service_account_token: false,
                 host_users: false,
@@ -325,6 +339,24 @@ pub fn render(o: &ManifestOptions) -> Result<String, ManifestError> {
         metadata(&o.name),
         Spec { spec: deployment },
     )));
+    // Several replicas: one disrupted at a time, unhealthy ones always evictable (PAL-099,
+    // PAL-102).
+    if o.replicas > 1 {
+        docs.push(Document::Budget(Object::new(
+            "policy/v1",
+            "PodDisruptionBudget",
+            metadata(&o.name),
+            Spec {
+                spec: DisruptionBudgetSpec {
+                    max_unavailable: 1,
+                    unhealthy_pod_eviction_policy: "AlwaysAllow",
+                    selector: Selector {
+                        match_labels: by_name,
+                    },
+                },
+            },
+        )));
+    }
     let service = ServiceSpec {
         kind: "ClusterIP",
         selector: by_name,
@@ -494,6 +526,7 @@ enum Document<'a> {
     /// A Secret or a ConfigMap.
     Data(Object<'a, Data>),
     Deployment(Object<'a, Spec<DeploymentSpec<'a>>>),
+    Budget(Object<'a, Spec<DisruptionBudgetSpec<'a>>>),
     Service(Object<'a, Spec<ServiceSpec<'a>>>),
     NetworkPolicy(Object<'a, Spec<NetworkPolicySpec<'a>>>),
     Webhook(Object<'a, Webhooks<'a>>),

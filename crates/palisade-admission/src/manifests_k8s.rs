@@ -157,6 +157,9 @@ pub(crate) struct PodMetadata<'a> {
 #[derive(Serialize)]
 #[serde(rename_all = "camelCase")]
 pub(crate) struct PodSpec<'a> {
+    /// Spread over nodes (several replicas only).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub topology_spread_constraints: Vec<TopologySpread<'a>>,
     pub service_account_name: &'a str,
     pub automount_service_account_token: bool,
     /// `false`: the pod runs in its own user namespace (root inside is not root outside).
@@ -164,6 +167,25 @@ pub(crate) struct PodSpec<'a> {
     pub security_context: PodSecurityContext,
     pub containers: Vec<Container<'a>>,
     pub volumes: Vec<Volume<'a>>,
+}
+
+/// One of a pod's `topologySpreadConstraints`.
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+pub(crate) struct TopologySpread<'a> {
+    pub max_skew: u32,
+    pub topology_key: &'static str,
+    pub when_unsatisfiable: &'static str,
+    pub label_selector: Selector<'a>,
+}
+
+/// A PodDisruptionBudget's `spec`.
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+pub(crate) struct DisruptionBudgetSpec<'a> {
+    pub max_unavailable: u32,
+    pub unhealthy_pod_eviction_policy: &'static str,
+    pub selector: Selector<'a>,
 }
 
 /// A pod's `securityContext`.

@@ -182,6 +182,32 @@ impl Catalog {
         self.validate()
     }
 
+    /// Replaces the template parameters of the check with this ID or name (a palisade.yaml
+    /// `checks.params` entry), validated against its template; the catalog is unchanged on
+    /// error.
+    pub fn set_params(
+        &mut self,
+        id_or_name: &str,
+        params: serde_json::Value,
+    ) -> Result<(), CatalogError> {
+        let Some(check) = self
+            .checks
+            .iter_mut()
+            .find(|c| c.id == id_or_name || c.name == id_or_name)
+        else {
+            return Err(CatalogError::Params {
+                id: id_or_name.to_string(),
+                message: "no such check".into(),
+            });
+        };
+        let mut updated = check.clone();
+        updated.params = params;
+        updated.parsed_params = ParsedParams::default();
+        crate::templates::validate(&updated)?;
+        *check = updated;
+        Ok(())
+    }
+
     /// Number of checks per category.
     pub fn categories(&self) -> BTreeMap<&str, usize> {
         let mut m = BTreeMap::new();
@@ -205,6 +231,23 @@ mod tests {
             assert!(!check.rationale.trim().is_empty(), "{}", check.id);
             assert!(!check.remediation.trim().is_empty(), "{}", check.id);
         }
+    }
+
+    #[test]
+    fn params_are_replaced_only_when_the_template_accepts_them() {
+        let mut c = Catalog::builtin();
+        c.set_params(
+            "required-labels",
+            serde_json::json!({"field": "labels", "keys": ["owner"]}),
+        )
+        .unwrap();
+        assert_eq!(c.get("PAL-121").unwrap().params["keys"][0], "owner");
+        let err = c
+            .set_params("PAL-121", serde_json::json!({"field": "tags"}))
+            .unwrap_err();
+        assert!(err.to_string().contains("labels or annotations"), "{err}");
+        assert_eq!(c.get("PAL-121").unwrap().params["keys"][0], "owner");
+        assert!(c.set_params("PAL-999", serde_json::json!({})).is_err());
     }
 
     #[test]

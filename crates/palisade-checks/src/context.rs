@@ -6,7 +6,23 @@ use std::sync::{Arc, OnceLock};
 /// The kinds of [`palisade_model::Inventory::others`] that built-in checks read (besides the
 /// API-version checks, which read every object). Objects of other kinds there are analysed by
 /// custom checks only, and a scan says so.
-pub const OTHER_KINDS_READ: [&str; 2] = ["LimitRange", "HorizontalPodAutoscaler"];
+pub const OTHER_KINDS_READ: [&str; 15] = [
+    "LimitRange",
+    "HorizontalPodAutoscaler",
+    "PodDisruptionBudget",
+    "ServiceMonitor",
+    "Gateway",
+    "HTTPRoute",
+    "GRPCRoute",
+    "TLSRoute",
+    "TCPRoute",
+    "UDPRoute",
+    "ReferenceGrant",
+    "VirtualService",
+    "ValidatingWebhookConfiguration",
+    "MutatingWebhookConfiguration",
+    "PriorityClass",
+];
 
 use palisade_model::api::{Container, ContainerKind};
 use palisade_model::inventory::{DEFAULT_NAMESPACE, Resource};

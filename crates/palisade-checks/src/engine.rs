@@ -39,6 +39,10 @@ pub struct EngineOptions {
     /// What the runtime agents learned (images that misbehaved, locked process allowlists),
     /// for the runtime checks; `None`: those checks find nothing.
     pub runtime: Option<Arc<RuntimePolicy>>,
+    /// Template parameters replacing the catalog's, by check ID or name (palisade.yaml
+    /// `checks.params`; validate them first with [`Catalog::set_params`]: an entry the
+    /// template refuses is not applied).
+    pub params: BTreeMap<String, serde_json::Value>,
 }
 
 impl Default for EngineOptions {
@@ -53,6 +57,7 @@ impl Default for EngineOptions {
             custom: Vec::new(),
             images: ImagePolicy::default(),
             runtime: None,
+            params: BTreeMap::new(),
         }
     }
 }
@@ -92,7 +97,10 @@ pub struct Engine {
 
 impl Engine {
     /// An engine over `catalog`.
-    pub fn new(catalog: Catalog, options: EngineOptions) -> Engine {
+    pub fn new(mut catalog: Catalog, options: EngineOptions) -> Engine {
+        for (id, params) in &options.params {
+            let _ = catalog.set_params(id, params.clone());
+        }
         Engine { catalog, options }
     }
 

@@ -10,6 +10,7 @@
 
 mod catalog;
 mod context;
+mod coverage;
 mod custom;
 mod engine;
 mod exceptions;
@@ -20,6 +21,7 @@ mod templates;
 
 pub use catalog::{Catalog, CatalogError, CheckDef};
 pub use context::{Ctx, OTHER_KINDS_READ};
+pub use coverage::{OutOfScope, out_of_scope, out_of_scope_text};
 pub use custom::{CustomCheck, ObjectPredicate};
 pub use engine::{Engine, EngineOptions, ScanOutcome, Suppressed};
 pub use exceptions::{

@@ -24,6 +24,18 @@
 //! | `missing_owner` | the owner label may sit on the Namespace instead of the object |
 //! | `resource_missing` | a LimitRange of the namespace may default requests and limits (it mutates Pods only after the workload is admitted) |
 //! | `control_plane_etcd_unique_ca` | compares etcd's trusted CA with the kube-apiserver Pods' client CA |
+//! | `pdb_missing` | looks for a PodDisruptionBudget selecting the workload (and an HPA's minimum) |
+//! | `pdb_zero_disruptions` | compares minAvailable with the replicas of the workloads the PDB selects |
+//! | `pdb_above_hpa_minimum` | compares minAvailable with the minReplicas of the HPA scaling the selected workload |
+//! | `priority_class_unset` | a global default PriorityClass elsewhere gives pods without a name their priority |
+//! | `dangling_hpa` | looks for the workload an HPA targets |
+//! | `dangling_netpol_peer` | looks for pods a NetworkPolicy peer selects |
+//! | `env_ref_missing` | looks for the ConfigMap or Secret (and key) an env var names |
+//! | `dangling_servicemonitor` | looks for the Services a ServiceMonitor selects |
+//! | `binding_grants`, `binding_wildcard` | read the rules of the role a binding refers to |
+//! | `route_cross_namespace_backend` | looks for a ReferenceGrant in the backend's namespace |
+//! | `dangling_route_backend` | looks for the Services a route sends traffic to |
+//! | `gateway_cross_namespace_certificate` | looks for a ReferenceGrant in the certificate's namespace |
 //!
 //! Every other built-in template reads only the object it reports on (its pod template, its
 //! own rules, ports, annotations or images, plus image facts handed to the engine), and so do
@@ -86,6 +98,19 @@ mod tests {
             "missing_owner",
             "resource_missing",
             "control_plane_etcd_unique_ca",
+            "pdb_missing",
+            "pdb_zero_disruptions",
+            "pdb_above_hpa_minimum",
+            "priority_class_unset",
+            "dangling_hpa",
+            "dangling_netpol_peer",
+            "env_ref_missing",
+            "dangling_servicemonitor",
+            "binding_grants",
+            "binding_wildcard",
+            "route_cross_namespace_backend",
+            "dangling_route_backend",
+            "gateway_cross_namespace_certificate",
         ];
         documented.sort_unstable();
         assert_eq!(cluster, documented);

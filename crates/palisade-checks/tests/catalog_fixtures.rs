@@ -13,6 +13,9 @@
 //! - `runtime-policy.yaml` (optional): the RuntimePolicy (what node agents observed) both
 //!   fixtures run with, for the runtime checks.
 //!
+//! - `params.json` (optional): the check's template parameters for both fixtures, as
+//!   palisade.yaml's `checks.params` would set them.
+//!
 //! Both must ingest without diagnostics: fixtures are valid manifests. A new check without
 //! fixtures fails this test. Every broken check is reported in one failure message.
 
@@ -83,6 +86,20 @@ fn runtime_policy(dir: &Path) -> Result<Option<Arc<RuntimePolicy>>, String> {
         .map_err(|e| format!("{}: {e}", path.display()))
 }
 
+/// The optional `params.json` of a fixture directory: the check's template parameters for
+/// both fixtures (checks whose built-in parameters leave them silent until palisade.yaml
+/// configures them, such as required labels).
+fn check_params(dir: &Path) -> Result<Option<serde_json::Value>, String> {
+    let path = dir.join("params.json");
+    if !path.exists() {
+        return Ok(None);
+    }
+    let text = std::fs::read_to_string(&path).map_err(|e| format!("{}: {e}", path.display()))?;
+    serde_json::from_str(&text)
+        .map(Some)
+        .map_err(|e| format!("{}: {e}", path.display()))
+}
+
 /// Ingests one fixture and runs one check on it; returns the findings' messages.
 fn findings_of(
     catalog: &Catalog,
@@ -111,8 +128,14 @@ fn findings_of(
     }
     let dir = path.parent().unwrap_or(Path::new("."));
     let images = image_policy(dir)?;
+    let mut catalog = catalog.clone();
+    if let Some(params) = check_params(dir)? {
+        catalog
+            .set_params(id, params)
+            .map_err(|e| format!("{}: {e}", dir.join("params.json").display()))?;
+    }
     let engine = Engine::new(
-        catalog.clone(),
+        catalog,
         EngineOptions {
             only: vec![id.to_string()],
             images,

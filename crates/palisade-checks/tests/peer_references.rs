@@ -3,13 +3,15 @@
 //! `tests/data/peers/<peer>.txt` keeps a copy of each peer's published check IDs (one
 //! `ID<TAB>description` a line, `#` comments naming the source repository, path, commit and
 //! licence). Every peer reference in `catalog.yaml` must be one of them, and every check must
-//! either reference a peer or say in `no_peer` why none asks its question.
+//! either reference a peer or say in `no_peer` why none asks its question. Every ID of those
+//! lists is either referenced by a check or listed, with a reason, in
+//! `tests/data/peers/out-of-scope.txt` (`PEER<TAB>ID<TAB>reason`), never both.
 
-use std::collections::HashSet;
+use std::collections::{BTreeSet, HashSet};
 use std::fmt::Write as _;
 use std::path::PathBuf;
 
-use palisade_checks::{Catalog, PEERS};
+use palisade_checks::{Catalog, PEERS, out_of_scope, out_of_scope_text};
 
 fn peer_file(key: &str) -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR"))
@@ -91,44 +93,91 @@ fn every_check_references_a_peer_or_says_why_none() {
     );
 }
 
-/// `out-of-scope-control-plane.txt` lists peer checks Palisade does not map (`PEER<TAB>ID<TAB>
-/// reason`): each names a peer ID that exists and that no check references.
+/// The peer list's file name for a catalog key (`kube_linter` -> `kube-linter`).
+fn list_name(key: &str) -> String {
+    key.replace('_', "-")
+}
+
 #[test]
-fn out_of_scope_peer_ids_exist_and_are_not_mapped() {
-    let path = PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-        .join("tests/data/peers/out-of-scope-control-plane.txt");
-    let text = std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
-    let catalog = Catalog::builtin();
-    let mut errors = String::new();
-    for (n, line) in text.lines().enumerate() {
+fn out_of_scope_lines_are_well_formed_and_unique() {
+    let mut seen = HashSet::new();
+    for (n, line) in out_of_scope_text().lines().enumerate() {
         if line.starts_with('#') || line.trim().is_empty() {
             continue;
         }
-        let fields: Vec<&str> = line.split('\t').collect();
-        let [peer, id, reason] = fields[..] else {
-            let _ = writeln!(errors, "line {}: expected PEER<TAB>ID<TAB>reason", n + 1);
-            continue;
-        };
-        if reason.trim().is_empty() || !PEERS.iter().any(|(key, _)| *key == peer) {
-            let _ = writeln!(
-                errors,
-                "line {}: unknown peer {peer:?} or empty reason",
-                n + 1
-            );
-            continue;
+        let parts: Vec<&str> = line.split('\t').collect();
+        assert!(
+            parts.len() == 3 && parts.iter().all(|p| !p.trim().is_empty()),
+            "out-of-scope.txt:{}: expected PEER<TAB>ID<TAB>reason, found {line:?}",
+            n + 1
+        );
+        assert!(
+            seen.insert((parts[0], parts[1])),
+            "out-of-scope.txt:{}: {} {} is listed twice",
+            n + 1,
+            parts[0],
+            parts[1]
+        );
+    }
+    assert_eq!(seen.len(), out_of_scope().len());
+}
+
+#[test]
+fn every_peer_check_is_mapped_or_out_of_scope_and_never_both() {
+    let catalog = Catalog::builtin();
+    let peers: Vec<String> = PEERS.iter().map(|(key, _)| list_name(key)).collect();
+    let mut errors = String::new();
+    for entry in out_of_scope() {
+        if !peers.iter().any(|p| p == entry.peer) {
+            let _ = writeln!(errors, "out of scope: unknown peer {:?}", entry.peer);
         }
-        if !peer_ids(peer).contains(id) {
-            let _ = writeln!(errors, "line {}: {peer} has no check {id}", n + 1);
+    }
+    for (key, _) in PEERS {
+        let name = list_name(key);
+        let published = peer_ids(key);
+        let referenced: BTreeSet<&str> = catalog
+            .checks()
+            .iter()
+            .flat_map(|c| c.references.peers())
+            .filter(|(peer, _)| *peer == key)
+            .flat_map(|(_, refs)| refs.iter().map(|r| r.id.as_str()))
+            .collect();
+        let listed: BTreeSet<&str> = out_of_scope()
+            .into_iter()
+            .filter(|e| e.peer == name)
+            .map(|e| e.id)
+            .collect();
+        let mut ids: Vec<&String> = published.iter().collect();
+        ids.sort();
+        for id in ids {
+            match (
+                referenced.contains(id.as_str()),
+                listed.contains(id.as_str()),
+            ) {
+                (false, false) => {
+                    let _ = writeln!(
+                        errors,
+                        "{name} {id}: neither referenced by a check nor out of scope"
+                    );
+                }
+                (true, true) => {
+                    let _ = writeln!(
+                        errors,
+                        "{name} {id}: referenced by a check and listed out of scope"
+                    );
+                }
+                _ => {}
+            }
         }
-        for check in catalog.checks() {
-            let refs = check.references.peers();
-            if refs
-                .iter()
-                .any(|(p, r)| *p == peer && r.iter().any(|r| r.id == id))
-            {
-                let _ = writeln!(errors, "line {}: {id} is referenced by {}", n + 1, check.id);
+        for id in &listed {
+            if !published.contains(*id) {
+                let _ = writeln!(
+                    errors,
+                    "{name} {id}: out of scope but not in {}",
+                    peer_file(key).display()
+                );
             }
         }
     }
-    assert!(errors.is_empty(), "{}:\n{errors}", path.display());
+    assert!(errors.is_empty(), "peer coverage:\n{errors}");
 }

@@ -6,6 +6,8 @@
 //!   skip: [PAL-036]                 # IDs or names never run
 //!   only: []                        # if non-empty, run only these
 //!   severity: {PAL-005: medium}     # severity overrides
+//!   params:                         # template parameters replacing the built-in ones
+//!     required-labels: {field: labels, keys: [owner, team]}
 //! annotation_exceptions: true       # honour palisade.dev/ignore annotations
 //! exceptions:
 //!   - checks: [privileged-container]
@@ -52,6 +54,9 @@ pub struct ChecksSection {
     pub skip: Vec<String>,
     /// Severity overrides by check ID or name.
     pub severity: BTreeMap<String, Severity>,
+    /// Template parameters replacing the built-in ones, by check ID or name (for example the
+    /// keys of `required-labels`); validated against the check's template.
+    pub params: BTreeMap<String, serde_json::Value>,
 }
 
 /// The whole configuration file.
@@ -212,6 +217,17 @@ impl Config {
                 }
             }
         }
+        let mut with_params = catalog.clone();
+        for (id, params) in &self.checks.params {
+            if catalog.get(id).is_none() {
+                return Err(ConfigError::Invalid(format!(
+                    "checks.params: unknown built-in check {id:?}"
+                )));
+            }
+            with_params
+                .set_params(id, params.clone())
+                .map_err(|e| ConfigError::Invalid(format!("checks.params.{id}: {e}")))?;
+        }
         for id in self.checks.severity.keys() {
             if !known(id) {
                 return Err(ConfigError::Invalid(format!(
@@ -294,6 +310,7 @@ impl Config {
             },
             // Read at the edge from `runtime_policy` and handed to the engine there.
             runtime: None,
+            params: self.checks.params.clone(),
         }
     }
 }
@@ -309,6 +326,51 @@ mod tests {
 
     fn exception(expires: &str) -> String {
         format!("exceptions:\n- checks: [PAL-001]\n  reason: accepted\n  expires: {expires}\n")
+    }
+
+    #[test]
+    fn check_params_configure_required_labels_and_are_validated() {
+        let c = parse("checks:\n  params:\n    required-labels: {field: labels, keys: [owner]}\n")
+            .unwrap();
+        let engine = palisade_checks::Engine::new(Catalog::builtin(), c.engine_options(None));
+        let inv = palisade_ingest::ingest_str(
+            "a.yaml",
+            "apiVersion: v1\nkind: Pod\nmetadata: {name: p, namespace: a}\nspec:\n  containers: [{name: c, image: nginx}]\n",
+        )
+        .inventory;
+        let found: Vec<String> = engine
+            .run(&inv)
+            .findings
+            .iter()
+            .filter(|f| &*f.check_id == "PAL-121")
+            .map(|f| f.message.clone())
+            .collect();
+        assert_eq!(found, ["required labels missing or empty: owner"]);
+        // Without the setting the check finds nothing.
+        let default = palisade_checks::Engine::new(
+            Catalog::builtin(),
+            parse("").unwrap().engine_options(None),
+        );
+        assert!(
+            !default
+                .run(&inv)
+                .findings
+                .iter()
+                .any(|f| &*f.check_id == "PAL-121")
+        );
+        for (bad, want) in [
+            ("required-labels: {field: tags}", "labels or annotations"),
+            ("required-labels: {keys: [owner]}", "field"),
+            ("PAL-999: {}", "unknown built-in check"),
+        ] {
+            let e = parse(&format!("checks:\n  params:\n    {bad}\n"))
+                .unwrap_err()
+                .to_string();
+            assert!(
+                e.contains("checks.params") && e.contains(want),
+                "{bad}: {e}"
+            );
+        }
     }
 
     #[test]

@@ -3,8 +3,8 @@
 use std::sync::Arc;
 
 use palisade_model::api::{
-    AggregationRule, IngressSpec, LocalObjectReference, NetworkPolicySpec, PodSpec,
-    PodTemplateSpec, PolicyRule, RoleRef, ServiceSpec, Subject, nullable,
+    AggregationRule, ControllerFields, IngressSpec, LocalObjectReference, NetworkPolicySpec,
+    PodSpec, PodTemplateSpec, PolicyRule, RoleRef, ServiceSpec, Subject, nullable,
 };
 use palisade_model::inventory::{
     ConfigMapSpec, NamespaceSpec, Resource, RoleBindingSpec, RoleSpec, SecretSpec,
@@ -378,6 +378,31 @@ struct ControllerSpec {
     template: Option<PodTemplateSpec>,
     selector: Option<Value>,
     replicas: Option<i64>,
+    /// Deployment's; read leniently into [`ControllerFields`].
+    strategy: Option<Value>,
+    /// StatefulSet's and DaemonSet's; read leniently into [`ControllerFields`].
+    update_strategy: Option<Value>,
+    /// Job's (CronJob: its job template's); read leniently.
+    ttl_seconds_after_finished: Option<Value>,
+}
+
+impl ControllerSpec {
+    /// The controller-level fields the checks read. They were never validated at ingestion, so
+    /// a value of the wrong shape is left out rather than reported.
+    fn fields(&self) -> ControllerFields {
+        let strategy = self
+            .strategy
+            .as_ref()
+            .or(self.update_strategy.as_ref())
+            .and_then(|v| serde_json::from_value(v.clone()).ok());
+        ControllerFields {
+            strategy,
+            ttl_seconds_after_finished: self
+                .ttl_seconds_after_finished
+                .as_ref()
+                .and_then(Value::as_i64),
+        }
+    }
 }
 
 fn workload_spec(
@@ -393,6 +418,7 @@ fn workload_spec(
             pod,
             selector: None,
             replicas: None,
+            controller: ControllerFields::default(),
         });
     }
     let prefix: &[&str] = if kind == WorkloadKind::CronJob {
@@ -401,6 +427,7 @@ fn workload_spec(
         &["spec"]
     };
     let spec: ControllerSpec = typed_at(value, prefix)?;
+    let controller = spec.fields();
     let template = spec.template.ok_or_else(|| FieldError {
         path: prefix
             .iter()
@@ -449,5 +476,6 @@ fn workload_spec(
         pod: template.spec,
         selector,
         replicas: spec.replicas,
+        controller,
     })
 }

@@ -89,6 +89,86 @@ pub struct PodSpec {
     pub restart_policy: Option<String>,
     /// The operating system the pod runs on (`spec.os.name`: `linux` or `windows`).
     pub os: Option<PodOs>,
+    /// Node, pod and pod anti-affinity (which kinds are set; terms are not interpreted).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub affinity: Option<Affinity>,
+    /// Topology spread constraints, as written.
+    #[serde(deserialize_with = "nullable", skip_serializing_if = "Vec::is_empty")]
+    pub topology_spread_constraints: Vec<serde_json::Value>,
+    /// DNS policy (`ClusterFirst` when unset).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub dns_policy: Option<String>,
+    /// DNS resolver settings merged into the pod's resolv.conf.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub dns_config: Option<PodDnsConfig>,
+}
+
+/// core/v1 `Affinity`: which kinds of affinity a pod declares.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Default)]
+#[serde(rename_all = "camelCase", default)]
+pub struct Affinity {
+    /// Node affinity, as written.
+    pub node_affinity: Option<serde_json::Value>,
+    /// Pod affinity, as written.
+    pub pod_affinity: Option<serde_json::Value>,
+    /// Pod anti-affinity, as written.
+    pub pod_anti_affinity: Option<serde_json::Value>,
+}
+
+/// core/v1 `PodDNSConfig`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, Default)]
+#[serde(rename_all = "camelCase", default)]
+pub struct PodDnsConfig {
+    /// Name servers.
+    #[serde(deserialize_with = "nullable")]
+    pub nameservers: Vec<String>,
+    /// Search domains.
+    #[serde(deserialize_with = "nullable")]
+    pub searches: Vec<String>,
+    /// Resolver options (`ndots`, `timeout`, …).
+    #[serde(deserialize_with = "nullable")]
+    pub options: Vec<PodDnsConfigOption>,
+}
+
+/// core/v1 `PodDNSConfigOption`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, Default)]
+#[serde(default)]
+pub struct PodDnsConfigOption {
+    /// Option name.
+    pub name: String,
+    /// Option value, if any.
+    pub value: Option<String>,
+}
+
+/// How a controller replaces its pods and cleans up after itself: the controller-level
+/// fields the availability checks read, read leniently (a malformed value is left out).
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct ControllerFields {
+    /// Deployment `spec.strategy`, or StatefulSet and DaemonSet `spec.updateStrategy`.
+    pub strategy: Option<UpdateStrategy>,
+    /// Job `spec.ttlSecondsAfterFinished` (CronJob: of its job template).
+    pub ttl_seconds_after_finished: Option<i64>,
+}
+
+/// A Deployment's `strategy` or a StatefulSet's or DaemonSet's `updateStrategy`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, Default)]
+#[serde(rename_all = "camelCase", default)]
+pub struct UpdateStrategy {
+    /// `RollingUpdate` (the default), `Recreate` (Deployment) or `OnDelete`.
+    #[serde(rename = "type")]
+    pub type_: Option<String>,
+    /// Rolling update parameters.
+    pub rolling_update: Option<RollingUpdate>,
+}
+
+/// `rollingUpdate` of an update strategy.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, Default)]
+#[serde(rename_all = "camelCase", default)]
+pub struct RollingUpdate {
+    /// Pods that may be unavailable during the update (number or percentage).
+    pub max_unavailable: Option<IntOrString>,
+    /// Pods that may be created above the desired count.
+    pub max_surge: Option<IntOrString>,
 }
 
 /// core/v1 `PodOS`.
@@ -457,6 +537,9 @@ pub struct VolumeMount {
     pub read_only: Option<bool>,
     /// Sub-path of the volume.
     pub sub_path: Option<String>,
+    /// `None` (default), `HostToContainer` or `Bidirectional`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub mount_propagation: Option<String>,
 }
 
 /// core/v1 `Volume`: the name and the sources Palisade reads.

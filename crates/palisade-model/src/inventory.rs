@@ -8,8 +8,8 @@ use std::sync::Arc;
 use serde::{Deserialize, Serialize};
 
 use crate::api::{
-    AggregationRule, IngressSpec, LocalObjectReference, NetworkPolicySpec, PodSpec, PolicyRule,
-    RoleRef, ServiceSpec, Subject,
+    AggregationRule, ControllerFields, IngressSpec, LocalObjectReference, NetworkPolicySpec,
+    PodSpec, PolicyRule, RoleRef, ServiceSpec, Subject,
 };
 use crate::meta::{ObjectMeta, ObjectRef, SourceLocation};
 use crate::selector::{LabelSelector, map_selects};
@@ -214,6 +214,8 @@ pub struct WorkloadSpec {
     pub selector: Option<LabelSelector>,
     /// Desired replicas, when the kind has them.
     pub replicas: Option<i64>,
+    /// Update strategy and clean-up settings of the controller (empty for a bare Pod).
+    pub controller: ControllerFields,
 }
 
 /// A workload (Pod, Deployment, …).

@@ -20,6 +20,7 @@ pub mod ownership;
 pub mod package;
 pub mod purl;
 pub mod registry_facts;
+pub mod routes;
 pub mod secrets;
 pub mod selector;
 pub mod terminal;

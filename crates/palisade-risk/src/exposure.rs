@@ -1,9 +1,11 @@
 //! How a workload can be reached: from outside the cluster (LoadBalancer, NodePort, Ingress,
-//! external IPs, host ports) or only inside it (ClusterIP Services).
+//! Gateway API routes and Istio VirtualServices bound to a gateway, external IPs, host ports)
+//! or only inside it (ClusterIP Services).
 
 use std::collections::HashMap;
 
-use palisade_model::inventory::DEFAULT_NAMESPACE;
+use palisade_model::inventory::{DEFAULT_NAMESPACE, OtherObject};
+use palisade_model::routes::{is_virtual_service, route_backends};
 use palisade_model::selector::map_selects;
 use palisade_model::{Inventory, Workload, WorkloadId};
 use serde::Serialize;
@@ -20,7 +22,7 @@ pub enum ExposureLevel {
     HostPort,
     /// A NodePort Service: every node's IP.
     NodePort,
-    /// Routed by an Ingress.
+    /// Routed by an Ingress, a Gateway API route or an Istio VirtualService bound to a gateway.
     Ingress,
     /// A Service with `externalIPs`.
     ExternalIp,
@@ -46,6 +48,14 @@ impl ExposureLevel {
     pub fn is_external(self) -> bool {
         self > ExposureLevel::ClusterInternal
     }
+}
+
+/// Whether an Istio VirtualService is bound to a gateway other than the mesh itself.
+fn bound_to_gateway(o: &OtherObject) -> bool {
+    o.raw
+        .pointer("/spec/gateways")
+        .and_then(|g| g.as_array())
+        .is_some_and(|g| g.iter().any(|x| x.as_str().is_some_and(|x| x != "mesh")))
 }
 
 /// One way in.
@@ -137,6 +147,32 @@ impl ExposureIndex {
                     routes.entry(id.clone()).or_default().push(Route {
                         level: ExposureLevel::Ingress,
                         via: format!("Ingress {}/{} -> Service {backend}", ns, ing.name()),
+                        source_ranges_restricted: false,
+                    });
+                }
+            }
+        }
+        // Gateway API routes and Istio VirtualServices bound to a gateway route like Ingresses
+        // (a VirtualService without gateways, or only "mesh", stays inside the mesh).
+        for o in &inventory.others {
+            if is_virtual_service(o) && !bound_to_gateway(o) {
+                continue;
+            }
+            let ns = o.namespace().unwrap_or(DEFAULT_NAMESPACE);
+            for b in route_backends(o) {
+                let Some(ids) = targets.get(&(b.namespace.clone(), b.name.clone())) else {
+                    continue;
+                };
+                for id in ids {
+                    routes.entry(id.clone()).or_default().push(Route {
+                        level: ExposureLevel::Ingress,
+                        via: format!(
+                            "{} {ns}/{} -> Service {}/{}",
+                            o.kind,
+                            o.name(),
+                            b.namespace,
+                            b.name
+                        ),
                         source_ranges_restricted: false,
                     });
                 }

@@ -97,6 +97,7 @@ pub fn inventory(docs: Vec<Value>) -> Inventory {
                     pod,
                     selector: None,
                     replicas: None,
+                    controller: Default::default(),
                 };
                 inv.workloads.push(resource(doc, line, spec));
             }

@@ -54,6 +54,32 @@ pub fn except(metadata: &mut Value, check_ids: &str, reason: &str) {
     });
 }
 
+/// The `topologySpreadConstraints` of a workload of several replicas (PAL-106): its pods (by
+/// `app.kubernetes.io/name`) spread over nodes where possible.
+pub fn topology_spread(name: &str) -> Value {
+    json!([{
+        "maxSkew": 1,
+        "topologyKey": "kubernetes.io/hostname",
+        "whenUnsatisfiable": "ScheduleAnyway",
+        "labelSelector": {"matchLabels": {"app.kubernetes.io/name": name}}
+    }])
+}
+
+/// The PodDisruptionBudget of a workload of several replicas (PAL-099): one pod disrupted at a
+/// time, unhealthy pods always evictable (PAL-102).
+pub fn disruption_budget(name: &str, namespace: &str, labels: &Value) -> Value {
+    json!({
+        "apiVersion": "policy/v1",
+        "kind": "PodDisruptionBudget",
+        "metadata": metadata(name, Some(namespace), labels),
+        "spec": {
+            "maxUnavailable": 1,
+            "unhealthyPodEvictionPolicy": "AlwaysAllow",
+            "selector": {"matchLabels": {"app.kubernetes.io/name": name}}
+        }
+    })
+}
+
 /// The Namespace, with the owner label its workloads inherit.
 pub fn namespace(name: &str, owner: &str) -> Value {
     json!({

@@ -133,7 +133,10 @@ fn the_image_is_minimal_and_its_manifests_pass_its_own_scan() {
                 "PAL-033", "PAL-057", "PAL-069",
             ][..],
         ),
-        (&["central", "manifests"][..], &["PAL-069", "PAL-076"][..]),
+        (
+            &["central", "manifests"][..],
+            &["PAL-069", "PAL-076", "PAL-107"][..],
+        ),
         (
             &[
                 "central",

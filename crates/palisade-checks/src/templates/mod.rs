@@ -3,17 +3,24 @@
 //! A template reads the [`Ctx`] and reports [`Hit`]s; the engine adds the catalog metadata and
 //! applies exceptions. Templates never put Secret or environment values in messages.
 
+mod availability;
 mod container;
 mod control_plane;
 mod env;
+mod gateway;
+mod hygiene;
 mod image;
 mod network;
 mod objects;
+mod platform;
 mod pod;
 mod rbac;
+mod rbac_bindings;
+mod references;
 mod resources;
 mod runtime;
 mod service;
+mod volumes;
 
 use std::sync::Arc;
 
@@ -219,6 +226,21 @@ pub(crate) const TEMPLATES: &[Template] = templates! {
         control_plane_tls_ciphers};
     (Cluster, false) control_plane::{control_plane_etcd_unique_ca};
     (Object, false) marker::{custom};
+    (Object, false) availability::{pdb_eviction_policy, hpa_replicas, replicas_not_spread,
+        rollout_full_outage, job_ttl_missing, bare_pod_restart_never, naked_pod};
+    (Cluster, false) availability::{pdb_missing, pdb_zero_disruptions, pdb_above_hpa_minimum,
+        priority_class_unset};
+    (Cluster, false) references::{dangling_hpa, dangling_netpol_peer, env_ref_missing,
+        dangling_servicemonitor};
+    (Cluster, false) rbac_bindings::{binding_grants, binding_wildcard};
+    (Object, false) hygiene::{deprecated_service_account, dns_ndots, required_metadata};
+    (Object, false) gateway::{gateway_plain_http, gateway_tls_without_certificate,
+        gateway_routes_from_all};
+    (Cluster, false) gateway::{route_cross_namespace_backend, dangling_route_backend,
+        gateway_cross_namespace_certificate};
+    (Object, false) gateway::{route_any_host};
+    (Object, false) platform::{ingress_annotation, webhook_fails_open};
+    (Object, false) volumes::{mount_propagation, projected_token_lifetime};
 };
 
 /// The template called `name`.

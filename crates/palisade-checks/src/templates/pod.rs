@@ -509,7 +509,11 @@ pub(crate) fn workload_selector_mismatch(check: &CheckDef, ctx: &Ctx<'_>, hits: 
 #[serde(deny_unknown_fields)]
 struct KnownImageParams {
     /// Repository paths (after the registry) that identify the component.
+    #[serde(default)]
     repositories: Vec<String>,
+    /// Registries all of whose images identify it (a frozen registry, for example).
+    #[serde(default)]
+    registries: Vec<String>,
     /// What the component is, for the message.
     component: String,
 }
@@ -523,10 +527,11 @@ pub(crate) fn known_image(check: &CheckDef, ctx: &Ctx<'_>, hits: &mut Hits) -> R
         let Ok(r) = palisade_model::ImageRef::parse(image) else {
             continue;
         };
-        if p.repositories
+        let repository = p
+            .repositories
             .iter()
-            .any(|repo| r.repository == *repo || r.repository.ends_with(&format!("/{repo}")))
-        {
+            .any(|repo| r.repository == *repo || r.repository.ends_with(&format!("/{repo}")));
+        if repository || p.registries.contains(&r.registry) {
             hits.container(
                 &c,
                 "image",

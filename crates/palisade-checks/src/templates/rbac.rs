@@ -54,34 +54,48 @@ pub(crate) fn binding_to_role(check: &CheckDef, ctx: &Ctx<'_>, hits: &mut Hits) 
     let p: std::sync::Arc<RoleParams> = params(check)?;
     for b in &ctx.inv.role_bindings {
         if b.spec.role_ref.kind == "ClusterRole" && p.roles.contains(&b.spec.role_ref.name) {
-            let subjects: Vec<String> = b
-                .spec
-                .subjects
-                .iter()
-                .map(|s| format!("{} {}", s.kind, s.name))
-                .collect();
-            hits.object(
+            report_binding(
+                hits,
                 b,
-                Some("roleRef".into()),
-                format!(
-                    "{} grants ClusterRole {} to {}{}",
-                    b.kind,
-                    b.spec.role_ref.name,
-                    if subjects.is_empty() {
-                        "no subject".to_string()
-                    } else {
-                        subjects.join(", ")
-                    },
-                    if b.is_cluster_binding() {
-                        " cluster-wide"
-                    } else {
-                        ""
-                    }
-                ),
+                &format!("grants ClusterRole {}", b.spec.role_ref.name),
+                " cluster-wide",
             );
         }
     }
     Ok(())
+}
+
+/// Reports binding `b` on its roleRef: `KIND {grant} to SUBJECTS`, then `cluster_scope` for a
+/// ClusterRoleBinding.
+pub(crate) fn report_binding(
+    hits: &mut Hits,
+    b: &palisade_model::inventory::RoleBinding,
+    grant: &str,
+    cluster_scope: &str,
+) {
+    let scope = if b.is_cluster_binding() {
+        cluster_scope
+    } else {
+        ""
+    };
+    hits.object(
+        b,
+        Some("roleRef".into()),
+        format!("{} {grant} to {}{scope}", b.kind, subjects_text(b)),
+    );
+}
+
+/// A binding's subjects as `Kind name, …`, or `no subject`.
+pub(crate) fn subjects_text(b: &palisade_model::inventory::RoleBinding) -> String {
+    if b.spec.subjects.is_empty() {
+        return "no subject".into();
+    }
+    b.spec
+        .subjects
+        .iter()
+        .map(|s| format!("{} {}", s.kind, s.name))
+        .collect::<Vec<_>>()
+        .join(", ")
 }
 
 #[derive(Deserialize, Default)]

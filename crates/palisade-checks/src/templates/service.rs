@@ -25,6 +25,8 @@ pub(crate) fn service_type(check: &CheckDef, ctx: &Ctx<'_>, hits: &mut Hits) -> 
                 msg.push_str(" and no loadBalancerSourceRanges: reachable from any address");
             } else if t == "NodePort" {
                 msg.push_str(": its ports are open on every node");
+            } else if t == "ExternalName" {
+                msg.push_str(": the cluster's DNS sends clients to a name outside the cluster");
             }
             hits.object(svc, Some("spec.type".into()), msg);
         }

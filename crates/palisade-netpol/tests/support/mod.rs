@@ -189,6 +189,7 @@ pub fn deployment_object(
             },
             selector: None,
             replicas: Some(1),
+            controller: Default::default(),
         },
         raw: Arc::new(Value::Null),
     }

@@ -62,7 +62,7 @@ const INGRESS_REASON: &str = "Central's clients are sensors and agents of other 
 /// PAL-069 on central's NetworkPolicy, PostgreSQL.
 const INGRESS_POSTGRES_REASON: &str = "Central's clients are sensors and agents of other clusters, CI scans (--push) and people, and its PostgreSQL server may be outside the cluster: addresses the manifests cannot know. Only central's port is open in and only DNS and PostgreSQL's port out; every request but /healthz needs a token.";
 /// PAL-076 on the SQLite Deployment.
-const SINGLE_REPLICA_REASON: &str = "SQLite has one writer: central on SQLite runs as one replica on its volume. Use --database-secret (PostgreSQL) for several replicas.";
+const SINGLE_REPLICA_REASON: &str = "SQLite has one writer: central on SQLite runs as one replica on its volume, replaced with the Recreate strategy (a rolling update would start a second writer). Use --database-secret (PostgreSQL) for several replicas and rolling updates.";
 /// PAL-022 on the PostgreSQL Deployment.
 const DATABASE_ENV_REASON: &str = "Central reads the PostgreSQL URL from PALISADE_DATABASE_URL (issue 15), from this Secret key only; central starts no child processes, shares no process namespace, and never logs or prints the value.";
 
@@ -135,7 +135,7 @@ fn deployment(a: &ManifestArgs, labels: &Value, replicas: u32) -> Value {
             json!({"name": "data", "emptyDir": {"sizeLimit": "64Mi"}})
         }
         None => {
-            install::except(&mut metadata, "PAL-076", SINGLE_REPLICA_REASON);
+            install::except(&mut metadata, "PAL-076,PAL-107", SINGLE_REPLICA_REASON);
             json!({"name": "data", "persistentVolumeClaim": {"claimName": format!("{NAME}-data")}})
         }
     };
@@ -144,7 +144,7 @@ fn deployment(a: &ManifestArgs, labels: &Value, replicas: u32) -> Value {
     } else {
         "Recreate"
     };
-    json!({
+    let mut d = json!({
         "apiVersion": "apps/v1",
         "kind": "Deployment",
         "metadata": metadata,
@@ -167,7 +167,11 @@ fn deployment(a: &ManifestArgs, labels: &Value, replicas: u32) -> Value {
                 }
             }
         }
-    })
+    });
+    if replicas > 1 {
+        d["spec"]["template"]["spec"]["topologySpreadConstraints"] = install::topology_spread(NAME);
+    }
+    d
 }
 
 /// Central's NetworkPolicy: its port in from anywhere; out nothing (SQLite) or DNS and
@@ -214,6 +218,9 @@ pub fn objects(a: &ManifestArgs) -> anyhow::Result<Vec<Value>> {
         }));
     }
     out.push(deployment(a, &labels, replicas));
+    if replicas > 1 {
+        out.push(install::disruption_budget(NAME, ns, &labels));
+    }
     out.push(json!({
         "apiVersion": "v1",
         "kind": "Service",

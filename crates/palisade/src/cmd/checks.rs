@@ -135,5 +135,24 @@ pub fn markdown(catalog: &Catalog) -> String {
             }
         }
     }
+    out_of_scope_markdown(&mut s);
     s
+}
+
+/// The peer checks no catalog check maps, with the reasons (`palisade_checks::out_of_scope`).
+fn out_of_scope_markdown(s: &mut String) {
+    let entries = palisade_checks::out_of_scope();
+    let _ = write!(
+        s,
+        "\n## Peer checks out of scope\n\nEvery check of kube-linter, Checkov, Polaris, Kubescape and StackRox (the lists in `crates/palisade-checks/tests/data/peers/`) is either referenced by a check above or listed here with the reason it is not mapped ({} checks; a test keeps this true).\n\n| Peer | Check | Reason |\n|---|---|---|\n",
+        entries.len()
+    );
+    let cell = |t: &str| t.replace('|', "\\|");
+    for e in entries {
+        let peer = palisade_checks::PEERS
+            .iter()
+            .find(|(key, _)| key.replace('_', "-") == e.peer)
+            .map_or(e.peer, |(_, name)| name);
+        let _ = writeln!(s, "| {peer} | `{}` | {} |", cell(e.id), cell(e.reason));
+    }
 }
