@@ -216,6 +216,43 @@ pub enum Observation {
         /// The baseline key.
         key: String,
     },
+    /// The program's identity is incomplete (its executable or name could not be read) and
+    /// what is known of it matches a learned program, or nothing is known: neither learned
+    /// nor flagged.
+    Incomplete {
+        /// The baseline key.
+        key: String,
+    },
+}
+
+/// A process whose name or executable is unknown is compared on what is known: in a
+/// locked baseline, a known name (or executable) that some learned program has is that
+/// program; a name no learned program has is an anomaly on the name alone. Nothing is learned
+/// from it, and a process of which nothing is known is never flagged.
+fn observe_incomplete(
+    b: &mut Baseline,
+    p: &ProcessInfo,
+    key: String,
+    now_ms: u64,
+    settings: &BaselineSettings,
+) -> Observation {
+    let name_known = !p.name.is_empty() && !p.missing.iter().any(|m| m == "name");
+    let exe_known = !p.exe.is_empty() && !p.missing.iter().any(|m| m == "exe");
+    if matches!(b.phase, Phase::Learning { .. }) || (!name_known && !exe_known) {
+        return Observation::Incomplete { key };
+    }
+    let matches = |l: &BaselineProcess| {
+        (!name_known || l.name == p.name) && (!exe_known || l.exe == p.exe)
+    };
+    if let Some(l) = b.processes.iter_mut().find(|l| matches(l)) {
+        l.count += 1;
+        l.last_seen_ms = now_ms;
+        return Observation::Incomplete { key };
+    }
+    if record(&mut b.anomalies, p, now_ms, settings.max_processes).is_none() {
+        b.overflow += 1;
+    }
+    Observation::Anomaly { key }
 }
 
 /// All baselines of a node.
@@ -285,6 +322,9 @@ impl BaselineStore {
             && now_ms >= until_ms
         {
             b.phase = Phase::Locked { since_ms: until_ms };
+        }
+        if p.identity_incomplete() {
+            return observe_incomplete(b, p, key, now_ms, settings);
         }
         match b.phase {
             Phase::Learning { .. } => {
