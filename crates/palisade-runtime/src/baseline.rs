@@ -241,9 +241,8 @@ fn observe_incomplete(
     if matches!(b.phase, Phase::Learning { .. }) || (!name_known && !exe_known) {
         return Observation::Incomplete { key };
     }
-    let matches = |l: &BaselineProcess| {
-        (!name_known || l.name == p.name) && (!exe_known || l.exe == p.exe)
-    };
+    let matches =
+        |l: &BaselineProcess| (!name_known || l.name == p.name) && (!exe_known || l.exe == p.exe);
     if let Some(l) = b.processes.iter_mut().find(|l| matches(l)) {
         l.count += 1;
         l.last_seen_ms = now_ms;

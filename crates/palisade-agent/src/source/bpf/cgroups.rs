@@ -130,11 +130,17 @@ mod tests {
     fn maps_directory_inodes_to_cgroup_paths_and_walks_again_on_a_miss() {
         let dir = tempfile::tempdir().unwrap();
         let id = "a".repeat(64);
-        let leaf = dir.path().join("libpod_parent").join(format!("libpod-{id}"));
+        let leaf = dir
+            .path()
+            .join("libpod_parent")
+            .join(format!("libpod-{id}"));
         std::fs::create_dir_all(&leaf).unwrap();
         let mut m = CgroupMap::new(dir.path().to_path_buf());
         let ino = std::fs::metadata(&leaf).unwrap().ino();
-        assert_eq!(m.path(ino), Some(format!("/libpod_parent/libpod-{id}").as_str()));
+        assert_eq!(
+            m.path(ino),
+            Some(format!("/libpod_parent/libpod-{id}").as_str())
+        );
         assert_eq!(m.attribution(ino).unwrap().container_id, id);
         assert_eq!(m.walks(), 1);
         let late = dir.path().join("late");

@@ -103,7 +103,10 @@ impl BpfSource {
         let mut read = self.drain(batch, max);
         if read == 0 {
             let fd = self.ring.as_fd();
-            let mut fds = [rustix::event::PollFd::new(&fd, rustix::event::PollFlags::IN)];
+            let mut fds = [rustix::event::PollFd::new(
+                &fd,
+                rustix::event::PollFlags::IN,
+            )];
             let timeout = rustix::event::Timespec::try_from(READ_TIMEOUT).ok();
             let _ = rustix::event::poll(&mut fds, timeout.as_ref());
             read = self.drain(batch, max);

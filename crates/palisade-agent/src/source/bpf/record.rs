@@ -112,10 +112,7 @@ fn c_str(b: &[u8], at: usize, max: usize) -> String {
 /// A path written leaf first as NUL-terminated components, turned around: `busybox\0bin\0`
 /// is `/bin/busybox`. No components is `/` when `root_if_empty`, else empty (unknown).
 pub fn path_from_components(raw: &[u8], root_if_empty: bool) -> String {
-    let parts: Vec<&[u8]> = raw
-        .split(|c| *c == 0)
-        .filter(|p| !p.is_empty())
-        .collect();
+    let parts: Vec<&[u8]> = raw.split(|c| *c == 0).filter(|p| !p.is_empty()).collect();
     if parts.is_empty() {
         return if root_if_empty {
             "/".into()
@@ -231,7 +228,15 @@ mod tests {
     #[test]
     fn decodes_an_exec_record_as_laid_out_in_exec_bpf_c() {
         let mut b = vec![0u8; EXEC_RECORD_BYTES];
-        for (at, v) in [(0, 1u32), (4, 4711), (8, 42), (12, 3), (16, 1000), (20, 0), (24, 100)] {
+        for (at, v) in [
+            (0, 1u32),
+            (4, 4711),
+            (8, 42),
+            (12, 3),
+            (16, 1000),
+            (20, 0),
+            (24, 100),
+        ] {
             put(&mut b, at, &v.to_le_bytes());
         }
         put(&mut b, 28, &1u32.to_le_bytes());
