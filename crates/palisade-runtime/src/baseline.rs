@@ -458,6 +458,51 @@ mod tests {
         assert_eq!(baseline_key(&container(None)), format!("container-id/{ID}"));
     }
 
+    /// Issue 23: `ls` (exe /bin/busybox) learned, then run again and read without its
+    /// executable (a zombie, or gone during the read) was flagged as an anomaly.
+    #[test]
+    fn an_incomplete_identity_is_compared_on_what_is_known_and_never_learned() {
+        let s = settings(1000);
+        let mut store = BaselineStore::new();
+        let c = Some(container(Some("web")));
+        let key = "container/web".to_string();
+        let incomplete = |name: &str, exe: &str, missing: &[&str]| {
+            let mut e = exec(name, exe, c.clone());
+            if let Some(p) = e.process.as_mut() {
+                p.missing = missing.iter().map(|m| m.to_string()).collect();
+            }
+            e
+        };
+        store.observe(&s, &exec("ls", "/bin/busybox", c.clone()), 0);
+        // Learning: nothing is learned from an incomplete record.
+        assert_eq!(
+            store.observe(&s, &incomplete("cat", "", &["exe", "args"]), 10),
+            Observation::Incomplete { key: key.clone() }
+        );
+        store.tick(1000);
+        // Locked: the name alone is `ls`, a learned program, so not an anomaly.
+        assert_eq!(
+            store.observe(&s, &incomplete("ls", "", &["exe", "args"]), 1500),
+            Observation::Incomplete { key: key.clone() }
+        );
+        // Only the executable known, and a learned program has it.
+        assert_eq!(
+            store.observe(&s, &incomplete("", "/bin/busybox", &["name"]), 1600),
+            Observation::Incomplete { key: key.clone() }
+        );
+        // A name no learned program has is an anomaly on the name alone.
+        assert_eq!(
+            store.observe(&s, &incomplete("nc", "", &["exe"]), 1700),
+            Observation::Anomaly { key: key.clone() }
+        );
+        let b = &store.baselines[&key];
+        let learned: Vec<&str> = b.processes.iter().map(|p| p.name.as_str()).collect();
+        assert_eq!(learned, ["ls"]);
+        assert_eq!(b.processes[0].count, 3);
+        let flagged: Vec<&str> = b.anomalies.iter().map(|p| p.name.as_str()).collect();
+        assert_eq!(flagged, ["nc"]);
+    }
+
     #[test]
     fn learn_then_lock_on_window_then_flag_new_program() {
         let s = settings(1000);
