@@ -157,9 +157,7 @@ impl Enricher {
     /// was seen (the table then holds its parent and the cgroup it inherited), with every
     /// field that only `/proc` could give listed as missing.
     fn incomplete_exec(&mut self, pid: u32, ts_ns: u64) -> Option<EnrichedExec> {
-        let Some(known) = self.procs.remove(&pid) else {
-            return None;
-        };
+        let known = self.procs.remove(&pid)?;
         Stats::inc(&self.stats.incomplete_execs);
         let parent = self.parent_summary(known.ppid);
         let process = ProcessInfo {
@@ -268,25 +266,40 @@ impl Enricher {
         for ev in batch {
             if let RawEvent::Exec { pid, ts_ns } = ev
                 && let Some(e) = self.enrich_exec(*pid, *ts_ns)
+                && !self.push_exec(&mut execs, e)
             {
-                execs.push(e);
-                if execs.len() == EXEC_GROUP {
-                    let input = Input::Batch {
-                        execs: std::mem::take(&mut execs),
-                        exits: Vec::new(),
-                    };
-                    if !self.out.send_batch(input, EXEC_GROUP) {
-                        return false;
-                    }
-                }
+                return false;
             }
         }
-        let mut exits = Vec::new();
-        for ev in batch {
-            if let RawEvent::Exit { pid } = ev {
-                self.procs.remove(pid);
-                exits.push(*pid);
-            }
+        let exits = batch
+            .iter()
+            .filter_map(|ev| match ev {
+                RawEvent::Exit { pid } => Some(*pid),
+                _ => None,
+            })
+            .collect();
+        self.send_rest(execs, exits)
+    }
+
+    /// Adds an exec to the group being gathered, handing the group on when it is full.
+    /// Returns false when the processor is gone.
+    fn push_exec(&mut self, execs: &mut Vec<EnrichedExec>, e: EnrichedExec) -> bool {
+        execs.push(e);
+        if execs.len() < EXEC_GROUP {
+            return true;
+        }
+        let input = Input::Batch {
+            execs: std::mem::take(execs),
+            exits: Vec::new(),
+        };
+        self.out.send_batch(input, EXEC_GROUP)
+    }
+
+    /// Forgets the exited processes and hands on what is left of a batch. Returns false when
+    /// the processor is gone.
+    fn send_rest(&mut self, execs: Vec<EnrichedExec>, exits: Vec<u32>) -> bool {
+        for pid in &exits {
+            self.procs.remove(pid);
         }
         if execs.is_empty() && exits.is_empty() {
             return true;
@@ -337,30 +350,16 @@ impl Enricher {
             match r {
                 Record::Fork { parent, child } => self.on_fork(parent, child),
                 Record::Exec(r) => {
-                    if let Some(e) = self.enrich_record(cgroups, *r) {
-                        execs.push(e);
-                    }
-                    if execs.len() == EXEC_GROUP {
-                        let input = Input::Batch {
-                            execs: std::mem::take(&mut execs),
-                            exits: Vec::new(),
-                        };
-                        if !self.out.send_batch(input, EXEC_GROUP) {
-                            return false;
-                        }
+                    if let Some(e) = self.enrich_record(cgroups, *r)
+                        && !self.push_exec(&mut execs, e)
+                    {
+                        return false;
                     }
                 }
                 Record::Exit { pid } => exits.push(pid),
             }
         }
-        for pid in &exits {
-            self.procs.remove(pid);
-        }
-        if execs.is_empty() && exits.is_empty() {
-            return true;
-        }
-        let n = execs.len() + exits.len();
-        self.out.send_batch(Input::Batch { execs, exits }, n)
+        self.send_rest(execs, exits)
     }
 
     /// Runs until the source is gone or `stop` is set (then drains what is queued). Events

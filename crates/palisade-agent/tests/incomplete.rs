@@ -46,7 +46,10 @@ fn a_gone_child_of_a_container_process_is_attributed_through_its_parent() {
     assert_eq!(e.process.ppid, parent);
     assert_eq!(e.parent.as_ref().map(|p| p.pid), Some(parent));
     assert_eq!(e.parent.as_ref().map(|p| p.name.as_str()), Some("sleep"));
-    assert_eq!(e.cgroup.as_ref().map(|a| a.container_id.as_str()), Some(c.id.as_str()));
+    assert_eq!(
+        e.cgroup.as_ref().map(|a| a.container_id.as_str()),
+        Some(c.id.as_str())
+    );
     for field in ["name", "exe", "args"] {
         assert!(e.process.missing.iter().any(|m| m == field), "{field}");
     }

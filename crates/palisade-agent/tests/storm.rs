@@ -26,15 +26,9 @@ fn storm(source: &str) -> Storm {
     let _serial = common::serial();
     let name = unique(&format!("storm-{source}"));
     let c = Container::run(&name, &[], &["sleep", "300"]);
-    let dir = tempfile::tempdir().unwrap();
-    let rules = dir.path().join("rules.yaml");
-    std::fs::write(
-        &rules,
-        format!(
-            "rules:\n  - id: storm-exec\n    description: every exec in the storm container\n    condition: container.name = {name}\n"
-        ),
-    )
-    .unwrap();
+    let (_dir, rules) = common::rules_file(&format!(
+        "rules:\n  - id: storm-exec\n    description: every exec in the storm container\n    condition: container.name = {name}\n"
+    ));
     let agent = TestAgent::start(&format!(
         "source: {source}\nbuiltin_rules: false\nnet_interval_ms: 0\nbaseline:\n  enabled: false\nrules_files: [{}]\n",
         rules.display()

@@ -462,10 +462,8 @@ mod tests {
     /// executable (a zombie, or gone during the read) was flagged as an anomaly.
     #[test]
     fn an_incomplete_identity_is_compared_on_what_is_known_and_never_learned() {
-        let s = settings(1000);
-        let mut store = BaselineStore::new();
-        let c = Some(container(Some("web")));
-        let key = "container/web".to_string();
+        let (s, mut store) = (settings(1000), BaselineStore::new());
+        let (c, key) = (Some(container(Some("web"))), String::from("container/web"));
         let incomplete = |name: &str, exe: &str, missing: &[&str]| {
             let mut e = exec(name, exe, c.clone());
             if let Some(p) = e.process.as_mut() {

@@ -176,6 +176,14 @@ pub fn config(yaml: &str) -> AgentConfig {
     cfg
 }
 
+/// Writes a rules file (`rules.yaml` in a fresh temp directory, returned with it).
+pub fn rules_file(yaml: &str) -> (tempfile::TempDir, PathBuf) {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("rules.yaml");
+    std::fs::write(&path, yaml).unwrap();
+    (dir, path)
+}
+
 /// An agent running in this process, writing alerts (and optionally flows) to temp files.
 pub struct TestAgent {
     /// Temp directory holding state, alerts and flows.
