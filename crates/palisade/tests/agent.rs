@@ -335,21 +335,12 @@ fn manifests_pass_the_scan_with_reasoned_exceptions_only() {
 fn event_source_flag_selects_and_reports_the_source() {
     let tmp = tempfile::tempdir().unwrap();
     for (flag, name, gauge) in [("bpf", "bpf", 1), ("proc", "proc-connector", 0)] {
-        let state = tmp.path().join(format!("state-{flag}"));
-        let alerts = tmp.path().join(format!("alerts-{flag}.jsonl"));
-        let (code, _, err) = palisade(&[
-            "agent",
-            "run",
-            "--event-source",
-            flag,
-            "--state-dir",
-            state.to_str().unwrap(),
-            "--alerts",
-            alerts.to_str().unwrap(),
-            "--duration",
-            "1",
-        ])
-        .run();
+        let (code, _, err) = palisade(&["agent", "run", "--event-source", flag])
+            .args(["--duration", "1", "--state-dir"])
+            .arg(tmp.path().join(format!("state-{flag}")))
+            .arg("--alerts")
+            .arg(tmp.path().join(format!("alerts-{flag}.jsonl")))
+            .run();
         assert_eq!(code, 0, "{err}");
         assert!(err.contains(&format!("running ({name} source)")), "{err}");
         assert!(
