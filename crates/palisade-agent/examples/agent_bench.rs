@@ -1,4 +1,5 @@
-//! Agent benchmark: `cargo run --release -p palisade-agent --example agent_bench -- [EXECS] [THREADS] [ZOMBIE_BACKLOG] [no-agent]`
+//! Agent benchmark: `cargo run --release -p palisade-agent --example agent_bench -- [EXECS] [THREADS] [ZOMBIE_BACKLOG] [no-agent|bpf|proc]`
+//! (`bpf`: the eBPF source; default and `proc`: the proc connector)
 //! or `… --example agent_bench -- pipeline [EVENTS] [PROCESSES]`
 //! or `… --example agent_bench -- limit [EXECS] [THREADS,THREADS,…]` (the machine's spawn
 //! limit without the agent). Root; see `palisade_agent::bench`.
@@ -45,8 +46,10 @@ fn main() {
     if let Some(n) = args.next().and_then(|v| v.parse().ok()) {
         opts.zombie_backlog = n;
     }
-    if args.next().as_deref() == Some("no-agent") {
-        opts.with_agent = false;
+    match args.next().as_deref() {
+        Some("no-agent") => opts.with_agent = false,
+        Some("bpf") => opts.source = palisade_agent::config::SourceKind::Bpf,
+        _ => {}
     }
     match palisade_agent::bench::run(&opts) {
         Ok(r) => println!("{}", serde_json::to_string_pretty(&r).unwrap_or_default()),

@@ -29,6 +29,8 @@ use crate::net::{NetMonitor, Registry};
 use crate::output::{AlertSink, OutputSender, Webhook, Writer};
 use crate::processor::{BaselinePolicy, Processor};
 use crate::respond::{Responder, ResponseSender};
+use crate::source::bpf::BpfSource;
+use crate::source::bpf::cgroups::{self, CgroupMap};
 use crate::source::connector::ProcConnector;
 use crate::source::{EventSender, InputSender};
 use crate::state::{AgentLock, StateDir};
@@ -113,7 +115,7 @@ impl AgentHandle {
         self.stats.clone()
     }
 
-    /// Which exec source runs (`proc-connector` or `proc-poll`).
+    /// Which exec source runs (`bpf`, `proc-connector` or `proc-poll`).
     pub fn source(&self) -> &'static str {
         self.source
     }
@@ -188,6 +190,56 @@ fn set_thread_nice(name: &str, nice: i32) {
 fn keep_pages_small() {
     if let Err(e) = rustix::thread::disable_transparent_huge_pages(true) {
         tracing::debug!("transparent huge pages stay on: {e}");
+    }
+}
+
+/// The exec source the agent runs.
+enum Opened {
+    /// Events pushed by the caller ([`start_injected`]).
+    Injected,
+    /// The eBPF exec capture, with its cgroup map.
+    Bpf(Box<BpfSource>, CgroupMap),
+    /// The netlink proc connector.
+    Connector(ProcConnector),
+    /// Polling `/proc`.
+    Poll,
+}
+
+impl Opened {
+    fn name(&self) -> &'static str {
+        match self {
+            Opened::Injected => "injected",
+            Opened::Bpf(..) => "bpf",
+            Opened::Connector(_) => "proc-connector",
+            Opened::Poll => "proc-poll",
+        }
+    }
+}
+
+/// Opens the eBPF source and the cgroup v2 map its records are attributed with.
+fn open_bpf() -> Result<Opened, String> {
+    let root = cgroups::v2_mount().ok_or("no cgroup v2 hierarchy is mounted")?;
+    let source = BpfSource::open()?;
+    Ok(Opened::Bpf(Box::new(source), CgroupMap::new(root)))
+}
+
+/// Opens the configured source: `auto` tries eBPF, then the proc connector, then polling,
+/// saying in the log why each one it passes over could not run.
+fn open_source(kind: SourceKind) -> Result<Opened, AgentError> {
+    let connector = || ProcConnector::open().map(Opened::Connector);
+    match kind {
+        SourceKind::ProcPoll => Ok(Opened::Poll),
+        SourceKind::Bpf => open_bpf().map_err(|e| AgentError::Source(format!("eBPF: {e}"))),
+        SourceKind::ProcConnector => {
+            connector().map_err(|e| AgentError::Source(format!("proc connector: {e}")))
+        }
+        SourceKind::Auto => open_bpf().or_else(|e| {
+            tracing::warn!("eBPF exec capture unavailable ({e}); using the proc connector");
+            connector().or_else(|e| {
+                tracing::warn!("proc connector unavailable ({e}); polling /proc instead");
+                Ok(Opened::Poll)
+            })
+        }),
     }
 }
 
@@ -272,28 +324,15 @@ fn start_inner(
     let (lookup_tx, lookup_rx) = sync_channel(1024);
 
     // Open the source before starting threads, so a failure is reported synchronously.
-    let connector = match cfg.source {
-        _ if inject => None,
-        SourceKind::ProcPoll => None,
-        SourceKind::ProcConnector => Some(
-            ProcConnector::open()
-                .map_err(|e| AgentError::Source(format!("proc connector: {e}")))?,
-        ),
-        SourceKind::Auto => match ProcConnector::open() {
-            Ok(c) => Some(c),
-            Err(e) => {
-                tracing::warn!("proc connector unavailable ({e}); polling /proc instead");
-                None
-            }
-        },
-    };
-    let source_name = if inject {
-        "injected"
-    } else if connector.is_some() {
-        "proc-connector"
+    let opened = if inject {
+        Opened::Injected
     } else {
-        "proc-poll"
+        open_source(cfg.source)?
     };
+    let source_name = opened.name();
+    if matches!(opened, Opened::Bpf(..)) {
+        stats.event_source_bpf.store(1, Ordering::Relaxed);
+    }
 
     let registry = Arc::new(Mutex::new(Registry::default()));
     let policy = ResponsePolicy {
@@ -353,7 +392,7 @@ fn start_inner(
     // scan are not missed (their messages wait in the socket); the poller is started before
     // the scan for the same reason (its events wait in the queue).
     let injector = inject.then(|| events.clone());
-    if !inject && connector.is_none() {
+    if matches!(opened, Opened::Poll) {
         let events = events.clone();
         let stop = stop.clone();
         let interval = Duration::from_millis(cfg.poll_interval_ms);
@@ -373,10 +412,18 @@ fn start_inner(
     }
     {
         let stop = stop.clone();
-        threads.push(match connector {
+        threads.push(match opened {
             // The connector's reader enriches on its own thread (see Enricher::run_connector).
-            Some(c) => spawn("source", Box::new(move || enricher.run_connector(c, stop)))?,
-            None => spawn("enricher", Box::new(move || enricher.run(raw_rx, stop)))?,
+            Opened::Connector(c) => {
+                spawn("source", Box::new(move || enricher.run_connector(c, stop)))?
+            }
+            Opened::Bpf(b, cgroups) => spawn(
+                "source",
+                Box::new(move || enricher.run_bpf(*b, cgroups, stop)),
+            )?,
+            Opened::Poll | Opened::Injected => {
+                spawn("enricher", Box::new(move || enricher.run(raw_rx, stop)))?
+            }
         });
     }
     {

@@ -93,7 +93,7 @@ pub struct BenchReport {
 }
 
 /// CPU seconds (user + system) of this process's threads named `palisade-*`.
-fn agent_cpu_seconds() -> f64 {
+pub fn agent_cpu_seconds() -> f64 {
     let ticks = procfs::ticks_per_second().max(1) as f64;
     let Ok(tasks) = std::fs::read_dir("/proc/self/task") else {
         return 0.0;
@@ -120,7 +120,8 @@ fn agent_cpu_seconds() -> f64 {
     total as f64 / ticks
 }
 
-fn status_kib(field: &str) -> u64 {
+/// A `kB` field of `/proc/self/status` (`VmRSS:`, `VmHWM:`), in KiB.
+pub fn status_kib(field: &str) -> u64 {
     std::fs::read_to_string("/proc/self/status")
         .ok()
         .and_then(|s| {

@@ -33,6 +33,12 @@ impl BootClock {
         }
     }
 
+    /// Clock ticks of a time in nanoseconds since boot (as `/proc/PID/stat` rounds a process's
+    /// start time).
+    pub fn ns_to_ticks(&self, ns: u64) -> u64 {
+        ns / (1_000_000_000 / self.ticks_per_second)
+    }
+
     /// Wall-clock milliseconds of a start time in ticks since boot.
     pub fn ticks_to_ms(&self, ticks: u64) -> u64 {
         self.boot_ms + ticks.saturating_mul(1000) / self.ticks_per_second

@@ -12,10 +12,13 @@ use serde::Deserialize;
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Default)]
 #[serde(rename_all = "kebab-case")]
 pub enum SourceKind {
-    /// The proc connector, falling back to polling when it cannot be opened.
+    /// The eBPF exec capture when it loads, else the proc connector, else polling.
     #[default]
     Auto,
+    /// The eBPF exec capture only (root, a kernel with BTF and BTF tracepoints).
+    Bpf,
     /// The netlink proc connector only (root in the initial PID namespace).
+    #[serde(alias = "proc")]
     ProcConnector,
     /// Polling `/proc` (sees processes that live at least one interval).
     ProcPoll,

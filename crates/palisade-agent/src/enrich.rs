@@ -1,6 +1,12 @@
 //! The enricher thread: reads `/proc` for each exec event as soon as it arrives (short-lived
 //! processes vanish quickly), keeps the process table for parent lookups, and reads the
 //! cgroup that names the container. Slow work (engine metadata) is left to the processor.
+//!
+//! With the eBPF source the exec record already holds everything (see [`crate::source::bpf`]):
+//! it is turned into the same [`EnrichedExec`] without reading `/proc`, and the cgroup ID is
+//! mapped to the container. A process gone before `/proc` could be read (proc connector) is
+//! still reported when its fork was seen: attributed through the parent's cgroup (a child
+//! inherits it at fork), with the fields that could not be read listed as missing.
 
 use std::collections::HashMap;
 use std::sync::Arc;
@@ -11,8 +17,13 @@ use std::time::Duration;
 use palisade_runtime::attribution::{CgroupAttribution, attribute_cgroup_file};
 use palisade_runtime::event::ProcessSummary;
 
+use palisade_runtime::event::ProcessInfo;
+
 use crate::clock::{BootClock, now_ms};
-use crate::procinfo::{ProcReader, read_summary};
+use crate::procinfo::{ProcReader, bound_args, program_name, read_summary};
+use crate::source::bpf::cgroups::CgroupMap;
+use crate::source::bpf::record::ExecRecord;
+use crate::source::bpf::{BpfSource, Record};
 use crate::source::connector::ProcConnector;
 use crate::source::{EnrichedExec, Input, InputSender, RawEvent};
 use crate::stats::Stats;
@@ -30,11 +41,21 @@ pub fn cgroup_of(pid: u32) -> Option<CgroupAttribution> {
     attribute_cgroup_file(&text)
 }
 
+/// What the enricher remembers of a process (for its children's execs).
+#[derive(Debug, Clone)]
+struct Known {
+    summary: ProcessSummary,
+    /// Parent PID (0: not known).
+    ppid: u32,
+    /// The container its cgroup names (inherited at fork).
+    cgroup: Option<CgroupAttribution>,
+}
+
 /// Enriches raw events into processor inputs.
 pub struct Enricher {
     boot: BootClock,
     reader: ProcReader,
-    procs: HashMap<u32, ProcessSummary>,
+    procs: HashMap<u32, Known>,
     out: InputSender,
     stats: Arc<Stats>,
     own_pid: u32,
@@ -63,22 +84,35 @@ impl Enricher {
             let Some(pid) = e.file_name().to_str().and_then(|s| s.parse::<u32>().ok()) else {
                 continue;
             };
-            if let Some(s) = read_summary(pid) {
-                self.remember(pid, s);
+            let cgroup = cgroup_of(pid);
+            if let Some(summary) = read_summary(pid) {
+                let known = Known {
+                    summary,
+                    ppid: 0,
+                    cgroup: cgroup.clone(),
+                };
+                self.remember(pid, known);
             }
-            if let Some(a) = cgroup_of(pid) {
+            if let Some(a) = cgroup {
                 in_containers.push((pid, a));
             }
         }
         in_containers
     }
 
-    fn remember(&mut self, pid: u32, s: ProcessSummary) {
+    fn remember(&mut self, pid: u32, known: Known) {
         if self.procs.len() >= MAX_PROCESSES && !self.procs.contains_key(&pid) {
             Stats::inc(&self.stats.process_table_full);
             return;
         }
-        self.procs.insert(pid, s);
+        self.procs.insert(pid, known);
+    }
+
+    fn parent_summary(&self, ppid: u32) -> Option<ProcessSummary> {
+        self.procs
+            .get(&ppid)
+            .map(|k| k.summary.clone())
+            .or_else(|| read_summary(ppid))
     }
 
     /// Reads an exec'd process from `/proc` (counting it, or counting it as gone).
@@ -89,28 +123,114 @@ impl Enricher {
         Stats::inc(&self.stats.exec_events);
         let Some((process, cgroup_text)) = self.reader.read(pid, &self.boot) else {
             Stats::inc(&self.stats.process_gone);
-            self.procs.remove(&pid);
-            return None;
+            return self.incomplete_exec(pid, ts_ns);
         };
         let cgroup = attribute_cgroup_file(cgroup_text);
-        let parent = self
-            .procs
-            .get(&process.ppid)
-            .cloned()
-            .or_else(|| read_summary(process.ppid));
-        self.remember(pid, process.summary());
-        Some(EnrichedExec {
+        let parent = self.parent_summary(process.ppid);
+        Some(self.finish(ts_ns, process, parent, cgroup))
+    }
+
+    /// Remembers an exec'd process and wraps it for the processor.
+    fn finish(
+        &mut self,
+        ts_ns: u64,
+        process: ProcessInfo,
+        parent: Option<ProcessSummary>,
+        cgroup: Option<CgroupAttribution>,
+    ) -> EnrichedExec {
+        let known = Known {
+            summary: process.summary(),
+            ppid: process.ppid,
+            cgroup: cgroup.clone(),
+        };
+        self.remember(process.pid, known);
+        EnrichedExec {
             ts_ns,
             time_ms: now_ms(),
             process,
             parent,
             cgroup,
+        }
+    }
+
+    /// An exec whose process was gone before `/proc` could be read: reported when its fork
+    /// was seen (the table then holds its parent and the cgroup it inherited), with every
+    /// field that only `/proc` could give listed as missing.
+    fn incomplete_exec(&mut self, pid: u32, ts_ns: u64) -> Option<EnrichedExec> {
+        let known = self.procs.remove(&pid)?;
+        Stats::inc(&self.stats.incomplete_execs);
+        let parent = self.parent_summary(known.ppid);
+        let process = ProcessInfo {
+            pid,
+            ppid: known.ppid,
+            missing: ["name", "exe", "args", "cwd", "uid", "stdio", "start_time"]
+                .map(String::from)
+                .to_vec(),
+            ..ProcessInfo::default()
+        };
+        Some(EnrichedExec {
+            ts_ns,
+            time_ms: now_ms(),
+            process,
+            parent,
+            cgroup: known.cgroup,
         })
     }
 
+    /// Turns an exec record of the eBPF source into an enriched exec, without reading
+    /// `/proc` (the record holds what was true at the exec).
+    fn enrich_record(&mut self, cgroups: &mut CgroupMap, r: ExecRecord) -> Option<EnrichedExec> {
+        if r.pid == self.own_pid {
+            return None;
+        }
+        Stats::inc(&self.stats.exec_events);
+        let cgroup = cgroups.attribution(r.cgroup_id).or_else(|| {
+            // The cgroup was removed before it could be mapped: the parent's, as inherited.
+            self.procs.get(&r.ppid).and_then(|k| k.cgroup.clone())
+        });
+        let parent = self.parent_summary(r.ppid);
+        let args = bound_args(r.args);
+        let exe = if r.exe.is_empty() { r.filename } else { r.exe };
+        let mut missing: Vec<String> = r.truncated.iter().map(|f| f.to_string()).collect();
+        if exe.is_empty() {
+            missing.push("exe".into());
+        }
+        let start_ticks = self.boot.ns_to_ticks(r.start_boottime_ns);
+        let [stdin, stdout, stderr] = r.stdio;
+        let process = ProcessInfo {
+            pid: r.pid,
+            vpid: (r.vpid != 0).then_some(r.vpid),
+            ppid: r.ppid,
+            uid: r.uid,
+            euid: r.euid,
+            gid: r.gid,
+            name: program_name(r.comm, &exe, &args),
+            exe,
+            args,
+            cwd: r.cwd,
+            start_time_ms: self.boot.ticks_to_ms(start_ticks),
+            start_ticks,
+            exe_setuid: r.exe_mode & 0o4000 != 0,
+            exe_setgid: r.exe_mode & 0o2000 != 0,
+            stdin,
+            stdout,
+            stderr,
+            missing,
+        };
+        Some(self.finish(r.ts_ns, process, parent, cgroup))
+    }
+
     fn on_fork(&mut self, parent: u32, child: u32) {
-        if let Some(s) = self.procs.get(&parent).cloned() {
-            self.remember(child, ProcessSummary { pid: child, ..s });
+        if let Some(k) = self.procs.get(&parent).cloned() {
+            let known = Known {
+                summary: ProcessSummary {
+                    pid: child,
+                    ..k.summary
+                },
+                ppid: parent,
+                cgroup: k.cgroup,
+            };
+            self.remember(child, known);
         }
     }
 
@@ -146,25 +266,40 @@ impl Enricher {
         for ev in batch {
             if let RawEvent::Exec { pid, ts_ns } = ev
                 && let Some(e) = self.enrich_exec(*pid, *ts_ns)
+                && !self.push_exec(&mut execs, e)
             {
-                execs.push(e);
-                if execs.len() == EXEC_GROUP {
-                    let input = Input::Batch {
-                        execs: std::mem::take(&mut execs),
-                        exits: Vec::new(),
-                    };
-                    if !self.out.send_batch(input, EXEC_GROUP) {
-                        return false;
-                    }
-                }
+                return false;
             }
         }
-        let mut exits = Vec::new();
-        for ev in batch {
-            if let RawEvent::Exit { pid } = ev {
-                self.procs.remove(pid);
-                exits.push(*pid);
-            }
+        let exits = batch
+            .iter()
+            .filter_map(|ev| match ev {
+                RawEvent::Exit { pid } => Some(*pid),
+                _ => None,
+            })
+            .collect();
+        self.send_rest(execs, exits)
+    }
+
+    /// Adds an exec to the group being gathered, handing the group on when it is full.
+    /// Returns false when the processor is gone.
+    fn push_exec(&mut self, execs: &mut Vec<EnrichedExec>, e: EnrichedExec) -> bool {
+        execs.push(e);
+        if execs.len() < EXEC_GROUP {
+            return true;
+        }
+        let input = Input::Batch {
+            execs: std::mem::take(execs),
+            exits: Vec::new(),
+        };
+        self.out.send_batch(input, EXEC_GROUP)
+    }
+
+    /// Forgets the exited processes and hands on what is left of a batch. Returns false when
+    /// the processor is gone.
+    fn send_rest(&mut self, execs: Vec<EnrichedExec>, exits: Vec<u32>) -> bool {
+        for pid in &exits {
+            self.procs.remove(pid);
         }
         if execs.is_empty() && exits.is_empty() {
             return true;
@@ -188,6 +323,43 @@ impl Enricher {
                 return;
             }
         }
+    }
+
+    /// Reads the eBPF ring buffer and handles its records on this thread in batches, as
+    /// [`Enricher::run_connector`] does the connector's, until `stop` is set or the
+    /// processor is gone.
+    pub fn run_bpf(mut self, mut source: BpfSource, mut cgroups: CgroupMap, stop: Arc<AtomicBool>) {
+        let mut batch = Vec::with_capacity(CONNECTOR_BATCH);
+        while !stop.load(Ordering::Relaxed) {
+            batch.clear();
+            source.read_batch(&mut batch, CONNECTOR_BATCH, &self.stats);
+            Stats::add(&self.stats.events_received, batch.len() as u64);
+            if !self.handle_records(&mut cgroups, &mut batch) {
+                return;
+            }
+        }
+    }
+
+    /// Handles a batch of eBPF records in their order (the ring buffer keeps the kernel's
+    /// order across CPUs): forks and execs update the table as they come, execs are handed
+    /// on in groups of at most [`EXEC_GROUP`], exits after them.
+    fn handle_records(&mut self, cgroups: &mut CgroupMap, batch: &mut Vec<Record>) -> bool {
+        let mut execs = Vec::new();
+        let mut exits = Vec::new();
+        for r in batch.drain(..) {
+            match r {
+                Record::Fork { parent, child } => self.on_fork(parent, child),
+                Record::Exec(r) => {
+                    if let Some(e) = self.enrich_record(cgroups, *r)
+                        && !self.push_exec(&mut execs, e)
+                    {
+                        return false;
+                    }
+                }
+                Record::Exit { pid } => exits.push(pid),
+            }
+        }
+        self.send_rest(execs, exits)
     }
 
     /// Runs until the source is gone or `stop` is set (then drains what is queued). Events

@@ -68,6 +68,7 @@ impl ProcReader {
         if read_at_into(&dir, "cgroup", 64 * 1024, &mut self.buf).is_some() {
             self.cgroup.push_str(&String::from_utf8_lossy(&self.buf));
         }
+        let (info_exe_empty, info_args_empty) = (exe.is_empty(), args.is_empty());
         let info = ProcessInfo {
             pid,
             vpid: ids.nspid_last,
@@ -86,6 +87,16 @@ impl ProcReader {
             stdin,
             stdout,
             stderr,
+            missing: if alive {
+                // It exited during the read: what failed is unknown.
+                [("exe", info_exe_empty), ("args", info_args_empty)]
+                    .into_iter()
+                    .filter(|(_, m)| *m)
+                    .map(|(f, _)| f.to_string())
+                    .collect()
+            } else {
+                ["exe", "args", "cwd", "stdio"].map(String::from).to_vec()
+            },
         };
         Some((info, self.cgroup.as_str()))
     }
@@ -257,7 +268,7 @@ pub fn parse_status(raw: &[u8]) -> StatusIds {
     ids
 }
 
-fn split_cmdline(raw: &[u8]) -> Vec<String> {
+pub(crate) fn split_cmdline(raw: &[u8]) -> Vec<String> {
     let raw = raw.strip_suffix(&[0]).unwrap_or(raw);
     if raw.is_empty() {
         return Vec::new();
@@ -315,7 +326,7 @@ pub fn start_ticks(pid: u32) -> Option<u64> {
         .map(|s| s.starttime)
 }
 
-fn bound_args(mut args: Vec<String>) -> Vec<String> {
+pub(crate) fn bound_args(mut args: Vec<String>) -> Vec<String> {
     args.truncate(MAX_ARGS);
     let mut total = 0;
     for (i, a) in args.iter_mut().enumerate() {

@@ -216,6 +216,42 @@ pub enum Observation {
         /// The baseline key.
         key: String,
     },
+    /// The program's identity is incomplete (its executable or name could not be read) and
+    /// what is known of it matches a learned program, or nothing is known: neither learned
+    /// nor flagged.
+    Incomplete {
+        /// The baseline key.
+        key: String,
+    },
+}
+
+/// A process whose name or executable is unknown is compared on what is known: in a
+/// locked baseline, a known name (or executable) that some learned program has is that
+/// program; a name no learned program has is an anomaly on the name alone. Nothing is learned
+/// from it, and a process of which nothing is known is never flagged.
+fn observe_incomplete(
+    b: &mut Baseline,
+    p: &ProcessInfo,
+    key: String,
+    now_ms: u64,
+    settings: &BaselineSettings,
+) -> Observation {
+    let name_known = !p.name.is_empty() && !p.missing.iter().any(|m| m == "name");
+    let exe_known = !p.exe.is_empty() && !p.missing.iter().any(|m| m == "exe");
+    if matches!(b.phase, Phase::Learning { .. }) || (!name_known && !exe_known) {
+        return Observation::Incomplete { key };
+    }
+    let matches =
+        |l: &BaselineProcess| (!name_known || l.name == p.name) && (!exe_known || l.exe == p.exe);
+    if let Some(l) = b.processes.iter_mut().find(|l| matches(l)) {
+        l.count += 1;
+        l.last_seen_ms = now_ms;
+        return Observation::Incomplete { key };
+    }
+    if record(&mut b.anomalies, p, now_ms, settings.max_processes).is_none() {
+        b.overflow += 1;
+    }
+    Observation::Anomaly { key }
 }
 
 /// All baselines of a node.
@@ -285,6 +321,9 @@ impl BaselineStore {
             && now_ms >= until_ms
         {
             b.phase = Phase::Locked { since_ms: until_ms };
+        }
+        if p.identity_incomplete() {
+            return observe_incomplete(b, p, key, now_ms, settings);
         }
         match b.phase {
             Phase::Learning { .. } => {
@@ -417,6 +456,49 @@ mod tests {
         c.workload = Some("Deployment/web".into());
         assert_eq!(baseline_key(&c), "k8s/shop/Deployment/web/web");
         assert_eq!(baseline_key(&container(None)), format!("container-id/{ID}"));
+    }
+
+    /// Issue 23: `ls` (exe /bin/busybox) learned, then run again and read without its
+    /// executable (a zombie, or gone during the read) was flagged as an anomaly.
+    #[test]
+    fn an_incomplete_identity_is_compared_on_what_is_known_and_never_learned() {
+        let (s, mut store) = (settings(1000), BaselineStore::new());
+        let (c, key) = (Some(container(Some("web"))), String::from("container/web"));
+        let incomplete = |name: &str, exe: &str, missing: &[&str]| {
+            let mut e = exec(name, exe, c.clone());
+            if let Some(p) = e.process.as_mut() {
+                p.missing = missing.iter().map(|m| m.to_string()).collect();
+            }
+            e
+        };
+        store.observe(&s, &exec("ls", "/bin/busybox", c.clone()), 0);
+        // Learning: nothing is learned from an incomplete record.
+        assert_eq!(
+            store.observe(&s, &incomplete("cat", "", &["exe", "args"]), 10),
+            Observation::Incomplete { key: key.clone() }
+        );
+        store.tick(1000);
+        // Locked: the name alone is `ls`, a learned program, so not an anomaly.
+        assert_eq!(
+            store.observe(&s, &incomplete("ls", "", &["exe", "args"]), 1500),
+            Observation::Incomplete { key: key.clone() }
+        );
+        // Only the executable known, and a learned program has it.
+        assert_eq!(
+            store.observe(&s, &incomplete("", "/bin/busybox", &["name"]), 1600),
+            Observation::Incomplete { key: key.clone() }
+        );
+        // A name no learned program has is an anomaly on the name alone.
+        assert_eq!(
+            store.observe(&s, &incomplete("nc", "", &["exe"]), 1700),
+            Observation::Anomaly { key: key.clone() }
+        );
+        let b = &store.baselines[&key];
+        let learned: Vec<&str> = b.processes.iter().map(|p| p.name.as_str()).collect();
+        assert_eq!(learned, ["ls"]);
+        assert_eq!(b.processes[0].count, 3);
+        let flagged: Vec<&str> = b.anomalies.iter().map(|p| p.name.as_str()).collect();
+        assert_eq!(flagged, ["nc"]);
     }
 
     #[test]

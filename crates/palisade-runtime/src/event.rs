@@ -100,9 +100,22 @@ pub struct ProcessInfo {
     pub stdout: StdioKind,
     /// What standard error points at.
     pub stderr: StdioKind,
+    /// Fields that could not be read (`name`, `exe`, `args`, `cwd`, `uid`, `stdio`,
+    /// `start_time`): the process was gone, or a zombie, before its record was complete. Their
+    /// values are empty or zero and mean "unknown"; the container was then attributed through
+    /// the parent (children inherit the cgroup at fork). Empty for a complete record.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub missing: Vec<String>,
 }
 
 impl ProcessInfo {
+    /// Whether the program's identity (name and executable) is incomplete.
+    pub fn identity_incomplete(&self) -> bool {
+        self.name.is_empty()
+            || self.exe.is_empty()
+            || self.missing.iter().any(|m| m == "name" || m == "exe")
+    }
+
     /// The arguments after `argv[0]`.
     pub fn args_after_program(&self) -> &[String] {
         self.args.get(1..).unwrap_or(&[])

@@ -328,3 +328,24 @@ fn manifests_pass_the_scan_with_reasoned_exceptions_only() {
     let (code, _, err) = palisade(&["agent", "manifests", "--namespace", "a b"]).run();
     assert_eq!(code, 2, "{err}");
 }
+
+/// `--event-source` picks the exec source; the log says which one runs and the counters
+/// printed at the stop carry `event_source_bpf`.
+#[test]
+fn event_source_flag_selects_and_reports_the_source() {
+    let tmp = tempfile::tempdir().unwrap();
+    for (flag, name, gauge) in [("bpf", "bpf", 1), ("proc", "proc-connector", 0)] {
+        let (code, _, err) = palisade(&["agent", "run", "--event-source", flag])
+            .args(["--duration", "1", "--state-dir"])
+            .arg(tmp.path().join(format!("state-{flag}")))
+            .arg("--alerts")
+            .arg(tmp.path().join(format!("alerts-{flag}.jsonl")))
+            .run();
+        assert_eq!(code, 0, "{err}");
+        assert!(err.contains(&format!("running ({name} source)")), "{err}");
+        assert!(
+            err.contains(&format!("\\\"event_source_bpf\\\":{gauge}")),
+            "{err}"
+        );
+    }
+}

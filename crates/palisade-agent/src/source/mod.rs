@@ -1,6 +1,7 @@
 //! Exec event sources. Each runs on its own thread and feeds a bounded queue; when the queue
 //! is full the event is dropped and counted, so a flood never grows memory.
 
+pub mod bpf;
 pub mod connector;
 pub mod poll;
 

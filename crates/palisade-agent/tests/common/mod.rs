@@ -158,6 +158,32 @@ impl Drop for Container {
     }
 }
 
+/// The variable that runs the agent tests with another exec source (`bpf`,
+/// `proc-connector`); unset, a test's agent uses its config's (default `auto`: eBPF when it
+/// loads). `scripts/test` runs the container tests once more with `proc-connector`.
+pub const SOURCE_VAR: &str = "PALISADE_TEST_EVENT_SOURCE";
+
+/// Parses a test's agent config; a config that names no `source:` takes [`SOURCE_VAR`]'s.
+pub fn config(yaml: &str) -> AgentConfig {
+    let mut cfg = AgentConfig::parse(yaml).unwrap();
+    if let Ok(source) = std::env::var(SOURCE_VAR)
+        && !yaml.contains("source:")
+    {
+        cfg.source = AgentConfig::parse(&format!("source: {source}"))
+            .unwrap_or_else(|e| panic!("{SOURCE_VAR}={source}: {e}"))
+            .source;
+    }
+    cfg
+}
+
+/// Writes a rules file (`rules.yaml` in a fresh temp directory, returned with it).
+pub fn rules_file(yaml: &str) -> (tempfile::TempDir, PathBuf) {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("rules.yaml");
+    std::fs::write(&path, yaml).unwrap();
+    (dir, path)
+}
+
 /// An agent running in this process, writing alerts (and optionally flows) to temp files.
 pub struct TestAgent {
     /// Temp directory holding state, alerts and flows.
@@ -190,7 +216,7 @@ impl TestAgent {
 
     /// Starts an agent using an existing directory (e.g. to restart on the same state).
     pub fn start_in(dir: tempfile::TempDir, yaml: &str) -> TestAgent {
-        let mut cfg = AgentConfig::parse(yaml).unwrap();
+        let mut cfg = config(yaml);
         cfg.state_dir = dir.path().join("state");
         cfg.alerts = dir.path().join("alerts.jsonl").display().to_string();
         if cfg.flows.is_none() {
@@ -206,7 +232,7 @@ impl TestAgent {
     /// Starts with alerts discarded (for agents whose output is not read).
     pub fn start_quiet(yaml: &str) -> TestAgent {
         let dir = tempfile::tempdir().unwrap();
-        let mut cfg = AgentConfig::parse(yaml).unwrap();
+        let mut cfg = config(yaml);
         cfg.state_dir = dir.path().join("state");
         let handle = palisade_agent::start(cfg, Some(AlertSink::Discard)).expect("agent starts");
         TestAgent {

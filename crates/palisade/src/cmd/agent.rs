@@ -102,6 +102,31 @@ pub struct RunArgs {
     /// those responses are skipped; `kubernetes: {}` uses the pod's service account.
     #[arg(long, value_name = "FILE")]
     pub kubeconfig: Option<PathBuf>,
+    /// Exec event source (overrides `source:`): `bpf` (the in-kernel capture), `proc` (the
+    /// netlink proc connector) or `auto` (eBPF when it loads, else the proc connector).
+    #[arg(long, value_enum, value_name = "SOURCE")]
+    pub event_source: Option<EventSource>,
+}
+
+/// `--event-source`.
+#[derive(clap::ValueEnum, Clone, Copy, Debug, PartialEq, Eq)]
+pub enum EventSource {
+    /// eBPF when it loads, else the proc connector, else polling /proc.
+    Auto,
+    /// The eBPF exec capture only.
+    Bpf,
+    /// The netlink proc connector only.
+    Proc,
+}
+
+impl From<EventSource> for palisade_agent::config::SourceKind {
+    fn from(s: EventSource) -> Self {
+        match s {
+            EventSource::Auto => Self::Auto,
+            EventSource::Bpf => Self::Bpf,
+            EventSource::Proc => Self::ProcConnector,
+        }
+    }
 }
 
 /// `agent baseline …`
@@ -215,6 +240,9 @@ fn run_agent(a: RunArgs) -> anyhow::Result<ExitCode> {
     }
     if let Some(f) = a.flows {
         cfg.flows = Some(f);
+    }
+    if let Some(source) = a.event_source {
+        cfg.source = source.into();
     }
     if let Some(k) = a.kubeconfig {
         cfg.kubernetes
