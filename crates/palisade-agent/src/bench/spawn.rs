@@ -223,7 +223,18 @@ mod tests {
         }
         let code_len = exit_code_for_arch().map_or(0, |(_, c)| c.len() as u64);
         assert_eq!(std::fs::metadata(&path).unwrap().len(), 64 + 56 + code_len);
-        let status = Command::new(&path).status().unwrap();
+        // Another test's child, forked while the program was open for writing, holds that
+        // descriptor until it execs: exec fails with ETXTBSY meanwhile (retry, bounded).
+        let mut attempts = 0;
+        let status = loop {
+            match Command::new(&path).status() {
+                Err(e) if e.kind() == std::io::ErrorKind::ExecutableFileBusy && attempts < 200 => {
+                    attempts += 1;
+                    std::thread::sleep(std::time::Duration::from_millis(5));
+                }
+                other => break other.unwrap(),
+            }
+        };
         assert_eq!(status.code(), Some(0));
     }
 

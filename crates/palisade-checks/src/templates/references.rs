@@ -105,18 +105,26 @@ pub(crate) fn env_ref_missing(check: &CheckDef, ctx: &Ctx<'_>, hits: &mut Hits) 
         "ConfigMap" => false,
         other => return Err(format!("kind must be ConfigMap or Secret, not {other:?}")),
     };
-    // Key names of every object of the kind by (namespace, name).
-    let mut objects: std::collections::HashMap<(&str, &str), &[String]> =
+    // Key names of every object of the kind by (namespace, name); `None` when they are not
+    // known: a Secret read from a live cluster is read by its metadata only (its data, and so
+    // its key names, never leave the cluster), so only its existence can be checked.
+    let mut objects: std::collections::HashMap<(&str, &str), Option<&[String]>> =
         std::collections::HashMap::new();
     if secret {
         for s in &ctx.inv.secrets {
             let ns = s.namespace().unwrap_or(DEFAULT_NAMESPACE);
-            objects.insert((ns, s.meta.name.as_str()), &s.spec.keys);
+            let keys = s
+                .meta
+                .source
+                .live
+                .is_none()
+                .then_some(s.spec.keys.as_slice());
+            objects.insert((ns, s.meta.name.as_str()), keys);
         }
     } else {
         for c in &ctx.inv.config_maps {
             let ns = c.namespace().unwrap_or(DEFAULT_NAMESPACE);
-            objects.insert((ns, c.meta.name.as_str()), &c.spec.keys);
+            objects.insert((ns, c.meta.name.as_str()), Some(c.spec.keys.as_slice()));
         }
     }
     let namespaces: std::collections::HashSet<&str> = objects.keys().map(|(ns, _)| *ns).collect();
@@ -141,7 +149,7 @@ pub(crate) fn env_ref_missing(check: &CheckDef, ctx: &Ctx<'_>, hits: &mut Hits) 
                     "env {} reads {kind} {}, which is not in namespace {ns} of the input: the container cannot start",
                     e.name, r.name
                 ),
-                Some(keys) if !keys.contains(&r.key) => format!(
+                Some(Some(keys)) if !keys.contains(&r.key) => format!(
                     "env {} reads key {} of {kind} {}, which has no such key: the container cannot start",
                     e.name, r.key, r.name
                 ),
