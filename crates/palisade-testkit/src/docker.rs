@@ -11,7 +11,7 @@
 
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Output, Stdio};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 /// Debian's Docker client (the one matching the daemon).
 pub const DOCKER: &str = "/usr/bin/docker";
@@ -70,28 +70,20 @@ impl Dockerd {
             .stdout(log.try_clone().expect("log file"))
             .stderr(log)
             .spawn()
-            .unwrap_or_else(|e| panic!("cannot run {DOCKERD} ({e}): run scripts/setup/32-docker.sh"));
+            .unwrap_or_else(|e| {
+                panic!("cannot run {DOCKERD} ({e}): run scripts/setup/32-docker.sh")
+            });
+        let log = d.join("dockerd.log");
         let mut dockerd = Dockerd { child, host, dir };
-        dockerd.wait_ready();
+        let host = dockerd.host.clone();
+        crate::daemon::wait_answering(
+            &mut dockerd.child,
+            "dockerd",
+            READY_TIMEOUT,
+            || std::fs::read_to_string(&log).unwrap_or_default(),
+            || docker_command(&host, &["version"]).is_ok_and(|o| o.status.success()),
+        );
         dockerd
-    }
-
-    fn wait_ready(&mut self) {
-        let deadline = Instant::now() + READY_TIMEOUT;
-        loop {
-            if self.try_docker(&["version"]).status.success() {
-                return;
-            }
-            if let Ok(Some(status)) = self.child.try_wait() {
-                panic!("dockerd exited ({status}) before answering:\n{}", self.log());
-            }
-            assert!(
-                Instant::now() < deadline,
-                "dockerd did not answer within {READY_TIMEOUT:?}:\n{}",
-                self.log()
-            );
-            std::thread::sleep(Duration::from_millis(50));
-        }
     }
 
     /// The daemon's address, for `docker -H` or `DOCKER_HOST` (`unix://DIR/docker.sock`).
@@ -111,7 +103,7 @@ impl Dockerd {
 
     /// Runs `docker -H HOST ARGS` and returns its output, whatever its exit status.
     pub fn try_docker(&self, args: &[&str]) -> Output {
-        self.try_docker_quietly(args)
+        docker_command(&self.host, args)
             .unwrap_or_else(|e| panic!("cannot run {DOCKER} ({e}): run scripts/setup/32-docker.sh"))
     }
 
@@ -141,37 +133,25 @@ impl Dockerd {
     }
 
     fn stop(&mut self) {
-        if let Ok(out) = self.try_docker_quietly(&["ps", "-aq"]) {
+        if let Ok(out) = docker_command(&self.host, &["ps", "-aq"]) {
             let ids = String::from_utf8_lossy(&out.stdout).into_owned();
             let ids: Vec<&str> = ids.split_whitespace().collect();
             if !ids.is_empty() {
                 let mut args = vec!["rm", "-f"];
                 args.extend(ids);
-                let _ = self.try_docker_quietly(&args);
+                let _ = docker_command(&self.host, &args);
             }
         }
-        // SIGTERM lets dockerd stop its containerd and unmount its layers.
-        let _ = Command::new("kill")
-            .args(["-TERM", &self.child.id().to_string()])
-            .status();
-        let deadline = Instant::now() + STOP_TIMEOUT;
-        while Instant::now() < deadline {
-            if let Ok(Some(_)) = self.child.try_wait() {
-                return;
-            }
-            std::thread::sleep(Duration::from_millis(50));
-        }
-        let _ = self.child.kill();
-        let _ = self.child.wait();
+        crate::daemon::terminate(&mut self.child, STOP_TIMEOUT);
     }
+}
 
-    fn try_docker_quietly(&self, args: &[&str]) -> std::io::Result<Output> {
-        Command::new(DOCKER)
-            .args(["-H", &self.host])
-            .args(args)
-            .stdin(Stdio::null())
-            .output()
-    }
+fn docker_command(host: &str, args: &[&str]) -> std::io::Result<Output> {
+    Command::new(DOCKER)
+        .args(["-H", host])
+        .args(args)
+        .stdin(Stdio::null())
+        .output()
 }
 
 impl Drop for Dockerd {
