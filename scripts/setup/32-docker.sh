@@ -9,21 +9,16 @@
 # Idempotent: apt-get runs only when a package is missing. Facts: ../shared/env-notes.md.
 set -euo pipefail
 
-packages=(docker.io containerd runc busybox-static)
+installed() { dpkg-query -W -f='${Status}' "$1" 2>/dev/null | grep -q "install ok installed"; }
 missing=()
-for p in "${packages[@]}"; do
-    if ! dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed"; then
-        missing+=("$p")
-    fi
+for p in docker.io containerd runc busybox-static; do
+    installed "$p" || missing+=("$p")
 done
 if ((${#missing[@]})); then
-    if [[ $(id -u) -ne 0 ]]; then
-        echo "32-docker.sh: must run as root to install ${missing[*]}" >&2
-        exit 1
-    fi
+    [[ $(id -u) -eq 0 ]] || { echo "32-docker.sh: must run as root to install ${missing[*]}" >&2; exit 1; }
     echo "32-docker.sh: installing ${missing[*]}"
     export DEBIAN_FRONTEND=noninteractive
-    apt-get update -qq
+    apt-get -o DPkg::Lock::Timeout=120 update -qq
     # Keep the packages' services from starting: tests start private daemons themselves.
     policy=/usr/sbin/policy-rc.d
     added_policy=0
@@ -32,10 +27,8 @@ if ((${#missing[@]})); then
         chmod 755 "$policy"
         added_policy=1
     fi
-    apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
-    if ((added_policy)); then
-        rm -f "$policy"
-    fi
+    apt-get -o DPkg::Lock::Timeout=300 install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+    if ((added_policy)); then rm -f "$policy"; fi
 fi
 
 for bin in /usr/bin/docker /usr/sbin/dockerd /usr/bin/containerd /usr/bin/ctr /usr/sbin/runc; do

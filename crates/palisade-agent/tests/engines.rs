@@ -125,11 +125,7 @@ fn kill_container_stops_a_docker_container_through_docker_stop() {
     c.exec_shell();
     let a = agent.wait_record(WAIT, "docker-shell", |v| is_alert(v, "docker-shell", &c.id));
     assert_eq!(a["actions"][0], "kill-container");
-    let r = agent.wait_record(WAIT, "response", |v| {
-        v["record"] == "response" && v["container_id"] == c.id.as_str()
-    });
-    assert_eq!(r["status"], "done", "{r}");
-    assert_eq!(r["action"], "kill-container");
+    let r = common::wait_kill_container_done(&agent, WAIT, &c.id);
     let detail = r["detail"].as_str().unwrap();
     assert!(
         detail.contains(&format!("-H {} stop", c.dockerd.host())),
@@ -176,13 +172,48 @@ fn containerd_agent(containerd: &Containerd, dir: &std::path::Path, condition: &
     ))
 }
 
+/// Runs `/bin/sleep 300` from the busybox rootfs as container `id` (`ctr run -d --rootfs`
+/// with `extra` options); returns its init process's `/proc/PID/cgroup`.
+fn run_sleeper(ctd: &Containerd, extra: &[&str], id: &str) -> String {
+    let rootfs = ctd.busybox_rootfs();
+    let mut args = vec!["run", "-d", "--rootfs"];
+    args.extend(extra);
+    args.extend([rootfs.to_str().unwrap(), id, "/bin/sleep", "300"]);
+    ctd.ctr(&args);
+    let pid = ctd.task_pid(id).expect("the task runs");
+    std::fs::read_to_string(format!("/proc/{pid}/cgroup")).unwrap()
+}
+
+/// `ctr task exec` of `sh -c SCRIPT` in container `id` (waits for it).
+fn exec_shell(ctd: &Containerd, id: &str, script: &str) {
+    ctd.ctr(&[
+        "task",
+        "exec",
+        "--exec-id",
+        "shell",
+        id,
+        "/bin/sh",
+        "-c",
+        script,
+    ]);
+}
+
+/// The serial lock, a private containerd, and fresh container and pod IDs.
+fn containerd_case() -> (
+    std::sync::MutexGuard<'static, ()>,
+    Containerd,
+    String,
+    String,
+) {
+    let serial = common::serial();
+    assert_root();
+    let (id, pod_uid) = container_and_pod_ids();
+    (serial, Containerd::start(), id, pod_uid)
+}
+
 #[test]
 fn containerd_exec_in_a_kubernetes_shaped_container_is_attributed_from_its_bundle() {
-    let _serial = common::serial();
-    assert_root();
-    let ctd = Containerd::start();
-    let rootfs = ctd.busybox_rootfs();
-    let (id, pod_uid) = container_and_pod_ids();
+    let (_serial, ctd, id, pod_uid) = containerd_case();
     let cgroup = format!("/kubepods/besteffort/pod{pod_uid}/{id}");
     let annotations = [
         "io.kubernetes.cri.container-type=container".to_string(),
@@ -192,32 +223,16 @@ fn containerd_exec_in_a_kubernetes_shaped_container_is_attributed_from_its_bundl
         "io.kubernetes.cri.container-name=app".to_string(),
         "io.kubernetes.cri.image-name=registry.example/shop/app:1.0".to_string(),
     ];
-    let mut args = vec!["run", "-d", "--rootfs", "--cgroup", &cgroup];
+    let mut extra = vec!["--cgroup", &cgroup];
     for a in &annotations {
-        args.extend(["--annotation", a]);
+        extra.extend(["--annotation", a]);
     }
-    let rootfs = rootfs.to_str().unwrap();
-    args.extend([rootfs, &id, "/bin/sleep", "300"]);
-    ctd.ctr(&args);
-    let pid = ctd.task_pid(&id).expect("the task runs");
-    let cgroups = std::fs::read_to_string(format!("/proc/{pid}/cgroup")).unwrap();
+    let cgroups = run_sleeper(&ctd, &extra, &id);
     assert!(cgroups.contains(&cgroup), "{cgroups}");
     let dir = tempfile::tempdir().unwrap();
-    let agent = containerd_agent(
-        &ctd,
-        dir.path(),
-        &format!("container.id = {id} and proc.name = sh"),
-    );
-    ctd.ctr(&[
-        "task",
-        "exec",
-        "--exec-id",
-        "shell",
-        &id,
-        "/bin/sh",
-        "-c",
-        "echo hello; sleep 1; echo bye",
-    ]);
+    let condition = format!("container.id = {id} and proc.name = sh");
+    let agent = containerd_agent(&ctd, dir.path(), &condition);
+    exec_shell(&ctd, &id, "echo hello; sleep 1; echo bye");
     let a = agent.wait_record(WAIT, "ctr-shell", |v| is_alert(v, "ctr-shell", &id));
     let c = &a["container"];
     assert_eq!(c["runtime"], "containerd", "{a}");
@@ -232,42 +247,15 @@ fn containerd_exec_in_a_kubernetes_shaped_container_is_attributed_from_its_bundl
 
 #[test]
 fn a_plain_ctr_container_is_not_recognized_as_a_container() {
-    let _serial = common::serial();
-    assert_root();
-    let ctd = Containerd::start();
-    let rootfs = ctd.busybox_rootfs();
-    let (id, _) = container_and_pod_ids();
-    ctd.ctr(&[
-        "run",
-        "-d",
-        "--rootfs",
-        rootfs.to_str().unwrap(),
-        &id,
-        "/bin/sleep",
-        "300",
-    ]);
-    let pid = ctd.task_pid(&id).expect("the task runs");
-    let cgroups = std::fs::read_to_string(format!("/proc/{pid}/cgroup")).unwrap();
+    let (_serial, ctd, id, _) = containerd_case();
+    let cgroups = run_sleeper(&ctd, &[], &id);
     let plain = format!("/{}/{id}", palisade_testkit::containerd::NAMESPACE);
     assert!(cgroups.contains(&plain), "{cgroups}");
     let marker = format!("plain-ctr-{id}");
     let dir = tempfile::tempdir().unwrap();
-    let agent = containerd_agent(
-        &ctd,
-        dir.path(),
-        &format!("proc.name = sh and proc.args contains {marker}"),
-    );
-    let script = format!("echo {marker}; sleep 1; true");
-    ctd.ctr(&[
-        "task",
-        "exec",
-        "--exec-id",
-        "shell",
-        &id,
-        "/bin/sh",
-        "-c",
-        &script,
-    ]);
+    let condition = format!("proc.name = sh and proc.args contains {marker}");
+    let agent = containerd_agent(&ctd, dir.path(), &condition);
+    exec_shell(&ctd, &id, &format!("echo {marker}; sleep 1; true"));
     let a = agent.wait_record(WAIT, "ctr-shell", |v| {
         v["record"] == "alert" && v["rule"] == "ctr-shell"
     });

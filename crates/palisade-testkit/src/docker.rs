@@ -9,80 +9,57 @@
 //! Tests drive it with Debian's client, [`DOCKER`], given explicitly: a newer client elsewhere
 //! on `PATH` may speak an API version this daemon refuses.
 
-use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Output, Stdio};
+use std::path::PathBuf;
+use std::process::Output;
 use std::time::Duration;
+
+use crate::daemon::{Daemon, checked_stdout};
 
 /// Debian's Docker client (the one matching the daemon).
 pub const DOCKER: &str = "/usr/bin/docker";
 /// Debian's Docker daemon.
 pub const DOCKERD: &str = "/usr/sbin/dockerd";
 
-/// How long the daemon has to answer `docker version` after it is started.
-const READY_TIMEOUT: Duration = Duration::from_secs(30);
-/// How long the daemon has to exit after SIGTERM before it is killed.
-const STOP_TIMEOUT: Duration = Duration::from_secs(20);
-
 /// A private Docker daemon; stopped, with its containers, when dropped.
 pub struct Dockerd {
-    child: Child,
+    daemon: Daemon,
     host: String,
-    dir: tempfile::TempDir,
 }
 
 impl Dockerd {
     /// Starts a daemon in a fresh temporary directory; returns once it answers.
     pub fn start() -> Dockerd {
-        assert!(
-            Path::new(DOCKERD).exists() && Path::new(DOCKER).exists(),
-            "{DOCKERD} or {DOCKER} is missing: run scripts/test (scripts/setup/32-docker.sh)"
-        );
-        let dir = tempfile::Builder::new()
-            .prefix("palisade-dockerd-")
-            .tempdir()
-            .expect("temporary directory");
-        let d = dir.path();
-        let host = format!("unix://{}", d.join("docker.sock").display());
-        let config = d.join("daemon.json");
-        std::fs::write(&config, "{}\n").expect("writing daemon.json");
-        let log = std::fs::File::create(d.join("dockerd.log")).expect("creating the daemon log");
-        let child = Command::new(DOCKERD)
-            .arg("--config-file")
-            .arg(&config)
-            .arg("--data-root")
-            .arg(d.join("data"))
-            .arg("--exec-root")
-            .arg(d.join("exec"))
-            .arg("--pidfile")
-            .arg(d.join("dockerd.pid"))
-            .args(["-H", &host])
-            .args([
-                "--iptables=false",
-                "--ip-masq=false",
-                "--ip-forward=false",
-                "--bridge=none",
-                "--exec-opt",
-                "native.cgroupdriver=cgroupfs",
-                "--shutdown-timeout",
-                "1",
-            ])
-            .stdin(Stdio::null())
-            .stdout(log.try_clone().expect("log file"))
-            .stderr(log)
-            .spawn()
-            .unwrap_or_else(|e| {
-                panic!("cannot run {DOCKERD} ({e}): run scripts/setup/32-docker.sh")
-            });
-        let log = d.join("dockerd.log");
-        let mut dockerd = Dockerd { child, host, dir };
+        let mut host = String::new();
+        let daemon = Daemon::spawn("dockerd", DOCKERD, DOCKER, |d| {
+            host = format!("unix://{}", d.join("docker.sock").display());
+            let config = d.join("daemon.json");
+            std::fs::write(&config, "{}\n").expect("writing daemon.json");
+            let path = |p: &str| d.join(p).display().to_string();
+            let mut args = vec!["--config-file".to_string(), config.display().to_string()];
+            args.extend(["--data-root".into(), path("data")]);
+            args.extend(["--exec-root".into(), path("exec")]);
+            args.extend(["--pidfile".into(), path("dockerd.pid")]);
+            args.extend(["-H".into(), host.clone()]);
+            args.extend(
+                [
+                    "--iptables=false",
+                    "--ip-masq=false",
+                    "--ip-forward=false",
+                    "--bridge=none",
+                    "--exec-opt",
+                    "native.cgroupdriver=cgroupfs",
+                    "--shutdown-timeout",
+                    "1",
+                ]
+                .map(String::from),
+            );
+            args
+        });
+        let mut dockerd = Dockerd { daemon, host };
         let host = dockerd.host.clone();
-        crate::daemon::wait_answering(
-            &mut dockerd.child,
-            "dockerd",
-            READY_TIMEOUT,
-            || std::fs::read_to_string(&log).unwrap_or_default(),
-            || docker_command(&host, &["version"]).is_ok_and(|o| o.status.success()),
-        );
+        dockerd.daemon.wait_answering(Duration::from_secs(30), || {
+            docker_command(&host, &["version"]).is_ok_and(|o| o.status.success())
+        });
         dockerd
     }
 
@@ -93,12 +70,12 @@ impl Dockerd {
 
     /// The daemon's `--data-root` (holding `containers/ID/config.v2.json`).
     pub fn data_root(&self) -> PathBuf {
-        self.dir.path().join("data")
+        self.daemon.path("data")
     }
 
     /// The daemon's log so far.
     pub fn log(&self) -> String {
-        std::fs::read_to_string(self.dir.path().join("dockerd.log")).unwrap_or_default()
+        self.daemon.log()
     }
 
     /// Runs `docker -H HOST ARGS` and returns its output, whatever its exit status.
@@ -110,14 +87,10 @@ impl Dockerd {
     /// Runs `docker -H HOST ARGS`; returns its standard output, trimmed. Panics with docker's
     /// standard error when it fails.
     pub fn docker(&self, args: &[&str]) -> String {
-        let out = self.try_docker(args);
-        assert!(
-            out.status.success(),
-            "docker {} failed: {}",
-            args.join(" "),
-            String::from_utf8_lossy(&out.stderr)
-        );
-        String::from_utf8_lossy(&out.stdout).trim().to_string()
+        checked_stdout(
+            &format!("docker {}", args.join(" ")),
+            &self.try_docker(args),
+        )
     }
 
     /// Imports the host's busybox-static as `image` (`PATH=/bin`, `CMD ["/bin/sh"]`), built
@@ -131,31 +104,22 @@ impl Dockerd {
         args.extend([tar, image]);
         self.docker(&args);
     }
-
-    fn stop(&mut self) {
-        if let Ok(out) = docker_command(&self.host, &["ps", "-aq"]) {
-            let ids = String::from_utf8_lossy(&out.stdout).into_owned();
-            let ids: Vec<&str> = ids.split_whitespace().collect();
-            if !ids.is_empty() {
-                let mut args = vec!["rm", "-f"];
-                args.extend(ids);
-                let _ = docker_command(&self.host, &args);
-            }
-        }
-        crate::daemon::terminate(&mut self.child, STOP_TIMEOUT);
-    }
 }
 
 fn docker_command(host: &str, args: &[&str]) -> std::io::Result<Output> {
-    Command::new(DOCKER)
-        .args(["-H", host])
-        .args(args)
-        .stdin(Stdio::null())
-        .output()
+    crate::daemon::client(DOCKER, &["-H", host], args)
 }
 
 impl Drop for Dockerd {
     fn drop(&mut self) {
-        self.stop();
+        if let Ok(out) = docker_command(&self.host, &["ps", "-aq"]) {
+            let ids = String::from_utf8_lossy(&out.stdout).into_owned();
+            let mut args = vec!["rm", "-f"];
+            args.extend(ids.split_whitespace());
+            if args.len() > 2 {
+                let _ = docker_command(&self.host, &args);
+            }
+        }
+        self.daemon.terminate(Duration::from_secs(20));
     }
 }

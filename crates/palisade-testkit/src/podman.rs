@@ -13,13 +13,7 @@ pub fn podman(args: &[&str]) -> String {
         .unwrap_or_else(|e| {
             panic!("cannot run podman ({e}): run scripts/test (scripts/setup/30-podman.sh)")
         });
-    assert!(
-        out.status.success(),
-        "podman {} failed: {}",
-        args.join(" "),
-        String::from_utf8_lossy(&out.stderr)
-    );
-    String::from_utf8_lossy(&out.stdout).trim().to_string()
+    crate::daemon::checked_stdout(&format!("podman {}", args.join(" ")), &out)
 }
 
 /// Builds a rootfs from the host's busybox-static (the binary, one symlink per applet, a root
