@@ -87,6 +87,9 @@ pub struct ResponseConfig {
     pub crictl: String,
     /// docker binary.
     pub docker: String,
+    /// Docker daemon address given to `docker -H` (e.g. `unix:///run/docker.sock`); unset,
+    /// docker's own default (`DOCKER_HOST`, else `/var/run/docker.sock`).
+    pub docker_host: Option<String>,
 }
 
 impl Default for ResponseConfig {
@@ -98,6 +101,7 @@ impl Default for ResponseConfig {
             podman: "podman".into(),
             crictl: "crictl".into(),
             docker: "docker".into(),
+            docker_host: None,
         }
     }
 }

@@ -182,7 +182,14 @@ impl Responder {
         let t = self.cfg.stop_timeout_secs.to_string();
         let (program, args): (&str, Vec<&str>) = match runtime {
             ContainerRuntime::Podman => (&self.cfg.podman, vec!["stop", "--time", &t, id]),
-            ContainerRuntime::Docker => (&self.cfg.docker, vec!["stop", "--time", &t, id]),
+            ContainerRuntime::Docker => {
+                let mut args = match &self.cfg.docker_host {
+                    Some(host) => vec!["-H", host.as_str()],
+                    None => Vec::new(),
+                };
+                args.extend(["stop", "--time", &t, id]);
+                (&self.cfg.docker, args)
+            }
             ContainerRuntime::Containerd | ContainerRuntime::Crio => {
                 (&self.cfg.crictl, vec!["stop", "--timeout", &t, id])
             }

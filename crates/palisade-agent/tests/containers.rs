@@ -144,11 +144,7 @@ fn kill_container_action_really_stops_it() {
     c.exec(&["sh", "-c", "sleep 1; true"]);
     let a = agent.wait_record(WAIT, "alert", |v| is_alert(v, "shell-in-container", &c.id));
     assert_eq!(a["actions"][0], "kill-container");
-    let r = agent.wait_record(WAIT, "response", |v| {
-        v["record"] == "response" && v["container_id"] == c.id.as_str()
-    });
-    assert_eq!(r["status"], "done", "{r}");
-    assert_eq!(r["action"], "kill-container");
+    common::wait_kill_container_done(&agent, WAIT, &c.id);
     wait_until(WAIT, "container stopped", || c.status() == "exited");
 }
 

@@ -332,6 +332,21 @@ pub fn wait_jsonl(
     }
 }
 
+/// Waits for the response record of container `id` and checks it is a `kill-container` that
+/// was done; returns it.
+pub fn wait_kill_container_done(
+    agent: &TestAgent,
+    timeout: Duration,
+    id: &str,
+) -> serde_json::Value {
+    let r = agent.wait_record(timeout, "response", |v| {
+        v["record"] == "response" && v["container_id"] == id
+    });
+    assert_eq!(r["status"], "done", "{r}");
+    assert_eq!(r["action"], "kill-container");
+    r
+}
+
 /// Whether a record is an alert of `rule` for container `id`.
 pub fn is_alert(v: &serde_json::Value, rule: &str, id: &str) -> bool {
     v["record"] == "alert" && v["rule"] == rule && v["container"]["id"] == id
