@@ -113,12 +113,7 @@ pub(crate) fn env_ref_missing(check: &CheckDef, ctx: &Ctx<'_>, hits: &mut Hits) 
     if secret {
         for s in &ctx.inv.secrets {
             let ns = s.namespace().unwrap_or(DEFAULT_NAMESPACE);
-            let keys = s
-                .meta
-                .source
-                .live
-                .is_none()
-                .then_some(s.spec.keys.as_slice());
+            let keys = s.source.live.is_none().then_some(s.spec.keys.as_slice());
             objects.insert((ns, s.meta.name.as_str()), keys);
         }
     } else {
