@@ -73,13 +73,14 @@ fn complete(s: &Storm) -> usize {
         let Some(nth) = p["args"][1].as_str() else {
             continue;
         };
-        if !matches!(program, "true" | "echo") {
+        // A record marked incomplete (the exe link gone before it was read, say) is counted
+        // by `incomplete`, not here.
+        if !matches!(program, "true" | "echo") || p.get("missing").is_some() {
             continue;
         }
         assert_eq!(p["exe"], "/bin/busybox", "{a}");
         assert_eq!(p["name"], program, "{a}");
         assert_eq!(p["args"].as_array().unwrap().len(), 2, "{a}");
-        assert!(p.get("missing").is_none(), "{a}");
         assert!(seen.insert(nth.to_string()), "{a}");
     }
     let expected: std::collections::BTreeSet<String> = (0..EACH)
