@@ -246,6 +246,12 @@ fn open_bpf(root: Option<&Path>) -> Result<Opened, String> {
         Some(r) => cgroups::v2_root_in(r),
         None => cgroups::v2_mount().ok_or("no cgroup v2 hierarchy is mounted")?,
     };
+    if let Err(e) = std::fs::read_dir(&root) {
+        tracing::warn!(
+            "cgroup hierarchy {}: {e}; containers are attributed through their parents only",
+            root.display()
+        );
+    }
     let source = BpfSource::open()?;
     Ok(Opened::Bpf(Box::new(source), CgroupMap::new(root)))
 }

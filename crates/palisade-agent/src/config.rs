@@ -260,8 +260,8 @@ pub struct AgentConfig {
     pub realtime: bool,
     /// The cgroup v2 hierarchy the eBPF source maps cgroup IDs to container paths with
     /// (default: the first `cgroup2` mount in `/proc/self/mountinfo`). An agent in a
-    /// container with its own cgroup namespace sees only its own cgroup there: mount the
-    /// host's `/sys/fs/cgroup` (read-only) and name it here.
+    /// container with its own cgroup namespace sees only its own cgroup there: name the
+    /// node's hierarchy here (`/proc/1/root/sys/fs/cgroup` with the host's PID namespace).
     pub cgroup_root: Option<PathBuf>,
 }
 

@@ -107,7 +107,7 @@ pub struct RunArgs {
     #[arg(long, value_enum, value_name = "SOURCE")]
     pub event_source: Option<EventSource>,
     /// The cgroup v2 hierarchy the eBPF source maps cgroup IDs with (overrides
-    /// `cgroup_root:`): the host's `/sys/fs/cgroup` mounted into the agent's container.
+    /// `cgroup_root:`), e.g. `/proc/1/root/sys/fs/cgroup` in a container with hostPID.
     #[arg(long, value_name = "DIR")]
     pub cgroup_root: Option<PathBuf>,
 }
