@@ -61,18 +61,16 @@ pub struct BpfSource {
     /// When the drop counters were last read.
     drops_read: Option<std::time::Instant>,
     /// The attachments: each holds its program in the kernel, so the parsed object and the
-    /// kernel's BTF are freed once loading is done (about 20 MB of heap otherwise kept for
-    /// the agent's lifetime).
+    /// kernel's BTF need not be kept once loading is done.
     _links: Vec<BtfTracePointLink>,
 }
 
 impl BpfSource {
     /// Loads the embedded object against the running kernel's BTF and attaches its programs.
     ///
-    /// The loading runs on a short-lived thread of its own: parsing the kernel's BTF takes
-    /// some 20 MB of small allocations, and freed on the caller's thread they would stay in its
-    /// heap (glibc's main arena cannot give back what lies below later allocations); a thread's
-    /// own arena (or heap, with mimalloc) is returned once it is done.
+    /// The loading runs on a short-lived thread of its own, so the many small allocations of
+    /// parsing the kernel's BTF (some 15 MB) are not mixed into the heap of the thread that
+    /// keeps running (the allocator still keeps most of them: docs/benchmarks.md).
     pub fn open() -> Result<BpfSource, String> {
         std::thread::scope(|s| {
             s.spawn(BpfSource::load)
