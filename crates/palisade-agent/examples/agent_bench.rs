@@ -5,6 +5,10 @@
 //! limit without the agent). Root; see `palisade_agent::bench`.
 //! Prints the report as JSON.
 
+/// The allocator the `palisade` binary ships with, so RSS is measured as deployed.
+#[global_allocator]
+static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 fn main() {
     let mut args = std::env::args().skip(1).peekable();
     if args.peek().map(String::as_str) == Some("pipeline") {

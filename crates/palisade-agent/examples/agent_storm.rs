@@ -1,5 +1,6 @@
 //! Exec storms in real podman containers (issue 23's measurement):
-//! `cargo run --release -p palisade-agent --example agent_storm -- [CONTAINERS] [EXECS_PER_CONTAINER] [bpf|proc]`.
+//! `cargo run --release -p palisade-agent --example agent_storm -- [CONTAINERS] [EXECS_PER_CONTAINER] [bpf|proc] [normal]`
+//! (`normal`: the agent's threads at their niceness only, `realtime: false`).
 //!
 //! Starts CONTAINERS busybox containers, an agent in this process with one rule per container
 //! (`container.name = X`), then runs in every container at once a shell that executes
@@ -9,10 +10,14 @@
 //! agent's counters (kernel drops, exec → alert latency percentiles), its CPU per exec and RSS,
 //! as JSON. Root; podman configured by scripts/setup/30-podman.sh.
 
+/// The allocator the `palisade` binary ships with, so RSS is measured as deployed.
+#[global_allocator]
+static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 use std::collections::BTreeSet;
 use std::time::{Duration, Instant};
 
-use palisade_agent::bench::{agent_cpu_seconds, status_kib};
+use palisade_agent::bench::{agent_cpu_seconds, agent_schedstat, sched_delta, status_kib};
 use palisade_agent::config::SourceKind;
 use palisade_testkit::podman::{import_busybox, podman};
 
@@ -26,6 +31,7 @@ fn main() {
         Some("proc") => SourceKind::ProcConnector,
         _ => SourceKind::Bpf,
     };
+    let realtime = args.next().as_deref() != Some("normal");
     let dir = tempfile::tempdir().expect("temp dir");
     import_busybox(dir.path(), IMAGE);
     let names: Vec<String> = (0..containers)
@@ -59,10 +65,12 @@ fn main() {
     ))
     .expect("config");
     cfg.source = source;
+    cfg.realtime = realtime;
     cfg.state_dir = dir.path().join("state");
     cfg.alerts = alerts.display().to_string();
     let agent = palisade_agent::start(cfg, None).expect("agent starts");
     let cpu_before = agent_cpu_seconds();
+    let sched_before = agent_schedstat();
     let half = per / 2;
     let script = format!(
         "i=0; while [ $i -lt {half} ]; do /bin/true t$i; i=$((i+1)); done; \
@@ -103,6 +111,7 @@ fn main() {
         std::thread::sleep(Duration::from_millis(200));
     }
     let cpu = agent_cpu_seconds() - cpu_before;
+    let sched = sched_delta(&sched_before, &agent_schedstat());
     let rss_kib = status_kib("VmRSS:");
     let peak_rss_kib = status_kib("VmHWM:");
     let source_name = agent.source();
@@ -138,6 +147,7 @@ fn main() {
     let total = containers * 2 * half;
     let report = serde_json::json!({
         "source": source_name,
+        "realtime": realtime,
         "containers": containers,
         "execs": total,
         "storm_seconds": storm_seconds,
@@ -148,6 +158,8 @@ fn main() {
         "agent_cpu_us_per_exec": cpu * 1e6 / counters.exec_events.max(1) as f64,
         "rss_kib": rss_kib,
         "peak_rss_kib": peak_rss_kib,
+        "load_average": std::fs::read_to_string("/proc/loadavg").unwrap_or_default().trim(),
+        "agent_threads_sched": sched,
         "counters": counters,
     });
     println!(

@@ -92,19 +92,28 @@ pub struct BenchReport {
     pub load_average: [String; 2],
 }
 
+/// This process's threads named `palisade-*`: their names and `/proc/self/task/TID` paths.
+fn agent_threads() -> Vec<(String, PathBuf)> {
+    let Ok(tasks) = std::fs::read_dir("/proc/self/task") else {
+        return Vec::new();
+    };
+    tasks
+        .flatten()
+        .filter_map(|t| {
+            let comm = std::fs::read_to_string(t.path().join("comm")).unwrap_or_default();
+            let comm = comm.trim_end();
+            comm.starts_with("palisade-")
+                .then(|| (comm.to_string(), t.path()))
+        })
+        .collect()
+}
+
 /// CPU seconds (user + system) of this process's threads named `palisade-*`.
 pub fn agent_cpu_seconds() -> f64 {
     let ticks = procfs::ticks_per_second().max(1) as f64;
-    let Ok(tasks) = std::fs::read_dir("/proc/self/task") else {
-        return 0.0;
-    };
     let mut total = 0u64;
-    for t in tasks.flatten() {
-        let comm = std::fs::read_to_string(t.path().join("comm")).unwrap_or_default();
-        if !comm.starts_with("palisade-") {
-            continue;
-        }
-        let stat = std::fs::read_to_string(t.path().join("stat")).unwrap_or_default();
+    for (_, path) in agent_threads() {
+        let stat = std::fs::read_to_string(path.join("stat")).unwrap_or_default();
         // Fields after the parenthesized name: state is field 3, utime 14, stime 15.
         let Some(rest) = stat.rsplit_once(')').map(|(_, r)| r) else {
             continue;
@@ -118,6 +127,55 @@ pub fn agent_cpu_seconds() -> f64 {
         total += get(14) + get(15);
     }
     total as f64 / ticks
+}
+
+/// Scheduler statistics of one agent thread (`/proc/self/task/TID/schedstat`), summed over
+/// threads of the same name.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
+pub struct ThreadSched {
+    /// Nanoseconds spent running on a CPU.
+    pub run_ns: u64,
+    /// Nanoseconds spent runnable, waiting on a run queue for a CPU.
+    pub runqueue_wait_ns: u64,
+    /// Times it was given a CPU.
+    pub timeslices: u64,
+}
+
+/// The scheduler statistics of this process's `palisade-*` threads, by thread name. Subtract
+/// two readings ([`sched_delta`]) to see how long the agent waited for a CPU during a run.
+pub fn agent_schedstat() -> std::collections::BTreeMap<String, ThreadSched> {
+    let mut out = std::collections::BTreeMap::new();
+    for (name, path) in agent_threads() {
+        let text = std::fs::read_to_string(path.join("schedstat")).unwrap_or_default();
+        let v: Vec<u64> = text
+            .split_whitespace()
+            .filter_map(|x| x.parse().ok())
+            .collect();
+        let e: &mut ThreadSched = out.entry(name).or_default();
+        e.run_ns += v.first().copied().unwrap_or(0);
+        e.runqueue_wait_ns += v.get(1).copied().unwrap_or(0);
+        e.timeslices += v.get(2).copied().unwrap_or(0);
+    }
+    out
+}
+
+/// What changed between two [`agent_schedstat`] readings.
+pub fn sched_delta(
+    before: &std::collections::BTreeMap<String, ThreadSched>,
+    after: &std::collections::BTreeMap<String, ThreadSched>,
+) -> std::collections::BTreeMap<String, ThreadSched> {
+    after
+        .iter()
+        .map(|(name, a)| {
+            let b = before.get(name).copied().unwrap_or_default();
+            let d = ThreadSched {
+                run_ns: a.run_ns.saturating_sub(b.run_ns),
+                runqueue_wait_ns: a.runqueue_wait_ns.saturating_sub(b.runqueue_wait_ns),
+                timeslices: a.timeslices.saturating_sub(b.timeslices),
+            };
+            (name.clone(), d)
+        })
+        .collect()
 }
 
 /// A `kB` field of `/proc/self/status` (`VmRSS:`, `VmHWM:`), in KiB.

@@ -250,6 +250,19 @@ pub struct AgentConfig {
     /// default, -10, keeps the agent ahead of the workloads it watches on a busy node, so
     /// short-lived processes are read before they vanish; 0 leaves it as started.
     pub nice: i32,
+    /// Run the exec pipeline's threads (source, enricher, processor, writer) under
+    /// `SCHED_FIFO` at the lowest real-time priority, so they run ahead of every normal task
+    /// however busy the node is: niceness only orders threads within one cgroup (or autogroup),
+    /// and on a node whose CPUs the workloads saturate the agent otherwise waits on the run
+    /// queue behind them (docs/benchmarks.md). Needs `CAP_SYS_NICE` (and, where the kernel
+    /// has real-time group scheduling, real-time runtime in the agent's cgroup); when refused,
+    /// the threads run at `nice` and a warning says why. The other threads always use `nice`.
+    pub realtime: bool,
+    /// The cgroup v2 hierarchy the eBPF source maps cgroup IDs to container paths with
+    /// (default: the first `cgroup2` mount in `/proc/self/mountinfo`). An agent in a
+    /// container with its own cgroup namespace sees only its own cgroup there: name the
+    /// node's hierarchy here (`/proc/1/root/sys/fs/cgroup` with the host's PID namespace).
+    pub cgroup_root: Option<PathBuf>,
 }
 
 impl Default for AgentConfig {
@@ -275,6 +288,8 @@ impl Default for AgentConfig {
             metadata: MetadataConfig::default(),
             save_interval_secs: 10,
             nice: -10,
+            realtime: true,
+            cgroup_root: None,
         }
     }
 }

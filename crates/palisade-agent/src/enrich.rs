@@ -19,7 +19,7 @@ use palisade_runtime::event::ProcessSummary;
 
 use palisade_runtime::event::ProcessInfo;
 
-use crate::clock::{BootClock, now_ms};
+use crate::clock::{BootClock, monotonic_ns, now_ms};
 use crate::procinfo::{ProcReader, bound_args, program_name, read_summary};
 use crate::source::bpf::cgroups::CgroupMap;
 use crate::source::bpf::record::ExecRecord;
@@ -121,6 +121,9 @@ impl Enricher {
             return None;
         }
         Stats::inc(&self.stats.exec_events);
+        self.stats
+            .read_latency
+            .record_ns(monotonic_ns().saturating_sub(ts_ns));
         let Some((process, cgroup_text)) = self.reader.read(pid, &self.boot) else {
             Stats::inc(&self.stats.process_gone);
             return self.incomplete_exec(pid, ts_ns);
@@ -184,6 +187,9 @@ impl Enricher {
             return None;
         }
         Stats::inc(&self.stats.exec_events);
+        self.stats
+            .read_latency
+            .record_ns(monotonic_ns().saturating_sub(r.ts_ns));
         let cgroup = cgroups.attribution(r.cgroup_id).or_else(|| {
             // The cgroup was removed before it could be mapped: the parent's, as inherited.
             self.procs.get(&r.ppid).and_then(|k| k.cgroup.clone())
@@ -335,9 +341,10 @@ impl Enricher {
             source.read_batch(&mut batch, CONNECTOR_BATCH, &self.stats);
             Stats::add(&self.stats.events_received, batch.len() as u64);
             if !self.handle_records(&mut cgroups, &mut batch) {
-                return;
+                break;
             }
         }
+        source.refresh_drops(&self.stats);
     }
 
     /// Handles a batch of eBPF records in their order (the ring buffer keeps the kernel's

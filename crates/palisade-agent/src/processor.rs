@@ -157,6 +157,9 @@ impl Processor {
     }
 
     fn on_exec(&mut self, e: EnrichedExec) {
+        self.stats
+            .processor_latency
+            .record_ns(monotonic_ns().saturating_sub(e.ts_ns));
         let Some(attribution) = &e.cgroup else {
             if !self.only_containers {
                 self.process_exec(e, None);

@@ -12,6 +12,10 @@ macro_rules! counters {
             $( #[doc = $doc] pub $name: AtomicU64, )*
             /// Event-to-alert latency.
             pub latency: LatencyHistogram,
+            /// Exec event to its record read from the source (the first stage of `latency`).
+            pub read_latency: LatencyHistogram,
+            /// Exec event to its evaluation by the processor (source and queue hand-off).
+            pub processor_latency: LatencyHistogram,
         }
 
         /// A copy of the counters at one moment.
@@ -20,6 +24,10 @@ macro_rules! counters {
             $( #[doc = $doc] pub $name: u64, )*
             /// Event-to-alert latency percentiles, in microseconds.
             pub latency_us: LatencySummary,
+            /// Exec event to read from the source, percentiles in microseconds.
+            pub read_latency_us: LatencySummary,
+            /// Exec event to evaluation by the processor, percentiles in microseconds.
+            pub processor_latency_us: LatencySummary,
         }
 
         impl Stats {
@@ -28,6 +36,8 @@ macro_rules! counters {
                 StatsSnapshot {
                     $( $name: self.$name.load(Ordering::Relaxed), )*
                     latency_us: self.latency.summary(),
+                    read_latency_us: self.read_latency.summary(),
+                    processor_latency_us: self.processor_latency.summary(),
                 }
             }
         }

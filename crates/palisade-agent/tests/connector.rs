@@ -11,8 +11,9 @@ use std::time::Duration;
 use common::TestAgent;
 use palisade_agent::bench::spawn::make_marker;
 
-/// Niceness (field 19 of `/proc/self/task/TID/stat`) of this process's threads, by name.
-fn thread_niceness() -> Vec<(String, i64)> {
+/// A numeric field of `/proc/self/task/TID/stat` (numbered as in proc(5)) of this process's
+/// threads, by name.
+fn thread_stat_field(field: usize) -> Vec<(String, i64)> {
     let mut out = Vec::new();
     for t in std::fs::read_dir("/proc/self/task").unwrap().flatten() {
         let comm = std::fs::read_to_string(t.path().join("comm")).unwrap_or_default();
@@ -20,12 +21,59 @@ fn thread_niceness() -> Vec<(String, i64)> {
         let Some((_, rest)) = stat.rsplit_once(')') else {
             continue;
         };
-        // rest starts at field 3; nice is field 19.
-        if let Some(nice) = rest.split_whitespace().nth(16).and_then(|v| v.parse().ok()) {
-            out.push((comm.trim().to_string(), nice));
+        // rest starts at field 3.
+        if let Some(v) = rest
+            .split_whitespace()
+            .nth(field - 3)
+            .and_then(|v| v.parse().ok())
+        {
+            out.push((comm.trim().to_string(), v));
         }
     }
     out
+}
+
+/// Niceness (field 19 of `/proc/self/task/TID/stat`) of this process's threads, by name.
+fn thread_niceness() -> Vec<(String, i64)> {
+    thread_stat_field(19)
+}
+
+/// Scheduling policy (field 41: 0 normal, 1 `SCHED_FIFO`) of this process's agent threads.
+fn agent_thread_policies() -> Vec<(String, i64)> {
+    thread_stat_field(41)
+        .into_iter()
+        .filter(|(n, _)| n.starts_with("palisade-"))
+        .collect()
+}
+
+/// The exec pipeline's threads run under `SCHED_FIFO` (ahead of every normal task on a
+/// saturated node: niceness only orders threads within one cgroup or autogroup), the others
+/// as normal tasks; `realtime: false` leaves them all normal.
+#[test]
+fn pipeline_threads_run_under_sched_fifo_unless_turned_off() {
+    let _serial = common::serial();
+    for (realtime, want) in [(true, 1), (false, 0)] {
+        let agent = TestAgent::start_quiet(&format!(
+            "source: proc-connector\nbuiltin_rules: false\nnet_interval_ms: 0\nrealtime: {realtime}\n"
+        ));
+        common::wait_until(Duration::from_secs(10), "the agent's threads", || {
+            let threads = agent_thread_policies();
+            threads.len() >= 5
+                && ["source", "processor", "writer"].iter().all(|n| {
+                    threads
+                        .iter()
+                        .any(|(t, p)| format!("palisade-{n}").starts_with(t.as_str()) && *p == want)
+                })
+        });
+        for (name, policy) in agent_thread_policies() {
+            let pipeline = ["palisade-source", "palisade-processor", "palisade-writer"]
+                .iter()
+                .any(|p| p.starts_with(&name));
+            let expected = if pipeline { want } else { 0 };
+            assert_eq!(policy, expected, "{name} (realtime: {realtime})");
+        }
+        drop(agent);
+    }
 }
 
 #[test]

@@ -350,3 +350,23 @@ fn the_pod_uid_comes_from_the_cri_label() {
     assert_eq!(a["container"]["pod_id"], uid, "{a}");
     assert_eq!(a["container"]["name"], "postgres", "{a}");
 }
+
+/// With `cgroup_root` naming the node's hierarchy through a `/proc/PID/root` link (as the
+/// manifests do, for an agent whose own cgroup namespace shows only its own cgroup; a hybrid
+/// system's root means its `unified` hierarchy), the eBPF source attributes a container
+/// started after the agent by its cgroup ID.
+#[test]
+fn bpf_attribution_through_a_configured_cgroup_root() {
+    let _serial = common::serial();
+    let agent = TestAgent::start(
+        "source: bpf\ncgroup_root: /proc/self/root/sys/fs/cgroup\nnet_interval_ms: 0\n",
+    );
+    let c = Container::run(&unique("cgroot"), &[], &["sleep", "300"]);
+    c.exec(&["sh", "-c", "sleep 1; echo cgroot"]);
+    let a = agent.wait_record(WAIT, "shell-in-container", |v| {
+        is_alert(v, "shell-in-container", &c.id)
+            && v["process"]["args"][2] == "sleep 1; echo cgroot"
+    });
+    assert_eq!(a["container"]["name"], c.name.as_str());
+    assert!(a["process"]["missing"].is_null(), "{a}");
+}

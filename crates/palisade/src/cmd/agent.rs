@@ -106,6 +106,10 @@ pub struct RunArgs {
     /// netlink proc connector) or `auto` (eBPF when it loads, else the proc connector).
     #[arg(long, value_enum, value_name = "SOURCE")]
     pub event_source: Option<EventSource>,
+    /// The cgroup v2 hierarchy the eBPF source maps cgroup IDs with (overrides
+    /// `cgroup_root:`), e.g. `/proc/1/root/sys/fs/cgroup` in a container with hostPID.
+    #[arg(long, value_name = "DIR")]
+    pub cgroup_root: Option<PathBuf>,
 }
 
 /// `--event-source`.
@@ -243,6 +247,9 @@ fn run_agent(a: RunArgs) -> anyhow::Result<ExitCode> {
     }
     if let Some(source) = a.event_source {
         cfg.source = source.into();
+    }
+    if let Some(root) = a.cgroup_root {
+        cfg.cgroup_root = Some(root);
     }
     if let Some(k) = a.kubeconfig {
         cfg.kubernetes

@@ -30,6 +30,18 @@ pub fn v2_mount_in(mountinfo: &str) -> Option<PathBuf> {
     })
 }
 
+/// The v2 hierarchy under a configured cgroup root: the root itself, or its `unified`
+/// directory when the root is a hybrid system's `/sys/fs/cgroup` (v1 controllers, with v2
+/// mounted at `unified`).
+pub fn v2_root_in(root: &Path) -> PathBuf {
+    let unified = root.join("unified");
+    if !root.join("cgroup.controllers").exists() && unified.join("cgroup.controllers").exists() {
+        unified
+    } else {
+        root.to_path_buf()
+    }
+}
+
 /// Cgroup IDs to container attributions, learnt from the v2 hierarchy.
 #[derive(Debug)]
 pub struct CgroupMap {
@@ -124,6 +136,17 @@ mod tests {
             Some(PathBuf::from("/sys/fs/cgroup/unified"))
         );
         assert_eq!(v2_mount_in("1 0 0:1 / / rw - ext4 /dev/vda rw\n"), None);
+    }
+
+    #[test]
+    fn a_configured_root_of_a_hybrid_system_means_its_unified_hierarchy() {
+        let dir = tempfile::tempdir().unwrap();
+        assert_eq!(v2_root_in(dir.path()), dir.path());
+        std::fs::create_dir(dir.path().join("unified")).unwrap();
+        std::fs::write(dir.path().join("unified/cgroup.controllers"), "").unwrap();
+        assert_eq!(v2_root_in(dir.path()), dir.path().join("unified"));
+        std::fs::write(dir.path().join("cgroup.controllers"), "cpu").unwrap();
+        assert_eq!(v2_root_in(dir.path()), dir.path());
     }
 
     #[test]

@@ -17,12 +17,16 @@ use std::time::Duration;
 use aya::Btf;
 use aya::maps::{MapData, PerCpuArray, RingBuf};
 use aya::programs::BtfTracePoint;
+use aya::programs::tp_btf::BtfTracePointLink;
 
 use crate::stats::Stats;
 pub use record::Record;
 
 /// How long a read waits for the first record before the owner checks its stop flag.
 const READ_TIMEOUT: Duration = Duration::from_millis(200);
+/// How often the kernel's drop counters are read into `bpf_ring_drops` (three `bpf()` calls,
+/// not worth making for every wake-up).
+const DROPS_INTERVAL: Duration = Duration::from_millis(250);
 
 /// Bytes aligned for the ELF parser.
 #[repr(C, align(8))]
@@ -50,17 +54,32 @@ pub fn built_in() -> bool {
     !OBJECT.bytes.is_empty()
 }
 
-/// The loaded, attached programs and their ring buffer.
+/// The attached programs and their ring buffer.
 pub struct BpfSource {
     ring: RingBuf<MapData>,
     drops: PerCpuArray<MapData, u64>,
-    /// Keeps the programs (and so their attachments) alive.
-    _ebpf: aya::Ebpf,
+    /// When the drop counters were last read.
+    drops_read: Option<std::time::Instant>,
+    /// The attachments: each holds its program in the kernel, so the parsed object and the
+    /// kernel's BTF need not be kept once loading is done.
+    _links: Vec<BtfTracePointLink>,
 }
 
 impl BpfSource {
     /// Loads the embedded object against the running kernel's BTF and attaches its programs.
+    ///
+    /// The loading runs on a short-lived thread of its own, so the many small allocations of
+    /// parsing the kernel's BTF (some 15 MB) are not mixed into the heap of the thread that
+    /// keeps running (the allocator still keeps most of them: docs/benchmarks.md).
     pub fn open() -> Result<BpfSource, String> {
+        std::thread::scope(|s| {
+            s.spawn(BpfSource::load)
+                .join()
+                .unwrap_or_else(|_| Err("the loading thread panicked".into()))
+        })
+    }
+
+    fn load() -> Result<BpfSource, String> {
         if !built_in() {
             return Err(format!("not built into this binary: {}", BUILD_NOTE.trim()));
         }
@@ -69,6 +88,7 @@ impl BpfSource {
             .btf(Some(&btf))
             .load(&OBJECT.bytes)
             .map_err(|e| format!("loading the BPF object: {e}"))?;
+        let mut links = Vec::with_capacity(PROGRAMS.len());
         for (name, tracepoint) in PROGRAMS {
             let program: &mut BtfTracePoint = ebpf
                 .program_mut(name)
@@ -78,10 +98,13 @@ impl BpfSource {
             program
                 .load(tracepoint, &btf)
                 .map_err(|e| format!("loading {name}: {e}"))?;
-            program
+            let link = program
                 .attach()
+                .and_then(|id| program.take_link(id))
                 .map_err(|e| format!("attaching {name} to tp_btf/{tracepoint}: {e}"))?;
+            links.push(link);
         }
+        drop(btf);
         let take = |ebpf: &mut aya::Ebpf, name: &str| {
             ebpf.take_map(name)
                 .ok_or_else(|| format!("map {name} missing from the object"))
@@ -93,12 +116,14 @@ impl BpfSource {
         Ok(BpfSource {
             ring,
             drops,
-            _ebpf: ebpf,
+            drops_read: None,
+            _links: links,
         })
     }
 
     /// Reads what the ring buffer holds: waits up to 200 ms for the first record, then takes
-    /// up to `max` without waiting. Also refreshes `bpf_ring_drops`. Returns the number read.
+    /// up to `max` without waiting. Also refreshes `bpf_ring_drops` (at most every 250 ms;
+    /// [`BpfSource::refresh_drops`] reads them now). Returns the number read.
     pub fn read_batch(&mut self, batch: &mut Vec<Record>, max: usize, stats: &Stats) -> usize {
         let mut read = self.drain(batch, max);
         if read == 0 {
@@ -111,10 +136,21 @@ impl BpfSource {
             let _ = rustix::event::poll(&mut fds, timeout.as_ref());
             read = self.drain(batch, max);
         }
+        if self
+            .drops_read
+            .is_none_or(|at| at.elapsed() >= DROPS_INTERVAL)
+        {
+            self.refresh_drops(stats);
+        }
+        read
+    }
+
+    /// Reads the kernel's drop counters into `bpf_ring_drops`.
+    pub fn refresh_drops(&mut self, stats: &Stats) {
+        self.drops_read = Some(std::time::Instant::now());
         stats
             .bpf_ring_drops
             .store(self.dropped(), std::sync::atomic::Ordering::Relaxed);
-        read
     }
 
     fn drain(&mut self, batch: &mut Vec<Record>, max: usize) -> usize {

@@ -1,11 +1,13 @@
 //! The records `bpf/exec.bpf.c` writes into its ring buffer, decoded. The layout is the C
 //! structs' (`struct exec_record`, `struct task_record`), little-endian on the machines the
-//! agent supports; the C file asserts the same sizes and offsets.
+//! agent supports; the C file asserts the same sizes and offsets. An exec record is packed:
+//! the header of `struct exec_record` (up to its `filename` field), then the file name, the
+//! executable, the working directory and argv, each as long as the header says.
 
 use palisade_runtime::event::StdioKind;
 
-/// `struct exec_record`'s size.
-pub const EXEC_RECORD_BYTES: usize = 6520;
+/// The header of a packed exec record (`struct exec_record` up to `filename`).
+pub const EXEC_HEADER_BYTES: usize = 120;
 /// `struct task_record`'s size.
 pub const TASK_RECORD_BYTES: usize = 32;
 /// Most bytes of argv the kernel side copies (`ARGS_MAX_BYTES - 1`).
@@ -20,14 +22,14 @@ const FLAG_ARGS_TRUNCATED: u32 = 1;
 const FLAG_EXE_TRUNCATED: u32 = 2;
 const FLAG_CWD_TRUNCATED: u32 = 4;
 
-/// Field offsets in `struct exec_record`.
+/// Field offsets in the header of `struct exec_record`.
 mod at {
-    pub const COMM: usize = 104;
-    pub const FILENAME: usize = 120;
-    pub const EXE: usize = 376;
-    pub const CWD: usize = 1400;
-    pub const ARGS: usize = 2424;
+    pub const FILENAME_LEN: usize = 60;
+    pub const ARGS_LEN: usize = 64;
+    pub const EXE_LEN: usize = 68;
+    pub const CWD_LEN: usize = 72;
     pub const STDIO: usize = 80;
+    pub const COMM: usize = 104;
 }
 const FILENAME_BYTES: usize = 256;
 const PATH_BYTES: usize = 1024;
@@ -163,17 +165,35 @@ pub fn parse(b: &[u8]) -> Option<Record> {
             child: u32_at(b, 4),
         }),
         KIND_EXIT => Some(Record::Exit { pid: u32_at(b, 4) }),
-        KIND_EXEC if b.len() >= EXEC_RECORD_BYTES => Some(Record::Exec(Box::new(parse_exec(b)))),
+        KIND_EXEC if b.len() >= EXEC_HEADER_BYTES => {
+            parse_exec(b).map(|e| Record::Exec(Box::new(e)))
+        }
         _ => None,
     }
 }
 
-fn parse_exec(b: &[u8]) -> ExecRecord {
+/// The packed fields of an exec record (file name, executable, working directory, argv), or
+/// `None` when the record is shorter than its header says.
+fn packed_fields(b: &[u8]) -> Option<[&[u8]; 4]> {
+    let lens = [
+        bounded_len(b, at::FILENAME_LEN, FILENAME_BYTES),
+        bounded_len(b, at::EXE_LEN, PATH_BYTES),
+        bounded_len(b, at::CWD_LEN, PATH_BYTES),
+        bounded_len(b, at::ARGS_LEN, ARGS_MAX_BYTES),
+    ];
+    let mut rest = b.get(EXEC_HEADER_BYTES..)?;
+    let mut fields: [&[u8]; 4] = [&[]; 4];
+    for (field, len) in fields.iter_mut().zip(lens) {
+        let (head, tail) = rest.split_at_checked(len)?;
+        *field = head;
+        rest = tail;
+    }
+    Some(fields)
+}
+
+fn parse_exec(b: &[u8]) -> Option<ExecRecord> {
     let flags = u32_at(b, 28);
-    let args_len = bounded_len(b, 64, ARGS_MAX_BYTES);
-    let exe_len = bounded_len(b, 68, PATH_BYTES);
-    let cwd_len = bounded_len(b, 72, PATH_BYTES);
-    let args_raw = &b[at::ARGS..at::ARGS + args_len];
+    let [filename, exe, cwd, args_raw] = packed_fields(b)?;
     let args_raw = args_raw.strip_suffix(&[0]).unwrap_or(args_raw);
     let args = if args_raw.is_empty() {
         Vec::new()
@@ -196,7 +216,7 @@ fn parse_exec(b: &[u8]) -> ExecRecord {
     .filter(|(bit, _)| flags & bit != 0)
     .map(|(_, name)| name)
     .collect();
-    ExecRecord {
+    Some(ExecRecord {
         pid: u32_at(b, 4),
         ppid: u32_at(b, 8),
         vpid: u32_at(b, 12),
@@ -208,13 +228,13 @@ fn parse_exec(b: &[u8]) -> ExecRecord {
         start_boottime_ns: u64_at(b, 48),
         exe_mode: u32_at(b, 56),
         comm: c_str(b, at::COMM, 16),
-        filename: c_str(b, at::FILENAME, FILENAME_BYTES),
-        exe: path_from_components(&b[at::EXE..at::EXE + exe_len], false),
-        cwd: path_from_components(&b[at::CWD..at::CWD + cwd_len], true),
+        filename: c_str(filename, 0, filename.len()),
+        exe: path_from_components(exe, false),
+        cwd: path_from_components(cwd, true),
         args,
         stdio: [stdio(0), stdio(1), stdio(2)],
         truncated,
-    }
+    })
 }
 
 #[cfg(test)]
@@ -225,9 +245,9 @@ mod tests {
         b[at..at + v.len()].copy_from_slice(v);
     }
 
-    #[test]
-    fn decodes_an_exec_record_as_laid_out_in_exec_bpf_c() {
-        let mut b = vec![0u8; EXEC_RECORD_BYTES];
+    /// A packed exec record: the header, then file name, executable, cwd and argv.
+    fn packed_exec(filename: &[u8], exe: &[u8], cwd: &[u8], args: &[u8]) -> Vec<u8> {
+        let mut b = vec![0u8; EXEC_HEADER_BYTES];
         for (at, v) in [
             (0, 1u32),
             (4, 4711),
@@ -243,18 +263,33 @@ mod tests {
         put(&mut b, 32, &123_456_789u64.to_le_bytes());
         put(&mut b, 40, &9876u64.to_le_bytes());
         put(&mut b, 56, &0o104_755u32.to_le_bytes());
-        let args = b"echo\0hello world\0";
-        put(&mut b, 64, &(args.len() as u32).to_le_bytes());
-        let exe = b"busybox\0bin\0";
-        put(&mut b, 68, &(exe.len() as u32).to_le_bytes());
-        put(&mut b, at::EXE, exe);
-        put(&mut b, at::ARGS, args);
+        for (at, field) in [
+            (at::FILENAME_LEN, filename),
+            (at::EXE_LEN, exe),
+            (at::CWD_LEN, cwd),
+            (at::ARGS_LEN, args),
+        ] {
+            put(&mut b, at, &(field.len() as u32).to_le_bytes());
+        }
         put(&mut b, at::COMM, b"echo\0");
-        put(&mut b, at::FILENAME, b"/bin/echo\0");
         // stdin a pipe, stdout /dev/pts/0 (136:0), stderr closed
         put(&mut b, at::STDIO, &0o010_600u16.to_le_bytes());
         put(&mut b, at::STDIO + 8, &0o020_620u16.to_le_bytes());
         put(&mut b, at::STDIO + 12, &(136u32 << 20).to_le_bytes());
+        for field in [filename, exe, cwd, args] {
+            b.extend_from_slice(field);
+        }
+        b
+    }
+
+    #[test]
+    fn decodes_an_exec_record_as_laid_out_in_exec_bpf_c() {
+        let b = packed_exec(
+            b"/bin/echo\0",
+            b"busybox\0bin\0",
+            b"",
+            b"echo\0hello world\0",
+        );
         let Some(Record::Exec(e)) = parse(&b) else {
             panic!("not an exec")
         };
@@ -275,6 +310,20 @@ mod tests {
         );
         assert_eq!(e.truncated, ["args"]);
         assert_eq!(e.exe_mode & 0o4000, 0o4000);
+        let b = packed_exec(b"/bin/sh\0", b"sh\0bin\0", b"tmp\0", b"sh\0");
+        let Some(Record::Exec(e)) = parse(&b) else {
+            panic!("not an exec")
+        };
+        assert_eq!(
+            (e.filename.as_str(), e.exe.as_str(), e.cwd.as_str()),
+            ("/bin/sh", "/bin/sh", "/tmp")
+        );
+        assert_eq!(e.args, ["sh"]);
+        assert_eq!(
+            parse(&b[..b.len() - 1]),
+            None,
+            "shorter than its header says"
+        );
     }
 
     #[test]
