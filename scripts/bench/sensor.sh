@@ -8,7 +8,10 @@
 #      p50 / p99 / max, and its evaluation time;
 #   3. the sensor's RSS after the sync and its peak.
 #   scripts/bench/sensor.sh BIN [WORKLOADS] [CHANGES]
-# SENSOR_LOG=FILE keeps the sensor's log (JSON lines) there.
+# SENSOR_LOG=FILE keeps the sensor's log (JSON lines) there. SENSOR_LABEL=KEY changes that
+# pod-template label instead of `bench` (which no selector names, so each change takes the
+# sensor's focused path); `app`, which Services and NetworkPolicies select on, forces a full
+# evaluation per change (what every change cost before the focused path).
 set -euo pipefail
 bin="${1:?release bin directory}"
 workloads="${2:-10000}"
@@ -66,7 +69,7 @@ for d in $deployments; do
     curl -s --cacert "$fake_ca" -H "Authorization: Bearer $token" -X PATCH \
         -H "Content-Type: application/merge-patch+json" \
         "$fake_url/apis/apps/v1/namespaces/${d%/*}/deployments/${d#*/}" \
-        -d "{\"spec\":{\"template\":{\"metadata\":{\"labels\":{\"bench\":\"c$i\"}}}}}" >/dev/null
+        -d "{\"spec\":{\"template\":{\"metadata\":{\"labels\":{\"${SENSOR_LABEL:-bench}\":\"c$i\"}}}}}" >/dev/null
     for _ in $(seq 1 2000); do
         [ "$(grep -c "delta acknowledged" "$log" || true)" -gt "$before" ] && break
         sleep 0.01
@@ -74,11 +77,13 @@ for d in $deployments; do
 done
 python3 - "$log" <<'PY'
 import json, sys
-lat, ev = [], []
+lat, ev, paths = [], [], {}
 for line in open(sys.argv[1]):
     r = json.loads(line)
     if r["message"] == "delta acknowledged":
         lat.append(r["latency_ms"]); ev.append(r["evaluate_ms"])
+        paths[r.get("path")] = paths.get(r.get("path"), 0) + 1
+print("deltas by path:", paths)
 lat.sort(); ev.sort()
 q = lambda v, p: v[min(len(v) - 1, int(round(p * (len(v) - 1))))]
 print(f"{len(lat)} deltas acknowledged; watch event -> acknowledged: p50 {q(lat, .5):.0f} ms, p99 {q(lat, .99):.0f} ms, max {lat[-1]:.0f} ms; evaluation p50 {q(ev, .5)} ms, p99 {q(ev, .99)} ms")

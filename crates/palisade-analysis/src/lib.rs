@@ -28,20 +28,22 @@
 //! Deployment touches the object-local checks, the network facts and the ranking; a
 //! NetworkPolicy, Namespace or Service the network facts and the checks that read them; a Role,
 //! binding or ServiceAccount the RBAC index and the ranking; a Secret or ConfigMap only the
-//! checks. The implementation today is a full re-run: [`analyze`] evaluates everything again
-//! (10,000 workloads take about a second). A sensor batches the changes of a moment, unions
-//! `affected_by` over their kinds and re-runs when the union meets what it reports. Re-running
-//! only the affected analyses, over only the affected objects, is the next step behind the same
-//! entry point: results are keyed by object (findings by object, ranking and network facts by
-//! workload), so an incremental run replaces the entries of the touched objects and keeps the
-//! rest.
+//! checks. A sensor batches the changes of a moment and unions `affected_by` over their kinds.
+//! When only workloads changed, and none in a way other objects' results can see (namespace,
+//! selected labels, ports, replicas, service account), [`analyze_focused`] re-runs the same
+//! pipeline over the changed workloads' [`neighbourhood`] with the RBAC index and network facts
+//! kept from the last full run ([`analyze_with`] returns them): results are keyed by object, so
+//! the caller replaces the entries of the touched workloads and keeps the rest. Any other change
+//! re-runs [`analyze`] over everything.
 
 mod affected;
+mod focus;
 mod pipeline;
 mod risk_inputs;
 
 pub use affected::{Analyses, affected_by};
+pub use focus::{Focused, analyze_focused, neighbourhood};
 pub use pipeline::{
-    Analysis, Filters, Inputs, Options, Phase, RiskOptions, analyze, analyze_observed,
+    Analysis, Filters, Inputs, Options, Phase, RiskOptions, analyze, analyze_observed, analyze_with,
 };
 pub use risk_inputs::{RiskInputs, network_facts};

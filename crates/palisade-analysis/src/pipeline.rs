@@ -151,6 +151,18 @@ pub fn analyze_observed(
     options: &Options,
     on_phase: &mut dyn FnMut(Phase),
 ) -> Analysis {
+    analyze_with(inputs, options, on_phase, None).0
+}
+
+/// [`analyze_observed`], with the ranking's RBAC index and network facts given (`known`)
+/// instead of derived from the inventory when they are, and returned with the analysis (a
+/// caller that keeps an inventory between runs, the sensor, keeps them too).
+pub fn analyze_with(
+    inputs: &Inputs<'_>,
+    options: &Options,
+    on_phase: &mut dyn FnMut(Phase),
+    known: Option<Arc<RiskInputs>>,
+) -> (Analysis, Option<Arc<RiskInputs>>) {
     let inv = inputs.inventory;
     let mut engine_options = options.engine.clone();
     if let Some(facts) = inputs.image_facts {
@@ -164,12 +176,16 @@ pub fn analyze_observed(
     // they share the cores with the checks instead of running after them.
     let (outcome, risk_inputs) = rayon::join(
         || engine.run(inv),
-        || options.risk.map(|r| RiskInputs::derive(inv, r.network)),
+        || {
+            options
+                .risk
+                .map(|r| known.unwrap_or_else(|| Arc::new(RiskInputs::derive(inv, r.network))))
+        },
     );
     on_phase(Phase::Checks);
     let mut findings = outcome.findings;
     findings.retain(|f| options.filters.keeps(f));
-    let ranking = risk_inputs.map(|ri| {
+    let ranking = risk_inputs.as_deref().map(|ri| {
         palisade_risk::assess(&RiskContext {
             inventory: inv,
             findings: &findings,
@@ -183,7 +199,7 @@ pub fn analyze_observed(
         .zip(ranking.as_deref())
         .map(|(r, ranked)| palisade_risk::top_risks(ranked, r.top));
     on_phase(Phase::Risk);
-    Analysis {
+    let analysis = Analysis {
         findings,
         suppressed: outcome.suppressed,
         expired_exceptions: outcome.expired_exceptions,
@@ -196,7 +212,8 @@ pub fn analyze_observed(
             .iter()
             .any(|d| d.level == DiagnosticLevel::Error),
         unanalysed_kinds: unanalysed_kinds(inv),
-    }
+    };
+    (analysis, risk_inputs)
 }
 
 /// The kinds among `inv.others` that no built-in check reads, with object counts, by kind.

@@ -41,6 +41,9 @@ pub enum Change {
     Kind {
         /// The kind (`Deployment`, `NetworkPolicy`, …).
         kind: &'static str,
+        /// The one object the event was about (added, modified or deleted); `None` when the
+        /// kind was listed again (any of its objects may have changed).
+        object: Option<ObjectName>,
         /// When the watch event was received.
         at: Instant,
     },
@@ -48,6 +51,15 @@ pub enum Change {
     Diagnostics,
     /// The process was asked to stop (SIGTERM or SIGINT), see [`spawn`].
     Stop,
+}
+
+/// The namespace (`None`: cluster-scoped) and name of one watched object.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct ObjectName {
+    /// The namespace; `None` for a cluster-scoped object.
+    pub namespace: Option<String>,
+    /// The name.
+    pub name: String,
 }
 
 /// One watcher's store.
@@ -167,9 +179,12 @@ impl Spawner {
                     Ok(Event::InitDone) => {
                         self.mark_ready(&mut ready);
                         self.clear_diagnostic();
-                        self.changed();
+                        self.changed(None);
                     }
-                    Ok(Event::Apply(_) | Event::Delete(_)) => self.changed(),
+                    Ok(Event::Apply(o) | Event::Delete(o)) => self.changed(Some(ObjectName {
+                        namespace: o.meta().namespace.clone(),
+                        name: o.meta().name.clone().unwrap_or_default(),
+                    })),
                     Ok(Event::Init | Event::InitApply(_)) => {}
                     Err(e) => self.failed(e, &mut ready),
                 }
@@ -178,9 +193,10 @@ impl Spawner {
         reader
     }
 
-    fn changed(&self) {
+    fn changed(&self, object: Option<ObjectName>) {
         let _ = self.changes.send(Change::Kind {
             kind: self.kind,
+            object,
             at: Instant::now(),
         });
     }
@@ -359,6 +375,29 @@ impl Watch {
         sort_within_kinds(&mut objects);
         let controlled = crate::finish(&mut objects, &token_uids, &self.namespaces);
         (objects, controlled)
+    }
+}
+
+impl Watch {
+    /// One object of `kind` as [`Watch::objects`] returns it (`apiVersion` and `kind` set), when
+    /// a store holds it. Only kinds read in full (not metadata-only ones such as Secrets).
+    /// Whether it is controlled by another object is the caller's to decide (its
+    /// `ownerReferences` are there).
+    pub fn object(&self, kind: &str, object: &ObjectName) -> Option<Value> {
+        self.watchers
+            .iter()
+            .find_map(|(task, reader)| match reader {
+                Reader::Full(store) if task.kind.kind == kind => {
+                    let resource = task.kind.api_resource();
+                    let mut key =
+                        reflector::ObjectRef::<DynamicObject>::new_with(&object.name, resource);
+                    if let Some(ns) = &object.namespace {
+                        key = key.within(ns);
+                    }
+                    store.get(&key).map(|o| object_value(task.kind, &o))
+                }
+                _ => None,
+            })
     }
 }
 

@@ -30,29 +30,62 @@ fn objects(value: Value) -> Vec<Value> {
 
 type Error = Box<dyn std::error::Error>;
 
-/// The objects in `path` (see the module documentation).
-fn load(path: &Path) -> Result<Vec<Value>, Error> {
+/// The files under `path` (itself when it is a file; a directory's entries in sorted order).
+fn files(path: &Path, out: &mut Vec<PathBuf>) -> Result<(), Error> {
     if path.is_dir() {
         let mut entries: Vec<PathBuf> = std::fs::read_dir(path)?
             .map(|e| e.map(|e| e.path()))
             .collect::<Result<_, _>>()?;
         entries.sort();
-        let mut out = Vec::new();
         for entry in entries {
-            out.extend(load(&entry)?);
+            files(&entry, out)?;
         }
-        return Ok(out);
+    } else {
+        out.push(path.to_path_buf());
     }
-    let text = std::fs::read_to_string(path)?;
+    Ok(())
+}
+
+/// The objects of one file (see the module documentation).
+fn load_file(path: &Path) -> Result<Vec<Value>, String> {
+    let fail = |e: &dyn std::fmt::Display| format!("{}: {e}", path.display());
+    let text = std::fs::read_to_string(path).map_err(|e| fail(&e))?;
     let values: Vec<Value> = match path.extension().and_then(|e| e.to_str()) {
-        Some("yaml" | "yml") => serde_saphyr::from_multiple(&text)?,
-        _ => vec![serde_json::from_str(&text)?],
+        Some("yaml" | "yml") => serde_saphyr::from_multiple(&text).map_err(|e| fail(&e))?,
+        _ => vec![serde_json::from_str(&text).map_err(|e| fail(&e))?],
     };
     Ok(values
         .into_iter()
         .flat_map(objects)
         .filter(|v| !v.is_null())
         .collect())
+}
+
+/// The objects in `path`, in file order: the files are parsed on every core (a 10,000-workload
+/// palisade-synth directory is 500 YAML files, 34,000 objects).
+fn load(path: &Path) -> Result<Vec<Value>, Error> {
+    let mut list = Vec::new();
+    files(path, &mut list)?;
+    let threads = std::thread::available_parallelism().map_or(1, |n| n.get());
+    let per_thread = list.len().div_ceil(threads).max(1);
+    let parsed: Vec<Result<Vec<Vec<Value>>, String>> = std::thread::scope(|scope| {
+        let handles: Vec<_> = list
+            .chunks(per_thread)
+            .map(|chunk| scope.spawn(move || chunk.iter().map(|f| load_file(f)).collect()))
+            .collect();
+        handles
+            .into_iter()
+            .map(|h| {
+                h.join()
+                    .unwrap_or_else(|_| Err("a parser thread panicked".into()))
+            })
+            .collect()
+    });
+    let mut out = Vec::new();
+    for chunk in parsed {
+        out.extend(chunk?.into_iter().flatten());
+    }
+    Ok(out)
 }
 
 fn run() -> Result<(), Error> {

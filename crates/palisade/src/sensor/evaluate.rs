@@ -6,19 +6,32 @@
 use std::collections::BTreeMap;
 use std::sync::Arc;
 
-use palisade_analysis::{Analyses, Inputs, Options, analyze};
-use palisade_api::{RiskRecord, Snapshot};
+use palisade_analysis::{Analyses, Inputs, Options, analyze_focused, analyze_with};
+use palisade_api::{Delta, RiskRecord, Snapshot};
 use palisade_checks::Catalog;
-use palisade_cluster::watch::Watch;
+use palisade_cluster::watch::{ObjectName, Watch};
 use palisade_ingest::Limits;
-use palisade_model::WorkloadId;
 use palisade_model::time::Timestamp;
+use palisade_model::{Inventory, WorkloadId};
 use palisade_report::snapshot::{SnapshotInput, snapshot};
+use serde_json::Value;
 
-/// What stays the same between evaluations: the checks and the configuration.
+use super::focused::{self, Held};
+
+/// What stays between evaluations: the checks and the configuration, and what the last full
+/// evaluation left for the focused ones.
 pub struct Evaluator {
     catalog: Catalog,
     config: palisade_config::Config,
+    held: Option<Held>,
+}
+
+/// How the sensor reads objects: with their raw JSON (central's snapshot carries them).
+fn limits() -> Limits {
+    Limits {
+        keep_raw: true,
+        ..Default::default()
+    }
 }
 
 /// The analyses whose results may change when objects of `kinds` changed (`None`: unknown,
@@ -35,7 +48,11 @@ pub fn affected(kinds: Option<&[&str]>) -> Analyses {
 impl Evaluator {
     /// The checks of `catalog` with `config`'s options (palisade.yaml).
     pub fn new(catalog: Catalog, config: palisade_config::Config) -> Evaluator {
-        Evaluator { catalog, config }
+        Evaluator {
+            catalog,
+            config,
+            held: None,
+        }
     }
 
     /// The analysis options for today (exceptions expire against the day of the evaluation),
@@ -56,7 +73,7 @@ impl Evaluator {
     /// `previous` can move: when it does not include the ranking, the ranking is not run and
     /// `previous`'s risk records are kept.
     pub fn evaluate(
-        &self,
+        &mut self,
         watch: &Watch,
         id: String,
         scanned_at: Timestamp,
@@ -64,12 +81,32 @@ impl Evaluator {
         previous: Option<&Snapshot>,
     ) -> Snapshot {
         let (objects, _controlled) = watch.objects();
-        let limits = Limits {
-            keep_raw: true,
-            ..Default::default()
-        };
-        let ingested = palisade_ingest::ingest_live(watch.cluster(), objects, &limits);
-        let mut diagnostics = watch.diagnostics();
+        self.evaluate_objects(
+            watch.cluster(),
+            objects,
+            watch.diagnostics(),
+            id,
+            scanned_at,
+            affected,
+            previous,
+        )
+    }
+
+    /// [`Evaluator::evaluate`] of `objects` (as [`Watch::objects`] gives them) with the
+    /// watchers' `diagnostics`; keeps the converted inventory, the ranking and its inputs for
+    /// [`Evaluator::focused`].
+    #[allow(clippy::too_many_arguments)]
+    pub fn evaluate_objects(
+        &mut self,
+        cluster: &str,
+        objects: Vec<Value>,
+        mut diagnostics: Vec<palisade_model::Diagnostic>,
+        id: String,
+        scanned_at: Timestamp,
+        affected: Analyses,
+        previous: Option<&Snapshot>,
+    ) -> Snapshot {
+        let ingested = palisade_ingest::ingest_live(cluster, objects, &limits());
         diagnostics.extend(ingested.diagnostics.iter().cloned());
         #[cfg(feature = "netpol")]
         diagnostics.extend(palisade_netpol::policy_diagnostics(&ingested.inventory));
@@ -85,7 +122,10 @@ impl Evaluator {
             // Not yet read by the sensor (docs/clusters.md): `scan --runtime-policy` is.
             runtime_policy: None,
         };
-        let analysis = analyze(&inputs, &options);
+        let known = self.held.as_mut().and_then(|h| h.risk_inputs.take());
+        let (analysis, risk_inputs) = analyze_with(&inputs, &options, &mut |_| {}, None);
+        // The ranking was not run: the one kept is still the one of these objects.
+        let risk_inputs = risk_inputs.or(known);
         let report = crate::cmd::scan::scan_report(
             &analysis,
             &diagnostics,
@@ -101,6 +141,11 @@ impl Evaluator {
             ranking: analysis.ranking.as_deref(),
         };
         let mut out = snapshot(&report, &input);
+        let ranking = match analysis.ranking {
+            Some(r) => r,
+            None => self.held.take().map(|h| h.ranking).unwrap_or_default(),
+        };
+        self.held = Some(Held::new(ingested.inventory, ranking, risk_inputs));
         if let Some(previous) = keep_ranking {
             let risks: BTreeMap<&WorkloadId, &RiskRecord> = previous
                 .workloads
@@ -112,5 +157,97 @@ impl Evaluator {
             }
         }
         out
+    }
+}
+
+impl Evaluator {
+    /// The delta for the changed `objects` (kind, namespace and name) through the focused path
+    /// (`super::focused`), against `previous` (the acknowledged state, which the last full
+    /// evaluation's held state and the focused deltas since led to); `None` when a change needs
+    /// a full evaluation. The held state keeps the changes either way only when `Some`.
+    pub fn focused(
+        &mut self,
+        watch: &Watch,
+        objects: &[(&str, ObjectName)],
+        previous: &Snapshot,
+        id: String,
+        scanned_at: Timestamp,
+    ) -> Option<Delta> {
+        let changed: Option<Vec<(&str, Value)>> = objects
+            .iter()
+            .map(|(kind, name)| watch.object(kind, name).map(|v| (*kind, v)))
+            .collect();
+        self.focused_objects(watch.cluster(), changed?, previous, id, scanned_at)
+    }
+
+    /// [`Evaluator::focused`] of the changed objects' current values (kind, object).
+    pub fn focused_objects(
+        &mut self,
+        cluster: &str,
+        changed: Vec<(&str, Value)>,
+        previous: &Snapshot,
+        id: String,
+        scanned_at: Timestamp,
+    ) -> Option<Delta> {
+        let options = self.options();
+        let held = self.held.as_mut()?;
+        let known = held.risk_inputs.clone()?;
+        let limits = limits();
+        let mut replacements = Vec::with_capacity(changed.len());
+        for (kind, value) in changed {
+            replacements.push(focused::replacement(held, cluster, kind, value, &limits)?);
+        }
+        let mut focus: Vec<WorkloadId> = Vec::with_capacity(replacements.len());
+        for r in replacements {
+            let id = WorkloadId::of(&r.workload);
+            if !focus.contains(&id) {
+                focus.push(id);
+            }
+            held.inventory.workloads[r.index] = r.workload;
+        }
+        let inputs = Inputs {
+            inventory: &held.inventory,
+            diagnostics: &[],
+            image_facts: None,
+            runtime_policy: None,
+        };
+        let result = analyze_focused(&inputs, &focus, &options, known);
+        let scored = result.analysis.ranking.clone().unwrap_or_default();
+        let moved = focused::rerank(&mut held.ranking, &scored);
+        // The focused workloads alone, as the snapshot writes them.
+        let only = Inventory {
+            workloads: result
+                .inventory
+                .workloads
+                .iter()
+                .filter(|w| focus.contains(&WorkloadId::of(w)))
+                .cloned()
+                .collect(),
+            ..Inventory::default()
+        };
+        let ingested = palisade_ingest::Ingested::default();
+        let report =
+            crate::cmd::scan::scan_report(&result.analysis, &[], &options.catalog, &ingested, None);
+        let input = SnapshotInput {
+            id: id.clone(),
+            scanned_at,
+            source: "cluster",
+            inventory: &only,
+            ranking: result.analysis.ranking.as_deref(),
+        };
+        let mut part = snapshot(&report, &input);
+        for row in &mut part.workloads {
+            if let Some(risk) = row.risk.as_mut() {
+                risk.rank = focused::rank_of(&held.ranking, &row.id).unwrap_or(risk.rank);
+            }
+        }
+        Some(focused::delta(
+            previous,
+            part.workloads,
+            &part.findings,
+            &moved,
+            id,
+            scanned_at,
+        ))
     }
 }

@@ -17,6 +17,7 @@
 //! changes.
 
 mod evaluate;
+mod focused;
 pub mod manifests;
 
 use std::sync::mpsc::{Receiver, RecvTimeoutError};
@@ -24,7 +25,7 @@ use std::time::{Duration, Instant};
 
 use anyhow::Context;
 use palisade_api::{IngestAck, Snapshot};
-use palisade_cluster::watch::{Change, Watch};
+use palisade_cluster::watch::{Change, ObjectName, Watch};
 use palisade_model::WorkloadKind;
 use palisade_model::time::{Clock, SystemClock};
 
@@ -69,24 +70,47 @@ fn debounced(kind: &str) -> bool {
         && palisade_analysis::affected_by(kind).intersects(Analyses::NETWORK_FACTS | Analyses::RBAC)
 }
 
-/// A batch of changes: the kinds, the earliest event, whether to stop.
-#[derive(Default)]
+/// A batch of changes: the kinds, the objects named (`None` once a change named none: a
+/// re-list, a diagnostic), the earliest event, whether to stop.
 struct Batch {
     kinds: Vec<&'static str>,
+    objects: Option<Vec<(&'static str, ObjectName)>>,
     first: Option<Instant>,
     stop: bool,
+}
+
+impl Default for Batch {
+    fn default() -> Batch {
+        Batch {
+            kinds: Vec::new(),
+            objects: Some(Vec::new()),
+            first: None,
+            stop: false,
+        }
+    }
 }
 
 impl Batch {
     fn add(&mut self, change: Change) {
         match change {
-            Change::Kind { kind, at } => {
+            Change::Kind { kind, object, at } => {
                 if !self.kinds.contains(&kind) {
                     self.kinds.push(kind);
                 }
+                match (object, self.objects.as_mut()) {
+                    (Some(o), Some(objects)) => {
+                        if !objects.iter().any(|(k, x)| *k == kind && *x == o) {
+                            objects.push((kind, o));
+                        }
+                    }
+                    _ => self.objects = None,
+                }
                 self.first = Some(self.first.map_or(at, |f| f.min(at)));
             }
-            Change::Diagnostics => self.first = self.first.or_else(|| Some(Instant::now())),
+            Change::Diagnostics => {
+                self.objects = None;
+                self.first = self.first.or_else(|| Some(Instant::now()));
+            }
             Change::Stop => self.stop = true,
         }
     }
@@ -128,7 +152,7 @@ impl<'a> Sensor<'a> {
             diagnostics = self.watch.diagnostics().len(),
             "initial list complete"
         );
-        self.push(None, None);
+        self.push(None);
         loop {
             let deadline = self.next_deadline();
             let wait = deadline.saturating_duration_since(Instant::now());
@@ -136,7 +160,7 @@ impl<'a> Sensor<'a> {
             match changes.recv_timeout(wait) {
                 Ok(change) => batch.add(change),
                 Err(RecvTimeoutError::Timeout) => {
-                    self.push(None, None);
+                    self.push(None);
                     continue;
                 }
                 Err(RecvTimeoutError::Disconnected) => return Ok(()),
@@ -146,7 +170,7 @@ impl<'a> Sensor<'a> {
                 tracing::info!("stopping");
                 return Ok(());
             }
-            self.push(Some(&batch.kinds), batch.first);
+            self.push(Some(&batch));
         }
     }
 
@@ -174,9 +198,10 @@ impl<'a> Sensor<'a> {
     }
 
     /// Evaluates and pushes: a full snapshot when nothing was acknowledged yet or the resync
-    /// is due, else a delta against the last acknowledged state. `kinds`: what changed
-    /// (`None`: unknown). `first`: when the earliest change's event arrived (for the log).
-    fn push(&mut self, kinds: Option<&[&str]>, first: Option<Instant>) {
+    /// is due, else a delta against the last acknowledged state: through the focused path
+    /// when the batch's changes allow it (`focused`), else from a full evaluation. `batch`:
+    /// what changed (`None`: unknown).
+    fn push(&mut self, batch: Option<&Batch>) {
         let started = Instant::now();
         let full = self.acknowledged.is_none() || started >= self.last_full + self.pacing.resync;
         let now = SystemClock.now();
@@ -187,6 +212,16 @@ impl<'a> Sensor<'a> {
             std::process::id(),
             self.pushes
         );
+        let kinds = batch.map(|b| b.kinds.as_slice());
+        let first = batch.and_then(|b| b.first);
+        if !full
+            && self.retry_at.is_none()
+            && let Some(objects) = batch.and_then(|b| b.objects.as_deref())
+            && !objects.is_empty()
+            && self.push_focused(objects, id.clone(), now, started, first)
+        {
+            return;
+        }
         let affected = if full {
             affected(None)
         } else {
@@ -216,6 +251,7 @@ impl<'a> Sensor<'a> {
                 self.post("delta", &delta).map(|ack| {
                     tracing::info!(
                         delta = %id,
+                        path = "full",
                         objects = summary.0,
                         workloads = summary.1,
                         deleted = summary.2,
@@ -255,6 +291,59 @@ impl<'a> Sensor<'a> {
                 self.retry_at = Some(Instant::now() + self.pacing.retry);
             }
         }
+    }
+
+    /// The focused path (`focused`): evaluates the changed `objects` alone and pushes their
+    /// delta. Returns false when they need a full evaluation (nothing was pushed).
+    fn push_focused(
+        &mut self,
+        objects: &[(&str, ObjectName)],
+        id: String,
+        now: palisade_model::time::Timestamp,
+        started: Instant,
+        first: Option<Instant>,
+    ) -> bool {
+        let Some(previous) = self.acknowledged.as_ref() else {
+            return false;
+        };
+        let Some(delta) = self
+            .evaluator
+            .focused(self.watch, objects, previous, id.clone(), now)
+        else {
+            return false;
+        };
+        let evaluated = started.elapsed();
+        if delta.is_empty() {
+            tracing::debug!(objects = objects.len(), "no finding or workload changed");
+            return true;
+        }
+        match self.post("delta", &delta) {
+            Ok(ack) => {
+                tracing::info!(
+                    delta = %id,
+                    path = "focused",
+                    objects = delta.objects.len(),
+                    workloads = delta.workloads.len(),
+                    deleted = 0,
+                    accepted = ack.accepted,
+                    evaluate_ms = evaluated.as_millis() as u64,
+                    latency_ms = first.map(|f| f.elapsed().as_secs_f64() * 1000.0),
+                    "delta acknowledged"
+                );
+                if let Some(acknowledged) = self.acknowledged.as_mut() {
+                    focused::apply(acknowledged, delta);
+                }
+            }
+            Err(e) => {
+                tracing::error!(
+                    "push to central failed (retrying in {:?}): {}",
+                    self.pacing.retry,
+                    crate::output::error_chain(&e)
+                );
+                self.retry_at = Some(Instant::now() + self.pacing.retry);
+            }
+        }
+        true
     }
 
     fn post<B: serde::Serialize + Sync>(&self, what: &str, body: &B) -> anyhow::Result<IngestAck> {

@@ -1,0 +1,498 @@
+//! The sensor's incremental path: what the last full evaluation left ([`Held`]) and the
+//! focused re-evaluation of changed workloads against it.
+//!
+//! A batch of watch events goes this way when every event names one workload (a top-level one:
+//! no `ownerReferences`) that the held inventory already has, outside `kube-system` (the
+//! control-plane checks compare its pods with each other), and none of them changed what other
+//! objects' results read from it ([`Context`]: namespace, the labels some selector of the
+//! cluster names, ports, replicas, service account, host network, selector, controller fields).
+//! Then only its own findings and score can move: the changed objects are converted alone
+//! (palisade-ingest's one live converter), replaced in the held inventory, and analysed by
+//! [`palisade_analysis::analyze_focused`] with the held RBAC index and network facts; scores
+//! are re-ranked, and the delta carries the changed workloads and the rows whose rank moved.
+//! Anything else (a deletion, a new object, a re-list, a NetworkPolicy, …) is a full
+//! evaluation, which also renews the held state; the periodic full snapshot is the safety net.
+
+use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
+use std::sync::Arc;
+
+use palisade_analysis::RiskInputs;
+use palisade_api::delta::workload_key;
+use palisade_api::{Delta, FindingRecord, ObjectFindings, ObjectKey, Snapshot, WorkloadRecord};
+use palisade_model::{Inventory, Workload, WorkloadId, WorkloadKind};
+use palisade_risk::WorkloadRisk;
+use serde_json::Value;
+
+/// What the last full evaluation left for the next focused ones.
+pub struct Held {
+    /// The converted inventory, with changed workloads replaced as they come.
+    pub inventory: Inventory,
+    /// The ranking, riskiest first (empty when not ranked).
+    pub ranking: Vec<WorkloadRisk>,
+    /// The ranking's RBAC index and network facts of the inventory.
+    pub risk_inputs: Option<Arc<RiskInputs>>,
+    /// Every label key a selector of the inventory names.
+    pub selector_keys: HashSet<String>,
+}
+
+impl Held {
+    /// The held state of a full evaluation's results.
+    pub fn new(
+        inventory: Inventory,
+        ranking: Vec<WorkloadRisk>,
+        risk_inputs: Option<Arc<RiskInputs>>,
+    ) -> Held {
+        let selector_keys = selector_keys(&inventory);
+        Held {
+            inventory,
+            ranking,
+            risk_inputs,
+            selector_keys,
+        }
+    }
+}
+
+/// Every label key named by a selector in `inv`'s objects: keys of `matchLabels` maps and of
+/// `selector` maps of strings (a Service's), and the `key` of `matchExpressions` entries,
+/// wherever they sit in an object (Services, NetworkPolicies and their peers, PDBs, custom
+/// resources).
+pub fn selector_keys(inv: &Inventory) -> HashSet<String> {
+    fn walk(v: &Value, out: &mut HashSet<String>) {
+        match v {
+            Value::Object(m) => {
+                for (k, v) in m {
+                    match (k.as_str(), v) {
+                        ("matchLabels", Value::Object(labels)) => {
+                            out.extend(labels.keys().cloned())
+                        }
+                        ("selector", Value::Object(labels))
+                            if labels.values().all(Value::is_string) =>
+                        {
+                            out.extend(labels.keys().cloned())
+                        }
+                        ("matchExpressions", Value::Array(items)) => out.extend(
+                            items
+                                .iter()
+                                .filter_map(|i| i.get("key").and_then(Value::as_str))
+                                .map(str::to_string),
+                        ),
+                        _ => {}
+                    }
+                    walk(v, out);
+                }
+            }
+            Value::Array(items) => items.iter().for_each(|i| walk(i, out)),
+            _ => {}
+        }
+    }
+    let mut out = HashSet::new();
+    let raws = inv
+        .namespaces
+        .iter()
+        .map(|r| &r.raw)
+        .chain(inv.workloads.iter().map(|r| &r.raw))
+        .chain(inv.services.iter().map(|r| &r.raw))
+        .chain(inv.ingresses.iter().map(|r| &r.raw))
+        .chain(inv.network_policies.iter().map(|r| &r.raw))
+        .chain(inv.others.iter().map(|r| &r.raw));
+    for raw in raws {
+        walk(raw, &mut out);
+    }
+    out
+}
+
+/// What other objects' results read from a workload, as a comparable text.
+#[derive(PartialEq, Eq)]
+pub struct Context(String);
+
+impl Context {
+    /// `w`'s context, with labels restricted to the keys selectors name (`keys`).
+    pub fn of(w: &Workload, keys: &HashSet<String>) -> Context {
+        let pick = |m: &BTreeMap<String, String>| -> Vec<(String, String)> {
+            m.iter()
+                .filter(|(k, _)| keys.contains(*k))
+                .map(|(k, v)| (k.clone(), v.clone()))
+                .collect()
+        };
+        let pod = &w.spec.pod;
+        let ports: Vec<_> = pod
+            .init_containers
+            .iter()
+            .chain(&pod.containers)
+            .map(|c| (&c.name, &c.ports))
+            .collect();
+        Context(format!(
+            "{:?}",
+            (
+                w.namespace(),
+                &w.meta.owner_references,
+                w.spec.kind,
+                pick(&w.meta.labels),
+                pick(w.pod_labels()),
+                &w.spec.selector,
+                w.spec.replicas,
+                pod.effective_service_account(),
+                pod.host_network,
+                ports,
+                &w.spec.controller,
+            )
+        ))
+    }
+}
+
+/// One changed workload, converted, and where the held inventory has it.
+pub struct Replacement {
+    /// Index in [`Held::inventory`]'s workloads.
+    pub index: usize,
+    /// The new workload.
+    pub workload: Workload,
+}
+
+/// The replacement for the changed object `value` of `kind` when the focused path can take it
+/// (see the module documentation), else `None`.
+pub fn replacement(
+    held: &Held,
+    cluster: &str,
+    kind: &str,
+    value: Value,
+    limits: &palisade_ingest::Limits,
+) -> Option<Replacement> {
+    WorkloadKind::from_kind(kind)?;
+    let owned = value
+        .pointer("/metadata/ownerReferences")
+        .and_then(Value::as_array)
+        .is_some_and(|o| !o.is_empty());
+    if owned {
+        return None;
+    }
+    let mut ingested = palisade_ingest::ingest_live(cluster, vec![value], limits);
+    if !ingested.diagnostics.is_empty() || ingested.inventory.workloads.len() != 1 {
+        return None;
+    }
+    let workload = ingested.inventory.workloads.pop()?;
+    if workload.namespace() == Some("kube-system") {
+        return None;
+    }
+    let index = held.inventory.workloads.iter().position(|w| {
+        w.meta.name == workload.meta.name
+            && w.kind == workload.kind
+            && w.namespace() == workload.namespace()
+    })?;
+    let own = selector_keys(&Inventory {
+        workloads: vec![workload.clone()],
+        ..Inventory::default()
+    });
+    let old = &held.inventory.workloads[index];
+    (own.iter().all(|k| held.selector_keys.contains(k))
+        && Context::of(old, &held.selector_keys) == Context::of(&workload, &held.selector_keys))
+    .then_some(Replacement { index, workload })
+}
+
+/// Replaces the focused workloads' scores in `ranking` and ranks it again; returns the
+/// workloads whose place changed (besides the focused ones) with their new rank.
+pub fn rerank(ranking: &mut Vec<WorkloadRisk>, scored: &[WorkloadRisk]) -> Vec<(WorkloadId, u32)> {
+    let before: Vec<WorkloadId> = ranking.iter().map(|r| r.workload.clone()).collect();
+    let focus: HashSet<&WorkloadId> = scored.iter().map(|r| &r.workload).collect();
+    ranking.retain(|r| !focus.contains(&r.workload));
+    ranking.extend(scored.iter().cloned());
+    palisade_risk::rank(ranking);
+    ranking
+        .iter()
+        .zip(&before)
+        .enumerate()
+        .filter(|(_, (now, was))| now.workload != **was && !focus.contains(&now.workload))
+        .map(|(i, (now, _))| {
+            (
+                now.workload.clone(),
+                u32::try_from(i + 1).unwrap_or(u32::MAX),
+            )
+        })
+        .collect()
+}
+
+/// The rank of `id` in `ranking` (1 = riskiest).
+pub fn rank_of(ranking: &[WorkloadRisk], id: &WorkloadId) -> Option<u32> {
+    ranking
+        .iter()
+        .position(|r| &r.workload == id)
+        .map(|i| u32::try_from(i + 1).unwrap_or(u32::MAX))
+}
+
+/// Findings of `snapshot` on `objects`, by object, each set ordered by fingerprint.
+fn findings_of(
+    snapshot: &[FindingRecord],
+    objects: &BTreeSet<ObjectKey>,
+) -> BTreeMap<ObjectKey, Vec<FindingRecord>> {
+    let mut out: BTreeMap<ObjectKey, Vec<FindingRecord>> = BTreeMap::new();
+    // A name compare first: most of a large snapshot's findings are on other objects.
+    let names: HashSet<&str> = objects.iter().map(|k| k.name.as_str()).collect();
+    let mine =
+        |f: &&FindingRecord| names.contains(f.object.name.as_str()) && objects.contains(&f.object);
+    for f in snapshot.iter().filter(mine) {
+        out.entry(f.object.clone()).or_default().push(f.clone());
+    }
+    for set in out.values_mut() {
+        set.sort_by(|a, b| a.fingerprint.cmp(&b.fingerprint));
+    }
+    out
+}
+
+/// The delta from `previous` (the acknowledged state) for the focused workloads (`rows`, their
+/// new rows, and `findings`, their new findings) and the rows whose rank moved (`moved`),
+/// as `palisade_report::delta::between` would give it: an object whose findings or row changed
+/// goes with its whole finding set and its row.
+pub fn delta(
+    previous: &Snapshot,
+    rows: Vec<WorkloadRecord>,
+    findings: &[FindingRecord],
+    moved: &[(WorkloadId, u32)],
+    id: String,
+    scanned_at: palisade_model::time::Timestamp,
+) -> Delta {
+    let focus: BTreeSet<ObjectKey> = rows.iter().map(|w| workload_key(&w.id)).collect();
+    let moved_keys: BTreeMap<ObjectKey, u32> =
+        moved.iter().map(|(w, r)| (workload_key(w), *r)).collect();
+    let mut touched: BTreeSet<ObjectKey> = focus.clone();
+    touched.extend(moved_keys.keys().cloned());
+    let old = findings_of(&previous.findings, &touched);
+    let new = findings_of(findings, &focus);
+    let old_rows: HashMap<ObjectKey, &WorkloadRecord> = previous
+        .workloads
+        .iter()
+        .map(|w| (workload_key(&w.id), w))
+        .filter(|(k, _)| touched.contains(k))
+        .collect();
+    let mut objects = Vec::new();
+    let mut workloads = Vec::new();
+    for row in rows {
+        let key = workload_key(&row.id);
+        if old.get(&key) != new.get(&key) || old_rows.get(&key) != Some(&&row) {
+            objects.push(ObjectFindings {
+                findings: new.get(&key).cloned().unwrap_or_default(),
+                object: key,
+            });
+            workloads.push(row);
+        }
+    }
+    for (key, rank) in moved_keys {
+        let Some(row) = old_rows.get(&key) else {
+            continue;
+        };
+        let mut row = (*row).clone();
+        if let Some(risk) = row.risk.as_mut() {
+            risk.rank = rank;
+        }
+        objects.push(ObjectFindings {
+            findings: old.get(&key).cloned().unwrap_or_default(),
+            object: key,
+        });
+        workloads.push(row);
+    }
+    Delta {
+        id,
+        scanned_at,
+        tool_version: env!("CARGO_PKG_VERSION").to_string(),
+        objects,
+        workloads,
+        deleted: Vec::new(),
+    }
+}
+
+/// Applies an acknowledged `delta` to the state `snapshot` holds (the sender's copy of what
+/// central has): findings of its objects replaced, its rows replaced or added, deleted objects'
+/// findings and rows removed.
+pub fn apply(snapshot: &mut Snapshot, delta: Delta) {
+    let replaced: HashSet<&ObjectKey> = delta
+        .objects
+        .iter()
+        .map(|o| &o.object)
+        .chain(&delta.deleted)
+        .collect();
+    let names: HashSet<&str> = replaced.iter().map(|k| k.name.as_str()).collect();
+    snapshot
+        .findings
+        .retain(|f| !names.contains(f.object.name.as_str()) || !replaced.contains(&f.object));
+    let deleted: HashSet<&ObjectKey> = delta.deleted.iter().collect();
+    let mut rows: HashMap<ObjectKey, WorkloadRecord> = delta
+        .workloads
+        .into_iter()
+        .map(|w| (workload_key(&w.id), w))
+        .collect();
+    snapshot.workloads.retain_mut(|w| {
+        let key = workload_key(&w.id);
+        if let Some(new) = rows.remove(&key) {
+            *w = new;
+        }
+        !deleted.contains(&key)
+    });
+    snapshot.workloads.extend(rows.into_values());
+    snapshot
+        .findings
+        .extend(delta.objects.into_iter().flat_map(|o| o.findings));
+    snapshot.id = delta.id;
+    snapshot.scanned_at = delta.scanned_at;
+}
+
+#[cfg(test)]
+mod tests {
+    use std::collections::BTreeMap;
+
+    use palisade_analysis::Analyses;
+    use palisade_api::Snapshot;
+    use palisade_api::delta::workload_key;
+    use palisade_model::WorkloadKind;
+    use palisade_model::time::{Clock, SystemClock};
+    use serde_json::{Value, json};
+
+    use super::apply;
+    use crate::sensor::Evaluator;
+
+    /// The demo cluster's objects as the API serves them.
+    fn demo_objects() -> Vec<Value> {
+        let dir =
+            std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../examples/demo-cluster");
+        let limits = palisade_ingest::Limits {
+            keep_raw: true,
+            ..Default::default()
+        };
+        let inv = palisade_ingest::ingest_paths(&[dir], &limits).inventory;
+        let raw = |r: &std::sync::Arc<Value>| (**r).clone();
+        inv.namespaces
+            .iter()
+            .filter(|n| !n.spec.implicit)
+            .map(|r| raw(&r.raw))
+            .chain(inv.workloads.iter().map(|r| raw(&r.raw)))
+            .chain(inv.services.iter().map(|r| raw(&r.raw)))
+            .chain(inv.ingresses.iter().map(|r| raw(&r.raw)))
+            .chain(inv.network_policies.iter().map(|r| raw(&r.raw)))
+            .chain(inv.service_accounts.iter().map(|r| raw(&r.raw)))
+            .chain(inv.roles.iter().map(|r| raw(&r.raw)))
+            .chain(inv.role_bindings.iter().map(|r| raw(&r.raw)))
+            .chain(inv.config_maps.iter().map(|r| raw(&r.raw)))
+            .chain(inv.others.iter().map(|r| raw(&r.raw)))
+            .collect()
+    }
+
+    fn fresh() -> Evaluator {
+        Evaluator::new(
+            palisade_checks::Catalog::builtin(),
+            palisade_config::Config::default(),
+        )
+    }
+
+    fn full(evaluator: &mut Evaluator, objects: &[Value], previous: Option<&Snapshot>) -> Snapshot {
+        evaluator.evaluate_objects(
+            "test",
+            objects.to_vec(),
+            Vec::new(),
+            "full".into(),
+            SystemClock.now(),
+            Analyses::all(),
+            previous,
+        )
+    }
+
+    /// What central holds of a snapshot: findings by object and workload rows, field by field.
+    fn held(s: &Snapshot) -> (BTreeMap<String, Vec<String>>, BTreeMap<String, String>) {
+        let mut findings: BTreeMap<String, Vec<String>> = BTreeMap::new();
+        for f in &s.findings {
+            findings
+                .entry(format!("{:?}", f.object))
+                .or_default()
+                .push(format!("{f:?}"));
+        }
+        findings.values_mut().for_each(|v| v.sort());
+        let rows = s
+            .workloads
+            .iter()
+            .map(|w| (format!("{:?}", workload_key(&w.id)), format!("{w:?}")))
+            .collect();
+        (findings, rows)
+    }
+
+    /// The pod template of a workload object.
+    fn pod(obj: &mut Value) -> &mut Value {
+        match obj["kind"].as_str() {
+            Some("Pod") => obj,
+            Some("CronJob") => &mut obj["spec"]["jobTemplate"]["spec"]["template"],
+            _ => &mut obj["spec"]["template"],
+        }
+    }
+
+    /// Changes `obj` in one of several ways: some only the workload's own results can see
+    /// (image, privileged, a label no selector names, resources), some the other objects'
+    /// results can (a selected label, replicas).
+    fn change(obj: &mut Value, how: u64, step: usize) {
+        let template = pod(obj);
+        let container = &mut template["spec"]["containers"][0];
+        match how {
+            0 => container["image"] = json!(format!("example.com/app:{step}")),
+            1 => {
+                let was = container["securityContext"]["privileged"].as_bool() == Some(true);
+                container["securityContext"]["privileged"] = json!(!was);
+            }
+            2 => template["metadata"]["labels"]["bench"] = json!(format!("c{step}")),
+            3 => container["resources"] = json!({"limits": {"cpu": format!("{}m", 100 + step)}}),
+            4 => template["metadata"]["labels"]["app"] = json!(format!("x{step}")),
+            _ => obj["spec"]["replicas"] = json!(step % 3 + 1),
+        }
+    }
+
+    #[test]
+    fn focused_deltas_keep_the_state_a_full_evaluation_gives() {
+        let mut objects = demo_objects();
+        let workloads: Vec<usize> = (0..objects.len())
+            .filter(|&i| {
+                let o = &objects[i];
+                o["kind"]
+                    .as_str()
+                    .and_then(WorkloadKind::from_kind)
+                    .is_some()
+                    && o.pointer("/metadata/ownerReferences").is_none()
+                    && o.pointer("/metadata/namespace").and_then(Value::as_str)
+                        != Some("kube-system")
+            })
+            .collect();
+        assert!(workloads.len() > 5, "{} workloads", workloads.len());
+        let mut evaluator = fresh();
+        let mut state = full(&mut evaluator, &objects, None);
+        let (mut focused, mut fell_back) = (0, 0);
+        let mut seed: u64 = 0x5eed;
+        let mut next = |n: u64| {
+            seed = seed
+                .wrapping_mul(6_364_136_223_846_793_005)
+                .wrapping_add(1_442_695_040_888_963_407);
+            (seed >> 33) % n
+        };
+        for step in 0..60 {
+            let i = workloads[next(workloads.len() as u64) as usize];
+            change(&mut objects[i], next(6), step);
+            let kind = objects[i]["kind"].as_str().unwrap_or_default().to_string();
+            let id = format!("d{step}");
+            let delta = match evaluator.focused_objects(
+                "test",
+                vec![(kind.as_str(), objects[i].clone())],
+                &state,
+                id.clone(),
+                SystemClock.now(),
+            ) {
+                Some(delta) => {
+                    focused += 1;
+                    delta
+                }
+                None => {
+                    fell_back += 1;
+                    let current = full(&mut evaluator, &objects, Some(&state));
+                    palisade_report::delta::between(&state, &current, id)
+                }
+            };
+            apply(&mut state, delta);
+            let expected = full(&mut fresh(), &objects, None);
+            assert_eq!(held(&state), held(&expected), "after step {step}");
+        }
+        assert!(
+            focused >= 20 && fell_back >= 5,
+            "{focused} focused, {fell_back} full"
+        );
+    }
+}
