@@ -10,7 +10,7 @@
 use std::cmp::Ordering;
 use std::sync::Arc;
 
-use palisade_model::{Finding, ObjectRef, Severity};
+use palisade_model::{Finding, Severity};
 use rayon::prelude::*;
 
 /// The positions of `findings` in report order (equal findings keep their input order).
