@@ -25,10 +25,13 @@ pub const OTHER_KINDS_READ: [&str; 15] = [
 ];
 
 use palisade_model::api::{Container, ContainerKind};
-use palisade_model::inventory::{DEFAULT_NAMESPACE, Resource};
+use palisade_model::inventory::{DEFAULT_NAMESPACE, Resource, Role, RoleBinding};
 use palisade_model::{Inventory, ObjectMeta, ObjectRef, Workload};
 
 use crate::images::ImagePolicy;
+
+/// The kind of a cluster-wide role: a binding finds it by name alone.
+const CLUSTER_ROLE: &str = "ClusterRole";
 
 /// Identity of an inventory object while the inventory is borrowed (it cannot move or be
 /// freed meanwhile, so no two live objects share an address).
@@ -63,6 +66,9 @@ pub struct Ctx<'a> {
     /// Metadata of every Namespace by name and of every NetworkPolicy by `(namespace, name)`
     /// (the first of duplicates), so [`Ctx::meta_of`] is a look-up, not a scan per finding.
     metas: HashMap<(&'static str, &'a str, &'a str), &'a ObjectMeta>,
+    /// Roles by `(kind, namespace, name)`, ClusterRoles with no namespace (the first of
+    /// duplicates), so [`Ctx::bound_role`] is a look-up, not a scan of every role per binding.
+    roles: HashMap<(&'a str, Option<&'a str>, &'a str), &'a Role>,
     /// NetworkPolicy facts from the network engine, computed on first use.
     netpol: OnceLock<palisade_netpol::PolicyFacts>,
     /// The reference findings carry for each inventory object, keyed by the object's address:
@@ -170,6 +176,17 @@ impl<'a> Ctx<'a> {
                     .or_insert(&p.meta);
             }
         }
+        let mut roles = HashMap::with_capacity(inv.roles.len());
+        for role in &inv.roles {
+            let ns = if role.kind == CLUSTER_ROLE {
+                None
+            } else {
+                role.namespace()
+            };
+            roles
+                .entry((role.kind.as_str(), ns, role.meta.name.as_str()))
+                .or_insert(role);
+        }
         let mut references = HashMap::with_capacity(inv.object_count());
         fn add<S>(to: &mut HashMap<usize, Arc<ObjectRef>>, items: &[Resource<S>]) {
             for r in items {
@@ -200,6 +217,7 @@ impl<'a> Ctx<'a> {
             namespaces_with_service_accounts,
             workload_keys,
             metas,
+            roles,
             netpol: OnceLock::new(),
             images,
             runtime: None,
@@ -227,6 +245,20 @@ impl<'a> Ctx<'a> {
             Some(shared) => Arc::clone(shared),
             None => Arc::new(r.object_ref()),
         }
+    }
+
+    /// The role a binding's `roleRef` names, if the input holds it: a ClusterRole by name, any
+    /// other kind by name in the binding's namespace (the first of duplicates).
+    pub(crate) fn bound_role(&self, b: &RoleBinding) -> Option<&'a Role> {
+        let r = &b.spec.role_ref;
+        let ns = if r.kind == CLUSTER_ROLE {
+            None
+        } else {
+            b.namespace()
+        };
+        self.roles
+            .get(&(r.kind.as_str(), ns, r.name.as_str()))
+            .copied()
     }
 
     /// Whether the NetworkPolicy facts have been derived (tests of the scheduling).
@@ -339,4 +371,59 @@ pub struct ContainerAt<'a> {
     pub kind: ContainerKind,
     /// Field path, e.g. `spec.template.spec.containers[1]`.
     pub path: String,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::Ctx;
+
+    #[test]
+    fn a_binding_finds_its_role_by_kind_name_and_namespace_the_first_of_duplicates() {
+        let yaml = "\
+apiVersion: rbac.authorization.k8s.io/v1
+kind: Role
+metadata: {name: reader, namespace: a, labels: {n: first}}
+---
+apiVersion: rbac.authorization.k8s.io/v1
+kind: Role
+metadata: {name: reader, namespace: a, labels: {n: second}}
+---
+apiVersion: rbac.authorization.k8s.io/v1
+kind: ClusterRole
+metadata: {name: reader}
+---
+apiVersion: rbac.authorization.k8s.io/v1
+kind: RoleBinding
+metadata: {name: to-role, namespace: a}
+roleRef: {kind: Role, name: reader, apiGroup: rbac.authorization.k8s.io}
+---
+apiVersion: rbac.authorization.k8s.io/v1
+kind: RoleBinding
+metadata: {name: elsewhere, namespace: b}
+roleRef: {kind: Role, name: reader, apiGroup: rbac.authorization.k8s.io}
+---
+apiVersion: rbac.authorization.k8s.io/v1
+kind: RoleBinding
+metadata: {name: to-cluster-role, namespace: b}
+roleRef: {kind: ClusterRole, name: reader, apiGroup: rbac.authorization.k8s.io}
+";
+        let inv = palisade_ingest::ingest_str("rbac.yaml", yaml).inventory;
+        let ctx = Ctx::new(&inv);
+        let found: Vec<Option<(&str, Option<&str>)>> = inv
+            .role_bindings
+            .iter()
+            .map(|b| {
+                ctx.bound_role(b)
+                    .map(|r| (r.kind.as_str(), r.meta.labels.get("n").map(String::as_str)))
+            })
+            .collect();
+        assert_eq!(
+            found,
+            [
+                Some(("Role", Some("first"))),
+                None,
+                Some(("ClusterRole", None))
+            ]
+        );
+    }
 }

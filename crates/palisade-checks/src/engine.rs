@@ -209,7 +209,9 @@ impl Engine {
         let id: Arc<str> = Arc::from(check.id.as_str());
         let title: Arc<str> = Arc::from(check.title.as_str());
         let remediation: Arc<str> = Arc::from(check.remediation.as_str());
-        for hit in hits.into_inner() {
+        let hits = hits.into_inner();
+        result.findings.reserve_exact(hits.len());
+        for hit in hits {
             let finding = Finding {
                 check_id: Arc::clone(&id),
                 severity: if overridden {
@@ -265,11 +267,11 @@ struct CheckResult {
     undecided: Vec<String>,
 }
 
-/// Findings in report order ([`compare`]; equal findings keep their order). Indices are sorted
-/// (in parallel) rather than the large finding values, which are then moved into place once.
+/// Findings in report order (see [`crate::order`]; equal findings keep their order). Indices
+/// are sorted (in parallel, on compact keys) rather than the large finding values, which
+/// are then moved into place once.
 fn sorted(mut findings: Vec<Finding>) -> Vec<Finding> {
-    let mut order: Vec<usize> = (0..findings.len()).collect();
-    order.par_sort_unstable_by(|&a, &b| compare(&findings[a], &findings[b]).then(a.cmp(&b)));
+    let order = crate::order::report_order(&findings);
     permute(&mut findings, order);
     findings
 }
@@ -311,7 +313,9 @@ fn run_custom(check: &CustomCheck, ctx: &Ctx<'_>, hits: &mut Hits, undecided: &m
     }
 }
 
-/// Most severe first; then by file, line, check and container for a stable order.
+/// Most severe first; then by file, line, check and container for a stable order (what
+/// [`crate::order`] computes faster; the tests hold it to this definition).
+#[cfg(test)]
 fn compare(a: &Finding, b: &Finding) -> std::cmp::Ordering {
     b.severity
         .cmp(&a.severity)
@@ -325,7 +329,74 @@ fn compare(a: &Finding, b: &Finding) -> std::cmp::Ordering {
 
 #[cfg(test)]
 mod tests {
-    use super::permute;
+    use std::sync::Arc;
+
+    use palisade_model::{Finding, ObjectRef, Severity, SourceLocation};
+
+    use super::{compare, permute, sorted};
+
+    /// Findings over shared and repeated objects and checks, in a scrambled order: distinct
+    /// objects that compare equal, equal check IDs in distinct allocations, several
+    /// containers and paths per object and check, duplicates.
+    fn scrambled_findings() -> Vec<Finding> {
+        let files: Vec<Arc<str>> = ["b.yaml", "a.yaml", "c/d.yaml"].map(Arc::from).to_vec();
+        let mut objects = Vec::new();
+        for (i, file) in files.iter().enumerate() {
+            for line in [1u32, 40, 7] {
+                for (kind, name) in [("Deployment", "web"), ("Service", "web"), ("Job", "a")] {
+                    let object = ObjectRef {
+                        api_version: "v1".into(),
+                        kind: kind.into(),
+                        namespace: Some(format!("ns{i}")),
+                        name: name.into(),
+                        source: SourceLocation {
+                            file: Arc::clone(file),
+                            line,
+                            live: None,
+                        },
+                    };
+                    // Two allocations of equal objects: ranked alike.
+                    objects.push(Arc::new(object.clone()));
+                    objects.push(Arc::new(object));
+                }
+            }
+        }
+        let checks: Vec<Arc<str>> = ["PAL-010", "PAL-002", "PAL-010", "PAL-100"]
+            .map(Arc::from)
+            .to_vec();
+        let mut state = 0x2545_f491_4f6c_dd1du64;
+        let mut next = move |n: usize| {
+            state ^= state << 13;
+            state ^= state >> 7;
+            state ^= state << 17;
+            (state % n as u64) as usize
+        };
+        (0..3_000)
+            .map(|i| Finding {
+                check_id: Arc::clone(&checks[next(checks.len())]),
+                severity: Severity::ALL[next(Severity::ALL.len())],
+                title: Arc::from("t"),
+                message: format!("finding {i}"),
+                remediation: Arc::from("r"),
+                object: Arc::clone(&objects[next(objects.len())]),
+                container: [None, Some("app".to_string()), Some("sidecar".to_string())][next(3)]
+                    .clone(),
+                path: [None, Some("spec".to_string()), Some("metadata".to_string())][next(3)]
+                    .clone(),
+            })
+            .collect()
+    }
+
+    #[test]
+    fn findings_are_sorted_as_compare_orders_them_equal_ones_in_input_order() {
+        let findings = scrambled_findings();
+        let mut expected = findings.clone();
+        expected.sort_by(compare);
+        let got = sorted(findings);
+        // Messages are unique: the same findings in the same places, ties in input order.
+        let messages = |v: &[Finding]| v.iter().map(|f| f.message.clone()).collect::<Vec<_>>();
+        assert_eq!(messages(&got), messages(&expected));
+    }
 
     #[test]
     fn permute_places_each_element_where_the_order_says() {

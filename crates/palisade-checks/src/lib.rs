@@ -15,6 +15,7 @@ mod custom;
 mod engine;
 mod exceptions;
 mod images;
+mod order;
 mod references;
 mod scope;
 mod templates;

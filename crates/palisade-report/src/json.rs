@@ -10,6 +10,7 @@ use palisade_model::Finding;
 use serde::Serialize;
 
 use crate::ScanReport;
+use crate::escaped::{EscapedTexts, Text};
 use crate::pretty::ObjectWriter;
 
 /// Identifier of the JSON report schema.
@@ -27,9 +28,9 @@ struct ObjectJson<'a> {
 struct FindingJson<'a> {
     check_id: &'a str,
     severity: palisade_model::Severity,
-    title: &'a str,
+    title: Text<'a>,
     message: &'a str,
-    remediation: &'a str,
+    remediation: Text<'a>,
     object: ObjectJson<'a>,
     /// `cluster:<name>` and 0 for an object read from a live cluster.
     file: &'a str,
@@ -50,14 +51,15 @@ struct FindingJson<'a> {
 }
 
 impl<'a> FindingJson<'a> {
-    fn new(f: &'a Finding) -> Self {
+    /// The finding's fields; its check's title and remediation escaped already in `texts`.
+    fn new(f: &'a Finding, texts: &'a EscapedTexts) -> Self {
         let live = f.object.source.live.as_deref();
         FindingJson {
             check_id: &f.check_id,
             severity: f.severity,
-            title: &f.title,
+            title: texts.get(&f.title),
             message: &f.message,
-            remediation: &f.remediation,
+            remediation: texts.get(&f.remediation),
             object: ObjectJson {
                 api_version: &f.object.api_version,
                 kind: &f.object.kind,
@@ -137,9 +139,14 @@ pub fn write_json(r: &ScanReport<'_>, out: &mut dyn Write) -> std::io::Result<()
     if let Some(images) = r.images {
         doc.member("images", images)?;
     }
-    doc.par_array("findings", r.findings, FindingJson::new)?;
+    let texts = EscapedTexts::of(
+        (r.findings.iter())
+            .chain(r.suppressed.iter().map(|s| &s.finding))
+            .flat_map(|f| [&f.title, &f.remediation]),
+    );
+    doc.par_array("findings", r.findings, |f| FindingJson::new(f, &texts))?;
     doc.par_array("suppressed", r.suppressed, |sup| {
-        let mut f = FindingJson::new(&sup.finding);
+        let mut f = FindingJson::new(&sup.finding, &texts);
         f.suppressed_by = Some(sup.by);
         f.reason = Some(&sup.reason);
         f

@@ -10,6 +10,7 @@
 
 mod baseline;
 pub mod delta;
+mod escaped;
 mod format;
 mod grid;
 mod json;

@@ -13,10 +13,11 @@
 //! | image age | over 365 days 10, over 180 days 6, over 90 days 3; newer version available 3 (worst image counts) | 10 |
 
 use std::collections::HashMap;
+use std::sync::Arc;
 
 use rayon::prelude::*;
 
-use palisade_model::{Finding, Inventory, Severity, Workload, WorkloadId};
+use palisade_model::{Finding, Inventory, ObjectRef, Severity, Workload, WorkloadId};
 use palisade_rbac::{CapabilityGrant, Principal, RbacIndex};
 use serde::Serialize;
 
@@ -115,19 +116,7 @@ pub struct RiskContext<'a> {
 pub fn assess(ctx: &RiskContext<'_>) -> Vec<WorkloadRisk> {
     let facts = ctx.facts.normalized();
     let exposure = ExposureIndex::build(ctx.inventory);
-    // Keyed by borrowed kind, namespace and name: hundreds of thousands of findings are
-    // grouped without copying a string.
-    let mut by_object: HashMap<(&str, &str, &str), Vec<&Finding>> = HashMap::new();
-    for f in ctx.findings {
-        by_object
-            .entry((
-                f.object.kind.as_str(),
-                f.object.namespace.as_deref().unwrap_or_default(),
-                f.object.name.as_str(),
-            ))
-            .or_default()
-            .push(f);
-    }
+    let by_object = findings_by_object(ctx.findings);
     let automount = palisade_rbac::risky::AutomountIndex::build(ctx.inventory);
     let ranked: Vec<(&Workload, WorkloadId)> = ctx
         .inventory
@@ -183,6 +172,48 @@ pub fn assess(ctx: &RiskContext<'_>) -> Vec<WorkloadRisk> {
         .collect();
     rank(&mut out);
     out
+}
+
+/// The findings about each object, keyed by borrowed kind, namespace and name (hundreds of
+/// thousands of findings are grouped without copying a string), each group in input order.
+/// Findings about one object share its reference: they are grouped by that reference's address
+/// first, so the three names are hashed once per object rather than once per finding.
+fn findings_by_object(findings: &[Finding]) -> HashMap<(&str, &str, &str), Vec<&Finding>> {
+    let mut by_reference: HashMap<*const ObjectRef, Vec<&Finding>> = HashMap::new();
+    for f in findings {
+        by_reference
+            .entry(Arc::as_ptr(&f.object))
+            .or_default()
+            .push(f);
+    }
+    let mut by_object: HashMap<(&str, &str, &str), Vec<&Finding>> =
+        HashMap::with_capacity(by_reference.len());
+    let mut merged = Vec::new();
+    for group in by_reference.into_values() {
+        let o = &group[0].object;
+        let key = (
+            o.kind.as_str(),
+            o.namespace.as_deref().unwrap_or_default(),
+            o.name.as_str(),
+        );
+        match by_object.entry(key) {
+            std::collections::hash_map::Entry::Vacant(e) => {
+                e.insert(group);
+            }
+            std::collections::hash_map::Entry::Occupied(mut e) => {
+                // Equal names in two references (an object repeated in the input).
+                e.get_mut().extend(group);
+                merged.push(key);
+            }
+        }
+    }
+    // Back to input order: the findings are borrowed from one slice.
+    for key in merged {
+        if let Some(group) = by_object.get_mut(&key) {
+            group.sort_by_key(|f| std::ptr::from_ref::<Finding>(f) as usize);
+        }
+    }
+    by_object
 }
 
 /// Sorts by score (highest first), then namespace, kind and name: the same input always gives

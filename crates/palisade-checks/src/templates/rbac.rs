@@ -262,11 +262,7 @@ pub(crate) fn binding_missing_role(check: &CheckDef, ctx: &Ctx<'_>, hits: &mut H
     }
     for b in &ctx.inv.role_bindings {
         let r = &b.spec.role_ref;
-        let exists = ctx.inv.roles.iter().any(|role| {
-            role.kind == r.kind
-                && role.meta.name == r.name
-                && (r.kind == "ClusterRole" || role.namespace() == b.namespace())
-        });
+        let exists = ctx.bound_role(b).is_some();
         let builtin = r.kind == "ClusterRole"
             && (p.builtin.contains(&r.name) || r.name.starts_with("system:"));
         if !exists && !builtin {

@@ -13,16 +13,6 @@ use crate::context::Ctx;
 
 type R = Result<(), String>;
 
-/// The role a binding refers to, if the input holds it.
-fn bound_role<'a>(ctx: &Ctx<'a>, b: &RoleBinding) -> Option<&'a Role> {
-    let r = &b.spec.role_ref;
-    ctx.inv.roles.iter().find(|role| {
-        role.kind == r.kind
-            && role.meta.name == r.name
-            && (r.kind == "ClusterRole" || role.namespace() == b.namespace())
-    })
-}
-
 /// A role's rules, with the rules of the ClusterRoles its aggregation rule selects (to a fixed
 /// point, as the aggregation controller does).
 fn effective_rules<'a>(ctx: &Ctx<'a>, role: &'a Role) -> Vec<&'a PolicyRule> {
@@ -54,7 +44,7 @@ fn bound_rules<'a>(
     ctx.inv
         .role_bindings
         .iter()
-        .filter_map(|b| Some((b, effective_rules(ctx, bound_role(ctx, b)?))))
+        .filter_map(|b| Some((b, effective_rules(ctx, ctx.bound_role(b)?))))
 }
 
 /// Reports that binding `b` hands out `what` through its role.
