@@ -55,15 +55,32 @@ start=$(date +%s.%N)
 "$bin/palisade" scan "$work/synth" --format json -o /dev/null || true
 end=$(date +%s.%N)
 echo "scan: $(echo "$end - $start" | bc) s"
-# central's CPU time so far (user + system, seconds).
+# CPU time so far (user + system, seconds) of central and, on the private PostgreSQL, of the
+# postmaster, its finished children and its running backends.
 central_cpu() {
     awk -v hz="$(getconf CLK_TCK)" '{ printf "%.2f", ($14 + $15) / hz }' "/proc/$central_pid/stat"
 }
+postgres_cpu() {
+    local postmaster
+    postmaster=$(head -1 "$pg_data/postmaster.pid")
+    # shellcheck disable=SC2046
+    cat "/proc/$postmaster/stat" $(pgrep -P "$postmaster" | sed 's|.*|/proc/&/stat|') 2>/dev/null |
+        awk -v hz="$(getconf CLK_TCK)" -v pm="$postmaster" \
+            '{ t += $14 + $15; if ($1 == pm) t += $16 + $17 } END { printf "%.2f", t / hz }'
+}
+cpu_line() {
+    local line="central CPU for the push: $(echo "$(central_cpu) - $1" | bc) s"
+    [ -n "${pg_data:-}" ] && line+=", PostgreSQL's: $(echo "$(postgres_cpu) - $2" | bc) s"
+    echo "$line"
+}
+cpu_now() {
+    echo "$(central_cpu) $([ -n "${pg_data:-}" ] && postgres_cpu || echo 0)"
+}
 echo "== push of 10,000 workloads (first cluster)"
-cpu0=$(central_cpu)
+read -r cpu0 pg0 <<<"$(cpu_now)"
 start=$(date +%s.%N); push c00; end=$(date +%s.%N)
 echo "scan + push acknowledged: $(echo "$end - $start" | bc) s"
-echo "central CPU for the push: $(echo "$(central_cpu) - $cpu0" | bc) s"
+cpu_line "$cpu0" "$pg0"
 findings=$(curl -s --cacert "$ca" -H "Authorization: Bearer $(cat "$token")" "$url/api/v1/clusters" | python3 -c 'import json,sys; c=json.load(sys.stdin); print(sum(sum(x["open_findings"].values()) for x in c))')
 echo "open findings stored: $findings"
 echo "== nine more clusters"
@@ -72,9 +89,9 @@ for i in 01 02 03 04 05 06 07 08 09; do push "c$i" | grep "push:" || true; done
 end=$(date +%s.%N)
 echo "9 pushes: $(echo "$end - $start" | bc) s"
 echo "== one more cluster (c10, ten stored)"
-cpu0=$(central_cpu)
+read -r cpu0 pg0 <<<"$(cpu_now)"
 push c10
-echo "central CPU for the push: $(echo "$(central_cpu) - $cpu0" | bc) s"
+cpu_line "$cpu0" "$pg0"
 echo "== findings page: cluster c05, severity high, 100 rows (wrk, 2 connections, 20 s)"
 wrk -t2 -c2 -d20s --latency -H "Authorization: Bearer $(cat "$token")" \
     "$url/api/v1/findings?cluster=c05&severity=high&limit=100" | grep -E "Latency|50%|75%|90%|99%|Requests/sec|requests in"
