@@ -2,9 +2,7 @@
 //! (`workloads[3].id.name`), an unknown query parameter a 400 naming it, a body over the limit a
 //! 413 (the limit applies after gzip decoding, so a small compressed bomb is refused too).
 
-use axum::body::Bytes;
 use axum::extract::{FromRequest, FromRequestParts, Request};
-use axum::http::StatusCode;
 use axum::http::request::Parts;
 use serde::de::DeserializeOwned;
 
@@ -17,33 +15,10 @@ pub struct Body<T>(pub T);
 impl<S: Send + Sync, T: DeserializeOwned + Send + 'static> FromRequest<S> for Body<T> {
     type Rejection = ApiError;
 
-    async fn from_request(req: Request, state: &S) -> Result<Self, ApiError> {
-        let bytes = Bytes::from_request(req, state).await.map_err(|e| {
-            let status = e.status();
-            if status == StatusCode::PAYLOAD_TOO_LARGE {
-                ApiError::new(status, "request body is larger than the limit")
-            } else {
-                ApiError::new(status, format!("reading the request body: {e}"))
-            }
-        })?;
-        if bytes.len() < PARSE_INLINE_LIMIT {
-            return parse_json(&bytes).map(Body);
-        }
-        // A snapshot takes a second or more to parse: off the I/O threads, so other requests
-        // and the probes are not held up behind it.
-        tokio::task::spawn_blocking(move || parse_json(&bytes).map(Body))
-            .await
-            .map_err(|e| {
-                ApiError::new(
-                    StatusCode::INTERNAL_SERVER_ERROR,
-                    format!("parsing the request body: {e}"),
-                )
-            })?
+    async fn from_request(req: Request, _state: &S) -> Result<Self, ApiError> {
+        crate::body::read_json(req).await.map(Body)
     }
 }
-
-/// Bodies at least this large are parsed on the blocking pool.
-const PARSE_INLINE_LIMIT: usize = 256 * 1024;
 
 /// Parses `bytes` as JSON `T`; the error names the field's path. Tracking the path wraps every
 /// value of a 100 MB snapshot, so a body is parsed without it first and again with it only
@@ -56,7 +31,9 @@ pub fn parse_json<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, ApiError> {
 }
 
 /// [`parse_json`]'s second pass: the same parse, tracking where it is.
-fn parse_json_naming_the_field<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, ApiError> {
+pub(crate) fn parse_json_naming_the_field<T: DeserializeOwned>(
+    bytes: &[u8],
+) -> Result<T, ApiError> {
     let mut de = serde_json::Deserializer::from_slice(bytes);
     let value: T = serde_path_to_error::deserialize(&mut de).map_err(|e| {
         let path = e.path().to_string();
@@ -106,6 +83,7 @@ fn unknown_field(message: &str) -> Option<&str> {
 
 #[cfg(test)]
 mod tests {
+    use axum::http::StatusCode;
     use palisade_api::{FindingQuery, Snapshot};
 
     use super::*;

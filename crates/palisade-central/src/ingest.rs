@@ -1,15 +1,16 @@
 //! The push endpoints (see the table in `palisade_api::ingest`): authenticated, bound to the
-//! token's cluster, acknowledged only once the store has committed.
+//! token's cluster, acknowledged only once the store has committed. The caller's role and
+//! cluster are checked before the body is read: a refused push never costs its body.
 
 use axum::Json;
-use axum::extract::{Path, State};
+use axum::extract::{Path, Request, State};
 use palisade_api::{
     AdmissionBatch, AlertBatch, BaselineBatch, Delta, FlowBatch, IngestAck, ResponseBatch, Snapshot,
 };
 
 use crate::auth::{AGENT_WRITERS, Caller, SENSOR_WRITERS};
+use crate::body::read_json;
 use crate::error::ApiError;
-use crate::extract::Body;
 use crate::state::AppState;
 use crate::store_error::to_api;
 
@@ -35,10 +36,11 @@ pub async fn snapshot(
     caller: Caller,
     State(state): State<AppState>,
     Path(cluster): Path<String>,
-    Body(snapshot): Body<Snapshot>,
+    request: Request,
 ) -> Result<Json<IngestAck>, ApiError> {
     check_cluster_name(&cluster)?;
     caller.write(&cluster, SENSOR_WRITERS)?;
+    let snapshot: Snapshot = read_json(request).await?;
     let ack = state
         .store
         .push_snapshot(&cluster, &snapshot, state.now())
@@ -57,8 +59,8 @@ pub async fn snapshot(
     Ok(Json(ack))
 }
 
-/// A push handler for one batch type: name check, role and cluster check, one store call,
-/// the ingest counter.
+/// A push handler for one batch type: name check, role and cluster check (before the body is
+/// read), one store call, the ingest counter.
 macro_rules! batch_handler {
     ($(#[$doc:meta])* $name:ident, $batch:ty, $method:ident, $roles:expr, $kind:literal) => {
         $(#[$doc])*
@@ -66,10 +68,11 @@ macro_rules! batch_handler {
             caller: Caller,
             State(state): State<AppState>,
             Path(cluster): Path<String>,
-            Body(batch): Body<$batch>,
+            request: Request,
         ) -> Result<Json<IngestAck>, ApiError> {
             check_cluster_name(&cluster)?;
             caller.write(&cluster, $roles)?;
+            let batch: $batch = read_json(request).await?;
             let ack = state
                 .store
                 .$method(&cluster, &batch, state.now())

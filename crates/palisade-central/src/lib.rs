@@ -21,6 +21,7 @@
 
 pub mod analyses;
 pub mod auth;
+pub mod body;
 pub mod bootstrap;
 pub mod dashboard;
 pub mod error;

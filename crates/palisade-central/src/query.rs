@@ -2,7 +2,7 @@
 //! `palisade_api::query` and `palisade_api::token`).
 
 use axum::Json;
-use axum::extract::{Path, State};
+use axum::extract::{Path, Request, State};
 use axum::http::StatusCode;
 use palisade_api::Role;
 use palisade_api::{
@@ -14,8 +14,9 @@ use palisade_store::StoreError;
 use serde::Deserialize;
 
 use crate::auth::{ADMINS, CLUSTER_READERS, Caller, EXCEPTION_WRITERS, READERS, STATE_READERS};
+use crate::body::read_json;
 use crate::error::ApiError;
-use crate::extract::{Body, Query};
+use crate::extract::Query;
 use crate::state::AppState;
 use crate::store_error::to_api;
 
@@ -137,9 +138,10 @@ pub async fn exceptions(
 pub async fn create_exception(
     State(state): State<AppState>,
     caller: Caller,
-    Body(spec): Body<ExceptionCreate>,
+    request: Request,
 ) -> Result<(StatusCode, Json<ExceptionView>), ApiError> {
     caller.require(EXCEPTION_WRITERS)?;
+    let spec: ExceptionCreate = read_json(request).await?;
     let view = state
         .store
         .create_exception(&spec, caller.name(), state.now())
@@ -193,9 +195,10 @@ pub fn check_token_request(request: &TokenCreate) -> Result<(), ApiError> {
 pub async fn create_token(
     State(state): State<AppState>,
     caller: Caller,
-    Body(request): Body<TokenCreate>,
+    request: Request,
 ) -> Result<(StatusCode, Json<TokenCreated>), ApiError> {
     caller.require(ADMINS)?;
+    let request: TokenCreate = read_json(request).await?;
     check_token_request(&request)?;
     let created = state
         .store

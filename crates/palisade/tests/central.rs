@@ -499,6 +499,77 @@ fn security_tokens_roles_and_clusters() {
     );
 }
 
+/// A push the token may not make is refused from its head: central answers 401/403 without
+/// waiting for (or reading) the declared 100 MB body.
+#[test]
+fn refused_pushes_are_answered_before_their_body() {
+    let (_dir, central) = sqlite_central(&[]);
+    let analyst = central.token("analyst", None, "alice");
+    let sensor = central.token("sensor", Some("prod"), "prod-sensor");
+    let agent = central.token("agent", Some("prod"), "prod-agent");
+    let declared = 100 << 20;
+    for (token, path, status) in [
+        ("pal_nope_nope", "/api/v1/clusters/prod/snapshots", 401),
+        (&*analyst, "/api/v1/clusters/prod/snapshots", 403),
+        (&*sensor, "/api/v1/clusters/dev/snapshots", 403),
+        (&*sensor, "/api/v1/clusters/dev/delta", 403),
+        (&*agent, "/api/v1/clusters/prod/snapshots", 403),
+        (&*agent, "/api/v1/clusters/dev/alerts", 403),
+        (&*sensor, "/api/v1/clusters/prod/alerts", 403),
+        (&*analyst, "/api/v1/exceptions", 403),
+        (&*sensor, "/api/v1/tokens", 403),
+    ] {
+        assert_eq!(
+            central.post_head_only(token, path, declared),
+            status,
+            "POST {path}"
+        );
+    }
+}
+
+/// A body large enough to be parsed while it arrives: a bad field deep inside is still a 400
+/// naming its path, a good one is stored.
+#[test]
+fn large_bodies_are_parsed_as_they_arrive() {
+    let (_dir, central) = sqlite_central(&[]);
+    let admin = central.admin();
+    let path = "/api/v1/clusters/prod/snapshots";
+    let workloads: Vec<Value> = (0..5000)
+        .map(|i| json!({"id": {"namespace": "shop", "kind": "Deployment", "name": format!("web-{i}")}}))
+        .collect();
+    let mut snapshot = json!({
+        "id": "s1", "scanned_at": "2026-12-01T00:00:00Z", "tool_version": "test",
+        "source": "manifests", "workloads": workloads, "findings": []
+    });
+    let mut bad = snapshot.clone();
+    bad["workloads"][4321]["id"]["name"] = json!(5);
+    assert!(bad.to_string().len() > 256 * 1024);
+    let r = central.post_json(Some(&admin), path, &bad).expect(400);
+    assert_eq!(r.json["field"], "workloads[4321].id.name", "{}", r.text);
+    let r = central
+        .post(
+            Some(&admin),
+            path,
+            format!("{snapshot} trailing").as_bytes(),
+            false,
+        )
+        .expect(400);
+    assert_eq!(r.json["field"], ".", "{}", r.text);
+    assert_eq!(
+        central.get(Some(&admin), "/api/v1/clusters").json,
+        json!([])
+    );
+    // Compressed, so the declared length is small and the decoded body is not.
+    snapshot["id"] = json!("s2");
+    central
+        .post(Some(&admin), path, snapshot.to_string().as_bytes(), true)
+        .expect(200);
+    let r = central
+        .get(Some(&admin), "/api/v1/workloads?limit=1")
+        .expect(200);
+    assert_eq!(r.json["items"].as_array().unwrap().len(), 1, "{}", r.text);
+}
+
 #[test]
 fn bad_bodies_limits_and_strict_queries() {
     let (_dir, central) = sqlite_central(&["--max-body-mib", "1"]);

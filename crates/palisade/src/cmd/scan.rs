@@ -233,7 +233,7 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
             inventory: &ingested.inventory,
             ranking: analysis.ranking.as_deref(),
         };
-        push(url, cluster, &args.central, &report, &input)?;
+        push(url, cluster, &args.central, &report, &input, args.timings)?;
     }
     #[cfg(not(feature = "central"))]
     let _ = scanned_at;
@@ -293,7 +293,9 @@ pub fn scan_report<'a>(
     }
 }
 
-/// Sends the scan to central as a snapshot of `cluster`.
+/// Sends the scan to central as a snapshot of `cluster`. With `timings`, prints how long
+/// building the snapshot took and how long the push took from the first byte sent (the
+/// connection included) until central acknowledged it.
 #[cfg(feature = "central")]
 fn push(
     url: &str,
@@ -301,14 +303,25 @@ fn push(
     connect: &crate::central_client::ConnectArgs,
     report: &ScanReport<'_>,
     input: &palisade_report::snapshot::SnapshotInput<'_>,
+    timings: bool,
 ) -> anyhow::Result<()> {
+    let clock = std::time::Instant::now();
     let snapshot = palisade_report::snapshot::snapshot(report, input);
+    let built = clock.elapsed();
     let client =
         crate::central_client::Client::new(url, connect).context("pushing the scan to central")?;
     let path = crate::central_client::cluster_path(cluster, "snapshots");
+    let sending = std::time::Instant::now();
     let ack: palisade_api::IngestAck = client
         .post(&path, &snapshot)
         .context("pushing the scan to central")?;
+    if timings {
+        eprintln_safe!(
+            "timings: push: snapshot built in {:.3} s, sent until acknowledged in {:.3} s",
+            built.as_secs_f64(),
+            sending.elapsed().as_secs_f64()
+        );
+    }
     eprintln_safe!(
         "palisade: pushed snapshot {} of cluster {cluster} to {url}: {} records stored, {} already there",
         snapshot.id,

@@ -203,6 +203,48 @@ impl Central {
         self.post(token, path, body.to_string().as_bytes(), false)
     }
 
+    /// Sends only the head of `POST path` (HTTP/1.1, `token`, a declared body of
+    /// `content_length` bytes, none of them sent) and returns the status central answers
+    /// with; panics when no answer comes within 30 s (central waiting for the body).
+    pub fn post_head_only(&self, token: &str, path: &str, content_length: u64) -> u16 {
+        use rustls::pki_types::{CertificateDer, ServerName, pem::PemObject};
+        let ca = std::fs::read(self.ca()).unwrap();
+        let mut roots = rustls::RootCertStore::empty();
+        roots.add_parsable_certificates(CertificateDer::pem_slice_iter(&ca).map(Result::unwrap));
+        let mut config = rustls::ClientConfig::builder_with_provider(
+            rustls::crypto::aws_lc_rs::default_provider().into(),
+        )
+        .with_protocol_versions(rustls::ALL_VERSIONS)
+        .expect("TLS 1.2 and 1.3")
+        .with_root_certificates(roots)
+        .with_no_client_auth();
+        config.alpn_protocols = vec![b"http/1.1".to_vec()];
+        let tcp = std::net::TcpStream::connect(&self.addr).unwrap();
+        tcp.set_read_timeout(Some(Duration::from_secs(30))).unwrap();
+        let host = self.addr.rsplit_once(':').unwrap().0.to_string();
+        let conn =
+            rustls::ClientConnection::new(Arc::new(config), ServerName::try_from(host).unwrap())
+                .unwrap();
+        let mut tls = rustls::StreamOwned::new(conn, tcp);
+        write!(
+            tls,
+            "POST {path} HTTP/1.1\r\nHost: {}\r\nAuthorization: Bearer {token}\r\n\
+             Content-Type: application/json\r\nContent-Length: {content_length}\r\n\r\n",
+            self.addr
+        )
+        .unwrap();
+        tls.flush().unwrap();
+        let mut status_line = String::new();
+        BufReader::new(tls)
+            .read_line(&mut status_line)
+            .unwrap_or_else(|e| panic!("no answer to the head of POST {path}: {e}"));
+        status_line
+            .split_whitespace()
+            .nth(1)
+            .and_then(|code| code.parse().ok())
+            .unwrap_or_else(|| panic!("not an HTTP status line: {status_line:?}"))
+    }
+
     /// Creates a token through the API with the admin token; returns the secret.
     pub fn token(&self, role: &str, cluster: Option<&str>, name: &str) -> String {
         let mut body = serde_json::json!({"name": name, "role": role});
