@@ -11,8 +11,10 @@ use palisade_model::{Finding, Inventory, WorkloadId};
 fn inventories() -> Vec<(PathBuf, Inventory)> {
     let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("../..");
     let fixtures = root.join("crates/palisade-checks/tests/fixtures");
+    // One directory per check (`PAL-001/fires.yaml`, `passes.yaml`, …).
     let mut files: Vec<PathBuf> = std::fs::read_dir(&fixtures)
         .expect("check fixtures")
+        .flat_map(|e| std::fs::read_dir(e.expect("entry").path()).expect("check's fixtures"))
         .map(|e| e.expect("entry").path())
         .filter(|p| p.extension().is_some_and(|e| e == "yaml"))
         .collect();
