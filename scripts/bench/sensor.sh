@@ -23,7 +23,11 @@ trap 'kill "${sensor_pid:-0}" "${central_pid:-0}" "${fake_pid:-0}" 2>/dev/null |
 
 "$bin/palisade-kube-fake" --dir "$work/fake" "$work/synth" >"$work/fake.out" 2>"$work/fake.err" &
 fake_pid=$!
-for _ in $(seq 1 3000); do [ "$(wc -l <"$work/fake.out")" -ge 4 ] && break; sleep 0.1; done
+for _ in $(seq 1 3000); do
+    [ "$(wc -l <"$work/fake.out")" -ge 4 ] && break
+    kill -0 "$fake_pid" 2>/dev/null || { echo "palisade-kube-fake exited:" >&2; cat "$work/fake.err" >&2; exit 1; }
+    sleep 0.1
+done
 fake_url="$(sed -n 1p "$work/fake.out")"
 fake_ca="$(sed -n 2p "$work/fake.out")"
 kubeconfig="$(sed -n 3p "$work/fake.out")"
@@ -37,7 +41,7 @@ for _ in $(seq 1 100); do [ -s "$work/data/admin.token" ] && break; sleep 0.1; d
 url="https://127.0.0.1:$port"
 for _ in $(seq 1 100); do curl -sk "$url/healthz" >/dev/null && break; sleep 0.1; done
 "$bin/palisade" central token create --data "$work/data" --role sensor --cluster bench \
-    --name bench-sensor >"$work/sensor.token"
+    --name bench-sensor | grep -o 'pal_[0-9a-zA-Z_]*' | head -1 >"$work/sensor.token"
 
 start=$(date +%s.%N)
 "$bin/palisade" sensor run --central "$url" --cluster bench --token-file "$work/sensor.token" \
@@ -60,7 +64,7 @@ echo "sensor RSS after the sync: $(grep VmRSS /proc/$sensor_pid/status)"
 
 # Deployments of the synthetic cluster: namespace/name pairs.
 deployments=$(grep -h -A3 "^kind: Deployment" "$work/synth"/*.yaml | grep -E "^  (name|namespace):" \
-    | paste - - | awk '{print $4 "/" $2}' | head -n "$changes")
+    | paste - - | awk -v n="$changes" 'NR <= n {print $4 "/" $2}')
 token="$(python3 -c 'import json, sys; print(json.load(open(sys.argv[1]))["users"][0]["user"]["token"])' "$kubeconfig")"
 i=0
 for d in $deployments; do

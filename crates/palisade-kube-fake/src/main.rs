@@ -109,14 +109,10 @@ fn run() -> Result<(), Error> {
                 .map_err(|e| format!("{}: {}", path.display(), e.body))?;
         }
     }
-    let dir = match dir {
-        Some(d) => d,
-        None => {
-            let d = std::env::temp_dir().join(format!("palisade-kube-fake-{}", std::process::id()));
-            std::fs::create_dir_all(&d)?;
-            d
-        }
-    };
+    let dir = dir.unwrap_or_else(|| {
+        std::env::temp_dir().join(format!("palisade-kube-fake-{}", std::process::id()))
+    });
+    std::fs::create_dir_all(&dir).map_err(|e| format!("{}: {e}", dir.display()))?;
     let kubeconfig = fake.write_kubeconfig(&dir, "fake")?;
     println!("{}", fake.url());
     println!("{}", dir.join("ca.crt").display());

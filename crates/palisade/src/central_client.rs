@@ -53,6 +53,13 @@ fn token(file: Option<&Path>) -> anyhow::Result<String> {
     if token.is_empty() {
         bail!("the token is empty");
     }
+    // A token is one word of visible ASCII (`pal_…`); anything else (a file holding
+    // `token create`'s whole output, say) would only fail later as an unreadable header.
+    if !token.bytes().all(|b| b.is_ascii_graphic()) {
+        bail!(
+            "the token holds spaces, line breaks or non-ASCII characters: give only the token (pal_…), as `palisade central token create` prints it on its last line"
+        );
+    }
     Ok(token)
 }
 
@@ -214,5 +221,29 @@ impl std::io::Read for ChunkReader {
         buf[..n].copy_from_slice(&self.current[self.offset..self.offset + n]);
         self.offset += n;
         Ok(n)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::token;
+
+    #[test]
+    fn a_token_file_holds_one_word_of_visible_ascii() {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let file = dir.path().join("token");
+        std::fs::write(&file, "pal_abc_123\n").expect("write");
+        assert_eq!(token(Some(&file)).expect("token"), "pal_abc_123");
+        // `token create`'s whole output: a sentence, then the token.
+        std::fs::write(
+            &file,
+            "created sensor token ab12 (x); its secret is shown only now:\npal_ab12_c0ffee\n",
+        )
+        .expect("write");
+        let err = token(Some(&file)).expect_err("two lines").to_string();
+        assert!(err.contains("give only the token"), "{err}");
+        assert!(!err.contains("c0ffee"), "the secret is not echoed: {err}");
+        std::fs::write(&file, " \n").expect("write");
+        assert!(token(Some(&file)).is_err());
     }
 }
