@@ -135,7 +135,7 @@ impl Client {
                 (Ok(_), Err(e)) => Err(e).context("encoding the request"),
                 // The upload stopped (central answered early or the connection broke): the
                 // encoder's error is only the closed channel.
-                (Err(e), _) => Err(e),
+                (Err(e), _) => Err(upload_cut_hint(e)),
             }
         })
     }
@@ -165,6 +165,21 @@ impl Client {
             bail!("central answered {status} to {path}: {detail}");
         }
         serde_json::from_slice(&bytes).with_context(|| format!("central's answer to {path}"))
+    }
+}
+
+/// `e` with a hint when the connection closed while the body was still being sent: the
+/// HTTP client then reports only the broken upload, not central's answer, which for a body over
+/// central's limit is 413.
+fn upload_cut_hint(e: anyhow::Error) -> anyhow::Error {
+    if e.downcast_ref::<reqwest::Error>()
+        .is_some_and(reqwest::Error::is_body)
+    {
+        e.context(
+            "central closed the connection before the whole body was sent (a body over central's limit, `central serve --max-body-mib`, 256 MiB by default, is refused with 413; central's log names the status)",
+        )
+    } else {
+        e
     }
 }
 

@@ -645,6 +645,35 @@ fn scan_push_failure_exits_non_zero_with_the_reason() {
 }
 
 #[test]
+fn a_push_over_centrals_body_limit_names_the_limit() {
+    // 1 MiB at central; 3,000 Deployments make a snapshot of several MiB.
+    let (dir, central) = sqlite_central(&["--max-body-mib", "1"]);
+    let input = dir.path().join("big.yaml");
+    let mut yaml = String::new();
+    for i in 0..3000 {
+        yaml.push_str(&format!(
+            "apiVersion: apps/v1\nkind: Deployment\nmetadata:\n  name: web-{i}\n  namespace: shop\nspec:\n  selector:\n    matchLabels: {{app: web-{i}}}\n  template:\n    metadata:\n      labels: {{app: web-{i}}}\n    spec:\n      containers:\n        - name: app\n          image: nginx\n---\n"
+        ));
+    }
+    std::fs::write(&input, yaml).unwrap();
+    let token = dir.path().join("admin.token");
+    std::fs::write(&token, central.admin()).unwrap();
+    let (code, _out, err) = palisade(&["scan"])
+        .arg(&input)
+        .args(["--format", "json", "--output", "/dev/null"])
+        .args(["--push", &central.url(), "--cluster-name", "prod", "--token-file"])
+        .arg(&token)
+        .arg("--ca-cert")
+        .arg(central.ca())
+        .env_remove("PALISADE_TOKEN")
+        .run();
+    assert_ne!(code, 0, "{err}");
+    // Either central's 413 reached the client, or the upload was cut and the hint names it.
+    assert!(err.contains("413"), "{err}");
+    assert!(!err.contains("pal_"), "no token in the error: {err}");
+}
+
+#[test]
 fn exceptions_are_audited_and_runtime_data_is_queryable() {
     let (dir, central) = sqlite_central(&[]);
     let admin = central.admin();
