@@ -198,7 +198,9 @@ impl Evaluator {
             replacements.push(focused::replacement(held, cluster, kind, value, &limits)?);
         }
         let mut focus: Vec<WorkloadId> = Vec::with_capacity(replacements.len());
+        let mut replaced = Vec::with_capacity(replacements.len());
         for r in replacements {
+            replaced.push(r.index);
             let id = WorkloadId::of(&r.workload);
             if !focus.contains(&id) {
                 focus.push(id);
@@ -212,6 +214,10 @@ impl Evaluator {
             runtime_policy: None,
         };
         let result = analyze_focused(&inputs, &focus, &options, known);
+        // The changed workloads' raw objects were read; the held inventory does not keep them.
+        for index in replaced {
+            held.inventory.workloads[index].raw = Arc::new(Value::Null);
+        }
         let scored = result.analysis.ranking.clone().unwrap_or_default();
         let moved = focused::rerank(&mut held.ranking, &scored);
         // The focused workloads alone, as the snapshot writes them.
