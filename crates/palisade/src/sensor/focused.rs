@@ -37,13 +37,14 @@ pub struct Held {
 }
 
 impl Held {
-    /// The held state of a full evaluation's results.
+    /// The held state of a full evaluation's results: `selector_keys` are the inventory's
+    /// ([`selector_keys`], read before its raw objects were dropped).
     pub fn new(
         inventory: Inventory,
         ranking: Vec<WorkloadRisk>,
         risk_inputs: Option<Arc<RiskInputs>>,
+        selector_keys: HashSet<String>,
     ) -> Held {
-        let selector_keys = selector_keys(&inventory);
         let mut inventory = inventory;
         drop_raw(&mut inventory);
         Held {
