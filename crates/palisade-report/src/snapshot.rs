@@ -103,6 +103,25 @@ fn risk(index: usize, r: &WorkloadRisk) -> RiskRecord {
     }
 }
 
+/// [`snapshot`]'s record of one finding, taken by value: its texts move into the record (for a
+/// sender that converts a large analysis while freeing it).
+pub fn finding_record(f: Finding) -> FindingRecord {
+    FindingRecord {
+        fingerprint: f.fingerprint(),
+        check_id: f.check_id.to_string(),
+        severity: f.severity,
+        title: f.title.to_string(),
+        message: f.message,
+        object: ObjectKey {
+            kind: f.object.kind.clone(),
+            namespace: f.object.namespace.clone(),
+            name: f.object.name.clone(),
+        },
+        container: f.container,
+        path: f.path,
+    }
+}
+
 fn finding(f: &Finding) -> FindingRecord {
     FindingRecord {
         fingerprint: f.fingerprint(),

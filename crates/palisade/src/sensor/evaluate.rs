@@ -13,7 +13,7 @@ use palisade_cluster::watch::{ObjectName, Watch};
 use palisade_ingest::Limits;
 use palisade_model::time::Timestamp;
 use palisade_model::{Inventory, WorkloadId};
-use palisade_report::snapshot::{SnapshotInput, snapshot};
+use palisade_report::snapshot::{SnapshotInput, finding_record, snapshot};
 use serde_json::Value;
 
 use super::focused::{self, Held};
@@ -106,6 +106,12 @@ impl Evaluator {
         affected: Analyses,
         previous: Option<&Snapshot>,
     ) -> Snapshot {
+        // What a full evaluation keeps of the last one: its ranking inputs and ranking (used
+        // when the ranking is not run); the held inventory goes before the new one is made.
+        let (known, kept_ranking) = match self.held.take() {
+            Some(held) => (held.risk_inputs, held.ranking),
+            None => (None, Vec::new()),
+        };
         let ingested = palisade_ingest::ingest_live(cluster, objects, &limits());
         diagnostics.extend(ingested.diagnostics.iter().cloned());
         #[cfg(feature = "netpol")]
@@ -122,8 +128,9 @@ impl Evaluator {
             // Not yet read by the sensor (docs/clusters.md): `scan --runtime-policy` is.
             runtime_policy: None,
         };
-        let known = self.held.as_mut().and_then(|h| h.risk_inputs.take());
-        let (analysis, risk_inputs) = analyze_with(&inputs, &options, &mut |_| {}, None);
+        let (mut analysis, risk_inputs) = analyze_with(&inputs, &options, &mut |_| {}, None);
+        // Converted one by one below, each finding freed as its record is made.
+        let findings = std::mem::take(&mut analysis.findings);
         // The ranking was not run: the one kept is still the one of these objects.
         let risk_inputs = risk_inputs.or(known);
         let report = crate::cmd::scan::scan_report(
@@ -141,11 +148,17 @@ impl Evaluator {
             ranking: analysis.ranking.as_deref(),
         };
         let mut out = snapshot(&report, &input);
+        // The snapshot has the raw objects as text: the values go before the findings are
+        // converted (the held inventory would drop them anyway).
+        let selector_keys = focused::selector_keys(&ingested.inventory);
+        let mut inventory = ingested.inventory;
+        focused::drop_raw(&mut inventory);
+        out.findings = findings.into_iter().map(finding_record).collect();
         let ranking = match analysis.ranking {
             Some(r) => r,
-            None => self.held.take().map(|h| h.ranking).unwrap_or_default(),
+            None => kept_ranking,
         };
-        self.held = Some(Held::new(ingested.inventory, ranking, risk_inputs));
+        self.held = Some(Held::new(inventory, ranking, risk_inputs, selector_keys));
         if let Some(previous) = keep_ranking {
             let risks: BTreeMap<&WorkloadId, &RiskRecord> = previous
                 .workloads
@@ -198,7 +211,9 @@ impl Evaluator {
             replacements.push(focused::replacement(held, cluster, kind, value, &limits)?);
         }
         let mut focus: Vec<WorkloadId> = Vec::with_capacity(replacements.len());
+        let mut replaced = Vec::with_capacity(replacements.len());
         for r in replacements {
+            replaced.push(r.index);
             let id = WorkloadId::of(&r.workload);
             if !focus.contains(&id) {
                 focus.push(id);
@@ -212,6 +227,10 @@ impl Evaluator {
             runtime_policy: None,
         };
         let result = analyze_focused(&inputs, &focus, &options, known);
+        // The changed workloads' raw objects were read; the held inventory does not keep them.
+        for index in replaced {
+            held.inventory.workloads[index].raw = Arc::new(Value::Null);
+        }
         let scored = result.analysis.ranking.clone().unwrap_or_default();
         let moved = focused::rerank(&mut held.ranking, &scored);
         // The focused workloads alone, as the snapshot writes them.

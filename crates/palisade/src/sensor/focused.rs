@@ -19,6 +19,7 @@ use std::sync::Arc;
 use palisade_analysis::RiskInputs;
 use palisade_api::delta::workload_key;
 use palisade_api::{Delta, FindingRecord, ObjectFindings, ObjectKey, Snapshot, WorkloadRecord};
+use palisade_model::inventory::Resource;
 use palisade_model::{Inventory, Workload, WorkloadId, WorkloadKind};
 use palisade_risk::WorkloadRisk;
 use serde_json::Value;
@@ -36,13 +37,16 @@ pub struct Held {
 }
 
 impl Held {
-    /// The held state of a full evaluation's results.
+    /// The held state of a full evaluation's results: `selector_keys` are the inventory's
+    /// ([`selector_keys`], read before its raw objects were dropped).
     pub fn new(
         inventory: Inventory,
         ranking: Vec<WorkloadRisk>,
         risk_inputs: Option<Arc<RiskInputs>>,
+        selector_keys: HashSet<String>,
     ) -> Held {
-        let selector_keys = selector_keys(&inventory);
+        let mut inventory = inventory;
+        drop_raw(&mut inventory);
         Held {
             inventory,
             ranking,
@@ -50,6 +54,30 @@ impl Held {
             selector_keys,
         }
     }
+}
+
+/// Replaces the raw JSON of `inv`'s objects by `null`, except the `others`' (custom resources,
+/// LimitRanges, autoscalers, routes: the built-in checks and the ranking read theirs). The held
+/// inventory is only analysed again for focused workloads, whose raw objects come fresh from
+/// the change, and only their findings are kept (a custom check reads the raw object it
+/// judges): the other raw objects would be a second copy of the watchers' stores.
+pub fn drop_raw(inv: &mut Inventory) {
+    fn clear<S>(items: &mut [Resource<S>], null: &Arc<Value>) {
+        for r in items {
+            r.raw = Arc::clone(null);
+        }
+    }
+    let null = Arc::new(Value::Null);
+    clear(&mut inv.namespaces, &null);
+    clear(&mut inv.workloads, &null);
+    clear(&mut inv.services, &null);
+    clear(&mut inv.ingresses, &null);
+    clear(&mut inv.network_policies, &null);
+    clear(&mut inv.service_accounts, &null);
+    clear(&mut inv.roles, &null);
+    clear(&mut inv.role_bindings, &null);
+    clear(&mut inv.secrets, &null);
+    clear(&mut inv.config_maps, &null);
 }
 
 /// Every label key named by a selector in `inv`'s objects: keys of `matchLabels` maps and of
