@@ -661,7 +661,13 @@ fn a_push_over_centrals_body_limit_names_the_limit() {
     let (code, _out, err) = palisade(&["scan"])
         .arg(&input)
         .args(["--format", "json", "--output", "/dev/null"])
-        .args(["--push", &central.url(), "--cluster-name", "prod", "--token-file"])
+        .args([
+            "--push",
+            &central.url(),
+            "--cluster-name",
+            "prod",
+            "--token-file",
+        ])
         .arg(&token)
         .arg("--ca-cert")
         .arg(central.ca())
