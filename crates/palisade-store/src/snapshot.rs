@@ -155,7 +155,10 @@ impl Store {
                 .execute(store.pool())
                 .await
             {
-                tracing::warn!(error = %e, "background checkpoint failed");
+                // A store closed meanwhile checkpoints as its last connection closes.
+                if !store.pool().is_closed() {
+                    tracing::warn!(error = %e, "background checkpoint failed");
+                }
             }
         });
     }
