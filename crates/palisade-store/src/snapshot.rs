@@ -6,7 +6,7 @@ use palisade_api::ImageRecord;
 
 use palisade_api::{FindingRecord, IngestAck, ObjectKey, Snapshot, WorkloadRecord};
 use palisade_model::time::Timestamp;
-use sqlx::{Any, Transaction};
+use sqlx::{Any, Connection, Transaction};
 
 use crate::Store;
 use crate::dialect::Backend;
@@ -14,6 +14,9 @@ use crate::error::{Result, StoreError};
 use crate::history::{self, Sighting};
 use crate::sql::{Sql, insert_rows};
 use crate::values::{Get, json, ms, ns_column, sev_rank};
+
+/// SQLite's default automatic checkpoint threshold (pages of write-ahead log).
+const SQLITE_AUTOCHECKPOINT_PAGES: u32 = 1000;
 
 /// The tables holding a cluster's current state, emptied before a snapshot's rows go in.
 const STATE_TABLES: &[&str] = &[
@@ -105,8 +108,70 @@ impl Store {
         received_at: Timestamp,
     ) -> Result<IngestAck> {
         validate(cluster, snapshot)?;
+        if self.backend() != Backend::Sqlite {
+            let tx = self.pool().begin().await?;
+            return self
+                .store_snapshot(tx, cluster, snapshot, received_at)
+                .await;
+        }
+        // SQLite: the connection that commits a push would copy the whole write-ahead log into
+        // the database file (its automatic checkpoint) before the push is acknowledged. The
+        // push is durable once its commit is in the log (`synchronous=FULL` syncs it), so this
+        // connection skips that checkpoint and a task runs it after the acknowledgement.
+        let mut conn = self.pool().acquire().await?;
+        self.sql("PRAGMA wal_autocheckpoint = 0")
+            .execute(&mut *conn)
+            .await?;
+        let pushed = match conn.begin().await {
+            Ok(tx) => {
+                self.store_snapshot(tx, cluster, snapshot, received_at)
+                    .await
+            }
+            Err(e) => Err(e.into()),
+        };
+        let restored = self
+            .sql(&format!(
+                "PRAGMA wal_autocheckpoint = {SQLITE_AUTOCHECKPOINT_PAGES}"
+            ))
+            .execute(&mut *conn)
+            .await;
+        if restored.is_err() {
+            // Not back in the pool with its checkpoints off.
+            conn.close_on_drop();
+        }
+        if pushed.as_ref().is_ok_and(|ack| ack.accepted > 0) {
+            self.checkpoint_later();
+        }
+        pushed
+    }
+
+    /// Copies the write-ahead log into the database file in the background (SQLite), without
+    /// waiting for readers: what a commit's automatic checkpoint would have done.
+    fn checkpoint_later(&self) {
+        let store = self.clone();
+        tokio::spawn(async move {
+            if let Err(e) = store
+                .sql("PRAGMA wal_checkpoint(PASSIVE)")
+                .execute(store.pool())
+                .await
+            {
+                // A store closed meanwhile checkpoints as its last connection closes.
+                if !store.pool().is_closed() {
+                    tracing::warn!(error = %e, "background checkpoint failed");
+                }
+            }
+        });
+    }
+
+    /// [`Store::push_snapshot`] in `tx`.
+    async fn store_snapshot(
+        &self,
+        mut tx: Transaction<'_, Any>,
+        cluster: &str,
+        snapshot: &Snapshot,
+        received_at: Timestamp,
+    ) -> Result<IngestAck> {
         let records = record_count(snapshot);
-        let mut tx = self.pool().begin().await?;
         let push = Push {
             what: "snapshot",
             cluster,

@@ -42,8 +42,8 @@ impl Sql {
     where
         T: Encode<'t, Any> + Type<Any> + 't,
     {
-        let placeholder = self.arg(value);
-        self.text.push_str(&placeholder);
+        self.add(value);
+        self.push_placeholder();
         self
     }
 
@@ -65,15 +65,42 @@ impl Sql {
     where
         T: Encode<'t, Any> + Type<Any> + 't,
     {
+        self.add(value);
+        match self.backend {
+            Backend::Sqlite => "?".to_string(),
+            Backend::Postgres => format!("${}", self.args.len()),
+        }
+    }
+
+    /// Binds `value` without writing its placeholder.
+    fn add<'t, T>(&mut self, value: T)
+    where
+        T: Encode<'t, Any> + Type<Any> + 't,
+    {
         // Encoding into AnyArguments only copies the value; it cannot fail for the plain types
         // (integers, text, options) this crate binds.
         self.args
             .add(value)
             .expect("binding a plain value to AnyArguments");
+    }
+
+    /// Appends the placeholder of the value bound last, without allocating (a multi-row
+    /// `INSERT` of a snapshot binds millions of values).
+    fn push_placeholder(&mut self) {
         match self.backend {
-            Backend::Sqlite => "?".to_string(),
-            Backend::Postgres => format!("${}", self.args.len()),
+            Backend::Sqlite => self.text.push('?'),
+            Backend::Postgres => {
+                use std::fmt::Write;
+                // Writing to a String cannot fail.
+                let _ = write!(self.text, "${}", self.args.len());
+            }
         }
+    }
+
+    /// Makes room for `values` more bound values and `text` more bytes of text.
+    fn reserve(&mut self, values: usize, text: usize) {
+        self.args.reserve(values, 0);
+        self.text.reserve(text);
     }
 
     fn into_query(self) -> Query<'static, Any, AnyArguments> {
@@ -164,6 +191,13 @@ where
     let mut affected = 0;
     for chunk in rows.chunks(rows_per_insert(columns)) {
         let mut sql = Sql::new(backend, head);
+        // Each value's placeholder and comma: 2 bytes (`?,`) on SQLite, up to 7 (`$30000,`)
+        // on PostgreSQL; the row's parentheses and comma.
+        let per_value = if backend == Backend::Sqlite { 2 } else { 7 };
+        sql.reserve(
+            chunk.len() * columns,
+            chunk.len() * (columns * per_value + 3) + tail.len(),
+        );
         for (i, item) in chunk.iter().enumerate() {
             sql.push(if i == 0 { "(" } else { ",(" });
             bind(
