@@ -530,7 +530,7 @@ fn refused_pushes_are_answered_before_their_body() {
 /// A body large enough to be parsed while it arrives: a bad field deep inside is still a 400
 /// naming its path, a good one is stored.
 #[test]
-fn large_bodies_are_parsed_as_they_arrive() {
+fn large_bodies_read_in_chunks_are_checked_whole() {
     let (_dir, central) = sqlite_central(&[]);
     let admin = central.admin();
     let path = "/api/v1/clusters/prod/snapshots";
