@@ -169,6 +169,11 @@ fn split_key(content: &str) -> Option<(String, &str)> {
     let first = *content.as_bytes().first()?;
     let (key, after) = if first == b'"' || first == b'\'' {
         let (key, rest) = quoted(content)?;
+        // An implicit key is at most 1024 characters long (YAML 1.2, 7.4.2): longer ones are
+        // the general parser's to refuse.
+        if content.len() - rest.len() > 1024 {
+            return None;
+        }
         let rest = rest.trim_start_matches(' ');
         let rest = rest.strip_prefix(':')?;
         if !(rest.is_empty() || rest.starts_with(' ')) {
@@ -489,6 +494,9 @@ fn flow_key(text: &str) -> Option<(String, &str)> {
     let first = *text.as_bytes().first()?;
     let (key, rest) = if first == b'"' || first == b'\'' {
         let (key, rest) = quoted(text)?;
+        if text.len() - rest.len() > 1024 {
+            return None;
+        }
         let rest = rest.trim_start_matches(' ').strip_prefix(':')?;
         (key, rest)
     } else {
@@ -611,6 +619,20 @@ mod tests {
         ];
         for doc in declined {
             assert!(fast(doc).is_none(), "fast path should decline {doc:?}");
+        }
+        // Quoted implicit keys over 1024 characters (found by the fast_yaml fuzz target).
+        let long = "k".repeat(1100);
+        for doc in [
+            format!("'{long}': v\n"),
+            format!("\"{long}\": v\n"),
+            format!("- '{long}': ''\n"),
+            format!("a: {{'{long}': v}}\n"),
+        ] {
+            assert!(
+                fast(&doc).is_none(),
+                "fast path should decline a long quoted key"
+            );
+            assert!(crate::fast_yaml_agrees(&doc));
         }
     }
 
