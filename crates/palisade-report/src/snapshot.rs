@@ -123,20 +123,9 @@ pub fn finding_record(f: Finding) -> FindingRecord {
 }
 
 fn finding(f: &Finding) -> FindingRecord {
-    FindingRecord {
-        fingerprint: f.fingerprint(),
-        check_id: f.check_id.to_string(),
-        severity: f.severity,
-        title: f.title.to_string(),
-        message: f.message.clone(),
-        object: ObjectKey {
-            kind: f.object.kind.clone(),
-            namespace: f.object.namespace.clone(),
-            name: f.object.name.clone(),
-        },
-        container: f.container.clone(),
-        path: f.path.clone(),
-    }
+    // The clone copies what the record needs anyway (message, container, path); the rest are
+    // shared `Arc`s.
+    finding_record(f.clone())
 }
 
 /// Every image reference of the workloads, with the registry facts when there are some.

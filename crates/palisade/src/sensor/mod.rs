@@ -282,14 +282,7 @@ impl<'a> Sensor<'a> {
                 self.acknowledged = Some(current);
                 self.retry_at = None;
             }
-            Err(e) => {
-                tracing::error!(
-                    "push to central failed (retrying in {:?}): {}",
-                    self.pacing.retry,
-                    crate::output::error_chain(&e)
-                );
-                self.retry_at = Some(Instant::now() + self.pacing.retry);
-            }
+            Err(e) => self.push_failed(&e),
         }
     }
 
@@ -334,16 +327,19 @@ impl<'a> Sensor<'a> {
                     focused::apply(acknowledged, delta);
                 }
             }
-            Err(e) => {
-                tracing::error!(
-                    "push to central failed (retrying in {:?}): {}",
-                    self.pacing.retry,
-                    crate::output::error_chain(&e)
-                );
-                self.retry_at = Some(Instant::now() + self.pacing.retry);
-            }
+            Err(e) => self.push_failed(&e),
         }
         true
+    }
+
+    /// Logs a failed push and schedules its retry.
+    fn push_failed(&mut self, e: &anyhow::Error) {
+        tracing::error!(
+            "push to central failed (retrying in {:?}): {}",
+            self.pacing.retry,
+            crate::output::error_chain(e)
+        );
+        self.retry_at = Some(Instant::now() + self.pacing.retry);
     }
 
     fn post<B: serde::Serialize + Sync>(&self, what: &str, body: &B) -> anyhow::Result<IngestAck> {
