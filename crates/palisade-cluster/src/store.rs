@@ -1,7 +1,7 @@
 //! One watcher's store, compact: per object its key (namespace and name) and its JSON text
 //! (`apiVersion` and `kind` set, `metadata.managedFields` removed), parsed again only when an
 //! evaluation reads the object. A tree of `serde_json` maps per object (kube-runtime's
-//! reflector store of `DynamicObject`s) takes about ten times the memory of its text.
+//! reflector store of `DynamicObject`s) takes several times the memory of its text.
 //!
 //! A list (the first one, or a re-list after `410 Gone`) fills a buffer of its own that
 //! replaces the held objects at once when the list is complete, as kube-runtime's reflector
