@@ -15,19 +15,6 @@ pub struct Acknowledged {
     findings: HashMap<ObjectKey, Box<str>>,
 }
 
-/// Findings by object, each set ordered by fingerprint (a stable sort, as
-/// `palisade_report::delta` orders them).
-fn by_object(findings: Vec<FindingRecord>) -> HashMap<ObjectKey, Vec<FindingRecord>> {
-    let mut out: HashMap<ObjectKey, Vec<FindingRecord>> = HashMap::new();
-    for f in findings {
-        out.entry(f.object.clone()).or_default().push(f);
-    }
-    for set in out.values_mut() {
-        set.sort_by(|a, b| a.fingerprint.cmp(&b.fingerprint));
-    }
-    out
-}
-
 /// The text of a finding set.
 fn text(set: &[FindingRecord]) -> Box<str> {
     serde_json::to_string(set)
@@ -40,11 +27,23 @@ impl Acknowledged {
     /// written).
     pub fn new(mut snapshot: Snapshot) -> Acknowledged {
         palisade_report::delta::keep_object_keys(&mut snapshot);
-        let records = std::mem::take(&mut snapshot.findings);
-        let mut findings: HashMap<ObjectKey, Box<str>> = by_object(records)
-            .into_iter()
-            .map(|(key, set)| (key, text(&set)))
-            .collect();
+        let mut records = std::mem::take(&mut snapshot.findings);
+        // By object, each set ordered by fingerprint (a stable sort: equal fingerprints keep
+        // their order, as `palisade_report::delta` orders them); each set's records are freed
+        // once its text is written.
+        records.sort_by(|a, b| (&a.object, &a.fingerprint).cmp(&(&b.object, &b.fingerprint)));
+        let mut findings: HashMap<ObjectKey, Box<str>> = HashMap::new();
+        let mut set: Vec<FindingRecord> = Vec::new();
+        for f in records {
+            if set.first().is_some_and(|first| first.object != f.object) {
+                let done = std::mem::take(&mut set);
+                findings.insert(done[0].object.clone(), text(&done));
+            }
+            set.push(f);
+        }
+        if let Some(first) = set.first() {
+            findings.insert(first.object.clone(), text(&set));
+        }
         findings.shrink_to_fit();
         Acknowledged { snapshot, findings }
     }
