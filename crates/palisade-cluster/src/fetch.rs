@@ -1,7 +1,7 @@
 //! Listing one kind: pages of `limit` objects followed by `continue` tokens, whole objects or
 //! metadata only; the outcome says what the read missed instead of failing the whole read.
 
-use kube::api::{Api, DynamicObject, ListParams, ObjectMeta};
+use kube::api::{Api, DynamicObject, ListParams, ObjectMeta, TypeMeta};
 use kube::{Client, Error};
 use serde_json::{Value, json};
 
@@ -34,19 +34,34 @@ fn failure(e: Error) -> ListFailure {
     }
 }
 
-/// An object of `kind` as JSON, with `apiVersion` and `kind` set (list and watch items lack
-/// them).
-pub(crate) fn object_value(kind: &Kind, item: &DynamicObject) -> Value {
-    let mut value = serde_json::to_value(item).unwrap_or(Value::Null);
-    if let Some(m) = value.as_object_mut() {
-        m.insert("apiVersion".into(), kind.api_version().into());
-        m.insert("kind".into(), kind.kind.into());
-    }
-    value
+/// Sets `apiVersion` and `kind` on a list or watch item (list items lack them) and removes
+/// `metadata.managedFields` (the API server's field-ownership bookkeeping: large, and nothing
+/// reads it; `kubectl get -o yaml` leaves it out too).
+fn prepare(kind: &Kind, item: &mut DynamicObject) {
+    item.types = Some(TypeMeta {
+        api_version: kind.api_version(),
+        kind: kind.kind.to_string(),
+    });
+    item.metadata.managed_fields = None;
 }
 
-/// A metadata-only object of `kind`: `apiVersion`, `kind` and `metadata`, nothing else.
-pub(crate) fn metadata_value(kind: &Kind, meta: &ObjectMeta) -> Value {
+/// An object of `kind` as JSON, with `apiVersion` and `kind` set and without
+/// `metadata.managedFields`.
+pub(crate) fn object_value(kind: &Kind, mut item: DynamicObject) -> Value {
+    prepare(kind, &mut item);
+    serde_json::to_value(item).unwrap_or(Value::Null)
+}
+
+/// [`object_value`] as JSON text (what a watcher's store holds).
+pub(crate) fn object_text(kind: &Kind, mut item: DynamicObject) -> String {
+    prepare(kind, &mut item);
+    serde_json::to_string(&item).unwrap_or_else(|_| "null".into())
+}
+
+/// A metadata-only object of `kind`: `apiVersion`, `kind` and `metadata` (without
+/// `managedFields`), nothing else.
+pub(crate) fn metadata_value(kind: &Kind, mut meta: ObjectMeta) -> Value {
+    meta.managed_fields = None;
     let meta = serde_json::to_value(meta).unwrap_or(Value::Null);
     json!({"apiVersion": kind.api_version(), "kind": kind.kind, "metadata": meta})
 }
@@ -86,13 +101,13 @@ pub async fn list_all(
             let list = api.list_metadata(&lp).await.map_err(failure)?;
             out.extend(
                 list.items
-                    .iter()
-                    .map(|item| metadata_value(kind, &item.metadata)),
+                    .into_iter()
+                    .map(|item| metadata_value(kind, item.metadata)),
             );
             list.metadata.continue_
         } else {
             let list = api.list(&lp).await.map_err(failure)?;
-            out.extend(list.items.iter().map(|item| object_value(kind, item)));
+            out.extend(list.items.into_iter().map(|item| object_value(kind, item)));
             list.metadata.continue_
         };
         match next.filter(|t| !t.is_empty()) {

@@ -24,6 +24,7 @@ mod connect;
 mod fetch;
 pub mod kinds;
 mod owned;
+mod store;
 pub mod watch;
 
 use futures::StreamExt;

@@ -1,10 +1,11 @@
 //! Watching a cluster (the sensor's source): one kube-runtime watcher per list a one-shot read
 //! makes ([`KINDS`], per namespace when asked, Secrets by metadata only plus the
-//! service-account-token list), each feeding a reflector store. The stores are the in-memory
-//! inventory: objects keyed by kind, namespace and name, each with its resourceVersion.
+//! service-account-token list), each feeding a compact store of its own ([`crate::store`]:
+//! per object its namespace and name and its JSON text, without `metadata.managedFields`).
+//! The stores are the in-memory inventory; an evaluation parses the objects it reads.
 //!
 //! * Watches ask for bookmarks; after `410 Gone` (a compaction) kube-runtime re-lists and the
-//!   reflector replaces the kind's objects at once when the list is complete, so nothing is
+//!   store replaces the kind's objects at once when the list is complete, so nothing is
 //!   lost or counted twice; errors are retried with kube-runtime's default back-off.
 //! * A list the server refuses (403) or does not serve (404) becomes one diagnostic naming the
 //!   kind, verb and scope (as a one-shot read words it); the other kinds go on and the refused
@@ -25,13 +26,14 @@ use kube::Resource;
 use kube::api::{Api, DynamicObject, PartialObjectMeta};
 use kube::discovery::ApiResource;
 use kube::runtime::WatchStreamExt;
-use kube::runtime::reflector::{self, Store};
 use kube::runtime::watcher::{self, Event};
 use palisade_model::Diagnostic;
 use serde::de::DeserializeOwned;
 use serde_json::Value;
 
-use crate::fetch::{metadata_value, object_value};
+use crate::fetch::{metadata_value, object_text};
+use crate::kinds::Kind;
+use crate::store::Store;
 use crate::{ClusterError, ReadOptions, SA_TOKEN_SELECTOR, Task, connect, diagnostic, tasks};
 
 /// What the watchers tell their consumer.
@@ -62,10 +64,30 @@ pub struct ObjectName {
     pub name: String,
 }
 
-/// One watcher's store.
-enum Reader {
-    Full(Store<DynamicObject>),
-    Meta(Store<PartialObjectMeta<DynamicObject>>),
+impl ObjectName {
+    fn of(meta: &kube::api::ObjectMeta) -> ObjectName {
+        ObjectName {
+            namespace: meta.namespace.clone(),
+            name: meta.name.clone().unwrap_or_default(),
+        }
+    }
+}
+
+/// How a watcher's objects become the text its store holds ([`Watch::objects`]' form).
+trait Compact: Resource<DynamicType = ApiResource> + Sized {
+    fn text(self, kind: &Kind) -> String;
+}
+
+impl Compact for DynamicObject {
+    fn text(self, kind: &Kind) -> String {
+        object_text(kind, self)
+    }
+}
+
+impl Compact for PartialObjectMeta<DynamicObject> {
+    fn text(self, kind: &Kind) -> String {
+        metadata_value(kind, self.metadata).to_string()
+    }
 }
 
 /// The state the watchers share with [`Watch`].
@@ -82,7 +104,7 @@ struct Shared {
 pub struct Watch {
     cluster: String,
     namespaces: Vec<String>,
-    watchers: Vec<(Task, Reader)>,
+    watchers: Vec<(Task, Arc<Store>)>,
     shared: Arc<Shared>,
 }
 
@@ -119,12 +141,15 @@ pub async fn start(options: &ReadOptions, changes: Sender<Change>) -> Result<Wat
             shared: Arc::clone(&shared),
             changes: changes.clone(),
         };
-        let reader = if task.kind.metadata_only {
-            Reader::Meta(spawner.spawn(api(&client, &task, &resource), resource.clone(), config))
+        let store = Arc::new(Store::default());
+        if task.kind.metadata_only {
+            let api: Api<PartialObjectMeta<DynamicObject>> = api(&client, &task, &resource);
+            spawner.spawn(api, config, Arc::clone(&store));
         } else {
-            Reader::Full(spawner.spawn(api(&client, &task, &resource), resource.clone(), config))
-        };
-        watchers.push((task, reader));
+            let api: Api<DynamicObject> = api(&client, &task, &resource);
+            spawner.spawn(api, config, Arc::clone(&store));
+        }
+        watchers.push((task, store));
     }
     Ok(Watch {
         cluster,
@@ -155,42 +180,43 @@ struct Spawner {
 }
 
 impl Spawner {
-    /// Spawns the watcher of `api` into a reflector store and returns the store's reader.
-    fn spawn<K>(self, api: Api<K>, resource: ApiResource, config: watcher::Config) -> Store<K>
+    /// Spawns the watcher of `api`, which keeps `store` current.
+    fn spawn<K>(self, api: Api<K>, config: watcher::Config, store: Arc<Store>)
     where
-        K: Resource<DynamicType = ApiResource>
-            + Clone
-            + DeserializeOwned
-            + Debug
-            + Send
-            + Sync
-            + 'static,
+        K: Compact + Clone + DeserializeOwned + Debug + Send + 'static,
     {
-        let writer = reflector::store::Writer::new(resource);
-        let reader = writer.as_reader();
+        let kind = self.task.kind;
         tokio::spawn(async move {
-            let stream = watcher::watcher(api, config)
-                .default_backoff()
-                .reflect(writer);
+            let stream = watcher::watcher(api, config).default_backoff();
             futures::pin_mut!(stream);
             let mut ready = false;
             while let Some(item) = stream.next().await {
                 match item {
+                    Ok(Event::Init) => store.list_started(),
+                    Ok(Event::InitApply(o)) => {
+                        let name = ObjectName::of(o.meta());
+                        store.listed(name, o.text(kind).into());
+                    }
                     Ok(Event::InitDone) => {
+                        store.list_done();
                         self.mark_ready(&mut ready);
                         self.clear_diagnostic();
                         self.changed(None);
                     }
-                    Ok(Event::Apply(o) | Event::Delete(o)) => self.changed(Some(ObjectName {
-                        namespace: o.meta().namespace.clone(),
-                        name: o.meta().name.clone().unwrap_or_default(),
-                    })),
-                    Ok(Event::Init | Event::InitApply(_)) => {}
+                    Ok(Event::Apply(o)) => {
+                        let name = ObjectName::of(o.meta());
+                        store.apply(name.clone(), o.text(kind).into());
+                        self.changed(Some(name));
+                    }
+                    Ok(Event::Delete(o)) => {
+                        let name = ObjectName::of(o.meta());
+                        store.delete(&name);
+                        self.changed(Some(name));
+                    }
                     Err(e) => self.failed(e, &mut ready),
                 }
             }
         });
-        reader
     }
 
     fn changed(&self, object: Option<ObjectName>) {
@@ -334,13 +360,7 @@ impl Watch {
 
     /// Number of objects held (every store, controlled objects and token lists included).
     pub fn len(&self) -> usize {
-        self.watchers
-            .iter()
-            .map(|(_, r)| match r {
-                Reader::Full(s) => s.len(),
-                Reader::Meta(s) => s.len(),
-            })
-            .sum()
+        self.watchers.iter().map(|(_, s)| s.len()).sum()
     }
 
     /// Whether no object is held.
@@ -353,26 +373,34 @@ impl Watch {
     /// tokens typed, controlled objects left out. Returns the objects and how many were left
     /// out as controlled.
     pub fn objects(&self) -> (Vec<Value>, usize) {
-        let mut objects = Vec::with_capacity(self.len());
+        let mut texts: Vec<(usize, ObjectName, Arc<str>)> = Vec::with_capacity(self.len());
         let mut token_uids = Vec::new();
-        for (task, reader) in &self.watchers {
-            match reader {
-                Reader::Meta(store) if task.fields == Some(SA_TOKEN_SELECTOR) => {
-                    token_uids.extend(store.state().iter().filter_map(|o| o.metadata.uid.clone()))
-                }
-                Reader::Meta(store) => objects.extend(
-                    store
-                        .state()
-                        .iter()
-                        .map(|o| metadata_value(task.kind, &o.metadata)),
-                ),
-                Reader::Full(store) => {
-                    objects.extend(store.state().iter().map(|o| object_value(task.kind, o)))
-                }
+        for (task, store) in &self.watchers {
+            if task.fields == Some(SA_TOKEN_SELECTOR) {
+                token_uids.extend(store.entries().into_iter().filter_map(|(_, text)| {
+                    let uid = parse(&text)?
+                        .pointer("/metadata/uid")?
+                        .as_str()?
+                        .to_string();
+                    Some(uid)
+                }));
+                continue;
             }
+            let order = kind_order(task.kind);
+            texts.extend(
+                store
+                    .entries()
+                    .into_iter()
+                    .map(|(name, text)| (order, name, text)),
+            );
         }
-        // Each store's order is a hash map's: sort within a kind so reads are deterministic.
-        sort_within_kinds(&mut objects);
+        // Each store's order is a hash map's: sort by (kind, namespace, name), keeping the kinds
+        // in their order, so reads are deterministic.
+        texts.sort_unstable_by(|a, b| (a.0, &a.1).cmp(&(b.0, &b.1)));
+        let mut objects: Vec<Value> = texts
+            .into_iter()
+            .filter_map(|(_, _, text)| parse(&text))
+            .collect();
         let controlled = crate::finish(&mut objects, &token_uids, &self.namespaces);
         (objects, controlled)
     }
@@ -386,38 +414,29 @@ impl Watch {
     pub fn object(&self, kind: &str, object: &ObjectName) -> Option<Value> {
         self.watchers
             .iter()
-            .find_map(|(task, reader)| match reader {
-                Reader::Full(store) if task.kind.kind == kind => {
-                    let resource = task.kind.api_resource();
-                    let mut key =
-                        reflector::ObjectRef::<DynamicObject>::new_with(&object.name, resource);
-                    if let Some(ns) = &object.namespace {
-                        key = key.within(ns);
-                    }
-                    store.get(&key).map(|o| object_value(task.kind, &o))
-                }
-                _ => None,
+            .filter(|(task, _)| {
+                task.kind.kind == kind && !task.kind.metadata_only && task.fields.is_none()
             })
+            .find_map(|(_, store)| store.get(object))
+            .and_then(|text| parse(&text))
     }
 }
 
-/// Sorts objects by (kind position, namespace, name), keeping the kinds in their order.
-fn sort_within_kinds(objects: &mut [Value]) {
-    let key = |o: &Value| {
-        let s = |p: &str| {
-            o.pointer(p)
-                .and_then(Value::as_str)
-                .unwrap_or("")
-                .to_string()
-        };
-        (s("/metadata/namespace"), s("/metadata/name"))
-    };
-    let order = |o: &Value| {
-        let kind = o.get("kind").and_then(Value::as_str).unwrap_or("");
-        crate::kinds::KINDS
-            .iter()
-            .position(|k| k.kind == kind)
-            .unwrap_or(usize::MAX)
-    };
-    objects.sort_by_cached_key(|o| (order(o), key(o)));
+/// A held object's text as JSON (the store wrote it: it parses).
+fn parse(text: &str) -> Option<Value> {
+    match serde_json::from_str(text) {
+        Ok(v) => Some(v),
+        Err(e) => {
+            tracing::warn!("a held object does not parse: {e}");
+            None
+        }
+    }
+}
+
+/// The position of `kind` in [`KINDS`](crate::kinds::KINDS).
+fn kind_order(kind: &Kind) -> usize {
+    crate::kinds::KINDS
+        .iter()
+        .position(|k| k.kind == kind.kind)
+        .unwrap_or(usize::MAX)
 }

@@ -16,6 +16,7 @@ use palisade_model::{Inventory, WorkloadId};
 use palisade_report::snapshot::{SnapshotInput, finding_record, snapshot};
 use serde_json::Value;
 
+use super::acknowledged::Acknowledged;
 use super::focused::{self, Held};
 
 /// What stays between evaluations: the checks and the configuration, and what the last full
@@ -182,7 +183,7 @@ impl Evaluator {
         &mut self,
         watch: &Watch,
         objects: &[(&str, ObjectName)],
-        previous: &Snapshot,
+        previous: &Acknowledged,
         id: String,
         scanned_at: Timestamp,
     ) -> Option<Delta> {
@@ -198,7 +199,7 @@ impl Evaluator {
         &mut self,
         cluster: &str,
         changed: Vec<(&str, Value)>,
-        previous: &Snapshot,
+        previous: &Acknowledged,
         id: String,
         scanned_at: Timestamp,
     ) -> Option<Delta> {

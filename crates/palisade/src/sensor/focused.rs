@@ -18,11 +18,13 @@ use std::sync::Arc;
 
 use palisade_analysis::RiskInputs;
 use palisade_api::delta::workload_key;
-use palisade_api::{Delta, FindingRecord, ObjectFindings, ObjectKey, Snapshot, WorkloadRecord};
+use palisade_api::{Delta, FindingRecord, ObjectFindings, ObjectKey, WorkloadRecord};
 use palisade_model::inventory::Resource;
 use palisade_model::{Inventory, Workload, WorkloadId, WorkloadKind};
 use palisade_risk::WorkloadRisk;
 use serde_json::Value;
+
+use super::acknowledged::Acknowledged;
 
 /// What the last full evaluation left for the next focused ones.
 pub struct Held {
@@ -270,7 +272,7 @@ fn findings_of(
 /// as `palisade_report::delta::between` would give it: an object whose findings or row changed
 /// goes with its whole finding set and its row.
 pub fn delta(
-    previous: &Snapshot,
+    previous: &Acknowledged,
     rows: Vec<WorkloadRecord>,
     findings: &[FindingRecord],
     moved: &[(WorkloadId, u32)],
@@ -282,9 +284,14 @@ pub fn delta(
         moved.iter().map(|(w, r)| (workload_key(w), *r)).collect();
     let mut touched: BTreeSet<ObjectKey> = focus.clone();
     touched.extend(moved_keys.keys().cloned());
-    let old = findings_of(&previous.findings, &touched);
+    let old: BTreeMap<ObjectKey, Vec<FindingRecord>> = touched
+        .iter()
+        .map(|k| (k.clone(), previous.findings_of(k)))
+        .filter(|(_, set)| !set.is_empty())
+        .collect();
     let new = findings_of(findings, &focus);
     let old_rows: HashMap<ObjectKey, &WorkloadRecord> = previous
+        .snapshot()
         .workloads
         .iter()
         .map(|w| (workload_key(&w.id), w))
@@ -326,41 +333,6 @@ pub fn delta(
     }
 }
 
-/// Applies an acknowledged `delta` to the state `snapshot` holds (the sender's copy of what
-/// central has): findings of its objects replaced, its rows replaced or added, deleted objects'
-/// findings and rows removed.
-pub fn apply(snapshot: &mut Snapshot, delta: Delta) {
-    let replaced: HashSet<&ObjectKey> = delta
-        .objects
-        .iter()
-        .map(|o| &o.object)
-        .chain(&delta.deleted)
-        .collect();
-    let names: HashSet<&str> = replaced.iter().map(|k| k.name.as_str()).collect();
-    snapshot
-        .findings
-        .retain(|f| !names.contains(f.object.name.as_str()) || !replaced.contains(&f.object));
-    let deleted: HashSet<&ObjectKey> = delta.deleted.iter().collect();
-    let mut rows: HashMap<ObjectKey, WorkloadRecord> = delta
-        .workloads
-        .into_iter()
-        .map(|w| (workload_key(&w.id), w))
-        .collect();
-    snapshot.workloads.retain_mut(|w| {
-        let key = workload_key(&w.id);
-        if let Some(new) = rows.remove(&key) {
-            *w = new;
-        }
-        !deleted.contains(&key)
-    });
-    snapshot.workloads.extend(rows.into_values());
-    snapshot
-        .findings
-        .extend(delta.objects.into_iter().flat_map(|o| o.findings));
-    snapshot.id = delta.id;
-    snapshot.scanned_at = delta.scanned_at;
-}
-
 #[cfg(test)]
 mod tests {
     use std::collections::BTreeMap;
@@ -372,8 +344,8 @@ mod tests {
     use palisade_model::time::{Clock, SystemClock};
     use serde_json::{Value, json};
 
-    use super::apply;
     use crate::sensor::Evaluator;
+    use crate::sensor::acknowledged::Acknowledged;
 
     /// The demo cluster's objects as the API serves them.
     fn demo_objects() -> Vec<Value> {
@@ -483,7 +455,13 @@ mod tests {
             .collect();
         assert!(workloads.len() > 5, "{} workloads", workloads.len());
         let mut evaluator = fresh();
-        let mut state = full(&mut evaluator, &objects, None);
+        let first = full(&mut evaluator, &objects, None);
+        let mut state = Acknowledged::new(first.clone());
+        assert!(
+            palisade_report::delta::between(&state.to_snapshot(), &first, "same".into()).is_empty(),
+            "the acknowledged state keeps every finding"
+        );
+        drop(first);
         let (mut focused, mut fell_back) = (0, 0);
         let mut seed: u64 = 0x5eed;
         let mut next = |n: u64| {
@@ -510,13 +488,17 @@ mod tests {
                 }
                 None => {
                     fell_back += 1;
-                    let current = full(&mut evaluator, &objects, Some(&state));
-                    palisade_report::delta::between(&state, &current, id)
+                    let current = full(&mut evaluator, &objects, Some(state.snapshot()));
+                    palisade_report::delta::between(&state.to_snapshot(), &current, id)
                 }
             };
-            apply(&mut state, delta);
+            state.apply(delta);
             let expected = full(&mut fresh(), &objects, None);
-            assert_eq!(held(&state), held(&expected), "after step {step}");
+            assert_eq!(
+                held(&state.to_snapshot()),
+                held(&expected),
+                "after step {step}"
+            );
         }
         assert!(
             focused >= 20 && fell_back >= 5,

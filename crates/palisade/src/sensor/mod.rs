@@ -2,7 +2,7 @@
 //!
 //! ```text
 //! watchers (palisade-cluster::watch, tokio) ──Change──► this loop (one thread, blocking)
-//!     reflector stores = the inventory          │ batch: object-local changes at once,
+//!     compact stores = the inventory            │ batch: object-local changes at once,
 //!                                               │   NetworkPolicy/RBAC/Namespace/Service
 //!                                               │   changes after a quiet period (debounce)
 //!                                               ▼
@@ -16,6 +16,7 @@
 //! last acknowledged state, and a failed push is retried after a pause even when nothing else
 //! changes.
 
+mod acknowledged;
 mod evaluate;
 mod focused;
 pub mod manifests;
@@ -24,12 +25,13 @@ use std::sync::mpsc::{Receiver, RecvTimeoutError};
 use std::time::{Duration, Instant};
 
 use anyhow::Context;
-use palisade_api::{IngestAck, Snapshot};
+use palisade_api::IngestAck;
 use palisade_cluster::watch::{Change, ObjectName, Watch};
 use palisade_model::WorkloadKind;
 use palisade_model::time::{Clock, SystemClock};
 
 use crate::central_client::{Client, cluster_path};
+use acknowledged::Acknowledged;
 pub use evaluate::Evaluator;
 use evaluate::affected;
 
@@ -56,7 +58,7 @@ pub struct Sensor<'a> {
     pub evaluator: Evaluator,
     /// Pacing.
     pub pacing: Pacing,
-    acknowledged: Option<Snapshot>,
+    acknowledged: Option<Acknowledged>,
     last_full: Instant,
     retry_at: Option<Instant>,
     pushes: u64,
@@ -232,12 +234,14 @@ impl<'a> Sensor<'a> {
             id.clone(),
             now,
             affected,
-            self.acknowledged.as_ref(),
+            self.acknowledged.as_ref().map(Acknowledged::snapshot),
         );
         let evaluated = started.elapsed();
         let result = match (&self.acknowledged, full) {
             (Some(previous), false) => {
-                let delta = palisade_report::delta::between(previous, &current, id.clone());
+                let previous = previous.to_snapshot();
+                let delta = palisade_report::delta::between(&previous, &current, id.clone());
+                drop(previous);
                 if delta.is_empty() {
                     tracing::debug!(kinds = ?kinds, "no finding or workload changed");
                     self.retry_at = None;
@@ -277,9 +281,7 @@ impl<'a> Sensor<'a> {
         };
         match result {
             Ok(()) => {
-                let mut current = current;
-                palisade_report::delta::keep_object_keys(&mut current);
-                self.acknowledged = Some(current);
+                self.acknowledged = Some(Acknowledged::new(current));
                 self.retry_at = None;
             }
             Err(e) => self.push_failed(&e),
@@ -324,7 +326,7 @@ impl<'a> Sensor<'a> {
                     "delta acknowledged"
                 );
                 if let Some(acknowledged) = self.acknowledged.as_mut() {
-                    focused::apply(acknowledged, delta);
+                    acknowledged.apply(delta);
                 }
             }
             Err(e) => self.push_failed(&e),
