@@ -278,7 +278,7 @@ impl<'a> Ctx<'a> {
     pub fn meta_of(&self, r: &palisade_model::ObjectRef) -> Option<&'a palisade_model::ObjectMeta> {
         let ns = r.namespace.as_deref().unwrap_or(DEFAULT_NAMESPACE);
         match r.kind.as_str() {
-            "Namespace" => self.metas.get(&("Namespace", "", r.name.as_str())).copied(),
+            "Namespace" => self.namespace_meta(&r.name),
             "NetworkPolicy" => self
                 .metas
                 .get(&("NetworkPolicy", ns, r.name.as_str()))
@@ -289,6 +289,13 @@ impl<'a> Ctx<'a> {
                 .find(|w| w.kind == r.kind && w.meta.name == r.name)
                 .map(|w| &w.meta),
         }
+    }
+
+    /// Metadata of the Namespace object called `name` (the first of duplicates), looked up
+    /// in the index rather than by a scan of every Namespace (a check asking once per
+    /// workload would otherwise grow with workloads × namespaces).
+    pub fn namespace_meta(&self, name: &str) -> Option<&'a ObjectMeta> {
+        self.metas.get(&("Namespace", "", name)).copied()
     }
 
     /// Every object with its reference, metadata and raw form (for custom checks).
