@@ -230,8 +230,7 @@ impl<'a> Ctx<'a> {
                 .entry((role.kind.as_str(), ns, role.meta.name.as_str()))
                 .or_insert(role);
         }
-        let mut references =
-            HashMap::with_capacity_and_hasher(inv.object_count(), AddressHash::default());
+        let mut references = HashMap::with_capacity_and_hasher(inv.object_count(), AddressHash);
         // The references are made on every core (hundreds of thousands of them in a large
         // cluster), then indexed.
         fn add<S: Sync>(to: &mut References, items: &[Resource<S>]) {
