@@ -28,6 +28,8 @@ use palisade_model::api::{Container, ContainerKind};
 use palisade_model::inventory::{DEFAULT_NAMESPACE, Resource, Role, RoleBinding};
 use palisade_model::{Inventory, ObjectMeta, ObjectRef, Workload};
 
+use rayon::prelude::*;
+
 use crate::images::ImagePolicy;
 
 /// The kind of a cluster-wide role: a binding finds it by name alone.
@@ -37,6 +39,44 @@ const CLUSTER_ROLE: &str = "ClusterRole";
 /// freed meanwhile, so no two live objects share an address).
 fn address<S>(r: &Resource<S>) -> usize {
     std::ptr::from_ref(r) as usize
+}
+
+/// Shared object references by object address.
+type References = HashMap<usize, Arc<ObjectRef>, AddressHash>;
+
+/// Hashes object addresses: one multiplication instead of SipHash (the keys are addresses
+/// of inventory objects, not input an attacker chooses, and a finding looks one up each).
+#[derive(Default, Clone, Copy)]
+struct AddressHash;
+
+impl std::hash::BuildHasher for AddressHash {
+    type Hasher = AddressHasher;
+
+    fn build_hasher(&self) -> AddressHasher {
+        AddressHasher(0)
+    }
+}
+
+/// The hasher of [`AddressHash`].
+struct AddressHasher(u64);
+
+impl std::hash::Hasher for AddressHasher {
+    fn finish(&self) -> u64 {
+        // Fibonacci hashing; the high half folded down so the low bits (which pick the
+        // bucket) depend on every bit of the address.
+        let h = self.0.wrapping_mul(0x9e37_79b9_7f4a_7c15);
+        h ^ (h >> 32)
+    }
+
+    fn write(&mut self, bytes: &[u8]) {
+        for b in bytes {
+            self.0 = (self.0 << 8) | u64::from(*b);
+        }
+    }
+
+    fn write_usize(&mut self, n: usize) {
+        self.0 = n as u64;
+    }
 }
 
 /// Evaluation context shared by every template in one scan.
@@ -71,9 +111,12 @@ pub struct Ctx<'a> {
     roles: HashMap<(&'a str, Option<&'a str>, &'a str), &'a Role>,
     /// NetworkPolicy facts from the network engine, computed on first use.
     netpol: OnceLock<palisade_netpol::PolicyFacts>,
+    /// Positions in `inv.workloads` of the checked workloads with a container that runs a
+    /// control-plane component, found on first use (see [`Ctx::control_plane_containers`]).
+    control_plane: OnceLock<Vec<usize>>,
     /// The reference findings carry for each inventory object, keyed by the object's address:
     /// built once, so the many findings about one object share one reference.
-    references: HashMap<usize, Arc<ObjectRef>>,
+    references: References,
     /// Image policy and facts for the image checks.
     pub images: &'a ImagePolicy,
     /// What runtime agents learned, for the runtime checks (`None`: they find nothing).
@@ -187,11 +230,15 @@ impl<'a> Ctx<'a> {
                 .entry((role.kind.as_str(), ns, role.meta.name.as_str()))
                 .or_insert(role);
         }
-        let mut references = HashMap::with_capacity(inv.object_count());
-        fn add<S>(to: &mut HashMap<usize, Arc<ObjectRef>>, items: &[Resource<S>]) {
-            for r in items {
-                to.insert(address(r), Arc::new(r.object_ref()));
-            }
+        let mut references = HashMap::with_capacity_and_hasher(inv.object_count(), AddressHash);
+        // The references are made on every core (hundreds of thousands of them in a large
+        // cluster), then indexed.
+        fn add<S: Sync>(to: &mut References, items: &[Resource<S>]) {
+            let made: Vec<(usize, Arc<ObjectRef>)> = items
+                .par_iter()
+                .map(|r| (address(r), Arc::new(r.object_ref())))
+                .collect();
+            to.extend(made);
         }
         add(&mut references, &inv.namespaces);
         add(&mut references, &inv.workloads);
@@ -219,6 +266,7 @@ impl<'a> Ctx<'a> {
             metas,
             roles,
             netpol: OnceLock::new(),
+            control_plane: OnceLock::new(),
             images,
             runtime: None,
         }
@@ -278,7 +326,7 @@ impl<'a> Ctx<'a> {
     pub fn meta_of(&self, r: &palisade_model::ObjectRef) -> Option<&'a palisade_model::ObjectMeta> {
         let ns = r.namespace.as_deref().unwrap_or(DEFAULT_NAMESPACE);
         match r.kind.as_str() {
-            "Namespace" => self.metas.get(&("Namespace", "", r.name.as_str())).copied(),
+            "Namespace" => self.namespace_meta(&r.name),
             "NetworkPolicy" => self
                 .metas
                 .get(&("NetworkPolicy", ns, r.name.as_str()))
@@ -289,6 +337,13 @@ impl<'a> Ctx<'a> {
                 .find(|w| w.kind == r.kind && w.meta.name == r.name)
                 .map(|w| &w.meta),
         }
+    }
+
+    /// Metadata of the Namespace object called `name` (the first of duplicates), looked up
+    /// in the index rather than by a scan of every Namespace (a check asking once per
+    /// workload would otherwise grow with workloads × namespaces).
+    pub fn namespace_meta(&self, name: &str) -> Option<&'a ObjectMeta> {
+        self.metas.get(&("Namespace", "", name)).copied()
     }
 
     /// Every object with its reference, metadata and raw form (for custom checks).
@@ -337,28 +392,53 @@ impl<'a> Ctx<'a> {
             .collect()
     }
 
-    /// Every container of every checked workload, with its field path.
-    pub fn containers(&self) -> impl Iterator<Item = ContainerAt<'a>> + '_ {
-        self.workloads().flat_map(|w| {
-            let base = w.pod_spec_path();
-            let mut counters = [0usize; 3];
-            w.spec.pod.all_containers().map(move |(kind, c)| {
-                let (list, slot) = match kind {
-                    ContainerKind::Init => ("initContainers", 0),
-                    ContainerKind::Regular => ("containers", 1),
-                    ContainerKind::Ephemeral => ("ephemeralContainers", 2),
-                };
-                let index = counters[slot];
-                counters[slot] += 1;
-                ContainerAt {
-                    workload: w,
-                    container: c,
-                    kind,
-                    path: format!("{base}.{list}[{index}]"),
-                }
-            })
+    /// The containers of [`Ctx::containers`] that run a control-plane component, as
+    /// `runs_component` (the control-plane template's test) tells, collected by the first
+    /// caller: the fifty-odd control-plane checks then read this short list instead of each
+    /// walking every container of the cluster.
+    pub(crate) fn control_plane_containers(
+        &self,
+        runs_component: impl Fn(&Container) -> bool + Copy + 'a,
+    ) -> impl Iterator<Item = ContainerAt<'a>> + '_ {
+        let workloads = self.control_plane.get_or_init(|| {
+            let inv = self.inv;
+            (0..inv.workloads.len())
+                .filter(|&i| {
+                    let w = &inv.workloads[i];
+                    !self.is_owned(w) && w.spec.pod.all_containers().any(|(_, c)| runs_component(c))
+                })
+                .collect()
+        });
+        workloads.iter().flat_map(move |&i| {
+            containers_of(&self.inv.workloads[i]).filter(move |c| runs_component(c.container))
         })
     }
+
+    /// Every container of every checked workload, with its field path.
+    pub fn containers(&self) -> impl Iterator<Item = ContainerAt<'a>> + '_ {
+        self.workloads().flat_map(containers_of)
+    }
+}
+
+/// The containers of `w`, with their field paths.
+fn containers_of(w: &Workload) -> impl Iterator<Item = ContainerAt<'_>> {
+    let base = w.pod_spec_path();
+    let mut counters = [0usize; 3];
+    w.spec.pod.all_containers().map(move |(kind, c)| {
+        let (list, slot) = match kind {
+            ContainerKind::Init => ("initContainers", 0),
+            ContainerKind::Regular => ("containers", 1),
+            ContainerKind::Ephemeral => ("ephemeralContainers", 2),
+        };
+        let index = counters[slot];
+        counters[slot] += 1;
+        ContainerAt {
+            workload: w,
+            container: c,
+            kind,
+            path: format!("{base}.{list}[{index}]"),
+        }
+    })
 }
 
 /// A container with its workload and field path.
@@ -425,5 +505,68 @@ roleRef: {kind: ClusterRole, name: reader, apiGroup: rbac.authorization.k8s.io}
                 Some(("ClusterRole", None))
             ]
         );
+    }
+
+    #[test]
+    fn a_namespace_is_found_by_name_the_first_of_duplicates() {
+        let yaml = "\
+apiVersion: v1
+kind: Namespace
+metadata: {name: a, labels: {n: first}}
+---
+apiVersion: v1
+kind: Namespace
+metadata: {name: a, labels: {n: second}}
+---
+apiVersion: v1
+kind: Namespace
+metadata: {name: b}
+";
+        let inv = palisade_ingest::ingest_str("ns.yaml", yaml).inventory;
+        let ctx = Ctx::new(&inv);
+        let label = |name: &str| {
+            ctx.namespace_meta(name)
+                .map(|m| m.labels.get("n").map(String::as_str))
+        };
+        assert_eq!(label("a"), Some(Some("first")));
+        assert_eq!(label("b"), Some(None));
+        assert_eq!(label("c"), None);
+    }
+
+    #[test]
+    fn control_plane_containers_are_those_of_checked_workloads_that_run_a_component() {
+        let yaml = "\
+apiVersion: v1
+kind: Pod
+metadata: {name: api, namespace: kube-system}
+spec:
+  initContainers: [{name: init, image: busybox}]
+  containers:
+  - {name: app, image: nginx}
+  - {name: apiserver, image: k8s/kube-apiserver, command: [kube-apiserver, --v=2]}
+---
+apiVersion: v1
+kind: Pod
+metadata: {name: web, namespace: default}
+spec:
+  containers: [{name: web, image: nginx, args: [serve]}]
+";
+        let inv = palisade_ingest::ingest_str("pods.yaml", yaml).inventory;
+        let ctx = Ctx::new(&inv);
+        let runs_apiserver = |c: &palisade_model::api::Container| {
+            c.command.first().is_some_and(|w| w == "kube-apiserver")
+        };
+        let found: Vec<(String, String)> = ctx
+            .control_plane_containers(runs_apiserver)
+            .map(|c| (c.container.name.clone(), c.path))
+            .collect();
+        let expected: Vec<(String, String)> = ctx
+            .containers()
+            .filter(|c| runs_apiserver(c.container))
+            .map(|c| (c.container.name.clone(), c.path))
+            .collect();
+        assert_eq!(found, expected);
+        assert_eq!(found.len(), 1);
+        assert_eq!(found[0].0, "apiserver");
     }
 }

@@ -27,11 +27,12 @@ fn invocations<'c, 'a: 'c>(
     ctx: &'c Ctx<'a>,
     component: Component,
 ) -> impl Iterator<Item = (ContainerAt<'a>, Invocation<'a>)> + 'c {
-    ctx.containers().filter_map(move |c| {
-        let inv = Invocation::of(c.container)?;
-        let from_file = component.config_file_flag().is_some_and(|f| inv.is_set(f));
-        (inv.component == component && !from_file).then_some((c, inv))
-    })
+    ctx.control_plane_containers(|c| Invocation::of(c).is_some())
+        .filter_map(move |c| {
+            let inv = Invocation::of(c.container)?;
+            let from_file = component.config_file_flag().is_some_and(|f| inv.is_set(f));
+            (inv.component == component && !from_file).then_some((c, inv))
+        })
 }
 
 /// What is wrong with one flag: the field path to point at and the message.

@@ -466,8 +466,8 @@ pub(crate) fn missing_owner(check: &CheckDef, ctx: &Ctx<'_>, hits: &mut Hits) ->
     for w in ctx.workloads() {
         let ns_owner = w
             .namespace()
-            .and_then(|ns| ctx.inv.namespace(ns))
-            .and_then(|n| declared_owner(&n.meta))
+            .and_then(|ns| ctx.namespace_meta(ns))
+            .and_then(declared_owner)
             .is_some();
         if declared_owner(&w.meta).is_none()
             && declared_owner(&w.spec.pod_meta).is_none()

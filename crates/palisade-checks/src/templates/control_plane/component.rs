@@ -221,6 +221,16 @@ fn component_named(word: &str) -> Option<Component> {
 impl<'a> Invocation<'a> {
     /// The component `container` runs, with its flags; `None` for any other container.
     pub fn of(container: &'a Container) -> Option<Invocation<'a>> {
+        // Most containers run no component: their first word decides that before anything is
+        // collected (the control-plane checks ask this of every container, once per check).
+        let mut leading = container.command.iter().chain(&container.args);
+        let first = leading.next()?;
+        if component_named(first).is_none()
+            && (first.rsplit('/').next() != Some("hyperkube")
+                || component_named(leading.next()?).is_none())
+        {
+            return None;
+        }
         let mut words: Vec<(&'static str, usize, &str)> = Vec::new();
         if !container.command.is_empty() {
             words.extend(
