@@ -3,7 +3,7 @@
 //! kinds decide, through `palisade_analysis::affected_by`, whether the ranking (and its RBAC
 //! and network analyses) must run again or the previous one still holds.
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::{BTreeMap, HashMap, HashSet};
 use std::sync::Arc;
 
 use palisade_analysis::{Analyses, Inputs, Options, analyze_focused, analyze_with};
@@ -62,6 +62,36 @@ fn object_texts(objects: &[Value]) -> HashMap<(String, String, String), RawObjec
             (key, raw)
         })
         .collect()
+}
+
+/// The conversion of `objects` when no custom check reads raw objects: the snapshot's object
+/// texts and the selector keys are taken first, then the conversion frees each object's tree
+/// as it goes (typed objects keep no raw JSON; `others` keep theirs) instead of keeping all of
+/// them. Gives what the conversion with raw objects kept gives, with the raw JSON of all but
+/// `others` dropped (`focused::drop_raw`).
+fn without_trees(
+    cluster: &str,
+    objects: Vec<Value>,
+) -> (palisade_ingest::Ingested, Vec<RawObject>, HashSet<String>) {
+    let keys = focused::selector_keys_of(objects.iter().filter(|v| selector_read(v)));
+    let mut by_key = object_texts(&objects);
+    let ingested = palisade_ingest::ingest_live(
+        cluster,
+        objects,
+        &Limits {
+            keep_raw: false,
+            ..limits()
+        },
+    );
+    let texts = palisade_report::snapshot::objects_with(&ingested.inventory, &mut |kind, meta| {
+        let key = (
+            kind.to_string(),
+            meta.namespace.clone().unwrap_or_default(),
+            meta.name.clone(),
+        );
+        by_key.remove(&key)
+    });
+    (ingested, texts, keys)
 }
 
 /// Whether [`focused::selector_keys`] reads this object's raw JSON: all but ServiceAccounts,
@@ -168,28 +198,7 @@ impl Evaluator {
             let keys = focused::selector_keys(&ingested.inventory);
             (ingested, texts, keys)
         } else {
-            // The snapshot carries the raw objects as text: written before the conversion,
-            // which then frees each object's tree as it goes instead of keeping all of them.
-            let keys = focused::selector_keys_of(objects.iter().filter(|v| selector_read(v)));
-            let mut by_key = object_texts(&objects);
-            let ingested = palisade_ingest::ingest_live(
-                cluster,
-                objects,
-                &Limits {
-                    keep_raw: false,
-                    ..limits()
-                },
-            );
-            let texts =
-                palisade_report::snapshot::objects_with(&ingested.inventory, &mut |kind, meta| {
-                    let key = (
-                        kind.to_string(),
-                        meta.namespace.clone().unwrap_or_default(),
-                        meta.name.clone(),
-                    );
-                    by_key.remove(&key)
-                });
-            (ingested, texts, keys)
+            without_trees(cluster, objects)
         };
         diagnostics.extend(ingested.diagnostics.iter().cloned());
         #[cfg(feature = "netpol")]
@@ -346,5 +355,33 @@ impl Evaluator {
             id,
             scanned_at,
         ))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The conversion without trees gives the object texts, selector keys and inventory that
+    /// the conversion with raw objects kept gives (Secrets scrubbed alike).
+    #[test]
+    fn conversion_without_trees_equals_the_one_with_raw_objects() {
+        let list: Value =
+            serde_json::from_str(include_str!("../../tests/fixtures/cluster/objects.json"))
+                .unwrap();
+        let objects = list["items"].as_array().unwrap().clone();
+        assert!(objects.iter().any(|o| o["kind"] == "Secret"));
+        let kept = palisade_ingest::ingest_live("c", objects.clone(), &limits());
+        let (ingested, texts, keys) = without_trees("c", objects.clone());
+        let expected = palisade_report::snapshot::objects(&kept.inventory);
+        assert_eq!(texts.len(), objects.len());
+        assert_eq!(texts, expected);
+        assert_eq!(keys, focused::selector_keys(&kept.inventory));
+        let mut inventory = kept.inventory;
+        focused::drop_raw(&mut inventory);
+        assert_eq!(
+            format!("{:?}", ingested.inventory),
+            format!("{inventory:?}")
+        );
     }
 }
