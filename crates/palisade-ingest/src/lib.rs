@@ -32,6 +32,7 @@ use palisade_model::{Inventory, SourceLocation};
 
 pub use discover::{Discovered, FoundFile, RenderDir, WalkOptions, discover_files};
 pub use live::ingest_live;
+pub use redact::scrub_secret;
 
 /// Limits that keep memory bounded on untrusted input.
 #[derive(Debug, Clone, Copy)]

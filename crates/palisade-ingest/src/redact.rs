@@ -7,7 +7,7 @@ const LAST_APPLIED: &str = "kubectl.kubernetes.io/last-applied-configuration";
 
 /// Replaces every value of a Secret's `data` and `stringData` with `null` (keeping the key
 /// names) and blanks the last-applied annotation, which would otherwise hold the values too.
-pub(crate) fn scrub_secret(obj: &mut Value) {
+pub fn scrub_secret(obj: &mut Value) {
     for field in ["data", "stringData"] {
         if let Some(Value::Object(map)) = obj.get_mut(field) {
             for v in map.values_mut() {

@@ -9,7 +9,8 @@ use palisade_api::{
     FindingRecord, ImageRecord, ObjectKey, RawObject, RiskRecord, Snapshot, VulnerabilityRecord,
     WorkloadRecord,
 };
-use palisade_model::inventory::Inventory;
+use palisade_model::inventory::{Inventory, Resource};
+use palisade_model::meta::ObjectMeta;
 use palisade_model::time::Timestamp;
 use palisade_model::{Finding, RegistryFactsTable, WorkloadId};
 use palisade_risk::WorkloadRisk;
@@ -167,39 +168,66 @@ fn images(inventory: &Inventory, facts: Option<&RegistryFactsTable>) -> Vec<Imag
         .collect()
 }
 
-/// The raw objects of the inventory, each once, as JSON text; Secrets without their `data` and
-/// `stringData` (ingest already replaced their values; central refuses the fields).
-fn objects(inventory: &Inventory) -> Vec<RawObject> {
+/// The raw objects of the inventory, each once, as JSON text, in the order of a snapshot's
+/// `objects`; Secrets without their `data` and `stringData` (ingest already replaced their
+/// values; central refuses the fields). Objects whose raw JSON was not kept (`null`) are left
+/// out.
+pub fn objects(inventory: &Inventory) -> Vec<RawObject> {
+    objects_with(inventory, &mut |_, _| None)
+}
+
+/// [`objects`], where an object whose raw JSON was not kept (`null`) takes its text from
+/// `text` (its kind and metadata) when that has it: a reader that holds the objects as text
+/// (the sensor) converts them without keeping their trees.
+pub fn objects_with(
+    inventory: &Inventory,
+    text: &mut dyn FnMut(&str, &ObjectMeta) -> Option<RawObject>,
+) -> Vec<RawObject> {
+    fn each<S>(
+        items: &[Resource<S>],
+        out: &mut Vec<RawObject>,
+        text: &mut dyn FnMut(&str, &ObjectMeta) -> Option<RawObject>,
+    ) {
+        for o in items {
+            if o.raw.is_null() {
+                out.extend(text(&o.kind, &o.meta));
+            } else {
+                out.push(object_text(&o.raw));
+            }
+        }
+    }
     let mut out = Vec::with_capacity(inventory.object_count());
-    let mut push = |raw: &serde_json::Value| {
-        if raw.is_null() {
-            return;
-        }
-        if raw.get("kind").and_then(|k| k.as_str()) == Some("Secret")
-            && let Some(map) = raw.as_object()
-        {
-            let mut map = map.clone();
-            map.remove("data");
-            map.remove("stringData");
-            out.push(RawObject::from_value(&serde_json::Value::Object(map)));
+    for o in inventory.namespaces.iter().filter(|n| !n.spec.implicit) {
+        if o.raw.is_null() {
+            out.extend(text(&o.kind, &o.meta));
         } else {
-            out.push(RawObject::from_value(raw));
+            out.push(object_text(&o.raw));
         }
-    };
-    inventory
-        .namespaces
-        .iter()
-        .filter(|n| !n.spec.implicit)
-        .for_each(|o| push(&o.raw));
-    inventory.workloads.iter().for_each(|o| push(&o.raw));
-    inventory.services.iter().for_each(|o| push(&o.raw));
-    inventory.ingresses.iter().for_each(|o| push(&o.raw));
-    inventory.network_policies.iter().for_each(|o| push(&o.raw));
-    inventory.service_accounts.iter().for_each(|o| push(&o.raw));
-    inventory.roles.iter().for_each(|o| push(&o.raw));
-    inventory.role_bindings.iter().for_each(|o| push(&o.raw));
-    inventory.secrets.iter().for_each(|o| push(&o.raw));
-    inventory.config_maps.iter().for_each(|o| push(&o.raw));
-    inventory.others.iter().for_each(|o| push(&o.raw));
+    }
+    each(&inventory.workloads, &mut out, text);
+    each(&inventory.services, &mut out, text);
+    each(&inventory.ingresses, &mut out, text);
+    each(&inventory.network_policies, &mut out, text);
+    each(&inventory.service_accounts, &mut out, text);
+    each(&inventory.roles, &mut out, text);
+    each(&inventory.role_bindings, &mut out, text);
+    each(&inventory.secrets, &mut out, text);
+    each(&inventory.config_maps, &mut out, text);
+    each(&inventory.others, &mut out, text);
     out
+}
+
+/// One raw object as a snapshot carries it: its JSON text, a Secret without its `data` and
+/// `stringData`.
+pub fn object_text(raw: &serde_json::Value) -> RawObject {
+    if raw.get("kind").and_then(|k| k.as_str()) == Some("Secret")
+        && let Some(map) = raw.as_object()
+    {
+        let mut map = map.clone();
+        map.remove("data");
+        map.remove("stringData");
+        RawObject::from_value(&serde_json::Value::Object(map))
+    } else {
+        RawObject::from_value(raw)
+    }
 }

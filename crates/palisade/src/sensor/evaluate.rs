@@ -3,11 +3,11 @@
 //! kinds decide, through `palisade_analysis::affected_by`, whether the ranking (and its RBAC
 //! and network analyses) must run again or the previous one still holds.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap, HashSet};
 use std::sync::Arc;
 
 use palisade_analysis::{Analyses, Inputs, Options, analyze_focused, analyze_with};
-use palisade_api::{Delta, RiskRecord, Snapshot};
+use palisade_api::{Delta, RawObject, RiskRecord, Snapshot};
 use palisade_checks::Catalog;
 use palisade_cluster::watch::{ObjectName, Watch};
 use palisade_ingest::Limits;
@@ -33,6 +33,81 @@ fn limits() -> Limits {
         keep_raw: true,
         ..Default::default()
     }
+}
+
+/// Each object's text as a snapshot carries it (Secrets scrubbed as ingest scrubs them), by
+/// kind, namespace and name.
+fn object_texts(objects: &[Value]) -> HashMap<(String, String, String), RawObject> {
+    let text = |v: &Value, at: &str| {
+        v.pointer(at)
+            .and_then(Value::as_str)
+            .unwrap_or("")
+            .to_string()
+    };
+    objects
+        .iter()
+        .map(|v| {
+            let key = (
+                text(v, "/kind"),
+                text(v, "/metadata/namespace"),
+                text(v, "/metadata/name"),
+            );
+            let raw = if key.0 == "Secret" {
+                let mut v = v.clone();
+                palisade_ingest::scrub_secret(&mut v);
+                palisade_report::snapshot::object_text(&v)
+            } else {
+                palisade_report::snapshot::object_text(v)
+            };
+            (key, raw)
+        })
+        .collect()
+}
+
+/// The conversion of `objects` when no custom check reads raw objects: the snapshot's object
+/// texts and the selector keys are taken first, then the conversion frees each object's tree
+/// as it goes (typed objects keep no raw JSON; `others` keep theirs) instead of keeping all of
+/// them. Gives what the conversion with raw objects kept gives, with the raw JSON of all but
+/// `others` dropped (`focused::drop_raw`).
+fn without_trees(
+    cluster: &str,
+    objects: Vec<Value>,
+) -> (palisade_ingest::Ingested, Vec<RawObject>, HashSet<String>) {
+    let keys = focused::selector_keys_of(objects.iter().filter(|v| selector_read(v)));
+    let mut by_key = object_texts(&objects);
+    let ingested = palisade_ingest::ingest_live(
+        cluster,
+        objects,
+        &Limits {
+            keep_raw: false,
+            ..limits()
+        },
+    );
+    let texts = palisade_report::snapshot::objects_with(&ingested.inventory, &mut |kind, meta| {
+        let key = (
+            kind.to_string(),
+            meta.namespace.clone().unwrap_or_default(),
+            meta.name.clone(),
+        );
+        by_key.remove(&key)
+    });
+    (ingested, texts, keys)
+}
+
+/// Whether [`focused::selector_keys`] reads this object's raw JSON: all but ServiceAccounts,
+/// RBAC objects, Secrets and ConfigMaps (of their own API groups, as ingest types them).
+fn selector_read(v: &Value) -> bool {
+    let kind = v.get("kind").and_then(Value::as_str).unwrap_or("");
+    let api_version = v.get("apiVersion").and_then(Value::as_str).unwrap_or("");
+    let group = api_version.rsplit_once('/').map_or("", |(g, _)| g);
+    !matches!(
+        (group, kind),
+        ("", "ServiceAccount" | "Secret" | "ConfigMap")
+            | (
+                "rbac.authorization.k8s.io",
+                "Role" | "ClusterRole" | "RoleBinding" | "ClusterRoleBinding"
+            )
+    )
 }
 
 /// The analyses whose results may change when objects of `kinds` changed (`None`: unknown,
@@ -113,12 +188,22 @@ impl Evaluator {
             Some(held) => (held.risk_inputs, held.ranking),
             None => (None, Vec::new()),
         };
-        let ingested = palisade_ingest::ingest_live(cluster, objects, &limits());
+        let mut options = self.options();
+        // A custom check reads every raw object; the built-in checks and the ranking read
+        // those of `others` alone.
+        let raw_read = !options.engine.custom.is_empty();
+        let (ingested, texts, selector_keys) = if raw_read {
+            let ingested = palisade_ingest::ingest_live(cluster, objects, &limits());
+            let texts = palisade_report::snapshot::objects(&ingested.inventory);
+            let keys = focused::selector_keys(&ingested.inventory);
+            (ingested, texts, keys)
+        } else {
+            without_trees(cluster, objects)
+        };
         diagnostics.extend(ingested.diagnostics.iter().cloned());
         #[cfg(feature = "netpol")]
         diagnostics.extend(palisade_netpol::policy_diagnostics(&ingested.inventory));
         let keep_ranking = previous.filter(|_| !affected.contains(Analyses::RISK));
-        let mut options = self.options();
         if keep_ranking.is_some() {
             options.risk = None;
         }
@@ -149,11 +234,12 @@ impl Evaluator {
             ranking: analysis.ranking.as_deref(),
         };
         let mut out = snapshot(&report, &input);
-        // The snapshot has the raw objects as text: the values go before the findings are
-        // converted (the held inventory would drop them anyway).
-        let selector_keys = focused::selector_keys(&ingested.inventory);
+        out.objects = texts;
         let mut inventory = ingested.inventory;
-        focused::drop_raw(&mut inventory);
+        if raw_read {
+            // Read by the custom checks; the held inventory does not keep them.
+            focused::drop_raw(&mut inventory);
+        }
         out.findings = findings.into_iter().map(finding_record).collect();
         let ranking = match analysis.ranking {
             Some(r) => r,
@@ -269,5 +355,33 @@ impl Evaluator {
             id,
             scanned_at,
         ))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The conversion without trees gives the object texts, selector keys and inventory that
+    /// the conversion with raw objects kept gives (Secrets scrubbed alike).
+    #[test]
+    fn conversion_without_trees_equals_the_one_with_raw_objects() {
+        let list: Value =
+            serde_json::from_str(include_str!("../../tests/fixtures/cluster/objects.json"))
+                .unwrap();
+        let objects = list["items"].as_array().unwrap().clone();
+        assert!(objects.iter().any(|o| o["kind"] == "Secret"));
+        let kept = palisade_ingest::ingest_live("c", objects.clone(), &limits());
+        let (ingested, texts, keys) = without_trees("c", objects.clone());
+        let expected = palisade_report::snapshot::objects(&kept.inventory);
+        assert_eq!(texts.len(), objects.len());
+        assert_eq!(texts, expected);
+        assert_eq!(keys, focused::selector_keys(&kept.inventory));
+        let mut inventory = kept.inventory;
+        focused::drop_raw(&mut inventory);
+        assert_eq!(
+            format!("{:?}", ingested.inventory),
+            format!("{inventory:?}")
+        );
     }
 }

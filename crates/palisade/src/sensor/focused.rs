@@ -87,6 +87,22 @@ pub fn drop_raw(inv: &mut Inventory) {
 /// wherever they sit in an object (Services, NetworkPolicies and their peers, PDBs, custom
 /// resources).
 pub fn selector_keys(inv: &Inventory) -> HashSet<String> {
+    let raws = inv
+        .namespaces
+        .iter()
+        .map(|r| &r.raw)
+        .chain(inv.workloads.iter().map(|r| &r.raw))
+        .chain(inv.services.iter().map(|r| &r.raw))
+        .chain(inv.ingresses.iter().map(|r| &r.raw))
+        .chain(inv.network_policies.iter().map(|r| &r.raw))
+        .chain(inv.others.iter().map(|r| &r.raw))
+        .map(|raw| &**raw);
+    selector_keys_of(raws)
+}
+
+/// [`selector_keys`] of raw objects (the caller picks those [`selector_keys`] reads: all but
+/// ServiceAccounts, RBAC objects, Secrets and ConfigMaps).
+pub fn selector_keys_of<'a>(raws: impl IntoIterator<Item = &'a Value>) -> HashSet<String> {
     fn walk(v: &Value, out: &mut HashSet<String>) {
         match v {
             Value::Object(m) => {
@@ -116,15 +132,6 @@ pub fn selector_keys(inv: &Inventory) -> HashSet<String> {
         }
     }
     let mut out = HashSet::new();
-    let raws = inv
-        .namespaces
-        .iter()
-        .map(|r| &r.raw)
-        .chain(inv.workloads.iter().map(|r| &r.raw))
-        .chain(inv.services.iter().map(|r| &r.raw))
-        .chain(inv.ingresses.iter().map(|r| &r.raw))
-        .chain(inv.network_policies.iter().map(|r| &r.raw))
-        .chain(inv.others.iter().map(|r| &r.raw));
     for raw in raws {
         walk(raw, &mut out);
     }
