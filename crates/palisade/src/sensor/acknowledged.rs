@@ -27,14 +27,20 @@ impl Acknowledged {
     /// written).
     pub fn new(mut snapshot: Snapshot) -> Acknowledged {
         palisade_report::delta::keep_object_keys(&mut snapshot);
-        let mut records = std::mem::take(&mut snapshot.findings);
-        // By object, each set ordered by fingerprint (a stable sort: equal fingerprints keep
-        // their order, as `palisade_report::delta` orders them); each set's records are freed
-        // once its text is written.
-        records.sort_by(|a, b| (&a.object, &a.fingerprint).cmp(&(&b.object, &b.fingerprint)));
+        let records = std::mem::take(&mut snapshot.findings);
+        // By object, each set ordered by fingerprint, equal fingerprints in their order (as
+        // `palisade_report::delta` orders them). The positions are sorted, not the records: a
+        // stable sort of the records would take scratch space for half of them, at the moment
+        // the sensor's memory peaks. Each set's records are freed once its text is written.
+        let mut order: Vec<usize> = (0..records.len()).collect();
+        order.sort_unstable_by(|&i, &j| {
+            let (a, b) = (&records[i], &records[j]);
+            (&a.object, &a.fingerprint, i).cmp(&(&b.object, &b.fingerprint, j))
+        });
+        let mut slots: Vec<Option<FindingRecord>> = records.into_iter().map(Some).collect();
         let mut findings: HashMap<ObjectKey, Box<str>> = HashMap::new();
         let mut set: Vec<FindingRecord> = Vec::new();
-        for f in records {
+        for f in order.into_iter().filter_map(|i| slots[i].take()) {
             if set.first().is_some_and(|first| first.object != f.object) {
                 let done = std::mem::take(&mut set);
                 findings.insert(done[0].object.clone(), text(&done));
