@@ -183,8 +183,8 @@ pub fn objects_with(
     inventory: &Inventory,
     text: &mut dyn FnMut(&str, &ObjectMeta) -> Option<RawObject>,
 ) -> Vec<RawObject> {
-    fn each<S>(
-        items: &[Resource<S>],
+    fn each<'i, S: 'i>(
+        items: impl IntoIterator<Item = &'i Resource<S>>,
         out: &mut Vec<RawObject>,
         text: &mut dyn FnMut(&str, &ObjectMeta) -> Option<RawObject>,
     ) {
@@ -197,13 +197,8 @@ pub fn objects_with(
         }
     }
     let mut out = Vec::with_capacity(inventory.object_count());
-    for o in inventory.namespaces.iter().filter(|n| !n.spec.implicit) {
-        if o.raw.is_null() {
-            out.extend(text(&o.kind, &o.meta));
-        } else {
-            out.push(object_text(&o.raw));
-        }
-    }
+    let explicit = inventory.namespaces.iter().filter(|n| !n.spec.implicit);
+    each(explicit, &mut out, text);
     each(&inventory.workloads, &mut out, text);
     each(&inventory.services, &mut out, text);
     each(&inventory.ingresses, &mut out, text);
