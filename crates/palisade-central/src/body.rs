@@ -1,22 +1,41 @@
 //! Reading a JSON request body while it arrives: a large body (a 10,000-workload snapshot is
 //! about 100 MB) is gathered on the blocking pool from a bounded channel the connection's task
-//! fills chunk by chunk, then parsed there from one slice. The body
-//! limit (`DefaultBodyLimit`, applied after gzip decoding) still answers 413.
+//! fills chunk by chunk, then parsed there from one slice. The body limit ([`BodyLimit`],
+//! counted after gzip decoding) answers 413.
+//!
+//! A body over the limit is read on and discarded (up to [`DRAIN_LIMIT`] more bytes within
+//! [`DRAIN_TIME`]) before the 413 goes out: an HTTP/1.1 client still uploading would otherwise
+//! meet a reset connection (a broken pipe, or the 413 lost from its receive buffer) instead of
+//! the answer, and one that reused the connection would find it closed. A body too large to
+//! drain is cut off and the answer says `Connection: close`.
 //!
 //! Handlers check the caller's role and cluster before they call [`read_json`], so a refused
 //! push costs the server its headers only, never its body.
 
-use axum::RequestExt;
-use axum::body::Bytes;
+use axum::body::{Body, Bytes};
 use axum::extract::Request;
 use axum::http::StatusCode;
 use axum::http::header::CONTENT_LENGTH;
-use http_body_util::{BodyExt, LengthLimitError};
+use std::time::Duration;
+
+use http_body_util::BodyExt;
 use serde::de::DeserializeOwned;
 use tokio::sync::mpsc;
 
 use crate::error::ApiError;
 use crate::extract::parse_json;
+
+/// The most bytes a request body may carry (after gzip decoding); a request extension set by
+/// the router. Without it, [`DEFAULT_BODY_LIMIT`] applies.
+#[derive(Debug, Clone, Copy)]
+pub struct BodyLimit(pub usize);
+
+/// The limit when the router set none.
+pub const DEFAULT_BODY_LIMIT: usize = 2 * 1024 * 1024;
+/// How much of an over-limit body is read on and discarded so the client hears the 413.
+const DRAIN_LIMIT: usize = 64 * 1024 * 1024;
+/// How long the discarding may take.
+const DRAIN_TIME: Duration = Duration::from_secs(10);
 
 /// Bodies declared smaller than this are read whole and parsed on the I/O thread.
 const PARSE_INLINE_LIMIT: usize = 256 * 1024;
@@ -39,33 +58,48 @@ enum Piece {
 pub async fn read_json<T: DeserializeOwned + Send + 'static>(
     request: Request,
 ) -> Result<T, ApiError> {
+    let limit = request
+        .extensions()
+        .get::<BodyLimit>()
+        .map_or(DEFAULT_BODY_LIMIT, |l| l.0);
     let declared = request
         .headers()
         .get(CONTENT_LENGTH)
         .and_then(|v| v.to_str().ok())
         .and_then(|v| v.parse::<usize>().ok());
-    let mut body = request.with_limited_body().into_body();
+    let mut body = request.into_body();
+    let mut received = 0usize;
     if declared.is_some_and(|n| n < PARSE_INLINE_LIMIT) {
-        let bytes = body.collect().await.map_err(body_error)?.to_bytes();
+        let mut bytes = Vec::with_capacity(declared.unwrap_or(0));
+        while let Some(data) = next_data(&mut body).await? {
+            received += data.len();
+            if received > limit {
+                return Err(refuse_oversized(body).await);
+            }
+            bytes.extend_from_slice(&data);
+        }
         return parse_json(&bytes);
     }
     let (sender, receiver) = mpsc::channel(CHANNEL_CHUNKS);
     let parser = tokio::task::spawn_blocking(move || parse_streamed::<T>(receiver, declared));
     let mut failure = None;
     let mut complete = true;
-    while let Some(frame) = body.frame().await {
-        match frame {
-            Ok(frame) => {
-                let Ok(data) = frame.into_data() else {
-                    continue; // trailers
-                };
+    loop {
+        match next_data(&mut body).await {
+            Ok(Some(data)) => {
+                received += data.len();
+                if received > limit {
+                    failure = Some(refuse_oversized(body).await);
+                    break;
+                }
                 if sender.send(Piece::Chunk(data)).await.is_err() {
                     complete = false; // the parser stopped at an error: the rest is not needed
                     break;
                 }
             }
+            Ok(None) => break,
             Err(e) => {
-                failure = Some(body_error(e));
+                failure = Some(e);
                 break;
             }
         }
@@ -87,22 +121,44 @@ pub async fn read_json<T: DeserializeOwned + Send + 'static>(
     }
 }
 
-/// The request body could not be read: 413 over the limit, else the connection's error.
-fn body_error(e: axum::Error) -> ApiError {
-    let mut source: Option<&(dyn std::error::Error + 'static)> = Some(&e);
-    while let Some(error) = source {
-        if error.is::<LengthLimitError>() {
-            return ApiError::new(
-                StatusCode::PAYLOAD_TOO_LARGE,
-                "request body is larger than the limit",
-            );
+/// The body's next data chunk (trailers skipped), `None` at its end.
+async fn next_data(body: &mut Body) -> Result<Option<Bytes>, ApiError> {
+    while let Some(frame) = body.frame().await {
+        let frame = frame.map_err(|e| {
+            ApiError::new(
+                StatusCode::BAD_REQUEST,
+                format!("reading the request body: {e}"),
+            )
+        })?;
+        if let Ok(data) = frame.into_data() {
+            return Ok(Some(data));
         }
-        source = error.source();
     }
-    ApiError::new(
-        StatusCode::BAD_REQUEST,
-        format!("reading the request body: {e}"),
-    )
+    Ok(None)
+}
+
+/// The 413 for a body over the limit, after reading on and discarding what is left of it
+/// (within [`DRAIN_LIMIT`] and [`DRAIN_TIME`]); a body not read to its end closes the connection.
+async fn refuse_oversized(mut body: Body) -> ApiError {
+    let drain = async {
+        let mut discarded = 0usize;
+        while let Ok(Some(data)) = next_data(&mut body).await {
+            discarded += data.len();
+            if discarded > DRAIN_LIMIT {
+                return false;
+            }
+        }
+        true
+    };
+    let drained = tokio::time::timeout(DRAIN_TIME, drain)
+        .await
+        .unwrap_or(false);
+    let mut error = ApiError::new(
+        StatusCode::PAYLOAD_TOO_LARGE,
+        "request body is larger than the limit",
+    );
+    error.close_connection = !drained;
+    error
 }
 
 /// The blocking side: gathers the chunks as they come into one buffer (sized from the declared

@@ -12,6 +12,9 @@ pub struct ApiError {
     pub status: StatusCode,
     /// The body.
     pub body: ErrorBody,
+    /// The request's body was left partly unread, so the connection must close after this
+    /// answer (`Connection: close` tells an HTTP/1.1 client not to reuse it).
+    pub close_connection: bool,
 }
 
 impl ApiError {
@@ -20,6 +23,7 @@ impl ApiError {
         ApiError {
             status,
             body: ErrorBody::new(error),
+            close_connection: false,
         }
     }
 
@@ -28,6 +32,7 @@ impl ApiError {
         ApiError {
             status: StatusCode::BAD_REQUEST,
             body: ErrorBody::field(error, field),
+            close_connection: false,
         }
     }
 
@@ -65,6 +70,14 @@ impl IntoResponse for ApiError {
             response
                 .headers_mut()
                 .insert(axum::http::header::RETRY_AFTER, 5.into());
+        }
+        if self.close_connection {
+            // RFC 9112 §9.6: an HTTP/1.1 client must not send another request on this
+            // connection. HTTP/2 drops the header (only the stream ends).
+            response.headers_mut().insert(
+                axum::http::header::CONNECTION,
+                axum::http::HeaderValue::from_static("close"),
+            );
         }
         response
     }

@@ -1,6 +1,7 @@
 //! The one table of routes: the router is built from it and so is the OpenAPI document
 //! (`/api/v1/openapi.json`), so the two cannot disagree.
 
+use axum::Extension;
 use axum::Json;
 use axum::Router;
 use axum::extract::{DefaultBodyLimit, State};
@@ -434,6 +435,7 @@ pub fn router(state: AppState, body_limit: usize) -> Router {
         .fallback(no_route)
         .method_not_allowed_fallback(wrong_method)
         .layer(DefaultBodyLimit::max(body_limit))
+        .layer(Extension(crate::body::BodyLimit(body_limit)))
         .layer(RequestDecompressionLayer::new())
         .with_state(state.clone())
         .merge(crate::dashboard::router(state))
