@@ -14,6 +14,7 @@ pub mod ingest;
 pub mod query;
 pub mod raw;
 pub mod response;
+pub mod stream;
 pub mod token;
 
 pub use delta::{Delta, ObjectFindings};
@@ -30,6 +31,7 @@ pub use query::{
 };
 pub use raw::RawObject;
 pub use response::{ResponseBatch, ResponseQuery, ResponseRecord, ResponseView};
+pub use stream::{SnapshotCounts, SnapshotHeader, SnapshotLine};
 pub use token::{Role, TokenCreate, TokenCreated, TokenInfo};
 
 /// Every v1 path starts with this.

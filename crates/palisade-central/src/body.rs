@@ -26,12 +26,10 @@ use crate::error::ApiError;
 use crate::extract::parse_json;
 
 /// The most bytes a request body may carry (after gzip decoding); a request extension set by
-/// the router. Without it, [`DEFAULT_BODY_LIMIT`] applies.
+/// the router. Without it, [`crate::DEFAULT_BODY_LIMIT`] applies.
 #[derive(Debug, Clone, Copy)]
 pub struct BodyLimit(pub usize);
 
-/// The limit when the router set none.
-pub const DEFAULT_BODY_LIMIT: usize = 2 * 1024 * 1024;
 /// How much of an over-limit body is read on and discarded so the client hears the 413.
 const DRAIN_LIMIT: usize = 64 * 1024 * 1024;
 /// How long the discarding may take.
@@ -61,7 +59,7 @@ pub async fn read_json<T: DeserializeOwned + Send + 'static>(
     let limit = request
         .extensions()
         .get::<BodyLimit>()
-        .map_or(DEFAULT_BODY_LIMIT, |l| l.0);
+        .map_or(crate::DEFAULT_BODY_LIMIT, |l| l.0);
     let declared = request
         .headers()
         .get(CONTENT_LENGTH)
@@ -122,7 +120,7 @@ pub async fn read_json<T: DeserializeOwned + Send + 'static>(
 }
 
 /// The body's next data chunk (trailers skipped), `None` at its end.
-async fn next_data(body: &mut Body) -> Result<Option<Bytes>, ApiError> {
+pub(crate) async fn next_data(body: &mut Body) -> Result<Option<Bytes>, ApiError> {
     while let Some(frame) = body.frame().await {
         let frame = frame.map_err(|e| {
             ApiError::new(
@@ -139,7 +137,19 @@ async fn next_data(body: &mut Body) -> Result<Option<Bytes>, ApiError> {
 
 /// The 413 for a body over the limit, after reading on and discarding what is left of it
 /// (within [`DRAIN_LIMIT`] and [`DRAIN_TIME`]); a body not read to its end closes the connection.
-async fn refuse_oversized(mut body: Body) -> ApiError {
+pub(crate) async fn refuse_oversized(body: Body) -> ApiError {
+    let drained = drain(body).await;
+    let mut error = ApiError::new(
+        StatusCode::PAYLOAD_TOO_LARGE,
+        "request body is larger than the limit",
+    );
+    error.close_connection = !drained;
+    error
+}
+
+/// Reads the rest of `body` and discards it, within [`DRAIN_LIMIT`] and [`DRAIN_TIME`]:
+/// whether it was read to its end (else the answer must close the connection).
+pub(crate) async fn drain(mut body: Body) -> bool {
     let drain = async {
         let mut discarded = 0usize;
         while let Ok(Some(data)) = next_data(&mut body).await {
@@ -150,15 +160,9 @@ async fn refuse_oversized(mut body: Body) -> ApiError {
         }
         true
     };
-    let drained = tokio::time::timeout(DRAIN_TIME, drain)
+    tokio::time::timeout(DRAIN_TIME, drain)
         .await
-        .unwrap_or(false);
-    let mut error = ApiError::new(
-        StatusCode::PAYLOAD_TOO_LARGE,
-        "request body is larger than the limit",
-    );
-    error.close_connection = !drained;
-    error
+        .unwrap_or(false)
 }
 
 /// The blocking side: gathers the chunks as they come into one buffer (sized from the declared
@@ -184,5 +188,74 @@ fn parse_streamed<T: DeserializeOwned>(
             }
         }
     }
-    parse_json(&body)
+    let started = std::time::Instant::now();
+    let parsed = parse_json(&body);
+    tracing::debug!(
+        bytes = body.len(),
+        parse_ms = started.elapsed().as_millis() as u64,
+        "request body parsed"
+    );
+    parsed
+}
+
+/// Middleware: a request body that a handler (or an extractor refusing the request: 401, 403,
+/// 404) left unread is read on and discarded after the answer, within [`DRAIN_LIMIT`] and
+/// [`DRAIN_TIME`], instead of being dropped. Dropping it would make the server close the
+/// connection under an HTTP/1.1 client still uploading, which then sees a broken pipe instead
+/// of the answer. The answer itself is not delayed.
+pub async fn drain_unread(
+    request: Request,
+    next: axum::middleware::Next,
+) -> axum::response::Response {
+    let request = request.map(|body| Body::new(DrainOnDrop { inner: Some(body) }));
+    next.run(request).await
+}
+
+/// A body that, dropped before its end, hands what is left to a task that reads it out.
+struct DrainOnDrop {
+    inner: Option<Body>,
+}
+
+impl http_body::Body for DrainOnDrop {
+    type Data = Bytes;
+    type Error = axum::Error;
+
+    fn poll_frame(
+        mut self: std::pin::Pin<&mut Self>,
+        cx: &mut std::task::Context<'_>,
+    ) -> std::task::Poll<Option<Result<http_body::Frame<Bytes>, axum::Error>>> {
+        match self.inner.as_mut() {
+            Some(body) => std::pin::Pin::new(body).poll_frame(cx),
+            None => std::task::Poll::Ready(None),
+        }
+    }
+
+    fn is_end_stream(&self) -> bool {
+        self.inner
+            .as_ref()
+            .is_none_or(http_body::Body::is_end_stream)
+    }
+
+    fn size_hint(&self) -> http_body::SizeHint {
+        self.inner.as_ref().map_or_else(
+            || http_body::SizeHint::with_exact(0),
+            http_body::Body::size_hint,
+        )
+    }
+}
+
+impl Drop for DrainOnDrop {
+    fn drop(&mut self) {
+        let Some(body) = self.inner.take() else {
+            return;
+        };
+        if http_body::Body::is_end_stream(&body) {
+            return;
+        }
+        if let Ok(runtime) = tokio::runtime::Handle::try_current() {
+            runtime.spawn(async move {
+                drain(body).await;
+            });
+        }
+    }
 }

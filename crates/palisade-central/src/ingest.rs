@@ -4,8 +4,10 @@
 
 use axum::Json;
 use axum::extract::{Path, Request, State};
+use axum::http::header::CONTENT_TYPE;
 use palisade_api::{
-    AdmissionBatch, AlertBatch, BaselineBatch, Delta, FlowBatch, IngestAck, ResponseBatch, Snapshot,
+    AdmissionBatch, AlertBatch, BaselineBatch, Delta, FlowBatch, IngestAck, ResponseBatch,
+    Snapshot, SnapshotHeader,
 };
 
 use crate::auth::{AGENT_WRITERS, Caller, SENSOR_WRITERS};
@@ -31,7 +33,8 @@ pub fn check_cluster_name(cluster: &str) -> Result<(), ApiError> {
     Ok(())
 }
 
-/// `POST /api/v1/clusters/{cluster}/snapshots`.
+/// `POST /api/v1/clusters/{cluster}/snapshots`: one JSON [`Snapshot`], or a snapshot stream
+/// (`Content-Type: application/x-ndjson`, stored while it arrives; see [`crate::stream`]).
 pub async fn snapshot(
     caller: Caller,
     State(state): State<AppState>,
@@ -40,20 +43,42 @@ pub async fn snapshot(
 ) -> Result<Json<IngestAck>, ApiError> {
     check_cluster_name(&cluster)?;
     caller.write(&cluster, SENSOR_WRITERS)?;
-    let snapshot: Snapshot = read_json(request).await?;
-    let ack = state
-        .store
-        .push_snapshot(&cluster, &snapshot, state.now())
-        .await
-        .map_err(to_api)?;
+    let started = std::time::Instant::now();
+    let streamed = request
+        .headers()
+        .get(CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.split(';').next())
+        .is_some_and(|v| {
+            v.trim()
+                .eq_ignore_ascii_case(palisade_api::stream::CONTENT_TYPE)
+        });
+    let (ack, header, read) = if streamed {
+        let (ack, header) = crate::stream::push(&state, &cluster, request).await?;
+        (ack, header, None)
+    } else {
+        let snapshot: Snapshot = read_json(request).await?;
+        let read = started.elapsed();
+        let ack = state
+            .store
+            .push_snapshot(&cluster, &snapshot, state.now())
+            .await
+            .map_err(to_api)?;
+        (ack, SnapshotHeader::of(&snapshot), Some(read))
+    };
     state.metrics.ingested("snapshots", &ack);
+    let elapsed = started.elapsed();
     tracing::info!(
         cluster = %cluster,
-        snapshot = %snapshot.id,
-        workloads = snapshot.workloads.len(),
-        findings = snapshot.findings.len(),
+        snapshot = %header.id,
+        streamed,
+        workloads = header.counts.workloads,
+        findings = header.counts.findings,
         accepted = ack.accepted,
         duplicates = ack.duplicates,
+        // A stream is read and stored at once: only the whole is timed.
+        read_ms = read.map(|r| r.as_millis() as u64),
+        total_ms = elapsed.as_millis() as u64,
         "snapshot stored"
     );
     Ok(Json(ack))

@@ -39,6 +39,7 @@ pub mod runtime_policy;
 pub mod server;
 pub mod state;
 mod store_error;
+pub mod stream;
 
 use std::net::SocketAddr;
 use std::path::PathBuf;
@@ -90,6 +91,8 @@ pub struct ServeOptions {
     pub tls: Option<(PathBuf, PathBuf)>,
     /// Largest request body after decoding, in bytes.
     pub body_limit: usize,
+    /// Largest snapshot stream after decoding, in bytes.
+    pub stream_limit: u64,
     /// Snapshots kept per cluster (retention).
     pub keep_snapshots: u32,
     /// Days alerts are kept (retention).
@@ -161,7 +164,7 @@ pub async fn serve(
         clock: clock.clone(),
         analyses: Arc::new(analyses::AnalysisCache::new(analyses::Limits::default())),
     };
-    let router = routes::router(state, options.body_limit);
+    let router = routes::router(state, options.body_limit, options.stream_limit);
     let retention = tokio::spawn(retention(
         store,
         clock,

@@ -93,6 +93,19 @@ impl Schemas {
                 "description": "Prometheus text exposition format",
             }}}),
             "Empty" => json!({}),
+            // A snapshot also comes as a stream (`palisade_api::stream`), stored as it arrives.
+            "Snapshot" => {
+                let whole = self.schema(name).to_value();
+                let header = self.schema("SnapshotHeader").to_value();
+                json!({
+                    "application/json": {"schema": whole},
+                    "application/x-ndjson": {"schema": {
+                        "type": "string",
+                        "description": "A snapshot stream: one JSON object per line. The first line is {\"header\": SnapshotHeader} (its counts say how many records follow); each other line is one record, {\"finding\": FindingRecord}, {\"object\": KubernetesObject}, {\"diagnostic\": Diagnostic}, {\"workload\": WorkloadRecord} or {\"image\": ImageRecord}, in any order. Central stores the records while the body arrives and commits once it ended and the counts matched; a bad line is a 400 naming it (`line N: path`).",
+                        "x-header-schema": header,
+                    }},
+                })
+            }
             _ => json!({"application/json": {"schema": self.schema(name).to_value()}}),
         }
     }
@@ -106,6 +119,7 @@ impl Schemas {
         let g = &mut self.generator;
         match name {
             "Snapshot" => g.subschema_for::<api::Snapshot>(),
+            "SnapshotHeader" => g.subschema_for::<api::SnapshotHeader>(),
             "AlertBatch" => g.subschema_for::<api::AlertBatch>(),
             "FlowBatch" => g.subschema_for::<api::FlowBatch>(),
             "BaselineBatch" => g.subschema_for::<api::BaselineBatch>(),

@@ -425,7 +425,7 @@ pub fn endpoints() -> Vec<Endpoint> {
 
 /// The router of every endpoint: request metrics and access log, a body limit applied after
 /// gzip decoding, a JSON 404 for unknown paths; and the dashboard (`/ui`, `/`).
-pub fn router(state: AppState, body_limit: usize) -> Router {
+pub fn router(state: AppState, body_limit: usize, stream_limit: u64) -> Router {
     let mut router = Router::new();
     for (endpoint, handler) in table() {
         router = router.route(endpoint.path, handler);
@@ -436,7 +436,10 @@ pub fn router(state: AppState, body_limit: usize) -> Router {
         .method_not_allowed_fallback(wrong_method)
         .layer(DefaultBodyLimit::max(body_limit))
         .layer(Extension(crate::body::BodyLimit(body_limit)))
+        .layer(Extension(crate::stream::StreamLimit(stream_limit)))
         .layer(RequestDecompressionLayer::new())
+        // Outermost, so what it drains is the body as sent (not decompressed).
+        .layer(axum::middleware::from_fn(crate::body::drain_unread))
         .with_state(state.clone())
         .merge(crate::dashboard::router(state))
 }

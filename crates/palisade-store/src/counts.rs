@@ -42,12 +42,22 @@ pub(crate) struct Tally {
 impl Tally {
     /// One more open finding of `severity`.
     pub(crate) fn opened(&mut self, severity: &str) {
-        *self.by_severity.entry(severity.to_string()).or_default() += 1;
+        self.change(severity, 1);
     }
 
     /// One open finding of `severity` fewer.
     pub(crate) fn closed(&mut self, severity: &str) {
-        *self.by_severity.entry(severity.to_string()).or_default() -= 1;
+        self.change(severity, -1);
+    }
+
+    /// Adds `by` to `severity`'s change (a name is allocated once per severity, not per call).
+    fn change(&mut self, severity: &str, by: i64) {
+        match self.by_severity.get_mut(severity) {
+            Some(n) => *n += by,
+            None => {
+                self.by_severity.insert(severity.to_string(), by);
+            }
+        }
     }
 }
 

@@ -16,6 +16,7 @@
 use std::collections::HashMap;
 
 use palisade_api::{FindingRecord, ObjectKey};
+use palisade_model::finding::Severity;
 use sha2::{Digest, Sha256};
 use sqlx::{Any, Transaction};
 
@@ -55,45 +56,136 @@ pub(crate) async fn record(
     now: Sighting,
     previous: Option<Sighting>,
 ) -> Result<()> {
-    let mut by_fingerprint: HashMap<&str, &FindingRecord> = HashMap::new();
-    for f in findings {
-        by_fingerprint.insert(f.fingerprint.as_str(), f);
+    let mut history = History::start(backend, tx, cluster, scope, now, previous).await?;
+    history.add(tx, findings).await?;
+    history.finish(tx).await
+}
+
+/// A push's findings recorded batch by batch (a snapshot stream hands them over as they
+/// arrive): [`History::start`], [`History::add`] per batch, [`History::finish`] to resolve
+/// what did not come. A fingerprint repeated across batches is one finding: the last record
+/// wins, as within one batch.
+pub(crate) struct History {
+    backend: Backend,
+    cluster: String,
+    now: Sighting,
+    previous: Option<Sighting>,
+    /// Open before this push and not seen in it yet.
+    open: HashMap<String, Open>,
+    /// Seen in this push: what is stored for it now.
+    seen: HashMap<String, Seen>,
+    /// The cluster had no finding rows: new ones go in without a conflict check.
+    fresh: bool,
+    tally: Tally,
+}
+
+/// A finding seen in this push, as stored now.
+struct Seen {
+    digest: i64,
+    severity: Severity,
+}
+
+impl History {
+    /// Reads the open findings of `scope` (none for a cluster's first push).
+    pub(crate) async fn start(
+        backend: Backend,
+        tx: &mut Transaction<'_, Any>,
+        cluster: &str,
+        scope: Scope<'_>,
+        now: Sighting,
+        previous: Option<Sighting>,
+    ) -> Result<History> {
+        let open = match previous {
+            Some(_) => open_digests(backend, tx, cluster, scope).await?,
+            None => HashMap::new(),
+        };
+        // A cluster's first push usually finds no rows of it at all: then every finding is new
+        // and is inserted without the conflict check an upsert makes per row (on PostgreSQL
+        // that check — speculative insertion — cost 0.9 s per 210,000 rows;
+        // docs/benchmarks.md).
+        let fresh = previous.is_none() && !has_rows(backend, tx, cluster).await?;
+        Ok(History {
+            backend,
+            cluster: cluster.to_string(),
+            now,
+            previous,
+            open,
+            seen: HashMap::new(),
+            fresh,
+            tally: Tally::default(),
+        })
     }
-    let mut open = match previous {
-        Some(_) => open_digests(backend, tx, cluster, scope).await?,
-        None => HashMap::new(),
-    };
-    // A cluster's first push usually finds no rows of it at all: then every finding is new and
-    // is inserted without the conflict check an upsert makes per row (on PostgreSQL that
-    // check — speculative insertion — cost 0.9 s per 210,000 rows; docs/benchmarks.md).
-    let fresh = previous.is_none() && !has_rows(backend, tx, cluster).await?;
-    let mut tally = Tally::default();
-    let mut write: Vec<(&FindingRecord, i64)> = Vec::new();
-    for (fingerprint, f) in by_fingerprint {
-        let digest = digest(f);
-        let before = open.remove(fingerprint);
-        if before.as_ref().map(|b| b.digest) != Some(Some(digest)) {
-            match before {
-                Some(b) => tally.closed(&b.severity),
-                None => tally.new += 1,
+
+    /// Writes what is new or changed in `findings`, in page order.
+    pub(crate) async fn add(
+        &mut self,
+        tx: &mut Transaction<'_, Any>,
+        findings: &[FindingRecord],
+    ) -> Result<()> {
+        // Within the batch, the last record of a fingerprint wins.
+        let mut last: HashMap<&str, usize> = HashMap::with_capacity(findings.len());
+        for (i, f) in findings.iter().enumerate() {
+            last.insert(f.fingerprint.as_str(), i);
+        }
+        let mut write: Vec<(&FindingRecord, i64)> = Vec::new();
+        let mut rewrite: Vec<(&FindingRecord, i64)> = Vec::new();
+        for (i, f) in findings.iter().enumerate() {
+            if last.get(f.fingerprint.as_str()) != Some(&i) {
+                continue;
             }
-            tally.opened(f.severity.as_str());
-            write.push((f, digest));
+            let digest = digest(f);
+            if let Some(seen) = self.seen.get_mut(f.fingerprint.as_str()) {
+                // Seen in an earlier batch: the later record replaces it.
+                if seen.digest != digest {
+                    self.tally.closed(seen.severity.as_str());
+                    self.tally.opened(f.severity.as_str());
+                    *seen = Seen {
+                        digest,
+                        severity: f.severity,
+                    };
+                    rewrite.push((f, digest));
+                }
+                continue;
+            }
+            let before = self.open.remove(f.fingerprint.as_str());
+            self.seen.insert(
+                f.fingerprint.clone(),
+                Seen {
+                    digest,
+                    severity: f.severity,
+                },
+            );
+            if before.as_ref().map(|b| b.digest) != Some(Some(digest)) {
+                match before {
+                    Some(b) => self.tally.closed(&b.severity),
+                    None => self.tally.new += 1,
+                }
+                self.tally.opened(f.severity.as_str());
+                write.push((f, digest));
+            }
         }
+        write.sort_unstable_by(|(a, _), (b, _)| a.storage_order().cmp(&b.storage_order()));
+        let (backend, cluster, now) = (self.backend, self.cluster.as_str(), self.now);
+        upsert(backend, tx, cluster, &write, now, self.fresh).await?;
+        upsert(backend, tx, cluster, &rewrite, now, false).await
     }
-    write.sort_unstable_by(|(a, _), (b, _)| page_order(a).cmp(&page_order(b)));
-    upsert(backend, tx, cluster, &write, now, fresh).await?;
-    if let Some(previous) = previous {
-        let mut gone: Vec<String> = Vec::with_capacity(open.len());
-        for (fingerprint, before) in open {
-            tally.closed(&before.severity);
-            gone.push(fingerprint);
+
+    /// Resolves the findings open before and not seen in this push, and records the push's
+    /// counts.
+    pub(crate) async fn finish(mut self, tx: &mut Transaction<'_, Any>) -> Result<()> {
+        let (backend, cluster) = (self.backend, self.cluster.as_str());
+        if let Some(previous) = self.previous {
+            let mut gone: Vec<String> = Vec::with_capacity(self.open.len());
+            for (fingerprint, before) in self.open {
+                self.tally.closed(&before.severity);
+                gone.push(fingerprint);
+            }
+            self.tally.resolved = gone.len() as i64;
+            gone.sort_unstable();
+            resolve(backend, tx, cluster, &gone, self.now, previous).await?;
         }
-        tally.resolved = gone.len() as i64;
-        gone.sort_unstable();
-        resolve(backend, tx, cluster, &gone, now, previous).await?;
+        counts::record(backend, tx, cluster, &self.tally, self.now, self.previous).await
     }
-    counts::record(backend, tx, cluster, &tally, now, previous).await
 }
 
 /// An open finding as a push finds it: what decides whether to rewrite it and what it counted.
@@ -102,18 +194,6 @@ struct Open {
     digest: Option<i64>,
     /// Its stored severity (`cluster_counts` counts it under this one).
     severity: String,
-}
-
-/// The key the findings indexes order by within a cluster (`findings_cluster_order`).
-fn page_order(f: &FindingRecord) -> (i64, &str, &str, &str, &str, &str) {
-    (
-        sev_rank(f.severity),
-        ns_column(&f.object.namespace),
-        &f.object.kind,
-        &f.object.name,
-        &f.check_id,
-        &f.fingerprint,
-    )
 }
 
 /// A finding's stored text, hashed: equal digests mean nothing to rewrite. Each field is

@@ -48,6 +48,7 @@ pub use dialect::Backend;
 pub use error::{Result, StoreError};
 pub use retention::{PruneReport, Retention};
 pub use runtime_facts::RuntimeFacts;
+pub use snapshot::{SnapshotPart, SnapshotParts};
 pub use tokens::TOKEN_PREFIX;
 
 /// A handle on the store: cheap to clone (a connection pool inside), usable from any task.

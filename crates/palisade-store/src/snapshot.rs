@@ -1,10 +1,13 @@
 //! Snapshot ingest: a cluster's whole state replaced in one transaction, with finding history.
 
+use std::borrow::Cow;
 use std::collections::{BTreeMap, HashMap};
 
-use palisade_api::ImageRecord;
-
-use palisade_api::{FindingRecord, IngestAck, ObjectKey, Snapshot, WorkloadRecord};
+use palisade_api::{
+    FindingRecord, ImageRecord, IngestAck, ObjectKey, RawObject, Snapshot, SnapshotCounts,
+    SnapshotHeader, WorkloadRecord,
+};
+use palisade_model::Diagnostic;
 use palisade_model::time::Timestamp;
 use sqlx::{Any, Connection, Transaction};
 
@@ -29,15 +32,22 @@ const STATE_TABLES: &[&str] = &[
     "diagnostics",
 ];
 
-/// Refuses what central must not store: Secret values, and empty names.
-fn validate(cluster: &str, snapshot: &Snapshot) -> Result<()> {
+/// Refuses a snapshot without a cluster or id.
+fn validate_header(cluster: &str, header: &SnapshotHeader) -> Result<()> {
     if cluster.trim().is_empty() {
         return Err(StoreError::invalid("cluster", "must not be empty"));
     }
-    if snapshot.id.trim().is_empty() {
+    if header.id.trim().is_empty() {
         return Err(StoreError::invalid("id", "must not be empty"));
     }
-    for (i, object) in snapshot.objects.iter().enumerate() {
+    Ok(())
+}
+
+/// Refuses what central must not store: Secret values. `first` is the position of
+/// `objects[0]` among the snapshot's objects (errors name the position).
+fn validate_objects(first: usize, objects: &[RawObject]) -> Result<()> {
+    for (i, object) in objects.iter().enumerate() {
+        let i = first + i;
         // Only a text that spells the kind (plainly or with escapes) can be a Secret.
         let text = object.get();
         if !text.contains("Secret") && !text.contains("\\u") {
@@ -60,7 +70,7 @@ fn validate(cluster: &str, snapshot: &Snapshot) -> Result<()> {
     Ok(())
 }
 
-/// What [`validate`] reads of an object: its kind and whether it carries Secret values (a
+/// What [`validate_objects`] reads of an object: its kind and whether it carries Secret values (a
 /// field that is present and not `null`). Everything else is skipped unparsed.
 #[derive(serde::Deserialize)]
 struct SecretProbe {
@@ -68,16 +78,6 @@ struct SecretProbe {
     data: Option<serde::de::IgnoredAny>,
     #[serde(rename = "stringData")]
     string_data: Option<serde::de::IgnoredAny>,
-}
-
-/// Records in a snapshot (what its acknowledgement counts).
-fn record_count(snapshot: &Snapshot) -> u64 {
-    let n = snapshot.workloads.len()
-        + snapshot.findings.len()
-        + snapshot.images.len()
-        + snapshot.objects.len()
-        + snapshot.diagnostics.len();
-    n as u64
 }
 
 /// Makes sure the cluster row exists and, on PostgreSQL, locks it for this transaction so
@@ -95,6 +95,64 @@ pub(crate) async fn lock_cluster(
     Ok(())
 }
 
+/// A part of a snapshot as it reaches the store: records of one kind, borrowed (a whole
+/// [`Snapshot`] in memory) or owned (a batch parsed from a stream).
+#[derive(Debug, Clone)]
+pub enum SnapshotPart<'s> {
+    /// Findings.
+    Findings(Cow<'s, [FindingRecord]>),
+    /// Kubernetes objects, in the snapshot's order.
+    Objects(Cow<'s, [RawObject]>),
+    /// Diagnostics, in the snapshot's order.
+    Diagnostics(Cow<'s, [Diagnostic]>),
+    /// Workloads.
+    Workloads(Cow<'s, [WorkloadRecord]>),
+    /// Images.
+    Images(Cow<'s, [ImageRecord]>),
+    /// Every part was given: the push may commit (once the counts match its header).
+    End,
+}
+
+/// Where [`Store::push_snapshot_parts`] takes a snapshot's parts from, one at a time: a whole
+/// snapshot in memory, or a channel that a stream's parser fills. A channel that closes before
+/// [`SnapshotPart::End`] means the snapshot broke off: nothing is stored.
+pub struct SnapshotParts<'s>(Source<'s>);
+
+enum Source<'s> {
+    Whole(std::vec::IntoIter<SnapshotPart<'s>>),
+    Channel(tokio::sync::mpsc::Receiver<SnapshotPart<'static>>),
+}
+
+impl<'s> SnapshotParts<'s> {
+    /// The parts of `snapshot`: each kind as one borrowed slice.
+    fn whole(snapshot: &'s Snapshot) -> SnapshotParts<'s> {
+        let parts = vec![
+            SnapshotPart::Findings(Cow::Borrowed(&snapshot.findings)),
+            SnapshotPart::Objects(Cow::Borrowed(&snapshot.objects)),
+            SnapshotPart::Diagnostics(Cow::Borrowed(&snapshot.diagnostics)),
+            SnapshotPart::Workloads(Cow::Borrowed(&snapshot.workloads)),
+            SnapshotPart::Images(Cow::Borrowed(&snapshot.images)),
+            SnapshotPart::End,
+        ];
+        SnapshotParts(Source::Whole(parts.into_iter()))
+    }
+
+    /// The parts sent into `receiver`, ending with [`SnapshotPart::End`].
+    pub fn channel(
+        receiver: tokio::sync::mpsc::Receiver<SnapshotPart<'static>>,
+    ) -> SnapshotParts<'s> {
+        SnapshotParts(Source::Channel(receiver))
+    }
+
+    /// The next part.
+    async fn next_part(&mut self) -> Option<SnapshotPart<'s>> {
+        match &mut self.0 {
+            Source::Whole(parts) => parts.next(),
+            Source::Channel(receiver) => receiver.recv().await,
+        }
+    }
+}
+
 impl Store {
     /// Replaces `cluster`'s current workloads, images, objects and diagnostics with
     /// `snapshot`'s and updates the finding history (first seen, last seen, resolved,
@@ -107,11 +165,33 @@ impl Store {
         snapshot: &Snapshot,
         received_at: Timestamp,
     ) -> Result<IngestAck> {
-        validate(cluster, snapshot)?;
+        let header = SnapshotHeader::of(snapshot);
+        self.push_snapshot_parts(
+            cluster,
+            &header,
+            SnapshotParts::whole(snapshot),
+            received_at,
+        )
+        .await
+    }
+
+    /// [`Store::push_snapshot`] for a snapshot that arrives in parts (a stream): each part is
+    /// written as it comes, in the push's one transaction, which commits only after
+    /// [`SnapshotPart::End`] and only if the records of each kind are as many as `header`
+    /// says ([`StoreError::Invalid`] naming the kind otherwise). A repeated id still takes
+    /// every part (and stores none).
+    pub async fn push_snapshot_parts<'s>(
+        &self,
+        cluster: &str,
+        header: &SnapshotHeader,
+        parts: SnapshotParts<'s>,
+        received_at: Timestamp,
+    ) -> Result<IngestAck> {
+        validate_header(cluster, header)?;
         if self.backend() != Backend::Sqlite {
             let tx = self.pool().begin().await?;
             return self
-                .store_snapshot(tx, cluster, snapshot, received_at)
+                .store_snapshot(tx, cluster, header, parts, received_at)
                 .await;
         }
         // SQLite: the connection that commits a push would copy the whole write-ahead log into
@@ -124,7 +204,7 @@ impl Store {
             .await?;
         let pushed = match conn.begin().await {
             Ok(tx) => {
-                self.store_snapshot(tx, cluster, snapshot, received_at)
+                self.store_snapshot(tx, cluster, header, parts, received_at)
                     .await
             }
             Err(e) => Err(e.into()),
@@ -163,26 +243,37 @@ impl Store {
         });
     }
 
-    /// [`Store::push_snapshot`] in `tx`.
-    async fn store_snapshot(
+    /// [`Store::push_snapshot_parts`] in `tx`.
+    async fn store_snapshot<'s>(
         &self,
         mut tx: Transaction<'_, Any>,
         cluster: &str,
-        snapshot: &Snapshot,
+        header: &SnapshotHeader,
+        mut parts: SnapshotParts<'s>,
         received_at: Timestamp,
     ) -> Result<IngestAck> {
-        let records = record_count(snapshot);
+        let records = header.counts.total();
         let push = Push {
             what: "snapshot",
             cluster,
-            id: &snapshot.id,
-            scanned_at: snapshot.scanned_at,
-            tool_version: &snapshot.tool_version,
-            source: &snapshot.source,
-            workloads: snapshot.workloads.len(),
-            findings: snapshot.findings.len(),
+            id: &header.id,
+            scanned_at: header.scanned_at,
+            tool_version: &header.tool_version,
+            source: &header.source,
+            workloads: header.counts.workloads as usize,
+            findings: header.counts.findings as usize,
         };
         let Some((now, previous)) = self.begin_push(&mut tx, &push, received_at).await? else {
+            // A repeat: its parts are taken (and checked) but not stored.
+            let mut received = SnapshotCounts::default();
+            loop {
+                match parts.next_part().await {
+                    Some(SnapshotPart::End) => break,
+                    Some(part) => received.add(&part),
+                    None => return Err(broke_off()),
+                }
+            }
+            check_counts(&header.counts, &received)?;
             tx.commit().await?;
             return Ok(IngestAck {
                 accepted: 0,
@@ -195,17 +286,59 @@ impl Store {
             sql.bind(cluster.to_string());
             sql.execute(&mut *tx).await?;
         }
-        insert_state(self.backend(), &mut tx, cluster, snapshot).await?;
-        history::record(
-            self.backend(),
+        let backend = self.backend();
+        let mut history = history::History::start(
+            backend,
             &mut tx,
             cluster,
-            &snapshot.findings,
             history::Scope::Cluster,
             now,
             previous,
         )
         .await?;
+        let mut received = SnapshotCounts::default();
+        let mut open = OpenFindings::default();
+        let mut workloads: Vec<Cow<'s, [WorkloadRecord]>> = Vec::new();
+        let mut images: Vec<Cow<'s, [ImageRecord]>> = Vec::new();
+        loop {
+            let Some(part) = parts.next_part().await else {
+                return Err(broke_off());
+            };
+            let (objects_before, diagnostics_before) = (received.objects, received.diagnostics);
+            received.add(&part);
+            match part {
+                SnapshotPart::End => break,
+                SnapshotPart::Findings(findings) => {
+                    open.count(&findings);
+                    history.add(&mut tx, &findings).await?;
+                }
+                SnapshotPart::Objects(objects) => {
+                    validate_objects(objects_before as usize, &objects)?;
+                    let bodies: Vec<(usize, &str)> = objects
+                        .iter()
+                        .enumerate()
+                        .map(|(i, o)| (objects_before as usize + i, o.get()))
+                        .collect();
+                    insert_positioned(backend, &mut tx, "objects", cluster, &bodies).await?;
+                }
+                SnapshotPart::Diagnostics(diagnostics) => {
+                    let bodies: Vec<(usize, String)> = diagnostics
+                        .iter()
+                        .enumerate()
+                        .map(|(i, d)| (diagnostics_before as usize + i, json(d)))
+                        .collect();
+                    insert_positioned(backend, &mut tx, "diagnostics", cluster, &bodies).await?;
+                }
+                SnapshotPart::Workloads(part) => workloads.push(part),
+                SnapshotPart::Images(part) => images.push(part),
+            }
+        }
+        check_counts(&header.counts, &received)?;
+        let workloads: Vec<&WorkloadRecord> = workloads.iter().flat_map(|p| p.iter()).collect();
+        insert_workloads(backend, &mut tx, cluster, &workloads, &open).await?;
+        let images: Vec<&ImageRecord> = images.iter().flat_map(|p| p.iter()).collect();
+        insert_images(backend, &mut tx, cluster, &images).await?;
+        history.finish(&mut tx).await?;
         self.finish_push(tx, cluster, now, records).await
     }
 
@@ -311,30 +444,130 @@ pub(crate) struct Push<'a> {
     pub(crate) findings: usize,
 }
 
-/// Open findings per workload of the snapshot (findings on the workload object itself).
-fn open_findings(findings: &[FindingRecord]) -> HashMap<(&str, &str, &str), i64> {
-    let mut counts = HashMap::new();
-    for f in findings {
-        let key = (
-            ns_column(&f.object.namespace),
-            f.object.kind.as_str(),
-            f.object.name.as_str(),
-        );
-        *counts.entry(key).or_insert(0) += 1;
-    }
-    counts
+/// The snapshot broke off before its end.
+fn broke_off() -> StoreError {
+    StoreError::invalid(
+        "snapshot",
+        "the snapshot ended before all of its parts arrived",
+    )
 }
 
-/// Inserts the snapshot's workloads (with their images and labels), images (with their
-/// vulnerabilities), objects and diagnostics.
+/// [`StoreError::Invalid`] unless the records of each kind are as many as announced.
+fn check_counts(announced: &SnapshotCounts, received: &SnapshotCounts) -> Result<()> {
+    for (kind, announced, received) in [
+        ("workloads", announced.workloads, received.workloads),
+        ("findings", announced.findings, received.findings),
+        ("images", announced.images, received.images),
+        ("objects", announced.objects, received.objects),
+        ("diagnostics", announced.diagnostics, received.diagnostics),
+    ] {
+        if announced != received {
+            return Err(StoreError::invalid(
+                format!("counts.{kind}"),
+                format!("the header announced {announced} {kind}, {received} arrived"),
+            ));
+        }
+    }
+    Ok(())
+}
+
+/// Counting the records of each part.
+trait CountParts {
+    fn add(&mut self, part: &SnapshotPart<'_>);
+}
+
+impl CountParts for SnapshotCounts {
+    fn add(&mut self, part: &SnapshotPart<'_>) {
+        match part {
+            SnapshotPart::Findings(p) => self.findings += p.len() as u64,
+            SnapshotPart::Objects(p) => self.objects += p.len() as u64,
+            SnapshotPart::Diagnostics(p) => self.diagnostics += p.len() as u64,
+            SnapshotPart::Workloads(p) => self.workloads += p.len() as u64,
+            SnapshotPart::Images(p) => self.images += p.len() as u64,
+            SnapshotPart::End => {}
+        }
+    }
+}
+
+/// Findings per object (namespace, kind, name): a workload's `open_findings` column.
+#[derive(Default)]
+pub(crate) struct OpenFindings {
+    /// Keyed by `namespace \0 kind \0 name` (one allocation per object, not per finding).
+    by_object: HashMap<String, i64>,
+    key: String,
+}
+
+impl OpenFindings {
+    /// Counts each of `findings` under its object.
+    pub(crate) fn count(&mut self, findings: &[FindingRecord]) {
+        for f in findings {
+            self.set_key(
+                ns_column(&f.object.namespace),
+                &f.object.kind,
+                &f.object.name,
+            );
+            match self.by_object.get_mut(self.key.as_str()) {
+                Some(n) => *n += 1,
+                None => {
+                    self.by_object.insert(self.key.clone(), 1);
+                }
+            }
+        }
+    }
+
+    /// The findings counted on `w`'s object.
+    fn of(&self, w: &WorkloadRecord) -> i64 {
+        let key = format!("{}\0{}\0{}", w.id.namespace, w.id.kind, w.id.name);
+        self.by_object.get(&key).copied().unwrap_or(0)
+    }
+
+    fn set_key(&mut self, namespace: &str, kind: &str, name: &str) {
+        self.key.clear();
+        for (i, part) in [namespace, kind, name].into_iter().enumerate() {
+            if i > 0 {
+                self.key.push('\0');
+            }
+            self.key.push_str(part);
+        }
+    }
+}
+
+/// Inserts `snapshot`'s workloads (with their images and labels), images (with their
+/// vulnerabilities), objects and diagnostics: a sensor's delta, which is a partial snapshot.
 pub(crate) async fn insert_state(
     backend: Backend,
     tx: &mut Transaction<'_, Any>,
     cluster: &str,
     snapshot: &Snapshot,
 ) -> Result<()> {
+    let mut open = OpenFindings::default();
+    open.count(&snapshot.findings);
+    let workloads: Vec<&WorkloadRecord> = snapshot.workloads.iter().collect();
+    insert_workloads(backend, tx, cluster, &workloads, &open).await?;
+    let images: Vec<&ImageRecord> = snapshot.images.iter().collect();
+    insert_images(backend, tx, cluster, &images).await?;
+    let objects: Vec<(usize, &str)> = snapshot
+        .objects
+        .iter()
+        .map(|o| o.get())
+        .enumerate()
+        .collect();
+    insert_positioned(backend, tx, "objects", cluster, &objects).await?;
+    let diagnostics: Vec<(usize, String)> =
+        snapshot.diagnostics.iter().map(json).enumerate().collect();
+    insert_positioned(backend, tx, "diagnostics", cluster, &diagnostics).await?;
+    Ok(())
+}
+
+/// Inserts `workloads` with their images and labels; `open` counts their findings.
+async fn insert_workloads(
+    backend: Backend,
+    tx: &mut Transaction<'_, Any>,
+    cluster: &str,
+    workloads: &[&WorkloadRecord],
+    open: &OpenFindings,
+) -> Result<()> {
     let conn = &mut **tx;
-    let counts = open_findings(&snapshot.findings);
     insert_rows(
         conn,
         backend,
@@ -342,14 +575,9 @@ pub(crate) async fn insert_state(
          risk_score, risk_rank, risk_factors, owner, open_findings) VALUES ",
         "",
         12,
-        &snapshot.workloads,
-        |row, w: &WorkloadRecord| {
+        workloads,
+        |row, w: &&WorkloadRecord| {
             let risk = w.risk.as_ref();
-            let key = (
-                w.id.namespace.as_str(),
-                w.id.kind.as_str(),
-                w.id.name.as_str(),
-            );
             row.v(cluster.to_string())
                 .v(w.id.namespace.clone())
                 .v(w.id.kind.clone())
@@ -361,15 +589,14 @@ pub(crate) async fn insert_state(
                 .v(risk.map(|r| i64::from(r.rank)))
                 .v(json(risk.map_or(&[][..], |r| &r.factors[..])))
                 .v(w.owner.clone())
-                .v(counts.get(&key).copied().unwrap_or(0));
+                .v(open.of(w));
         },
     )
     .await?;
 
-    let workload_images: Vec<(&WorkloadRecord, &String)> = snapshot
-        .workloads
+    let workload_images: Vec<(&WorkloadRecord, &String)> = workloads
         .iter()
-        .flat_map(|w| dedup(&w.images).into_iter().map(move |i| (w, i)))
+        .flat_map(|w| dedup(&w.images).into_iter().map(move |i| (*w, i)))
         .collect();
     insert_rows(
         conn,
@@ -387,10 +614,9 @@ pub(crate) async fn insert_state(
         },
     )
     .await?;
-    let labels: Vec<(&WorkloadRecord, &String, &String)> = snapshot
-        .workloads
+    let labels: Vec<(&WorkloadRecord, &String, &String)> = workloads
         .iter()
-        .flat_map(|w| w.labels.iter().map(move |(k, v)| (w, k, v)))
+        .flat_map(|w| w.labels.iter().map(move |(k, v)| (*w, k, v)))
         .collect();
     insert_rows(
         conn,
@@ -410,17 +636,6 @@ pub(crate) async fn insert_state(
         },
     )
     .await?;
-    insert_images(backend, conn, cluster, snapshot).await?;
-    let objects: Vec<(usize, &str)> = snapshot
-        .objects
-        .iter()
-        .map(|o| o.get())
-        .enumerate()
-        .collect();
-    insert_positioned(backend, conn, "objects", cluster, &objects).await?;
-    let diagnostics: Vec<(usize, String)> =
-        snapshot.diagnostics.iter().map(json).enumerate().collect();
-    insert_positioned(backend, conn, "diagnostics", cluster, &diagnostics).await?;
     Ok(())
 }
 
@@ -430,15 +645,17 @@ fn dedup(items: &[String]) -> Vec<&String> {
     items.iter().filter(|i| seen.insert(i.as_str())).collect()
 }
 
+/// Inserts `images` with their vulnerabilities.
 async fn insert_images(
     backend: Backend,
-    conn: &mut sqlx::AnyConnection,
+    tx: &mut Transaction<'_, Any>,
     cluster: &str,
-    snapshot: &Snapshot,
+    records: &[&ImageRecord],
 ) -> Result<()> {
+    let conn = &mut **tx;
     // The same reference twice: the later record wins.
     let mut by_reference: BTreeMap<&str, &ImageRecord> = BTreeMap::new();
-    for image in &snapshot.images {
+    for image in records.iter().copied() {
         by_reference.insert(image.reference.as_str(), image);
     }
     let images: Vec<&ImageRecord> = by_reference.into_values().collect();
@@ -486,13 +703,13 @@ async fn insert_images(
 /// Inserts JSON bodies kept in their order.
 async fn insert_positioned(
     backend: Backend,
-    conn: &mut sqlx::AnyConnection,
+    tx: &mut Transaction<'_, Any>,
     table: &str,
     cluster: &str,
     bodies: &[(usize, impl AsRef<str>)],
 ) -> Result<()> {
     insert_rows(
-        conn,
+        tx,
         backend,
         &format!("INSERT INTO {table} (cluster, position, body) VALUES "),
         "",

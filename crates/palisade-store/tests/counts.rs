@@ -132,4 +132,68 @@ on_both_backends! {
         store.revoke_exception(checkwide.id, "alice", at(6)).await.unwrap();
         assert_eq!(check(store, at(6)).await, after_delta);
     }
+
+    async fn a_snapshot_in_parts_equals_the_whole_and_a_broken_one_stores_nothing(db: Db) {
+        use palisade_api::SnapshotHeader;
+        use palisade_store::{SnapshotPart, SnapshotParts};
+        use std::borrow::Cow;
+        let store = &db.store;
+        let workloads: Vec<_> = (0..3).map(|i| workload("shop", &format!("w{i}"))).collect();
+        let all = findings("shop", 3);
+        store.push_snapshot("whole", &snapshot("s1", at(1), workloads.clone(), all.clone()), at(1)).await.unwrap();
+
+        // The same findings in three batches, the last repeating one of the first with another
+        // severity (the later record wins, as within one snapshot).
+        let mut changed = all[0].clone();
+        changed.severity = Severity::Low;
+        let mut with_repeat = all.clone();
+        with_repeat.push(changed.clone());
+        let header = SnapshotHeader::of(&snapshot("s1", at(1), workloads.clone(), with_repeat.clone()));
+        let send = |parts: Vec<SnapshotPart<'static>>| {
+            let (sender, receiver) = tokio::sync::mpsc::channel(parts.len().max(1));
+            for part in parts {
+                sender.try_send(part).unwrap();
+            }
+            SnapshotParts::channel(receiver)
+        };
+        let batches = vec![
+            SnapshotPart::Findings(Cow::Owned(all[..5].to_vec())),
+            SnapshotPart::Workloads(Cow::Owned(workloads.clone())),
+            SnapshotPart::Findings(Cow::Owned(all[5..].to_vec())),
+            SnapshotPart::Findings(Cow::Owned(vec![changed.clone()])),
+        ];
+        let mut complete = batches.clone();
+        complete.push(SnapshotPart::End);
+        // Cut off before its end, or with a count other than the header's: nothing stored.
+        let error = store.push_snapshot_parts("parts", &header, send(batches.clone()), at(1)).await.unwrap_err();
+        assert!(matches!(error, palisade_store::StoreError::Invalid { .. }), "{error:?}");
+        let mut short = batches[..3].to_vec();
+        short.push(SnapshotPart::End);
+        let error = store.push_snapshot_parts("parts", &header, send(short), at(1)).await.unwrap_err();
+        assert!(error.to_string().contains("findings"), "{error}");
+        assert_eq!(open(&check(store, at(1)).await, "parts", Severity::Low), 0);
+        assert_eq!(store.clusters(at(1)).await.unwrap().len(), 1);
+
+        let ack = store.push_snapshot_parts("parts", &header, send(complete), at(1)).await.unwrap();
+        assert_eq!((ack.accepted, ack.duplicates), (header.counts.total(), 0));
+        let counts = check(store, at(1)).await;
+        // One fewer high (it became low) than the whole snapshot; as many findings in all.
+        assert_eq!(open(&counts, "parts", all[0].severity), open(&counts, "whole", all[0].severity) - 1);
+        assert_eq!(open(&counts, "parts", Severity::Low), open(&counts, "whole", Severity::Low) + 1);
+        let total = |c: &str| counts[c].values().sum::<u64>();
+        assert_eq!(total("parts"), total("whole"));
+        let findings = store
+            .findings(&palisade_api::FindingQuery { cluster: Some("parts".into()), limit: Some(1000), ..Default::default() }, at(2))
+            .await
+            .unwrap();
+        let repeated: Vec<_> = findings.items.iter().filter(|f| f.fingerprint == changed.fingerprint).collect();
+        assert_eq!(repeated.len(), 1);
+        assert_eq!(repeated[0].severity, Severity::Low);
+        // Workloads count every record on them, the repeat included.
+        let workloads = store
+            .workloads(&palisade_api::WorkloadQuery { cluster: Some("parts".into()), ..Default::default() })
+            .await
+            .unwrap();
+        assert_eq!(workloads.items.len(), 3);
+    }
 }

@@ -116,17 +116,42 @@ impl Client {
         path: &str,
         body: &B,
     ) -> anyhow::Result<T> {
+        self.post_encoded(path, "application/json", |out| {
+            serde_json::to_writer(out, body).map_err(std::io::Error::from)
+        })
+    }
+
+    /// `POST path` with `snapshot` as a snapshot stream (`application/x-ndjson`), which central
+    /// stores while it arrives (`palisade_api::stream`).
+    pub fn post_snapshot<T: DeserializeOwned>(
+        &self,
+        path: &str,
+        snapshot: &palisade_api::Snapshot,
+    ) -> anyhow::Result<T> {
+        self.post_encoded(path, palisade_api::stream::CONTENT_TYPE, |out| {
+            palisade_api::stream::write_snapshot(out, snapshot)
+        })
+    }
+
+    /// `POST path` with the body `encode` writes (of `content_type`), encoded on another thread
+    /// while it is sent.
+    fn post_encoded<T: DeserializeOwned>(
+        &self,
+        path: &str,
+        content_type: &str,
+        encode: impl FnOnce(&mut std::io::BufWriter<ChunkSender>) -> std::io::Result<()> + Send,
+    ) -> anyhow::Result<T> {
         let (chunks, receiver) = std::sync::mpsc::sync_channel::<Vec<u8>>(STREAM_CHUNKS);
         std::thread::scope(|scope| {
             let encoder = scope.spawn(move || -> std::io::Result<()> {
                 let mut out = std::io::BufWriter::with_capacity(STREAM_CHUNK, ChunkSender(chunks));
-                serde_json::to_writer(&mut out, body)?;
+                encode(&mut out)?;
                 out.flush()
             });
             let request = self
                 .http
                 .post(format!("{}{path}", self.base))
-                .header(reqwest::header::CONTENT_TYPE, "application/json")
+                .header(reqwest::header::CONTENT_TYPE, content_type)
                 .body(reqwest::blocking::Body::new(ChunkReader::new(receiver)));
             let answer = self.send(request, path);
             let encoded = encoder.join().expect("the request encoder does not panic");
@@ -176,7 +201,7 @@ fn upload_cut_hint(e: anyhow::Error) -> anyhow::Error {
         .is_some_and(reqwest::Error::is_body)
     {
         e.context(
-            "central closed the connection before the whole body was sent (a body over central's limit, `central serve --max-body-mib`, 256 MiB by default, is refused with 413; central's log names the status)",
+            "central closed the connection before the whole body was sent (a body over central's limit is refused with 413: `central serve --max-stream-mib` for a snapshot, 16 GiB by default, `--max-body-mib` for other bodies and for each line of a snapshot, 256 MiB; central's log names the status)",
         )
     } else {
         e

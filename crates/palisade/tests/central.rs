@@ -634,6 +634,138 @@ fn bad_bodies_limits_and_strict_queries() {
     }
 }
 
+/// A snapshot stream's lines (`palisade_api::stream`), written by hand from its description:
+/// the header with `counts`, then one `{"KIND": RECORD}` per line.
+fn stream_lines(snapshot: &Value, counts: Value) -> Vec<String> {
+    let mut lines = vec![
+        json!({"header": {
+            "id": snapshot["id"], "scanned_at": snapshot["scanned_at"],
+            "tool_version": snapshot["tool_version"], "source": snapshot["source"],
+            "counts": counts
+        }})
+        .to_string(),
+    ];
+    for (field, kind) in [
+        ("findings", "finding"),
+        ("objects", "object"),
+        ("workloads", "workload"),
+        ("images", "image"),
+    ] {
+        for record in snapshot[field].as_array().unwrap() {
+            lines.push(json!({ kind: record }).to_string());
+        }
+    }
+    lines
+}
+
+#[test]
+fn snapshot_streams_are_stored_like_json_and_refused_whole() {
+    let (_dir, central) = sqlite_central(&[]);
+    let admin = central.admin();
+    let finding = |fingerprint: &str, severity: &str, name: &str| {
+        json!({"fingerprint": fingerprint, "check_id": "PAL-001", "severity": severity,
+               "title": "t", "message": format!("on {name}"),
+               "object": {"namespace": "shop", "kind": "Deployment", "name": name}})
+    };
+    let snapshot = json!({
+        "id": "s1", "scanned_at": "2026-12-01T00:00:00Z", "tool_version": "test",
+        "source": "manifests",
+        "workloads": [
+            {"id": {"namespace": "shop", "kind": "Deployment", "name": "web"}, "images": ["nginx"]},
+            {"id": {"namespace": "shop", "kind": "Deployment", "name": "db"}}
+        ],
+        "findings": [finding("f1", "high", "web"), finding("f2", "low", "web"), finding("f3", "critical", "db")],
+        "objects": [{"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": "shop"}}],
+        "images": [{"reference": "nginx"}]
+    });
+    let counts =
+        json!({"workloads": 2, "findings": 3, "images": 1, "objects": 1, "diagnostics": 0});
+    central
+        .post_json(
+            Some(&admin),
+            "/api/v1/clusters/as-json/snapshots",
+            &snapshot,
+        )
+        .expect(200);
+    let body = stream_lines(&snapshot, counts.clone()).join("\n") + "\n";
+    let r = central
+        .post_stream(Some(&admin), "/api/v1/clusters/as-stream/snapshots", &body)
+        .expect(200);
+    assert_eq!(
+        r.json,
+        json!({"accepted": 7, "duplicates": 0}),
+        "{}",
+        r.text
+    );
+    // The same rows either way.
+    for what in ["findings", "workloads"] {
+        let rows = |cluster: &str| {
+            let mut items = central
+                .get(Some(&admin), &format!("/api/v1/{what}?cluster={cluster}"))
+                .json["items"]
+                .clone();
+            for item in items.as_array_mut().unwrap() {
+                item.as_object_mut().unwrap().remove("cluster");
+            }
+            items
+        };
+        let (from_json, from_stream) = (rows("as-json"), rows("as-stream"));
+        assert_eq!(
+            from_json.as_array().unwrap().len(),
+            if what == "findings" { 3 } else { 2 }
+        );
+        assert_eq!(from_json, from_stream, "{what}");
+    }
+    // The same stream again: all duplicates.
+    let r = central
+        .post_stream(Some(&admin), "/api/v1/clusters/as-stream/snapshots", &body)
+        .expect(200);
+    assert_eq!(
+        r.json,
+        json!({"accepted": 0, "duplicates": 7}),
+        "{}",
+        r.text
+    );
+
+    // Refused whole, naming the line or the count; nothing of them is stored.
+    let path = "/api/v1/clusters/refused/snapshots";
+    let mut lines = stream_lines(&snapshot, counts.clone());
+    lines[2] = json!({"finding": finding("f2", "extreme", "web")}).to_string();
+    let r = central
+        .post_stream(Some(&admin), path, &lines.join("\n"))
+        .expect(400);
+    assert_eq!(r.json["field"], "line 3: finding.severity", "{}", r.text);
+    let mut lines = stream_lines(&snapshot, counts.clone());
+    lines.remove(3);
+    let r = central
+        .post_stream(Some(&admin), path, &lines.join("\n"))
+        .expect(400);
+    assert_eq!(r.json["field"], "counts.findings", "{}", r.text);
+    let lines = stream_lines(&snapshot, counts.clone());
+    let r = central
+        .post_stream(Some(&admin), path, &lines[1..].join("\n"))
+        .expect(400);
+    assert_eq!(r.json["field"], "line 1", "{}", r.text);
+    let mut lines = stream_lines(&snapshot, counts);
+    lines.push(
+        json!({"object": {"kind": "Secret", "metadata": {"name": "s"}, "data": {"k": "dg=="}}})
+            .to_string(),
+    );
+    let r = central
+        .post_stream(Some(&admin), path, &lines.join("\n"))
+        .expect(400);
+    assert_eq!(r.json["field"], "objects[1].data", "{}", r.text);
+    central.post_stream(Some(&admin), path, "").expect(400);
+    let clusters = central.get(Some(&admin), "/api/v1/clusters").json;
+    let names: Vec<&str> = clusters
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| c["name"].as_str().unwrap())
+        .collect();
+    assert_eq!(names, ["as-json", "as-stream"], "{clusters}");
+}
+
 #[test]
 fn scan_push_failure_exits_non_zero_with_the_reason() {
     let (dir, central) = sqlite_central(&[]);
@@ -646,8 +778,8 @@ fn scan_push_failure_exits_non_zero_with_the_reason() {
 
 #[test]
 fn a_push_over_centrals_body_limit_names_the_limit() {
-    // 1 MiB at central; 3,000 Deployments make a snapshot of several MiB.
-    let (dir, central) = sqlite_central(&["--max-body-mib", "1"]);
+    // 1 MiB at central; 3,000 Deployments make a snapshot stream of several MiB.
+    let (dir, central) = sqlite_central(&["--max-stream-mib", "1"]);
     let input = dir.path().join("big.yaml");
     let mut yaml = String::new();
     for i in 0..3000 {

@@ -94,9 +94,15 @@ pub struct ServeArgs {
     /// Days alerts and admission decisions are kept.
     #[arg(long, value_name = "D", default_value_t = 30)]
     pub alert_days: u32,
-    /// Largest request body in MiB, after gzip decoding.
+    /// Largest request body in MiB, after gzip decoding (for a snapshot stream: its longest
+    /// line).
     #[arg(long, value_name = "MIB", default_value_t = 256)]
     pub max_body_mib: usize,
+    /// Largest snapshot stream (`application/x-ndjson`, what `scan --push` and the sensor
+    /// send) in MiB, after gzip decoding: central stores a stream while it arrives, so this
+    /// bounds the data, not central's memory.
+    #[arg(long, value_name = "MIB", default_value_t = 16384)]
+    pub max_stream_mib: u64,
 }
 
 /// `palisade central token …`
@@ -270,6 +276,7 @@ fn serve(a: ServeArgs) -> anyhow::Result<ExitCode> {
         addr: a.addr,
         tls: a.tls_cert.zip(a.tls_key),
         body_limit: a.max_body_mib.saturating_mul(1024 * 1024),
+        stream_limit: a.max_stream_mib.saturating_mul(1 << 20),
         keep_snapshots: a.keep_snapshots,
         alert_days: a.alert_days,
     };

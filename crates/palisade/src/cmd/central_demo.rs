@@ -86,6 +86,7 @@ pub fn run(a: DemoArgs) -> anyhow::Result<ExitCode> {
         addr: a.addr,
         tls: None,
         body_limit: palisade_central::DEFAULT_BODY_LIMIT,
+        stream_limit: palisade_central::stream::DEFAULT_STREAM_LIMIT,
         keep_snapshots: 30,
         alert_days: 30,
     };

@@ -313,7 +313,7 @@ fn push(
     let path = crate::central_client::cluster_path(cluster, "snapshots");
     let sending = std::time::Instant::now();
     let ack: palisade_api::IngestAck = client
-        .post(&path, &snapshot)
+        .post_snapshot(&path, &snapshot)
         .context("pushing the scan to central")?;
     if timings {
         eprintln_safe!(

@@ -266,7 +266,7 @@ impl<'a> Sensor<'a> {
                     );
                 })
             }
-            _ => self.post("snapshots", &current).map(|ack| {
+            _ => self.post_snapshot(&current).map(|ack| {
                 self.last_full = started;
                 tracing::info!(
                     snapshot = %id,
@@ -348,5 +348,12 @@ impl<'a> Sensor<'a> {
         self.client
             .post(&cluster_path(self.cluster, what), body)
             .with_context(|| format!("pushing to central ({what})"))
+    }
+
+    /// A full snapshot, sent as a stream (central stores it while it arrives).
+    fn post_snapshot(&self, snapshot: &palisade_api::Snapshot) -> anyhow::Result<IngestAck> {
+        self.client
+            .post_snapshot(&cluster_path(self.cluster, "snapshots"), snapshot)
+            .context("pushing to central (snapshots)")
     }
 }

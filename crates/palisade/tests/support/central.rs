@@ -180,6 +180,18 @@ impl Central {
         self.send(self.client.delete(format!("{}{path}", self.url())), token)
     }
 
+    /// `POST path` with a snapshot stream (`application/x-ndjson`), sent chunked.
+    pub fn post_stream(&self, token: Option<&str>, path: &str, body: &str) -> Reply {
+        let request = self
+            .client
+            .post(format!("{}{path}", self.url()))
+            .header("content-type", "application/x-ndjson")
+            .body(reqwest::blocking::Body::new(std::io::Cursor::new(
+                body.as_bytes().to_vec(),
+            )));
+        self.send(request, token)
+    }
+
     /// `POST path` with a JSON body, gzip-compressed when `gzip`.
     pub fn post(&self, token: Option<&str>, path: &str, body: &[u8], gzip: bool) -> Reply {
         let mut request = self
