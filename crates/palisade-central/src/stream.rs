@@ -33,13 +33,13 @@ pub struct StreamLimit(pub u64);
 /// The stream limit when the router set none.
 pub const DEFAULT_STREAM_LIMIT: u64 = 16 << 30;
 /// Records per batch handed to the store.
-const BATCH_RECORDS: usize = 4096;
+const BATCH_RECORDS: usize = 16_384;
 /// Bytes of lines per batch handed to the store (objects are large).
-const BATCH_BYTES: usize = 8 << 20;
+const BATCH_BYTES: usize = 16 << 20;
 /// Body chunks in flight between the connection and the parser.
 const CHUNKS_IN_FLIGHT: usize = 16;
 /// Batches in flight between the parser and the store.
-const BATCHES_IN_FLIGHT: usize = 4;
+const BATCHES_IN_FLIGHT: usize = 2;
 
 /// How the body's reading ended.
 enum Read {

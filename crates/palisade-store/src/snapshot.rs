@@ -2,6 +2,7 @@
 
 use std::borrow::Cow;
 use std::collections::{BTreeMap, HashMap};
+use std::time::{Duration, Instant};
 
 use palisade_api::{
     FindingRecord, ImageRecord, IngestAck, ObjectKey, RawObject, Snapshot, SnapshotCounts,
@@ -300,10 +301,15 @@ impl Store {
         let mut open = OpenFindings::default();
         let mut workloads: Vec<Cow<'s, [WorkloadRecord]>> = Vec::new();
         let mut images: Vec<Cow<'s, [ImageRecord]>> = Vec::new();
+        // Time spent waiting for parts and writing each kind (a debug log line at the end).
+        let mut spent = Spent::default();
         loop {
+            let waited = Instant::now();
             let Some(part) = parts.next_part().await else {
                 return Err(broke_off());
             };
+            spent.waiting += waited.elapsed();
+            let writing = Instant::now();
             let (objects_before, diagnostics_before) = (received.objects, received.diagnostics);
             received.add(&part);
             match part {
@@ -311,6 +317,7 @@ impl Store {
                 SnapshotPart::Findings(findings) => {
                     open.count(&findings);
                     history.add(&mut tx, &findings).await?;
+                    spent.findings += writing.elapsed();
                 }
                 SnapshotPart::Objects(objects) => {
                     validate_objects(objects_before as usize, &objects)?;
@@ -320,6 +327,7 @@ impl Store {
                         .map(|(i, o)| (objects_before as usize + i, o.get()))
                         .collect();
                     insert_positioned(backend, &mut tx, "objects", cluster, &bodies).await?;
+                    spent.objects += writing.elapsed();
                 }
                 SnapshotPart::Diagnostics(diagnostics) => {
                     let bodies: Vec<(usize, String)> = diagnostics
@@ -334,12 +342,22 @@ impl Store {
             }
         }
         check_counts(&header.counts, &received)?;
+        let ending = Instant::now();
         let workloads: Vec<&WorkloadRecord> = workloads.iter().flat_map(|p| p.iter()).collect();
         insert_workloads(backend, &mut tx, cluster, &workloads, &open).await?;
         let images: Vec<&ImageRecord> = images.iter().flat_map(|p| p.iter()).collect();
         insert_images(backend, &mut tx, cluster, &images).await?;
         history.finish(&mut tx).await?;
-        self.finish_push(tx, cluster, now, records).await
+        let ack = self.finish_push(tx, cluster, now, records).await?;
+        tracing::debug!(
+            cluster,
+            waiting_ms = spent.waiting.as_millis() as u64,
+            findings_ms = spent.findings.as_millis() as u64,
+            objects_ms = spent.objects.as_millis() as u64,
+            end_ms = ending.elapsed().as_millis() as u64,
+            "snapshot written"
+        );
+        Ok(ack)
     }
 
     /// Starts `push` in `tx`: locks its cluster; `None` when its id was stored before (a
@@ -442,6 +460,14 @@ pub(crate) struct Push<'a> {
     pub(crate) source: &'a str,
     pub(crate) workloads: usize,
     pub(crate) findings: usize,
+}
+
+/// Where a push's time went.
+#[derive(Default)]
+struct Spent {
+    waiting: Duration,
+    findings: Duration,
+    objects: Duration,
 }
 
 /// The snapshot broke off before its end.

@@ -176,6 +176,10 @@ impl Row<'_> {
 /// Inserts `rows` with as few statements as the bind limits allow: `head` is
 /// `INSERT INTO t (a, b, c) VALUES `, `tail` what follows the values (`ON CONFLICT …` or
 /// empty), `columns` the values each row binds through `bind`. Returns the rows affected.
+///
+/// Each statement is built while the database runs the one before (the build is this
+/// process's CPU, the execution the database's — a PostgreSQL server or SQLite's worker
+/// thread): one after the other, a 200,000-finding push kept each side idle half the time.
 pub(crate) async fn insert_rows<T, F>(
     conn: &mut sqlx::AnyConnection,
     backend: Backend,
@@ -188,8 +192,11 @@ pub(crate) async fn insert_rows<T, F>(
 where
     F: FnMut(&mut Row<'_>, &T),
 {
-    let mut affected = 0;
-    for chunk in rows.chunks(rows_per_insert(columns)) {
+    let mut chunks = rows.chunks(rows_per_insert(columns));
+    let Some(first) = chunks.next() else {
+        return Ok(0);
+    };
+    let mut build = |chunk: &[T]| {
         let mut sql = Sql::new(backend, head);
         // Each value's placeholder and comma: 2 bytes (`?,`) on SQLite, up to 7 (`$30000,`)
         // on PostgreSQL; the row's parentheses and comma.
@@ -210,7 +217,18 @@ where
             sql.push(")");
         }
         sql.push(tail);
-        affected += sql.execute(&mut *conn).await?;
+        sql
+    };
+    let mut current = build(first);
+    let mut affected = 0;
+    for chunk in chunks {
+        // `biased`: the statement is sent first (its future's first poll), then the next one
+        // is built while the database works.
+        let (done, next) =
+            tokio::join!(biased; current.execute(&mut *conn), async { build(chunk) });
+        affected += done?;
+        current = next;
     }
+    affected += current.execute(&mut *conn).await?;
     Ok(affected)
 }
