@@ -30,6 +30,11 @@ const MIGRATIONS: &[(i64, &str, &str)] = &[
         "cluster counts",
         include_str!("../migrations/0004_cluster_counts.sql"),
     ),
+    (
+        5,
+        "one findings order",
+        include_str!("../migrations/0005_one_findings_order.sql"),
+    ),
 ];
 
 /// How long a call waits for a free connection (or for PostgreSQL to answer a connect) before

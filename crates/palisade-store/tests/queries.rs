@@ -161,6 +161,18 @@ on_both_backends! {
             async move { store.findings(&q, at(9)).await }
         }).await;
         assert_eq!(paged, expected);
+        // Across clusters with a namespace and a severity: one walk per cluster, merged, page
+        // by page.
+        let q = FindingQuery { namespace: Some("b".into()), severity: Some(Severity::Medium), ..base.clone() };
+        let expected: Vec<_> = whole.iter().filter(|f| f.object.namespace.as_deref() == Some("b") && f.severity >= Severity::Medium).cloned().collect();
+        assert!(expected.iter().any(|f| f.cluster == "dev") && expected.iter().any(|f| f.cluster == "prod"));
+        for limit in [1, 5] {
+            let paged = all_pages(limit, |cursor| {
+                let q = FindingQuery { limit: Some(limit), cursor, ..q.clone() };
+                async move { store.findings(&q, at(9)).await }
+            }).await;
+            assert_eq!(paged, expected, "by {limit}");
+        }
         let by_check = store.findings(&FindingQuery { check: Some("PAL-004".into()), ..base.clone() }, at(9)).await.unwrap().items;
         assert!(by_check.iter().all(|f| f.check_id == "PAL-004" && f.severity == Severity::Critical));
         assert_eq!(by_check.len(), whole.iter().filter(|f| f.check_id == "PAL-004").count());
