@@ -231,5 +231,4 @@ impl Store {
         let rows = sql.fetch_all(self.pool()).await?;
         cursor::page(&rows, limit, TAG, key_of, view)
     }
-
 }

@@ -77,6 +77,8 @@ pub(crate) struct History {
     /// The cluster had no finding rows: new ones go in without a conflict check.
     fresh: bool,
     tally: Tally,
+    /// Rows written (new, changed or reopened).
+    written: u64,
 }
 
 /// A finding seen in this push, as stored now.
@@ -113,6 +115,7 @@ impl History {
             seen: HashMap::new(),
             fresh,
             tally: Tally::default(),
+            written: 0,
         })
     }
 
@@ -165,9 +168,15 @@ impl History {
             }
         }
         write.sort_unstable_by(|(a, _), (b, _)| a.storage_order().cmp(&b.storage_order()));
+        self.written += (write.len() + rewrite.len()) as u64;
         let (backend, cluster, now) = (self.backend, self.cluster.as_str(), self.now);
         upsert(backend, tx, cluster, &write, now, self.fresh).await?;
         upsert(backend, tx, cluster, &rewrite, now, false).await
+    }
+
+    /// Finding rows written so far (new, changed or reopened).
+    pub(crate) fn written(&self) -> u64 {
+        self.written
     }
 
     /// Resolves the findings open before and not seen in this push, and records the push's

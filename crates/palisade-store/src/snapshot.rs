@@ -19,6 +19,8 @@ use crate::history::{self, Sighting};
 use crate::sql::{Sql, insert_rows};
 use crate::values::{Get, json, ms, ns_column, sev_rank};
 
+/// Finding rows a push writes from which PostgreSQL's statistics are refreshed after it.
+const ANALYZE_AFTER_ROWS: u64 = 10_000;
 /// SQLite's default automatic checkpoint threshold (pages of write-ahead log).
 const SQLITE_AUTOCHECKPOINT_PAGES: u32 = 1000;
 
@@ -226,6 +228,24 @@ impl Store {
         pushed
     }
 
+    /// Refreshes PostgreSQL's planner statistics in the background after a push that wrote
+    /// many findings: until autovacuum gets to it, the planner would scan a cluster's findings
+    /// instead of walking the findings index (a page then takes tens of milliseconds instead of
+    /// a few; `Store::prune` also ends with `ANALYZE`).
+    fn analyze_later(&self) {
+        let store = self.clone();
+        tokio::spawn(async move {
+            if let Err(e) = store
+                .sql("ANALYZE findings, workloads")
+                .execute(store.pool())
+                .await
+                && !store.pool().is_closed()
+            {
+                tracing::warn!(error = %e, "background ANALYZE failed");
+            }
+        });
+    }
+
     /// Copies the write-ahead log into the database file in the background (SQLite), without
     /// waiting for readers: what a commit's automatic checkpoint would have done.
     fn checkpoint_later(&self) {
@@ -347,8 +367,12 @@ impl Store {
         insert_workloads(backend, &mut tx, cluster, &workloads, &open).await?;
         let images: Vec<&ImageRecord> = images.iter().flat_map(|p| p.iter()).collect();
         insert_images(backend, &mut tx, cluster, &images).await?;
+        let written = history.written();
         history.finish(&mut tx).await?;
         let ack = self.finish_push(tx, cluster, now, records).await?;
+        if backend == Backend::Postgres && written >= ANALYZE_AFTER_ROWS {
+            self.analyze_later();
+        }
         tracing::debug!(
             cluster,
             waiting_ms = spent.waiting.as_millis() as u64,
