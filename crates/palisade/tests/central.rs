@@ -622,6 +622,16 @@ fn bad_bodies_limits_and_strict_queries() {
         .post(Some(&admin), path, big.to_string().as_bytes(), true)
         .expect(413);
 
+    // A snapshot stream's lines are limited like a body: a line over 1 MiB is a 413 naming it.
+    let header = json!({"header": {"id": "s3", "scanned_at": "2026-12-01T00:00:00Z",
+        "tool_version": "test", "source": "manifests",
+        "counts": {"workloads": 1, "findings": 0, "images": 0, "objects": 0, "diagnostics": 0}}});
+    let long = json!({"workload": {"id": {"namespace": "shop", "kind": "Deployment", "name": "x".repeat(2 << 20)}}});
+    let r = central
+        .post_stream(Some(&admin), path, &format!("{header}\n{long}\n"))
+        .expect(413);
+    assert_eq!(r.json["field"], "line 2", "{}", r.text);
+
     // Query strings are strict: the parameter to blame is named.
     for (query, field) in [
         ("/api/v1/findings?severity=high&colour=red", "colour"),
