@@ -209,53 +209,49 @@ impl Engine {
         let id: Arc<str> = Arc::from(check.id.as_str());
         let title: Arc<str> = Arc::from(check.title.as_str());
         let remediation: Arc<str> = Arc::from(check.remediation.as_str());
-        let suppressed = &mut result.suppressed;
-        // Collected in place: a finding is smaller than a hit, so the findings of a check live in
-        // the hits' own allocation instead of a second one (two million findings at 100,000
-        // workloads: 285 MB that no longer has to be faulted in).
-        result.findings = (hits.into_inner().into_iter())
-            .filter_map(|hit| {
-                let finding = Finding {
-                    check_id: Arc::clone(&id),
-                    severity: if overridden {
-                        severity
-                    } else {
-                        hit.severity.unwrap_or(severity)
-                    },
-                    title: Arc::clone(&title),
-                    message: hit.message,
-                    remediation: Arc::clone(&remediation),
-                    object: hit.object,
-                    container: hit.container,
-                    path: hit.path,
-                };
-                if self.options.annotation_exceptions
-                    && let Some((ids, reason)) = &hit.ignore
-                    && ids
-                        .iter()
-                        .any(|i| i == "*" || i == &check.id || i == &check.name)
-                {
-                    suppressed.push(Suppressed {
-                        finding,
-                        by: "annotation",
-                        reason: reason.clone(),
-                    });
-                    return None;
-                }
-                if let Some(e) = active
+        let hits = hits.into_inner();
+        result.findings.reserve_exact(hits.len());
+        for hit in hits {
+            let finding = Finding {
+                check_id: Arc::clone(&id),
+                severity: if overridden {
+                    severity
+                } else {
+                    hit.severity.unwrap_or(severity)
+                },
+                title: Arc::clone(&title),
+                message: hit.message,
+                remediation: Arc::clone(&remediation),
+                object: hit.object,
+                container: hit.container,
+                path: hit.path,
+            };
+            if self.options.annotation_exceptions
+                && let Some((ids, reason)) = &hit.ignore
+                && ids
                     .iter()
-                    .find(|e| e.covers(&finding, &check.name, hit.image.as_deref()))
-                {
-                    suppressed.push(Suppressed {
-                        finding,
-                        by: "config",
-                        reason: e.reason.clone(),
-                    });
-                    return None;
-                }
-                Some(finding)
-            })
-            .collect();
+                    .any(|i| i == "*" || i == &check.id || i == &check.name)
+            {
+                result.suppressed.push(Suppressed {
+                    finding,
+                    by: "annotation",
+                    reason: reason.clone(),
+                });
+                continue;
+            }
+            if let Some(e) = active
+                .iter()
+                .find(|e| e.covers(&finding, &check.name, hit.image.as_deref()))
+            {
+                result.suppressed.push(Suppressed {
+                    finding,
+                    by: "config",
+                    reason: e.reason.clone(),
+                });
+                continue;
+            }
+            result.findings.push(finding);
+        }
         result
     }
 }
