@@ -124,12 +124,14 @@ pub fn ingest_walking(inputs: &[Input], limits: &Limits, walk: &WalkOptions) -> 
     }
     use rayon::prelude::*;
     let results: Vec<FileResult> = jobs.par_iter().map(|j| j.run(limits, walk)).collect();
+    let mut parts = Vec::with_capacity(results.len());
     for r in results {
         out.files += 1;
         out.documents += r.documents;
-        out.inventory.extend(r.inventory);
+        parts.push(r.inventory);
         out.diagnostics.extend(r.diagnostics);
     }
+    out.inventory.extend_all(parts);
     out.inventory.finalize();
     out
 }

@@ -401,8 +401,12 @@ impl Inventory {
         // Each implied namespace points at the first object found in it.
         let mut used: BTreeMap<String, SourceLocation> = BTreeMap::new();
         let mut note = |ns: Option<&str>, src: &SourceLocation| {
-            if let Some(ns) = ns {
-                used.entry(ns.to_string()).or_insert_with(|| src.clone());
+            // Objects come in runs per namespace: the name is copied once per namespace, not
+            // once per object.
+            if let Some(ns) = ns
+                && !used.contains_key(ns)
+            {
+                used.insert(ns.to_string(), src.clone());
             }
         };
         self.workloads
@@ -499,6 +503,35 @@ impl Inventory {
             + self.secrets.len()
             + self.config_maps.len()
             + self.others.len()
+    }
+
+    /// Appends every inventory of `parts`, in order (call [`Inventory::finalize`] afterwards).
+    /// Each kind's vector is grown once, to its final length, before the objects are moved in:
+    /// appending thousands of per-file inventories one by one doubled the vectors over and over
+    /// (100,000 workloads of 1.5 KB each), every doubling a copy into freshly faulted pages on
+    /// one thread.
+    pub fn extend_all(&mut self, parts: Vec<Inventory>) {
+        fn reserve<T>(v: &mut Vec<T>, parts: &[Inventory], len: impl Fn(&Inventory) -> usize) {
+            v.reserve_exact(parts.iter().map(len).sum());
+        }
+        reserve(&mut self.namespaces, &parts, |p| p.namespaces.len());
+        reserve(&mut self.workloads, &parts, |p| p.workloads.len());
+        reserve(&mut self.services, &parts, |p| p.services.len());
+        reserve(&mut self.ingresses, &parts, |p| p.ingresses.len());
+        reserve(&mut self.network_policies, &parts, |p| {
+            p.network_policies.len()
+        });
+        reserve(&mut self.service_accounts, &parts, |p| {
+            p.service_accounts.len()
+        });
+        reserve(&mut self.roles, &parts, |p| p.roles.len());
+        reserve(&mut self.role_bindings, &parts, |p| p.role_bindings.len());
+        reserve(&mut self.secrets, &parts, |p| p.secrets.len());
+        reserve(&mut self.config_maps, &parts, |p| p.config_maps.len());
+        reserve(&mut self.others, &parts, |p| p.others.len());
+        for part in parts {
+            self.extend(part);
+        }
     }
 
     /// Appends everything from `other` (call [`Inventory::finalize`] afterwards).
