@@ -233,33 +233,28 @@ impl Store {
     /// instead of walking the findings index (a page then takes tens of milliseconds instead of
     /// a few; `Store::prune` also ends with `ANALYZE`).
     fn analyze_later(&self) {
-        let store = self.clone();
-        tokio::spawn(async move {
-            if let Err(e) = store
-                .sql("ANALYZE findings, workloads")
-                .execute(store.pool())
-                .await
-                && !store.pool().is_closed()
-            {
-                tracing::warn!(error = %e, "background ANALYZE failed");
-            }
-        });
+        self.run_later("ANALYZE findings, workloads", "background ANALYZE failed");
     }
 
     /// Copies the write-ahead log into the database file in the background (SQLite), without
     /// waiting for readers: what a commit's automatic checkpoint would have done.
     fn checkpoint_later(&self) {
+        self.run_later(
+            "PRAGMA wal_checkpoint(PASSIVE)",
+            "background checkpoint failed",
+        );
+    }
+
+    /// Runs `statement` in a task of its own after a push; a failure is logged as `failed`
+    /// unless the store was closed meanwhile (SQLite then checkpoints as its last connection
+    /// closes).
+    fn run_later(&self, statement: &'static str, failed: &'static str) {
         let store = self.clone();
         tokio::spawn(async move {
-            if let Err(e) = store
-                .sql("PRAGMA wal_checkpoint(PASSIVE)")
-                .execute(store.pool())
-                .await
+            if let Err(e) = store.sql(statement).execute(store.pool()).await
+                && !store.pool().is_closed()
             {
-                // A store closed meanwhile checkpoints as its last connection closes.
-                if !store.pool().is_closed() {
-                    tracing::warn!(error = %e, "background checkpoint failed");
-                }
+                tracing::warn!(error = %e, "{failed}");
             }
         });
     }
