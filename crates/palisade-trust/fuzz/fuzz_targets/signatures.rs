@@ -1,7 +1,12 @@
 //! Fuzz target: what a registry serves as signatures — classic signature manifests, simple-
 //! signing payloads, Sigstore bundles — and key files, as arbitrary bytes. Verification must
-//! give a verdict with a reason, never panic. Arbitrary bytes are also signed with a real key,
-//! so the payload checks that follow a valid signature see arbitrary content too.
+//! give a verdict with a reason, never panic. Inputs that are JSON are also signed with a real
+//! key, so the payload checks that follow a valid signature see arbitrary JSON too.
+//!
+//! Only JSON inputs are signed: signing and verifying with P-256 took about 85% of the time of
+//! an execution (perf, 2026-12-07, without ASan), and for bytes that are not JSON the checks
+//! after a valid signature stop at the first byte ("payload is not JSON", a unit test in
+//! `payload.rs`), so those signatures bought no coverage.
 #![no_main]
 
 use std::sync::LazyLock;
@@ -27,7 +32,10 @@ fuzz_target!(|data: &[u8]| {
         }
     }
     let _ = bundle::check_bundle(IMAGE, data, data, &keys);
-    // A valid signature over arbitrary payload bytes, in a well-formed signature manifest.
+    if serde_json::from_slice::<serde_json::Value>(data).is_err() {
+        return;
+    }
+    // A valid signature over an arbitrary JSON payload, in a well-formed signature manifest.
     let signature = base64::engine::general_purpose::STANDARD.encode(KEY.sign(data));
     let manifest = serde_json::json!({
         "schemaVersion": 2,
