@@ -47,7 +47,8 @@ start=$(date +%s.%N)
 "$bin/palisade" sensor run --central "$url" --cluster bench --token-file "$work/sensor.token" \
     --ca-cert "$work/data/tls/ca.pem" --kubeconfig "$kubeconfig" --resync 1h 2>"$log" &
 sensor_pid=$!
-for _ in $(seq 1 3000); do grep -q "snapshot acknowledged" "$log" && break; sleep 0.05; done
+# Up to ten minutes: 100,000 workloads take two to three on this machine.
+for _ in $(seq 1 12000); do grep -q "snapshot acknowledged" "$log" && break; sleep 0.05; done
 end=$(date +%s.%N)
 grep -q "snapshot acknowledged" "$log" || { cat "$log"; exit 1; }
 python3 - "$log" "$start" <<'PY'

@@ -69,7 +69,7 @@ pub struct PodSpec {
     /// Share one PID namespace between the pod's containers.
     pub share_process_namespace: Option<bool>,
     /// Pod-level security context.
-    pub security_context: Option<PodSecurityContext>,
+    pub security_context: Option<Box<PodSecurityContext>>,
     /// Service account name.
     pub service_account_name: Option<String>,
     /// Deprecated alias of `serviceAccountName`.
@@ -91,7 +91,7 @@ pub struct PodSpec {
     pub os: Option<PodOs>,
     /// Node, pod and pod anti-affinity (which kinds are set; terms are not interpreted).
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub affinity: Option<Affinity>,
+    pub affinity: Option<Box<Affinity>>,
     /// Topology spread constraints, as written.
     #[serde(deserialize_with = "nullable", skip_serializing_if = "Vec::is_empty")]
     pub topology_spread_constraints: Vec<serde_json::Value>,
@@ -100,7 +100,7 @@ pub struct PodSpec {
     pub dns_policy: Option<String>,
     /// DNS resolver settings merged into the pod's resolv.conf.
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub dns_config: Option<PodDnsConfig>,
+    pub dns_config: Option<Box<PodDnsConfig>>,
 }
 
 /// core/v1 `Affinity`: which kinds of affinity a pod declares.
@@ -260,13 +260,13 @@ pub struct Container {
     /// Resource requests and limits.
     pub resources: Option<ResourceRequirements>,
     /// Container security context.
-    pub security_context: Option<SecurityContext>,
+    pub security_context: Option<Box<SecurityContext>>,
     /// Liveness probe.
-    pub liveness_probe: Option<Probe>,
+    pub liveness_probe: Option<Box<Probe>>,
     /// Readiness probe.
-    pub readiness_probe: Option<Probe>,
+    pub readiness_probe: Option<Box<Probe>>,
     /// Startup probe.
-    pub startup_probe: Option<Probe>,
+    pub startup_probe: Option<Box<Probe>>,
     /// Volume mounts.
     #[serde(deserialize_with = "nullable")]
     pub volume_mounts: Vec<VolumeMount>,
@@ -283,7 +283,7 @@ pub struct EnvVar {
     /// Literal value. Never printed: it may be a secret.
     pub value: Option<String>,
     /// Value source.
-    pub value_from: Option<EnvVarSource>,
+    pub value_from: Option<Box<EnvVarSource>>,
 }
 
 /// core/v1 `EnvVarSource`.

@@ -13,7 +13,7 @@ fn sc_bool(
     c: &Container,
     f: impl Fn(&palisade_model::api::SecurityContext) -> Option<bool>,
 ) -> Option<bool> {
-    c.security_context.as_ref().and_then(f)
+    c.security_context.as_deref().and_then(f)
 }
 
 fn pod_of<'a>(c: &ContainerAt<'a>) -> &'a PodSpec {
