@@ -100,7 +100,7 @@ pub struct ObjectMeta {
     /// `metadata.generateName`.
     pub generate_name: Option<String>,
     /// `metadata.namespace`; `None` for cluster-scoped objects and for namespaced objects whose
-    /// manifest leaves it to the applying tool (see [`crate::Inventory::default_namespace`]).
+    /// manifest leaves it to the applying tool (see [`crate::inventory::Resource::namespace`]).
     pub namespace: Option<String>,
     /// `metadata.labels`.
     #[serde(deserialize_with = "nullable")]
