@@ -3,7 +3,8 @@
 //!
 //! A delta names objects, never single findings: each upserted object comes with its **whole**
 //! current finding set (empty when its findings are gone), so applying a delta twice, or after
-//! a lost acknowledgement, gives the same state. Central keeps the history semantics of
+//! a lost acknowledgement, gives the same state. A workload row may come without its object's
+//! findings: then they stay as they are. Central keeps the history semantics of
 //! snapshots: a fingerprint first seen is new, one that disappears from its object's set is
 //! resolved, one seen again after resolution is reopened. Idempotent by `id`.
 
@@ -28,8 +29,10 @@ pub struct Delta {
     /// Objects whose findings changed, each with its whole current finding set.
     #[serde(default)]
     pub objects: Vec<ObjectFindings>,
-    /// Workloads added or changed (labels, images, service account, risk); each one's object is
-    /// also in `objects` (its open-finding count comes from there).
+    /// Workloads added or changed (labels, images, service account, risk). A workload whose
+    /// object is also in `objects` gets its open-finding count from there; one whose object is
+    /// not (a row that changed alone, such as a rank that moved) keeps its findings as central
+    /// has them, and their count.
     #[serde(default)]
     pub workloads: Vec<WorkloadRecord>,
     /// Objects deleted: their findings are resolved and, for workloads, their rows removed.

@@ -1,21 +1,24 @@
 //! Delta ingest (`palisade sensor run` between full snapshots): the objects a delta names are
 //! updated in one transaction, with the finding history of snapshot pushes.
 
-use std::collections::BTreeSet;
+use std::collections::{BTreeSet, HashMap};
 
 use palisade_api::{Delta, FindingRecord, IngestAck, ObjectKey, Snapshot};
 use palisade_model::time::Timestamp;
 
 use crate::Store;
+use crate::dialect::Backend;
 use crate::error::{Result, StoreError};
 use crate::history::{self, Scope};
 use crate::snapshot::{Push, insert_state, push_key};
+use crate::sql::Sql;
+use crate::values::Get;
 
 /// The tables holding a workload's rows, emptied for each workload a delta replaces or deletes.
 const WORKLOAD_TABLES: &[&str] = &["workloads", "workload_images", "workload_labels"];
 
-/// Refuses a delta that is not self-consistent: no id, a finding filed under another object,
-/// a workload whose object (and so its finding count) is missing.
+/// Refuses a delta that is not self-consistent: no cluster or id, a finding filed under
+/// another object.
 fn validate(cluster: &str, delta: &Delta) -> Result<()> {
     if cluster.trim().is_empty() {
         return Err(StoreError::invalid("cluster", "must not be empty"));
@@ -31,23 +34,59 @@ fn validate(cluster: &str, delta: &Delta) -> Result<()> {
             ));
         }
     }
-    let objects: BTreeSet<&ObjectKey> = delta.objects.iter().map(|o| &o.object).collect();
-    for (i, w) in delta.workloads.iter().enumerate() {
-        if !objects.contains(&palisade_api::delta::workload_key(&w.id)) {
-            return Err(StoreError::invalid(
-                format!("workloads[{i}]"),
-                "a workload's object must be listed in objects with its findings",
-            ));
-        }
-    }
     Ok(())
+}
+
+/// The open-finding counts of the delta's workloads whose objects it does not list (rows that
+/// changed alone, such as a rank that moved): their findings stay as stored, and so does the
+/// count of a stored row. A workload central has no row for is counted in `findings`.
+async fn kept_counts(
+    backend: Backend,
+    tx: &mut sqlx::Transaction<'_, sqlx::Any>,
+    cluster: &str,
+    delta: &Delta,
+) -> Result<HashMap<ObjectKey, i64>> {
+    let listed: BTreeSet<&ObjectKey> = delta.objects.iter().map(|o| &o.object).collect();
+    let mut kept = HashMap::new();
+    for w in &delta.workloads {
+        let key = palisade_api::delta::workload_key(&w.id);
+        if listed.contains(&key) {
+            continue;
+        }
+        let mut sql = Sql::new(
+            backend,
+            "SELECT open_findings AS n FROM workloads WHERE cluster = ",
+        );
+        sql.bind(cluster.to_string());
+        push_key(&mut sql, &key);
+        let n = match sql.fetch_optional(&mut **tx).await? {
+            Some(row) => row.int("n")?,
+            None => {
+                let mut sql = Sql::new(
+                    backend,
+                    "SELECT COUNT(*) AS n FROM findings WHERE cluster = ",
+                );
+                sql.bind(cluster.to_string());
+                push_key(&mut sql, &key);
+                sql.push(" AND resolved_ms IS NULL");
+                match sql.fetch_optional(&mut **tx).await? {
+                    Some(row) => row.int("n")?,
+                    None => 0,
+                }
+            }
+        };
+        kept.insert(key, n);
+    }
+    Ok(kept)
 }
 
 impl Store {
     /// Applies `delta` to `cluster`'s current state in one transaction: each listed object's
     /// findings become exactly its listed set (new ones first seen now, missing ones resolved,
-    /// resolved ones seen again reopened), listed workloads replace their rows, deleted objects'
-    /// findings are resolved and their workload rows removed. The delta becomes the cluster's
+    /// resolved ones seen again reopened), listed workloads replace their rows (a row whose
+    /// object is not listed keeps its findings and their count; a listed object's row that is
+    /// not replaced gets the count of its new set), deleted objects' findings are
+    /// resolved and their workload rows removed. The delta becomes the cluster's
     /// current push (its findings are "new"). The same id again changes nothing; a delta
     /// scanned before the current push is refused with [`StoreError::Conflict`].
     pub async fn push_delta(
@@ -82,6 +121,7 @@ impl Store {
             });
         };
 
+        let kept = kept_counts(self.backend(), &mut tx, cluster, delta).await?;
         let replaced = delta
             .workloads
             .iter()
@@ -107,7 +147,20 @@ impl Store {
             objects: Vec::new(),
             diagnostics: Vec::new(),
         };
-        insert_state(self.backend(), &mut tx, cluster, &partial).await?;
+        insert_state(self.backend(), &mut tx, cluster, &partial, &kept).await?;
+        // Listed objects whose rows the delta does not replace: their rows count the new sets.
+        let rows: BTreeSet<ObjectKey> = delta
+            .workloads
+            .iter()
+            .map(|w| palisade_api::delta::workload_key(&w.id))
+            .collect();
+        for o in delta.objects.iter().filter(|o| !rows.contains(&o.object)) {
+            let mut sql = self.sql("UPDATE workloads SET open_findings = ");
+            sql.bind(o.findings.len() as i64).push(" WHERE cluster = ");
+            sql.bind(cluster.to_string());
+            push_key(&mut sql, &o.object);
+            sql.execute(&mut *tx).await?;
+        }
         let scope: Vec<ObjectKey> = delta
             .objects
             .iter()

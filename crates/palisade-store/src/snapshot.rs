@@ -560,6 +560,12 @@ impl OpenFindings {
         }
     }
 
+    /// Sets the count of `key`'s object to `n`.
+    pub(crate) fn set(&mut self, key: &ObjectKey, n: i64) {
+        self.set_key(ns_column(&key.namespace), &key.kind, &key.name);
+        self.by_object.insert(self.key.clone(), n);
+    }
+
     /// The findings counted on `w`'s object.
     fn of(&self, w: &WorkloadRecord) -> i64 {
         let key = format!("{}\0{}\0{}", w.id.namespace, w.id.kind, w.id.name);
@@ -579,14 +585,20 @@ impl OpenFindings {
 
 /// Inserts `snapshot`'s workloads (with their images and labels), images (with their
 /// vulnerabilities), objects and diagnostics: a sensor's delta, which is a partial snapshot.
+/// A workload's open-finding count is that of its findings in `snapshot`, or for an object in
+/// `kept`, the count given there.
 pub(crate) async fn insert_state(
     backend: Backend,
     tx: &mut Transaction<'_, Any>,
     cluster: &str,
     snapshot: &Snapshot,
+    kept: &HashMap<ObjectKey, i64>,
 ) -> Result<()> {
     let mut open = OpenFindings::default();
     open.count(&snapshot.findings);
+    for (key, n) in kept {
+        open.set(key, *n);
+    }
     let workloads: Vec<&WorkloadRecord> = snapshot.workloads.iter().collect();
     insert_workloads(backend, tx, cluster, &workloads, &open).await?;
     let images: Vec<&ImageRecord> = snapshot.images.iter().collect();

@@ -119,15 +119,26 @@ on_both_backends! {
         );
         assert_eq!(workloads(store).await, [("api".into(), 1, 42), ("web".into(), 0, 10)]);
 
-        // a comes back on web: reopened, new again.
+        // a comes back on web (its object without its row): reopened, new again, counted.
         let mut d3 = delta("d3", at(4));
         d3.objects = vec![ObjectFindings { object: key("web"), findings: vec![a.clone()] }];
         store.push_delta("prod", &d3, at(4)).await.unwrap();
         assert!(findings(store).await.contains(&("PAL-001".into(), "web".into(), New)));
+        assert_eq!(workloads(store).await, [("api".into(), 1, 42), ("web".into(), 1, 10)]);
+
+        // A row alone (its rank moved): api keeps its finding and its count.
+        let mut d4 = delta("d4", at(5));
+        let mut moved = workload("shop", "api");
+        moved.risk.as_mut().unwrap().score = 42;
+        moved.risk.as_mut().unwrap().rank = 7;
+        d4.workloads = vec![moved];
+        store.push_delta("prod", &d4, at(5)).await.unwrap();
+        assert_eq!(workloads(store).await, [("api".into(), 1, 42), ("web".into(), 1, 10)]);
+        assert!(findings(store).await.contains(&("PAL-003".into(), "api".into(), Open)));
 
         // A later full snapshot still replaces everything.
         store
-            .push_snapshot("prod", &snapshot("s2", at(5), vec![workload("shop", "web")], vec![a.clone()]), at(5))
+            .push_snapshot("prod", &snapshot("s2", at(6), vec![workload("shop", "web")], vec![a.clone()]), at(6))
             .await
             .unwrap();
         assert_eq!(workloads(store).await, [("web".into(), 1, 10)]);
@@ -137,13 +148,28 @@ on_both_backends! {
         );
     }
 
+    async fn a_row_without_its_object_counts_the_stored_findings(db: Db) {
+        let store = &db.store;
+        // The snapshot has findings on job, but no row for it.
+        let f = finding("PAL-001", Severity::High, "shop", "job");
+        let g = finding("PAL-002", Severity::Low, "shop", "job");
+        store
+            .push_snapshot("prod", &snapshot("s1", at(1), vec![workload("shop", "web")], vec![f, g]), at(1))
+            .await
+            .unwrap();
+        let mut d = delta("d1", at(2));
+        d.workloads = vec![workload("shop", "job")];
+        store.push_delta("prod", &d, at(2)).await.unwrap();
+        assert_eq!(workloads(store).await, [("job".into(), 2, 10), ("web".into(), 0, 10)]);
+    }
+
     async fn deltas_out_of_order_or_inconsistent_are_refused(db: Db) {
         let store = &db.store;
         store.push_snapshot("prod", &snapshot("s1", at(5), vec![], vec![]), at(5)).await.unwrap();
         let e = store.push_delta("prod", &delta("old", at(4)), at(6)).await.unwrap_err();
         assert!(matches!(e, StoreError::Conflict(_)), "{e:?}");
 
-        let mut d = delta("bad", at(6));
+        let mut d = delta("", at(6));
         d.workloads = vec![workload("shop", "web")];
         let e = store.push_delta("prod", &d, at(6)).await.unwrap_err();
         assert!(matches!(e, StoreError::Invalid { .. }), "{e:?}");

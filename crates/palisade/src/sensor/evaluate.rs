@@ -16,8 +16,8 @@ use palisade_model::{Inventory, WorkloadId};
 use palisade_report::snapshot::{SnapshotInput, finding_record, snapshot};
 use serde_json::Value;
 
-use super::acknowledged::Acknowledged;
 use super::focused::{self, Held};
+use palisade_report::delta::Acknowledged;
 
 /// What stays between evaluations: the checks and the configuration, and what the last full
 /// evaluation left for the focused ones.

@@ -21,10 +21,9 @@ use palisade_api::delta::workload_key;
 use palisade_api::{Delta, FindingRecord, ObjectFindings, ObjectKey, WorkloadRecord};
 use palisade_model::inventory::Resource;
 use palisade_model::{Inventory, Workload, WorkloadId, WorkloadKind};
+use palisade_report::delta::{Acknowledged, SetDigest};
 use palisade_risk::WorkloadRisk;
 use serde_json::Value;
-
-use super::acknowledged::Acknowledged;
 
 /// What the last full evaluation left for the next focused ones.
 pub struct Held {
@@ -275,9 +274,10 @@ fn findings_of(
 }
 
 /// The delta from `previous` (the acknowledged state) for the focused workloads (`rows`, their
-/// new rows, and `findings`, their new findings) and the rows whose rank moved (`moved`),
-/// as `palisade_report::delta::between` would give it: an object whose findings or row changed
-/// goes with its whole finding set and its row.
+/// new rows, and `findings`, their new findings) and the rows whose rank moved (`moved`), as
+/// [`Acknowledged::delta_to`] would give it: an object whose finding set changed goes with its
+/// whole new set, a row that changed goes alone (central keeps the findings of an object the
+/// delta does not list).
 pub fn delta(
     previous: &Acknowledged,
     rows: Vec<WorkloadRecord>,
@@ -289,30 +289,28 @@ pub fn delta(
     let focus: BTreeSet<ObjectKey> = rows.iter().map(|w| workload_key(&w.id)).collect();
     let moved_keys: BTreeMap<ObjectKey, u32> =
         moved.iter().map(|(w, r)| (workload_key(w), *r)).collect();
-    let mut touched: BTreeSet<ObjectKey> = focus.clone();
-    touched.extend(moved_keys.keys().cloned());
-    let old: BTreeMap<ObjectKey, Vec<FindingRecord>> = touched
-        .iter()
-        .map(|k| (k.clone(), previous.findings_of(k)))
-        .filter(|(_, set)| !set.is_empty())
-        .collect();
-    let new = findings_of(findings, &focus);
+    let mut new = findings_of(findings, &focus);
     let old_rows: HashMap<ObjectKey, &WorkloadRecord> = previous
         .snapshot()
         .workloads
         .iter()
         .map(|w| (workload_key(&w.id), w))
-        .filter(|(k, _)| touched.contains(k))
+        .filter(|(k, _)| focus.contains(k) || moved_keys.contains_key(k))
         .collect();
     let mut objects = Vec::new();
     let mut workloads = Vec::new();
     for row in rows {
         let key = workload_key(&row.id);
-        if old.get(&key) != new.get(&key) || old_rows.get(&key) != Some(&&row) {
+        let set = new.remove(&key).unwrap_or_default();
+        let digest = (!set.is_empty()).then(|| SetDigest::of(&set));
+        let old_row = old_rows.get(&key);
+        if previous.digest_of(&key) != digest || old_row.is_none() {
             objects.push(ObjectFindings {
-                findings: new.get(&key).cloned().unwrap_or_default(),
+                findings: set,
                 object: key,
             });
+        }
+        if old_row != Some(&&row) {
             workloads.push(row);
         }
     }
@@ -324,10 +322,6 @@ pub fn delta(
         if let Some(risk) = row.risk.as_mut() {
             risk.rank = rank;
         }
-        objects.push(ObjectFindings {
-            findings: old.get(&key).cloned().unwrap_or_default(),
-            object: key,
-        });
         workloads.push(row);
     }
     Delta {
@@ -345,14 +339,14 @@ mod tests {
     use std::collections::BTreeMap;
 
     use palisade_analysis::Analyses;
-    use palisade_api::Snapshot;
     use palisade_api::delta::workload_key;
+    use palisade_api::{Delta, Snapshot};
     use palisade_model::WorkloadKind;
     use palisade_model::time::{Clock, SystemClock};
     use serde_json::{Value, json};
 
     use crate::sensor::Evaluator;
-    use crate::sensor::acknowledged::Acknowledged;
+    use palisade_report::delta::Acknowledged;
 
     /// The demo cluster's objects as the API serves them.
     fn demo_objects() -> Vec<Value> {
@@ -399,22 +393,54 @@ mod tests {
         )
     }
 
-    /// What central holds of a snapshot: findings by object and workload rows, field by field.
-    fn held(s: &Snapshot) -> (BTreeMap<String, Vec<String>>, BTreeMap<String, String>) {
-        let mut findings: BTreeMap<String, Vec<String>> = BTreeMap::new();
-        for f in &s.findings {
-            findings
-                .entry(format!("{:?}", f.object))
-                .or_default()
-                .push(format!("{f:?}"));
+    /// What central holds, as the API describes it: findings by object and workload rows,
+    /// field by field.
+    #[derive(Debug, PartialEq)]
+    struct Central {
+        findings: BTreeMap<String, Vec<String>>,
+        rows: BTreeMap<String, String>,
+    }
+
+    impl Central {
+        /// The state a snapshot leaves.
+        fn of(s: &Snapshot) -> Central {
+            let mut findings: BTreeMap<String, Vec<String>> = BTreeMap::new();
+            for f in &s.findings {
+                findings
+                    .entry(format!("{:?}", f.object))
+                    .or_default()
+                    .push(format!("{f:?}"));
+            }
+            findings.values_mut().for_each(|v| v.sort());
+            let rows = s
+                .workloads
+                .iter()
+                .map(|w| (format!("{:?}", workload_key(&w.id)), format!("{w:?}")))
+                .collect();
+            Central { findings, rows }
         }
-        findings.values_mut().for_each(|v| v.sort());
-        let rows = s
-            .workloads
-            .iter()
-            .map(|w| (format!("{:?}", workload_key(&w.id)), format!("{w:?}")))
-            .collect();
-        (findings, rows)
+
+        /// Applies a delta: listed objects' sets replaced, listed rows replaced (an object not
+        /// listed keeps its findings), deleted objects' findings and rows removed.
+        fn apply(&mut self, delta: &Delta) {
+            for key in &delta.deleted {
+                self.findings.remove(&format!("{key:?}"));
+                self.rows.remove(&format!("{key:?}"));
+            }
+            for o in &delta.objects {
+                let mut set: Vec<String> = o.findings.iter().map(|f| format!("{f:?}")).collect();
+                set.sort();
+                if set.is_empty() {
+                    self.findings.remove(&format!("{:?}", o.object));
+                } else {
+                    self.findings.insert(format!("{:?}", o.object), set);
+                }
+            }
+            for w in &delta.workloads {
+                self.rows
+                    .insert(format!("{:?}", workload_key(&w.id)), format!("{w:?}"));
+            }
+        }
     }
 
     /// The pod template of a workload object.
@@ -463,13 +489,14 @@ mod tests {
         assert!(workloads.len() > 5, "{} workloads", workloads.len());
         let mut evaluator = fresh();
         let first = full(&mut evaluator, &objects, None);
+        let mut central = Central::of(&first);
         let mut state = Acknowledged::new(first.clone());
         assert!(
-            palisade_report::delta::between(&state.to_snapshot(), &first, "same".into()).is_empty(),
-            "the acknowledged state keeps every finding"
+            state.delta_to(&first, "same".into()).is_empty(),
+            "the acknowledged state knows every finding set"
         );
         drop(first);
-        let (mut focused, mut fell_back) = (0, 0);
+        let (mut focused, mut fell_back, mut rows_alone) = (0, 0, 0);
         let mut seed: u64 = 0x5eed;
         let mut next = |n: u64| {
             seed = seed
@@ -496,17 +523,25 @@ mod tests {
                 None => {
                     fell_back += 1;
                     let current = full(&mut evaluator, &objects, Some(state.snapshot()));
-                    palisade_report::delta::between(&state.to_snapshot(), &current, id)
+                    state.delta_to(&current, id)
                 }
             };
+            let listed: Vec<_> = delta.objects.iter().map(|o| &o.object).collect();
+            rows_alone += delta
+                .workloads
+                .iter()
+                .filter(|w| !listed.contains(&&workload_key(&w.id)))
+                .count();
+            central.apply(&delta);
             state.apply(delta);
             let expected = full(&mut fresh(), &objects, None);
-            assert_eq!(
-                held(&state.to_snapshot()),
-                held(&expected),
-                "after step {step}"
+            assert_eq!(central, Central::of(&expected), "after step {step}");
+            assert!(
+                state.delta_to(&expected, "check".into()).is_empty(),
+                "after step {step}, the acknowledged state is central's"
             );
         }
+        assert!(rows_alone > 0, "no row was sent without its findings");
         assert!(
             focused >= 20 && fell_back >= 5,
             "{focused} focused, {fell_back} full"

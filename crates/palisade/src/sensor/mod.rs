@@ -16,7 +16,6 @@
 //! last acknowledged state, and a failed push is retried after a pause even when nothing else
 //! changes.
 
-mod acknowledged;
 mod evaluate;
 mod focused;
 pub mod manifests;
@@ -31,9 +30,9 @@ use palisade_model::WorkloadKind;
 use palisade_model::time::{Clock, SystemClock};
 
 use crate::central_client::{Client, cluster_path};
-use acknowledged::Acknowledged;
 pub use evaluate::Evaluator;
 use evaluate::affected;
+use palisade_report::delta::Acknowledged;
 
 /// How the loop paces itself.
 #[derive(Debug, Clone, Copy)]
@@ -239,9 +238,7 @@ impl<'a> Sensor<'a> {
         let evaluated = started.elapsed();
         let result = match (&self.acknowledged, full) {
             (Some(previous), false) => {
-                let previous = previous.to_snapshot();
-                let delta = palisade_report::delta::between(&previous, &current, id.clone());
-                drop(previous);
+                let delta = previous.delta_to(&current, id.clone());
                 if delta.is_empty() {
                     tracing::debug!(kinds = ?kinds, "no finding or workload changed");
                     self.retry_at = None;
