@@ -239,15 +239,15 @@ impl Acknowledged {
     }
 }
 
-/// What changed from `previous` to `current` (both of the same cluster), as a delta with
-/// `current`'s time and version and the given `id` (see [`Acknowledged::delta_to`]).
-pub fn between(previous: &Snapshot, current: &Snapshot, id: String) -> Delta {
-    Acknowledged::new(previous.clone()).delta_to(current, id)
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// What changed from `previous` to `current`, as a sender that acknowledged `previous`
+    /// sends it.
+    fn between(previous: &Snapshot, current: &Snapshot, id: String) -> Delta {
+        Acknowledged::new(previous.clone()).delta_to(current, id)
+    }
     use palisade_model::WorkloadId;
     use palisade_model::finding::Severity;
     use palisade_model::time::Timestamp;
