@@ -115,6 +115,15 @@ impl Enricher {
             .or_else(|| read_summary(ppid))
     }
 
+    /// The cgroup a process inherited: the one its fork recorded, else its parent's (an
+    /// exec does not change a process's cgroup).
+    fn inherited_cgroup(&self, pid: u32, ppid: u32) -> Option<CgroupAttribution> {
+        self.procs
+            .get(&pid)
+            .or_else(|| self.procs.get(&ppid))
+            .and_then(|k| k.cgroup.clone())
+    }
+
     /// Reads an exec'd process from `/proc` (counting it, or counting it as gone).
     fn enrich_exec(&mut self, pid: u32, ts_ns: u64) -> Option<EnrichedExec> {
         if pid == self.own_pid {
@@ -128,7 +137,12 @@ impl Enricher {
             Stats::inc(&self.stats.process_gone);
             return self.incomplete_exec(pid, ts_ns);
         };
-        let cgroup = attribute_cgroup_file(cgroup_text);
+        let cgroup = if cgroup_text.is_empty() {
+            // It exited before its cgroup file was read: the cgroup it inherited.
+            self.inherited_cgroup(pid, process.ppid)
+        } else {
+            attribute_cgroup_file(cgroup_text)
+        };
         let parent = self.parent_summary(process.ppid);
         Some(self.finish(ts_ns, process, parent, cgroup))
     }
@@ -190,10 +204,10 @@ impl Enricher {
         self.stats
             .read_latency
             .record_ns(monotonic_ns().saturating_sub(r.ts_ns));
-        let cgroup = cgroups.attribution(r.cgroup_id).or_else(|| {
-            // The cgroup was removed before it could be mapped: the parent's, as inherited.
-            self.procs.get(&r.ppid).and_then(|k| k.cgroup.clone())
-        });
+        let cgroup = cgroups
+            .attribution(r.cgroup_id)
+            // The cgroup was removed before it could be mapped: the one it inherited.
+            .or_else(|| self.inherited_cgroup(r.pid, r.ppid));
         let parent = self.parent_summary(r.ppid);
         let args = bound_args(r.args);
         let exe = if r.exe.is_empty() { r.filename } else { r.exe };
