@@ -136,11 +136,34 @@ impl FindingRecord {
 /// Writes `snapshot` as a stream: the header, the findings in
 /// [`FindingRecord::storage_order`], then objects, diagnostics, workloads and images.
 pub fn write_snapshot(out: &mut impl Write, snapshot: &Snapshot) -> io::Result<()> {
-    line(out, "header", &SnapshotHeader::of(snapshot))?;
     let mut findings: Vec<&FindingRecord> = snapshot.findings.iter().collect();
     findings.sort_by(|a, b| a.storage_order().cmp(&b.storage_order()));
+    write_snapshot_with(out, snapshot, findings.len(), findings)
+}
+
+/// Writes `snapshot` as [`write_snapshot`] does, with its finding records made as they are
+/// written: `findings` gives `count` records (in [`FindingRecord::storage_order`], for
+/// central's indexes) in place of `snapshot.findings`, which is not read. A sender thus never
+/// holds every record at once. Fails, having written `count` in the header, when `findings`
+/// gives another number.
+pub fn write_snapshot_with<R: std::borrow::Borrow<FindingRecord>>(
+    out: &mut impl Write,
+    snapshot: &Snapshot,
+    count: usize,
+    findings: impl IntoIterator<Item = R>,
+) -> io::Result<()> {
+    let mut header = SnapshotHeader::of(snapshot);
+    header.counts.findings = count as u64;
+    line(out, "header", &header)?;
+    let mut written = 0;
     for finding in findings {
-        line(out, "finding", finding)?;
+        line(out, "finding", finding.borrow())?;
+        written += 1;
+    }
+    if written != count {
+        return Err(io::Error::other(format!(
+            "the snapshot stream announced {count} findings and gave {written}"
+        )));
     }
     for object in &snapshot.objects {
         line(out, "object", object)?;
@@ -217,6 +240,33 @@ mod tests {
             SnapshotLine::Workload(snapshot.workloads[0].clone())
         );
         assert_eq!(lines[5], SnapshotLine::Image(snapshot.images[0].clone()));
+    }
+
+    #[test]
+    fn findings_given_apart_are_written_in_place_of_the_snapshots_and_counted() {
+        let mut bare = snapshot();
+        let findings = std::mem::take(&mut bare.findings);
+        let mut out = Vec::new();
+        write_snapshot_with(&mut out, &bare, 1, &findings[..1]).unwrap();
+        let text = String::from_utf8(out).unwrap();
+        let lines: Vec<SnapshotLine> = text
+            .lines()
+            .map(|l| serde_json::from_str(l).unwrap())
+            .collect();
+        let SnapshotLine::Header(header) = &lines[0] else {
+            panic!("{text}")
+        };
+        assert_eq!(header.counts.findings, 1);
+        assert_eq!(header.counts.total(), 4);
+        assert_eq!(lines[1], SnapshotLine::Finding(findings[0].clone()));
+        assert_eq!(lines.len(), 5);
+
+        // A count that the findings do not match is an error, not a stream central refuses.
+        let e = write_snapshot_with(&mut Vec::new(), &bare, 2, &findings[..1]).unwrap_err();
+        assert!(
+            e.to_string().contains("announced 2 findings and gave 1"),
+            "{e}"
+        );
     }
 
     #[test]

@@ -247,21 +247,63 @@ fn finish(objects: &mut Vec<Value>, token_uids: &[String], namespaces: &[String]
     let token_uids: std::collections::HashSet<&str> =
         token_uids.iter().map(String::as_str).collect();
     for obj in objects.iter_mut() {
-        let kind = obj.get("kind").and_then(Value::as_str);
-        let uid = obj.pointer("/metadata/uid").and_then(Value::as_str);
-        if kind == Some("Secret") && uid.is_some_and(|u| token_uids.contains(u)) {
-            obj["type"] = SERVICE_ACCOUNT_TOKEN.into();
-        }
+        type_token(obj, &token_uids);
     }
-    if !namespaces.is_empty() {
-        objects.retain(|o| {
-            o.get("kind").and_then(Value::as_str) != Some("Namespace")
-                || o.pointer("/metadata/name")
+    let left = left_out(objects, namespaces);
+    let controlled = left
+        .iter()
+        .filter(|l| **l == Some(LeftOut::Controlled))
+        .count();
+    let mut left = left.into_iter();
+    objects.retain(|_| left.next().flatten().is_none());
+    controlled
+}
+
+/// Gives a Secret whose uid is in `token_uids` the service-account token type (the token list
+/// names them; the metadata-only list of Secrets cannot).
+fn type_token<S: std::borrow::Borrow<str> + Eq + std::hash::Hash>(
+    obj: &mut Value,
+    token_uids: &std::collections::HashSet<S>,
+) {
+    let kind = obj.get("kind").and_then(Value::as_str);
+    let uid = obj.pointer("/metadata/uid").and_then(Value::as_str);
+    if kind == Some("Secret") && uid.is_some_and(|u| token_uids.contains(u)) {
+        obj["type"] = SERVICE_ACCOUNT_TOKEN.into();
+    }
+}
+
+/// Why a read leaves an object out.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum LeftOut {
+    /// A Namespace not among those asked for.
+    OtherNamespace,
+    /// Its controller was read (`owned`).
+    Controlled,
+}
+
+/// What [`finish`] leaves out of `objects` — whole objects, or only their `kind` and
+/// `metadata` (all it reads), so a caller holding texts need not parse every spec.
+fn left_out(objects: &[Value], namespaces: &[String]) -> Vec<Option<LeftOut>> {
+    let controlled = owned::controlled(objects);
+    objects
+        .iter()
+        .zip(controlled)
+        .map(|(o, controlled)| {
+            let other_namespace = !namespaces.is_empty()
+                && o.get("kind").and_then(Value::as_str) == Some("Namespace")
+                && !o
+                    .pointer("/metadata/name")
                     .and_then(Value::as_str)
-                    .is_some_and(|n| namespaces.iter().any(|want| want == n))
-        });
-    }
-    owned::drop_controlled(objects)
+                    .is_some_and(|n| namespaces.iter().any(|want| want == n));
+            if other_namespace {
+                Some(LeftOut::OtherNamespace)
+            } else if controlled {
+                Some(LeftOut::Controlled)
+            } else {
+                None
+            }
+        })
+        .collect()
 }
 
 /// Reads the cluster into an inventory: [`fetch`] on a runtime of its own, then conversion.

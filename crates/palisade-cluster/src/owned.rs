@@ -36,21 +36,23 @@ fn controller_uid(obj: &Value) -> Option<&str> {
         .as_str()
 }
 
-/// Removes the objects whose controller was read too (an object whose controller is missing —
-/// not listed, forbidden, outside the namespaces read — stays). Returns how many were removed.
-pub fn drop_controlled(objects: &mut Vec<Value>) -> usize {
-    let controllers: HashSet<String> = objects
+/// Which of `objects` (whole, or their `kind` and `metadata` alone) are managed by a
+/// controller that is among them too (an object whose controller is missing — not listed,
+/// forbidden, outside the namespaces read — is not).
+pub fn controlled(objects: &[Value]) -> Vec<bool> {
+    let controllers: HashSet<&str> = objects
         .iter()
         .filter(|o| {
             o.get("kind")
                 .and_then(Value::as_str)
                 .is_some_and(|k| CONTROLLERS.contains(&k))
         })
-        .filter_map(|o| uid(o).map(str::to_string))
+        .filter_map(uid)
         .collect();
-    let before = objects.len();
-    objects.retain(|o| controller_uid(o).is_none_or(|u| !controllers.contains(u)));
-    before - objects.len()
+    objects
+        .iter()
+        .map(|o| controller_uid(o).is_some_and(|u| controllers.contains(u)))
+        .collect()
 }
 
 #[cfg(test)]
@@ -64,16 +66,11 @@ mod tests {
             json!({"kind": kind, "metadata": {"uid": format!("{kind}-uid"), "ownerReferences": [
                 {"kind": "ReplicaSet", "uid": owner_uid, "controller": true, "name": "x", "apiVersion": "apps/v1"}]}})
         };
-        let mut objects = vec![
+        let objects = vec![
             json!({"kind": "ReplicaSet", "metadata": {"uid": "rs1"}}),
             owned("Pod", "rs1"),
             owned("Pod", "missing"),
         ];
-        assert_eq!(drop_controlled(&mut objects), 1);
-        assert_eq!(objects.len(), 2);
-        assert_eq!(
-            objects[1]["metadata"]["ownerReferences"][0]["uid"],
-            "missing"
-        );
+        assert_eq!(controlled(&objects), [false, true, false]);
     }
 }

@@ -13,7 +13,7 @@
 //! * Every change is announced on a channel ([`Change`]), with the instant the watch event was
 //!   received, so the consumer can batch, debounce and measure.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashSet};
 use std::fmt::Debug;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::mpsc::Sender;
@@ -28,6 +28,7 @@ use kube::discovery::ApiResource;
 use kube::runtime::WatchStreamExt;
 use kube::runtime::watcher::{self, Event};
 use palisade_model::Diagnostic;
+use rayon::prelude::*;
 use serde::de::DeserializeOwned;
 use serde_json::Value;
 
@@ -373,15 +374,21 @@ impl Watch {
     /// tokens typed, controlled objects left out. Returns the objects and how many were left
     /// out as controlled.
     pub fn objects(&self) -> (Vec<Value>, usize) {
+        let listed = self.listed();
+        let controlled = listed.controlled;
+        (listed.into_values(), controlled)
+    }
+
+    /// [`Watch::objects`] as texts, each parsed when it is asked for ([`Listed::parse`]): what
+    /// is left out is decided from each object's `kind` and `metadata` alone, so no two
+    /// objects' trees need be alive at once.
+    pub fn listed(&self) -> Listed {
         let mut texts: Vec<(usize, ObjectName, Arc<str>)> = Vec::with_capacity(self.len());
-        let mut token_uids = Vec::new();
+        let mut token_uids = HashSet::new();
         for (task, store) in &self.watchers {
             if task.fields == Some(SA_TOKEN_SELECTOR) {
                 token_uids.extend(store.entries().into_iter().filter_map(|(_, text)| {
-                    let uid = parse(&text)?
-                        .pointer("/metadata/uid")?
-                        .as_str()?
-                        .to_string();
+                    let uid = head(&text)?.pointer("/metadata/uid")?.as_str()?.to_string();
                     Some(uid)
                 }));
                 continue;
@@ -397,13 +404,95 @@ impl Watch {
         // Each store's order is a hash map's: sort by (kind, namespace, name), keeping the kinds
         // in their order, so reads are deterministic.
         texts.sort_unstable_by(|a, b| (a.0, &a.1).cmp(&(b.0, &b.1)));
-        let mut objects: Vec<Value> = texts
-            .into_iter()
-            .filter_map(|(_, _, text)| parse(&text))
+        let heads: Vec<Value> = texts
+            .par_iter()
+            .map(|(_, _, text)| head(text).unwrap_or(Value::Null))
             .collect();
-        let controlled = crate::finish(&mut objects, &token_uids, &self.namespaces);
-        (objects, controlled)
+        let left = crate::left_out(&heads, &self.namespaces);
+        drop(heads);
+        let controlled = left
+            .iter()
+            .filter(|l| **l == Some(crate::LeftOut::Controlled))
+            .count();
+        let texts = texts
+            .into_iter()
+            .zip(left)
+            .filter(|(_, left)| left.is_none())
+            .map(|((_, _, text), _)| text)
+            .collect();
+        Listed {
+            texts,
+            token_uids,
+            controlled,
+        }
     }
+}
+
+/// The objects of a [`Watch`] as their texts, in [`Watch::objects`]' order and with what it
+/// leaves out already left out; each is parsed (service-account tokens typed) when it is
+/// asked for.
+#[derive(Debug, Clone, Default)]
+pub struct Listed {
+    texts: Vec<Arc<str>>,
+    token_uids: HashSet<String>,
+    /// How many objects were left out as controlled.
+    pub controlled: usize,
+}
+
+impl Listed {
+    /// `objects` as texts (nothing left out, no token typed): for callers that hold values.
+    pub fn from_values(objects: &[Value]) -> Listed {
+        Listed {
+            texts: objects.iter().map(|o| Arc::from(o.to_string())).collect(),
+            ..Listed::default()
+        }
+    }
+
+    /// How many objects.
+    pub fn len(&self) -> usize {
+        self.texts.len()
+    }
+
+    /// Whether there are none.
+    pub fn is_empty(&self) -> bool {
+        self.texts.is_empty()
+    }
+
+    /// The `i`th object, parsed; `None` when its text does not parse (logged; a store holds
+    /// only texts it wrote) or `i` is out of range.
+    pub fn parse(&self, i: usize) -> Option<Value> {
+        let mut value = parse(self.texts.get(i)?)?;
+        crate::type_token(&mut value, &self.token_uids);
+        Some(value)
+    }
+
+    /// Every object, parsed.
+    pub fn into_values(self) -> Vec<Value> {
+        (0..self.len()).filter_map(|i| self.parse(i)).collect()
+    }
+}
+
+/// An object's `kind` and `metadata` alone (all that decides what a read leaves out), without
+/// parsing the rest of its text.
+fn head(text: &str) -> Option<Value> {
+    #[derive(serde::Deserialize)]
+    struct Head<'a> {
+        #[serde(borrow, default)]
+        kind: Option<&'a serde_json::value::RawValue>,
+        #[serde(borrow, default)]
+        metadata: Option<&'a serde_json::value::RawValue>,
+    }
+    let Ok(head) = serde_json::from_str::<Head<'_>>(text) else {
+        // Not the shape a store writes (a duplicate key, say): the whole text decides.
+        return parse(text);
+    };
+    let mut out = serde_json::Map::new();
+    for (key, raw) in [("kind", head.kind), ("metadata", head.metadata)] {
+        if let Some(raw) = raw {
+            out.insert(key.to_string(), serde_json::from_str(raw.get()).ok()?);
+        }
+    }
+    Some(Value::Object(out))
 }
 
 impl Watch {

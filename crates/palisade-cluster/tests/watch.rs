@@ -78,9 +78,18 @@ fn compact_stores_follow_the_cluster() {
     .unwrap();
     fake.apply(json!({"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": "shop"}}))
         .unwrap();
-    fake.apply(deployment("web", "nginx:1")).unwrap();
+    let web = fake.apply(deployment("web", "nginx:1")).unwrap();
     fake.apply(deployment("api", "api:1")).unwrap();
     fake.apply(pod("lonely")).unwrap();
+    // web's ReplicaSet: controlled by an object that is read, so left out.
+    fake.apply(json!({"apiVersion": "apps/v1", "kind": "ReplicaSet",
+        "metadata": {"name": "web-1", "namespace": "shop", "ownerReferences": [
+            {"apiVersion": "apps/v1", "kind": "Deployment", "name": "web",
+             "uid": web["metadata"]["uid"], "controller": true}]},
+        "spec": {"selector": {"matchLabels": {"app": "web"}},
+            "template": {"metadata": {"labels": {"app": "web"}},
+                "spec": {"containers": [{"name": "c", "image": "nginx:1"}]}}}}))
+        .unwrap();
     fake.apply(
         json!({"apiVersion": "v1", "kind": "Secret", "type": "Opaque",
         "metadata": {"name": "db", "namespace": "shop"}, "data": {"password": "c2VjcmV0"}}),
@@ -109,7 +118,13 @@ fn compact_stores_follow_the_cluster() {
         ],
         "in KINDS order, sorted within a kind"
     );
-    let (objects, _) = w.objects();
+    let (objects, controlled) = w.objects();
+    assert_eq!(controlled, 1, "web's ReplicaSet");
+    // The texts, parsed one at a time, are the same objects.
+    let listed = w.listed();
+    assert_eq!(listed.controlled, 1);
+    let parsed: Vec<Value> = (0..listed.len()).filter_map(|i| listed.parse(i)).collect();
+    assert_eq!(parsed, objects);
     for o in &objects {
         assert!(o.pointer("/metadata/managedFields").is_none(), "{o}");
         assert!(
@@ -166,7 +181,11 @@ fn compact_stores_follow_the_cluster() {
     until(&changes, "the re-list after the compaction", || {
         names(&running) == want
     });
-    assert_eq!(w.len(), want.len() + 1, "the token list holds `legacy` too");
+    assert_eq!(
+        w.len(),
+        want.len() + 2,
+        "the token list holds `legacy` too, and a store holds web's ReplicaSet"
+    );
     assert!(
         fake.requests()
             .iter()

@@ -31,7 +31,7 @@ pub use palisade_model::diagnostic::{Diagnostic, DiagnosticLevel};
 use palisade_model::{Inventory, SourceLocation};
 
 pub use discover::{Discovered, FoundFile, RenderDir, WalkOptions, discover_files};
-pub use live::ingest_live;
+pub use live::{ingest_live, ingest_live_with};
 pub use redact::scrub_secret;
 
 /// Limits that keep memory bounded on untrusted input.

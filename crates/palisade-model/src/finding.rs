@@ -105,6 +105,28 @@ impl Finding {
     pub fn fingerprint_display(&self) -> impl fmt::Display + '_ {
         Fingerprint(self)
     }
+
+    /// Orders two findings as their [`Finding::fingerprint`]s order as texts, without
+    /// building them.
+    pub fn cmp_fingerprint(&self, other: &Finding) -> std::cmp::Ordering {
+        self.fingerprint_bytes().cmp(other.fingerprint_bytes())
+    }
+
+    /// The bytes of [`Finding::fingerprint`], one at a time.
+    fn fingerprint_bytes(&self) -> impl Iterator<Item = u8> + '_ {
+        let parts: [&str; 6] = [
+            &self.check_id,
+            &self.object.kind,
+            self.object.namespace.as_deref().unwrap_or(""),
+            &self.object.name,
+            self.container.as_deref().unwrap_or(""),
+            self.path.as_deref().unwrap_or(""),
+        ];
+        parts.into_iter().enumerate().flat_map(|(i, part)| {
+            let separator = (i > 0).then_some(b'|');
+            separator.into_iter().chain(part.bytes())
+        })
+    }
 }
 
 /// Writes a finding's fingerprint.
@@ -129,6 +151,49 @@ impl fmt::Display for Fingerprint<'_> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    fn finding(check: &str, namespace: Option<&str>, container: Option<&str>) -> Finding {
+        Finding {
+            check_id: check.into(),
+            severity: Severity::High,
+            title: "t".into(),
+            message: "m".into(),
+            remediation: "r".into(),
+            object: Arc::new(ObjectRef {
+                api_version: "v1".into(),
+                kind: "Pod".into(),
+                namespace: namespace.map(String::from),
+                name: "p".into(),
+                source: crate::meta::SourceLocation::new("f.yaml", 1),
+            }),
+            container: container.map(String::from),
+            path: None,
+        }
+    }
+
+    #[test]
+    fn fingerprints_compare_as_their_texts() {
+        // `PAL-10|…` sorts before `PAL-1|…` as text ('0' < '|'), unlike the check ids alone.
+        let cases = [
+            finding("PAL-1", Some("a"), None),
+            finding("PAL-10", Some("a"), None),
+            finding("PAL-1", None, None),
+            finding("PAL-1", Some("a"), Some("c")),
+            finding("PAL-1", Some("a|b"), None),
+            finding("PAL-1", Some("ab"), Some("")),
+        ];
+        for a in &cases {
+            for b in &cases {
+                assert_eq!(
+                    a.cmp_fingerprint(b),
+                    a.fingerprint().cmp(&b.fingerprint()),
+                    "{} against {}",
+                    a.fingerprint(),
+                    b.fingerprint()
+                );
+            }
+        }
+    }
 
     #[test]
     fn severity_order_and_parse() {

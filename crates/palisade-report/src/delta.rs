@@ -6,57 +6,193 @@
 //! workload rows, and per object only a digest of its finding set. Sets are compared by digest
 //! and sent whole from the current state, so the sender never holds the earlier findings.
 
+use std::borrow::Cow;
+use std::cmp::Ordering;
 use std::collections::{BTreeMap, HashMap, HashSet};
-use std::io;
 
 use palisade_api::delta::workload_key;
 use palisade_api::{
     Delta, FindingRecord, ObjectFindings, ObjectKey, RawObject, Snapshot, WorkloadRecord,
 };
+use palisade_model::Finding;
 use rayon::prelude::*;
 use sha2::{Digest, Sha256};
 
-/// The digest of one object's finding set: SHA-256, cut to 128 bits, of its records' JSON
-/// texts in fingerprint order (equal fingerprints in their order), one per line.
+/// A finding as a snapshot records it: a record itself, or an analysis' finding whose record
+/// is made only when asked (a sender need not hold every record to compare or send them).
+pub trait AsRecord: Sync {
+    /// The object: kind, namespace, name.
+    fn object_parts(&self) -> (&str, Option<&str>, &str);
+    /// Orders by the records' fingerprints.
+    fn cmp_fingerprint(&self, other: &Self) -> Ordering;
+    /// The record's fingerprint.
+    fn fingerprint(&self) -> impl std::fmt::Display + '_;
+    /// The record's other texts.
+    fn texts(&self) -> RecordTexts<'_>;
+    /// The record.
+    fn record(&self) -> Cow<'_, FindingRecord>;
+}
+
+/// A record's texts besides its fingerprint and object.
+pub struct RecordTexts<'a> {
+    /// Check id.
+    pub check_id: &'a str,
+    /// Severity.
+    pub severity: palisade_model::Severity,
+    /// Check title.
+    pub title: &'a str,
+    /// What was found.
+    pub message: &'a str,
+    /// Container concerned.
+    pub container: Option<&'a str>,
+    /// Field path concerned.
+    pub path: Option<&'a str>,
+}
+
+/// The [`RecordTexts`] of a record or a finding (their fields have the same names).
+macro_rules! texts_of {
+    ($r:expr) => {
+        RecordTexts {
+            check_id: &$r.check_id,
+            severity: $r.severity,
+            title: &$r.title,
+            message: &$r.message,
+            container: $r.container.as_deref(),
+            path: $r.path.as_deref(),
+        }
+    };
+}
+
+impl AsRecord for FindingRecord {
+    fn object_parts(&self) -> (&str, Option<&str>, &str) {
+        let o = &self.object;
+        (&o.kind, o.namespace.as_deref(), &o.name)
+    }
+    fn cmp_fingerprint(&self, other: &Self) -> Ordering {
+        self.fingerprint.cmp(&other.fingerprint)
+    }
+    fn fingerprint(&self) -> impl std::fmt::Display + '_ {
+        &self.fingerprint
+    }
+    fn texts(&self) -> RecordTexts<'_> {
+        texts_of!(self)
+    }
+    fn record(&self) -> Cow<'_, FindingRecord> {
+        Cow::Borrowed(self)
+    }
+}
+
+impl AsRecord for Finding {
+    fn object_parts(&self) -> (&str, Option<&str>, &str) {
+        let o = &self.object;
+        (&o.kind, o.namespace.as_deref(), &o.name)
+    }
+    fn cmp_fingerprint(&self, other: &Self) -> Ordering {
+        Finding::cmp_fingerprint(self, other)
+    }
+    fn fingerprint(&self) -> impl std::fmt::Display + '_ {
+        self.fingerprint_display()
+    }
+    fn texts(&self) -> RecordTexts<'_> {
+        texts_of!(self)
+    }
+    fn record(&self) -> Cow<'_, FindingRecord> {
+        Cow::Owned(crate::snapshot::finding_record(self.clone()))
+    }
+}
+
+/// Feeds one finding set's records to SHA-256, field by field: each text as its length (8
+/// bytes, little-endian) and its bytes, an optional one behind a byte saying whether it is
+/// there, the severity as its name. The same records in the same order give the same digest,
+/// whether they are records or findings.
+struct SetHasher {
+    hash: Sha256,
+    scratch: String,
+}
+
+impl SetHasher {
+    fn field(&mut self, text: &str) {
+        self.hash.update((text.len() as u64).to_le_bytes());
+        self.hash.update(text.as_bytes());
+    }
+
+    fn optional(&mut self, text: Option<&str>) {
+        match text {
+            None => self.hash.update([0]),
+            Some(t) => {
+                self.hash.update([1]);
+                self.field(t);
+            }
+        }
+    }
+
+    /// One record: fingerprint, check, severity, title, message, object, container, path.
+    fn record<R: AsRecord>(&mut self, r: &R) {
+        use std::fmt::Write;
+        let mut scratch = std::mem::take(&mut self.scratch);
+        scratch.clear();
+        // Writing into a String cannot fail.
+        let _ = write!(scratch, "{}", r.fingerprint());
+        self.field(&scratch);
+        self.scratch = scratch;
+        let t = r.texts();
+        self.field(t.check_id);
+        self.field(t.severity.as_str());
+        self.field(t.title);
+        self.field(t.message);
+        let (kind, namespace, name) = r.object_parts();
+        self.field(kind);
+        self.optional(namespace);
+        self.field(name);
+        self.optional(t.container);
+        self.optional(t.path);
+    }
+}
+
+/// The digest of one object's finding set: SHA-256, cut to 128 bits, of its records' fields in
+/// fingerprint order (equal fingerprints in their order), each text as its length (8 bytes,
+/// little-endian) and its bytes, an optional one behind a byte saying whether it is there.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct SetDigest([u8; 16]);
 
 impl SetDigest {
     /// The digest of `set`, already in fingerprint order.
-    pub fn of<'a>(set: impl IntoIterator<Item = &'a FindingRecord>) -> SetDigest {
-        /// Feeds what is written to the hash.
-        struct Hashing(Sha256);
-        impl io::Write for Hashing {
-            fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
-                self.0.update(buf);
-                Ok(buf.len())
-            }
-            fn flush(&mut self) -> io::Result<()> {
-                Ok(())
-            }
-        }
-        let mut hashing = Hashing(Sha256::new());
+    pub fn of<'a, R: AsRecord + 'a>(set: impl IntoIterator<Item = &'a R>) -> SetDigest {
+        let mut hasher = SetHasher {
+            hash: Sha256::new(),
+            scratch: String::new(),
+        };
         for f in set {
-            // A record of strings and enums always serializes, and the writer cannot fail.
-            let _ = serde_json::to_writer(&mut hashing, f);
-            hashing.0.update(b"\n");
+            hasher.record(f);
         }
-        let full = hashing.0.finalize();
+        let full = hasher.hash.finalize();
         let mut out = [0; 16];
         out.copy_from_slice(&full[..16]);
         SetDigest(out)
     }
 }
 
+/// An object as [`AsRecord::object_parts`] gives it.
+type Parts<'a> = (&'a str, Option<&'a str>, &'a str);
+
+/// The key of an object's parts.
+fn key_of((kind, namespace, name): Parts<'_>) -> ObjectKey {
+    ObjectKey {
+        kind: kind.to_string(),
+        namespace: namespace.map(str::to_string),
+        name: name.to_string(),
+    }
+}
+
 /// Findings by object, each set ordered by fingerprint (equal ones in their order).
-fn by_object(findings: &[FindingRecord]) -> BTreeMap<&ObjectKey, Vec<&FindingRecord>> {
-    let mut out: BTreeMap<&ObjectKey, Vec<&FindingRecord>> = BTreeMap::new();
+fn by_object<R: AsRecord>(findings: &[R]) -> Vec<(Parts<'_>, Vec<&R>)> {
+    let mut out: HashMap<Parts<'_>, Vec<&R>> = HashMap::new();
     for f in findings {
-        out.entry(&f.object).or_default().push(f);
+        out.entry(f.object_parts()).or_default().push(f);
     }
-    for set in out.values_mut() {
-        set.sort_by(|a, b| a.fingerprint.cmp(&b.fingerprint));
-    }
+    let mut out: Vec<(Parts<'_>, Vec<&R>)> = out.into_iter().collect();
+    out.par_iter_mut()
+        .for_each(|(_, set)| set.sort_by(|a, b| a.cmp_fingerprint(b)));
     out
 }
 
@@ -81,13 +217,14 @@ fn object_key(object: &RawObject) -> Option<ObjectKey> {
     })
 }
 
-/// Every object a snapshot knows: its objects, its workloads and the objects of its findings.
-fn known_objects(s: &Snapshot) -> HashSet<ObjectKey> {
+/// Every object a snapshot knows: its objects, its workloads and the objects of `findings`
+/// (its own, or those given apart from it).
+fn known_objects<R: AsRecord>(s: &Snapshot, findings: &[R]) -> HashSet<ObjectKey> {
     s.objects
         .iter()
         .filter_map(object_key)
         .chain(s.workloads.iter().map(|w| workload_key(&w.id)))
-        .chain(s.findings.iter().map(|f| f.object.clone()))
+        .chain(findings.iter().map(|f| key_of(f.object_parts())))
         .collect()
 }
 
@@ -104,6 +241,14 @@ pub struct Acknowledged {
 impl Acknowledged {
     /// The state a snapshot central acknowledged leaves.
     pub fn new(mut snapshot: Snapshot) -> Acknowledged {
+        let findings = std::mem::take(&mut snapshot.findings);
+        Acknowledged::with_findings(snapshot, &findings)
+    }
+
+    /// The state a snapshot central acknowledged leaves, its findings given apart
+    /// (`snapshot.findings` is not read).
+    pub fn with_findings<R: AsRecord>(mut snapshot: Snapshot, findings: &[R]) -> Acknowledged {
+        snapshot.findings = Vec::new();
         let mut objects: HashMap<ObjectKey, Option<SetDigest>> =
             std::mem::take(&mut snapshot.objects)
                 .iter()
@@ -113,13 +258,12 @@ impl Acknowledged {
         for w in &snapshot.workloads {
             objects.entry(workload_key(&w.id)).or_insert(None);
         }
-        let findings = std::mem::take(&mut snapshot.findings);
-        let digests: Vec<(&ObjectKey, SetDigest)> = by_object(&findings)
+        let digests: Vec<(ObjectKey, SetDigest)> = by_object(findings)
             .into_par_iter()
-            .map(|(k, set)| (k, SetDigest::of(set)))
+            .map(|(k, set)| (key_of(k), SetDigest::of(set)))
             .collect();
         for (k, d) in digests {
-            objects.insert(k.clone(), Some(d));
+            objects.insert(k, Some(d));
         }
         objects.shrink_to_fit();
         Acknowledged { snapshot, objects }
@@ -139,14 +283,27 @@ impl Acknowledged {
     /// `current`'s time and version and the given `id`: applied to the state central holds, it
     /// gives `current`'s findings and workloads.
     pub fn delta_to(&self, current: &Snapshot, id: String) -> Delta {
-        let new: Vec<(&ObjectKey, Vec<&FindingRecord>, SetDigest)> = by_object(&current.findings)
+        self.delta_with(current, &current.findings, id)
+    }
+
+    /// [`Acknowledged::delta_to`] with `current`'s findings given apart (`current.findings` is
+    /// not read); only the records of changed sets are made.
+    pub fn delta_with<R: AsRecord>(&self, current: &Snapshot, findings: &[R], id: String) -> Delta {
+        // The sets whose digest changed, as records; and every object with findings now.
+        let new: Vec<(ObjectKey, Option<Vec<FindingRecord>>)> = by_object(findings)
             .into_par_iter()
             .map(|(k, set)| {
-                let digest = SetDigest::of(set.iter().copied());
-                (k, set, digest)
+                let key = key_of(k);
+                let changed = self.digest_of(&key) != Some(SetDigest::of(set.iter().copied()));
+                let records = changed.then(|| {
+                    set.iter()
+                        .map(|f| f.record().into_owned())
+                        .collect::<Vec<_>>()
+                });
+                (key, records)
             })
             .collect();
-        let known_now = known_objects(current);
+        let known_now = known_objects(current, findings);
         let mut deleted: Vec<ObjectKey> = self
             .objects
             .keys()
@@ -161,19 +318,21 @@ impl Acknowledged {
             .map(|w| (workload_key(&w.id), w))
             .collect();
 
-        let mut changed: BTreeMap<ObjectKey, Vec<&FindingRecord>> = BTreeMap::new();
-        let now_with_findings: HashSet<&ObjectKey> = new.iter().map(|(k, ..)| *k).collect();
-        for (k, set, digest) in new {
-            if self.digest_of(k) != Some(digest) {
-                changed.insert(k.clone(), set);
-            }
-        }
-        // Findings gone from objects still there.
-        for (k, digest) in &self.objects {
-            if digest.is_some() && known_now.contains(k) && !now_with_findings.contains(k) {
-                changed.insert(k.clone(), Vec::new());
-            }
-        }
+        let now_with_findings: HashSet<&ObjectKey> = new.iter().map(|(k, _)| k).collect();
+        // Findings gone from objects still there: their sets are now empty.
+        let emptied: Vec<ObjectKey> = self
+            .objects
+            .iter()
+            .filter(|(k, digest)| {
+                digest.is_some() && known_now.contains(*k) && !now_with_findings.contains(*k)
+            })
+            .map(|(k, _)| k.clone())
+            .collect();
+        let mut changed: BTreeMap<ObjectKey, Vec<FindingRecord>> = new
+            .into_iter()
+            .filter_map(|(k, records)| Some((k, records?)))
+            .chain(emptied.into_iter().map(|k| (k, Vec::new())))
+            .collect();
         let mut rows: Vec<(ObjectKey, &WorkloadRecord)> = current
             .workloads
             .iter()
@@ -193,9 +352,9 @@ impl Acknowledged {
             tool_version: current.tool_version.clone(),
             objects: changed
                 .into_iter()
-                .map(|(k, set)| ObjectFindings {
+                .map(|(k, findings)| ObjectFindings {
                     object: k,
-                    findings: set.into_iter().cloned().collect(),
+                    findings,
                 })
                 .collect(),
             workloads: rows.into_iter().map(|(_, w)| w.clone()).collect(),
@@ -360,6 +519,77 @@ mod tests {
         let mut z = x.clone();
         z.message.push('!');
         assert_ne!(SetDigest::of([&x]), SetDigest::of([&z]));
-        assert_ne!(SetDigest::of([&x]), SetDigest::of([]));
+        assert_ne!(SetDigest::of([&x]), SetDigest::of::<FindingRecord>([]));
+        // A field's end is part of the digest: text moved from one field to the next counts.
+        let (mut a, mut b) = (x.clone(), x.clone());
+        (a.title, a.message) = ("ab".into(), "".into());
+        (b.title, b.message) = ("a".into(), "b".into());
+        assert_ne!(SetDigest::of([&a]), SetDigest::of([&b]));
+        let mut c = x.clone();
+        c.container = Some(String::new());
+        assert_ne!(SetDigest::of([&x]), SetDigest::of([&c]));
+    }
+
+    /// An analysis' finding about `name` (namespace `ns`), of `check`, on `container`.
+    fn analysis_finding(check: &str, name: &str, container: Option<&str>) -> Finding {
+        Finding {
+            check_id: check.into(),
+            severity: Severity::Medium,
+            title: format!("{check} title").into(),
+            message: format!("{check} on {name}"),
+            remediation: "r".into(),
+            object: std::sync::Arc::new(palisade_model::meta::ObjectRef {
+                api_version: "apps/v1".into(),
+                kind: "Deployment".into(),
+                namespace: Some("ns".into()),
+                name: name.into(),
+                source: palisade_model::meta::SourceLocation::new("f.yaml", 1),
+            }),
+            container: container.map(String::from),
+            path: Some("spec".into()),
+        }
+    }
+
+    #[test]
+    fn findings_given_apart_give_the_digests_and_deltas_of_their_records() {
+        let findings = vec![
+            analysis_finding("PAL-10", "a", None),
+            analysis_finding("PAL-1", "a", Some("c")),
+            analysis_finding("PAL-1", "a", None),
+            analysis_finding("PAL-2", "b", None),
+        ];
+        let records: Vec<FindingRecord> = findings
+            .iter()
+            .map(|f| crate::snapshot::finding_record(f.clone()))
+            .collect();
+        assert_eq!(SetDigest::of(&findings), SetDigest::of(&records));
+
+        let before = snapshot(vec![workload("a", 1), workload("b", 1)], vec![]);
+        let after = snapshot(
+            vec![workload("a", 1), workload("b", 2), workload("d", 1)],
+            records.clone(),
+        );
+        let mut bare = after.clone();
+        bare.findings.clear();
+        let state = Acknowledged::new(before.clone());
+        let d = state.delta_with(&bare, &findings, "d1".into());
+        assert_eq!(d, state.delta_to(&after, "d1".into()));
+        // Both sets went whole, each in fingerprint order.
+        let a = &d.objects[0];
+        let fingerprints: Vec<&str> = a.findings.iter().map(|f| f.fingerprint.as_str()).collect();
+        let mut sorted = fingerprints.clone();
+        sorted.sort();
+        assert_eq!((a.object.name.as_str(), fingerprints.len()), ("a", 3));
+        assert_eq!(fingerprints, sorted);
+
+        // The state made from the findings equals the one made from their records.
+        let from_findings = Acknowledged::with_findings(bare.clone(), &findings);
+        assert!(from_findings.delta_to(&after, "d2".into()).is_empty());
+        let from_records = Acknowledged::new(after.clone());
+        assert!(
+            from_records
+                .delta_with(&bare, &findings, "d3".into())
+                .is_empty()
+        );
     }
 }

@@ -7,6 +7,8 @@
 //! - [`read_baseline`]: the findings of an earlier JSON report, beside the schema it reads.
 //! - [`snapshot`]: the scan as a central snapshot (`palisade_api::Snapshot`) for
 //!   `palisade scan --push`.
+//! - [`pending`]: a snapshot whose finding records are made only as they are written (the
+//!   sensor's), and [`delta`]: what changed since the state central acknowledged.
 
 mod baseline;
 pub mod delta;
@@ -15,6 +17,7 @@ mod format;
 mod grid;
 mod json;
 mod junit;
+pub mod pending;
 mod pretty;
 pub mod sarif;
 mod sarif_scan;

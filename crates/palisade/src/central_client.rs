@@ -133,6 +133,17 @@ impl Client {
         })
     }
 
+    /// `POST path` with the snapshot stream `write` writes (`application/x-ndjson`), written on
+    /// another thread while it is sent: a sender that makes its records as they are written
+    /// never holds them all.
+    pub fn post_snapshot_with<T: DeserializeOwned>(
+        &self,
+        path: &str,
+        write: impl FnOnce(&mut dyn std::io::Write) -> std::io::Result<()> + Send,
+    ) -> anyhow::Result<T> {
+        self.post_encoded(path, palisade_api::stream::CONTENT_TYPE, |out| write(out))
+    }
+
     /// `POST path` with the body `encode` writes (of `content_type`), encoded on another thread
     /// while it is sent.
     fn post_encoded<T: DeserializeOwned>(

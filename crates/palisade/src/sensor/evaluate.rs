@@ -4,16 +4,17 @@
 //! and network analyses) must run again or the previous one still holds.
 
 use std::collections::{BTreeMap, HashMap, HashSet};
-use std::sync::Arc;
+use std::sync::{Arc, Mutex, OnceLock};
 
 use palisade_analysis::{Analyses, Inputs, Options, analyze_focused, analyze_with};
 use palisade_api::{Delta, RawObject, RiskRecord, Snapshot};
 use palisade_checks::Catalog;
-use palisade_cluster::watch::{ObjectName, Watch};
+use palisade_cluster::watch::{Listed, ObjectName, Watch};
 use palisade_ingest::Limits;
 use palisade_model::time::Timestamp;
 use palisade_model::{Inventory, WorkloadId};
-use palisade_report::snapshot::{SnapshotInput, finding_record, snapshot};
+use palisade_report::pending::PendingSnapshot;
+use palisade_report::snapshot::{SnapshotInput, snapshot};
 use serde_json::Value;
 
 use super::focused::{self, Held};
@@ -35,54 +36,69 @@ fn limits() -> Limits {
     }
 }
 
-/// Each object's text as a snapshot carries it (Secrets scrubbed as ingest scrubs them), by
+/// An object's key (kind, namespace, name).
+type Key = (String, String, String);
+
+/// An object's text as a snapshot carries it (a Secret scrubbed as ingest scrubs it), with its
 /// kind, namespace and name.
-fn object_texts(objects: &[Value]) -> HashMap<(String, String, String), RawObject> {
-    let text = |v: &Value, at: &str| {
+fn object_text(v: &Value) -> (Key, RawObject) {
+    let text = |at: &str| {
         v.pointer(at)
             .and_then(Value::as_str)
             .unwrap_or("")
             .to_string()
     };
-    objects
-        .iter()
-        .map(|v| {
-            let key = (
-                text(v, "/kind"),
-                text(v, "/metadata/namespace"),
-                text(v, "/metadata/name"),
-            );
-            let raw = if key.0 == "Secret" {
-                let mut v = v.clone();
-                palisade_ingest::scrub_secret(&mut v);
-                palisade_report::snapshot::object_text(&v)
-            } else {
-                palisade_report::snapshot::object_text(v)
-            };
-            (key, raw)
-        })
-        .collect()
+    let key = (
+        text("/kind"),
+        text("/metadata/namespace"),
+        text("/metadata/name"),
+    );
+    let raw = if key.0 == "Secret" {
+        let mut v = v.clone();
+        palisade_ingest::scrub_secret(&mut v);
+        palisade_report::snapshot::object_text(&v)
+    } else {
+        palisade_report::snapshot::object_text(v)
+    };
+    (key, raw)
 }
 
-/// The conversion of `objects` when no custom check reads raw objects: the snapshot's object
-/// texts and the selector keys are taken first, then the conversion frees each object's tree
-/// as it goes (typed objects keep no raw JSON; `others` keep theirs) instead of keeping all of
-/// them. Gives what the conversion with raw objects kept gives, with the raw JSON of all but
-/// `others` dropped (`focused::drop_raw`).
+/// The conversion of the `listed` objects when no custom check reads raw objects: each object
+/// is parsed right before its conversion, its snapshot text and selector keys are taken, and
+/// its tree is freed once converted (typed objects keep no raw JSON; `others` keep theirs), so
+/// no two objects' trees need be alive at once. Gives what the conversion with raw objects
+/// kept gives, with the raw JSON of all but `others` dropped (`focused::drop_raw`).
 fn without_trees(
     cluster: &str,
-    objects: Vec<Value>,
+    listed: &Listed,
 ) -> (palisade_ingest::Ingested, Vec<RawObject>, HashSet<String>) {
-    let keys = focused::selector_keys_of(objects.iter().filter(|v| selector_read(v)));
-    let mut by_key = object_texts(&objects);
-    let ingested = palisade_ingest::ingest_live(
+    let texts: Vec<OnceLock<(Key, RawObject)>> =
+        (0..listed.len()).map(|_| OnceLock::new()).collect();
+    let keys = Mutex::new(HashSet::new());
+    let ingested = palisade_ingest::ingest_live_with(
         cluster,
-        objects,
+        listed.len(),
+        |i| {
+            let value = listed.parse(i)?;
+            if selector_read(&value) {
+                let found = focused::selector_keys_of([&value]);
+                if !found.is_empty() {
+                    keys.lock()
+                        .unwrap_or_else(std::sync::PoisonError::into_inner)
+                        .extend(found);
+                }
+            }
+            // Each index is asked for once.
+            let _ = texts[i].set(object_text(&value));
+            Some(value)
+        },
         &Limits {
             keep_raw: false,
             ..limits()
         },
     );
+    let mut by_key: HashMap<Key, RawObject> =
+        texts.into_iter().filter_map(OnceLock::into_inner).collect();
     let texts = palisade_report::snapshot::objects_with(&ingested.inventory, &mut |kind, meta| {
         let key = (
             kind.to_string(),
@@ -91,6 +107,9 @@ fn without_trees(
         );
         by_key.remove(&key)
     });
+    let keys = keys
+        .into_inner()
+        .unwrap_or_else(std::sync::PoisonError::into_inner);
     (ingested, texts, keys)
 }
 
@@ -155,11 +174,10 @@ impl Evaluator {
         scanned_at: Timestamp,
         affected: Analyses,
         previous: Option<&Snapshot>,
-    ) -> Snapshot {
-        let (objects, _controlled) = watch.objects();
+    ) -> PendingSnapshot {
         self.evaluate_objects(
             watch.cluster(),
-            objects,
+            watch.listed(),
             watch.diagnostics(),
             id,
             scanned_at,
@@ -168,20 +186,21 @@ impl Evaluator {
         )
     }
 
-    /// [`Evaluator::evaluate`] of `objects` (as [`Watch::objects`] gives them) with the
+    /// [`Evaluator::evaluate`] of `objects` (as [`Watch::listed`] gives them) with the
     /// watchers' `diagnostics`; keeps the converted inventory, the ranking and its inputs for
-    /// [`Evaluator::focused`].
+    /// [`Evaluator::focused`]. The snapshot keeps the analysis' findings, not their records
+    /// (made as the snapshot is sent: `palisade_report::pending`).
     #[allow(clippy::too_many_arguments)]
     pub fn evaluate_objects(
         &mut self,
         cluster: &str,
-        objects: Vec<Value>,
+        objects: Listed,
         mut diagnostics: Vec<palisade_model::Diagnostic>,
         id: String,
         scanned_at: Timestamp,
         affected: Analyses,
         previous: Option<&Snapshot>,
-    ) -> Snapshot {
+    ) -> PendingSnapshot {
         // What a full evaluation keeps of the last one: its ranking inputs and ranking (used
         // when the ranking is not run); the held inventory goes before the new one is made.
         let (known, kept_ranking) = match self.held.take() {
@@ -193,12 +212,12 @@ impl Evaluator {
         // those of `others` alone.
         let raw_read = !options.engine.custom.is_empty();
         let (ingested, texts, selector_keys) = if raw_read {
-            let ingested = palisade_ingest::ingest_live(cluster, objects, &limits());
+            let ingested = palisade_ingest::ingest_live(cluster, objects.into_values(), &limits());
             let texts = palisade_report::snapshot::objects(&ingested.inventory);
             let keys = focused::selector_keys(&ingested.inventory);
             (ingested, texts, keys)
         } else {
-            without_trees(cluster, objects)
+            without_trees(cluster, &objects)
         };
         diagnostics.extend(ingested.diagnostics.iter().cloned());
         #[cfg(feature = "netpol")]
@@ -215,7 +234,7 @@ impl Evaluator {
             runtime_policy: None,
         };
         let (mut analysis, risk_inputs) = analyze_with(&inputs, &options, &mut |_| {}, None);
-        // Converted one by one below, each finding freed as its record is made.
+        // Kept apart from the report: the snapshot holds them, not their records.
         let findings = std::mem::take(&mut analysis.findings);
         // The ranking was not run: the one kept is still the one of these objects.
         let risk_inputs = risk_inputs.or(known);
@@ -240,7 +259,6 @@ impl Evaluator {
             // Read by the custom checks; the held inventory does not keep them.
             focused::drop_raw(&mut inventory);
         }
-        out.findings = findings.into_iter().map(finding_record).collect();
         let ranking = match analysis.ranking {
             Some(r) => r,
             None => kept_ranking,
@@ -256,7 +274,7 @@ impl Evaluator {
                 w.risk = risks.get(&w.id).map(|r| (*r).clone());
             }
         }
-        out
+        PendingSnapshot::new(out, findings)
     }
 }
 
@@ -372,7 +390,7 @@ mod tests {
         let objects = list["items"].as_array().unwrap().clone();
         assert!(objects.iter().any(|o| o["kind"] == "Secret"));
         let kept = palisade_ingest::ingest_live("c", objects.clone(), &limits());
-        let (ingested, texts, keys) = without_trees("c", objects.clone());
+        let (ingested, texts, keys) = without_trees("c", &Listed::from_values(&objects));
         let expected = palisade_report::snapshot::objects(&kept.inventory);
         assert_eq!(texts.len(), objects.len());
         assert_eq!(texts, expected);

@@ -346,7 +346,9 @@ mod tests {
     use serde_json::{Value, json};
 
     use crate::sensor::Evaluator;
+    use palisade_cluster::watch::Listed;
     use palisade_report::delta::Acknowledged;
+    use palisade_report::pending::PendingSnapshot;
 
     /// The demo cluster's objects as the API serves them.
     fn demo_objects() -> Vec<Value> {
@@ -381,16 +383,26 @@ mod tests {
         )
     }
 
-    fn full(evaluator: &mut Evaluator, objects: &[Value], previous: Option<&Snapshot>) -> Snapshot {
+    /// A full evaluation, as the sensor sends it: findings, not records.
+    fn pending(
+        evaluator: &mut Evaluator,
+        objects: &[Value],
+        previous: Option<&Snapshot>,
+    ) -> PendingSnapshot {
         evaluator.evaluate_objects(
             "test",
-            objects.to_vec(),
+            Listed::from_values(objects),
             Vec::new(),
             "full".into(),
             SystemClock.now(),
             Analyses::all(),
             previous,
         )
+    }
+
+    /// A full evaluation with its records made.
+    fn full(evaluator: &mut Evaluator, objects: &[Value], previous: Option<&Snapshot>) -> Snapshot {
+        pending(evaluator, objects, previous).into_snapshot()
     }
 
     /// What central holds, as the API describes it: findings by object and workload rows,
@@ -488,14 +500,18 @@ mod tests {
             .collect();
         assert!(workloads.len() > 5, "{} workloads", workloads.len());
         let mut evaluator = fresh();
-        let first = full(&mut evaluator, &objects, None);
-        let mut central = Central::of(&first);
-        let mut state = Acknowledged::new(first.clone());
+        // The state is made as the sensor makes it: from the findings, not their records.
+        let first = pending(&mut evaluator, &objects, None);
+        let mut central = Central::of(&first.clone().into_snapshot());
+        let (snapshot, findings) = first.into_parts();
+        let mut state = Acknowledged::with_findings(snapshot.clone(), &findings);
         assert!(
-            state.delta_to(&first, "same".into()).is_empty(),
+            state
+                .delta_with(&snapshot, &findings, "same".into())
+                .is_empty(),
             "the acknowledged state knows every finding set"
         );
-        drop(first);
+        drop((snapshot, findings));
         let (mut focused, mut fell_back, mut rows_alone) = (0, 0, 0);
         let mut seed: u64 = 0x5eed;
         let mut next = |n: u64| {
@@ -522,8 +538,8 @@ mod tests {
                 }
                 None => {
                     fell_back += 1;
-                    let current = full(&mut evaluator, &objects, Some(state.snapshot()));
-                    state.delta_to(&current, id)
+                    let current = pending(&mut evaluator, &objects, Some(state.snapshot()));
+                    state.delta_with(current.snapshot(), current.findings(), id)
                 }
             };
             let listed: Vec<_> = delta.objects.iter().map(|o| &o.object).collect();

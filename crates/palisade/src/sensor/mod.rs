@@ -6,7 +6,7 @@
 //!                                               │   NetworkPolicy/RBAC/Namespace/Service
 //!                                               │   changes after a quiet period (debounce)
 //!                                               ▼
-//!                  evaluate (ingest_live → palisade-analysis → Snapshot)
+//!      evaluate (ingest_live → palisade-analysis → PendingSnapshot: findings, not records)
 //!                                               ▼
 //!     first push and every --resync: POST …/snapshots;  otherwise POST …/delta with the
 //!     objects whose findings or workload rows changed since the last acknowledged push
@@ -33,6 +33,7 @@ use crate::central_client::{Client, cluster_path};
 pub use evaluate::Evaluator;
 use evaluate::affected;
 use palisade_report::delta::Acknowledged;
+use palisade_report::pending::PendingSnapshot;
 
 /// How the loop paces itself.
 #[derive(Debug, Clone, Copy)]
@@ -238,7 +239,7 @@ impl<'a> Sensor<'a> {
         let evaluated = started.elapsed();
         let result = match (&self.acknowledged, full) {
             (Some(previous), false) => {
-                let delta = previous.delta_to(&current, id.clone());
+                let delta = previous.delta_with(current.snapshot(), current.findings(), id.clone());
                 if delta.is_empty() {
                     tracing::debug!(kinds = ?kinds, "no finding or workload changed");
                     self.retry_at = None;
@@ -267,9 +268,9 @@ impl<'a> Sensor<'a> {
                 self.last_full = started;
                 tracing::info!(
                     snapshot = %id,
-                    workloads = current.workloads.len(),
-                    findings = current.findings.len(),
-                    objects = current.objects.len(),
+                    workloads = current.snapshot().workloads.len(),
+                    findings = current.findings().len(),
+                    objects = current.snapshot().objects.len(),
                     accepted = ack.accepted,
                     evaluate_ms = evaluated.as_millis() as u64,
                     "snapshot acknowledged"
@@ -278,7 +279,8 @@ impl<'a> Sensor<'a> {
         };
         match result {
             Ok(()) => {
-                self.acknowledged = Some(Acknowledged::new(current));
+                let (snapshot, findings) = current.into_parts();
+                self.acknowledged = Some(Acknowledged::with_findings(snapshot, &findings));
                 self.retry_at = None;
             }
             Err(e) => self.push_failed(&e),
@@ -347,10 +349,13 @@ impl<'a> Sensor<'a> {
             .with_context(|| format!("pushing to central ({what})"))
     }
 
-    /// A full snapshot, sent as a stream (central stores it while it arrives).
-    fn post_snapshot(&self, snapshot: &palisade_api::Snapshot) -> anyhow::Result<IngestAck> {
+    /// A full snapshot, sent as a stream (central stores it while it arrives), its finding
+    /// records made as they are written.
+    fn post_snapshot(&self, snapshot: &PendingSnapshot) -> anyhow::Result<IngestAck> {
         self.client
-            .post_snapshot(&cluster_path(self.cluster, "snapshots"), snapshot)
+            .post_snapshot_with(&cluster_path(self.cluster, "snapshots"), |mut out| {
+                snapshot.write(&mut out)
+            })
             .context("pushing to central (snapshots)")
     }
 }
