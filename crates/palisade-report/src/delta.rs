@@ -240,22 +240,32 @@ pub struct Acknowledged {
 
 impl Acknowledged {
     /// The state a snapshot central acknowledged leaves.
-    pub fn new(mut snapshot: Snapshot) -> Acknowledged {
-        let findings = std::mem::take(&mut snapshot.findings);
-        Acknowledged::with_findings(snapshot, &findings)
+    pub fn new(snapshot: Snapshot) -> Acknowledged {
+        Acknowledged::of(&snapshot, &snapshot.findings)
     }
 
-    /// The state a snapshot central acknowledged leaves, its findings given apart
-    /// (`snapshot.findings` is not read).
-    pub fn with_findings<R: AsRecord>(mut snapshot: Snapshot, findings: &[R]) -> Acknowledged {
-        snapshot.findings = Vec::new();
-        let mut objects: HashMap<ObjectKey, Option<SetDigest>> =
-            std::mem::take(&mut snapshot.objects)
-                .iter()
-                .filter_map(object_key)
-                .map(|k| (k, None))
-                .collect();
-        for w in &snapshot.workloads {
+    /// The state central holds once it acknowledges `snapshot` with `findings` given apart
+    /// (`snapshot.findings` is not read). Borrows both, so a sender can make it while the
+    /// snapshot is still being sent.
+    pub fn of<R: AsRecord>(snapshot: &Snapshot, findings: &[R]) -> Acknowledged {
+        let kept = Snapshot {
+            id: snapshot.id.clone(),
+            scanned_at: snapshot.scanned_at,
+            tool_version: snapshot.tool_version.clone(),
+            source: snapshot.source.clone(),
+            workloads: snapshot.workloads.clone(),
+            findings: Vec::new(),
+            objects: Vec::new(),
+            images: snapshot.images.clone(),
+            diagnostics: snapshot.diagnostics.clone(),
+        };
+        let mut objects: HashMap<ObjectKey, Option<SetDigest>> = snapshot
+            .objects
+            .par_iter()
+            .filter_map(object_key)
+            .map(|k| (k, None))
+            .collect();
+        for w in &kept.workloads {
             objects.entry(workload_key(&w.id)).or_insert(None);
         }
         let digests: Vec<(ObjectKey, SetDigest)> = by_object(findings)
@@ -266,7 +276,10 @@ impl Acknowledged {
             objects.insert(k, Some(d));
         }
         objects.shrink_to_fit();
-        Acknowledged { snapshot, objects }
+        Acknowledged {
+            snapshot: kept,
+            objects,
+        }
     }
 
     /// The snapshot's workload rows and identity; no findings, no objects.
@@ -583,7 +596,7 @@ mod tests {
         assert_eq!(fingerprints, sorted);
 
         // The state made from the findings equals the one made from their records.
-        let from_findings = Acknowledged::with_findings(bare.clone(), &findings);
+        let from_findings = Acknowledged::of(&bare, &findings);
         assert!(from_findings.delta_to(&after, "d2".into()).is_empty());
         let from_records = Acknowledged::new(after.clone());
         assert!(

@@ -504,7 +504,7 @@ mod tests {
         let first = pending(&mut evaluator, &objects, None);
         let mut central = Central::of(&first.clone().into_snapshot());
         let (snapshot, findings) = first.into_parts();
-        let mut state = Acknowledged::with_findings(snapshot.clone(), &findings);
+        let mut state = Acknowledged::of(&snapshot, &findings);
         assert!(
             state
                 .delta_with(&snapshot, &findings, "same".into())

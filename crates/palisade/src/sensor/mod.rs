@@ -237,7 +237,8 @@ impl<'a> Sensor<'a> {
             self.acknowledged.as_ref().map(Acknowledged::snapshot),
         );
         let evaluated = started.elapsed();
-        let result = match (&self.acknowledged, full) {
+        // A delta from the acknowledged state, or (`None`) the whole snapshot.
+        let delta = match (&self.acknowledged, full) {
             (Some(previous), false) => {
                 let delta = previous.delta_with(current.snapshot(), current.findings(), id.clone());
                 if delta.is_empty() {
@@ -245,46 +246,56 @@ impl<'a> Sensor<'a> {
                     self.retry_at = None;
                     return;
                 }
-                let summary = (
-                    delta.objects.len(),
-                    delta.workloads.len(),
-                    delta.deleted.len(),
-                );
-                self.post("delta", &delta).map(|ack| {
+                Some(delta)
+            }
+            _ => None,
+        };
+        // The state central holds once it acknowledges is made while the push is under way (a
+        // 100,000-workload snapshot takes central minutes to store), so the loop can take the
+        // next change as soon as the acknowledgement comes.
+        let (result, state) = std::thread::scope(|scope| {
+            let state = scope.spawn(|| Acknowledged::of(current.snapshot(), current.findings()));
+            let result = match &delta {
+                Some(delta) => self.post("delta", delta).map(|ack| {
                     tracing::info!(
                         delta = %id,
                         path = "full",
-                        objects = summary.0,
-                        workloads = summary.1,
-                        deleted = summary.2,
+                        objects = delta.objects.len(),
+                        workloads = delta.workloads.len(),
+                        deleted = delta.deleted.len(),
                         accepted = ack.accepted,
                         evaluate_ms = evaluated.as_millis() as u64,
                         latency_ms = first.map(|f| f.elapsed().as_secs_f64() * 1000.0),
                         "delta acknowledged"
                     );
-                })
-            }
-            _ => self.post_snapshot(&current).map(|ack| {
-                self.last_full = started;
-                tracing::info!(
-                    snapshot = %id,
-                    workloads = current.snapshot().workloads.len(),
-                    findings = current.findings().len(),
-                    objects = current.snapshot().objects.len(),
-                    accepted = ack.accepted,
-                    evaluate_ms = evaluated.as_millis() as u64,
-                    "snapshot acknowledged"
-                );
-            }),
-        };
+                }),
+                None => self.post_snapshot(&current).map(|ack| {
+                    self.last_full = started;
+                    tracing::info!(
+                        snapshot = %id,
+                        workloads = current.snapshot().workloads.len(),
+                        findings = current.findings().len(),
+                        objects = current.snapshot().objects.len(),
+                        accepted = ack.accepted,
+                        evaluate_ms = evaluated.as_millis() as u64,
+                        "snapshot acknowledged"
+                    );
+                }),
+            };
+            let state = state
+                .join()
+                .unwrap_or_else(|panic| std::panic::resume_unwind(panic));
+            (result, state)
+        });
         match result {
             Ok(()) => {
-                let (snapshot, findings) = current.into_parts();
-                self.acknowledged = Some(Acknowledged::with_findings(snapshot, &findings));
+                self.acknowledged = Some(state);
                 self.retry_at = None;
             }
             Err(e) => self.push_failed(&e),
         }
+        // Two million findings take a second or more to free: not on the loop's time.
+        std::thread::spawn(move || drop((current, delta)));
     }
 
     /// The focused path (`focused`): evaluates the changed `objects` alone and pushes their
