@@ -272,28 +272,8 @@ struct CheckResult {
 /// are then moved into place once.
 fn sorted(mut findings: Vec<Finding>) -> Vec<Finding> {
     let order = crate::order::report_order(&findings);
-    permute(&mut findings, order);
+    crate::order::permute(&mut findings, order);
     findings
-}
-
-/// Reorders `items` in place so that position `i` holds the element that was at `order[i]`.
-/// `order` must be a permutation of the positions; each cycle of it is followed with swaps, so
-/// no second copy of the items is made.
-fn permute<T>(items: &mut [T], mut order: Vec<usize>) {
-    const DONE: usize = usize::MAX;
-    debug_assert_eq!(items.len(), order.len());
-    for start in 0..items.len() {
-        let mut at = start;
-        while order[at] != DONE {
-            let from = order[at];
-            order[at] = DONE;
-            if from == start {
-                break;
-            }
-            items.swap(at, from);
-            at = from;
-        }
-    }
 }
 
 /// Evaluates a custom check on every object of the kinds it names.
@@ -333,7 +313,7 @@ mod tests {
 
     use palisade_model::{Finding, ObjectRef, Severity, SourceLocation};
 
-    use super::{compare, permute, sorted};
+    use super::{compare, sorted};
 
     /// Findings over shared and repeated objects and checks, in a scrambled order: distinct
     /// objects that compare equal, equal check IDs in distinct allocations, several
@@ -396,18 +376,5 @@ mod tests {
         // Messages are unique: the same findings in the same places, ties in input order.
         let messages = |v: &[Finding]| v.iter().map(|f| f.message.clone()).collect::<Vec<_>>();
         assert_eq!(messages(&got), messages(&expected));
-    }
-
-    #[test]
-    fn permute_places_each_element_where_the_order_says() {
-        // Several cycles, a fixed point and a two-cycle.
-        let order = vec![3, 0, 2, 5, 1, 4, 7, 6];
-        let mut items: Vec<char> = "abcdefgh".chars().collect();
-        let expected: Vec<char> = order.iter().map(|&i| items[i]).collect();
-        permute(&mut items, order);
-        assert_eq!(items, expected);
-        let mut none: Vec<u8> = Vec::new();
-        permute(&mut none, Vec::new());
-        assert!(none.is_empty());
     }
 }

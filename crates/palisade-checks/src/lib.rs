@@ -29,6 +29,7 @@ pub use exceptions::{
     ANNOTATION_IGNORE, ANNOTATION_IGNORE_REASON, Exception, ExceptionStatus, glob_match,
 };
 pub use images::ImagePolicy;
+pub use order::sort_findings_by;
 pub use references::{PEERS, PeerRef, References};
 pub use scope::{cluster_context_checks, cluster_context_templates, needs_cluster_context};
 

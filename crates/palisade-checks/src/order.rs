@@ -107,3 +107,80 @@ impl Ranks {
 fn address<T: ?Sized>(v: &Arc<T>) -> usize {
     Arc::as_ptr(v).cast::<()>() as usize
 }
+
+/// Sorts `findings` by `cmp`, equal ones in their order, without a second copy of them (a
+/// stable sort's scratch space holds half the findings): their positions are sorted, in
+/// parallel, and the findings moved into place once.
+pub fn sort_findings_by(
+    findings: &mut [Finding],
+    cmp: impl Fn(&Finding, &Finding) -> Ordering + Sync,
+) {
+    let mut order: Vec<usize> = (0..findings.len()).collect();
+    order.par_sort_unstable_by(|&a, &b| cmp(&findings[a], &findings[b]).then(a.cmp(&b)));
+    permute(findings, order);
+}
+
+/// Reorders `items` in place so that position `i` holds the element that was at `order[i]`.
+/// `order` must be a permutation of the positions; each cycle of it is followed with swaps, so
+/// no second copy of the items is made.
+pub(crate) fn permute<T>(items: &mut [T], mut order: Vec<usize>) {
+    const DONE: usize = usize::MAX;
+    debug_assert_eq!(items.len(), order.len());
+    for start in 0..items.len() {
+        let mut at = start;
+        while order[at] != DONE {
+            let from = order[at];
+            order[at] = DONE;
+            if from == start {
+                break;
+            }
+            items.swap(at, from);
+            at = from;
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn findings_sorted_in_place_keep_the_order_of_equal_ones() {
+        let object = Arc::new(palisade_model::meta::ObjectRef {
+            api_version: "v1".into(),
+            kind: "Pod".into(),
+            namespace: None,
+            name: "p".into(),
+            source: palisade_model::meta::SourceLocation::new("f.yaml", 1),
+        });
+        let mut findings: Vec<Finding> = (0..50)
+            .map(|i| Finding {
+                check_id: "PAL-1".into(),
+                severity: [Severity::Low, Severity::High, Severity::Medium][i % 3],
+                title: "t".into(),
+                message: format!("m{i}"),
+                remediation: "r".into(),
+                object: object.clone(),
+                container: None,
+                path: None,
+            })
+            .collect();
+        let mut expected = findings.clone();
+        expected.sort_by_key(|f| std::cmp::Reverse(f.severity));
+        sort_findings_by(&mut findings, |a, b| b.severity.cmp(&a.severity));
+        assert_eq!(findings, expected);
+    }
+
+    #[test]
+    fn permute_places_each_element_where_the_order_says() {
+        // Several cycles, a fixed point and a two-cycle.
+        let order = vec![3, 0, 2, 5, 1, 4, 7, 6];
+        let mut items: Vec<char> = "abcdefgh".chars().collect();
+        let expected: Vec<char> = order.iter().map(|&i| items[i]).collect();
+        permute(&mut items, order);
+        assert_eq!(items, expected);
+        let mut none: Vec<u8> = Vec::new();
+        permute(&mut none, Vec::new());
+        assert!(none.is_empty());
+    }
+}

@@ -42,7 +42,7 @@ impl PendingSnapshot {
     /// `snapshot` (its own findings dropped) with `findings` in their place.
     pub fn new(mut snapshot: Snapshot, mut findings: Vec<Finding>) -> PendingSnapshot {
         snapshot.findings = Vec::new();
-        findings.sort_by(storage_cmp);
+        palisade_checks::sort_findings_by(&mut findings, storage_cmp);
         PendingSnapshot { snapshot, findings }
     }
 
