@@ -249,13 +249,9 @@ fn finish(objects: &mut Vec<Value>, token_uids: &[String], namespaces: &[String]
     for obj in objects.iter_mut() {
         type_token(obj, &token_uids);
     }
-    let left = left_out(objects, namespaces);
-    let controlled = left
-        .iter()
-        .filter(|l| **l == Some(LeftOut::Controlled))
-        .count();
+    let (left, controlled) = left_out(objects, namespaces);
     let mut left = left.into_iter();
-    objects.retain(|_| left.next().flatten().is_none());
+    objects.retain(|_| !left.next().unwrap_or(false));
     controlled
 }
 
@@ -272,20 +268,14 @@ fn type_token<S: std::borrow::Borrow<str> + Eq + std::hash::Hash>(
     }
 }
 
-/// Why a read leaves an object out.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum LeftOut {
-    /// A Namespace not among those asked for.
-    OtherNamespace,
-    /// Its controller was read (`owned`).
-    Controlled,
-}
-
 /// What [`finish`] leaves out of `objects` — whole objects, or only their `kind` and
-/// `metadata` (all it reads), so a caller holding texts need not parse every spec.
-fn left_out(objects: &[Value], namespaces: &[String]) -> Vec<Option<LeftOut>> {
+/// `metadata` (all it reads), so a caller holding texts need not parse every spec: whether
+/// each is left out (a Namespace not among `namespaces`, when given, or an object whose
+/// controller was read: `owned`), and how many were left out as controlled.
+fn left_out(objects: &[Value], namespaces: &[String]) -> (Vec<bool>, usize) {
     let controlled = owned::controlled(objects);
-    objects
+    let count = controlled.iter().filter(|c| **c).count();
+    let left = objects
         .iter()
         .zip(controlled)
         .map(|(o, controlled)| {
@@ -295,15 +285,10 @@ fn left_out(objects: &[Value], namespaces: &[String]) -> Vec<Option<LeftOut>> {
                     .pointer("/metadata/name")
                     .and_then(Value::as_str)
                     .is_some_and(|n| namespaces.iter().any(|want| want == n));
-            if other_namespace {
-                Some(LeftOut::OtherNamespace)
-            } else if controlled {
-                Some(LeftOut::Controlled)
-            } else {
-                None
-            }
+            other_namespace || controlled
         })
-        .collect()
+        .collect();
+    (left, count)
 }
 
 /// Reads the cluster into an inventory: [`fetch`] on a runtime of its own, then conversion.

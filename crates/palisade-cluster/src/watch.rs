@@ -408,16 +408,12 @@ impl Watch {
             .par_iter()
             .map(|(_, _, text)| head(text).unwrap_or(Value::Null))
             .collect();
-        let left = crate::left_out(&heads, &self.namespaces);
+        let (left, controlled) = crate::left_out(&heads, &self.namespaces);
         drop(heads);
-        let controlled = left
-            .iter()
-            .filter(|l| **l == Some(crate::LeftOut::Controlled))
-            .count();
         let texts = texts
             .into_iter()
             .zip(left)
-            .filter(|(_, left)| left.is_none())
+            .filter(|(_, left)| !left)
             .map(|((_, _, text), _)| text)
             .collect();
         Listed {

@@ -34,7 +34,7 @@ pub fn ingest_live(cluster: &str, objects: Vec<Value>, limits: &Limits) -> Inges
         .into_par_iter()
         .map(|chunk| converter.convert(chunk))
         .collect();
-    converter.finish(count, results)
+    merge(count, results)
 }
 
 /// [`ingest_live`] of `count` objects made when they are converted: `object(i)` gives the
@@ -56,7 +56,7 @@ pub fn ingest_live_with(
         .into_par_iter()
         .map(|range| converter.convert(range.filter_map(&object)))
         .collect();
-    converter.finish(count, results)
+    merge(count, results)
 }
 
 /// What converting a cluster's objects shares: the cluster's name, the file name its objects
@@ -105,20 +105,20 @@ impl<'a> Converter<'a> {
         }
         result
     }
+}
 
-    /// The chunks' results as one inventory, in chunk order.
-    fn finish(&self, count: usize, results: Vec<FileResult>) -> Ingested {
-        let mut out = Ingested {
-            documents: count,
-            ..Default::default()
-        };
-        for r in results {
-            out.inventory.extend(r.inventory);
-            out.diagnostics.extend(r.diagnostics);
-        }
-        out.inventory.finalize();
-        out
+/// The chunks' results as one inventory, in chunk order.
+fn merge(count: usize, results: Vec<FileResult>) -> Ingested {
+    let mut out = Ingested {
+        documents: count,
+        ..Default::default()
+    };
+    for r in results {
+        out.inventory.extend(r.inventory);
+        out.diagnostics.extend(r.diagnostics);
     }
+    out.inventory.finalize();
+    out
 }
 
 #[cfg(test)]

@@ -112,16 +112,22 @@ impl Finding {
         self.fingerprint_bytes().cmp(other.fingerprint_bytes())
     }
 
-    /// The bytes of [`Finding::fingerprint`], one at a time.
-    fn fingerprint_bytes(&self) -> impl Iterator<Item = u8> + '_ {
-        let parts: [&str; 6] = [
+    /// What [`Finding::fingerprint`] joins with `|`: check, object kind, namespace and name,
+    /// container, path.
+    fn fingerprint_parts(&self) -> [&str; 6] {
+        [
             &self.check_id,
             &self.object.kind,
             self.object.namespace.as_deref().unwrap_or(""),
             &self.object.name,
             self.container.as_deref().unwrap_or(""),
             self.path.as_deref().unwrap_or(""),
-        ];
+        ]
+    }
+
+    /// The bytes of [`Finding::fingerprint`], one at a time.
+    fn fingerprint_bytes(&self) -> impl Iterator<Item = u8> + '_ {
+        let parts = self.fingerprint_parts();
         parts.into_iter().enumerate().flat_map(|(i, part)| {
             let separator = (i > 0).then_some(b'|');
             separator.into_iter().chain(part.bytes())
@@ -134,17 +140,13 @@ struct Fingerprint<'a>(&'a Finding);
 
 impl fmt::Display for Fingerprint<'_> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let x = self.0;
-        write!(
-            f,
-            "{}|{}|{}|{}|{}|{}",
-            x.check_id,
-            x.object.kind,
-            x.object.namespace.as_deref().unwrap_or(""),
-            x.object.name,
-            x.container.as_deref().unwrap_or(""),
-            x.path.as_deref().unwrap_or("")
-        )
+        for (i, part) in self.0.fingerprint_parts().into_iter().enumerate() {
+            if i > 0 {
+                f.write_str("|")?;
+            }
+            f.write_str(part)?;
+        }
+        Ok(())
     }
 }
 

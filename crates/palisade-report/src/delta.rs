@@ -239,11 +239,6 @@ pub struct Acknowledged {
 }
 
 impl Acknowledged {
-    /// The state a snapshot central acknowledged leaves.
-    pub fn new(snapshot: Snapshot) -> Acknowledged {
-        Acknowledged::of(&snapshot, &snapshot.findings)
-    }
-
     /// The state central holds once it acknowledges `snapshot` with `findings` given apart
     /// (`snapshot.findings` is not read). Borrows both, so a sender can make it while the
     /// snapshot is still being sent.
@@ -292,15 +287,10 @@ impl Acknowledged {
         self.objects.get(object).copied().flatten()
     }
 
-    /// What changed from this state to `current` (the same cluster), as a delta with
-    /// `current`'s time and version and the given `id`: applied to the state central holds, it
-    /// gives `current`'s findings and workloads.
-    pub fn delta_to(&self, current: &Snapshot, id: String) -> Delta {
-        self.delta_with(current, &current.findings, id)
-    }
-
-    /// [`Acknowledged::delta_to`] with `current`'s findings given apart (`current.findings` is
-    /// not read); only the records of changed sets are made.
+    /// What changed from this state to `current` (the same cluster) with its `findings` given
+    /// apart (`current.findings` is not read), as a delta with `current`'s time and version and
+    /// the given `id`: applied to the state central holds, it gives `current`'s findings and
+    /// workloads. Only the records of changed sets are made.
     pub fn delta_with<R: AsRecord>(&self, current: &Snapshot, findings: &[R], id: String) -> Delta {
         // The sets whose digest changed, as records; and every object with findings now.
         let new: Vec<(ObjectKey, Option<Vec<FindingRecord>>)> = by_object(findings)
@@ -408,6 +398,20 @@ impl Acknowledged {
         self.snapshot.workloads.extend(added);
         self.snapshot.id = delta.id;
         self.snapshot.scanned_at = delta.scanned_at;
+    }
+}
+
+/// The snapshot-with-records forms, which only tests use (the sensor keeps findings apart).
+#[cfg(test)]
+impl Acknowledged {
+    /// The state a snapshot central acknowledged leaves.
+    fn new(snapshot: Snapshot) -> Acknowledged {
+        Acknowledged::of(&snapshot, &snapshot.findings)
+    }
+
+    /// [`Acknowledged::delta_with`] of `current`'s own findings.
+    fn delta_to(&self, current: &Snapshot, id: String) -> Delta {
+        self.delta_with(current, &current.findings, id)
     }
 }
 

@@ -275,7 +275,7 @@ fn findings_of(
 
 /// The delta from `previous` (the acknowledged state) for the focused workloads (`rows`, their
 /// new rows, and `findings`, their new findings) and the rows whose rank moved (`moved`), as
-/// [`Acknowledged::delta_to`] would give it: an object whose finding set changed goes with its
+/// [`Acknowledged::delta_with`] would give it: an object whose finding set changed goes with its
 /// whole new set, a row that changed goes alone (central keeps the findings of an object the
 /// delta does not list).
 pub fn delta(
@@ -553,7 +553,9 @@ mod tests {
             let expected = full(&mut fresh(), &objects, None);
             assert_eq!(central, Central::of(&expected), "after step {step}");
             assert!(
-                state.delta_to(&expected, "check".into()).is_empty(),
+                state
+                    .delta_with(&expected, &expected.findings, "check".into())
+                    .is_empty(),
                 "after step {step}, the acknowledged state is central's"
             );
         }
