@@ -101,8 +101,9 @@ pub struct Ctx<'a> {
     pub service_account_automount: HashMap<(&'a str, &'a str), Option<bool>>,
     /// Namespaces that declare at least one ServiceAccount.
     pub namespaces_with_service_accounts: HashSet<&'a str>,
-    /// `(kind, namespace, name)` of every workload, to find owners quickly.
-    workload_keys: HashSet<(&'a str, &'a str, &'a str)>,
+    /// The workloads to check (see [`Ctx::workloads`]), found once: every workload check
+    /// iterates them.
+    checked: Vec<&'a Workload>,
     /// Metadata of every Namespace by name and of every NetworkPolicy by `(namespace, name)`
     /// (the first of duplicates), so [`Ctx::meta_of`] is a look-up, not a scan per finding.
     metas: HashMap<(&'static str, &'a str, &'a str), &'a ObjectMeta>,
@@ -111,8 +112,9 @@ pub struct Ctx<'a> {
     roles: HashMap<(&'a str, Option<&'a str>, &'a str), &'a Role>,
     /// NetworkPolicy facts from the network engine, computed on first use.
     netpol: OnceLock<palisade_netpol::PolicyFacts>,
-    /// Positions in `inv.workloads` of the checked workloads with a container that runs a
-    /// control-plane component, found on first use (see [`Ctx::control_plane_containers`]).
+    /// Positions in `checked` of the workloads with a container that runs a control-plane
+    /// component, found on first use (see [`Ctx::control_plane_containers`]). Positions, not
+    /// references: a cell of references would make `Ctx` invariant in `'a`.
     control_plane: OnceLock<Vec<usize>>,
     /// The reference findings carry for each inventory object, keyed by the object's address:
     /// built once, so the many findings about one object share one reference.
@@ -185,12 +187,11 @@ impl<'a> Ctx<'a> {
             }
         }
         let mut workloads_by_namespace: HashMap<&str, Vec<&Workload>> = HashMap::new();
-        let mut workload_keys = HashSet::new();
         for w in &inv.workloads {
             let ns = w.namespace().unwrap_or(DEFAULT_NAMESPACE);
             workloads_by_namespace.entry(ns).or_default().push(w);
-            workload_keys.insert((w.kind.as_str(), ns, w.meta.name.as_str()));
         }
+        let checked = inv.top_level_workloads();
         let service_account_automount = inv
             .service_accounts
             .iter()
@@ -262,7 +263,7 @@ impl<'a> Ctx<'a> {
             workloads_by_namespace,
             service_account_automount,
             namespaces_with_service_accounts,
-            workload_keys,
+            checked,
             metas,
             roles,
             netpol: OnceLock::new(),
@@ -275,16 +276,7 @@ impl<'a> Ctx<'a> {
     /// Workloads to check: every workload except those managed by another listed workload (a
     /// ReplicaSet of a listed Deployment is checked through the Deployment).
     pub fn workloads(&self) -> impl Iterator<Item = &'a Workload> + '_ {
-        self.inv.workloads.iter().filter(|w| !self.is_owned(w))
-    }
-
-    /// Whether a workload is managed by another workload of the inventory (same namespace).
-    pub fn is_owned(&self, w: &Workload) -> bool {
-        let ns = w.namespace().unwrap_or(DEFAULT_NAMESPACE);
-        w.meta.owner_references.iter().any(|o| {
-            self.workload_keys
-                .contains(&(o.kind.as_str(), ns, o.name.as_str()))
-        })
+        self.checked.iter().copied()
     }
 
     /// The shared reference to `r` (a fresh one for an object outside the inventory).
@@ -400,17 +392,16 @@ impl<'a> Ctx<'a> {
         &self,
         runs_component: impl Fn(&Container) -> bool + Copy + 'a,
     ) -> impl Iterator<Item = ContainerAt<'a>> + '_ {
-        let workloads = self.control_plane.get_or_init(|| {
-            let inv = self.inv;
-            (0..inv.workloads.len())
+        let positions = self.control_plane.get_or_init(|| {
+            (0..self.checked.len())
                 .filter(|&i| {
-                    let w = &inv.workloads[i];
-                    !self.is_owned(w) && w.spec.pod.all_containers().any(|(_, c)| runs_component(c))
+                    let pod = &self.checked[i].spec.pod;
+                    pod.all_containers().any(|(_, c)| runs_component(c))
                 })
                 .collect()
         });
-        workloads.iter().flat_map(move |&i| {
-            containers_of(&self.inv.workloads[i]).filter(move |c| runs_component(c.container))
+        positions.iter().flat_map(move |&i| {
+            containers_of(self.checked[i]).filter(move |c| runs_component(c.container))
         })
     }
 
@@ -422,13 +413,12 @@ impl<'a> Ctx<'a> {
 
 /// The containers of `w`, with their field paths.
 fn containers_of(w: &Workload) -> impl Iterator<Item = ContainerAt<'_>> {
-    let base = w.pod_spec_path();
     let mut counters = [0usize; 3];
     w.spec.pod.all_containers().map(move |(kind, c)| {
-        let (list, slot) = match kind {
-            ContainerKind::Init => ("initContainers", 0),
-            ContainerKind::Regular => ("containers", 1),
-            ContainerKind::Ephemeral => ("ephemeralContainers", 2),
+        let slot = match kind {
+            ContainerKind::Init => 0,
+            ContainerKind::Regular => 1,
+            ContainerKind::Ephemeral => 2,
         };
         let index = counters[slot];
         counters[slot] += 1;
@@ -436,12 +426,12 @@ fn containers_of(w: &Workload) -> impl Iterator<Item = ContainerAt<'_>> {
             workload: w,
             container: c,
             kind,
-            path: format!("{base}.{list}[{index}]"),
+            index,
         }
     })
 }
 
-/// A container with its workload and field path.
+/// A container with its workload and its place in the pod template.
 pub struct ContainerAt<'a> {
     /// The workload.
     pub workload: &'a Workload,
@@ -449,13 +439,61 @@ pub struct ContainerAt<'a> {
     pub container: &'a Container,
     /// Which list it is in.
     pub kind: ContainerKind,
-    /// Field path, e.g. `spec.template.spec.containers[1]`.
-    pub path: String,
+    /// Its position in that list.
+    pub index: usize,
+}
+
+impl ContainerAt<'_> {
+    /// Field path, e.g. `spec.template.spec.containers[1]` (made when a hit needs it: most
+    /// containers pass most checks).
+    pub fn path(&self) -> String {
+        let list = match self.kind {
+            ContainerKind::Init => "initContainers",
+            ContainerKind::Regular => "containers",
+            ContainerKind::Ephemeral => "ephemeralContainers",
+        };
+        format!("{}.{list}[{}]", self.workload.pod_spec_path(), self.index)
+    }
 }
 
 #[cfg(test)]
 mod tests {
     use super::Ctx;
+
+    /// A workload is left out of the checked ones when a workload of the owner reference's kind
+    /// and name is listed in its own namespace; an owner that is not listed, or listed in
+    /// another namespace, leaves it in. Three pods with the same owner keep their order.
+    #[test]
+    fn checked_workloads_leave_out_those_whose_owner_is_listed_in_their_namespace() {
+        let owned = |kind: &str, name: &str, namespace: &str, owner: (&str, &str)| {
+            format!(
+                "apiVersion: v1\nkind: {kind}\nmetadata:\n  name: {name}\n  namespace: {namespace}\n  \
+                 ownerReferences: [{{apiVersion: apps/v1, kind: {}, name: {}, uid: u}}]\n\
+                 spec: {{template: {{spec: {{containers: [{{name: c, image: i}}]}}}}, \
+                 containers: [{{name: c, image: i}}]}}\n",
+                owner.0, owner.1
+            )
+        };
+        let yaml = [
+            "apiVersion: apps/v1\nkind: Deployment\nmetadata: {name: web, namespace: a}\n\
+             spec: {template: {spec: {containers: [{name: c, image: i}]}}}\n"
+                .to_string(),
+            owned("ReplicaSet", "web-1", "a", ("Deployment", "web")),
+            owned("Pod", "web-1-x", "a", ("ReplicaSet", "web-1")),
+            owned("Pod", "stray", "a", ("ReplicaSet", "gone")),
+            owned("Pod", "other-namespace", "b", ("ReplicaSet", "web-1")),
+            owned("Pod", "wrong-kind", "a", ("StatefulSet", "web-1")),
+        ]
+        .join("---\n");
+        let inv = palisade_ingest::ingest_str("owned.yaml", &yaml).inventory;
+        let names = |ws: Vec<&palisade_model::Workload>| -> Vec<String> {
+            ws.iter().map(|w| w.meta.name.clone()).collect()
+        };
+        let expected = ["web", "stray", "other-namespace", "wrong-kind"];
+        assert_eq!(names(inv.top_level_workloads()), expected);
+        let ctx = Ctx::new(&inv);
+        assert_eq!(names(ctx.workloads().collect()), expected);
+    }
 
     #[test]
     fn a_binding_finds_its_role_by_kind_name_and_namespace_the_first_of_duplicates() {
@@ -558,12 +596,12 @@ spec:
         };
         let found: Vec<(String, String)> = ctx
             .control_plane_containers(runs_apiserver)
-            .map(|c| (c.container.name.clone(), c.path))
+            .map(|c| (c.container.name.clone(), c.path()))
             .collect();
         let expected: Vec<(String, String)> = ctx
             .containers()
             .filter(|c| runs_apiserver(c.container))
-            .map(|c| (c.container.name.clone(), c.path))
+            .map(|c| (c.container.name.clone(), c.path()))
             .collect();
         assert_eq!(found, expected);
         assert_eq!(found.len(), 1);

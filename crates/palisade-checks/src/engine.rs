@@ -158,8 +158,11 @@ impl Engine {
                 .iter()
                 .enumerate()
                 .partition(|(_, check)| templates::uses_network_facts(&check.template));
+            // One task per check: checks differ in cost by a thousand times, and a run of
+            // them left to one worker kept the other idle for seconds at the end.
             let run = |list: &[(usize, &&CheckDef)]| -> Vec<(usize, CheckResult)> {
                 list.par_iter()
+                    .with_max_len(1)
                     .map(|(i, check)| (*i, self.run_check(check, &ctx, &active)))
                     .collect()
             };

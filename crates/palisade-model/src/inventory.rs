@@ -479,15 +479,29 @@ impl Inventory {
             .filter(move |w| map_selects(&svc.spec.selector, w.pod_labels()))
     }
 
-    /// Whether a workload is managed by another workload of this inventory (a ReplicaSet owned by
-    /// a Deployment, a Pod owned by a ReplicaSet, a Job owned by a CronJob). Reports count the
-    /// owner, not its children.
-    pub fn is_owned_by_listed_workload(&self, w: &Workload) -> bool {
-        w.meta.owner_references.iter().any(|o| {
-            self.workloads.iter().any(|x| {
-                x.kind == o.kind && x.meta.name == o.name && x.namespace() == w.namespace()
+    /// The workloads that no other workload of this inventory manages, in input order: a
+    /// ReplicaSet owned by a Deployment, a Pod owned by a ReplicaSet or a Job owned by a CronJob
+    /// is left out (reports count the owner, not its children). An owner reference counts when
+    /// a workload of its kind and name lives in the same namespace. The workloads' keys are
+    /// indexed once, so this is linear in the number of workloads.
+    pub fn top_level_workloads(&self) -> Vec<&Workload> {
+        fn owner(w: &Workload) -> &str {
+            w.namespace().unwrap_or(DEFAULT_NAMESPACE)
+        }
+        let keys: std::collections::HashSet<(&str, &str, &str)> = self
+            .workloads
+            .iter()
+            .map(|x| (x.kind.as_str(), owner(x), x.meta.name.as_str()))
+            .collect();
+        self.workloads
+            .iter()
+            .filter(|w| {
+                !w.meta
+                    .owner_references
+                    .iter()
+                    .any(|o| keys.contains(&(o.kind.as_str(), owner(w), o.name.as_str())))
             })
-        })
+            .collect()
     }
 
     /// Number of objects of every type (implicit namespaces excluded).

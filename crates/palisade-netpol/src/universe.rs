@@ -90,10 +90,7 @@ impl<'a> Universe<'a> {
                 u.namespaces[idx].labels.insert(k.clone(), v.clone());
             }
         }
-        for w in &inventory.workloads {
-            if inventory.is_owned_by_listed_workload(w) {
-                continue;
-            }
+        for w in inventory.top_level_workloads() {
             let ns_name = w.namespace().unwrap_or("default").to_string();
             let namespace = u.namespace_index(&ns_name);
             u.members.push(Member {

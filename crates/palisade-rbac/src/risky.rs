@@ -498,9 +498,8 @@ impl<'a> AutomountIndex<'a> {
 pub fn workload_accounts(inventory: &Inventory) -> Vec<WorkloadAccount> {
     let automount = AutomountIndex::build(inventory);
     let mut out: Vec<WorkloadAccount> = inventory
-        .workloads
-        .iter()
-        .filter(|w| !inventory.is_owned_by_listed_workload(w))
+        .top_level_workloads()
+        .into_iter()
         .map(|w| WorkloadAccount {
             workload: WorkloadId::of(w),
             service_account: w.spec.pod.effective_service_account().to_string(),

@@ -250,9 +250,8 @@ pub fn inventory_report(inventory: &Inventory, facts: &ExternalFacts) -> Invento
     let facts = facts.normalized();
     let exposure = ExposureIndex::build(inventory);
     let mut workloads: Vec<WorkloadEntry> = inventory
-        .workloads
-        .iter()
-        .filter(|w| !inventory.is_owned_by_listed_workload(w))
+        .top_level_workloads()
+        .into_iter()
         .map(|w| {
             let images: Vec<ImageEntry> = w
                 .spec

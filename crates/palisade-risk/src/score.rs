@@ -115,16 +115,27 @@ pub struct RiskContext<'a> {
 /// through their owner) and returns them ranked: see [`rank`].
 pub fn assess(ctx: &RiskContext<'_>) -> Vec<WorkloadRisk> {
     let facts = ctx.facts.normalized();
-    let exposure = ExposureIndex::build(ctx.inventory);
-    let by_object = findings_by_object(ctx.findings);
-    let automount = palisade_rbac::risky::AutomountIndex::build(ctx.inventory);
-    let ranked: Vec<(&Workload, WorkloadId)> = ctx
-        .inventory
-        .workloads
-        .iter()
-        .filter(|w| !ctx.inventory.is_owned_by_listed_workload(w))
-        .map(|w| (w, WorkloadId::of(w)))
-        .collect();
+    // The indexes do not depend on each other: built side by side.
+    let ((exposure, automount), (by_object, ranked)) = rayon::join(
+        || {
+            rayon::join(
+                || ExposureIndex::build(ctx.inventory),
+                || palisade_rbac::risky::AutomountIndex::build(ctx.inventory),
+            )
+        },
+        || {
+            rayon::join(
+                || findings_by_object(ctx.findings),
+                || -> Vec<(&Workload, WorkloadId)> {
+                    ctx.inventory
+                        .top_level_workloads()
+                        .into_par_iter()
+                        .map(|w| (w, WorkloadId::of(w)))
+                        .collect()
+                },
+            )
+        },
+    );
     // RBAC power per service account, resolved once for all the workloads that share it.
     let mut caps_by_account: HashMap<(&str, &str), Vec<CapabilityGrant>> = HashMap::new();
     for (w, id) in &ranked {

@@ -93,11 +93,11 @@ impl<'c> Hits<'c> {
 
     /// A hit on one container; `field` is appended to the container's path.
     pub fn container(&mut self, c: &ContainerAt<'_>, field: &str, message: String) {
-        let path = if field.is_empty() {
-            c.path.clone()
-        } else {
-            format!("{}.{field}", c.path)
-        };
+        let mut path = c.path();
+        if !field.is_empty() {
+            path.push('.');
+            path.push_str(field);
+        }
         self.hits.push(Hit {
             object: self.ctx.reference(c.workload),
             container: Some(c.container.name.clone()),
