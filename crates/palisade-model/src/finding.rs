@@ -114,7 +114,7 @@ impl Finding {
 
     /// What [`Finding::fingerprint`] joins with `|`: check, object kind, namespace and name,
     /// container, path.
-    fn fingerprint_parts(&self) -> [&str; 6] {
+    pub fn fingerprint_parts(&self) -> [&str; 6] {
         [
             &self.check_id,
             &self.object.kind,

@@ -59,6 +59,16 @@ pub(crate) enum Text<'a> {
     Plain(&'a str),
 }
 
+impl Text<'_> {
+    /// Writes the string into hand-written JSON text.
+    pub(crate) fn write_to(&self, text: &mut crate::pretty::PrettyText<'_>) {
+        match self {
+            Text::Escaped(literal) => text.raw(literal.get()),
+            Text::Plain(plain) => text.string(plain),
+        }
+    }
+}
+
 impl Serialize for Text<'_> {
     fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
         match self {

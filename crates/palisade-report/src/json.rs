@@ -11,7 +11,7 @@ use serde::Serialize;
 
 use crate::ScanReport;
 use crate::escaped::{EscapedTexts, Text};
-use crate::pretty::ObjectWriter;
+use crate::pretty::{ObjectWriter, PrettyText};
 
 /// Identifier of the JSON report schema.
 pub const JSON_SCHEMA_ID: &str = "palisade.dev/scan-report/v1";
@@ -76,6 +76,62 @@ impl<'a> FindingJson<'a> {
             suppressed_by: None,
             reason: None,
         }
+    }
+}
+
+impl FindingJson<'_> {
+    /// Writes the finding as its serialization in serde_json's pretty layout would be
+    /// written, byte for byte (the tests compare the two), without serde's per-member work.
+    fn write_pretty(&self, text: &mut PrettyText<'_>) {
+        text.open();
+        text.key("check_id", true);
+        text.string(self.check_id);
+        text.key("severity", false);
+        text.string(self.severity.as_str());
+        text.key("title", false);
+        self.title.write_to(text);
+        text.key("message", false);
+        text.string(self.message);
+        text.key("remediation", false);
+        self.remediation.write_to(text);
+        text.key("object", false);
+        text.open();
+        text.key("api_version", true);
+        text.string(self.object.api_version);
+        text.key("kind", false);
+        text.string(self.object.kind);
+        text.key("namespace", false);
+        text.optional(self.object.namespace);
+        text.key("name", false);
+        text.string(self.object.name);
+        text.close(true);
+        text.key("file", false);
+        text.string(self.file);
+        text.key("line", false);
+        text.number(u64::from(self.line));
+        if let Some(cluster) = self.cluster {
+            text.key("cluster", false);
+            text.string(cluster);
+        }
+        if let Some(version) = self.resource_version {
+            text.key("resource_version", false);
+            text.string(version);
+        }
+        text.key("container", false);
+        text.optional(self.container);
+        text.key("path", false);
+        text.optional(self.path);
+        text.key("fingerprint", false);
+        text.joined(&self.fingerprint.0.fingerprint_parts(), "|");
+        if let Some(by) = self.suppressed_by {
+            text.key("suppressed_by", false);
+            text.string(by);
+        }
+        if let Some(reason) = self.reason {
+            text.key("reason", false);
+            text.string(reason);
+        }
+        text.close(true);
     }
 }
 
@@ -144,12 +200,14 @@ pub fn write_json(r: &ScanReport<'_>, out: &mut dyn Write) -> std::io::Result<()
             .chain(r.suppressed.iter().map(|s| &s.finding))
             .flat_map(|f| [&f.title, &f.remediation]),
     );
-    doc.par_array("findings", r.findings, |f| FindingJson::new(f, &texts))?;
-    doc.par_array("suppressed", r.suppressed, |sup| {
+    doc.par_array_with("findings", r.findings, |f, text| {
+        FindingJson::new(f, &texts).write_pretty(text)
+    })?;
+    doc.par_array_with("suppressed", r.suppressed, |sup, text| {
         let mut f = FindingJson::new(&sup.finding, &texts);
         f.suppressed_by = Some(sup.by);
         f.reason = Some(&sup.reason);
-        f
+        f.write_pretty(text)
     })?;
     doc.member("expired_exceptions", r.expired_exceptions)?;
     doc.member("diagnostics", r.diagnostics)?;
@@ -162,4 +220,97 @@ pub fn to_json(r: &ScanReport<'_>) -> String {
     // Writing to a Vec cannot fail, and serde_json emits UTF-8.
     let _ = write_json(r, &mut buf);
     String::from_utf8(buf).unwrap_or_default()
+}
+
+#[cfg(test)]
+mod tests {
+    use std::sync::Arc;
+
+    use palisade_model::meta::{LiveSource, ObjectRef, SourceLocation};
+    use palisade_model::{Finding, Severity};
+
+    use super::FindingJson;
+    use crate::escaped::EscapedTexts;
+    use crate::pretty::{PrettyText, write_value};
+
+    /// Texts that JSON escapes in every way serde_json does (quotes, backslashes, the short
+    /// escapes, `\u00XX` controls), multi-byte UTF-8 that it does not, and plain ones, at
+    /// several lengths so they fall both in whole eight-byte words and in the remainder.
+    const TEXTS: &[&str] = &[
+        "",
+        "plain",
+        "container c0 runs privileged",
+        "say \"hi\"",
+        "C:\\path\\to",
+        "line\nbreak\ttab\rcr\u{8}bs\u{c}ff",
+        "\u{1}\u{1f} controls \u{7f} del",
+        "unicode é 日本 🚀 and a quote\" at the end",
+        "sixteen bytes!!!\"",
+        "exactly8",
+        "exactly8\\",
+    ];
+
+    fn findings() -> Vec<(Finding, Option<(&'static str, String)>)> {
+        let mut out = Vec::new();
+        for (i, text) in TEXTS.iter().enumerate() {
+            let live = (i % 2 == 1).then(|| {
+                Arc::new(LiveSource {
+                    cluster: Arc::from(*text),
+                    resource_version: format!("{i}{text}"),
+                })
+            });
+            let object = Arc::new(ObjectRef {
+                api_version: format!("v{text}"),
+                kind: format!("K{text}"),
+                namespace: (i % 3 != 0).then(|| text.to_string()),
+                name: format!("n{text}"),
+                source: SourceLocation {
+                    live,
+                    ..SourceLocation::new(*text, i as u32 * 1000)
+                },
+            });
+            let finding = Finding {
+                check_id: Arc::from(format!("PAL-{text}")),
+                severity: Severity::ALL[i % Severity::ALL.len()],
+                title: Arc::from(*text),
+                message: text.to_string(),
+                remediation: Arc::from(format!("fix {text}")),
+                object,
+                container: (i % 2 == 0).then(|| text.to_string()),
+                path: (i % 4 != 1).then(|| format!("spec.{text}")),
+            };
+            let suppressed = (i % 3 == 2).then(|| ("config", text.to_string()));
+            out.push((finding, suppressed));
+        }
+        out
+    }
+
+    /// The hand-written text of each finding is serde_json's pretty serialization of it, with
+    /// its check texts escaped beforehand or not, at any depth.
+    #[test]
+    fn a_finding_written_by_hand_is_byte_for_byte_its_serde_serialization() {
+        let all = findings();
+        let escaped = EscapedTexts::of(all.iter().flat_map(|(f, _)| [&f.title, &f.remediation]));
+        let none = EscapedTexts::of(std::iter::empty());
+        for texts in [&escaped, &none] {
+            for (finding, suppressed) in &all {
+                let mut json = FindingJson::new(finding, texts);
+                if let Some((by, reason)) = suppressed {
+                    json.suppressed_by = Some(by);
+                    json.reason = Some(reason);
+                }
+                for depth in [0, 2] {
+                    let mut expected = Vec::new();
+                    write_value(&mut expected, depth, &json).unwrap();
+                    let mut written = Vec::new();
+                    json.write_pretty(&mut PrettyText::at(&mut written, depth));
+                    assert_eq!(
+                        String::from_utf8(written).unwrap(),
+                        String::from_utf8(expected).unwrap(),
+                        "{finding:?}"
+                    );
+                }
+            }
+        }
+    }
 }

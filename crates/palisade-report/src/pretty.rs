@@ -106,7 +106,11 @@ impl Formatter for Indented {
 }
 
 /// Serializes `value` in the pretty layout as if it sat `depth` levels deep.
-fn write_value<W: Write, T: Serialize + ?Sized>(w: W, depth: usize, value: &T) -> io::Result<()> {
+pub(crate) fn write_value<W: Write, T: Serialize + ?Sized>(
+    w: W,
+    depth: usize,
+    value: &T,
+) -> io::Result<()> {
     let mut ser = serde_json::Serializer::with_formatter(w, Indented::at(depth));
     value.serialize(&mut ser).map_err(io::Error::other)
 }
@@ -171,7 +175,37 @@ impl<'w> ObjectWriter<'w> {
         F: Fn(&'a I) -> T + Sync,
     {
         self.key(key)?;
-        par_array_at(&mut *self.out, self.depth + 1, items, element)
+        par_array_at(
+            &mut *self.out,
+            self.depth + 1,
+            items,
+            |item, text, depth| write_value(text, depth, &element(item)),
+        )
+    }
+
+    /// Writes an array member like [`ObjectWriter::par_array`], each element written by
+    /// `write` (which writes what serde_json's pretty printer would write for it at the depth
+    /// it is given; see [`PrettyText`]).
+    pub(crate) fn par_array_with<'a, I, F>(
+        &mut self,
+        key: &str,
+        items: &'a [I],
+        write: F,
+    ) -> io::Result<()>
+    where
+        I: Sync,
+        F: Fn(&'a I, &mut PrettyText<'_>) + Sync,
+    {
+        self.key(key)?;
+        par_array_at(
+            &mut *self.out,
+            self.depth + 1,
+            items,
+            |item, text, depth| {
+                write(item, &mut PrettyText::at(text, depth));
+                Ok(())
+            },
+        )
     }
 
     /// Writes an array member holding one object, whose members `fill` writes (SARIF's `runs`).
@@ -209,9 +243,10 @@ impl<'w> ObjectWriter<'w> {
     }
 }
 
-/// Writes an array that sits `depth` levels deep, its elements `items` mapped through
-/// `element`: batches of elements are formatted in parallel and written in order.
-fn par_array_at<'a, I, T, F>(
+/// Writes an array that sits `depth` levels deep, each element of `items` written by `element`
+/// (given the text to append to and the element's depth): batches of elements are formatted in
+/// parallel and written in order.
+fn par_array_at<'a, I, F>(
     out: &mut dyn Write,
     depth: usize,
     items: &'a [I],
@@ -219,8 +254,7 @@ fn par_array_at<'a, I, T, F>(
 ) -> io::Result<()>
 where
     I: Sync,
-    T: Serialize,
-    F: Fn(&'a I) -> T + Sync,
+    F: Fn(&'a I, &mut Vec<u8>, usize) -> io::Result<()> + Sync,
 {
     if items.is_empty() {
         return out.write_all(b"[]");
@@ -238,7 +272,7 @@ where
                 let mut text = Vec::with_capacity(chunk.len() * 512);
                 for item in chunk {
                     text.extend_from_slice(&separator);
-                    write_value(&mut text, depth + 1, &element(item))?;
+                    element(item, &mut text, depth + 1)?;
                 }
                 Ok(text)
             })
@@ -253,11 +287,171 @@ where
     out.write_all(b"]")
 }
 
+/// An object written by hand in serde_json's pretty layout, `depth` levels deep: byte for byte
+/// what serializing the same members would write, without serde's per-member work. Keys are
+/// written as given (they must need no escaping); a string that needs no escaping (nearly all)
+/// is copied at once, any other is escaped by serde_json itself.
+///
+/// Hand-written because the JSON report of a large cluster is mostly findings: at two million
+/// findings serde's escaping of every key and value was half the report's CPU time (see the
+/// benchmarks doc). The tests hold each writer to serde_json's own output.
+pub(crate) struct PrettyText<'t> {
+    out: &'t mut Vec<u8>,
+    depth: usize,
+}
+
+impl<'t> PrettyText<'t> {
+    /// Text appended to `out`, its next value `depth` levels deep.
+    pub(crate) fn at(out: &'t mut Vec<u8>, depth: usize) -> Self {
+        PrettyText { out, depth }
+    }
+
+    /// Opens an object (the caller has positioned it).
+    pub(crate) fn open(&mut self) {
+        self.out.push(b'{');
+        self.depth += 1;
+    }
+
+    /// Closes the innermost object; `members`: whether it holds any.
+    pub(crate) fn close(&mut self, members: bool) {
+        self.depth -= 1;
+        if members {
+            self.out.push(b'\n');
+            push_indent(self.out, self.depth);
+        }
+        self.out.push(b'}');
+    }
+
+    /// Starts a member: its separator, indentation and key.
+    pub(crate) fn key(&mut self, key: &str, first: bool) {
+        debug_assert!(!needs_escape(key));
+        self.out
+            .extend_from_slice(if first { b"\n" } else { b",\n" });
+        push_indent(self.out, self.depth);
+        self.out.push(b'"');
+        self.out.extend_from_slice(key.as_bytes());
+        self.out.extend_from_slice(b"\": ");
+    }
+
+    /// A string value.
+    pub(crate) fn string(&mut self, value: &str) {
+        push_string(self.out, value);
+    }
+
+    /// A string value made of `parts` joined by `separator` (which needs no escaping).
+    pub(crate) fn joined(&mut self, parts: &[&str], separator: &str) {
+        debug_assert!(!needs_escape(separator));
+        if parts.iter().any(|p| needs_escape(p)) {
+            push_string(self.out, &parts.join(separator));
+            return;
+        }
+        self.out.push(b'"');
+        for (i, part) in parts.iter().enumerate() {
+            if i > 0 {
+                self.out.extend_from_slice(separator.as_bytes());
+            }
+            self.out.extend_from_slice(part.as_bytes());
+        }
+        self.out.push(b'"');
+    }
+
+    /// An optional string value (`null` when absent).
+    pub(crate) fn optional(&mut self, value: Option<&str>) {
+        match value {
+            Some(v) => push_string(self.out, v),
+            None => self.out.extend_from_slice(b"null"),
+        }
+    }
+
+    /// JSON text written as it is (a literal escaped already, a number).
+    pub(crate) fn raw(&mut self, text: &str) {
+        self.out.extend_from_slice(text.as_bytes());
+    }
+
+    /// An unsigned number.
+    pub(crate) fn number(&mut self, n: u64) {
+        // Writing to a Vec cannot fail.
+        let _ = write!(self.out, "{n}");
+    }
+}
+
+fn push_indent(out: &mut Vec<u8>, depth: usize) {
+    out.resize(out.len() + 2 * depth, b' ');
+}
+
+/// Appends `value` as a JSON string literal, exactly as serde_json writes it.
+fn push_string(out: &mut Vec<u8>, value: &str) {
+    if needs_escape(value) {
+        // Writing to a Vec cannot fail.
+        let _ = serde_json::to_writer(&mut *out, value);
+        return;
+    }
+    out.push(b'"');
+    out.extend_from_slice(value.as_bytes());
+    out.push(b'"');
+}
+
+/// Whether JSON escapes any byte of `text`: a quote, a backslash or a control character
+/// below 0x20 (serde_json escapes exactly these). Eight bytes are tested at a time; a
+/// false alarm only sends the text to serde_json's own escaping.
+fn needs_escape(text: &str) -> bool {
+    const ONES: u64 = 0x0101_0101_0101_0101;
+    const HIGHS: u64 = 0x8080_8080_8080_8080;
+    // Some byte of `word` is zero.
+    let has_zero = |word: u64| word.wrapping_sub(ONES) & !word & HIGHS != 0;
+    let bytes = text.as_bytes();
+    let mut words = bytes.chunks_exact(8);
+    for chunk in &mut words {
+        let mut eight = [0u8; 8];
+        eight.copy_from_slice(chunk);
+        let word = u64::from_le_bytes(eight);
+        // A byte below 0x20: subtracting 0x20 borrows into its high bit while the byte's own
+        // high bit is clear.
+        let control = word.wrapping_sub(0x20 * ONES) & !word & HIGHS != 0;
+        if control
+            || has_zero(word ^ (u64::from(b'"') * ONES))
+            || has_zero(word ^ (u64::from(b'\\') * ONES))
+        {
+            return true;
+        }
+    }
+    words
+        .remainder()
+        .iter()
+        .any(|&b| b < 0x20 || b == b'"' || b == b'\\')
+}
+
 #[cfg(test)]
 mod tests {
     use serde_json::{Value, json};
 
     use super::*;
+
+    /// Every ASCII byte, at every position of texts 1 to 17 bytes long (whole words and
+    /// remainders), is flagged exactly when serde_json would escape it; multi-byte UTF-8 is
+    /// not flagged; and the literal written is serde_json's.
+    #[test]
+    fn escaping_is_decided_per_byte_as_serde_json_decides_it() {
+        for len in 1..=17 {
+            for at in 0..len {
+                for byte in 0u8..0x80 {
+                    let mut bytes = vec![b'a'; len];
+                    bytes[at] = byte;
+                    let text = String::from_utf8(bytes).unwrap();
+                    let escaped = serde_json::to_string(&text).unwrap();
+                    assert_eq!(
+                        needs_escape(&text),
+                        escaped.len() != text.len() + 2,
+                        "byte {byte:#04x} at {at} of {len}"
+                    );
+                    let mut out = Vec::new();
+                    push_string(&mut out, &text);
+                    assert_eq!(String::from_utf8(out).unwrap(), escaped);
+                }
+            }
+        }
+        assert!(!needs_escape("é日本🚀 ünïcödé text that spans words"));
+    }
 
     /// Writes `members` (and `array` as a parallel member) and returns the text.
     fn written(members: &[(&str, Value)], array: &[Value]) -> String {
