@@ -462,7 +462,7 @@ mod tests {
 
     /// A workload is left out of the checked ones when a workload of the owner reference's kind
     /// and name is listed in its own namespace; an owner that is not listed, or listed in
-    /// another namespace, leaves it in. Three pods with the same owner keep their order.
+    /// another namespace, leaves it in. The workloads kept stay in input order.
     #[test]
     fn checked_workloads_leave_out_those_whose_owner_is_listed_in_their_namespace() {
         let owned = |kind: &str, name: &str, namespace: &str, owner: (&str, &str)| {

@@ -112,8 +112,11 @@ impl Finding {
         self.fingerprint_bytes().cmp(other.fingerprint_bytes())
     }
 
-    /// What [`Finding::fingerprint`] joins with `|`: check, object kind, namespace and name,
-    /// container, path.
+    /// What separates the parts of a [`Finding::fingerprint`].
+    pub const FINGERPRINT_SEPARATOR: &'static str = "|";
+
+    /// What [`Finding::fingerprint`] joins with [`Finding::FINGERPRINT_SEPARATOR`]: check,
+    /// object kind, namespace and name, container, path.
     pub fn fingerprint_parts(&self) -> [&str; 6] {
         [
             &self.check_id,
@@ -129,8 +132,12 @@ impl Finding {
     fn fingerprint_bytes(&self) -> impl Iterator<Item = u8> + '_ {
         let parts = self.fingerprint_parts();
         parts.into_iter().enumerate().flat_map(|(i, part)| {
-            let separator = (i > 0).then_some(b'|');
-            separator.into_iter().chain(part.bytes())
+            let separator = if i > 0 {
+                Self::FINGERPRINT_SEPARATOR
+            } else {
+                ""
+            };
+            separator.bytes().chain(part.bytes())
         })
     }
 }
@@ -142,7 +149,7 @@ impl fmt::Display for Fingerprint<'_> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         for (i, part) in self.0.fingerprint_parts().into_iter().enumerate() {
             if i > 0 {
-                f.write_str("|")?;
+                f.write_str(Finding::FINGERPRINT_SEPARATOR)?;
             }
             f.write_str(part)?;
         }

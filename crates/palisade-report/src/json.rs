@@ -122,7 +122,10 @@ impl FindingJson<'_> {
         text.key("path", false);
         text.optional(self.path);
         text.key("fingerprint", false);
-        text.joined(&self.fingerprint.0.fingerprint_parts(), "|");
+        text.joined(
+            &self.fingerprint.0.fingerprint_parts(),
+            Finding::FINGERPRINT_SEPARATOR,
+        );
         if let Some(by) = self.suppressed_by {
             text.key("suppressed_by", false);
             text.string(by);
