@@ -173,15 +173,13 @@ pub fn analyze_with(
     }
     let engine = Engine::new(options.catalog.clone(), engine_options);
     // The ranking's own analyses (RBAC, network reachability) do not depend on the findings:
-    // they share the cores with the checks instead of running after them.
-    let (outcome, risk_inputs) = rayon::join(
-        || engine.run(inv),
-        || {
-            options
-                .risk
-                .map(|r| known.unwrap_or_else(|| Arc::new(RiskInputs::derive(inv, r.network))))
-        },
-    );
+    // they share the cores with the checks instead of running after them, and the ranking's
+    // reachability is read from the NetworkPolicy analysis the checks derive.
+    let derive = options.risk.filter(|_| known.is_none());
+    let (outcome, derived) = engine.run_beside(inv, derive.is_some_and(|r| r.network), |network| {
+        derive.map(|r| Arc::new(RiskInputs::derive_with(inv, network.filter(|_| r.network))))
+    });
+    let risk_inputs = options.risk.and(known.or(derived));
     on_phase(Phase::Checks);
     let mut findings = outcome.findings;
     findings.retain(|f| options.filters.keeps(f));

@@ -19,12 +19,18 @@ pub struct RiskInputs {
 impl RiskInputs {
     /// Derives the RBAC index and, with `network`, the network facts of every workload.
     pub fn derive(inv: &Inventory, network: bool) -> RiskInputs {
+        let analysis = network.then(|| palisade_netpol::Analysis::new(inv));
+        RiskInputs::derive_with(inv, analysis.as_ref())
+    }
+
+    /// [`RiskInputs::derive`], with the network facts read from `network`, the inventory's
+    /// NetworkPolicy analysis (`None`: no network facts), derived by the caller.
+    pub fn derive_with(
+        inv: &Inventory,
+        network: Option<&palisade_netpol::Analysis<'_>>,
+    ) -> RiskInputs {
         let facts = ExternalFacts {
-            network: if network {
-                network_facts(inv)
-            } else {
-                BTreeMap::new()
-            },
+            network: network.map(network_facts_of).unwrap_or_default(),
             ..ExternalFacts::default()
         };
         RiskInputs {
@@ -37,8 +43,16 @@ impl RiskInputs {
 /// Network facts of every workload from the NetworkPolicy engine: isolation per direction and
 /// how many other workloads can reach it / it can reach.
 pub fn network_facts(inv: &Inventory) -> BTreeMap<WorkloadId, NetworkFacts> {
+    network_facts_of(&palisade_netpol::Analysis::new(inv))
+}
+
+/// [`network_facts`] from an inventory's NetworkPolicy analysis.
+pub fn network_facts_of(
+    analysis: &palisade_netpol::Analysis<'_>,
+) -> BTreeMap<WorkloadId, NetworkFacts> {
     let count = |n: usize| u32::try_from(n).unwrap_or(u32::MAX);
-    palisade_netpol::exposure(inv)
+    analysis
+        .exposure(&analysis.reachability())
         .workloads
         .into_iter()
         .map(|w| {

@@ -1,6 +1,8 @@
 //! What templates see: the inventory plus indexes built once per scan.
 
-use std::collections::{BTreeMap, HashMap, HashSet};
+use std::collections::{BTreeMap, HashMap};
+
+use foldhash::{HashMap as FastMap, HashSet as FastSet};
 use std::sync::{Arc, OnceLock};
 
 /// The kinds of [`palisade_model::Inventory::others`] that built-in checks read (besides the
@@ -84,7 +86,7 @@ pub struct Ctx<'a> {
     /// The inventory being checked.
     pub inv: &'a Inventory,
     /// `(namespace, name)` of every ServiceAccount in the inventory.
-    pub service_accounts: HashSet<(&'a str, &'a str)>,
+    pub service_accounts: FastSet<(&'a str, &'a str)>,
     /// Number of NetworkPolicies per namespace.
     pub policies_per_namespace: BTreeMap<&'a str, usize>,
     /// Whether the inventory holds any ServiceAccount at all (checks about missing service
@@ -92,26 +94,26 @@ pub struct Ctx<'a> {
     pub has_service_accounts: bool,
     /// Per namespace, the container resources a LimitRange defaults: `("limits", "cpu")` for
     /// `default.cpu`, `("requests", "memory")` for `defaultRequest.memory`.
-    pub limit_range_defaults: BTreeMap<&'a str, HashSet<(&'static str, String)>>,
+    pub limit_range_defaults: BTreeMap<&'a str, FastSet<(&'static str, String)>>,
     /// `(namespace, kind, name)` of workloads that a HorizontalPodAutoscaler scales.
-    pub autoscaled: HashSet<(&'a str, String, String)>,
+    pub autoscaled: FastSet<(&'a str, String, String)>,
     /// Workloads per namespace (all of them, owned ones included), in input order.
-    pub workloads_by_namespace: HashMap<&'a str, Vec<&'a Workload>>,
+    pub workloads_by_namespace: FastMap<&'a str, Vec<&'a Workload>>,
     /// `automountServiceAccountToken` of each ServiceAccount by `(namespace, name)`.
-    pub service_account_automount: HashMap<(&'a str, &'a str), Option<bool>>,
+    pub service_account_automount: FastMap<(&'a str, &'a str), Option<bool>>,
     /// Namespaces that declare at least one ServiceAccount.
-    pub namespaces_with_service_accounts: HashSet<&'a str>,
+    pub namespaces_with_service_accounts: FastSet<&'a str>,
     /// The workloads to check (see [`Ctx::workloads`]), found once: every workload check
     /// iterates them.
     checked: Vec<&'a Workload>,
     /// Metadata of every Namespace by name and of every NetworkPolicy by `(namespace, name)`
     /// (the first of duplicates), so [`Ctx::meta_of`] is a look-up, not a scan per finding.
-    metas: HashMap<(&'static str, &'a str, &'a str), &'a ObjectMeta>,
+    metas: FastMap<(&'static str, &'a str, &'a str), &'a ObjectMeta>,
     /// Roles by `(kind, namespace, name)`, ClusterRoles with no namespace (the first of
     /// duplicates), so [`Ctx::bound_role`] is a look-up, not a scan of every role per binding.
-    roles: HashMap<(&'a str, Option<&'a str>, &'a str), &'a Role>,
+    roles: FastMap<(&'a str, Option<&'a str>, &'a str), &'a Role>,
     /// NetworkPolicy facts from the network engine, computed on first use.
-    netpol: OnceLock<palisade_netpol::PolicyFacts>,
+    pub(crate) netpol: OnceLock<palisade_netpol::PolicyFacts>,
     /// Positions in `checked` of the workloads with a container that runs a control-plane
     /// component, found on first use (see [`Ctx::control_plane_containers`]). Positions, not
     /// references: a cell of references would make `Ctx` invariant in `'a`.
@@ -145,9 +147,9 @@ impl<'a> Ctx<'a> {
                 *policies_per_namespace.entry(ns).or_default() += 1;
             }
         }
-        let mut limit_range_defaults: BTreeMap<&str, HashSet<(&'static str, String)>> =
+        let mut limit_range_defaults: BTreeMap<&str, FastSet<(&'static str, String)>> =
             BTreeMap::new();
-        let mut autoscaled = HashSet::new();
+        let mut autoscaled = FastSet::default();
         for o in &inv.others {
             let Some(ns) = o.namespace() else { continue };
             match o.kind.as_str() {
@@ -186,7 +188,7 @@ impl<'a> Ctx<'a> {
                 _ => {}
             }
         }
-        let mut workloads_by_namespace: HashMap<&str, Vec<&Workload>> = HashMap::new();
+        let mut workloads_by_namespace: FastMap<&str, Vec<&Workload>> = FastMap::default();
         for w in &inv.workloads {
             let ns = w.namespace().unwrap_or(DEFAULT_NAMESPACE);
             workloads_by_namespace.entry(ns).or_default().push(w);
@@ -207,7 +209,10 @@ impl<'a> Ctx<'a> {
             .iter()
             .filter_map(|sa| sa.namespace())
             .collect();
-        let mut metas = HashMap::with_capacity(inv.namespaces.len() + inv.network_policies.len());
+        let mut metas = FastMap::with_capacity_and_hasher(
+            inv.namespaces.len() + inv.network_policies.len(),
+            Default::default(),
+        );
         for ns in &inv.namespaces {
             metas
                 .entry(("Namespace", "", ns.meta.name.as_str()))
@@ -220,7 +225,7 @@ impl<'a> Ctx<'a> {
                     .or_insert(&p.meta);
             }
         }
-        let mut roles = HashMap::with_capacity(inv.roles.len());
+        let mut roles = FastMap::with_capacity_and_hasher(inv.roles.len(), Default::default());
         for role in &inv.roles {
             let ns = if role.kind == CLUSTER_ROLE {
                 None

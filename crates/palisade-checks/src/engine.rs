@@ -118,6 +118,20 @@ impl Engine {
     /// the result does not depend on scheduling (findings are sorted, the rest kept in catalog
     /// order).
     pub fn run(&self, inv: &Inventory) -> ScanOutcome {
+        self.run_beside(inv, false, |_| ()).0
+    }
+
+    /// [`Engine::run`], with `beside` run on the same pool while the checks that do not read
+    /// the NetworkPolicy analysis run. `beside` gets that analysis when the checks derive it
+    /// or `network` asks for it, so that a caller that needs it too (the risk ranking's
+    /// reachability) shares the one the checks use instead of deriving its own; it is freed
+    /// when `beside` returns, before the checks' findings pile up.
+    pub fn run_beside<R: Send>(
+        &self,
+        inv: &Inventory,
+        network: bool,
+        beside: impl FnOnce(Option<&palisade_netpol::Analysis<'_>>) -> R + Send,
+    ) -> (ScanOutcome, R) {
         let mut ctx = Ctx::with_images(inv, &self.options.images);
         ctx.runtime = self.options.runtime.as_deref();
         let mut outcome = ScanOutcome::default();
@@ -145,39 +159,52 @@ impl Engine {
         outcome.checks_run = selected.len();
         // A handful of objects (an admission review) is faster on the calling thread than
         // spread over the pool.
-        let per_check: Vec<CheckResult> = if inv.object_count() < PARALLEL_FROM_OBJECTS {
-            selected
-                .iter()
-                .map(|check| self.run_check(check, &ctx, &active))
-                .collect()
-        } else {
-            // The NetworkPolicy facts take longer to derive than most checks take to run: they
-            // are derived while the other checks run, and the checks that read them run after,
-            // rather than holding a worker idle while they wait.
-            let (network, other): (Vec<_>, Vec<_>) = selected
-                .iter()
-                .enumerate()
-                .partition(|(_, check)| templates::uses_network_facts(&check.template));
-            // One task per check: checks differ in cost by a thousand times, and a run of
-            // them left to one worker kept the other idle for seconds at the end.
-            let run = |list: &[(usize, &&CheckDef)]| -> Vec<(usize, CheckResult)> {
-                list.par_iter()
-                    .with_max_len(1)
-                    .map(|(i, check)| (*i, self.run_check(check, &ctx, &active)))
-                    .collect()
-            };
-            let ((), mut results) = rayon::join(
-                || {
-                    if !network.is_empty() {
-                        ctx.netpol();
-                    }
-                },
-                || run(&other),
-            );
-            results.extend(run(&network));
-            results.sort_by_key(|(i, _)| *i);
-            results.into_iter().map(|(_, r)| r).collect()
+        let reads_network = selected
+            .iter()
+            .any(|check| templates::uses_network_facts(&check.template));
+        // The NetworkPolicy analysis, when the checks or `beside` read it, then `beside`; the
+        // checks read the analysis as facts, set here so that `Ctx::netpol` does not derive
+        // them again.
+        let network_and_beside = || {
+            let analysis = (reads_network || network).then(|| {
+                let analysis = palisade_netpol::Analysis::new(inv);
+                if reads_network {
+                    let _ = ctx.netpol.set(analysis.facts());
+                }
+                analysis
+            });
+            beside(analysis.as_ref())
         };
+        let (per_check, beside_result): (Vec<CheckResult>, R) =
+            if inv.object_count() < PARALLEL_FROM_OBJECTS {
+                let beside_result = network_and_beside();
+                let per_check = selected
+                    .iter()
+                    .map(|check| self.run_check(check, &ctx, &active))
+                    .collect();
+                (per_check, beside_result)
+            } else {
+                // The NetworkPolicy analysis takes longer to derive than most checks take to
+                // run: it is derived (and `beside` run) while the other checks run, and the
+                // checks that read it run after, rather than holding a worker idle while they
+                // wait.
+                let (network_checks, other): (Vec<_>, Vec<_>) = selected
+                    .iter()
+                    .enumerate()
+                    .partition(|(_, check)| templates::uses_network_facts(&check.template));
+                // One task per check: checks differ in cost by a thousand times, and a run of
+                // them left to one worker kept the other idle for seconds at the end.
+                let run = |list: &[(usize, &&CheckDef)]| -> Vec<(usize, CheckResult)> {
+                    list.par_iter()
+                        .with_max_len(1)
+                        .map(|(i, check)| (*i, self.run_check(check, &ctx, &active)))
+                        .collect()
+                };
+                let (beside_result, mut results) = rayon::join(network_and_beside, || run(&other));
+                results.extend(run(&network_checks));
+                results.sort_by_key(|(i, _)| *i);
+                (results.into_iter().map(|(_, r)| r).collect(), beside_result)
+            };
         let total = per_check.iter().map(|r| r.findings.len()).sum();
         let mut findings = Vec::with_capacity(total);
         for r in per_check {
@@ -186,7 +213,7 @@ impl Engine {
             outcome.undecided.extend(r.undecided);
         }
         outcome.findings = sorted(findings);
-        outcome
+        (outcome, beside_result)
     }
 
     /// Runs one check: its hits become findings, or suppressed findings when an exception
@@ -204,6 +231,9 @@ impl Engine {
         let severity = overridden.unwrap_or(check.severity);
         let overridden = overridden.is_some();
         let mut hits = Hits::new(ctx);
+        if active.iter().all(|e| e.image.is_none()) {
+            hits = hits.without_images();
+        }
         match self.options.custom.iter().find(|c| c.def.id == check.id) {
             Some(custom) => run_custom(custom, ctx, &mut hits, &mut result.undecided),
             None => templates::run(check, ctx, &mut hits),

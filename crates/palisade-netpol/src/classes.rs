@@ -63,8 +63,12 @@ struct Index<'u, 'a> {
 impl<'u, 'a> Index<'u, 'a> {
     fn build(universe: &'u Universe<'a>, referenced_names: &HashSet<&str>) -> Self {
         let mut classes: Vec<LabelClass<'a>> = Vec::new();
-        let mut key_to_class: HashMap<(usize, &'a BTreeMap<String, String>, NamedPorts), usize> =
-            HashMap::new();
+        // Keyed by whole label maps: foldhash (seeded per process, so crafted labels cannot
+        // aim at collisions) hashes them several times faster than SipHash.
+        let mut key_to_class: foldhash::HashMap<
+            (usize, &'a BTreeMap<String, String>, NamedPorts),
+            usize,
+        > = foldhash::HashMap::default();
         for (ei, e) in universe.members.iter().enumerate() {
             let named: NamedPorts = e
                 .named_ports
@@ -73,16 +77,20 @@ impl<'u, 'a> Index<'u, 'a> {
                 .map(|(k, v)| (k.clone(), v.clone()))
                 .collect();
             let key = (e.namespace, e.labels, named);
-            let next = classes.len();
-            let ci = *key_to_class.entry(key.clone()).or_insert(next);
-            if ci == next {
-                classes.push(LabelClass {
-                    ns: key.0,
-                    labels: key.1,
-                    named: key.2,
-                    endpoints: Vec::new(),
-                });
-            }
+            let ci = match key_to_class.get(&key) {
+                Some(&ci) => ci,
+                None => {
+                    let ci = classes.len();
+                    classes.push(LabelClass {
+                        ns: key.0,
+                        labels: key.1,
+                        named: key.2.clone(),
+                        endpoints: Vec::new(),
+                    });
+                    key_to_class.insert(key, ci);
+                    ci
+                }
+            };
             classes[ci].endpoints.push(ei);
         }
         let mut by_ns = vec![Vec::new(); universe.namespaces.len()];

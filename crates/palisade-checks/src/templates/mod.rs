@@ -50,6 +50,12 @@ pub(crate) struct Hit {
 pub(crate) struct Hits<'c> {
     hits: Vec<Hit>,
     ctx: &'c Ctx<'c>,
+    /// Whether hits name their container's image (only exceptions scoped to images read it).
+    images: bool,
+    /// The last object hit, by address, with its shared reference: a template reports the
+    /// hits of one object together, and the look-up in `ctx` is a cache miss in a large
+    /// inventory.
+    last: Option<(usize, Arc<ObjectRef>)>,
 }
 
 impl<'c> Hits<'c> {
@@ -58,7 +64,28 @@ impl<'c> Hits<'c> {
         Hits {
             hits: Vec::new(),
             ctx,
+            images: true,
+            last: None,
         }
+    }
+
+    /// Hits that leave out their container's image (when no exception reads it).
+    pub fn without_images(mut self) -> Self {
+        self.images = false;
+        self
+    }
+
+    /// The shared reference to `r`.
+    fn reference<S>(&mut self, r: &Resource<S>) -> Arc<ObjectRef> {
+        let at = std::ptr::from_ref(r) as usize;
+        if let Some((last, shared)) = &self.last
+            && *last == at
+        {
+            return Arc::clone(shared);
+        }
+        let shared = self.ctx.reference(r);
+        self.last = Some((at, Arc::clone(&shared)));
+        shared
     }
 
     pub fn into_inner(self) -> Vec<Hit> {
@@ -67,8 +94,9 @@ impl<'c> Hits<'c> {
 
     /// A hit on a whole object.
     pub fn object<S>(&mut self, res: &Resource<S>, path: Option<String>, message: String) {
+        let object = self.reference(res);
         self.hits.push(Hit {
-            object: self.ctx.reference(res),
+            object,
             container: None,
             image: None,
             path,
@@ -80,8 +108,9 @@ impl<'c> Hits<'c> {
 
     /// A hit on a workload (its pod template annotations may also carry ignores).
     pub fn workload(&mut self, w: &Workload, path: Option<String>, message: String) {
+        let object = self.reference(w);
         self.hits.push(Hit {
-            object: self.ctx.reference(w),
+            object,
             container: None,
             image: None,
             path,
@@ -98,10 +127,15 @@ impl<'c> Hits<'c> {
             path.push('.');
             path.push_str(field);
         }
+        let object = self.reference(c.workload);
         self.hits.push(Hit {
-            object: self.ctx.reference(c.workload),
+            object,
             container: Some(c.container.name.clone()),
-            image: c.container.image.clone(),
+            image: if self.images {
+                c.container.image.clone()
+            } else {
+                None
+            },
             path: Some(path),
             message,
             ignore: ignore_of(
