@@ -454,6 +454,13 @@ impl Listed {
         self.texts.is_empty()
     }
 
+    /// The `i`th object's text as the store holds it (JSON written by serde_json, so parsing
+    /// and writing it again gives the same text; a service-account token Secret is typed only
+    /// by [`Listed::parse`]).
+    pub fn text(&self, i: usize) -> Option<&Arc<str>> {
+        self.texts.get(i)
+    }
+
     /// The `i`th object, parsed; `None` when its text does not parse (logged; a store holds
     /// only texts it wrote) or `i` is out of range.
     pub fn parse(&self, i: usize) -> Option<Value> {

@@ -41,7 +41,7 @@ type Key = (String, String, String);
 
 /// An object's text as a snapshot carries it (a Secret scrubbed as ingest scrubs it), with its
 /// kind, namespace and name.
-fn object_text(v: &Value) -> (Key, RawObject) {
+fn object_text(v: &Value, stored: Option<&Arc<str>>) -> (Key, RawObject) {
     let text = |at: &str| {
         v.pointer(at)
             .and_then(Value::as_str)
@@ -58,9 +58,41 @@ fn object_text(v: &Value) -> (Key, RawObject) {
         palisade_ingest::scrub_secret(&mut v);
         palisade_report::snapshot::object_text(&v)
     } else {
-        palisade_report::snapshot::object_text(v)
+        // The stored text is nearly always the one `object_text` would write (it is
+        // serde_json's own output, parsed and written again): then it is shared, not copied,
+        // as the snapshot's object.
+        stored
+            .filter(|text| writes_as(v, text))
+            .and_then(|text| RawObject::shared(Arc::clone(text)).ok())
+            .unwrap_or_else(|| palisade_report::snapshot::object_text(v))
     };
     (key, raw)
+}
+
+/// Whether `v` written as JSON (as [`RawObject::from_value`] writes it) is `text`, byte for
+/// byte; compared as it is written, without building the text.
+fn writes_as(v: &Value, text: &str) -> bool {
+    struct Compare<'t> {
+        rest: &'t [u8],
+        same: bool,
+    }
+    impl std::io::Write for Compare<'_> {
+        fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+            match self.rest.strip_prefix(buf) {
+                Some(rest) if self.same => self.rest = rest,
+                _ => self.same = false,
+            }
+            Ok(buf.len())
+        }
+        fn flush(&mut self) -> std::io::Result<()> {
+            Ok(())
+        }
+    }
+    let mut compare = Compare {
+        rest: text.as_bytes(),
+        same: true,
+    };
+    serde_json::to_writer(&mut compare, v).is_ok() && compare.same && compare.rest.is_empty()
 }
 
 /// The conversion of the `listed` objects when no custom check reads raw objects: each object
@@ -89,7 +121,7 @@ fn without_trees(
                 }
             }
             // Each index is asked for once.
-            let _ = texts[i].set(object_text(&value));
+            let _ = texts[i].set(object_text(&value, listed.text(i)));
             Some(value)
         },
         &Limits {
@@ -401,5 +433,23 @@ mod tests {
             format!("{:?}", ingested.inventory),
             format!("{inventory:?}")
         );
+    }
+
+    /// A stored text is shared only when the object written again is that text, byte for byte.
+    #[test]
+    fn writes_as_compares_the_whole_text() {
+        let text = r#"{"kind":"Pod","metadata":{"name":"a","labels":{"z":"1","a":"2"}},"n":1.5}"#;
+        let v: Value = serde_json::from_str(text).unwrap();
+        assert!(writes_as(&v, text));
+        for other in [
+            r#"{"kind":"Pod","metadata":{"name":"a","labels":{"a":"2","z":"1"}},"n":1.5}"#,
+            r#"{"kind": "Pod","metadata":{"name":"a","labels":{"z":"1","a":"2"}},"n":1.5}"#,
+            r#"{"kind":"Pod","metadata":{"name":"a","labels":{"z":"1","a":"2"}},"n":1.50}"#,
+            r#"{"kind":"Pod","metadata":{"name":"a","labels":{"z":"1","a":"2"}},"n":1.5} "#,
+            r#"{"kind":"Pod","metadata":{"name":"a","labels":{"z":"1","a":"2"}}"#,
+            "",
+        ] {
+            assert!(!writes_as(&v, other), "{other}");
+        }
     }
 }
