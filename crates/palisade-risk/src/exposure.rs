@@ -2,7 +2,7 @@
 //! Gateway API routes and Istio VirtualServices bound to a gateway, external IPs, host ports)
 //! or only inside it (ClusterIP Services).
 
-use std::collections::HashMap;
+use foldhash::HashMap;
 
 use palisade_model::inventory::{DEFAULT_NAMESPACE, OtherObject};
 use palisade_model::routes::{is_virtual_service, route_backends};
@@ -88,11 +88,11 @@ pub struct ExposureIndex {
 impl ExposureIndex {
     /// Resolves every Service's targets and every Ingress's backends.
     pub fn build(inventory: &Inventory) -> ExposureIndex {
-        let mut routes: HashMap<WorkloadId, Vec<Route>> = HashMap::new();
+        let mut routes: HashMap<WorkloadId, Vec<Route>> = HashMap::default();
         // Service name (per namespace) -> workloads it selects.
-        let mut targets: HashMap<(String, String), Vec<WorkloadId>> = HashMap::new();
+        let mut targets: HashMap<(String, String), Vec<WorkloadId>> = HashMap::default();
         // Workloads per namespace, so each Service looks only at its own namespace's.
-        let mut by_namespace: HashMap<&str, Vec<&Workload>> = HashMap::new();
+        let mut by_namespace: HashMap<&str, Vec<&Workload>> = HashMap::default();
         for w in &inventory.workloads {
             if let Some(ns) = w.namespace() {
                 by_namespace.entry(ns).or_default().push(w);

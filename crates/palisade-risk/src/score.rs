@@ -12,7 +12,7 @@
 //! | secrets | 3 per Secret it reads | 10 |
 //! | image age | over 365 days 10, over 180 days 6, over 90 days 3; newer version available 3 (worst image counts) | 10 |
 
-use std::collections::HashMap;
+use foldhash::HashMap;
 use std::sync::Arc;
 
 use rayon::prelude::*;
@@ -137,7 +137,7 @@ pub fn assess(ctx: &RiskContext<'_>) -> Vec<WorkloadRisk> {
         },
     );
     // RBAC power per service account, resolved once for all the workloads that share it.
-    let mut caps_by_account: HashMap<(&str, &str), Vec<CapabilityGrant>> = HashMap::new();
+    let mut caps_by_account: HashMap<(&str, &str), Vec<CapabilityGrant>> = HashMap::default();
     for (w, id) in &ranked {
         let sa = w.spec.pod.effective_service_account();
         caps_by_account
@@ -190,7 +190,7 @@ pub fn assess(ctx: &RiskContext<'_>) -> Vec<WorkloadRisk> {
 /// Findings about one object share its reference: they are grouped by that reference's address
 /// first, so the three names are hashed once per object rather than once per finding.
 fn findings_by_object(findings: &[Finding]) -> HashMap<(&str, &str, &str), Vec<&Finding>> {
-    let mut by_reference: HashMap<*const ObjectRef, Vec<&Finding>> = HashMap::new();
+    let mut by_reference: HashMap<*const ObjectRef, Vec<&Finding>> = HashMap::default();
     for f in findings {
         by_reference
             .entry(Arc::as_ptr(&f.object))
@@ -198,7 +198,7 @@ fn findings_by_object(findings: &[Finding]) -> HashMap<(&str, &str, &str), Vec<&
             .push(f);
     }
     let mut by_object: HashMap<(&str, &str, &str), Vec<&Finding>> =
-        HashMap::with_capacity(by_reference.len());
+        HashMap::with_capacity_and_hasher(by_reference.len(), Default::default());
     let mut merged = Vec::new();
     for group in by_reference.into_values() {
         let o = &group[0].object;

@@ -1,6 +1,7 @@
 //! Service, Ingress and API-version templates.
 
 use palisade_model::api::IntOrString;
+use palisade_model::inventory::Resource;
 use serde::Deserialize;
 
 use super::{Hits, params};
@@ -134,55 +135,31 @@ struct DeprecatedApi {
 pub(crate) fn deprecated_api(check: &CheckDef, ctx: &Ctx<'_>, hits: &mut Hits) -> R {
     let p: std::sync::Arc<DeprecatedParams> = params(check)?;
     let inv = ctx.inv;
-    let objects = inv
-        .workloads
-        .iter()
-        .map(|o| (&o.api_version, &o.kind, o.object_ref(), &o.meta))
-        .chain(
-            inv.services
-                .iter()
-                .map(|o| (&o.api_version, &o.kind, o.object_ref(), &o.meta)),
-        )
-        .chain(
-            inv.ingresses
-                .iter()
-                .map(|o| (&o.api_version, &o.kind, o.object_ref(), &o.meta)),
-        )
-        .chain(
-            inv.network_policies
-                .iter()
-                .map(|o| (&o.api_version, &o.kind, o.object_ref(), &o.meta)),
-        )
-        .chain(
-            inv.roles
-                .iter()
-                .map(|o| (&o.api_version, &o.kind, o.object_ref(), &o.meta)),
-        )
-        .chain(
-            inv.role_bindings
-                .iter()
-                .map(|o| (&o.api_version, &o.kind, o.object_ref(), &o.meta)),
-        )
-        .chain(
-            inv.others
-                .iter()
-                .map(|o| (&o.api_version, &o.kind, o.object_ref(), &o.meta)),
-        );
-    for (api_version, kind, object, meta) in objects {
-        for api in &p.apis {
-            if &api.api_version == api_version && api.kinds.iter().any(|k| k == kind) {
-                hits.push_ref(
-                    object.clone(),
-                    Some(meta),
-                    Some("apiVersion".into()),
-                    format!(
-                        "{kind} uses {api_version}, removed in Kubernetes {}: use {}",
-                        api.removed_in, api.replacement
-                    ),
-                );
+    // An object's reference is made only for a hit: most objects use no removed API.
+    fn removed_apis<S>(items: &[Resource<S>], p: &DeprecatedParams, hits: &mut Hits) {
+        for o in items {
+            for api in &p.apis {
+                if api.api_version == o.api_version && api.kinds.contains(&o.kind) {
+                    hits.push_ref(
+                        o.object_ref(),
+                        Some(&o.meta),
+                        Some("apiVersion".into()),
+                        format!(
+                            "{} uses {}, removed in Kubernetes {}: use {}",
+                            o.kind, o.api_version, api.removed_in, api.replacement
+                        ),
+                    );
+                }
             }
         }
     }
+    removed_apis(&inv.workloads, &p, hits);
+    removed_apis(&inv.services, &p, hits);
+    removed_apis(&inv.ingresses, &p, hits);
+    removed_apis(&inv.network_policies, &p, hits);
+    removed_apis(&inv.roles, &p, hits);
+    removed_apis(&inv.role_bindings, &p, hits);
+    removed_apis(&inv.others, &p, hits);
     Ok(())
 }
 
