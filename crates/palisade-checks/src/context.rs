@@ -1,9 +1,9 @@
 //! What templates see: the inventory plus indexes built once per scan.
 
 use std::collections::{BTreeMap, HashMap};
+use std::sync::{Arc, OnceLock};
 
 use foldhash::{HashMap as FastMap, HashSet as FastSet};
-use std::sync::{Arc, OnceLock};
 
 /// The kinds of [`palisade_model::Inventory::others`] that built-in checks read (besides the
 /// API-version checks, which read every object). Objects of other kinds there are analysed by
@@ -39,7 +39,7 @@ const CLUSTER_ROLE: &str = "ClusterRole";
 
 /// Identity of an inventory object while the inventory is borrowed (it cannot move or be
 /// freed meanwhile, so no two live objects share an address).
-fn address<S>(r: &Resource<S>) -> usize {
+pub(crate) fn address<S>(r: &Resource<S>) -> usize {
     std::ptr::from_ref(r) as usize
 }
 

@@ -63,8 +63,8 @@ struct Index<'u, 'a> {
 impl<'u, 'a> Index<'u, 'a> {
     fn build(universe: &'u Universe<'a>, referenced_names: &HashSet<&str>) -> Self {
         let mut classes: Vec<LabelClass<'a>> = Vec::new();
-        // Keyed by whole label maps: foldhash (seeded per process, so crafted labels cannot
-        // aim at collisions) hashes them several times faster than SipHash.
+        // Keyed by whole label maps: foldhash (randomly seeded, so crafted labels cannot aim
+        // at collisions) hashes them several times faster than SipHash.
         let mut key_to_class: foldhash::HashMap<
             (usize, &'a BTreeMap<String, String>, NamedPorts),
             usize,

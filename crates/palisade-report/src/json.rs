@@ -109,14 +109,8 @@ impl FindingJson<'_> {
         text.string(self.file);
         text.key("line", false);
         text.number(u64::from(self.line));
-        if let Some(cluster) = self.cluster {
-            text.key("cluster", false);
-            text.string(cluster);
-        }
-        if let Some(version) = self.resource_version {
-            text.key("resource_version", false);
-            text.string(version);
-        }
+        text.member_if_some("cluster", self.cluster);
+        text.member_if_some("resource_version", self.resource_version);
         text.key("container", false);
         text.optional(self.container);
         text.key("path", false);
@@ -126,14 +120,8 @@ impl FindingJson<'_> {
             &self.fingerprint.0.fingerprint_parts(),
             Finding::FINGERPRINT_SEPARATOR,
         );
-        if let Some(by) = self.suppressed_by {
-            text.key("suppressed_by", false);
-            text.string(by);
-        }
-        if let Some(reason) = self.reason {
-            text.key("reason", false);
-            text.string(reason);
-        }
+        text.member_if_some("suppressed_by", self.suppressed_by);
+        text.member_if_some("reason", self.reason);
         text.close(true);
     }
 }

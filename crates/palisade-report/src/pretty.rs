@@ -333,6 +333,14 @@ impl<'t> PrettyText<'t> {
         self.out.extend_from_slice(b"\": ");
     }
 
+    /// A member that is written only when `value` is present (never the object's first).
+    pub(crate) fn member_if_some(&mut self, key: &str, value: Option<&str>) {
+        if let Some(value) = value {
+            self.key(key, false);
+            self.string(value);
+        }
+    }
+
     /// A string value.
     pub(crate) fn string(&mut self, value: &str) {
         push_string(self.out, value);

@@ -77,7 +77,7 @@ impl<'c> Hits<'c> {
 
     /// The shared reference to `r`.
     fn reference<S>(&mut self, r: &Resource<S>) -> Arc<ObjectRef> {
-        let at = std::ptr::from_ref(r) as usize;
+        let at = crate::context::address(r);
         if let Some((last, shared)) = &self.last
             && *last == at
         {
