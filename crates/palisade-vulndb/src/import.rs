@@ -242,10 +242,9 @@ impl<'a> Importer<'a> {
             let mut bytes = Vec::with_capacity(entry.size().min(MAX_FILE_BYTES) as usize);
             // The declared size may lie: never read more than the limit, nor past the budget.
             let allowed = (MAX_FILE_BYTES + 1).min(budget - inflated + 1);
-            if let Err(e) = (&mut entry).take(allowed).read_to_end(&mut bytes) {
-                self.error(format!("{entry_origin}: {e}"));
-                continue;
-            }
+            let read = (&mut entry).take(allowed).read_to_end(&mut bytes);
+            // Charged whether or not the read succeeded: a wrong checksum (or a member longer
+            // than it says) is only found once all of its bytes have been inflated.
             inflated += bytes.len() as u64;
             if inflated > budget {
                 self.error(format!(
@@ -255,6 +254,10 @@ impl<'a> Importer<'a> {
                     entries
                 ));
                 return Ok(());
+            }
+            if let Err(e) = read {
+                self.error(format!("{entry_origin}: {e}"));
+                continue;
             }
             if bytes.len() as u64 > MAX_FILE_BYTES {
                 self.error(format!(

@@ -247,6 +247,38 @@ fn overlapping_zip_entries_stop_at_the_inflation_budget() {
     eprintln!("stopped after {:?}", started.elapsed());
 }
 
+/// The same bomb with a wrong checksum: every member fails only after it was inflated whole,
+/// and those bytes count toward the budget too (they once did not, so such an archive inflated
+/// without bound). Read from a file, as `db import` reads it.
+#[test]
+fn overlapping_entries_with_a_wrong_checksum_still_stop_at_the_inflation_budget() {
+    let bomb = common::overlapping_zip_with(8 << 20, 200, true);
+    assert!(bomb.len() < 100_000, "{} bytes", bomb.len());
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("bomb.zip");
+    std::fs::write(&path, &bomb).unwrap();
+    let db = VulnDb::open_or_create(&dir.path().join("v.db")).unwrap();
+    let report = db.import_paths(&[path]).unwrap();
+    let checksum_errors = report
+        .errors
+        .iter()
+        .filter(|e| e.contains("checksum"))
+        .count();
+    // Each member was read to its end (so the checksum was checked) until the budget.
+    assert!(checksum_errors >= 30, "{:?}", report.errors);
+    let message = report
+        .errors
+        .iter()
+        .find(|e| e.contains("inflates to more than 268435456 bytes"))
+        .unwrap_or_else(|| panic!("no budget error: {:?}", report.errors));
+    assert!(message.contains("of 200 entries"), "{message}");
+    assert!(
+        checksum_errors < 40,
+        "{checksum_errors} members read past the budget"
+    );
+    assert_eq!(report.records, 0);
+}
+
 #[test]
 fn demo_extract_imports_and_matches() {
     let dir = tempfile::tempdir().unwrap();

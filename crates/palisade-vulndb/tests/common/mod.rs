@@ -47,7 +47,13 @@ pub fn first_files(dir: &Path, n: usize) -> Vec<PathBuf> {
 /// `0.json`, listed `copies` times in the central directory (as `<i>.json`), every entry
 /// pointing at the same local header. A few kilobytes that inflate to `size × copies`.
 pub fn overlapping_zip(size: usize, copies: usize) -> Vec<u8> {
-    let one = {
+    overlapping_zip_with(size, copies, false)
+}
+
+/// [`overlapping_zip`] whose member's CRC-32 is wrong (in its local header and in every
+/// central directory entry): a reader finds that out only after inflating all of its bytes.
+pub fn overlapping_zip_with(size: usize, copies: usize, wrong_crc: bool) -> Vec<u8> {
+    let mut one = {
         let mut buf = std::io::Cursor::new(Vec::new());
         let mut w = zip::ZipWriter::new(&mut buf);
         let opts = zip::write::SimpleFileOptions::default()
@@ -62,6 +68,13 @@ pub fn overlapping_zip(size: usize, copies: usize) -> Vec<u8> {
     assert_eq!(&one[eocd..eocd + 4], b"PK\x05\x06");
     let cd_size = u32::from_le_bytes(one[eocd + 12..eocd + 16].try_into().unwrap()) as usize;
     let cd_offset = u32::from_le_bytes(one[eocd + 16..eocd + 20].try_into().unwrap()) as usize;
+    if wrong_crc {
+        // CRC-32 at offset 14 of the local header (at 0) and 16 of the central entry.
+        assert_eq!(&one[..4], b"PK\x03\x04");
+        for at in [14, cd_offset + 16] {
+            one[at] ^= 0xff;
+        }
+    }
     let entry = &one[cd_offset..cd_offset + cd_size];
     assert_eq!(&entry[..4], b"PK\x01\x02");
     let name_len = u16::from_le_bytes(entry[28..30].try_into().unwrap()) as usize;
