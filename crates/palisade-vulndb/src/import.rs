@@ -4,6 +4,7 @@ use std::collections::{BTreeMap, HashMap, HashSet};
 use std::io::{Read, Seek};
 use std::path::{Path, PathBuf};
 
+use palisade_fs::{OpenError, Special};
 use palisade_vuln::{Advisory, SourceKind, detect_format, parse_file};
 use serde::Serialize;
 
@@ -304,11 +305,37 @@ impl<'a> Importer<'a> {
             .map(|n| n.to_string_lossy().to_string())
             .unwrap_or_default();
         let origin = path.display().to_string();
-        if name.to_ascii_lowercase().ends_with(".zip") {
-            let file = std::fs::File::open(path).map_err(io)?;
-            return self.zip(std::io::BufReader::new(file), &origin);
+        // A file found in a directory is read only when it is a regular file (a FIFO would
+        // block the import forever, a device never end); a path the user named may be a pipe.
+        let special = if depth == 0 {
+            Special::Allow
+        } else {
+            Special::Refuse
+        };
+        if special == Special::Refuse
+            && let Some(kind) = palisade_fs::special_kind(meta.file_type())
+        {
+            self.error(format!("{origin}: not a regular file (a {kind}); not read"));
+            return Ok(());
         }
-        if !is_candidate_name(&name) && !starts_like_tracker_list(path) {
+        let unreadable = |this: &mut Self, e: OpenError| match e {
+            OpenError::Io(source) => Err(DbError::Io {
+                path: path.to_path_buf(),
+                source,
+            }),
+            other => {
+                this.error(format!("{origin}: {other}"));
+                Ok(())
+            }
+        };
+        if name.to_ascii_lowercase().ends_with(".zip") {
+            return match palisade_fs::open(path, special) {
+                Ok(file) => self.zip(std::io::BufReader::new(file), &origin),
+                Err(e) => unreadable(self, e),
+            };
+        }
+        // Only a regular file is sniffed: the head read from a pipe would be gone.
+        if !is_candidate_name(&name) && !(meta.is_file() && starts_like_tracker_list(path)) {
             self.report.skipped_files += 1;
             return Ok(());
         }
@@ -319,8 +346,14 @@ impl<'a> Importer<'a> {
             ));
             return Ok(());
         }
-        let bytes = std::fs::read(path).map_err(io)?;
-        self.data_file(&name, &bytes, &origin)
+        match palisade_fs::read_bounded(path, MAX_FILE_BYTES, special) {
+            Ok(bytes) => self.data_file(&name, &bytes, &origin),
+            Err(OpenError::TooLarge(max)) => {
+                self.error(format!("{origin}: more than the {max} byte limit"));
+                Ok(())
+            }
+            Err(e) => unreadable(self, e),
+        }
     }
 }
 
@@ -342,7 +375,7 @@ fn is_candidate_name(name: &str) -> bool {
 /// Whether a file without a data extension starts like a Debian tracker list.
 fn starts_like_tracker_list(path: &Path) -> bool {
     let mut head = [0u8; 256];
-    let Ok(mut f) = std::fs::File::open(path) else {
+    let Ok(mut f) = palisade_fs::open(path, Special::Refuse) else {
         return false;
     };
     let n = f.read(&mut head).unwrap_or(0);

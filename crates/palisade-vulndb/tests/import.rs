@@ -297,3 +297,45 @@ fn demo_extract_imports_and_matches() {
             .any(|m| m.id == "CVE-2023-29403" && m.fixed_version.as_deref() == Some("1.20.5"))
     );
 }
+
+/// A FIFO in an imported directory (named like data, as a zip, or reached through a symlink)
+/// is reported and not opened for reading: `open()` on a FIFO blocks until a writer comes, so
+/// reading it would hang the import. The regular files beside it are still imported.
+#[test]
+fn fifos_in_an_imported_directory_are_reported_without_blocking() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("data");
+    std::fs::create_dir(&data).unwrap();
+    for f in first_files(&vulndata().join("osv/crates.io"), 3) {
+        std::fs::copy(&f, data.join(f.file_name().unwrap())).unwrap();
+    }
+    for name in ["pipe.json", "pipe.zip", "DSA-list-pipe"] {
+        let status = std::process::Command::new("mkfifo")
+            .arg(data.join(name))
+            .status()
+            .unwrap();
+        assert!(status.success(), "mkfifo {name}");
+    }
+    std::os::unix::fs::symlink(data.join("pipe.json"), data.join("link.json")).unwrap();
+    let db_path = dir.path().join("v.db");
+    let (tx, rx) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        let db = VulnDb::open_or_create(&db_path).unwrap();
+        let _ = tx.send(db.import_paths(&[data]).unwrap());
+    });
+    let report = rx
+        .recv_timeout(std::time::Duration::from_secs(60))
+        .expect("the import blocked on a FIFO");
+    assert_eq!(report.records, 3, "{report:?}");
+    // A name that is not data is reported too (it is not opened to sniff its head).
+    for name in ["pipe.json", "pipe.zip", "link.json", "DSA-list-pipe"] {
+        assert!(
+            report.errors.iter().any(|e| e.ends_with(&format!(
+                "data/{name}: not a regular file (a FIFO); not read"
+            ))),
+            "{name}: {:?}",
+            report.errors
+        );
+    }
+    assert_eq!(report.error_count, 4, "{:?}", report.errors);
+}
