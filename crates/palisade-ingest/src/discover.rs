@@ -171,13 +171,28 @@ fn walk(root: &Path, options: &WalkOptions, found: &mut Discovered) {
 const PALISADE_IGNORE: &str = ".palisadeignore";
 
 /// One walked entry: a manifest file is listed, anything else with a manifest extension that
-/// cannot be read as a regular file inside the tree is reported.
+/// cannot be read as a regular file inside the tree is reported, and so is every symlink that
+/// leads nowhere (dangling, a loop) or to a directory (not followed), whatever its name.
 fn visit(entry: &ignore::DirEntry, root: Option<&Path>, found: &mut Discovered) {
     let path = entry.path();
     let Some(file_type) = entry.file_type() else {
         return; // stdin: not walked
     };
-    if file_type.is_dir() || !has_manifest_extension(path) {
+    if file_type.is_dir() {
+        return;
+    }
+    if !has_manifest_extension(path) {
+        // A link of any name may stand for a directory of manifests: one that cannot be
+        // followed, or is not, is said.
+        if file_type.is_symlink() {
+            match fs::metadata(path) {
+                Ok(m) if m.is_dir() => found.diagnostics.push(linked_directory(path)),
+                Ok(_) => {}
+                Err(e) => found
+                    .diagnostics
+                    .push(warning(path, broken_link_message(&e))),
+            }
+        }
         return;
     }
     if let Some(owner) = other_tool_file(path) {
@@ -191,7 +206,10 @@ fn visit(entry: &ignore::DirEntry, root: Option<&Path>, found: &mut Discovered) 
         // The target decides: a directory is not followed (the walk must end), a file inside
         // the tree is read, anything else is reported.
         match fs::metadata(path) {
-            Ok(m) if m.is_dir() => return,
+            Ok(m) if m.is_dir() => {
+                found.diagnostics.push(linked_directory(path));
+                return;
+            }
             Ok(m) if m.is_file() => {
                 let inside = match (root, fs::canonicalize(path)) {
                     (Some(root), Ok(target)) => target.starts_with(root),
@@ -356,6 +374,15 @@ fn broken_link_message(e: &std::io::Error) -> String {
     } else {
         format!("symlink cannot be followed ({e}); not read")
     }
+}
+
+/// A symlink to a directory: not followed (a link back up the tree would make the walk
+/// endless), said as a note so the skipped directory is visible.
+fn linked_directory(path: &Path) -> Diagnostic {
+    note(
+        path,
+        "symlink to a directory; not followed (name the directory itself to scan it)".into(),
+    )
 }
 
 fn has_manifest_extension(path: &Path) -> bool {

@@ -309,7 +309,18 @@ fn directories_are_walked_recursively_in_order_skipping_hidden_and_other_files()
     #[cfg(unix)]
     std::os::unix::fs::symlink(dir.path(), dir.path().join("b/loop")).unwrap();
     let r = ingest_paths(&[dir.path()], &Limits::default());
-    assert!(r.diagnostics.is_empty(), "{:?}", r.diagnostics);
+    // The link back to the root is not followed, and says so.
+    #[cfg(unix)]
+    {
+        assert_eq!(r.diagnostics.len(), 1, "{:?}", r.diagnostics);
+        let d = &r.diagnostics[0];
+        assert_eq!(d.level, DiagnosticLevel::Info);
+        assert!(d.to_string().contains("b/loop"), "{d}");
+        assert!(
+            d.message.contains("symlink to a directory; not followed"),
+            "{d}"
+        );
+    }
     assert_eq!(r.files, 3);
     let names: Vec<String> = r.inventory.workloads.iter().map(|w| w.name()).collect();
     assert_eq!(names, vec!["web", "one"]);
@@ -445,6 +456,14 @@ fn fifos_devices_dangling_links_and_loops_in_a_walked_directory_are_warnings() {
     std::os::unix::fs::symlink(root.join("missing.yaml"), root.join("dangling.yaml")).unwrap();
     std::os::unix::fs::symlink(root.join("loop-b.yaml"), root.join("loop-a.yaml")).unwrap();
     std::os::unix::fs::symlink(root.join("loop-a.yaml"), root.join("loop-b.yaml")).unwrap();
+    // Links without a manifest's name may stand for directories (a kustomize `base`).
+    std::os::unix::fs::symlink(root.join("gone"), root.join("base")).unwrap();
+    std::os::unix::fs::symlink(root.join("ring-b"), root.join("ring-a")).unwrap();
+    std::os::unix::fs::symlink(root.join("ring-a"), root.join("ring-b")).unwrap();
+    fs::create_dir(root.join("overlays")).unwrap();
+    std::os::unix::fs::symlink(root.join("overlays"), root.join("prod")).unwrap();
+    fs::write(root.join("README"), "not a manifest").unwrap();
+    std::os::unix::fs::symlink(root.join("README"), root.join("README.link")).unwrap();
 
     let (tx, rx) = std::sync::mpsc::channel();
     let walked = root.clone();
@@ -476,11 +495,27 @@ fn fifos_devices_dangling_links_and_loops_in_a_walked_directory_are_warnings() {
         ),
         ("loop-a.yaml", "symlink loop; not read"),
         ("loop-b.yaml", "symlink loop; not read"),
+        (
+            "base",
+            "dangling symlink (its target does not exist); not read",
+        ),
+        ("ring-a", "symlink loop; not read"),
+        ("ring-b", "symlink loop; not read"),
     ] {
         let d = warning(name);
         assert_eq!(d.level, DiagnosticLevel::Warning, "{name}");
         assert_eq!(d.message, text, "{name}");
     }
+    let linked = warning("prod");
+    assert_eq!(linked.level, DiagnosticLevel::Info);
+    assert!(
+        linked
+            .message
+            .starts_with("symlink to a directory; not followed"),
+        "{linked:?}"
+    );
+    // A link to a file that is not a manifest is as silent as the file.
+    assert_eq!(r.diagnostics.len(), 10, "{:?}", r.diagnostics);
     assert!(!r.has_errors(), "warnings only: {:?}", r.diagnostics);
 }
 
