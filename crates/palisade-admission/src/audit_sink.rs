@@ -4,6 +4,7 @@ use std::fs::{File, OpenOptions};
 use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
+use std::time::Instant;
 
 use crate::audit::AuditRecord;
 
@@ -50,6 +51,91 @@ pub fn file_audit_sink(path: &Path, max_bytes: u64, keep: usize) -> std::io::Res
             tracing::warn!(path = %file.path.display(), "writing the audit log failed: {e}");
         }
     }))
+}
+
+/// `sink` with at most `per_second` records a second written on average, in bursts of up to
+/// `per_second` (a token bucket). Records over the rate are dropped, not queued: a flood of
+/// denials then costs neither unbounded log volume nor time on the request path. Dropping is
+/// logged (a warning when it starts, and the number dropped when records are written again).
+/// `per_second` 0 means no limit.
+pub fn rate_limited(sink: AuditSink, per_second: u32) -> AuditSink {
+    if per_second == 0 {
+        return sink;
+    }
+    let bucket = Mutex::new(Bucket::new(per_second, Instant::now()));
+    Arc::new(move |record: &AuditRecord| {
+        let admitted = bucket
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .admit(Instant::now());
+        match admitted {
+            Admit::Write { dropped_before: 0 } => sink(record),
+            Admit::Write { dropped_before } => {
+                tracing::warn!(
+                    dropped = dropped_before,
+                    per_second,
+                    "audit records over the audit rate were dropped"
+                );
+                sink(record);
+            }
+            Admit::DropFirst => tracing::warn!(
+                per_second,
+                "audit records come faster than the audit rate; dropping them until it allows more"
+            ),
+            Admit::Drop => {}
+        }
+    })
+}
+
+/// A token bucket of audit records: `rate` tokens a second, holding at most `rate`.
+#[derive(Debug)]
+struct Bucket {
+    rate: f64,
+    tokens: f64,
+    last: Instant,
+    dropped: u64,
+}
+
+/// What [`Bucket::admit`] decided for one record.
+#[derive(Debug, PartialEq, Eq)]
+enum Admit {
+    /// Write it; `dropped_before` records were dropped since the last one written.
+    Write { dropped_before: u64 },
+    /// Drop it: the first dropped since a record was written.
+    DropFirst,
+    /// Drop it.
+    Drop,
+}
+
+impl Bucket {
+    fn new(per_second: u32, now: Instant) -> Bucket {
+        let rate = f64::from(per_second.max(1));
+        Bucket {
+            rate,
+            tokens: rate,
+            last: now,
+            dropped: 0,
+        }
+    }
+
+    fn admit(&mut self, now: Instant) -> Admit {
+        let elapsed = now.saturating_duration_since(self.last).as_secs_f64();
+        self.last = now.max(self.last);
+        self.tokens = (self.tokens + elapsed * self.rate).min(self.rate);
+        if self.tokens >= 1.0 {
+            self.tokens -= 1.0;
+            Admit::Write {
+                dropped_before: std::mem::take(&mut self.dropped),
+            }
+        } else {
+            self.dropped += 1;
+            if self.dropped == 1 {
+                Admit::DropFirst
+            } else {
+                Admit::Drop
+            }
+        }
+    }
 }
 
 /// A log file that never grows past `max_bytes`: before a line would cross the bound, the file
@@ -148,6 +234,73 @@ fn open_append(path: &Path) -> std::io::Result<File> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use std::time::Duration;
+
+    #[test]
+    fn the_bucket_admits_the_rate_in_bursts_and_counts_what_it_drops() {
+        let start = Instant::now();
+        let mut bucket = Bucket::new(10, start);
+        // A burst of 25 at one instant: the first 10 pass, the rest are dropped.
+        let burst: Vec<Admit> = (0..25).map(|_| bucket.admit(start)).collect();
+        assert!(
+            burst[..10]
+                .iter()
+                .all(|a| *a == Admit::Write { dropped_before: 0 })
+        );
+        assert_eq!(burst[10], Admit::DropFirst);
+        assert!(burst[11..].iter().all(|a| *a == Admit::Drop));
+        // A tenth of a second later one token is back, and the drops are reported once.
+        let later = start + Duration::from_millis(100);
+        assert_eq!(bucket.admit(later), Admit::Write { dropped_before: 15 });
+        assert_eq!(bucket.admit(later), Admit::DropFirst);
+        // A long pause refills no more than one second's worth.
+        let much_later = later + Duration::from_secs(3600);
+        let admitted = (0..30)
+            .filter(|_| matches!(bucket.admit(much_later), Admit::Write { .. }))
+            .count();
+        assert_eq!(admitted, 10);
+        // A clock that goes backwards (it cannot with Instant, but a caller's might) adds none.
+        assert_eq!(bucket.admit(start), Admit::Drop);
+    }
+
+    #[test]
+    fn a_rate_limited_sink_passes_the_first_records_of_a_flood_only() {
+        let written = Arc::new(std::sync::atomic::AtomicUsize::new(0));
+        let counter = Arc::clone(&written);
+        let inner: AuditSink = Arc::new(move |_: &AuditRecord| {
+            counter.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        });
+        let limited = rate_limited(inner, 5);
+        let record = AuditRecord::new(
+            crate::audit::Subject {
+                uid: "u",
+                operation: "CREATE",
+                object: "Pod shop/p",
+                user: "alice",
+                dry_run: false,
+            },
+            crate::decide::Outcome::Denied,
+        );
+        for _ in 0..1000 {
+            limited(&record);
+        }
+        // 5 at once, plus at most what the loop's own duration refilled.
+        let n = written.load(std::sync::atomic::Ordering::Relaxed);
+        assert!((5..100).contains(&n), "{n} written");
+        // 0: no limit.
+        let all = Arc::new(std::sync::atomic::AtomicUsize::new(0));
+        let counter = Arc::clone(&all);
+        let unlimited = rate_limited(
+            Arc::new(move |_: &AuditRecord| {
+                counter.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+            }),
+            0,
+        );
+        for _ in 0..1000 {
+            unlimited(&record);
+        }
+        assert_eq!(all.load(std::sync::atomic::Ordering::Relaxed), 1000);
+    }
 
     #[test]
     fn rotation_keeps_every_file_under_the_bound_and_lines_whole() {

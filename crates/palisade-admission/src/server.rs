@@ -30,7 +30,7 @@ use tokio::net::{TcpListener, TcpStream};
 use tokio::sync::Semaphore;
 use tokio_rustls::TlsAcceptor;
 
-pub use crate::audit_sink::{AuditSink, file_audit_sink, stderr_audit_sink};
+pub use crate::audit_sink::{AuditSink, file_audit_sink, rate_limited, stderr_audit_sink};
 use crate::body::BodyError;
 use crate::decide::{Admission, Decision, Evaluation, PolicyError, Prepared};
 use crate::facts::RegistryFactsSource;

@@ -1375,6 +1375,55 @@ fn a_full_decision_queue_answers_503_with_retry_after() {
     );
 }
 
+/// A flood of denials is rate limited in the audit log: records over `--audit-rate` are
+/// dropped, and a warning on stderr counts them once records are written again.
+#[test]
+fn audit_records_over_the_audit_rate_are_dropped_and_counted() {
+    let logs = tempfile::tempdir().unwrap();
+    let path = logs.path().join("audit.jsonl");
+    let hook = Webhook::start(&["--audit-file", path.to_str().unwrap(), "--audit-rate", "1"]);
+    let flood = 12;
+    for i in 0..flood {
+        let denied = review_body(&format!("flood-{i}"), "CREATE", "shop", &privileged());
+        assert_eq!(hook.review(&denied)["allowed"], false, "flood-{i}");
+    }
+    // One token a second: after a pause the next record is written.
+    std::thread::sleep(Duration::from_millis(1100));
+    let last = review_body("after-pause", "CREATE", "shop", &privileged());
+    assert_eq!(hook.review(&last)["allowed"], false);
+    let uids: Vec<String> = std::fs::read_to_string(&path)
+        .unwrap()
+        .lines()
+        .map(|l| {
+            let v: Value = serde_json::from_str(l).unwrap();
+            v["record"]["uid"].as_str().unwrap().to_string()
+        })
+        .collect();
+    assert_eq!(uids.first().map(String::as_str), Some("flood-0"));
+    assert_eq!(uids.last().map(String::as_str), Some("after-pause"));
+    // Each flood record written took a token a second of the flood's own duration gave back.
+    assert!(
+        uids.len() < flood,
+        "{} records written: {uids:?}",
+        uids.len()
+    );
+    let dropped = flood + 1 - uids.len();
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while !hook
+        .stderr()
+        .contains("audit records over the audit rate were dropped")
+        && Instant::now() < deadline
+    {
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    let log = hook.stderr();
+    assert!(
+        log.contains("audit records come faster than the audit rate"),
+        "{log}"
+    );
+    assert!(log.contains(&format!("\"dropped\":{dropped},")), "{log}");
+}
+
 #[test]
 fn audit_records_are_capped_and_the_audit_file_rotates_by_size() {
     let logs = tempfile::tempdir().unwrap();
@@ -1451,6 +1500,7 @@ fn audit_records_are_capped_and_the_audit_file_rotates_by_size() {
         "--audit-max-files",
         "--decision-threads",
         "--decision-queue",
+        "--audit-rate",
     ] {
         assert!(help.contains(flag), "{flag} missing from --help");
     }

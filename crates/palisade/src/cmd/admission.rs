@@ -95,6 +95,11 @@ pub struct ServeArgs {
     /// never holds more than (N + 1) × --audit-max-bytes.
     #[arg(long, value_name = "N", default_value_t = 2, requires = "audit_file")]
     pub audit_max_files: usize,
+    /// Most audit records written per second on average, in bursts of up to as many; records
+    /// over the rate are dropped (a warning says how many) so a flood of denials cannot fill
+    /// the log. 0: no limit. Applies to --audit-file and to stderr.
+    #[arg(long, value_name = "N", default_value_t = 100)]
+    pub audit_rate: u32,
     /// Seconds between checks of the certificate files for changes.
     #[arg(long, value_name = "SECONDS", default_value_t = 10.0, value_parser = seconds)]
     pub cert_reload_interval: f64,
@@ -312,7 +317,12 @@ fn serve(a: ServeArgs) -> anyhow::Result<ExitCode> {
             palisade_admission::server::file_audit_sink(path, a.audit_max_bytes, a.audit_max_files)
                 .with_context(|| format!("opening the audit log {}", path.display()))
         })
-        .transpose()?;
+        .transpose()?
+        .unwrap_or_else(palisade_admission::server::stderr_audit_sink);
+    let audit = Some(palisade_admission::server::rate_limited(
+        audit,
+        a.audit_rate,
+    ));
     palisade_admission::server::serve_until_signal(
         ServeConfig {
             options,
