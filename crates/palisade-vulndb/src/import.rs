@@ -335,7 +335,9 @@ impl<'a> Importer<'a> {
             };
         }
         // Only a regular file is sniffed: the head read from a pipe would be gone.
-        if !is_candidate_name(&name) && !(meta.is_file() && starts_like_tracker_list(path)) {
+        let is_data =
+            is_candidate_name(&name) || (meta.is_file() && starts_like_tracker_list(path));
+        if !is_data {
             self.report.skipped_files += 1;
             return Ok(());
         }
