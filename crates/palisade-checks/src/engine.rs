@@ -392,10 +392,8 @@ mod tests {
                 message: format!("finding {i}"),
                 remediation: Arc::from("r"),
                 object: Arc::clone(&objects[next(objects.len())]),
-                container: [None, Some("app".to_string()), Some("sidecar".to_string())][next(3)]
-                    .clone(),
-                path: [None, Some("spec".to_string()), Some("metadata".to_string())][next(3)]
-                    .clone(),
+                container: [None, Some("app"), Some("sidecar")][next(3)].map(Arc::from),
+                path: [None, Some("spec"), Some("metadata")][next(3)].map(Arc::from),
             })
             .collect()
     }

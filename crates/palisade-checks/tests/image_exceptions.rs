@@ -59,7 +59,12 @@ fn privileged(padding: usize, exceptions: Vec<Exception>) -> (Vec<String>, Vec<S
     let containers = |findings: Vec<&palisade_model::Finding>| -> Vec<String> {
         let mut names: Vec<String> = findings
             .into_iter()
-            .map(|f| f.container.clone().expect("a container finding"))
+            .map(|f| {
+                f.container
+                    .as_deref()
+                    .expect("a container finding")
+                    .to_string()
+            })
             .collect();
         names.sort();
         names

@@ -87,10 +87,12 @@ pub struct Finding {
     pub remediation: Arc<str>,
     /// The object (shared by the findings about it).
     pub object: Arc<ObjectRef>,
-    /// The container concerned, when the finding is about one container.
-    pub container: Option<String>,
-    /// The field path concerned (e.g. `spec.template.spec.containers[0].securityContext`).
-    pub path: Option<String>,
+    /// The container concerned, when the finding is about one container (shared: one check's
+    /// findings on containers of one name share it).
+    pub container: Option<Arc<str>>,
+    /// The field path concerned (e.g. `spec.template.spec.containers[0].securityContext`);
+    /// shared: a check's findings repeat few distinct paths, so each is held once.
+    pub path: Option<Arc<str>>,
 }
 
 impl Finding {
@@ -175,7 +177,7 @@ mod tests {
                 name: "p".into(),
                 source: crate::meta::SourceLocation::new("f.yaml", 1),
             }),
-            container: container.map(String::from),
+            container: container.map(Arc::from),
             path: None,
         }
     }

@@ -562,7 +562,7 @@ mod tests {
                 name: name.into(),
                 source: palisade_model::meta::SourceLocation::new("f.yaml", 1),
             }),
-            container: container.map(String::from),
+            container: container.map(std::sync::Arc::from),
             path: Some("spec".into()),
         }
     }

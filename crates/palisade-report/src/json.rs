@@ -267,8 +267,8 @@ mod tests {
                 message: text.to_string(),
                 remediation: Arc::from(format!("fix {text}")),
                 object,
-                container: (i % 2 == 0).then(|| text.to_string()),
-                path: (i % 4 != 1).then(|| format!("spec.{text}")),
+                container: (i % 2 == 0).then(|| Arc::from(*text)),
+                path: (i % 4 != 1).then(|| Arc::from(format!("spec.{text}"))),
             };
             let suppressed = (i % 3 == 2).then(|| ("config", text.to_string()));
             out.push((finding, suppressed));

@@ -114,7 +114,7 @@ mod tests {
                 name: name.into(),
                 source: SourceLocation::new("f.yaml", 1),
             }),
-            container: container.map(String::from),
+            container: container.map(Arc::from),
             path: None,
         }
     }

@@ -118,14 +118,13 @@ pub fn finding_record(f: Finding) -> FindingRecord {
             namespace: f.object.namespace.clone(),
             name: f.object.name.clone(),
         },
-        container: f.container,
-        path: f.path,
+        container: f.container.as_deref().map(String::from),
+        path: f.path.as_deref().map(String::from),
     }
 }
 
 fn finding(f: &Finding) -> FindingRecord {
-    // The clone copies what the record needs anyway (message, container, path); the rest are
-    // shared `Arc`s.
+    // The clone copies the message, which the record needs anyway; the rest are shared `Arc`s.
     finding_record(f.clone())
 }
 
