@@ -23,6 +23,7 @@ pub mod registry_facts;
 pub mod routes;
 pub mod secrets;
 pub mod selector;
+pub mod sorted_map;
 pub mod terminal;
 pub mod time;
 pub mod workload_id;
@@ -41,4 +42,5 @@ pub use registry_facts::{
     RegistryFacts, RegistryFactsTable, SignatureStatus, VulnerabilityFacts, VulnerabilityRef,
 };
 pub use selector::{LabelSelector, SelectorError};
+pub use sorted_map::SortedMap;
 pub use workload_id::WorkloadId;
