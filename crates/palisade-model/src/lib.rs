@@ -36,6 +36,7 @@ pub use inventory::{
     ConfigMap, Ingress, Inventory, Namespace, NetworkPolicy, OtherObject, Role, RoleBinding,
     Secret, Service, ServiceAccount, Workload, WorkloadKind,
 };
+pub use labels::Labels;
 pub use meta::{LiveSource, ObjectMeta, ObjectRef, SourceLocation};
 pub use package::Package;
 pub use registry_facts::{
