@@ -458,6 +458,8 @@ impl Inventory {
             ns.meta
                 .labels
                 .insert(NAMESPACE_NAME_LABEL.to_string(), name);
+            // The insertion may have grown the map beyond its entries.
+            ns.meta.labels.shrink_to_fit();
         }
     }
 
