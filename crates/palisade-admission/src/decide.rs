@@ -9,7 +9,7 @@ use palisade_checks::{Catalog, Engine, EngineOptions, ScanOutcome, cluster_conte
 use palisade_config::Config;
 use palisade_config::admission::{AdmissionSection, Mode};
 use palisade_model::time::Date;
-use palisade_model::{Finding, Inventory, ObjectRef, RegistryFactsTable};
+use palisade_model::{Finding, Inventory, Labels, ObjectRef, RegistryFactsTable};
 use palisade_runtime::policy::RuntimePolicy;
 use serde::Serialize;
 use serde_json::Value;
@@ -654,7 +654,7 @@ fn str_at<'a>(meta: Option<&'a Value>, field: &str) -> Option<&'a str> {
         .filter(|s| !s.is_empty())
 }
 
-fn string_map(v: Option<&Value>) -> BTreeMap<String, String> {
+fn string_map(v: Option<&Value>) -> Labels {
     v.and_then(Value::as_object)
         .map(|m| {
             m.iter()

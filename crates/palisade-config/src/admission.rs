@@ -255,9 +255,9 @@ mod tests {
         )
         .unwrap();
         let sel = s.exempt_labels.unwrap();
-        let labels = BTreeMap::from([("tier".to_string(), "system".to_string())]);
+        let labels = palisade_model::Labels::from([("tier".to_string(), "system".to_string())]);
         assert_eq!(sel.matches(&labels), Ok(true));
-        assert_eq!(sel.matches(&BTreeMap::new()), Ok(false));
+        assert_eq!(sel.matches(&palisade_model::Labels::new()), Ok(false));
     }
 
     #[test]

@@ -5,12 +5,12 @@
 //! `null` is read as "absent", as the API server does. Where the API distinguishes an absent
 //! field from an empty one (NetworkPolicy peers, for example) the field is an `Option`.
 
-use std::collections::BTreeMap;
-
 use serde::{Deserialize, Deserializer, Serialize};
 
+use crate::labels::Labels;
 use crate::meta::ObjectMeta;
 use crate::selector::LabelSelector;
+use crate::sorted_map::SortedMap;
 
 /// Serde helper: reads `null` as the type's default (Kubernetes treats `null` as absent).
 pub fn nullable<'de, D, T>(d: D) -> Result<T, D::Error>
@@ -362,10 +362,10 @@ pub struct ContainerPort {
 pub struct ResourceRequirements {
     /// Limits, by resource name.
     #[serde(deserialize_with = "nullable")]
-    pub limits: BTreeMap<String, serde_json::Value>,
+    pub limits: SortedMap<String, serde_json::Value>,
     /// Requests, by resource name.
     #[serde(deserialize_with = "nullable")]
-    pub requests: BTreeMap<String, serde_json::Value>,
+    pub requests: SortedMap<String, serde_json::Value>,
 }
 
 /// core/v1 `SecurityContext` (container level).
@@ -642,7 +642,7 @@ pub struct ServiceSpec {
     pub type_: Option<String>,
     /// Pod selector; empty or absent selects nothing (endpoints managed by hand).
     #[serde(deserialize_with = "nullable")]
-    pub selector: BTreeMap<String, String>,
+    pub selector: Labels,
     /// Ports.
     #[serde(deserialize_with = "nullable")]
     pub ports: Vec<ServicePort>,

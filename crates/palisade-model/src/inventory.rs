@@ -11,6 +11,7 @@ use crate::api::{
     AggregationRule, ControllerFields, IngressSpec, LocalObjectReference, NetworkPolicySpec,
     PodSpec, PolicyRule, RoleRef, ServiceSpec, Subject,
 };
+use crate::labels::Labels;
 use crate::meta::{ObjectMeta, ObjectRef, SourceLocation};
 use crate::selector::{LabelSelector, map_selects};
 
@@ -223,12 +224,12 @@ pub type Workload = Resource<WorkloadSpec>;
 
 impl Workload {
     /// Labels of the pods this workload runs.
-    pub fn pod_labels(&self) -> &BTreeMap<String, String> {
+    pub fn pod_labels(&self) -> &Labels {
         &self.spec.pod_meta.labels
     }
 
     /// Annotations of the pods this workload runs.
-    pub fn pod_annotations(&self) -> &BTreeMap<String, String> {
+    pub fn pod_annotations(&self) -> &Labels {
         &self.spec.pod_meta.annotations
     }
 
@@ -457,6 +458,8 @@ impl Inventory {
             ns.meta
                 .labels
                 .insert(NAMESPACE_NAME_LABEL.to_string(), name);
+            // The insertion may have grown the map beyond its entries.
+            ns.meta.labels.shrink_to_fit();
         }
     }
 

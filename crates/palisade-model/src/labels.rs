@@ -1,8 +1,15 @@
-//! Kubernetes label syntax (apimachinery's `IsQualifiedName` and `IsValidLabelValue`).
+//! Kubernetes label syntax (apimachinery's `IsQualifiedName` and `IsValidLabelValue`), and the
+//! map type objects keep labels and annotations in ([`Labels`]).
 //!
 //! A key is `[prefix/]name`: the name is 1–63 characters, alphanumeric at both ends with `-`,
 //! `_` and `.` inside; the optional prefix is a DNS subdomain (at most 253 characters, dot
 //! separated lowercase alphanumeric labels with inner `-`). A value is empty or a valid name.
+
+use crate::sorted_map::SortedMap;
+
+/// A label (or annotation) map: key to value, in key order. A [`SortedMap`], which holds the few
+/// entries objects carry in far less memory than a `BTreeMap`.
+pub type Labels = SortedMap<String, String>;
 
 /// Longest name part of a key, and longest value.
 pub const MAX_NAME_LEN: usize = 63;

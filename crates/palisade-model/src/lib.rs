@@ -23,6 +23,7 @@ pub mod registry_facts;
 pub mod routes;
 pub mod secrets;
 pub mod selector;
+pub mod sorted_map;
 pub mod terminal;
 pub mod time;
 pub mod workload_id;
@@ -35,10 +36,12 @@ pub use inventory::{
     ConfigMap, Ingress, Inventory, Namespace, NetworkPolicy, OtherObject, Role, RoleBinding,
     Secret, Service, ServiceAccount, Workload, WorkloadKind,
 };
+pub use labels::Labels;
 pub use meta::{LiveSource, ObjectMeta, ObjectRef, SourceLocation};
 pub use package::Package;
 pub use registry_facts::{
     RegistryFacts, RegistryFactsTable, SignatureStatus, VulnerabilityFacts, VulnerabilityRef,
 };
 pub use selector::{LabelSelector, SelectorError};
+pub use sorted_map::SortedMap;
 pub use workload_id::WorkloadId;

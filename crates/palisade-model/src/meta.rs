@@ -1,13 +1,13 @@
 //! Object identity and provenance: metadata shared by every Kubernetes object, where it came
 //! from, and how findings refer to it.
 
-use std::collections::BTreeMap;
 use std::fmt;
 use std::sync::Arc;
 
 use serde::{Deserialize, Serialize};
 
 use crate::api::nullable;
+use crate::labels::Labels;
 
 /// Where an object was read from: a file (or `-` for stdin) and the 1-based line where its
 /// document or list item starts, or a live cluster ([`SourceLocation::live`]).
@@ -104,10 +104,10 @@ pub struct ObjectMeta {
     pub namespace: Option<String>,
     /// `metadata.labels`.
     #[serde(deserialize_with = "nullable")]
-    pub labels: BTreeMap<String, String>,
+    pub labels: Labels,
     /// `metadata.annotations`.
     #[serde(deserialize_with = "nullable")]
-    pub annotations: BTreeMap<String, String>,
+    pub annotations: Labels,
     /// `metadata.ownerReferences`.
     #[serde(deserialize_with = "nullable")]
     pub owner_references: Vec<OwnerReference>,

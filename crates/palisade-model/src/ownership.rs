@@ -1,7 +1,6 @@
 //! Who owns an object: the labels and annotations teams use to say so.
 
-use std::collections::BTreeMap;
-
+use crate::labels::Labels;
 use crate::meta::ObjectMeta;
 
 /// Label and annotation keys that name an owning team or person, in order of preference.
@@ -16,7 +15,7 @@ pub const OWNER_KEYS: [&str; 8] = [
     "email",
 ];
 
-fn find(map: &BTreeMap<String, String>) -> Option<(&str, &str)> {
+fn find(map: &Labels) -> Option<(&str, &str)> {
     OWNER_KEYS.iter().find_map(|k| {
         map.get_key_value(*k)
             .filter(|(_, v)| !v.trim().is_empty())

@@ -3,11 +3,10 @@
 //! `matchLabels` and `matchExpressions` are ANDed. An empty selector matches every object. For
 //! `NotIn` and `DoesNotExist`, an object without the key matches.
 
-use std::collections::BTreeMap;
-
 use serde::{Deserialize, Serialize};
 
 use crate::api::nullable;
+use crate::labels::Labels;
 
 /// `metav1.LabelSelector`.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize, Default)]
@@ -15,7 +14,7 @@ use crate::api::nullable;
 pub struct LabelSelector {
     /// Exact key/value pairs.
     #[serde(deserialize_with = "nullable")]
-    pub match_labels: BTreeMap<String, String>,
+    pub match_labels: Labels,
     /// Set-based requirements.
     #[serde(deserialize_with = "nullable")]
     pub match_expressions: Vec<LabelSelectorRequirement>,
@@ -164,7 +163,7 @@ impl LabelSelectorRequirement {
         }
     }
 
-    fn matches(&self, op: Operator, labels: &BTreeMap<String, String>) -> bool {
+    fn matches(&self, op: Operator, labels: &Labels) -> bool {
         let value = labels.get(&self.key);
         match op {
             Operator::In => value.is_some_and(|v| self.values.contains(v)),
@@ -177,7 +176,7 @@ impl LabelSelectorRequirement {
 
 impl LabelSelector {
     /// A selector with only `matchLabels`.
-    pub fn from_labels(labels: BTreeMap<String, String>) -> Self {
+    pub fn from_labels(labels: Labels) -> Self {
         LabelSelector {
             match_labels: labels,
             match_expressions: Vec::new(),
@@ -199,7 +198,7 @@ impl LabelSelector {
 
     /// Whether `labels` satisfy the selector. An invalid selector is an error, never a silent
     /// match or non-match.
-    pub fn matches(&self, labels: &BTreeMap<String, String>) -> Result<bool, SelectorError> {
+    pub fn matches(&self, labels: &Labels) -> Result<bool, SelectorError> {
         let mut ok = self
             .match_labels
             .iter()
@@ -214,7 +213,7 @@ impl LabelSelector {
 
 /// Whether a plain equality selector (Service `spec.selector`, ReplicationController) matches.
 /// An empty map matches nothing here, as for Services; callers decide otherwise explicitly.
-pub fn map_selects(selector: &BTreeMap<String, String>, labels: &BTreeMap<String, String>) -> bool {
+pub fn map_selects(selector: &Labels, labels: &Labels) -> bool {
     !selector.is_empty() && selector.iter().all(|(k, v)| labels.get(k) == Some(v))
 }
 
@@ -222,7 +221,7 @@ pub fn map_selects(selector: &BTreeMap<String, String>, labels: &BTreeMap<String
 mod tests {
     use super::*;
 
-    fn labels(pairs: &[(&str, &str)]) -> BTreeMap<String, String> {
+    fn labels(pairs: &[(&str, &str)]) -> Labels {
         pairs
             .iter()
             .map(|(k, v)| (k.to_string(), v.to_string()))

@@ -8,7 +8,9 @@
 //! indistinguishable to every policy, so reachability is computed once per pair of reach
 //! classes. With no policy at all, every workload lands in one class.
 
-use std::collections::{BTreeMap, HashMap, HashSet};
+use std::collections::{HashMap, HashSet};
+
+use palisade_model::Labels;
 
 use crate::bitset::BitSet;
 use crate::ipspace::IpPartition;
@@ -48,7 +50,7 @@ pub(crate) struct Classes {
 
 struct LabelClass<'a> {
     ns: usize,
-    labels: &'a BTreeMap<String, String>,
+    labels: &'a Labels,
     named: NamedPorts,
     endpoints: Vec<usize>,
 }
@@ -65,10 +67,8 @@ impl<'u, 'a> Index<'u, 'a> {
         let mut classes: Vec<LabelClass<'a>> = Vec::new();
         // Keyed by whole label maps: foldhash (randomly seeded, so crafted labels cannot aim
         // at collisions) hashes them several times faster than SipHash.
-        let mut key_to_class: foldhash::HashMap<
-            (usize, &'a BTreeMap<String, String>, NamedPorts),
-            usize,
-        > = foldhash::HashMap::default();
+        let mut key_to_class: foldhash::HashMap<(usize, &'a Labels, NamedPorts), usize> =
+            foldhash::HashMap::default();
         for (ei, e) in universe.members.iter().enumerate() {
             let named: NamedPorts = e
                 .named_ports

@@ -28,7 +28,7 @@ use palisade_model::api::{
 use palisade_model::flow::{Flow, FlowEndpoint};
 use palisade_model::inventory::{NAMESPACE_NAME_LABEL, Resource};
 use palisade_model::selector::{LabelSelector, LabelSelectorRequirement};
-use palisade_model::{Inventory, NetworkPolicy, ObjectMeta, SourceLocation, WorkloadId};
+use palisade_model::{Inventory, Labels, NetworkPolicy, ObjectMeta, SourceLocation, WorkloadId};
 use serde::Serialize;
 
 use crate::ports::{PortSet, Protocol};
@@ -55,7 +55,7 @@ pub struct DnsTarget {
     /// Namespace of the DNS pods.
     pub namespace: String,
     /// Labels selecting the DNS pods.
-    pub pod_labels: BTreeMap<String, String>,
+    pub pod_labels: Labels,
 }
 
 impl Default for DnsTarget {
@@ -93,7 +93,7 @@ pub struct GeneratedPolicy {
 impl GeneratedPolicy {
     /// The policy as a model object (for feeding it back into an analysis).
     pub fn to_resource(&self, source: SourceLocation) -> NetworkPolicy {
-        let mut labels = BTreeMap::new();
+        let mut labels = Labels::new();
         labels.insert(
             "app.kubernetes.io/managed-by".to_string(),
             "palisade".to_string(),
@@ -378,7 +378,7 @@ fn policy_name(id: &WorkloadId) -> String {
 }
 
 /// Stable labels: pod labels minus controller-generated keys.
-fn stable_labels(labels: &BTreeMap<String, String>) -> BTreeMap<String, String> {
+fn stable_labels(labels: &Labels) -> Labels {
     labels
         .iter()
         .filter(|(k, _)| !VOLATILE_LABEL_KEYS.contains(&k.as_str()))
@@ -388,9 +388,9 @@ fn stable_labels(labels: &BTreeMap<String, String>) -> BTreeMap<String, String> 
 
 /// Groups workloads by (namespace, stable labels) and builds each group's exact selector.
 fn build_groups(u: &Universe<'_>) -> (Vec<Group>, Vec<usize>) {
-    let mut key_to_group: BTreeMap<(String, BTreeMap<String, String>), usize> = BTreeMap::new();
+    let mut key_to_group: BTreeMap<(String, Labels), usize> = BTreeMap::new();
     let mut groups: Vec<Group> = Vec::new();
-    let mut stable_of: Vec<BTreeMap<String, String>> = Vec::new();
+    let mut stable_of: Vec<Labels> = Vec::new();
     let mut group_of = vec![0; u.members.len()];
     for (i, m) in u.members.iter().enumerate() {
         let stable = stable_labels(m.labels);

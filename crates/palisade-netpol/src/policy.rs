@@ -21,7 +21,7 @@ use std::collections::HashMap;
 
 use ipnet::IpNet;
 use palisade_model::api::{IntOrString, NetworkPolicyPeer, NetworkPolicyPort};
-use palisade_model::{Diagnostic, NetworkPolicy, ObjectRef};
+use palisade_model::{Diagnostic, Labels, NetworkPolicy, ObjectRef};
 
 use crate::diagnostics::Reporter;
 use crate::ipspace::{IpInterval, parse_cidr};
@@ -76,8 +76,8 @@ impl Peer {
     pub(crate) fn matches_pod(
         &self,
         ns_name: &str,
-        ns_labels: &std::collections::BTreeMap<String, String>,
-        pod_labels: &std::collections::BTreeMap<String, String>,
+        ns_labels: &Labels,
+        pod_labels: &Labels,
     ) -> bool {
         match self {
             Peer::Pods { namespaces, pods } => {

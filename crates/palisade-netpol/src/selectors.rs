@@ -1,6 +1,6 @@
 //! Label selectors compiled once: operators parsed and validated, so matching cannot fail.
 
-use std::collections::BTreeMap;
+use palisade_model::Labels;
 
 use palisade_model::selector::{LabelSelector, Operator, SelectorError};
 
@@ -42,7 +42,7 @@ impl Selector {
     }
 
     /// Whether `labels` satisfy every requirement.
-    pub(crate) fn matches(&self, labels: &BTreeMap<String, String>) -> bool {
+    pub(crate) fn matches(&self, labels: &Labels) -> bool {
         self.labels
             .iter()
             .all(|(k, v)| labels.get(k).is_some_and(|x| x == v))
@@ -87,7 +87,7 @@ mod tests {
             vec![("app", "web"), ("env", "dev")],
             vec![("app", "api"), ("tier", "x")],
         ] {
-            let l: BTreeMap<String, String> = labels
+            let l: Labels = labels
                 .into_iter()
                 .map(|(k, v)| (k.to_string(), v.to_string()))
                 .collect();

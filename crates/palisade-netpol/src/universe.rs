@@ -4,7 +4,9 @@
 use std::collections::{BTreeMap, HashMap};
 
 use palisade_model::inventory::NAMESPACE_NAME_LABEL;
-use palisade_model::{Diagnostic, DiagnosticLevel, Inventory, ObjectRef, Workload, WorkloadId};
+use palisade_model::{
+    Diagnostic, DiagnosticLevel, Inventory, Labels, ObjectRef, Workload, WorkloadId,
+};
 
 use crate::ports::Protocol;
 
@@ -17,7 +19,7 @@ pub struct NamespaceInfo {
     /// Name.
     pub name: String,
     /// Labels, always including `kubernetes.io/metadata.name`.
-    pub labels: BTreeMap<String, String>,
+    pub labels: Labels,
 }
 
 /// A workload (group of identical pods) as the analysis sees it.
@@ -28,7 +30,7 @@ pub struct Member<'a> {
     /// Index into [`Universe::namespaces`].
     pub namespace: usize,
     /// Pod labels.
-    pub labels: &'a BTreeMap<String, String>,
+    pub labels: &'a Labels,
     /// Named container ports.
     pub named_ports: NamedPorts,
     /// The workload object.
@@ -110,7 +112,7 @@ impl<'a> Universe<'a> {
             return i;
         }
         let i = self.namespaces.len();
-        let mut labels = BTreeMap::new();
+        let mut labels = Labels::new();
         labels.insert(NAMESPACE_NAME_LABEL.to_string(), name.to_string());
         self.namespaces.push(NamespaceInfo {
             name: name.to_string(),

@@ -3,13 +3,12 @@
 //!
 //! Run: `cargo run --release -p palisade-rbac --example rbac_scale [ROLES BINDINGS]`
 
-use std::collections::BTreeMap;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use palisade_model::api::{AggregationRule, PolicyRule, RoleRef, Subject};
 use palisade_model::inventory::{Resource, RoleBindingSpec, RoleSpec};
-use palisade_model::{Inventory, LabelSelector, ObjectMeta, SourceLocation};
+use palisade_model::{Inventory, LabelSelector, Labels, ObjectMeta, SourceLocation};
 use palisade_rbac::{Principal, RbacIndex, Request};
 
 /// A small deterministic generator (64-bit LCG) so every run sees the same inventory.
@@ -41,7 +40,7 @@ const RESOURCES: &[(&str, &str)] = &[
     ("example.com", "widgets"),
 ];
 
-fn meta(name: String, ns: Option<String>, labels: BTreeMap<String, String>) -> ObjectMeta {
+fn meta(name: String, ns: Option<String>, labels: Labels) -> ObjectMeta {
     ObjectMeta {
         name,
         namespace: ns,
@@ -97,7 +96,7 @@ fn generate(roles: usize, bindings: usize) -> Inventory {
             );
             inv.roles.push(resource(
                 "ClusterRole",
-                meta(format!("agg-{i}"), None, BTreeMap::new()),
+                meta(format!("agg-{i}"), None, Labels::new()),
                 RoleSpec {
                     rules: Vec::new(),
                     aggregation_rule: Some(AggregationRule {
@@ -107,7 +106,7 @@ fn generate(roles: usize, bindings: usize) -> Inventory {
                 line,
             ));
         } else if i < cluster_roles {
-            let labels: BTreeMap<String, String> = [(
+            let labels: Labels = [(
                 format!("aggregate-to-agg-{}", rng.next(aggregated)),
                 "true".to_string(),
             )]
@@ -127,7 +126,7 @@ fn generate(roles: usize, bindings: usize) -> Inventory {
                 meta(
                     format!("role-{i}"),
                     Some(format!("ns-{}", i % namespaces)),
-                    BTreeMap::new(),
+                    Labels::new(),
                 ),
                 RoleSpec {
                     rules: random_rules(&mut rng),
@@ -170,7 +169,7 @@ fn generate(roles: usize, bindings: usize) -> Inventory {
             };
             inv.role_bindings.push(resource(
                 "ClusterRoleBinding",
-                meta(format!("crb-{i}"), None, BTreeMap::new()),
+                meta(format!("crb-{i}"), None, Labels::new()),
                 RoleBindingSpec {
                     role_ref: RoleRef {
                         api_group: "rbac.authorization.k8s.io".into(),
@@ -197,7 +196,7 @@ fn generate(roles: usize, bindings: usize) -> Inventory {
             };
             inv.role_bindings.push(resource(
                 "RoleBinding",
-                meta(format!("rb-{i}"), Some(format!("ns-{ns}")), BTreeMap::new()),
+                meta(format!("rb-{i}"), Some(format!("ns-{ns}")), Labels::new()),
                 RoleBindingSpec {
                     role_ref: RoleRef {
                         api_group: "rbac.authorization.k8s.io".into(),

@@ -9,10 +9,8 @@
 //! Roles and RoleBindings. `admin`, `edit` and `view` are aggregated ClusterRoles, so ClusterRoles
 //! labelled `rbac.authorization.k8s.io/aggregate-to-{admin,edit,view}: "true"` extend them.
 
-use std::collections::BTreeMap;
-
-use palisade_model::LabelSelector;
 use palisade_model::api::{AggregationRule, PolicyRule};
+use palisade_model::{LabelSelector, Labels};
 
 /// A built-in ClusterRole definition.
 #[derive(Debug, Clone)]
@@ -20,7 +18,7 @@ pub struct BuiltinRole {
     /// Name.
     pub name: &'static str,
     /// Labels (aggregation uses them).
-    pub labels: BTreeMap<String, String>,
+    pub labels: Labels,
     /// Rules (empty for aggregated roles).
     pub rules: Vec<PolicyRule>,
     /// Aggregation rule, for `admin`, `edit` and `view`.
@@ -54,8 +52,8 @@ fn rule(verbs: &[&str], group: &str, resources: &[&str]) -> PolicyRule {
     }
 }
 
-fn labels(pairs: &[(&str, &str)]) -> BTreeMap<String, String> {
-    let mut m: BTreeMap<String, String> = pairs
+fn labels(pairs: &[(&str, &str)]) -> Labels {
+    let mut m: Labels = pairs
         .iter()
         .map(|(k, v)| (k.to_string(), v.to_string()))
         .collect();

@@ -1,13 +1,13 @@
 //! The resolved RBAC state of an inventory: roles with their effective rules (aggregation
 //! applied, built-in roles added), bindings linked to their roles, and subject lookups.
 
-use std::collections::{BTreeMap, HashMap, HashSet};
+use std::collections::{HashMap, HashSet};
 use std::hash::{Hash, Hasher};
 use std::sync::Arc;
 
 use palisade_model::api::{AggregationRule, PolicyRule, Subject};
 use palisade_model::{
-    Diagnostic, DiagnosticLevel, Inventory, ObjectRef, RoleBinding, SourceLocation,
+    Diagnostic, DiagnosticLevel, Inventory, Labels, ObjectRef, RoleBinding, SourceLocation,
 };
 use serde::Serialize;
 
@@ -86,7 +86,7 @@ pub struct Via {
 
 pub(crate) struct RoleEntry {
     pub(crate) info: Arc<RoleInfo>,
-    pub(crate) labels: BTreeMap<String, String>,
+    pub(crate) labels: Labels,
     pub(crate) aggregation: Option<AggregationRule>,
     pub(crate) own_rules: Vec<PolicyRule>,
     pub(crate) object: Option<ObjectRef>,

@@ -76,7 +76,11 @@ fn workloads(input: &SnapshotInput<'_>) -> Vec<WorkloadRecord> {
                 .or_else(|| palisade_model::ownership::declared_owner(&w.spec.pod_meta))
                 .map(|(_, owner)| owner.to_string());
             WorkloadRecord {
-                labels: w.pod_labels().clone(),
+                labels: w
+                    .pod_labels()
+                    .iter()
+                    .map(|(k, v)| (k.clone(), v.clone()))
+                    .collect(),
                 service_account: pod
                     .service_account_name
                     .clone()

@@ -6,9 +6,7 @@
 //! `app.kubernetes.io/*` labels are reported as they are. The workload's own metadata is read
 //! first, then its pod template's; labels before annotations.
 
-use std::collections::BTreeMap;
-
-use palisade_model::Workload;
+use palisade_model::{Labels, Workload};
 use serde::Serialize;
 
 /// A value and the key it was read from.
@@ -88,7 +86,7 @@ fn role_of(key: &str) -> Option<Role> {
 impl Ownership {
     /// Reads the ownership facts of `w`.
     pub fn of(w: &Workload) -> Ownership {
-        let sources: [(&str, &BTreeMap<String, String>); 4] = [
+        let sources: [(&str, &Labels); 4] = [
             ("label", &w.meta.labels),
             ("annotation", &w.meta.annotations),
             ("pod label", &w.spec.pod_meta.labels),

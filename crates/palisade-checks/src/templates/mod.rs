@@ -173,8 +173,8 @@ impl<'c> Hits<'c> {
 }
 
 fn ignore_of(
-    a: &std::collections::BTreeMap<String, String>,
-    b: Option<&std::collections::BTreeMap<String, String>>,
+    a: &palisade_model::Labels,
+    b: Option<&palisade_model::Labels>,
 ) -> Option<(Vec<String>, String)> {
     let mut ids = Vec::new();
     let mut reason = String::new();

@@ -215,7 +215,7 @@ pub fn policy_object(
     }
 }
 
-fn pairs(labels: &[(&str, &str)]) -> std::collections::BTreeMap<String, String> {
+fn pairs(labels: &[(&str, &str)]) -> palisade_model::Labels {
     labels
         .iter()
         .map(|(k, v)| (k.to_string(), v.to_string()))

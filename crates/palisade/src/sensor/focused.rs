@@ -20,7 +20,7 @@ use palisade_analysis::RiskInputs;
 use palisade_api::delta::workload_key;
 use palisade_api::{Delta, FindingRecord, ObjectFindings, ObjectKey, WorkloadRecord};
 use palisade_model::inventory::Resource;
-use palisade_model::{Inventory, Workload, WorkloadId, WorkloadKind};
+use palisade_model::{Inventory, Labels, Workload, WorkloadId, WorkloadKind};
 use palisade_report::delta::{Acknowledged, SetDigest};
 use palisade_risk::WorkloadRisk;
 use serde_json::Value;
@@ -144,7 +144,7 @@ pub struct Context(String);
 impl Context {
     /// `w`'s context, with labels restricted to the keys selectors name (`keys`).
     pub fn of(w: &Workload, keys: &HashSet<String>) -> Context {
-        let pick = |m: &BTreeMap<String, String>| -> Vec<(String, String)> {
+        let pick = |m: &Labels| -> Vec<(String, String)> {
             m.iter()
                 .filter(|(k, _)| keys.contains(*k))
                 .map(|(k, v)| (k.clone(), v.clone()))
