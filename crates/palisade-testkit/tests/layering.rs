@@ -106,11 +106,11 @@ const CRATES: &[(&str, Role, &[&str])] = &[
         Edge,
         &["palisade-model", "palisade-registry"],
     ),
-    // SQLite database and HTTPS updates.
+    // SQLite database and HTTPS updates. fs: files of imported directories (regular only).
     (
         "palisade-vulndb",
         Edge,
-        &["palisade-model", "palisade-vuln"],
+        &["palisade-model", "palisade-vuln", "palisade-fs"],
     ),
     // Central's durable store (SQLite or PostgreSQL).
     ("palisade-store", Edge, &["palisade-model", "palisade-api"]),
