@@ -181,18 +181,27 @@ fn visit(entry: &ignore::DirEntry, root: Option<&Path>, found: &mut Discovered) 
     if file_type.is_dir() {
         return;
     }
-    if !has_manifest_extension(path) {
-        // A link of any name may stand for a directory of manifests: one that cannot be
-        // followed, or is not, is said.
-        if file_type.is_symlink() {
-            match fs::metadata(path) {
-                Ok(m) if m.is_dir() => found.diagnostics.push(linked_directory(path)),
-                Ok(_) => {}
-                Err(e) => found
+    // A link's target decides, whatever the link's name (a link may stand for a directory of
+    // manifests): a directory is not followed (the walk must end) and one that cannot be
+    // followed is reported; what it leads to is checked below like any file.
+    let target = if file_type.is_symlink() {
+        match fs::metadata(path) {
+            Ok(m) if m.is_dir() => {
+                found.diagnostics.push(linked_directory(path));
+                return;
+            }
+            Ok(m) => Some(m),
+            Err(e) => {
+                found
                     .diagnostics
-                    .push(warning(path, broken_link_message(&e))),
+                    .push(warning(path, broken_link_message(&e)));
+                return;
             }
         }
+    } else {
+        None
+    };
+    if !has_manifest_extension(path) {
         return;
     }
     if let Some(owner) = other_tool_file(path) {
@@ -202,47 +211,37 @@ fn visit(entry: &ignore::DirEntry, root: Option<&Path>, found: &mut Discovered) 
         ));
         return;
     }
-    if file_type.is_symlink() {
-        // The target decides: a directory is not followed (the walk must end), a file inside
-        // the tree is read, anything else is reported.
-        match fs::metadata(path) {
-            Ok(m) if m.is_dir() => {
-                found.diagnostics.push(linked_directory(path));
-                return;
-            }
-            Ok(m) if m.is_file() => {
-                let inside = match (root, fs::canonicalize(path)) {
-                    (Some(root), Ok(target)) => target.starts_with(root),
-                    _ => false,
-                };
-                if !inside {
-                    found.diagnostics.push(warning(
-                        path,
-                        "symlink to a file outside the scanned directory; not read".into(),
-                    ));
-                    return;
-                }
-            }
-            Ok(m) => {
-                let kind = palisade_fs::special_kind(m.file_type()).unwrap_or("special file");
-                found
-                    .diagnostics
-                    .push(warning(path, format!("symlink to a {kind}; not read")));
-                return;
-            }
-            Err(e) => {
-                found
-                    .diagnostics
-                    .push(warning(path, broken_link_message(&e)));
+    match target {
+        // A linked file is read only inside the tree.
+        Some(m) if m.is_file() => {
+            let inside = match (root, fs::canonicalize(path)) {
+                (Some(root), Ok(target)) => target.starts_with(root),
+                _ => false,
+            };
+            if !inside {
+                found.diagnostics.push(warning(
+                    path,
+                    "symlink to a file outside the scanned directory; not read".into(),
+                ));
                 return;
             }
         }
-    } else if let Some(kind) = palisade_fs::special_kind(file_type) {
-        found.diagnostics.push(warning(
-            path,
-            format!("not a regular file (a {kind}); not read"),
-        ));
-        return;
+        Some(m) => {
+            let kind = palisade_fs::special_kind(m.file_type()).unwrap_or("special file");
+            found
+                .diagnostics
+                .push(warning(path, format!("symlink to a {kind}; not read")));
+            return;
+        }
+        None => {
+            if let Some(kind) = palisade_fs::special_kind(file_type) {
+                found.diagnostics.push(warning(
+                    path,
+                    format!("not a regular file (a {kind}); not read"),
+                ));
+                return;
+            }
+        }
     }
     found.files.push(FoundFile {
         path: path.to_path_buf(),
